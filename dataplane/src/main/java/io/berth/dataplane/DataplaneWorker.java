@@ -1,0 +1,160 @@
+package io.berth.dataplane;
+
+import io.berth.dataplane.graph.Graph;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
+
+/**
+ * The agent that owns a graph, its ports and their tables. Each duty cycle it runs a bounded number of control
+ * commands, reads a burst from every ready port into the graph, runs the graph to completion and gives
+ * housekeeping a slice. When a cycle finds nothing to do, the next one blocks in the poller (epoll), so an idle
+ * dataplane costs no CPU; a command wakes it.
+ * <p>
+ * Runs on its own thread under an {@code AgentRunner}, or on the caller's thread through {@link #doWork()} in
+ * tests. Only {@link #submit} is for other threads.
+ */
+public final class DataplaneWorker implements Agent
+{
+    /** Frames read from one port per visit: fairness between ports, and a bound on batch size. */
+    public static final int RECEIVE_BURST = 64;
+    private static final int COMMAND_LIMIT = 16;
+
+    private final String name;
+    private final PacketPool pool;
+    private final Graph graph;
+    private final PortTable ports;
+    private final Poller poller;
+    private final int idleTimeoutMs;
+    private final List<Housekeeping> housekeeping = new ArrayList<>();
+    private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(1024);
+    private final Consumer<Runnable> runCommand = Runnable::run;
+    private final Poller.ReadyHandler onReady = this::receiveFrom;
+    private int workLastCycle = 1;
+    private int receivedThisCycle;
+
+    public DataplaneWorker(final String name, final PacketPool pool, final Graph graph, final PortTable ports,
+        final Poller poller, final int idleTimeoutMs)
+    {
+        this.name = name;
+        this.pool = pool;
+        this.graph = graph;
+        this.ports = ports;
+        this.poller = poller;
+        this.idleTimeoutMs = idleTimeoutMs;
+    }
+
+    public PacketPool pool()
+    {
+        return pool;
+    }
+
+    public Graph graph()
+    {
+        return graph;
+    }
+
+    public PortTable ports()
+    {
+        return ports;
+    }
+
+    /** Setup time, before the worker starts. */
+    public void addHousekeeping(final Housekeeping task)
+    {
+        housekeeping.add(task);
+    }
+
+    /**
+     * Runs {@code command} on the worker thread between batches; the future completes after it ran (or with its
+     * exception). Any thread. This is how the control plane changes tables the worker owns.
+     */
+    public CompletableFuture<Void> submit(final Runnable command)
+    {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final Runnable wrapped = () ->
+        {
+            try
+            {
+                command.run();
+                done.complete(null);
+            }
+            catch (final Throwable t)
+            {
+                done.completeExceptionally(t);
+            }
+        };
+        if (!commands.offer(wrapped))
+        {
+            done.completeExceptionally(new IllegalStateException("dataplane command queue full"));
+            return done;
+        }
+        poller.wakeup();
+        return done;
+    }
+
+    /** Worker thread: registers a port with the poller and the port table. */
+    public void attachPort(final Port port)
+    {
+        ports.put(port);
+        poller.register(port);
+    }
+
+    /** Worker thread: stops reading the port; it is closed by the caller afterwards. */
+    public void detachPort(final Port port)
+    {
+        poller.unregister(port);
+        ports.remove(port.id());
+    }
+
+    @Override
+    public int doWork()
+    {
+        int work = commands.drain(runCommand, COMMAND_LIMIT);
+        receivedThisCycle = 0;
+        poller.poll(workLastCycle > 0 ? 0 : idleTimeoutMs, onReady);
+        if (graph.entry().count() > 0)
+        {
+            graph.run();
+        }
+        work += receivedThisCycle;
+        if (!housekeeping.isEmpty())
+        {
+            final long now = System.currentTimeMillis();
+            for (int i = 0, n = housekeeping.size(); i < n; i++)
+            {
+                work += housekeeping.get(i).doWork(now);
+            }
+        }
+        workLastCycle = work;
+        return work;
+    }
+
+    private void receiveFrom(final Port port)
+    {
+        final PacketBatch entry = graph.entry();
+        int room = entry.remaining();
+        if (room < RECEIVE_BURST)
+        {
+            graph.run();
+            room = entry.remaining();
+        }
+        receivedThisCycle += port.receive(pool, entry, Math.min(RECEIVE_BURST, room));
+    }
+
+    @Override
+    public void onClose()
+    {
+        poller.close();
+    }
+
+    @Override
+    public String roleName()
+    {
+        return name;
+    }
+}

@@ -1,0 +1,52 @@
+package io.berth.dataplane;
+
+/** Why the dataplane dropped a packet; each reason has its own counter in {@link DropCounters}. */
+public enum DropReason
+{
+    FRAME_TOO_SHORT("frame shorter than an Ethernet header"),
+    FRAME_TOO_LONG("frame longer than the port MTU allows"),
+    ARP_TRUNCATED("ARP shorter than its header says"),
+    ARP_MALFORMED("ARP that is not Ethernet/IPv4"),
+    IPV4_TRUNCATED("IPv4 shorter than its header or total length"),
+    IPV4_MALFORMED("IPv4 with a bad version or header length"),
+    L4_TRUNCATED("TCP, UDP or ICMP header cut short"),
+    SOURCE_MAC_INVALID("multicast or zero source MAC"),
+    UNKNOWN_PORT("frame from a port in no network"),
+    ISOLATED("icc=false: container to container"),
+    MAC_LIMIT("port exceeded its learned-MAC limit"),
+    SAME_PORT("destination learned on the inbound port"),
+    NO_ROUTE("IPv4 to the gateway MAC with no route"),
+    GATEWAY_UNHANDLED("to the gateway but not ARP or ping"),
+    GSO_UNSUPPORTED("segmented frame for a port without offloads"),
+    TX_FAILED("the egress port refused the frame"),
+    NO_EGRESS("no egress decided");
+
+    private final String description;
+
+    DropReason(final String description)
+    {
+        this.description = description;
+    }
+
+    public String description()
+    {
+        return description;
+    }
+
+    public String counterName()
+    {
+        return name().toLowerCase();
+    }
+
+    private static final DropReason[] VALUES = values();
+
+    public static DropReason of(final int ordinal)
+    {
+        return VALUES[ordinal];
+    }
+
+    public static int count()
+    {
+        return VALUES.length;
+    }
+}

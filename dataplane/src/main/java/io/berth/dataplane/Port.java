@@ -1,0 +1,42 @@
+package io.berth.dataplane;
+
+/**
+ * A place frames enter and leave the dataplane: a TAP device, an AF_PACKET socket, an in-memory queue.
+ * <p>
+ * Called only from the worker thread that owns the port. Implementations allocate nothing per packet and
+ * never throw on the packet path: failures are counted in {@link #counters()}.
+ */
+public interface Port
+{
+    /** Dense id assigned by the dataplane, used as the index in port tables and as {@link PacketPool#egress}. */
+    int id();
+
+    String name();
+
+    /**
+     * Reads up to {@code limit} frames into packets allocated from {@code pool}, sets their in-port, frame
+     * length and virtio-net header (zeroed when the port has none) and appends the handles to {@code into}.
+     *
+     * @return how many packets were added; 0 when nothing was waiting or the pool is dry.
+     */
+    int receive(PacketPool pool, PacketBatch into, int limit);
+
+    /**
+     * Sends the packet's frame (with its virtio-net header where the port takes one). Never releases the packet:
+     * the caller may send the same packet to several ports.
+     *
+     * @return true when the frame was handed to the device; false when it was dropped (counted).
+     */
+    boolean transmit(PacketPool pool, int handle);
+
+    /** True when the port accepts and produces virtio-net headers with partial checksums and GSO frames. */
+    boolean offloads();
+
+    /** The file descriptor to watch for readability, or -1 for ports the worker polls every cycle. */
+    int pollFd();
+
+    PortCounters counters();
+
+    /** Releases the port's resources. Called from the control path after the worker has dropped the port. */
+    void close();
+}

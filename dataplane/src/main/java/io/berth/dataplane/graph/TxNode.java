@@ -1,0 +1,102 @@
+package io.berth.dataplane.graph;
+
+import io.berth.dataplane.DropReason;
+import io.berth.dataplane.Egress;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.PortTable;
+import io.berth.dataplane.flyweight.Checksums;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
+
+/**
+ * Last stage: hands each packet to its egress port, or to every port of its flood list but the one it came in
+ * on, then releases it. Owned by the worker thread.
+ */
+public final class TxNode extends Node
+{
+    private final PortTable ports;
+    private final VirtioNetHeader vnet = new VirtioNetHeader();
+
+    public TxNode(final PortTable ports)
+    {
+        super("tx");
+        this.ports = ports;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final PacketPool pool = graph.pool();
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            final int egress = pool.egress(handle);
+            if (egress >= 0)
+            {
+                final DropReason problem = send(pool, handle, ports.get(egress));
+                if (problem != null)
+                {
+                    graph.drop(handle, problem);
+                    continue;
+                }
+            }
+            else if (Egress.isFlood(egress))
+            {
+                final int[] members = ports.floodList(Egress.floodListId(egress));
+                final int inPort = pool.inPort(handle);
+                for (final int member : members)
+                {
+                    if (member != inPort)
+                    {
+                        send(pool, handle, ports.get(member)); // a failed copy is counted on its port
+                    }
+                }
+            }
+            else
+            {
+                graph.drop(handle, DropReason.NO_EGRESS);
+                continue;
+            }
+            pool.release(handle);
+        }
+    }
+
+    /**
+     * The sender left the L4 checksum to the device (partial: the field holds the pseudo-header sum). A port
+     * without offloads cannot pass that on, so fill it in here and clear the flag for every later copy.
+     */
+    private void completeChecksum(final PacketPool pool, final int handle)
+    {
+        final int start = vnet.csumStart();
+        final int field = start + vnet.csumOffset();
+        final int length = pool.frameLength(handle);
+        if (field + 2 <= length)
+        {
+            final int frame = pool.frameOffset(handle);
+            pool.buffer().putShort(frame + field, (short)Checksums.internet(pool.buffer(), frame + start, length - start, 0), java.nio.ByteOrder.BIG_ENDIAN);
+        }
+        vnet.set(VirtioNetHeader.F_DATA_VALID, VirtioNetHeader.GSO_NONE, 0, 0, 0, 0);
+    }
+
+    private DropReason send(final PacketPool pool, final int handle, final Port port)
+    {
+        if (port == null)
+        {
+            return DropReason.NO_EGRESS;
+        }
+        if (!port.offloads())
+        {
+            vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
+            if (vnet.isSegmented())
+            {
+                return DropReason.GSO_UNSUPPORTED;
+            }
+            if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
+            {
+                completeChecksum(pool, handle);
+            }
+        }
+        return port.transmit(pool, handle) ? null : DropReason.TX_FAILED;
+    }
+}
