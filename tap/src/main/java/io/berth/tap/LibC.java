@@ -1,0 +1,59 @@
+package io.berth.tap;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.types.size_t;
+import jnr.ffi.types.ssize_t;
+
+/**
+ * The libc calls berth needs, bound through jnr-ffi. Stateless; any thread. Use it through {@link Natives},
+ * which turns failures into precise exceptions or {@code -errno}.
+ * <p>
+ * Buffers are passed as raw {@code long} addresses (off-heap memory the caller owns), so a hot call marshals
+ * nothing and allocates nothing. Calls whose failure reason matters save errno ({@link SaveError}): on the hot
+ * path that is read/write/epoll_wait, where EAGAIN and EINTR are normal outcomes, not errors. Saving errno is a
+ * thread-local store inside the jffi stub (a few ns, see {@code NativesCostTest}); the calls where nobody reads
+ * errno ({@code close} on a path that cannot act on the failure) ignore it.
+ */
+public interface LibC
+{
+    @SaveError
+    int open(String path, int flags);
+
+    @IgnoreError
+    int close(int fd);
+
+    @SaveError
+    @ssize_t long read(int fd, long address, @size_t long count);
+
+    @SaveError
+    @ssize_t long write(int fd, long address, @size_t long count);
+
+    /** ioctl whose argument is a pointer (struct ifreq, an int in direct memory). */
+    @SaveError
+    int ioctl(int fd, long request, Pointer arg);
+
+    /** ioctl whose argument is passed by value (TUNSETPERSIST, TUNSETOFFLOAD). */
+    @SaveError
+    int ioctl(int fd, long request, long arg);
+
+    @SaveError
+    int fcntl(int fd, int cmd, int arg);
+
+    @SaveError
+    int epoll_create1(int flags);
+
+    /** {@code event} is the address of a 12-byte packed struct epoll_event (x86_64). */
+    @SaveError
+    int epoll_ctl(int epfd, int op, int fd, long event);
+
+    @SaveError
+    int epoll_wait(int epfd, long eventsAddress, int maxEvents, int timeoutMs);
+
+    @SaveError
+    int eventfd(int initval, int flags);
+
+    @SaveError
+    int setns(int fd, int nstype);
+}

@@ -1,0 +1,178 @@
+package io.berth.tap;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+
+import java.io.IOException;
+
+/**
+ * The thin wrapper over {@link LibC}: control-path calls throw an {@link IOException} naming the call, errno and
+ * argument; hot-path calls ({@link #read}, {@link #write}, {@link #epollWait}) return {@code -errno} instead so the
+ * packet path neither throws nor allocates. Stateless; any thread (errno is per thread).
+ */
+public final class Natives
+{
+    // fcntl.h, x86_64
+    public static final int O_RDONLY = 0;
+    public static final int O_RDWR = 2;
+    public static final int O_NONBLOCK = 0x800;     // 04000
+    public static final int O_CLOEXEC = 0x80000;    // 02000000
+    public static final int F_GETFL = 3;
+    public static final int F_SETFL = 4;
+
+    // sys/epoll.h
+    public static final int EPOLL_CLOEXEC = O_CLOEXEC;
+    public static final int EPOLL_CTL_ADD = 1;
+    public static final int EPOLL_CTL_DEL = 2;
+    public static final int EPOLL_CTL_MOD = 3;
+    public static final int EPOLLIN = 0x001;
+    /** struct epoll_event is packed on x86_64: uint32_t events, then uint64_t data. */
+    public static final int EPOLL_EVENT_SIZE = 12;
+    public static final int EPOLL_EVENT_DATA_OFFSET = 4;
+
+    // sys/eventfd.h
+    public static final int EFD_NONBLOCK = O_NONBLOCK;
+    public static final int EFD_CLOEXEC = O_CLOEXEC;
+
+    // sched.h
+    public static final int CLONE_NEWNET = 0x40000000;
+
+    private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+
+    private Natives()
+    {
+    }
+
+    /** The raw binding, for callers that know what they are doing. */
+    public static LibC libc()
+    {
+        return LIBC;
+    }
+
+    /** errno of this thread's last {@code @SaveError} call. */
+    public static int errno()
+    {
+        return RUNTIME.getLastError();
+    }
+
+    /** Zeroed direct memory for structs passed to ioctl; control path only. */
+    public static Pointer allocateDirect(final int size)
+    {
+        final Pointer p = Memory.allocateDirect(RUNTIME, size);
+        p.setMemory(0, size, (byte)0);
+        return p;
+    }
+
+    public static int open(final String path, final int flags) throws IOException
+    {
+        final int fd = LIBC.open(path, flags);
+        if (fd < 0)
+        {
+            throw Errors.exception("open", errno(), path);
+        }
+        return fd;
+    }
+
+    /** Closes quietly: there is nothing useful to do when close fails (the fd is gone either way on Linux). */
+    public static void close(final int fd)
+    {
+        if (fd >= 0)
+        {
+            LIBC.close(fd);
+        }
+    }
+
+    /** Hot path: bytes read, or {@code -errno} ({@code -EAGAIN} when nothing is waiting). Allocates nothing. */
+    public static long read(final int fd, final long address, final long count)
+    {
+        final long n = LIBC.read(fd, address, count);
+        return n >= 0 ? n : -errno();
+    }
+
+    /** Hot path: bytes written, or {@code -errno}. Allocates nothing. */
+    public static long write(final int fd, final long address, final long count)
+    {
+        final long n = LIBC.write(fd, address, count);
+        return n >= 0 ? n : -errno();
+    }
+
+    /** Hot path: ready events, or {@code -errno} ({@code -EINTR} when a signal arrived). Allocates nothing. */
+    public static int epollWait(final int epfd, final long eventsAddress, final int maxEvents, final int timeoutMs)
+    {
+        final int n = LIBC.epoll_wait(epfd, eventsAddress, maxEvents, timeoutMs);
+        return n >= 0 ? n : -errno();
+    }
+
+    public static int ioctl(final int fd, final long request, final Pointer arg, final String requestName,
+        final String argument) throws IOException
+    {
+        final int rc = LIBC.ioctl(fd, request, arg);
+        if (rc < 0)
+        {
+            throw Errors.exception("ioctl(" + requestName + ")", errno(), argument);
+        }
+        return rc;
+    }
+
+    public static int ioctl(final int fd, final long request, final long value, final String requestName,
+        final String argument) throws IOException
+    {
+        final int rc = LIBC.ioctl(fd, request, value);
+        if (rc < 0)
+        {
+            throw Errors.exception("ioctl(" + requestName + ")", errno(), argument);
+        }
+        return rc;
+    }
+
+    public static int fcntl(final int fd, final int cmd, final int arg, final String argument) throws IOException
+    {
+        final int rc = LIBC.fcntl(fd, cmd, arg);
+        if (rc < 0)
+        {
+            throw Errors.exception("fcntl(" + cmd + ")", errno(), argument);
+        }
+        return rc;
+    }
+
+    public static int epollCreate() throws IOException
+    {
+        final int fd = LIBC.epoll_create1(EPOLL_CLOEXEC);
+        if (fd < 0)
+        {
+            throw Errors.exception("epoll_create1", errno(), "EPOLL_CLOEXEC");
+        }
+        return fd;
+    }
+
+    /** {@code eventAddress}: a struct epoll_event in memory the caller owns (ignored for EPOLL_CTL_DEL). */
+    public static void epollCtl(final int epfd, final int op, final int fd, final long eventAddress)
+        throws IOException
+    {
+        if (LIBC.epoll_ctl(epfd, op, fd, eventAddress) < 0)
+        {
+            throw Errors.exception("epoll_ctl(" + op + ")", errno(), "fd " + fd);
+        }
+    }
+
+    public static int eventfd(final int flags) throws IOException
+    {
+        final int fd = LIBC.eventfd(0, flags);
+        if (fd < 0)
+        {
+            throw Errors.exception("eventfd", errno(), "flags " + flags);
+        }
+        return fd;
+    }
+
+    public static void setns(final int fd, final int nstype, final String argument) throws IOException
+    {
+        if (LIBC.setns(fd, nstype) < 0)
+        {
+            throw Errors.exception("setns", errno(), argument);
+        }
+    }
+}

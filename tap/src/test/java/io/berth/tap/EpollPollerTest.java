@@ -1,0 +1,142 @@
+package io.berth.tap;
+
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.PortCounters;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class EpollPollerTest
+{
+    @Test
+    void wakeupUnblocksAPollFromAnotherThread() throws Exception
+    {
+        try (EpollPoller poller = new EpollPoller())
+        {
+            final CompletableFuture<Long> took = CompletableFuture.supplyAsync(() ->
+            {
+                final long start = System.nanoTime();
+                poller.poll(30_000, p -> { });
+                return System.nanoTime() - start;
+            });
+            Thread.sleep(200);
+            poller.wakeup();
+            final long nanos = took.get(10, TimeUnit.SECONDS);
+            assertTrue(nanos >= TimeUnit.MILLISECONDS.toNanos(150), "poll blocked until the wakeup: " + nanos);
+        }
+    }
+
+    @Test
+    void wakeupBeforePollMakesTheNextPollReturnOnceOnly()
+    {
+        try (EpollPoller poller = new EpollPoller())
+        {
+            poller.wakeup();
+            poller.wakeup();
+            long start = System.nanoTime();
+            assertEquals(0, poller.poll(10_000, p -> { }));
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+            start = System.nanoTime();
+            poller.poll(100, p -> { });
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(80), "the eventfd was drained");
+        }
+    }
+
+    @Test
+    void portsWithoutAnFdAreReportedEveryPollAndNeverBlock()
+    {
+        final Port fdless = new NoFdPort();
+        try (EpollPoller poller = new EpollPoller())
+        {
+            poller.register(fdless);
+            final List<Port> seen = new ArrayList<>();
+            final long start = System.nanoTime();
+            assertEquals(1, poller.poll(10_000, seen::add));
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5));
+            assertSame(fdless, seen.get(0));
+            poller.unregister(fdless);
+            assertEquals(0, poller.poll(0, seen::add));
+        }
+    }
+
+    @Test
+    void reportsAReadableFdPortUntilDrained() throws Exception
+    {
+        // an eventfd is readable like a TAP with a frame waiting; TapKernelTest covers a real TAP
+        final int efd = Natives.eventfd(Natives.EFD_NONBLOCK | Natives.EFD_CLOEXEC);
+        final TapPort port = new TapPort(1, "efd", efd);
+        try (EpollPoller poller = new EpollPoller(); EpollPoller writer = new EpollPoller())
+        {
+            poller.register(port);
+            final List<Port> seen = new ArrayList<>();
+            assertEquals(0, poller.poll(0, seen::add));
+            final org.agrona.concurrent.UnsafeBuffer one =
+                new org.agrona.concurrent.UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(8, 8));
+            one.putLong(0, 5);
+            Natives.write(efd, one.addressOffset(), 8);
+            assertEquals(1, poller.poll(1000, seen::add));
+            assertEquals(1, poller.poll(0, seen::add), "level-triggered: still readable");
+            assertSame(port, seen.get(0));
+            port.receive(new PacketPool(2), new PacketBatch(), 4); // drains the counter (as a runt)
+            assertEquals(0, poller.poll(0, seen::add));
+            poller.unregister(port);
+        }
+        finally
+        {
+            port.close();
+        }
+    }
+
+    private static final class NoFdPort implements Port
+    {
+        private final PortCounters counters = new PortCounters();
+
+        public int id()
+        {
+            return 0;
+        }
+
+        public String name()
+        {
+            return "memory";
+        }
+
+        public int receive(final PacketPool pool, final PacketBatch into, final int limit)
+        {
+            return 0;
+        }
+
+        public boolean transmit(final PacketPool pool, final int handle)
+        {
+            return false;
+        }
+
+        public boolean offloads()
+        {
+            return false;
+        }
+
+        public int pollFd()
+        {
+            return -1;
+        }
+
+        public PortCounters counters()
+        {
+            return counters;
+        }
+
+        public void close()
+        {
+        }
+    }
+}
