@@ -1,0 +1,73 @@
+package io.berth.control.dataplane;
+
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Interface plumbing through iproute2: moving a device into a sandbox, naming it, setting MAC, MTU, address and
+ * routes. Control path only (runs processes); every step is idempotent so a restart can re-apply it.
+ */
+final class Iproute
+{
+    private Iproute()
+    {
+    }
+
+    static boolean linkExists(final String netns, final String ifName) throws IOException
+    {
+        return run(false, "ip", "-n", netns, "link", "show", "dev", ifName) == 0;
+    }
+
+    static void moveInto(final String device, final String netns, final String ifName) throws IOException
+    {
+        run(true, "ip", "link", "set", "dev", device, "netns", netns);
+        run(true, "ip", "-n", netns, "link", "set", "dev", device, "name", ifName);
+    }
+
+    static void configure(final EndpointSpec endpoint) throws IOException
+    {
+        final String ns = endpoint.sandbox();
+        final String dev = endpoint.ifName();
+        run(true, "ip", "-n", ns, "link", "set", "dev", dev,
+            "address", EthernetFlyweight.formatMac(endpoint.mac()), "mtu", Integer.toString(endpoint.mtu()));
+        run(true, "ip", "-n", ns, "addr", "replace",
+            Ipv4Flyweight.format(endpoint.ip()) + "/" + endpoint.prefixLength(), "dev", dev);
+        run(true, "ip", "-n", ns, "link", "set", "dev", dev, "up");
+        if (endpoint.defaultRoute())
+        {
+            run(true, "ip", "-n", ns, "route", "replace", "default",
+                "via", Ipv4Flyweight.format(endpoint.gatewayIp()), "dev", dev);
+        }
+    }
+
+    /** Runs a command; with {@code check}, a non-zero exit becomes an IOException carrying its stderr. */
+    private static int run(final boolean check, final String... command) throws IOException
+    {
+        final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        final String output;
+        try
+        {
+            output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!process.waitFor(10, TimeUnit.SECONDS))
+            {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + ": timed out");
+            }
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new IOException(String.join(" ", command) + ": interrupted", e);
+        }
+        final int exit = process.exitValue();
+        if (check && exit != 0)
+        {
+            throw new IOException(String.join(" ", command) + " failed (exit " + exit + "): " + output);
+        }
+        return exit;
+    }
+}
