@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# berth vs. the kernel bridge, end to end, in one run.
+#
+# Builds the same two-container topology twice, inside private network namespaces only:
+#   kernel: a Linux bridge (gateway 192.168.100.1/24) in a private "host" namespace, two container
+#           namespaces on veth pairs (192.168.100.2 and .3), as shared/bench/kernel-baseline.sh does;
+#   berth:  bin/berthd running in a private host namespace, a network 192.168.100.0/24 created with
+#           bin/berth, two containers made with `bin/berth run -d` (each a namespace with a TAP eth0
+#           whose fd berthd holds).
+# and measures on each: TCP throughput c2->c1 (iperf3), 64-byte frames delivered per second (trafgen on
+# one core in c2, counted as rx packets on c1's eth0) and ping average RTT c2->c1. Prints a table
+# metric | kernel | berth | berth/kernel.
+#
+# Usage: benchmarks/e2e/compare.sh [seconds] [--json FILE] [--only kernel|berth] [--berthd-log FILE]
+#   seconds            length of each iperf3 and trafgen window (default 5)
+#   --json FILE        also write the figures as JSON
+#   --only SIDE        measure one side only (for development; the ratio column is then empty)
+#   --berthd-log FILE  keep a copy of berthd's output (it is printed on failure anyway)
+# Run as root from anywhere; uses bin/berthd and bin/berth of this repository (override the directory
+# with BERTH_BIN=DIR). Leaves no namespace, process or temp file behind.
+# Exit status: 0 if both sides measured, 2 if the berth side failed (the kernel side is still printed),
+# 1 on a usage or setup error.
+set -u
+set -o pipefail
+
+T=5; JSON_OUT=""; ONLY=""; LOG_COPY=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --json) JSON_OUT=${2:?--json needs a file}; shift 2 ;;
+    --json=*) JSON_OUT=${1#--json=}; shift ;;
+    --only) ONLY=${2:?--only needs kernel or berth}; shift 2 ;;
+    --berthd-log) LOG_COPY=${2:?--berthd-log needs a file}; shift 2 ;;
+    -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    [0-9]*) T=$1; shift ;;
+    *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
+  esac
+done
+case "$T" in ''|*[!0-9]*|0) echo "compare.sh: seconds must be a positive integer, got '$T'" >&2; exit 1 ;; esac
+case "$ONLY" in ''|kernel|berth) ;; *) echo "compare.sh: --only takes kernel or berth, got '$ONLY'" >&2; exit 1 ;; esac
+[ "$(id -u)" = 0 ] || { echo "compare.sh: must run as root (network namespaces, TAP devices)" >&2; exit 1; }
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${BERTH_BIN:-$ROOT/bin}
+
+# ---- tools -----------------------------------------------------------------------------------------
+need_pkgs=()
+for pair in iperf3:iperf3 trafgen:netsniff-ng ping:iputils-ping python3:python3 ip:iproute2 timeout:coreutils; do
+  command -v "${pair%%:*}" >/dev/null 2>&1 || need_pkgs+=("${pair#*:}")
+done
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "compare.sh: installing ${need_pkgs[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}"; } >&2 ||
+    { echo "compare.sh: could not install ${need_pkgs[*]} with apt-get; install them and retry" >&2; exit 1; }
+  for t in iperf3 trafgen ping python3 ip timeout; do
+    command -v $t >/dev/null 2>&1 || { echo "compare.sh: '$t' still missing after apt-get" >&2; exit 1; }
+  done
+fi
+
+# ---- names, temp dir, cleanup ----------------------------------------------------------------------
+P=cmp$$                                   # unique prefix for every namespace this run creates
+KH=${P}kh; K1=${P}k1; K2=${P}k2           # kernel side: host (bridge) and the two containers
+BH=${P}bh; B1=$P-c1; B2=$P-c2             # berth side: berthd's host netns; containers named as berth names them
+BNET=${P}net
+TMP=$(mktemp -d /tmp/berth-compare.XXXXXX)
+SOCK=$TMP/s.sock
+BERTHD_PID=""
+
+ns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
+kill_ns_pids() {  # SIGTERM every process in namespace $1, then SIGKILL what is left
+  local n=$1 pids
+  pids=$(ip netns pids "$n" 2>/dev/null) || return 0
+  [ -n "$pids" ] || return 0
+  kill $pids 2>/dev/null
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    pids=$(ip netns pids "$n" 2>/dev/null); [ -n "$pids" ] || return 0; sleep 0.2
+  done
+  kill -9 $pids 2>/dev/null; sleep 0.1
+}
+berth() { BERTH_SOCKET=$SOCK "$BIN/berth" "$@"; }
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  # tools first (iperf3, trafgen, ping) in the container namespaces of both sides
+  for n in $K1 $K2 $B1 $B2; do
+    for pid in $(ip netns pids "$n" 2>/dev/null); do
+      case "$(cat /proc/$pid/comm 2>/dev/null)" in iperf3|trafgen|ping) kill "$pid" 2>/dev/null ;; esac
+    done
+  done
+  # let berth undo what it made while berthd still runs
+  if [ -n "$BERTHD_PID" ] && kill -0 "$BERTHD_PID" 2>/dev/null && [ -S "$SOCK" ]; then
+    timeout 20 env BERTH_SOCKET="$SOCK" "$BIN/berth" rm -f "$B1" "$B2" >/dev/null 2>&1
+    timeout 10 env BERTH_SOCKET="$SOCK" "$BIN/berth" network rm "$BNET" >/dev/null 2>&1
+  fi
+  if [ -n "$BERTHD_PID" ] && kill -0 "$BERTHD_PID" 2>/dev/null; then
+    kill -TERM "$BERTHD_PID" 2>/dev/null
+    for _ in $(seq 50); do kill -0 "$BERTHD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -0 "$BERTHD_PID" 2>/dev/null && { echo "compare.sh: berthd ignored SIGTERM for 5 s, killing it" >&2; kill -9 "$BERTHD_PID" 2>/dev/null; }
+    wait "$BERTHD_PID" 2>/dev/null
+  fi
+  for n in $K1 $K2 $KH $B1 $B2 $BH; do
+    kill_ns_pids "$n"
+    ns_exists "$n" && ip netns del "$n" 2>/dev/null
+  done
+  [ -n "$LOG_COPY" ] && [ -f "$TMP/berthd.log" ] && cp "$TMP/berthd.log" "$LOG_COPY" 2>/dev/null
+  rm -rf "$TMP"
+  local left
+  left=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$P(k|b|-c)" || true)
+  [ -z "$left" ] || { echo "compare.sh: WARNING: namespaces left behind: $left" >&2; rc=1; }
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- measurements (shared by both sides) ------------------------------------------------------------
+# each sets a global; "" means not measured
+iperf_gbps() {  # $1 client ns, $2 server ns, $3 server ip  -> TCP Gbps, sum_received
+  local c=$1 s=$2 ip=$3 port=5201 out=$TMP/iperf.$1.json
+  ip netns exec "$s" iperf3 -s -p $port -1 >/dev/null 2>&1 &
+  local spid=$!
+  for _ in $(seq 50); do ip netns exec "$s" ss -Hltn "sport = :$port" 2>/dev/null | grep -q . && break; sleep 0.1; done
+  timeout $((T + 30)) ip netns exec "$c" iperf3 -c "$ip" -p $port -t "$T" -J > "$out" 2>&1
+  kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+  python3 - "$out" <<'PY'
+import json, sys
+try:
+    d = json.load(open(sys.argv[1]))
+except Exception as e:
+    sys.stderr.write("iperf3: no JSON (%s): %s\n" % (e, open(sys.argv[1]).read()[:300])); sys.exit(1)
+if "error" in d:
+    sys.stderr.write("iperf3: %s\n" % d["error"]); sys.exit(1)
+e = d["end"]; s = e.get("sum_received") or e["sum"]
+print("%.3f" % (s["bits_per_second"] / 1e9))
+PY
+}
+
+rx_packets() { ip -n "$1" -s -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'; }
+tx_packets() { ip -n "$1" -s -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'; }
+
+frames_mpps() {  # $1 sender ns, $2 receiver ns, $3 sender ip, $4 receiver ip -> "delivered_mpps offered_mpps"
+  local snd=$1 rcv=$2 sip=$3 dip=$4 mac cfg=$TMP/64b.trafgen r0 r1 t0 t1
+  mac=$(ip -n "$rcv" -br link show eth0 | awk '{print $3}')
+  [ -n "$mac" ] || { echo "trafgen: no MAC on $rcv eth0" >&2; return 1; }
+  ip netns exec "$snd" ping -c1 -W2 -q "$dip" >/dev/null 2>&1    # make sure a switch has learned both MACs
+  # 14 Ethernet + 20 IPv4 + 8 UDP + 18 fill = 60 bytes, 64 on the wire with the FCS
+  cat > "$cfg" <<TG
+{ eth(da=$mac, type=0x0800), ipv4(sa=$sip, da=$dip, ttl=64, proto=17), udp(sp=9, dp=9), fill(0x00, 18) }
+TG
+  r0=$(rx_packets "$rcv"); t0=$(tx_packets "$snd")
+  ip netns exec "$snd" timeout "$T" trafgen -i "$cfg" -o eth0 --cpus 1 >"$TMP/trafgen.out" 2>&1
+  sleep 0.2                                                      # let in-flight frames land
+  r1=$(rx_packets "$rcv"); t1=$(tx_packets "$snd")
+  python3 -c "print('%.3f %.3f' % (($r1-$r0)/$T/1e6, ($t1-$t0)/$T/1e6))"
+}
+
+ping_avg_ms() {  # $1 client ns, $2 target ip -> average RTT in ms
+  ip netns exec "$1" ping -c 5 -i 0.2 -W 2 -q "$2" >/dev/null 2>&1     # warm-up: ARP, MAC learning, JIT
+  ip netns exec "$1" ping -c 200 -i 0.005 -W 2 -q "$2" > "$TMP/ping.out" 2>&1
+  python3 - "$TMP/ping.out" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+loss = re.search(r"(\d+(?:\.\d+)?)% packet loss", t)
+m = re.search(r"= [\d.]+/([\d.]+)/[\d.]+/[\d.]+ ms", t)
+if not m:
+    sys.stderr.write("ping: %s\n" % t.strip()[-300:]); sys.exit(1)
+if loss and float(loss.group(1)) > 0:
+    sys.stderr.write("ping: %s%% packet loss\n" % loss.group(1))
+print(m.group(1))
+PY
+}
+
+cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
+  local sum=0 pid f
+  for pid in $(ip netns pids "$1" 2>/dev/null); do
+    f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    set -- $f
+    sum=$((sum + ${12} + ${13}))            # fields 14 and 15 of stat, counted after "(comm) "
+  done
+  echo $sum
+}
+HZ=$(getconf CLK_TCK)
+
+declare -A R   # R[side.metric] = value
+measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip
+  local side=$1 c=$2 s=$3 cip=$4 sip=$5 v
+  echo "[$side] ping c2->c1 ..." >&2
+  v=$(ping_avg_ms "$c" "$sip") && R[$side.ping]=$v || R[$side.err]+="ping failed; "
+  echo "[$side] TCP c2->c1, ${T} s ..." >&2
+  v=$(iperf_gbps "$c" "$s" "$sip") && R[$side.tcp]=$v || R[$side.err]+="iperf3 failed; "
+  echo "[$side] 64-byte frames c2->c1, ${T} s ..." >&2
+  v=$(frames_mpps "$c" "$s" "$cip" "$sip") && { R[$side.mpps]=${v% *}; R[$side.offered]=${v#* }; } ||
+    R[$side.err]+="trafgen failed: $(tail -3 "$TMP/trafgen.out" 2>/dev/null | tr '\n' ' '); "
+}
+
+addr_of() { ip -n "$1" -4 -br addr show eth0 2>/dev/null | awk '{print $3}' | cut -d/ -f1; }
+
+# ---- kernel side ------------------------------------------------------------------------------------
+kernel_side() {
+  echo "[kernel] building bridge topology ($KH, $K1, $K2) ..." >&2
+  local n i=2 c
+  for n in $KH $K1 $K2; do ip netns add "$n" && ip -n "$n" link set lo up || return 1; done
+  ip -n $KH link add br0 type bridge && ip -n $KH addr add 192.168.100.1/24 dev br0 &&
+    ip -n $KH link set br0 up || return 1
+  for c in $K1 $K2; do
+    ip -n $KH link add "v$c" type veth peer name eth0 netns "$c" &&
+      ip -n $KH link set "v$c" master br0 up &&
+      ip -n "$c" addr add 192.168.100.$i/24 dev eth0 && ip -n "$c" link set eth0 up &&
+      ip -n "$c" route add default via 192.168.100.1 || return 1
+    i=$((i + 1))
+  done
+  for _ in $(seq 30); do ip netns exec $K2 ping -c1 -W1 -q 192.168.100.2 >/dev/null 2>&1 && break; done
+  measure kernel $K2 $K1 192.168.100.3 192.168.100.2
+  for n in $K1 $K2 $KH; do kill_ns_pids "$n"; ip netns del "$n" 2>/dev/null; done   # idle during berth's turn
+}
+
+# ---- berth side -------------------------------------------------------------------------------------
+berth_fail() { R[berth.err]+="$1; "; echo "[berth] FAILED: $1" >&2; return 1; }
+berth_side() {
+  [ -x "$BIN/berthd" ] && [ -x "$BIN/berth" ] ||
+    { berth_fail "$BIN/berthd or $BIN/berth missing (build: mvn -q -B -pl control package -DskipTests)"; return 1; }
+  echo "[berth] starting berthd in $BH ..." >&2
+  ip netns add $BH && ip -n $BH link set lo up || { berth_fail "cannot create netns $BH"; return 1; }
+  ip netns exec $BH "$BIN/berthd" --socket "$SOCK" --state-dir "$TMP/state" >"$TMP/berthd.log" 2>&1 &
+  BERTHD_PID=$!
+  for _ in $(seq 600); do
+    [ -S "$SOCK" ] && break
+    kill -0 $BERTHD_PID 2>/dev/null || { berth_fail "berthd exited before opening $SOCK"; return 1; }
+    sleep 0.1
+  done
+  [ -S "$SOCK" ] || { berth_fail "berthd did not open $SOCK within 60 s"; return 1; }
+  local out
+  out=$(berth network create --subnet 192.168.100.0/24 --gateway 192.168.100.1 $BNET 2>&1) ||
+    { berth_fail "berth network create: $out"; return 1; }
+  for c in $B1 $B2; do
+    out=$(berth run -d --name "$c" --network $BNET 2>&1) || { berth_fail "berth run $c: $out"; return 1; }
+    ns_exists "$c" || { berth_fail "berth run $c: no netns named $c"; return 1; }
+  done
+  local ip1 ip2
+  ip1=$(addr_of $B1); ip2=$(addr_of $B2)
+  [ -n "$ip1" ] && [ -n "$ip2" ] ||
+    { berth_fail "containers have no IPv4 on eth0 (c1='$ip1' c2='$ip2'): $(ip -n $B1 addr 2>&1 | tr '\n' ' ')"; return 1; }
+  local ok=""
+  for _ in $(seq 10); do ip netns exec $B2 ping -c1 -W1 -q "$ip1" >/dev/null 2>&1 && { ok=1; break; }; done
+  [ -n "$ok" ] || { berth_fail "no connectivity: ping $B2 -> $ip1 ($B1) fails: $(ip netns exec $B2 ping -c2 -W1 "$ip1" 2>&1 | tail -2 | tr '\n' ' ')"; return 1; }
+  local c0 c1 w0 w1
+  c0=$(cpu_ticks_ns $BH); w0=$(date +%s.%N)
+  measure berth $B2 $B1 "$ip2" "$ip1"
+  c1=$(cpu_ticks_ns $BH); w1=$(date +%s.%N)
+  R[berth.cpu]=$(python3 -c "print('%.2f' % (($c1-$c0)/$HZ))")
+  R[berth.wall]=$(python3 -c "print('%.2f' % ($w1-$w0))")
+  kill -0 $BERTHD_PID 2>/dev/null || berth_fail "berthd died during the measurements"
+  return 0
+}
+
+# ---- run --------------------------------------------------------------------------------------------
+START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+[ "$ONLY" = berth ] || kernel_side || R[kernel.err]+="topology setup failed; "
+if [ "$ONLY" != kernel ]; then
+  if ! berth_side; then
+    echo "---- berthd output (last 40 lines) ----" >&2
+    tail -40 "$TMP/berthd.log" 2>/dev/null >&2
+    echo "---------------------------------------" >&2
+  fi
+fi
+END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+export CMP_T=$T CMP_START=$START CMP_END=$END CMP_JSON=$JSON_OUT CMP_ONLY=$ONLY
+for k in kernel.tcp kernel.mpps kernel.offered kernel.ping kernel.err berth.tcp berth.mpps berth.offered \
+         berth.ping berth.err berth.cpu berth.wall; do
+  export "CMP_${k/./_}=${R[$k]:-}"
+done
+export CMP_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+python3 - <<'PY'
+import json, os, platform, re
+E = os.environ
+def num(k):
+    v = E.get("CMP_" + k, "")
+    try: return float(v)
+    except ValueError: return None
+rows = [  # key, label, unit, target (berth/kernel), better
+    ("tcp", "TCP c2->c1 (iperf3)", "Gbps", ">= 0.3x"),
+    ("mpps", "64 B frames delivered c2->c1", "Mpps", ">= 1.0x"),
+    ("ping", "ping RTT avg c2->c1", "ms", "<= 3x"),
+]
+res = {"kernel": {}, "berth": {}, "ratio": {}}
+table = []
+def fmt(v, unit): return "-" if v is None else ("%.3f %s" % (v, unit))
+for key, label, unit, target in rows:
+    k, b = num("kernel_" + key), num("berth_" + key)
+    r = b / k if (k and b is not None) else None
+    res["kernel"][key] = k; res["berth"][key] = b; res["ratio"][key] = None if r is None else round(r, 3)
+    table.append((label, fmt(k, unit), fmt(b, unit), "-" if r is None else "%.2fx" % r, target))
+ko, bo = num("kernel_offered"), num("berth_offered")
+res["kernel"]["offered_mpps"] = ko; res["berth"]["offered_mpps"] = bo
+table.append(("64 B frames offered by trafgen", fmt(ko, "Mpps"), fmt(bo, "Mpps"), "-", ""))
+cpu, wall = num("berth_cpu"), num("berth_wall")
+res["berth"]["berthd_cpu_s"] = cpu; res["berth"]["measure_wall_s"] = wall
+if cpu is not None:
+    table.append(("berthd CPU time while measuring", "-", "%.2f s / %.1f s" % (cpu, wall), "-", ""))
+w = [max(len(r[i]) for r in table + [("metric", "kernel", "berth", "berth/kernel", "target")]) for i in range(5)]
+line = lambda r: " | ".join(r[i].ljust(w[i]) for i in range(4)).rstrip()
+print()
+print(line(("metric", "kernel", "berth", "berth/kernel")))
+print("-+-".join("-" * w[i] for i in range(4)))
+for r in table: print(line(r))
+print("targets (issue 2, berth/kernel): TCP >= 0.3x, 64 B frames >= 1.0x, ping RTT <= 3x")
+for side in ("kernel", "berth"):
+    if E.get("CMP_%s_err" % side):
+        print("%s side errors: %s" % (side, E["CMP_%s_err" % side].strip("; ")))
+cpu_model = ""
+try:
+    cpu_model = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
+except Exception: pass
+machine = {"nproc": os.cpu_count(), "cpu": cpu_model, "kernel": platform.release()}
+print("%d s windows; %s, %d CPUs, Linux %s; commit %s; %s .. %s"
+      % (int(E["CMP_T"]), cpu_model, os.cpu_count(), platform.release(), E["CMP_COMMIT"],
+         E["CMP_START"], E["CMP_END"]))
+if E.get("CMP_JSON"):
+    doc = {"date": E["CMP_START"], "end": E["CMP_END"], "seconds": int(E["CMP_T"]), "commit": E["CMP_COMMIT"],
+           "machine": machine, "targets": {"tcp": 0.3, "mpps": 1.0, "ping_max": 3.0}, **res,
+           "errors": {s: E.get("CMP_%s_err" % s, "").strip("; ") or None for s in ("kernel", "berth")}}
+    with open(E["CMP_JSON"], "w") as f:
+        json.dump(doc, f, indent=2); f.write("\n")
+PY
+[ -z "${R[berth.err]:-}" ] || exit 2
+[ -z "${R[kernel.err]:-}" ] || exit 2
+exit 0
