@@ -13,8 +13,9 @@ import jnr.ffi.types.ssize_t;
  * Buffers are passed as raw {@code long} addresses (off-heap memory the caller owns), so a hot call marshals
  * nothing and allocates nothing. Calls whose failure reason matters save errno ({@link SaveError}): on the hot
  * path that is read/write/epoll_wait, where EAGAIN and EINTR are normal outcomes, not errors. Saving errno is a
- * thread-local store inside the jffi stub (a few ns, see {@code NativesCostTest}); the calls where nobody reads
- * errno ({@code close} on a path that cannot act on the failure) ignore it.
+ * thread-local store inside the jffi stub: {@code NativesCostTest} measured an EAGAIN read at ~314 ns with
+ * {@code @SaveError} and ~317 ns with {@code @IgnoreError}, i.e. lost in the syscall's own cost, so the hot
+ * calls keep errno rather than guess. Only {@code close}, whose failure nobody can act on, ignores it.
  */
 public interface LibC
 {

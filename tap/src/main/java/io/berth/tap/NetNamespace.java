@@ -43,14 +43,26 @@ public final class NetNamespace
             {
                 Natives.close(target);
             }
+            final T result;
             try
             {
-                return action.run();
+                result = action.run();
             }
-            finally
+            catch (final Throwable t)
             {
-                restore(original);
+                try
+                {
+                    restore(original);
+                }
+                catch (final IllegalStateException stuck)
+                {
+                    stuck.addSuppressed(t); // the stuck thread is the bigger problem; keep the cause visible
+                    throw stuck;
+                }
+                throw t;
             }
+            restore(original);
+            return result;
         }
         finally
         {
