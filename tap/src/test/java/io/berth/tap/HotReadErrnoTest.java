@@ -1,7 +1,6 @@
 package io.berth.tap;
 
 import jnr.ffi.LibraryLoader;
-import jnr.ffi.annotations.IgnoreError;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
@@ -11,12 +10,10 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * Measures what {@link SaveError} costs over {@link IgnoreError} on the hot read: an empty non-blocking eventfd
- * makes every read a real syscall that fails with EAGAIN, the common case for a drained TAP. Not a benchmark
- * (no forks, short runs); it prints the figures and only checks that saving errno stays a small fraction of the
- * syscall, which is why the hot calls in {@link LibC} save it (EAGAIN must be told apart from real errors).
+ * Why the hot calls in {@link LibC} save errno: an empty non-blocking eventfd makes a read fail with EAGAIN, the
+ * common case for a drained TAP, and only errno tells that apart from a real error.
  */
-class NativesCostTest
+class HotReadErrnoTest
 {
     public interface Saving
     {
