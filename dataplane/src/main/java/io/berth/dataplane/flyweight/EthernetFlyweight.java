@@ -118,7 +118,7 @@ public final class EthernetFlyweight
         long mac = 0;
         for (final String part : parts)
         {
-            if (part.length() != 2)
+            if (!part.matches("[0-9a-fA-F]{2}"))
             {
                 throw new IllegalArgumentException("invalid MAC address '" + text + "': expected six hex octets like 02:42:ac:11:00:02");
             }
