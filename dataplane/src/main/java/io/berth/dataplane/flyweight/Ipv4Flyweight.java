@@ -178,7 +178,7 @@ public final class Ipv4Flyweight
             final int octet;
             try
             {
-                if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(Character::isDigit))
+                if (part.isEmpty() || part.length() > 3 || !part.chars().allMatch(c -> c >= '0' && c <= '9'))
                 {
                     throw new NumberFormatException();
                 }
