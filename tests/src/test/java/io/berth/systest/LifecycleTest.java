@@ -1,0 +1,88 @@
+package io.berth.systest;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Containers and networks come and go: logs, rm (namespace, processes, address), network rm. */
+class LifecycleTest extends SystemTestBase
+{
+    @Test
+    void logsKeepTheCommandsOutput()
+    {
+        host.createNetwork("lnet", "--subnet", "10.95.0.0/24");
+        final String c = host.run("log", "--network", "lnet", "--", "sh", "-c", "echo hello-from-$((40+2)); echo to-stderr >&2; sleep 600");
+        String logs = "";
+        for (int i = 0; i < 50 && !logs.contains("hello-from-42"); i++)
+        {
+            BerthHost.sleep(200);
+            logs = host.berthOk("logs", c).output();
+        }
+        final String l = logs;
+        assertTrue(l.contains("hello-from-42"), () -> "berth logs " + c + ":\n" + l);
+        assertTrue(l.contains("to-stderr"), () -> "stderr in berth logs too:\n" + l);
+    }
+
+    @Test
+    void rmRemovesNamespaceProcessesAndFreesTheAddress()
+    {
+        host.createNetwork("rmnet", "--subnet", "10.96.0.0/24");
+        final String a = host.run("a", "--network", "rmnet", "--", "sleep", "600");
+        final String b = host.run("b", "--network", "rmnet");
+        final long pid = host.inspect(a).path("State").path("Pid").asLong();
+        assertTrue(pid > 0);
+        assertEquals(List.of("10.96.0.2/24"), Net.ipv4(Net.link(Net.addrs(a), "eth0")));
+        Net.assertPings(b, "10.96.0.2", host);
+
+        host.berthOk("rm", "-f", a);
+
+        assertFalse(BerthHost.namespaces().contains(a), "namespace " + a + " is gone");
+        assertFalse(Files.exists(Path.of("/run/netns", a)), "/run/netns/" + a + " is gone");
+        waitDead(pid);
+        assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "process " + pid + " stopped");
+        assertFalse(host.berthOk("ps").out().contains(a), "ps no longer lists " + a);
+        assertFalse(host.inspectNetwork("rmnet").path("Containers").has(a), "network no longer lists " + a);
+        assertNotEquals(0, host.berth("inspect", a).exit(), "inspect of a removed container fails");
+        Net.assertNoPing(b, "10.96.0.2");
+
+        final String c = host.run("c", "--network", "rmnet");
+        assertEquals(List.of("10.96.0.2/24"), Net.ipv4(Net.link(Net.addrs(c), "eth0")), "the freed address is given again");
+        assertEquals("02:42:0a:60:00:02", Net.link(Net.addrs(c), "eth0").path("address").asText());
+        Net.assertPings(b, "10.96.0.2", host);
+        Net.assertPings(c, "10.96.0.3", host);
+    }
+
+    @Test
+    void networkRmOfEmptyNetworks()
+    {
+        host.createNetwork("gone1", "--subnet", "10.97.0.0/24");
+        host.createNetwork("gone2", "--subnet", "10.98.0.0/24");
+        final String a = host.run("a", "--network", "gone1");
+        host.berthOk("rm", "-f", a);
+        host.berthOk("network", "rm", "gone1", "gone2");
+        final String ls = host.berthOk("network", "ls").out();
+        assertFalse(ls.contains("gone1") || ls.contains("gone2"), () -> "network ls after rm:\n" + ls);
+        assertTrue(ls.contains("bridge"), ls);
+        assertNotEquals(0, host.berth("network", "inspect", "gone1").exit());
+        // the name and the subnet are free again
+        host.createNetwork("gone1", "--subnet", "10.97.0.0/24");
+        final String b = host.run("b", "--network", "gone1");
+        assertEquals(List.of("10.97.0.2/24"), Net.ipv4(Net.link(Net.addrs(b), "eth0")));
+        Net.assertPings(b, "10.97.0.1", host);
+    }
+
+    private static void waitDead(long pid)
+    {
+        for (int i = 0; i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); i++)
+        {
+            BerthHost.sleep(100);
+        }
+    }
+}

@@ -1,0 +1,268 @@
+package io.berth.systest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static io.berth.systest.BerthHost.inNs;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Reachability and interface checks with the kernel's own tools, run inside namespaces. Every probe goes only
+ * to addresses inside the test's namespaces.
+ */
+public final class Net
+{
+    private Net()
+    {
+    }
+
+    // ------------------------------------------------------------------------------------------------ ping
+
+    /** True when NS gets an echo reply from IP within a few attempts. */
+    public static boolean pings(String ns, String ip)
+    {
+        for (int i = 0; i < 3; i++)
+        {
+            if (inNs(Duration.ofSeconds(10), ns, "ping", "-n", "-c", "1", "-W", "2", ip).ok())
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    public static void assertPings(String ns, String ip, BerthHost host)
+    {
+        if (!pings(ns, ip))
+        {
+            fail(ns + " cannot ping " + ip + "\n" + inNs(ns, "ping", "-n", "-c", "1", "-W", "2", ip) + "\n" +
+                diag(ns) + "\n" + host.logTail());
+        }
+    }
+
+    /** Two probes, two seconds: no reply may come back. */
+    public static void assertNoPing(String ns, String ip)
+    {
+        final Result r = inNs(Duration.ofSeconds(10), ns, "ping", "-n", "-c", "2", "-i", "0.5", "-W", "2", ip);
+        if (r.ok())
+        {
+            fail(ns + " must not reach " + ip + " but ping got replies\n" + r);
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------------- TCP
+
+    /** HTTP status of {@code curl http://IP:PORT/} run in NS ("000" when it cannot connect). */
+    public static String httpStatus(String ns, String ip, int port, int seconds)
+    {
+        final Result r = inNs(Duration.ofSeconds(seconds + 5), ns, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+            "--connect-timeout", String.valueOf(seconds), "-m", String.valueOf(seconds), "http://" + ip + ":" + port + "/");
+        final String code = r.out().trim();
+        return code.isEmpty() ? "000" : code;
+    }
+
+    /** Waits (retrying) until a curl from NS to IP:PORT gets 200. */
+    public static void assertHttpOk(String ns, String ip, int port, BerthHost host)
+    {
+        String status = "000";
+        final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline)
+        {
+            status = httpStatus(ns, ip, port, 3);
+            if ("200".equals(status))
+            {
+                return;
+            }
+            BerthHost.sleep(300);
+        }
+        fail(ns + ": curl http://" + ip + ":" + port + "/ gave " + status + ", expected 200\n" + diag(ns) + "\n" +
+            host.logTail());
+    }
+
+    public static void assertNoTcp(String ns, String ip, int port)
+    {
+        final Result r = inNs(Duration.ofSeconds(10), ns, "nc", "-z", "-w", "2", ip, String.valueOf(port));
+        if (r.ok())
+        {
+            fail(ns + " must not connect to " + ip + ":" + port + " but did\n" + r);
+        }
+    }
+
+    /**
+     * A TCP conversation with nc: a listener in SERVER_NS on PORT, a client in CLIENT_NS sends a line; the
+     * listener must print it.
+     */
+    public static void assertTcpEcho(BerthHost host, String serverNs, String clientNs, String serverIp, int port)
+    {
+        final BerthHost.Spawned server = host.spawn(serverNs, "nc", "-l", "-n", String.valueOf(port));
+        final String msg = "berth-tcp-" + Long.toHexString(System.nanoTime());
+        try
+        {
+            Result last = null;
+            for (int i = 0; i < 20 && !server.output().contains(msg); i++)
+            {
+                BerthHost.sleep(200);
+                last = inNs(Duration.ofSeconds(10), clientNs, "sh", "-c",
+                    "echo " + msg + " | nc -N -n -w 3 " + serverIp + " " + port);
+            }
+            if (!server.awaitOutput(msg, Duration.ofSeconds(3)))
+            {
+                fail("TCP " + clientNs + " -> " + serverIp + ":" + port + " did not arrive\nclient: " + last +
+                    "\nserver: " + server + "\n" + host.logTail());
+            }
+        }
+        finally
+        {
+            server.kill();
+        }
+    }
+
+    /** A UDP datagram with nc -u from CLIENT_NS must reach a listener in SERVER_NS. */
+    public static void assertUdp(BerthHost host, String serverNs, String clientNs, String serverIp, int port)
+    {
+        final BerthHost.Spawned server = host.spawn(serverNs, "nc", "-u", "-l", "-n", String.valueOf(port));
+        final String msg = "berth-udp-" + Long.toHexString(System.nanoTime());
+        try
+        {
+            Result last = null;
+            for (int i = 0; i < 20 && !server.output().contains(msg); i++)
+            {
+                BerthHost.sleep(300);
+                last = inNs(Duration.ofSeconds(10), clientNs, "sh", "-c",
+                    "echo " + msg + " | nc -u -n -w 1 " + serverIp + " " + port);
+            }
+            if (!server.awaitOutput(msg, Duration.ofSeconds(2)))
+            {
+                fail("UDP " + clientNs + " -> " + serverIp + ":" + port + " did not arrive\nclient: " + last +
+                    "\nserver: " + server + "\n" + host.logTail());
+            }
+        }
+        finally
+        {
+            server.kill();
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ interfaces
+
+    /** {@code ip -j addr} in NS. */
+    public static JsonNode addrs(String ns)
+    {
+        return ipJson(ns, "-j", "addr");
+    }
+
+    /** {@code ip -j -4 route} in NS (main table). */
+    public static JsonNode routes(String ns)
+    {
+        return ipJson(ns, "-j", "-4", "route");
+    }
+
+    public static JsonNode ipJson(String ns, String... args)
+    {
+        final List<String> cmd = new ArrayList<>(List.of("ip"));
+        cmd.addAll(List.of(args));
+        final Result r = inNs(ns, cmd.toArray(String[]::new));
+        if (!r.ok())
+        {
+            fail("ip in " + ns + " failed\n" + r);
+        }
+        return parse(r);
+    }
+
+    public static JsonNode parse(Result r)
+    {
+        try
+        {
+            final String s = r.out().trim();
+            return BerthHost.JSON.readTree(s.isEmpty() ? "[]" : s);
+        }
+        catch (IOException e)
+        {
+            throw new AssertionError("not JSON: " + e.getMessage() + "\n" + r, e);
+        }
+    }
+
+    public static JsonNode link(JsonNode addrs, String ifname)
+    {
+        for (JsonNode l : addrs)
+        {
+            if (ifname.equals(l.path("ifname").asText()))
+            {
+                return l;
+            }
+        }
+        return null;
+    }
+
+    public static List<String> ifnames(JsonNode addrs)
+    {
+        final List<String> names = new ArrayList<>();
+        addrs.forEach(l -> names.add(l.path("ifname").asText()));
+        return names;
+    }
+
+    /** "a.b.c.d/len" of each IPv4 address of the interface. */
+    public static List<String> ipv4(JsonNode link)
+    {
+        final List<String> out = new ArrayList<>();
+        if (link != null)
+        {
+            for (JsonNode a : link.path("addr_info"))
+            {
+                if ("inet".equals(a.path("family").asText()))
+                {
+                    out.add(a.path("local").asText() + "/" + a.path("prefixlen").asInt());
+                }
+            }
+        }
+        return out;
+    }
+
+    public static boolean isUp(JsonNode link)
+    {
+        if (link == null)
+        {
+            return false;
+        }
+        for (JsonNode f : link.path("flags"))
+        {
+            if ("UP".equals(f.asText()))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The default route's gateway in NS, or null. */
+    public static String defaultGateway(String ns)
+    {
+        for (JsonNode r : routes(ns))
+        {
+            if ("default".equals(r.path("dst").asText()))
+            {
+                return r.path("gateway").asText(null);
+            }
+        }
+        return null;
+    }
+
+    /** Interfaces, addresses, routes and neighbours of NS, for failure messages. */
+    public static String diag(String ns)
+    {
+        return "--- " + ns + " ---\n" + inNs(ns, "ip", "addr").out() + inNs(ns, "ip", "route").out() +
+            inNs(ns, "ip", "neigh").out();
+    }
+
+    /** The MAC berth derives from an IPv4 address: 02:42 and the four bytes. */
+    public static String macFor(String ip)
+    {
+        final String[] b = ip.split("\\.");
+        return String.format("02:42:%02x:%02x:%02x:%02x", Integer.parseInt(b[0]), Integer.parseInt(b[1]),
+            Integer.parseInt(b[2]), Integer.parseInt(b[3]));
+    }
+}
