@@ -31,6 +31,10 @@ public final class Errors
     public static final int EOPNOTSUPP = 95;
     public static final int ENOBUFS = 105;
     public static final int EBADFD = 77;
+    public static final int ENXIO = 6;
+    public static final int ENOPROTOOPT = 92;
+    public static final int EAFNOSUPPORT = 97;
+    public static final int ENETDOWN = 100;
 
     private static final String[] NAMES = new String[134];
 
@@ -59,6 +63,10 @@ public final class Errors
         name(EMSGSIZE, "EMSGSIZE");
         name(EOPNOTSUPP, "EOPNOTSUPP");
         name(ENOBUFS, "ENOBUFS");
+        name(ENXIO, "ENXIO");
+        name(ENOPROTOOPT, "ENOPROTOOPT");
+        name(EAFNOSUPPORT, "EAFNOSUPPORT");
+        name(ENETDOWN, "ENETDOWN");
     }
 
     private Errors()

@@ -57,4 +57,26 @@ public interface LibC
 
     @SaveError
     int setns(int fd, int nstype);
+
+    @SaveError
+    int socket(int domain, int type, int protocol);
+
+    /** {@code addr}: a struct sockaddr (sockaddr_ll for AF_PACKET) in direct memory. */
+    @SaveError
+    int bind(int fd, Pointer addr, int addrlen);
+
+    @SaveError
+    int setsockopt(int fd, int level, int optname, Pointer optval, int optlen);
+
+    /** {@code optlen}: a socklen_t (int) in direct memory, in: room, out: bytes written. */
+    @SaveError
+    int getsockopt(int fd, int level, int optname, Pointer optval, Pointer optlen);
+
+    /** 0 (errno ENODEV) when there is no such interface in the calling thread's namespace. */
+    @SaveError
+    int if_nametoindex(String ifname);
+
+    /** Hot path on sockets: like read, but MSG_TRUNC makes a packet socket return the frame's real length. */
+    @SaveError
+    @ssize_t long recv(int fd, long address, @size_t long count, int flags);
 }

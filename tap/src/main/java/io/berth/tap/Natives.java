@@ -9,7 +9,7 @@ import java.io.IOException;
 
 /**
  * The thin wrapper over {@link LibC}: control-path calls throw an {@link IOException} naming the call, errno and
- * argument; hot-path calls ({@link #read}, {@link #write}, {@link #epollWait}) return {@code -errno} instead so the
+ * argument; hot-path calls ({@link #read}, {@link #write}, {@link #recv}, {@link #epollWait}) return {@code -errno} instead so the
  * packet path neither throws nor allocates. Stateless; any thread (errno is per thread).
  */
 public final class Natives
@@ -38,6 +38,28 @@ public final class Natives
 
     // sched.h
     public static final int CLONE_NEWNET = 0x40000000;
+
+    // sys/socket.h, bits/socket_type.h, asm-generic/socket.h (x86_64)
+    public static final int AF_INET = 2;
+    public static final int AF_PACKET = 17;
+    public static final int SOCK_DGRAM = 2;
+    public static final int SOCK_RAW = 3;
+    public static final int SOCK_NONBLOCK = O_NONBLOCK;
+    public static final int SOCK_CLOEXEC = O_CLOEXEC;
+    public static final int SOL_SOCKET = 1;
+    public static final int SO_SNDBUF = 7;
+    public static final int SO_RCVBUF = 8;
+    /** Like SO_SNDBUF/SO_RCVBUF but past net.core.[wr]mem_max; needs CAP_NET_ADMIN. */
+    public static final int SO_SNDBUFFORCE = 32;
+    public static final int SO_RCVBUFFORCE = 33;
+    public static final int MSG_TRUNC = 0x20;
+
+    // linux/sockios.h: ioctls on any socket taking a struct ifreq
+    public static final long SIOCGIFFLAGS = 0x8913;
+    public static final long SIOCGIFMTU = 0x8921;
+    public static final long SIOCGIFHWADDR = 0x8927;
+    public static final long SIOCGIFINDEX = 0x8933;
+    public static final long SIOCETHTOOL = 0x8946;
 
     private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
     private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
@@ -104,6 +126,79 @@ public final class Natives
     {
         final int n = LIBC.epoll_wait(epfd, eventsAddress, maxEvents, timeoutMs);
         return n >= 0 ? n : -errno();
+    }
+
+    /**
+     * Hot path: bytes of the frame (with MSG_TRUNC on a packet socket: its full length, even when longer than
+     * {@code count}), or {@code -errno}. Allocates nothing.
+     */
+    public static long recv(final int fd, final long address, final long count, final int flags)
+    {
+        final long n = LIBC.recv(fd, address, count, flags);
+        return n >= 0 ? n : -errno();
+    }
+
+    public static int socket(final int domain, final int type, final int protocol, final String argument)
+        throws IOException
+    {
+        final int fd = LIBC.socket(domain, type, protocol);
+        if (fd < 0)
+        {
+            throw Errors.exception("socket(" + domain + ", " + type + ", " + protocol + ")", errno(), argument);
+        }
+        return fd;
+    }
+
+    public static void bind(final int fd, final Pointer addr, final int addrlen, final String argument)
+        throws IOException
+    {
+        if (LIBC.bind(fd, addr, addrlen) < 0)
+        {
+            throw Errors.exception("bind", errno(), argument);
+        }
+    }
+
+    public static void setsockopt(final int fd, final int level, final int optname, final Pointer optval,
+        final int optlen, final String optionName, final String argument) throws IOException
+    {
+        if (LIBC.setsockopt(fd, level, optname, optval, optlen) < 0)
+        {
+            throw Errors.exception("setsockopt(" + optionName + ")", errno(), argument);
+        }
+    }
+
+    /** setsockopt with an {@code int} value. */
+    public static void setsockopt(final int fd, final int level, final int optname, final int value,
+        final String optionName, final String argument) throws IOException
+    {
+        final Pointer p = allocateDirect(Integer.BYTES);
+        p.putInt(0, value);
+        setsockopt(fd, level, optname, p, Integer.BYTES, optionName, argument);
+    }
+
+    /** getsockopt into {@code optval} ({@code size} bytes of room); returns the length the kernel wrote. */
+    public static int getsockopt(final int fd, final int level, final int optname, final Pointer optval,
+        final int size, final String optionName, final String argument) throws IOException
+    {
+        final Pointer len = allocateDirect(Integer.BYTES);
+        len.putInt(0, size);
+        if (LIBC.getsockopt(fd, level, optname, optval, len) < 0)
+        {
+            throw Errors.exception("getsockopt(" + optionName + ")", errno(), argument);
+        }
+        return len.getInt(0);
+    }
+
+    /** The interface's index in the calling thread's namespace; ENODEV in the exception when there is none. */
+    public static int ifNameToIndex(final String ifname) throws IOException
+    {
+        final int index = LIBC.if_nametoindex(ifname);
+        if (index <= 0)
+        {
+            final int e = errno();
+            throw Errors.exception("if_nametoindex", e == 0 ? Errors.ENODEV : e, ifname);
+        }
+        return index;
     }
 
     public static int ioctl(final int fd, final long request, final Pointer arg, final String requestName,

@@ -1,0 +1,342 @@
+package io.berth.tap;
+
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.PortCounters;
+import jnr.ffi.Pointer;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A {@link Port} over an existing Ethernet interface (the uplink: a NIC, or a veth end in berthd's namespace that
+ * holds no kernel address), driven with an AF_PACKET raw socket that speaks the same 10-byte virtio-net header as a
+ * {@link TapPort}: the kernel hands over GRO/GSO super-frames with partial checksums and segments and checksums the
+ * GSO frames we send (in hardware where the NIC can, in software otherwise), so TCP through the uplink moves 64 KiB
+ * per syscall just as it does through a container's TAP.
+ * <p>
+ * The socket is {@code socket(AF_PACKET, SOCK_RAW|SOCK_NONBLOCK|SOCK_CLOEXEC, 0)}, then PACKET_VNET_HDR,
+ * PACKET_IGNORE_OUTGOING (our own transmissions are not read back), optionally PACKET_QDISC_BYPASS, 4 MiB socket
+ * buffers, {@code bind(sockaddr_ll{ETH_P_ALL, ifindex})} (created with protocol 0 so nothing from other interfaces
+ * is queued before the bind), and PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC: berthd answers for addresses the kernel
+ * does not know (the uplink address, published ports) and a NIC would otherwise filter frames for other MACs. The
+ * membership, and with it promiscuous mode, goes when the socket closes.
+ * <p>
+ * Receive is one {@code recv(MSG_TRUNC)} per frame straight into the pool slot ([virtio_net_hdr | frame], exactly
+ * like TapPort); MSG_TRUNC reports frames longer than a slot (BIG TCP GRO beyond 64 KiB) so they are counted and
+ * dropped rather than delivered cut short. A frame whose offload state the virtio header cannot describe makes the
+ * kernel fail that recv with EINVAL after dequeuing it: counted, and reading goes on. Transmit is one {@code write}
+ * of [virtio_net_hdr | frame] from {@link PacketPool#vnetOffset}.
+ * <p>
+ * Why not a PACKET_MMAP ring (yet): a TPACKET_V3 rx ring reads a block of frames per wakeup instead of one syscall
+ * per frame. The usual objection, that ring frames lose the virtio-net header, does not hold on current kernels
+ * ({@code tpacket_rcv} writes it in front of the frame for every ring version when PACKET_VNET_HDR is set before the
+ * ring), but a ring has costs of its own here: frames land in ring memory, not in pool slots, so each needs a second
+ * copy (up to 64 KiB for a GRO super-frame) into the pool, and ring slots must be sized for 64 KiB frames or the
+ * kernel truncates them and drops their header. With plain recv, one syscall moves up to 64 KiB straight into the
+ * slot; the per-syscall cost measured in AfPacketKernelTest (a 42-byte frame written and one read back, through
+ * jnr, a few microseconds per pair on the dev VM) is amortised over the super-frame for bulk TCP. A ring, perhaps
+ * mapped as the pool itself, is the next step if small-packet rates on the uplink matter.
+ * <p>
+ * {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close} on the control path
+ * after the worker dropped the port; {@link #counters()}, {@link #mac()}, {@link #mtu()} and {@link #kernelDrops()}
+ * may be called from any thread. VLAN tags a NIC strips on receive (rx-vlan-offload) are not restored into the frame.
+ */
+public final class AfPacketPort implements Port
+{
+    // linux/if_ether.h
+    static final int ETH_P_ALL = 0x0003;
+    // linux/if_arp.h
+    static final int ARPHRD_ETHER = 1;
+    // linux/socket.h
+    static final int SOL_PACKET = 263;
+    // linux/if_packet.h
+    static final int PACKET_ADD_MEMBERSHIP = 1;
+    static final int PACKET_STATISTICS = 6;
+    static final int PACKET_VNET_HDR = 15;
+    static final int PACKET_QDISC_BYPASS = 20;
+    static final int PACKET_IGNORE_OUTGOING = 23;
+    static final int PACKET_MR_PROMISC = 1;
+
+    /** sizeof(struct sockaddr_ll): family(2) protocol(2, big-endian) ifindex(4) hatype(2) pkttype(1) halen(1) addr[8]. */
+    static final int SOCKADDR_LL_SIZE = 20;
+    /** sizeof(struct packet_mreq): ifindex(4) type(2) alen(2) address[8]. */
+    static final int PACKET_MREQ_SIZE = 16;
+    /** sizeof(struct tpacket_stats): unsigned tp_packets, tp_drops. */
+    static final int TPACKET_STATS_SIZE = 8;
+    /** sizeof(struct ifreq) on x86_64; the union starts after the name. */
+    private static final int IFREQ_SIZE = 40;
+    private static final int IFREQ_UNION_OFFSET = TapDevice.IFNAMSIZ;
+
+    /** SO_RCVBUF/SO_SNDBUF asked for: room for dozens of 64 KiB super-frames (the default ~208 KiB holds three). */
+    public static final int SOCKET_BUFFER_BYTES = 4 << 20;
+
+    private static final int VNET = PacketPool.VNET_HDR_LEN;
+    private static final long RECEIVE_CAPACITY = PacketPool.receiveCapacity();
+
+    private final int id;
+    private final String ifname;
+    private final int ifindex;
+    private final int fd;
+    private final byte[] mac;
+    private final PortCounters counters = new PortCounters();
+    private long kernelDrops;
+    private volatile boolean closed;
+
+    private AfPacketPort(final int id, final String ifname, final int ifindex, final int fd, final byte[] mac)
+    {
+        this.id = id;
+        this.ifname = ifname;
+        this.ifindex = ifindex;
+        this.fd = fd;
+        this.mac = mac;
+    }
+
+    /** {@link #open(int, String, boolean)} without qdisc bypass. */
+    public static AfPacketPort open(final int id, final String ifname) throws IOException
+    {
+        return open(id, ifname, false);
+    }
+
+    /**
+     * Opens a port on Ethernet interface {@code ifname} in the calling thread's network namespace (use
+     * {@link NetNamespace#run} for another; the socket stays bound to that namespace's interface afterwards).
+     *
+     * @param qdiscBypass PACKET_QDISC_BYPASS: transmit straight to the driver, skipping the qdisc layer (faster, but
+     *                    a full device queue drops the frame, counted as a tx error, instead of queueing it).
+     * @throws IOException naming the failed call, errno and interface: ENODEV (no such interface), EPERM (needs
+     *                     CAP_NET_RAW), EINVAL in the message for a non-Ethernet interface.
+     */
+    public static AfPacketPort open(final int id, final String ifname, final boolean qdiscBypass) throws IOException
+    {
+        checkName(ifname);
+        final int ifindex = Natives.ifNameToIndex(ifname);
+        final int fd = Natives.socket(Natives.AF_PACKET,
+            Natives.SOCK_RAW | Natives.SOCK_NONBLOCK | Natives.SOCK_CLOEXEC, 0, ifname);
+        try
+        {
+            final byte[] mac = hardwareAddress(fd, ifname);
+            Natives.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR", ifname);
+            Natives.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", ifname);
+            if (qdiscBypass)
+            {
+                Natives.setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS", ifname);
+            }
+            socketBuffer(fd, Natives.SO_RCVBUFFORCE, Natives.SO_RCVBUF, "SO_RCVBUF", ifname);
+            socketBuffer(fd, Natives.SO_SNDBUFFORCE, Natives.SO_SNDBUF, "SO_SNDBUF", ifname);
+
+            final Pointer sll = Natives.allocateDirect(SOCKADDR_LL_SIZE);
+            sll.putShort(0, (short)Natives.AF_PACKET);
+            sll.putByte(2, (byte)(ETH_P_ALL >>> 8)); // sll_protocol is big-endian: htons(ETH_P_ALL)
+            sll.putByte(3, (byte)ETH_P_ALL);
+            sll.putInt(4, ifindex);
+            Natives.bind(fd, sll, SOCKADDR_LL_SIZE, ifname + " (ifindex " + ifindex + ")");
+
+            final Pointer mreq = Natives.allocateDirect(PACKET_MREQ_SIZE);
+            mreq.putInt(0, ifindex);
+            mreq.putShort(4, (short)PACKET_MR_PROMISC);
+            Natives.setsockopt(fd, SOL_PACKET, PACKET_ADD_MEMBERSHIP, mreq, PACKET_MREQ_SIZE,
+                "PACKET_ADD_MEMBERSHIP PACKET_MR_PROMISC", ifname);
+            return new AfPacketPort(id, ifname, ifindex, fd, mac);
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            Natives.close(fd);
+            throw e;
+        }
+    }
+
+    private static void checkName(final String ifname)
+    {
+        if (ifname == null || ifname.isEmpty() || ifname.getBytes(StandardCharsets.US_ASCII).length >= TapDevice.IFNAMSIZ
+            || ifname.indexOf('/') >= 0 || ifname.indexOf(' ') >= 0)
+        {
+            throw new IllegalArgumentException("bad interface name (1.." + (TapDevice.IFNAMSIZ - 1)
+                + " bytes, no '/' or ' '): " + ifname);
+        }
+    }
+
+    /** The FORCE variant lifts the net.core.[rw]mem_max cap but needs CAP_NET_ADMIN; fall back to the capped one. */
+    private static void socketBuffer(final int fd, final int force, final int plain, final String name,
+        final String ifname) throws IOException
+    {
+        try
+        {
+            Natives.setsockopt(fd, Natives.SOL_SOCKET, force, SOCKET_BUFFER_BYTES, name + "FORCE", ifname);
+        }
+        catch (final Errors.NativeIOException e)
+        {
+            if (e.errno() != Errors.EPERM)
+            {
+                throw e;
+            }
+            Natives.setsockopt(fd, Natives.SOL_SOCKET, plain, SOCKET_BUFFER_BYTES, name, ifname);
+        }
+    }
+
+    private static Pointer ifreq(final String ifname)
+    {
+        final Pointer ifr = Natives.allocateDirect(IFREQ_SIZE);
+        final byte[] bytes = ifname.getBytes(StandardCharsets.US_ASCII);
+        ifr.put(0, bytes, 0, bytes.length);
+        return ifr;
+    }
+
+    /** SIOCGIFHWADDR: the interface's MAC; refuses anything but Ethernet (ARPHRD_ETHER). */
+    static byte[] hardwareAddress(final int socketFd, final String ifname) throws IOException
+    {
+        final Pointer ifr = ifreq(ifname);
+        Natives.ioctl(socketFd, Natives.SIOCGIFHWADDR, ifr, "SIOCGIFHWADDR", ifname);
+        final int hatype = ifr.getShort(IFREQ_UNION_OFFSET) & 0xffff; // ifr_hwaddr.sa_family
+        if (hatype != ARPHRD_ETHER)
+        {
+            throw new Errors.NativeIOException(ifname + " is not an Ethernet interface (ARPHRD " + hatype
+                + "): EINVAL (" + Errors.EINVAL + ")", "SIOCGIFHWADDR", Errors.EINVAL);
+        }
+        final byte[] mac = new byte[6];
+        ifr.get(IFREQ_UNION_OFFSET + 2, mac, 0, 6); // ifr_hwaddr.sa_data
+        return mac;
+    }
+
+    @Override
+    public int id()
+    {
+        return id;
+    }
+
+    /** The interface name given to {@link #open}. */
+    @Override
+    public String name()
+    {
+        return ifname;
+    }
+
+    public int ifindex()
+    {
+        return ifindex;
+    }
+
+    public int fd()
+    {
+        return fd;
+    }
+
+    /** The interface's MAC as read at open (a copy): the source address for frames berthd sends on the uplink. */
+    public byte[] mac()
+    {
+        return mac.clone();
+    }
+
+    /** SIOCGIFMTU, read now (it may change while the port is open). Control path. */
+    public int mtu() throws IOException
+    {
+        final Pointer ifr = ifreq(ifname);
+        Natives.ioctl(fd, Natives.SIOCGIFMTU, ifr, "SIOCGIFMTU", ifname);
+        return ifr.getInt(IFREQ_UNION_OFFSET);
+    }
+
+    /**
+     * Frames the kernel dropped because the socket's receive queue was full, since open (PACKET_STATISTICS, which
+     * resets on each read, accumulated here). Control path; any thread.
+     */
+    public synchronized long kernelDrops() throws IOException
+    {
+        final Pointer stats = Natives.allocateDirect(TPACKET_STATS_SIZE);
+        Natives.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, stats, TPACKET_STATS_SIZE, "PACKET_STATISTICS", ifname);
+        kernelDrops += stats.getInt(4) & 0xffffffffL;
+        return kernelDrops;
+    }
+
+    @Override
+    public int receive(final PacketPool pool, final PacketBatch into, final int limit)
+    {
+        final long base = pool.baseAddress();
+        int added = 0;
+        // every frame taken off the socket, good or bad, counts against the limit: a burst of bad frames cannot
+        // hold the worker longer than a burst of good ones
+        for (int attempt = 0; attempt < limit; attempt++)
+        {
+            final int handle = pool.allocate();
+            if (handle == PacketPool.NO_PACKET)
+            {
+                counters.increment(PortCounters.RX_NO_BUFFER);
+                break;
+            }
+            // [virtio_net_hdr | frame] lands where the pool keeps them; MSG_TRUNC: n is the real length
+            final long n = Natives.recv(fd, base + pool.receiveOffset(handle), RECEIVE_CAPACITY, Natives.MSG_TRUNC);
+            if (n < VNET || n > RECEIVE_CAPACITY)
+            {
+                pool.release(handle);
+                if (n == -Errors.EAGAIN)
+                {
+                    break; // drained: the normal way out
+                }
+                counters.increment(PortCounters.RX_ERRORS);
+                if (n < 0 && n != -Errors.EINVAL)
+                {
+                    break; // ENETDOWN (reported once when the link goes down), EBADF...: not per frame
+                }
+                continue; // truncated, runt, or a frame the vnet header cannot describe (consumed): next one
+            }
+            final int frameLength = (int)n - VNET;
+            pool.frameLength(handle, frameLength);
+            pool.inPort(handle, id);
+            into.add(handle);
+            counters.received(frameLength);
+            added++;
+        }
+        return added;
+    }
+
+    @Override
+    public boolean transmit(final PacketPool pool, final int handle)
+    {
+        final int length = pool.frameLength(handle);
+        final long n = Natives.write(fd, pool.baseAddress() + pool.vnetOffset(handle), length + VNET);
+        if (n != length + VNET)
+        {
+            // EAGAIN/ENOBUFS (send buffer or device queue full), ENETDOWN, EMSGSIZE (over the MTU without GSO),
+            // EINVAL (a vnet header the kernel rejects): drop, never block the worker
+            counters.increment(PortCounters.TX_ERRORS);
+            return false;
+        }
+        counters.transmitted(length);
+        return true;
+    }
+
+    @Override
+    public boolean offloads()
+    {
+        return true;
+    }
+
+    @Override
+    public int pollFd()
+    {
+        return fd;
+    }
+
+    @Override
+    public PortCounters counters()
+    {
+        return counters;
+    }
+
+    /** Closes the socket; the kernel drops the promiscuous membership with it. */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            Natives.close(fd);
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "AfPacketPort{id=" + id + ", ifname=" + ifname + ", ifindex=" + ifindex + ", fd=" + fd + '}';
+    }
+}
