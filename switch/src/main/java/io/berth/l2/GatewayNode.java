@@ -89,7 +89,7 @@ public final class GatewayNode extends Node
                     return DropReason.GATEWAY_UNHANDLED;
                 }
                 final int icmpOffset = ipv4.payloadOffset();
-                final int frameEnd = pool.frameOffset(handle) + length;
+                final int frameEnd = ipv4.offset() + ipv4.totalLength(); // where the IPv4 packet ends: Ethernet padding is no ICMP
                 if (icmpOffset + IcmpFlyweight.HEADER_LENGTH > frameEnd)
                 {
                     return DropReason.L4_TRUNCATED;
