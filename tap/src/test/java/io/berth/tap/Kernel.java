@@ -26,6 +26,47 @@ final class Kernel implements AutoCloseable
     private final List<String> namespaces = new ArrayList<>();
     private final List<String> devices = new ArrayList<>();
     private final List<Runnable> closers = new ArrayList<>();
+    private final String prefix;
+
+    Kernel()
+    {
+        this("bttap");
+    }
+
+    /** {@code prefix}: at most 5 characters, so prefix + pid + kind + seq fits IFNAMSIZ. */
+    Kernel(final String prefix)
+    {
+        this.prefix = prefix;
+    }
+
+    /** Skips without root and iproute2; fails instead when CI=true. */
+    static void requireRoot()
+    {
+        final boolean root = new UnixSystem().getUid() == 0;
+        final boolean ip = Files.isExecutable(Path.of("/usr/sbin/ip")) || Files.isExecutable(Path.of("/sbin/ip"))
+            || Files.isExecutable(Path.of("/usr/bin/ip")) || Files.isExecutable(Path.of("/bin/ip"));
+        final String why = "needs root (" + root + ") and iproute2 (" + ip + ")";
+        if ("true".equals(System.getenv("CI")) && !(root && ip))
+        {
+            fail(why);
+        }
+        assumeTrue(root && ip, why);
+    }
+
+    /** Skips when {@code tool} is not on the PATH; fails instead when CI=true. */
+    static void requireTool(final String tool)
+    {
+        boolean found = false;
+        for (final String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":"))
+        {
+            found |= !dir.isEmpty() && Files.isExecutable(Path.of(dir, tool));
+        }
+        if ("true".equals(System.getenv("CI")) && !found)
+        {
+            fail("needs " + tool);
+        }
+        assumeTrue(found, "needs " + tool);
+    }
 
     /** Skips without root and /dev/net/tun; fails instead when CI=true (a missing capability fails CI). */
     static void requireRootAndTun()
@@ -48,9 +89,15 @@ final class Kernel implements AutoCloseable
         return "bttap" + PID + kind + SEQ.incrementAndGet();
     }
 
+    /** A fresh name with this scope's prefix. */
+    String name(final char kind)
+    {
+        return prefix + PID + kind + SEQ.incrementAndGet();
+    }
+
     String namespace() throws IOException
     {
-        final String ns = uniqueName('n');
+        final String ns = name('n');
         sh("ip", "netns", "add", ns);
         namespaces.add(ns);
         // no IPv6 chatter (router solicitations, MLD): tests see only the frames they cause
