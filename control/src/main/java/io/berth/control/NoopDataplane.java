@@ -1,0 +1,60 @@
+package io.berth.control;
+
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.dataplane.NetworkSpec;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A dataplane that switches nothing: {@code berthd --dataplane noop} drives the whole control plane (API, IPAM,
+ * journal, namespaces, processes) without creating any device, for developing and debugging the control plane.
+ * Called from the control thread.
+ */
+final class NoopDataplane implements Dataplane
+{
+    private final Map<Integer, EndpointSpec> ports = new LinkedHashMap<>();
+    private int nextPort;
+
+    @Override
+    public void start()
+    {
+    }
+
+    @Override
+    public void addNetwork(final NetworkSpec network)
+    {
+    }
+
+    @Override
+    public void removeNetwork(final int networkId)
+    {
+    }
+
+    @Override
+    public int attachEndpoint(final EndpointSpec endpoint, final boolean reattach)
+    {
+        ports.put(nextPort, endpoint);
+        return nextPort++;
+    }
+
+    @Override
+    public void detachEndpoint(final int portId)
+    {
+        ports.remove(portId);
+    }
+
+    @Override
+    public Map<String, Object> counters()
+    {
+        final Map<String, Object> portCounters = new LinkedHashMap<>();
+        ports.values().forEach(spec -> portCounters.put(spec.deviceName(), Map.of("rx", 0, "tx", 0, "errors", 0)));
+        return Map.of("ports", portCounters, "drops", Map.of(), "networks", Map.of());
+    }
+
+    @Override
+    public void close()
+    {
+    }
+}

@@ -1,0 +1,227 @@
+package io.berth.control.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.BerthException;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.function.Function;
+
+/**
+ * The unix-socket API. An acceptor thread takes connections and gives each a reader thread; every request is
+ * executed on the control executor (one thread), which owns the state, and the reader waits for its answer. So
+ * clients never see a half-applied change, and a stalled client holds up nobody else.
+ */
+public final class ApiServer implements AutoCloseable
+{
+    private final Path socketPath;
+    private final ExecutorService controlThread;
+    private final Function<JsonNode, JsonNode> handler;
+    private final ServerSocketChannel server;
+    private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
+    private final Thread acceptor;
+    private volatile boolean closed;
+
+    /**
+     * Binds the socket (refusing when another berthd answers on it, replacing a stale file otherwise).
+     *
+     * @param handler runs on {@code controlThread}.
+     */
+    public ApiServer(final Path socketPath, final ExecutorService controlThread,
+        final Function<JsonNode, JsonNode> handler) throws IOException
+    {
+        this.socketPath = socketPath;
+        this.controlThread = controlThread;
+        this.handler = handler;
+        checkNotInUse(socketPath);
+        if (socketPath.getParent() != null)
+        {
+            Files.createDirectories(socketPath.getParent());
+        }
+        Files.deleteIfExists(socketPath);
+        this.server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socketPath));
+        this.acceptor = new Thread(this::acceptLoop, "berth-api-accept");
+        acceptor.setDaemon(true);
+    }
+
+    /** Refuses to take over a socket a live berthd answers on. */
+    public static void checkNotInUse(final Path socketPath) throws IOException
+    {
+        if (!Files.exists(socketPath))
+        {
+            return;
+        }
+        try (ApiClient client = ApiClient.connect(socketPath))
+        {
+            final JsonNode info = client.call(Json.WIRE.createObjectNode().put("op", "ping"));
+            throw new BerthException("another berthd (pid " + info.path("Pid").asText("?") + ") already answers on " +
+                socketPath + "; stop it first, or give this one its own --socket and --state-dir");
+        }
+        catch (final ApiClient.UnreachableException ex)
+        {
+            // a leftover socket file from a berthd that died: safe to replace
+        }
+        catch (final BerthException ex)
+        {
+            if (ex.getMessage().startsWith("another berthd"))
+            {
+                throw ex;
+            }
+            // something answered but not like berthd; treat as stale
+        }
+    }
+
+    public void start()
+    {
+        acceptor.start();
+    }
+
+    private void acceptLoop()
+    {
+        while (!closed)
+        {
+            try
+            {
+                final SocketChannel client = server.accept();
+                clients.add(client);
+                final Thread reader = new Thread(() -> serve(client), "berth-api-client");
+                reader.setDaemon(true);
+                reader.start();
+            }
+            catch (final ClosedChannelException ex)
+            {
+                return;
+            }
+            catch (final IOException ex)
+            {
+                if (!closed)
+                {
+                    System.err.println("berthd: accept failed: " + ex.getMessage());
+                }
+            }
+        }
+    }
+
+    private void serve(final SocketChannel client)
+    {
+        try (client;
+            BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
+                StandardCharsets.UTF_8));
+            OutputStream out = Channels.newOutputStream(client))
+        {
+            String line;
+            while ((line = in.readLine()) != null)
+            {
+                if (line.isBlank())
+                {
+                    continue;
+                }
+                out.write((Json.WIRE.writeValueAsString(answer(line)) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        }
+        catch (final IOException ex)
+        {
+            // the client went away; nothing to answer
+        }
+        finally
+        {
+            clients.remove(client);
+        }
+    }
+
+    private ObjectNode answer(final String line)
+    {
+        final ObjectNode response = Json.WIRE.createObjectNode();
+        try
+        {
+            final JsonNode request = Json.WIRE.readTree(line);
+            final JsonNode result = controlThread.submit(() -> handler.apply(request)).get();
+            response.put("ok", true);
+            response.set("result", result);
+        }
+        catch (final ExecutionException ex)
+        {
+            final Throwable cause = ex.getCause();
+            response.put("ok", false);
+            if (cause instanceof BerthException)
+            {
+                response.put("error", cause.getMessage());
+            }
+            else
+            {
+                System.err.println("berthd: request failed: " + line);
+                cause.printStackTrace();
+                response.put("error", "internal error: " + cause);
+            }
+        }
+        catch (final IOException ex)
+        {
+            response.put("ok", false);
+            response.put("error", "malformed request (expected one JSON object per line): " + ex.getMessage());
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            response.put("ok", false);
+            response.put("error", "berthd is shutting down");
+        }
+        catch (final java.util.concurrent.RejectedExecutionException ex)
+        {
+            response.put("ok", false);
+            response.put("error", "berthd is shutting down");
+        }
+        return response;
+    }
+
+    /** Stops accepting, drops open connections and removes the socket file. */
+    @Override
+    public void close()
+    {
+        closed = true;
+        try
+        {
+            server.close();
+        }
+        catch (final IOException ignored)
+        {
+            // closing a listening socket cannot lose data
+        }
+        for (final SocketChannel client : clients)
+        {
+            try
+            {
+                client.close();
+            }
+            catch (final IOException ignored)
+            {
+                // the client sees EOF either way
+            }
+        }
+        try
+        {
+            Files.deleteIfExists(socketPath);
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("berthd: cannot remove " + socketPath + ": " + ex.getMessage());
+        }
+    }
+}

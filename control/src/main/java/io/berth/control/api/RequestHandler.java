@@ -1,0 +1,245 @@
+package io.berth.control.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.BerthException;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.sandbox.Sandboxes;
+import io.berth.control.state.Container;
+import io.berth.control.state.ControlService;
+import io.berth.control.state.Endpoint;
+import io.berth.control.state.Network;
+import io.berth.control.state.NetworkRequest;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Executes one API request and returns its result. Every call runs on the control thread (the server hands each
+ * request to it), so the service and state see one request at a time.
+ */
+public final class RequestHandler
+{
+    private final ControlService service;
+    private final Views views;
+    private final ObjectNode daemonInfo;
+    private final Sandboxes sandboxes;
+
+    /** @param daemonInfo what {@code ping} answers: Pid, Socket, StateDir. */
+    public RequestHandler(final ControlService service, final Sandboxes sandboxes, final ObjectNode daemonInfo)
+    {
+        this.sandboxes = sandboxes;
+        this.service = service;
+        this.views = new Views(service);
+        this.daemonInfo = daemonInfo;
+    }
+
+    /** The {@code result} of a request; throws {@link BerthException} for a refused one. */
+    public JsonNode handle(final JsonNode request)
+    {
+        final String op = text(request, "op");
+        if (op == null)
+        {
+            throw new BerthException("request without \"op\"");
+        }
+        sandboxes.caller(request.path("clientPid").asLong(0));
+        try
+        {
+            return dispatch(op, request);
+        }
+        finally
+        {
+            sandboxes.caller(0);
+        }
+    }
+
+    private JsonNode dispatch(final String op, final JsonNode request)
+    {
+        return switch (op)
+        {
+            case "ping" -> daemonInfo;
+            case "network.create" -> networkCreate(request);
+            case "network.ls" -> networkLs();
+            case "network.inspect" -> networkInspect(request);
+            case "network.rm" -> networkRm(request);
+            case "network.connect" -> networkConnect(request);
+            case "network.disconnect" -> networkDisconnect(request);
+            case "container.run" -> containerRun(request);
+            case "container.ls" -> containerLs();
+            case "container.inspect" -> containerInspect(request);
+            case "container.logs" -> containerLogs(request);
+            case "container.rm" -> containerRm(request);
+            case "container.netns" -> containerNetns(request);
+            case "counters" -> counters();
+            default -> throw new BerthException("unknown op \"" + op + "\"");
+        };
+    }
+
+    private JsonNode networkCreate(final JsonNode request)
+    {
+        final Network network = service.createNetwork(new NetworkRequest(required(request, "name"),
+            text(request, "driver"), text(request, "subnet"), text(request, "ipRange"), text(request, "gateway"),
+            request.path("internal").asBoolean(false), strings(request, "options")));
+        return idAndName(network.id(), network.name());
+    }
+
+    private JsonNode networkLs()
+    {
+        final ArrayNode rows = Json.WIRE.createArrayNode();
+        service.state().networks().forEach(network -> rows.add(views.networkRow(network)));
+        return rows;
+    }
+
+    private JsonNode networkInspect(final JsonNode request)
+    {
+        final ArrayNode result = Json.WIRE.createArrayNode();
+        for (final String name : names(request))
+        {
+            result.add(views.networkInspect(service.state().network(name)));
+        }
+        return result;
+    }
+
+    private JsonNode networkRm(final JsonNode request)
+    {
+        final String name = required(request, "name");
+        final Network network = service.state().network(name);
+        service.removeNetwork(name);
+        return idAndName(network.id(), network.name());
+    }
+
+    private JsonNode networkConnect(final JsonNode request)
+    {
+        final Endpoint endpoint = service.connect(required(request, "network"), required(request, "container"),
+            text(request, "ip"));
+        final ObjectNode result = Json.WIRE.createObjectNode();
+        result.put("Interface", endpoint.ifName());
+        result.put("IPAddress", Ipv4.format(endpoint.ip()));
+        result.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
+        return result;
+    }
+
+    private JsonNode networkDisconnect(final JsonNode request)
+    {
+        service.disconnect(required(request, "network"), required(request, "container"));
+        return Json.WIRE.createObjectNode();
+    }
+
+    private JsonNode containerRun(final JsonNode request)
+    {
+        final Container container = service.run(required(request, "name"), text(request, "network"),
+            text(request, "ip"), strings(request, "cmd"));
+        return idAndName(container.id(), container.name());
+    }
+
+    private JsonNode containerLs()
+    {
+        final ArrayNode rows = Json.WIRE.createArrayNode();
+        service.state().containers().forEach(container -> rows.add(views.containerRow(container)));
+        return rows;
+    }
+
+    private JsonNode containerInspect(final JsonNode request)
+    {
+        final ArrayNode result = Json.WIRE.createArrayNode();
+        for (final String name : names(request))
+        {
+            result.add(views.containerInspect(service.state().container(name)));
+        }
+        return result;
+    }
+
+    private JsonNode containerLogs(final JsonNode request)
+    {
+        final ObjectNode result = Json.WIRE.createObjectNode();
+        result.put("Log", service.logs(required(request, "name")));
+        return result;
+    }
+
+    private JsonNode containerRm(final JsonNode request)
+    {
+        final Container container = service.state().container(required(request, "name"));
+        service.remove(container.id(), request.path("force").asBoolean(false));
+        return idAndName(container.id(), container.name());
+    }
+
+    private JsonNode containerNetns(final JsonNode request)
+    {
+        final Container container = service.state().container(required(request, "name"));
+        final ObjectNode result = Json.WIRE.createObjectNode();
+        final String namespace = service.namespaceOf(container);
+        if (namespace == null)
+        {
+            result.putNull("Namespace");
+        }
+        else
+        {
+            result.put("Namespace", namespace);
+        }
+        result.put("BerthdPid", ProcessHandle.current().pid());
+        return result;
+    }
+
+    private JsonNode counters()
+    {
+        final ObjectNode result = Json.WIRE.valueToTree(service.counters());
+        final ObjectNode endpoints = result.putObject("endpoints");
+        for (final Container container : service.state().containers())
+        {
+            for (final Endpoint endpoint : container.endpoints())
+            {
+                final ObjectNode entry = endpoints.putObject(endpoint.device());
+                entry.put("container", container.name());
+                entry.put("interface", endpoint.ifName());
+                entry.put("network", service.state().networkById(endpoint.networkId()).name());
+            }
+        }
+        return result;
+    }
+
+    private static ObjectNode idAndName(final String id, final String name)
+    {
+        final ObjectNode result = Json.WIRE.createObjectNode();
+        result.put("Id", id);
+        result.put("Name", name);
+        return result;
+    }
+
+    private static List<String> names(final JsonNode request)
+    {
+        final List<String> names = strings(request, "names");
+        if (names.isEmpty())
+        {
+            throw new BerthException("give at least one name");
+        }
+        return names;
+    }
+
+    private static String required(final JsonNode request, final String field)
+    {
+        final String value = text(request, field);
+        if (value == null || value.isEmpty())
+        {
+            throw new BerthException("request " + text(request, "op") + " needs \"" + field + "\"");
+        }
+        return value;
+    }
+
+    private static String text(final JsonNode request, final String field)
+    {
+        final JsonNode value = request.get(field);
+        return value == null || value.isNull() ? null : value.asText();
+    }
+
+    private static List<String> strings(final JsonNode request, final String field)
+    {
+        final List<String> values = new ArrayList<>();
+        final JsonNode array = request.get(field);
+        if (array != null && array.isArray())
+        {
+            array.forEach(item -> values.add(item.asText()));
+        }
+        return values;
+    }
+}

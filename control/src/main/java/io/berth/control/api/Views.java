@@ -1,0 +1,187 @@
+package io.berth.control.api;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.state.Container;
+import io.berth.control.state.ControlService;
+import io.berth.control.state.Endpoint;
+import io.berth.control.state.Network;
+import io.berth.control.state.State;
+
+/**
+ * The JSON shapes users and scripts see, modelled on Docker's: {@code network ls}, {@code network inspect},
+ * {@code ps}, {@code inspect}. Built on the control thread from the current state.
+ */
+public final class Views
+{
+    private final ControlService service;
+
+    public Views(final ControlService service)
+    {
+        this.service = service;
+    }
+
+    /** One row of {@code network ls}: Id, Name, Driver, Scope. */
+    public ObjectNode networkRow(final Network network)
+    {
+        final ObjectNode row = Json.WIRE.createObjectNode();
+        row.put("Id", network.id());
+        row.put("Name", network.name());
+        row.put("Driver", network.driver());
+        row.put("Scope", "local");
+        return row;
+    }
+
+    /**
+     * {@code network inspect}: Name, Id, Created, Scope, Driver, Internal, IPAM.Config[{Subnet, IPRange?, Gateway}],
+     * Options {icc, mtu}, Containers {name: {Name, EndpointID, MacAddress, IPv4Address "a.b.c.d/len"}}.
+     */
+    public ObjectNode networkInspect(final Network network)
+    {
+        final State state = service.state();
+        final ObjectNode node = Json.WIRE.createObjectNode();
+        node.put("Name", network.name());
+        node.put("Id", network.id());
+        node.put("Created", network.createdAt());
+        node.put("Scope", "local");
+        node.put("Driver", network.driver());
+        node.put("Internal", network.internal());
+        final ObjectNode ipam = node.putObject("IPAM");
+        ipam.put("Driver", "default");
+        final ArrayNode configs = ipam.putArray("Config");
+        final ObjectNode options = node.putObject("Options");
+        if (network.isBridge())
+        {
+            final ObjectNode config = configs.addObject();
+            config.put("Subnet", network.subnet().toString());
+            if (network.ipRange() != null)
+            {
+                config.put("IPRange", network.ipRange().toString());
+            }
+            config.put("Gateway", Ipv4.format(network.gateway()));
+            options.put("icc", Boolean.toString(network.icc()));
+            options.put("mtu", Integer.toString(network.mtu()));
+        }
+        final ObjectNode containers = node.putObject("Containers");
+        for (final Container container : state.containers())
+        {
+            final Endpoint endpoint = container.endpointOn(network.id());
+            final boolean inPseudoNetwork = !network.isBridge() &&
+                container.mode().name().equalsIgnoreCase(network.driver().equals(Network.DRIVER_NULL) ? "none" :
+                    network.driver());
+            if (endpoint == null && !inPseudoNetwork)
+            {
+                continue;
+            }
+            final ObjectNode entry = containers.putObject(container.name());
+            entry.put("Name", container.name());
+            entry.put("Id", container.id());
+            entry.put("MacAddress", endpoint == null ? "" : Ipv4.formatMac(endpoint.mac()));
+            entry.put("IPv4Address", endpoint == null ? "" :
+                Ipv4.format(endpoint.ip()) + "/" + network.subnet().prefixLength());
+            entry.put("IPv6Address", "");
+        }
+        return node;
+    }
+
+    /** One row of {@code ps}: Id, Name, Networks [names], IPs [addresses], Status, Pid. */
+    public ObjectNode containerRow(final Container container)
+    {
+        final ObjectNode row = Json.WIRE.createObjectNode();
+        row.put("Id", container.id());
+        row.put("Name", container.name());
+        final ArrayNode networks = row.putArray("Networks");
+        final ArrayNode ips = row.putArray("IPs");
+        if (container.endpoints().isEmpty())
+        {
+            networks.add(service.modeText(container));
+        }
+        for (final Endpoint endpoint : container.endpoints())
+        {
+            networks.add(service.state().networkById(endpoint.networkId()).name());
+            ips.add(Ipv4.format(endpoint.ip()));
+        }
+        row.put("Status", status(container));
+        row.put("Pid", container.process() == null ? 0 : container.process().pid());
+        return row;
+    }
+
+    /**
+     * {@code inspect}: Name, Id, Created, Path, Args, NetworkMode, State {Status, Running, Pid}, LogPath,
+     * NetworkSettings {SandboxKey, Networks {net: {Interface, NetworkID, IPAddress, IPPrefixLen, MacAddress,
+     * Gateway}}}.
+     */
+    public ObjectNode containerInspect(final Container container)
+    {
+        final boolean running = service.isRunning(container);
+        final ObjectNode node = Json.WIRE.createObjectNode();
+        node.put("Name", container.name());
+        node.put("Id", container.id());
+        node.put("Created", container.createdAt());
+        final ArrayNode args = node.putArray("Args");
+        if (container.process() != null)
+        {
+            node.put("Path", container.process().cmd().get(0));
+            container.process().cmd().stream().skip(1).forEach(args::add);
+        }
+        else
+        {
+            node.put("Path", "");
+        }
+        node.put("NetworkMode", service.modeText(container));
+        final ObjectNode stateNode = node.putObject("State");
+        stateNode.put("Status", switch (status(container))
+        {
+            case "Up" -> "running";
+            case "Exited" -> "exited";
+            default -> "created";
+        });
+        stateNode.put("Running", running);
+        stateNode.put("Pid", running ? container.process().pid() : 0);
+        node.put("LogPath", container.process() == null ? "" : container.process().log());
+        final ObjectNode settings = node.putObject("NetworkSettings");
+        final String namespace = namespaceOrNull(container);
+        settings.put("SandboxKey", namespace == null ? "" : "/run/netns/" + namespace);
+        final ObjectNode networks = settings.putObject("Networks");
+        for (final Endpoint endpoint : container.endpoints())
+        {
+            final Network network = service.state().networkById(endpoint.networkId());
+            final ObjectNode entry = networks.putObject(network.name());
+            entry.put("Interface", endpoint.ifName());
+            entry.put("NetworkID", network.id());
+            entry.put("IPAddress", Ipv4.format(endpoint.ip()));
+            entry.put("IPPrefixLen", network.subnet().prefixLength());
+            entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
+            entry.put("Gateway", Ipv4.format(network.gateway()));
+        }
+        if (container.endpoints().isEmpty() && (container.mode().name().equals("HOST") ||
+            container.mode().name().equals("NONE")))
+        {
+            networks.putObject(service.modeText(container));
+        }
+        return node;
+    }
+
+    /** Up (command running), Exited (command ended) or Created (a sandbox without command, like a pause container). */
+    public String status(final Container container)
+    {
+        if (container.process() == null)
+        {
+            return "Created";
+        }
+        return service.isRunning(container) ? "Up" : "Exited";
+    }
+
+    private String namespaceOrNull(final Container container)
+    {
+        try
+        {
+            return service.namespaceOf(container);
+        }
+        catch (final RuntimeException ex)
+        {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.berth.control.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.BerthException;
+import io.berth.control.api.ApiClient;
+import io.berth.control.api.Json;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.function.Supplier;
+
+/**
+ * {@code berth}: the root command. Holds what every subcommand needs (the API, the output, the process runner) so
+ * tests can run the real parser against fakes. Runs on the CLI's main thread.
+ */
+@Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
+    description = "Docker-style container networking in a userspace dataplane.",
+    subcommands = {NetworkCommands.class, ContainerCommands.Run.class, ContainerCommands.Exec.class,
+        ContainerCommands.Ps.class, ContainerCommands.Inspect.class, ContainerCommands.Logs.class,
+        ContainerCommands.Rm.class, CountersCommand.class})
+public final class BerthCli implements Runnable
+{
+    /** Exit code of a refused or failed request (picocli's own for bad usage is 2). */
+    public static final int EXIT_FAILURE = 1;
+
+    @Option(names = "--socket", paramLabel = "PATH", description = "berthd's socket (default: $BERTH_SOCKET, else " +
+        "/run/berth/berthd.sock)")
+    Path socket;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    private final Supplier<Api> apiFactory;
+    private final ProcessRunner runner;
+    private Api api;
+
+    /** @param apiFactory called once, on the first request, with {@link #socket} already parsed. */
+    public BerthCli(final java.util.function.Function<Path, Api> apiFactory, final ProcessRunner runner)
+    {
+        this.apiFactory = () -> apiFactory.apply(io.berth.control.Berthd.socketPath(socket));
+        this.runner = runner;
+    }
+
+    public static void main(final String[] args)
+    {
+        final BerthCli cli = new BerthCli(BerthCli::connect, ProcessRunner.inheritingIo());
+        System.exit(cli.commandLine().execute(args));
+    }
+
+    /** The configured parser: options after the first positional of run/exec belong to the command. */
+    public CommandLine commandLine()
+    {
+        final CommandLine commandLine = new CommandLine(this);
+        commandLine.getSubcommands().get("run").setStopAtPositional(true);
+        commandLine.getSubcommands().get("exec").setStopAtPositional(true);
+        commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
+        {
+            final PrintWriter err = cmd.getErr();
+            if (ex instanceof BerthException)
+            {
+                err.println("Error: " + ex.getMessage());
+            }
+            else
+            {
+                err.println("Error: " + ex);
+            }
+            err.flush();
+            return EXIT_FAILURE;
+        });
+        return commandLine;
+    }
+
+    @Override
+    public void run()
+    {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    Api api()
+    {
+        if (api == null)
+        {
+            api = apiFactory.get();
+        }
+        return api;
+    }
+
+    ProcessRunner runner()
+    {
+        return runner;
+    }
+
+    static ObjectNode request(final String op)
+    {
+        // the pid lets berthd bind new namespaces in this CLI's mount namespace, where the user looks for them
+        return Json.WIRE.createObjectNode().put("op", op).put("clientPid", ProcessHandle.current().pid());
+    }
+
+    static String shortId(final JsonNode id)
+    {
+        final String text = id.asText();
+        return text.length() > 12 ? text.substring(0, 12) : text;
+    }
+
+    private static Api connect(final Path socket)
+    {
+        return request ->
+        {
+            try (ApiClient client = ApiClient.connect(socket))
+            {
+                return client.call(request);
+            }
+        };
+    }
+}

@@ -1,0 +1,213 @@
+package io.berth.control.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/** {@code berth run}, {@code exec}, {@code ps}, {@code inspect}, {@code logs}, {@code rm}. CLI main thread only. */
+final class ContainerCommands
+{
+    private ContainerCommands()
+    {
+    }
+
+    @Command(name = "run", description = "Create a container (a sandbox namespace with eth0 on a network) and " +
+        "start CMD in it, detached; prints its id.")
+    static final class Run implements Runnable
+    {
+        @ParentCommand
+        BerthCli root;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = {"-d", "--detach"}, description = "accepted for Docker compatibility: always detached")
+        boolean detach;
+
+        @Option(names = "--name", required = true, paramLabel = "NAME", description = "container and namespace " +
+            "name")
+        String name;
+
+        @Option(names = {"--network", "--net"}, paramLabel = "NET", description = "NETWORK, host, none or " +
+            "container:NAME (default: bridge)")
+        String network;
+
+        @Option(names = "--ip", paramLabel = "IP", description = "pin the address (user-defined networks only)")
+        String ip;
+
+        @Parameters(paramLabel = "CMD", arity = "0..*", description = "command and arguments, after --")
+        List<String> command = new ArrayList<>();
+
+        @Override
+        public void run()
+        {
+            final ObjectNode request = BerthCli.request("container.run").put("name", name);
+            NetworkCommands.putIfSet(request, "network", network);
+            NetworkCommands.putIfSet(request, "ip", ip);
+            final List<String> cmd = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1,
+                command.size()) : command;
+            cmd.forEach(request.putArray("cmd")::add);
+            final JsonNode result = root.api().call(request);
+            spec.commandLine().getOut().println(result.path("Id").asText());
+            spec.commandLine().getOut().flush();
+        }
+    }
+
+    @Command(name = "exec", description = "Run CMD in a container's network namespace; exits with its exit code.")
+    static final class Exec implements Callable<Integer>
+    {
+        @ParentCommand
+        BerthCli root;
+
+        @Option(names = {"-i", "--interactive"}, description = "accepted: stdin is always passed on")
+        boolean interactive;
+
+        @Option(names = {"-t", "--tty"}, description = "accepted: the terminal is always passed on")
+        boolean tty;
+
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1..*", paramLabel = "CMD", arity = "1..*", description = "command and arguments")
+        List<String> command = new ArrayList<>();
+
+        @Override
+        public Integer call() throws IOException, InterruptedException
+        {
+            final JsonNode where = root.api().call(BerthCli.request("container.netns").put("name", name));
+            final List<String> full = new ArrayList<>();
+            if (where.path("Namespace").isNull() || where.path("Namespace").isMissingNode())
+            {
+                full.addAll(List.of("nsenter", "--net=/proc/" + where.path("BerthdPid").asLong() + "/ns/net", "--"));
+            }
+            else
+            {
+                full.addAll(List.of("ip", "netns", "exec", where.path("Namespace").asText()));
+            }
+            // after NAME, picocli passes everything on as the command, a separating "--" included
+            final List<String> cmd = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1,
+                command.size()) : command;
+            if (cmd.isEmpty())
+            {
+                throw new io.berth.control.BerthException("give a command to run: berth exec " + name + " -- CMD");
+            }
+            full.addAll(cmd);
+            return root.runner().run(full);
+        }
+    }
+
+    @Command(name = "ps", description = "List containers.")
+    static final class Ps implements Runnable
+    {
+        @ParentCommand
+        BerthCli root;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = {"-a", "--all"}, description = "accepted: all containers are always listed")
+        boolean all;
+
+        @Option(names = {"-q", "--quiet"}, description = "only ids")
+        boolean quiet;
+
+        @Override
+        public void run()
+        {
+            final JsonNode rows = root.api().call(BerthCli.request("container.ls"));
+            if (quiet)
+            {
+                rows.forEach(row -> spec.commandLine().getOut().println(BerthCli.shortId(row.path("Id"))));
+                spec.commandLine().getOut().flush();
+                return;
+            }
+            final Table table = new Table("CONTAINER ID", "NAME", "NETWORK", "IP", "STATUS");
+            rows.forEach(row -> table.row(BerthCli.shortId(row.path("Id")), row.path("Name").asText(),
+                join(row.path("Networks")), join(row.path("IPs")), row.path("Status").asText()));
+            table.print(spec.commandLine().getOut());
+        }
+
+        private static String join(final JsonNode array)
+        {
+            final List<String> items = new ArrayList<>();
+            array.forEach(item -> items.add(item.asText()));
+            return String.join(",", items);
+        }
+    }
+
+    @Command(name = "inspect", description = "Show containers as JSON (an array, like docker inspect).")
+    static final class Inspect implements Runnable
+    {
+        @ParentCommand
+        BerthCli root;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME", arity = "1..*")
+        List<String> names;
+
+        @Override
+        public void run()
+        {
+            final ObjectNode request = BerthCli.request("container.inspect");
+            names.forEach(request.putArray("names")::add);
+            NetworkCommands.printPretty(spec, root.api().call(request));
+        }
+    }
+
+    @Command(name = "logs", description = "Print what a container's command wrote (stdout and stderr).")
+    static final class Logs implements Runnable
+    {
+        @ParentCommand
+        BerthCli root;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(paramLabel = "NAME")
+        String name;
+
+        @Override
+        public void run()
+        {
+            final JsonNode result = root.api().call(BerthCli.request("container.logs").put("name", name));
+            spec.commandLine().getOut().print(result.path("Log").asText());
+            spec.commandLine().getOut().flush();
+        }
+    }
+
+    @Command(name = "rm", description = "Remove containers: their processes, ports, namespace and addresses.")
+    static final class Rm implements Callable<Integer>
+    {
+        @ParentCommand
+        BerthCli root;
+
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = {"-f", "--force"}, description = "kill a running container first")
+        boolean force;
+
+        @Parameters(paramLabel = "NAME", arity = "1..*")
+        List<String> names;
+
+        @Override
+        public Integer call()
+        {
+            return NetworkCommands.forEachName(spec, names, name ->
+                root.api().call(BerthCli.request("container.rm").put("name", name).put("force", force)));
+        }
+    }
+
+}

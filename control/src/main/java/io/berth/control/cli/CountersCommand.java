@@ -1,0 +1,87 @@
+package io.berth.control.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * {@code berth counters [-o json]}: the dataplane's counters per port (with the container and interface behind
+ * each TAP), drops per reason and MACs learned per network. CLI main thread only.
+ */
+@Command(name = "counters", description = "Show dataplane counters: ports, drops by reason, MACs per network.")
+final class CountersCommand implements Runnable
+{
+    @ParentCommand
+    BerthCli root;
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-o", "--output"}, paramLabel = "FORMAT", description = "table (default) or json")
+    String format = "table";
+
+    @Override
+    public void run()
+    {
+        final JsonNode counters = root.api().call(BerthCli.request("counters"));
+        if ("json".equals(format))
+        {
+            NetworkCommands.printPretty(spec, counters);
+            return;
+        }
+        if (!"table".equals(format))
+        {
+            throw new io.berth.control.BerthException("unknown output format \"" + format + "\": table or json");
+        }
+        final PrintWriter out = spec.commandLine().getOut();
+        printPorts(out, counters.path("ports"), counters.path("endpoints"));
+        out.println();
+        final Table drops = new Table("DROP REASON", "COUNT");
+        counters.path("drops").fields().forEachRemaining(e -> drops.row(e.getKey(), e.getValue().asText()));
+        drops.print(out);
+        out.println();
+        final Table networks = new Table("NETWORK", "MACS");
+        counters.path("networks").fields().forEachRemaining(e ->
+            networks.row(e.getKey(), e.getValue().path("macs").asText()));
+        networks.print(out);
+        final Iterator<Map.Entry<String, JsonNode>> rest = counters.fields();
+        while (rest.hasNext())
+        {
+            final Map.Entry<String, JsonNode> entry = rest.next();
+            if (!List.of("ports", "drops", "networks", "endpoints").contains(entry.getKey()))
+            {
+                out.println();
+                out.println(entry.getKey() + ": " + entry.getValue());
+            }
+        }
+        out.flush();
+    }
+
+    private static void printPorts(final PrintWriter out, final JsonNode ports, final JsonNode endpoints)
+    {
+        final TreeSet<String> counterNames = new TreeSet<>();
+        ports.forEach(port -> port.fieldNames().forEachRemaining(counterNames::add));
+        final List<String> header = new ArrayList<>(List.of("PORT", "CONTAINER", "INTERFACE", "NETWORK"));
+        counterNames.forEach(name -> header.add(name.toUpperCase()));
+        final Table table = new Table(header.toArray(String[]::new));
+        ports.fields().forEachRemaining(port ->
+        {
+            final JsonNode endpoint = endpoints.path(port.getKey());
+            final List<String> row = new ArrayList<>(List.of(port.getKey(), endpoint.path("container").asText("-"),
+                endpoint.path("interface").asText("-"), endpoint.path("network").asText("-")));
+            counterNames.forEach(name -> row.add(port.getValue().path(name).asText("0")));
+            table.row(row.toArray(String[]::new));
+        });
+        table.print(out);
+    }
+}

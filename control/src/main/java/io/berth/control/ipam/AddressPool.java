@@ -1,0 +1,109 @@
+package io.berth.control.ipam;
+
+import io.berth.control.BerthException;
+
+import java.util.BitSet;
+
+/**
+ * The addresses of one network: hands out the lowest free address of the ip-range, never the subnet's network or
+ * broadcast address nor the gateway, and takes pinned addresses anywhere in the subnet (as Docker does: static
+ * addresses may lie outside the ip-range). Owned by the control thread.
+ */
+public final class AddressPool
+{
+    private final String networkName;
+    private final Cidr subnet;
+    private final Cidr range;
+    private final int gateway;
+    private final BitSet used = new BitSet(); // bit = offset of the address within the subnet
+
+    /**
+     * @param range the ip-range to allocate from; null for the whole subnet. Must lie inside the subnet.
+     */
+    public AddressPool(final String networkName, final Cidr subnet, final Cidr range, final int gateway)
+    {
+        this.networkName = networkName;
+        this.subnet = subnet;
+        this.range = range == null ? subnet : range;
+        this.gateway = gateway;
+        if (!subnet.contains(this.range))
+        {
+            throw new IllegalArgumentException(range + " not inside " + subnet);
+        }
+    }
+
+    /** The lowest free address of the range. Does not take it: call {@link #take(int)} once the change succeeded. */
+    public int nextFree()
+    {
+        final long first = Integer.toUnsignedLong(range.network());
+        final long last = Integer.toUnsignedLong(range.last());
+        for (long candidate = first; candidate <= last; candidate++)
+        {
+            final int ip = (int)candidate;
+            if (isAssignable(ip) && !isUsed(ip))
+            {
+                return ip;
+            }
+        }
+        throw new BerthException("no free address left in " + range + " on network " + networkName +
+            " (" + used.cardinality() + " in use)");
+    }
+
+    /** Checks that a pinned address may be given out: inside the subnet, not reserved, not in use. */
+    public void checkPinnable(final int ip)
+    {
+        final String text = Ipv4.format(ip);
+        if (!subnet.contains(ip))
+        {
+            throw new BerthException("address " + text + " is not inside subnet " + subnet + " of network " +
+                networkName);
+        }
+        if (ip == subnet.network() || ip == subnet.last())
+        {
+            throw new BerthException("address " + text + " is the " + (ip == subnet.network() ? "network" :
+                "broadcast") + " address of " + subnet + "; pick one between " + Ipv4.format(subnet.firstHost()) +
+                " and " + Ipv4.format(subnet.last() - 1));
+        }
+        if (ip == gateway)
+        {
+            throw new BerthException("address " + text + " is the gateway of network " + networkName);
+        }
+        if (isUsed(ip))
+        {
+            throw new BerthException("address " + text + " is already in use on network " + networkName);
+        }
+    }
+
+    public void take(final int ip)
+    {
+        used.set(offset(ip));
+    }
+
+    public void release(final int ip)
+    {
+        if (subnet.contains(ip))
+        {
+            used.clear(offset(ip));
+        }
+    }
+
+    public boolean isUsed(final int ip)
+    {
+        return subnet.contains(ip) && used.get(offset(ip));
+    }
+
+    public int inUse()
+    {
+        return used.cardinality();
+    }
+
+    private boolean isAssignable(final int ip)
+    {
+        return ip != subnet.network() && ip != subnet.last() && ip != gateway;
+    }
+
+    private int offset(final int ip)
+    {
+        return ip - subnet.network();
+    }
+}

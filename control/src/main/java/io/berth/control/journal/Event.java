@@ -1,0 +1,66 @@
+package io.berth.control.journal;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+
+import java.util.List;
+
+/**
+ * One configuration change, as journaled. Containers and networks are referred to by their 64-hex ids, which never
+ * change. Addresses are dotted quads and CIDRs as text so the journal reads like the CLI. Immutable.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "type")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = Event.NetworkCreated.class, name = "network.created"),
+    @JsonSubTypes.Type(value = Event.NetworkRemoved.class, name = "network.removed"),
+    @JsonSubTypes.Type(value = Event.ContainerCreated.class, name = "container.created"),
+    @JsonSubTypes.Type(value = Event.ContainerRemoved.class, name = "container.removed"),
+    @JsonSubTypes.Type(value = Event.EndpointAttached.class, name = "endpoint.attached"),
+    @JsonSubTypes.Type(value = Event.EndpointDetached.class, name = "endpoint.detached"),
+    @JsonSubTypes.Type(value = Event.ProcessStarted.class, name = "process.started")
+})
+public sealed interface Event
+{
+    /**
+     * A network was created. {@code driver} is "bridge", or "host"/"null" for the predefined pseudo-networks
+     * {@code host} and {@code none}, which have no subnet (null) and dense id -1.
+     */
+    record NetworkCreated(String id, int denseId, String name, String driver, String subnet, String ipRange,
+        String gateway, boolean internal, boolean icc, int mtu, String created) implements Event
+    {
+    }
+
+    record NetworkRemoved(String id, String name) implements Event
+    {
+    }
+
+    /**
+     * A container (sandbox) was created. {@code mode} is "network" (own namespace, interfaces on networks),
+     * "none" (own namespace, only lo), "host" or "container"; {@code modeTarget} is the network name given to
+     * {@code --network} for "network", the joined container's id for "container", else null. {@code sandbox} is
+     * the network namespace name for "network" and "none", else null.
+     */
+    record ContainerCreated(String id, String name, String mode, String modeTarget, String sandbox, String created)
+        implements Event
+    {
+    }
+
+    record ContainerRemoved(String id, String name) implements Event
+    {
+    }
+
+    /** An interface of a container on a network; {@code device} is the TAP's name in berthd's namespace. */
+    record EndpointAttached(String container, String network, String ifName, String ip, String mac, String device)
+        implements Event
+    {
+    }
+
+    record EndpointDetached(String container, String network) implements Event
+    {
+    }
+
+    /** The container's command was started; {@code startTime} (from /proc/PID/stat) tells a reused pid apart. */
+    record ProcessStarted(String container, long pid, long startTime, List<String> cmd, String log) implements Event
+    {
+    }
+}

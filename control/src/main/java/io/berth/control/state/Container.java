@@ -1,0 +1,85 @@
+package io.berth.control.state;
+
+import io.berth.control.journal.Event;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** A container: its sandbox, its endpoints by network id, and its process. Owned by the control thread. */
+public final class Container
+{
+    private final Event.ContainerCreated created;
+    private final NetworkMode mode;
+    private final Map<String, Endpoint> endpointsByNetwork = new LinkedHashMap<>();
+    private ProcessRecord process;
+
+    Container(final Event.ContainerCreated created)
+    {
+        this.created = created;
+        this.mode = NetworkMode.fromJournal(created.mode());
+    }
+
+    public String id()
+    {
+        return created.id();
+    }
+
+    public String name()
+    {
+        return created.name();
+    }
+
+    public NetworkMode mode()
+    {
+        return mode;
+    }
+
+    /** The network name given to --network (NETWORK mode), or the joined container's id (CONTAINER mode). */
+    public String modeTarget()
+    {
+        return created.modeTarget();
+    }
+
+    /** The namespace it owns (NETWORK and NONE modes), else null. */
+    public String sandbox()
+    {
+        return created.sandbox();
+    }
+
+    public String createdAt()
+    {
+        return created.created();
+    }
+
+    public Collection<Endpoint> endpoints()
+    {
+        return Collections.unmodifiableCollection(endpointsByNetwork.values());
+    }
+
+    public Endpoint endpointOn(final String networkId)
+    {
+        return endpointsByNetwork.get(networkId);
+    }
+
+    public ProcessRecord process()
+    {
+        return process;
+    }
+
+    void addEndpoint(final Endpoint endpoint)
+    {
+        endpointsByNetwork.put(endpoint.networkId(), endpoint);
+    }
+
+    Endpoint removeEndpoint(final String networkId)
+    {
+        return endpointsByNetwork.remove(networkId);
+    }
+
+    void process(final ProcessRecord process)
+    {
+        this.process = process;
+    }
+}

@@ -1,0 +1,682 @@
+package io.berth.control.state;
+
+import io.berth.control.BerthException;
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.DefaultSubnets;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.journal.Event;
+import io.berth.control.journal.Journal;
+import io.berth.control.sandbox.Sandboxes;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Carries out configuration requests: validates them fully against the {@link State}, then acts on the dataplane
+ * and the sandboxes (undoing what it did when a step fails), and journals what succeeded, which also applies it to
+ * the state. A refused request changes nothing. Owned by the control thread: requests run one at a time.
+ */
+public final class ControlService
+{
+    public static final String DEFAULT_NETWORK = "bridge";
+    private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
+    private static final String NAME_RULE = "names start with a letter or digit, then letters, digits, '_', '.' " +
+        "or '-', at most 128 characters";
+
+    private final State state;
+    private final Journal journal;
+    private final Dataplane dataplane;
+    private final Sandboxes sandboxes;
+    private final Path containersDir;
+    private final Ids ids;
+    private final Clock clock;
+    /** Dataplane port per TAP device name; runtime only, re-learned by re-attaching on start. */
+    private final Map<String, Integer> portsByDevice = new HashMap<>();
+
+    public ControlService(final State state, final Journal journal, final Dataplane dataplane,
+        final Sandboxes sandboxes, final Path stateDir, final Ids ids, final Clock clock)
+    {
+        this.state = state;
+        this.journal = journal;
+        this.dataplane = dataplane;
+        this.sandboxes = sandboxes;
+        this.containersDir = stateDir.resolve("containers");
+        this.ids = ids;
+        this.clock = clock;
+    }
+
+    public State state()
+    {
+        return state;
+    }
+
+    // ------------------------------------------------------------------------------------------------- restore
+
+    /**
+     * Rebuilds the state from the journal, creates the predefined networks on the first start, then gives the
+     * dataplane every network and re-attaches every endpoint (recreating a sandbox namespace that vanished).
+     * Problems with single containers are reported and skipped so one broken sandbox does not keep berthd down.
+     *
+     * @return one line per problem met.
+     */
+    public List<String> restore()
+    {
+        journal.replay(state::apply);
+        final List<String> problems = new ArrayList<>();
+        if (state.networks().stream().noneMatch(n -> n.name().equals(DEFAULT_NETWORK)))
+        {
+            commit(new Event.NetworkCreated(ids.newId(), 0, DEFAULT_NETWORK, Network.DRIVER_BRIDGE,
+                DefaultSubnets.BRIDGE.toString(), null, Ipv4.format(DefaultSubnets.BRIDGE.firstHost()), false, true,
+                NetworkOptions.DEFAULT_MTU, now()));
+        }
+        if (state.networks().stream().noneMatch(n -> n.name().equals("host")))
+        {
+            commit(new Event.NetworkCreated(ids.newId(), -1, "host", Network.DRIVER_HOST, null, null, null, false,
+                true, 0, now()));
+        }
+        if (state.networks().stream().noneMatch(n -> n.name().equals("none")))
+        {
+            commit(new Event.NetworkCreated(ids.newId(), -1, "none", Network.DRIVER_NULL, null, null, null, false,
+                true, 0, now()));
+        }
+        for (final Network network : state.networks())
+        {
+            if (network.isBridge())
+            {
+                dataplane.addNetwork(network.spec());
+            }
+        }
+        for (final Container container : state.containers())
+        {
+            try
+            {
+                if (container.sandbox() != null && !sandboxes.exists(container.sandbox()))
+                {
+                    sandboxes.create(container.sandbox());
+                    problems.add("container " + container.name() + ": namespace " + container.sandbox() +
+                        " was gone and has been recreated (its processes are not restarted)");
+                }
+            }
+            catch (final IOException ex)
+            {
+                problems.add("container " + container.name() + ": cannot recreate namespace: " + ex.getMessage());
+                continue;
+            }
+            for (final Endpoint endpoint : container.endpoints())
+            {
+                try
+                {
+                    attach(container, endpoint, true);
+                }
+                catch (final IOException | RuntimeException ex)
+                {
+                    problems.add("container " + container.name() + ": cannot re-attach " + endpoint.ifName() +
+                        ": " + ex.getMessage());
+                }
+            }
+        }
+        return problems;
+    }
+
+    // ------------------------------------------------------------------------------------------------ networks
+
+    public Network createNetwork(final NetworkRequest request)
+    {
+        final String name = checkName(request.name(), "network");
+        if (state.networks().stream().anyMatch(n -> n.name().equals(name)))
+        {
+            throw new BerthException("network with name " + name + " already exists");
+        }
+        final String driver = request.driver() == null || request.driver().isEmpty() ? Network.DRIVER_BRIDGE :
+            request.driver();
+        if (!driver.equals(Network.DRIVER_BRIDGE))
+        {
+            throw new BerthException("driver \"" + driver + "\" is not supported; valid drivers: bridge");
+        }
+        final NetworkOptions options = NetworkOptions.parse(request.options());
+        final Cidr subnet = chooseSubnet(request);
+        final Cidr ipRange = request.ipRange() == null ? null : Cidr.parse(request.ipRange(), "ip-range");
+        if (ipRange != null && !subnet.contains(ipRange))
+        {
+            throw new BerthException("ip-range " + ipRange + " is not inside subnet " + subnet);
+        }
+        final int gateway = chooseGateway(request, subnet);
+        final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), lowestFreeDenseId(), name,
+            Network.DRIVER_BRIDGE, subnet.toString(), ipRange == null ? null : ipRange.toString(),
+            Ipv4.format(gateway), request.internal(), options.icc(), options.mtu(), now());
+        final Network network = new Network(created);
+        try
+        {
+            dataplane.addNetwork(network.spec());
+        }
+        catch (final RuntimeException ex)
+        {
+            throw new BerthException("the dataplane could not create network " + name + ": " + ex.getMessage(), ex);
+        }
+        try
+        {
+            commit(created);
+        }
+        catch (final RuntimeException ex)
+        {
+            dataplane.removeNetwork(network.denseId());
+            throw ex;
+        }
+        return state.networkById(created.id());
+    }
+
+    public void removeNetwork(final String nameOrId)
+    {
+        final Network network = state.network(nameOrId);
+        if (network.isPredefined())
+        {
+            throw new BerthException(network.name() + " is a pre-defined network and cannot be removed");
+        }
+        final List<Container> attached = state.containersOn(network.id());
+        if (!attached.isEmpty())
+        {
+            throw new BerthException("network " + network.name() + " has active endpoints: " + names(attached) +
+                "; remove those containers or disconnect them (berth network disconnect " + network.name() + " " +
+                attached.get(0).name() + ") first");
+        }
+        dataplane.removeNetwork(network.denseId());
+        commit(new Event.NetworkRemoved(network.id(), network.name()));
+    }
+
+    public Endpoint connect(final String networkName, final String containerName, final String pinnedIp)
+    {
+        final Network network = state.network(networkName);
+        final Container container = state.container(containerName);
+        if (!network.isBridge())
+        {
+            throw new BerthException("cannot connect a container to the " + network.name() + " network; connect " +
+                "it to a bridge network");
+        }
+        if (container.mode() != NetworkMode.NETWORK)
+        {
+            throw new BerthException("container " + container.name() + " uses --network " + modeText(container) +
+                " and cannot be connected to a network");
+        }
+        if (container.endpointOn(network.id()) != null)
+        {
+            throw new BerthException("container " + container.name() + " is already connected to network " +
+                network.name());
+        }
+        final int ip = chooseAddress(network, pinnedIp);
+        return attachNew(container, network, ip, lowestFreeInterface(container));
+    }
+
+    public void disconnect(final String networkName, final String containerName)
+    {
+        final Network network = state.network(networkName);
+        final Container container = state.container(containerName);
+        final Endpoint endpoint = container.endpointOn(network.id());
+        if (endpoint == null)
+        {
+            throw new BerthException("container " + container.name() + " is not connected to network " +
+                network.name());
+        }
+        detach(endpoint);
+        commit(new Event.EndpointDetached(container.id(), network.id()));
+    }
+
+    // ---------------------------------------------------------------------------------------------- containers
+
+    /**
+     * {@code berth run}: makes the sandbox, attaches eth0, starts the command. Undoes each done step when a later
+     * one fails; journals only once all succeeded.
+     */
+    public Container run(final String nameArg, final String networkArg, final String pinnedIp, final List<String> cmd)
+    {
+        final String name = checkName(nameArg, "container");
+        if (state.containers().stream().anyMatch(c -> c.name().equals(name)))
+        {
+            throw new BerthException("the container name " + name + " is already in use; remove that container " +
+                "(berth rm -f " + name + ") or pick another name");
+        }
+        final String networkText = networkArg == null || networkArg.isEmpty() ? DEFAULT_NETWORK : networkArg;
+        NetworkMode mode;
+        Network network = null;
+        Container joined = null;
+        if (networkText.startsWith("container:"))
+        {
+            mode = NetworkMode.CONTAINER;
+            joined = state.container(networkText.substring("container:".length()));
+        }
+        else
+        {
+            network = state.network(networkText);
+            mode = switch (network.driver())
+            {
+                case Network.DRIVER_HOST -> NetworkMode.HOST;
+                case Network.DRIVER_NULL -> NetworkMode.NONE;
+                default -> NetworkMode.NETWORK;
+            };
+        }
+        if (pinnedIp != null && !pinnedIp.isEmpty())
+        {
+            if (mode != NetworkMode.NETWORK)
+            {
+                throw new BerthException("--ip " + pinnedIp + " needs a bridge network; --network " + networkText +
+                    " has no addresses of its own");
+            }
+            if (network.isPredefined())
+            {
+                throw new BerthException("user specified IP address (--ip " + pinnedIp + ") is supported on " +
+                    "user defined networks only, not on the default network " + network.name());
+            }
+        }
+        final boolean hasCommand = cmd != null && !cmd.isEmpty();
+        if (hasCommand)
+        {
+            sandboxes.checkExecutable(cmd.get(0));
+        }
+        final String sandbox = mode.ownsSandbox() ? name : null;
+        if (sandbox != null && sandboxes.exists(sandbox))
+        {
+            throw new BerthException("a network namespace named " + sandbox + " already exists (ip netns list); " +
+                "delete it or pick another container name");
+        }
+        final int ip = mode == NetworkMode.NETWORK ? chooseAddress(network, pinnedIp) : 0;
+        final String processNetns = processNamespace(mode, sandbox, joined);
+        final String id = ids.newId();
+
+        // act, undoing on failure
+        final List<Runnable> undo = new ArrayList<>();
+        final Event.ContainerCreated created = new Event.ContainerCreated(id, name, mode.journalName(),
+            mode == NetworkMode.NETWORK ? network.name() : mode == NetworkMode.CONTAINER ? joined.id() : null,
+            sandbox, now());
+        Event.EndpointAttached attached = null;
+        Event.ProcessStarted started = null;
+        try
+        {
+            if (sandbox != null)
+            {
+                sandboxes.create(sandbox);
+                undo.add(() -> deleteQuietly(sandbox));
+            }
+            if (mode == NetworkMode.NETWORK)
+            {
+                final Endpoint endpoint = newEndpoint(network, ip, "eth0");
+                final Container draft = new Container(created);
+                attach(draft, endpoint, false);
+                undo.add(() -> detach(endpoint));
+                attached = attachedEvent(id, endpoint);
+            }
+            if (hasCommand)
+            {
+                final Path log = containersDir.resolve(id).resolve("output.log");
+                final ProcessRecord process = sandboxes.start(processNetns, cmd, log);
+                started = new Event.ProcessStarted(id, process.pid(), process.startTime(), process.cmd(),
+                    process.log());
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            for (int i = undo.size() - 1; i >= 0; i--)
+            {
+                undo.get(i).run();
+            }
+            deleteTree(containersDir.resolve(id));
+            throw ex instanceof BerthException be ? be :
+                new BerthException("cannot create container " + name + ": " + ex.getMessage(), ex);
+        }
+        commit(created);
+        if (attached != null)
+        {
+            commit(attached);
+        }
+        if (started != null)
+        {
+            commit(started);
+        }
+        return state.containerById(id);
+    }
+
+    public void remove(final String nameOrId, final boolean force)
+    {
+        final Container container = state.container(nameOrId);
+        final boolean running = isRunning(container);
+        if (running && !force)
+        {
+            throw new BerthException("cannot remove container " + container.name() + ": it is running; use " +
+                "berth rm -f " + container.name() + " to kill and remove it");
+        }
+        final List<Container> joining = state.containersJoining(container.id());
+        if (!joining.isEmpty() && !force)
+        {
+            throw new BerthException("cannot remove container " + container.name() + ": its network namespace " +
+                "is used by " + names(joining) + " (--network container:" + container.name() + "); remove " +
+                "those first or use -f");
+        }
+        if (container.sandbox() != null)
+        {
+            sandboxes.killAllIn(container.sandbox());
+        }
+        if (container.process() != null)
+        {
+            sandboxes.killGroup(container.process());
+        }
+        for (final Endpoint endpoint : container.endpoints())
+        {
+            detach(endpoint);
+        }
+        if (container.sandbox() != null)
+        {
+            try
+            {
+                sandboxes.delete(container.sandbox());
+            }
+            catch (final IOException ex)
+            {
+                System.err.println("berthd: cannot delete namespace " + container.sandbox() + ": " +
+                    ex.getMessage());
+            }
+        }
+        deleteTree(containersDir.resolve(container.id()));
+        commit(new Event.ContainerRemoved(container.id(), container.name()));
+    }
+
+    public boolean isRunning(final Container container)
+    {
+        return container.process() != null && sandboxes.isAlive(container.process());
+    }
+
+    /**
+     * The network namespace the container's processes live in: a name for {@code ip netns exec}, or null for
+     * berthd's own (host mode, or joined to a host-mode container).
+     */
+    public String namespaceOf(final Container container)
+    {
+        return switch (container.mode())
+        {
+            case NETWORK, NONE -> container.sandbox();
+            case HOST -> null;
+            case CONTAINER ->
+            {
+                final Container joined = state.containerById(container.modeTarget());
+                if (joined == null)
+                {
+                    throw new BerthException("container " + container.name() + " joined a container that has " +
+                        "been removed; its namespace is gone");
+                }
+                yield namespaceOf(joined);
+            }
+        };
+    }
+
+    public String logs(final String nameOrId)
+    {
+        final Container container = state.container(nameOrId);
+        if (container.process() == null)
+        {
+            return "";
+        }
+        try
+        {
+            final Path log = Path.of(container.process().log());
+            return Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("cannot read the log of " + container.name() + ": " + ex.getMessage(), ex);
+        }
+    }
+
+    public Map<String, Object> counters()
+    {
+        return dataplane.counters();
+    }
+
+    /** How {@code --network} reads for a container: the network name, host, none or container:NAME. */
+    public String modeText(final Container container)
+    {
+        return switch (container.mode())
+        {
+            case NETWORK -> container.modeTarget();
+            case NONE -> "none";
+            case HOST -> "host";
+            case CONTAINER ->
+            {
+                final Container joined = state.containerById(container.modeTarget());
+                yield "container:" + (joined == null ? container.modeTarget() : joined.name());
+            }
+        };
+    }
+
+    // ----------------------------------------------------------------------------------------------- internals
+
+    private Endpoint attachNew(final Container container, final Network network, final int ip, final String ifName)
+    {
+        final Endpoint endpoint = newEndpoint(network, ip, ifName);
+        try
+        {
+            attach(container, endpoint, false);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            throw new BerthException("cannot attach " + container.name() + " to network " + network.name() + ": " +
+                ex.getMessage(), ex);
+        }
+        try
+        {
+            commit(attachedEvent(container.id(), endpoint));
+        }
+        catch (final RuntimeException ex)
+        {
+            detach(endpoint);
+            throw ex;
+        }
+        return endpoint;
+    }
+
+    private Endpoint newEndpoint(final Network network, final int ip, final String ifName)
+    {
+        String device = ids.newDeviceName();
+        while (portsByDevice.containsKey(device) || deviceInUse(device))
+        {
+            device = ids.newDeviceName();
+        }
+        return new Endpoint(network.id(), ifName, ip, Ipv4.macFor(ip), device);
+    }
+
+    private boolean deviceInUse(final String device)
+    {
+        return state.containers().stream().flatMap(c -> c.endpoints().stream()).anyMatch(e -> e.device().equals(device));
+    }
+
+    private void attach(final Container container, final Endpoint endpoint, final boolean reattach) throws IOException
+    {
+        final Network network = state.networkById(endpoint.networkId());
+        final boolean defaultRoute = container.endpoints().isEmpty() ||
+            container.endpoints().iterator().next().networkId().equals(endpoint.networkId());
+        final EndpointSpec spec = new EndpointSpec(network.denseId(), container.sandbox(), endpoint.ifName(),
+            endpoint.device(), endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(),
+            defaultRoute, network.mtu());
+        final int port = dataplane.attachEndpoint(spec, reattach);
+        portsByDevice.put(endpoint.device(), port);
+    }
+
+    private void detach(final Endpoint endpoint)
+    {
+        final Integer port = portsByDevice.remove(endpoint.device());
+        if (port != null)
+        {
+            dataplane.detachEndpoint(port);
+        }
+    }
+
+    private Event.EndpointAttached attachedEvent(final String containerId, final Endpoint endpoint)
+    {
+        return new Event.EndpointAttached(containerId, endpoint.networkId(), endpoint.ifName(),
+            Ipv4.format(endpoint.ip()), Ipv4.formatMac(endpoint.mac()), endpoint.device());
+    }
+
+    private void commit(final Event event)
+    {
+        journal.append(event);
+        state.apply(event);
+    }
+
+    private Cidr chooseSubnet(final NetworkRequest request)
+    {
+        final List<Network> bridges = state.networks().stream().filter(Network::isBridge).toList();
+        if (request.subnet() == null || request.subnet().isEmpty())
+        {
+            if (request.ipRange() != null || request.gateway() != null)
+            {
+                throw new BerthException("--ip-range and --gateway need --subnet: every ip-range or gateway " +
+                    "must have a corresponding subnet");
+            }
+            return DefaultSubnets.firstFree(bridges.stream().map(Network::subnet).toList());
+        }
+        final Cidr subnet = Cidr.parse(request.subnet(), "subnet");
+        if (subnet.prefixLength() > 30)
+        {
+            throw new BerthException("subnet " + subnet + " is too small: a network needs a prefix of /30 or " +
+                "shorter (room for the gateway and a container)");
+        }
+        for (final Network other : bridges)
+        {
+            if (other.subnet().overlaps(subnet))
+            {
+                throw new BerthException("subnet " + subnet + " overlaps subnet " + other.subnet() + " of network " +
+                    other.name());
+            }
+        }
+        return subnet;
+    }
+
+    private static int chooseGateway(final NetworkRequest request, final Cidr subnet)
+    {
+        if (request.gateway() == null || request.gateway().isEmpty())
+        {
+            return subnet.firstHost();
+        }
+        final int gateway = Ipv4.parse(request.gateway(), "gateway");
+        if (!subnet.contains(gateway))
+        {
+            throw new BerthException("gateway " + request.gateway() + " is not inside subnet " + subnet);
+        }
+        if (gateway == subnet.network() || gateway == subnet.last())
+        {
+            throw new BerthException("gateway " + request.gateway() + " is the " +
+                (gateway == subnet.network() ? "network" : "broadcast") + " address of " + subnet + "; pick one " +
+                "between " + Ipv4.format(subnet.firstHost()) + " and " + Ipv4.format(subnet.last() - 1));
+        }
+        return gateway;
+    }
+
+    private static int chooseAddress(final Network network, final String pinnedIp)
+    {
+        if (pinnedIp == null || pinnedIp.isEmpty())
+        {
+            return network.addresses().nextFree();
+        }
+        final int ip = Ipv4.parse(pinnedIp, "--ip");
+        network.addresses().checkPinnable(ip);
+        return ip;
+    }
+
+    private int lowestFreeDenseId()
+    {
+        int id = 0;
+        while (true)
+        {
+            final int candidate = id;
+            if (state.networks().stream().noneMatch(n -> n.denseId() == candidate))
+            {
+                return candidate;
+            }
+            id++;
+        }
+    }
+
+    private static String lowestFreeInterface(final Container container)
+    {
+        int index = 0;
+        while (true)
+        {
+            final String candidate = "eth" + index;
+            if (container.endpoints().stream().noneMatch(e -> e.ifName().equals(candidate)))
+            {
+                return candidate;
+            }
+            index++;
+        }
+    }
+
+    private String processNamespace(final NetworkMode mode, final String sandbox, final Container joined)
+    {
+        return mode == NetworkMode.CONTAINER ? namespaceOf(joined) : sandbox;
+    }
+
+    private static String checkName(final String name, final String what)
+    {
+        if (name == null || name.isEmpty())
+        {
+            throw new BerthException("a " + what + " name is required");
+        }
+        if (!NAME.matcher(name).matches())
+        {
+            throw new BerthException("invalid " + what + " name \"" + name + "\": " + NAME_RULE);
+        }
+        return name;
+    }
+
+    private void deleteQuietly(final String sandbox)
+    {
+        try
+        {
+            sandboxes.delete(sandbox);
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("berthd: cannot delete namespace " + sandbox + ": " + ex.getMessage());
+        }
+    }
+
+    private static void deleteTree(final Path dir)
+    {
+        if (!Files.exists(dir))
+        {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir))
+        {
+            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.deleteIfExists(path);
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+    }
+
+    private static String names(final List<Container> containers)
+    {
+        return containers.stream().map(Container::name).collect(Collectors.joining(", "));
+    }
+
+    private String now()
+    {
+        return Instant.now(clock).toString();
+    }
+}
