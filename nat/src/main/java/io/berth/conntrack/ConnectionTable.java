@@ -1,0 +1,574 @@
+package io.berth.conntrack;
+
+import io.berth.dataplane.Housekeeping;
+
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
+
+/**
+ * The connection table: one entry per connection, indexed from both directions (its original and its reply
+ * 5-tuple, see {@link Tuples}), with a fixed limit and a timer wheel for expiry.
+ * <p>
+ * Layout: entries live in parallel primitive arrays indexed by an entry number; the index is an open-addressing
+ * hash (linear probing, backward-shift deletion, so no tombstones) whose slots hold both key words and a
+ * <em>ref</em> = {@code entry << 1 | direction}. A lookup therefore touches one or two cache lines of the slot
+ * arrays and returns the entry and the direction the packet travels at once. Slots are at least 4x the entry
+ * limit (2 keys per entry, load factor at most 0.5). The hash is seeded per table so that remote hosts cannot
+ * aim collisions at it.
+ * <p>
+ * Expiry: a hashed timer wheel whose buckets are intrusive doubly linked lists threaded through two int arrays
+ * (agrona's {@code DeadlineTimerWheel} would hand out its own timer ids and need a second map from id to entry;
+ * this needs neither). The packet path only writes an entry's deadline ({@link #refresh}); the wheel keeps it
+ * filed under an older, earlier tick and, when that tick comes round, either expires it or files it again under
+ * its real deadline (the lazy re-arm of VPP and OVS). A deadline moved <em>earlier</em> (RST, FIN) is re-filed
+ * at once so the entry never outlives its state. {@link #doWork(long)} examines at most {@code expiryBatch}
+ * entries per call, so expiry never stalls the worker; an entry found past its deadline by a lookup before the
+ * wheel got to it is expired on the spot ({@link #find}).
+ * <p>
+ * Owned by one worker thread: every method, including the control-plane ones ({@link #forEach},
+ * {@link #clear}), must run on it (the control plane sends them as commands). Allocation-free after
+ * construction except {@link #describe}.
+ */
+public final class ConnectionTable implements Housekeeping
+{
+    public static final int ORIGINAL = 0;
+    public static final int REPLY = 1;
+
+    /** {@link #lookup} miss. */
+    public static final int NOT_FOUND = -1;
+    /** {@link #create}: the table is at its limit. */
+    public static final int REFUSED_FULL = -2;
+    /** {@link #create}: the new connection's reply tuple is already some connection's key. */
+    public static final int REFUSED_CLASH = -3;
+
+    /** Something was seen in the reply direction. */
+    public static final int F_SEEN_REPLY = 1;
+    /** Assured: established (TCP) or answered (UDP); kept until its timeout. */
+    public static final int F_ASSURED = 1 << 1;
+    /** The source of the original direction is translated (masquerade). */
+    public static final int F_SNAT = 1 << 2;
+    /** The destination of the original direction is translated (published port). */
+    public static final int F_DNAT = 1 << 3;
+    /** The SNAT decision was taken (whether or not it translates). */
+    public static final int F_SNAT_DONE = 1 << 4;
+    /** The DNAT decision was taken (whether or not it translates). */
+    public static final int F_DNAT_DONE = 1 << 5;
+    /** TCP: a FIN was seen in the original direction. */
+    public static final int F_FIN_ORIGINAL = 1 << 6;
+    /** TCP: a FIN was seen in the reply direction. */
+    public static final int F_FIN_REPLY = 1 << 7;
+    /** TCP: the most recent new FIN came in the reply direction. */
+    public static final int F_LAST_FIN_REPLY = 1 << 8;
+
+    private static final int EMPTY = -1;
+    private static final int NONE = -1;
+    private static final int CURSOR_HEAD = -2;
+    private static final long UNSET = Long.MIN_VALUE;
+
+    private final int capacity;
+    private final ConntrackCounters counters;
+    private final long seed;
+
+    // the index: key words and ref per slot
+    private final int slotMask;
+    private final long[] slotKey1;
+    private final long[] slotKey2;
+    private final int[] slotRef;
+
+    // entries
+    private final int[] protocol; // 0 = free
+    private final int[] state;
+    private final int[] flags;
+    private final long[] key1; // [entry << 1 | direction]
+    private final long[] key2;
+    private final long[] expiry;
+    private final int[] nextFree;
+    private int freeHead;
+    private int size;
+
+    // the timer wheel
+    private final long tickMillis;
+    private final int wheelMask;
+    private final int expiryBatch;
+    private final int[] bucketHead;
+    private final int[] timerNext;
+    private final int[] timerPrev;
+    private final long[] timerTick;
+    private long currentTick = UNSET;
+    private int cursor = CURSOR_HEAD;
+
+    /**
+     * @param capacity    the table limit: connections beyond it are refused and counted.
+     * @param tickMillis  timer wheel resolution; an entry expires at most two ticks after its deadline.
+     * @param wheelSize   buckets (power of two); one revolution is {@code tickMillis * wheelSize}.
+     * @param expiryBatch entries examined per {@link #doWork} call at most.
+     */
+    public ConnectionTable(
+        final int capacity, final long tickMillis, final int wheelSize, final int expiryBatch, final ConntrackCounters counters)
+    {
+        if (capacity < 1 || capacity > (1 << 26))
+        {
+            throw new IllegalArgumentException("conntrack table limit must be 1.." + (1 << 26) + ", got " + capacity);
+        }
+        if (tickMillis < 1 || wheelSize < 2 || Integer.bitCount(wheelSize) != 1 || expiryBatch < 1)
+        {
+            throw new IllegalArgumentException("tick must be >= 1 ms, wheel size a power of two, expiry batch >= 1");
+        }
+        this.capacity = capacity;
+        this.counters = counters;
+        this.seed = new SplittableRandom().nextLong();
+
+        final int slots = Integer.highestOneBit(capacity * 4 - 1) << 1;
+        slotMask = slots - 1;
+        slotKey1 = new long[slots];
+        slotKey2 = new long[slots];
+        slotRef = new int[slots];
+        java.util.Arrays.fill(slotRef, EMPTY);
+
+        protocol = new int[capacity];
+        state = new int[capacity];
+        flags = new int[capacity];
+        key1 = new long[capacity * 2];
+        key2 = new long[capacity * 2];
+        expiry = new long[capacity];
+        nextFree = new int[capacity];
+        for (int i = 0; i < capacity; i++)
+        {
+            nextFree[i] = i + 1 < capacity ? i + 1 : NONE;
+        }
+        freeHead = 0;
+
+        this.tickMillis = tickMillis;
+        this.wheelMask = wheelSize - 1;
+        this.expiryBatch = expiryBatch;
+        bucketHead = new int[wheelSize];
+        java.util.Arrays.fill(bucketHead, NONE);
+        timerNext = new int[capacity];
+        timerPrev = new int[capacity];
+        timerTick = new long[capacity];
+    }
+
+    /** A table with 100 ms ticks, 4096 buckets (a revolution of ~7 min) and 256 entries per expiry slice. */
+    public ConnectionTable(final int capacity, final ConntrackCounters counters)
+    {
+        this(capacity, 100, 4096, 256, counters);
+    }
+
+    public static int entry(final int ref)
+    {
+        return ref >>> 1;
+    }
+
+    public static int direction(final int ref)
+    {
+        return ref & 1;
+    }
+
+    public int capacity()
+    {
+        return capacity;
+    }
+
+    public int size()
+    {
+        return size;
+    }
+
+    public ConntrackCounters counters()
+    {
+        return counters;
+    }
+
+    // ------------------------------------------------------------------ lookup
+
+    /** The ref ({@code entry << 1 | direction}) of the connection with this tuple, or {@link #NOT_FOUND}. */
+    public int lookup(final long k1, final long k2)
+    {
+        int i = hash(k1, k2) & slotMask;
+        while (true)
+        {
+            final int ref = slotRef[i];
+            if (ref == EMPTY)
+            {
+                return NOT_FOUND;
+            }
+            if (slotKey1[i] == k1 && slotKey2[i] == k2)
+            {
+                return ref;
+            }
+            i = (i + 1) & slotMask;
+        }
+    }
+
+    /** {@link #lookup}, but a connection past its deadline is expired now and not found. */
+    public int find(final long k1, final long k2, final long nowMillis)
+    {
+        final int ref = lookup(k1, k2);
+        if (ref != NOT_FOUND && expiry[ref >>> 1] <= nowMillis)
+        {
+            counters.count(ConntrackCounter.EXPIRED);
+            remove(ref >>> 1);
+            return NOT_FOUND;
+        }
+        return ref;
+    }
+
+    // ------------------------------------------------------------------ create, change, remove
+
+    /**
+     * Creates a connection whose original tuple is (k1, k2) and whose reply tuple is its inverse; the caller
+     * has checked the original tuple is not in the table.
+     *
+     * @return the entry, or {@link #REFUSED_FULL} / {@link #REFUSED_CLASH} (each counted).
+     */
+    public int create(final long k1, final long k2, final int connState, final int connFlags, final long expiryMillis, final long nowMillis)
+    {
+        if (size == capacity)
+        {
+            counters.count(ConntrackCounter.REFUSED_FULL);
+            return REFUSED_FULL;
+        }
+        final long r1 = Tuples.invert1(k1);
+        final long r2 = Tuples.invert2(k2);
+        if (lookup(r1, r2) != NOT_FOUND)
+        {
+            counters.count(ConntrackCounter.REFUSED_CLASH);
+            return REFUSED_CLASH;
+        }
+        final int e = freeHead;
+        freeHead = nextFree[e];
+        size++;
+        protocol[e] = Tuples.protocol(k2);
+        state[e] = connState;
+        flags[e] = connFlags;
+        key1[e << 1] = k1;
+        key2[e << 1] = k2;
+        key1[(e << 1) | 1] = r1;
+        key2[(e << 1) | 1] = r2;
+        expiry[e] = expiryMillis;
+        insertKey(k1, k2, e << 1);
+        if (r1 != k1 || r2 != k2) // a tuple that is its own inverse (x:p -> x:p) has one key
+        {
+            insertKey(r1, r2, (e << 1) | 1);
+        }
+        if (currentTick == UNSET)
+        {
+            currentTick = nowMillis / tickMillis;
+        }
+        schedule(e);
+        counters.count(ConntrackCounter.CREATED);
+        return e;
+    }
+
+    /**
+     * Replaces the reply tuple (NAT: the reply comes back to the translated address and port).
+     *
+     * @return false, changing nothing, when the new tuple is already a key of any connection.
+     */
+    public boolean reply(final int entry, final long k1, final long k2)
+    {
+        if (lookup(k1, k2) != NOT_FOUND)
+        {
+            return false;
+        }
+        final int ref = (entry << 1) | 1;
+        final long old1 = key1[ref];
+        final long old2 = key2[ref];
+        if (old1 != key1[entry << 1] || old2 != key2[entry << 1])
+        {
+            removeKey(old1, old2);
+        }
+        key1[ref] = k1;
+        key2[ref] = k2;
+        insertKey(k1, k2, ref);
+        return true;
+    }
+
+    /** Removes a connection from the index and the wheel and frees its entry. */
+    public void remove(final int entry)
+    {
+        final int ref = entry << 1;
+        removeKey(key1[ref], key2[ref]);
+        if (key1[ref | 1] != key1[ref] || key2[ref | 1] != key2[ref])
+        {
+            removeKey(key1[ref | 1], key2[ref | 1]);
+        }
+        unschedule(entry);
+        protocol[entry] = 0;
+        nextFree[entry] = freeHead;
+        freeHead = entry;
+        size--;
+    }
+
+    /** Removes every connection (`berth conntrack flush`). */
+    public void clear()
+    {
+        for (int e = 0; e < capacity; e++)
+        {
+            if (protocol[e] != 0)
+            {
+                remove(e);
+            }
+        }
+    }
+
+    /** Sets the deadline; cheap when it moves later (the usual case), re-files the timer when it moves earlier. */
+    public void refresh(final int entry, final long expiryMillis)
+    {
+        expiry[entry] = expiryMillis;
+        if (expiryMillis / tickMillis < timerTick[entry])
+        {
+            unschedule(entry);
+            schedule(entry);
+        }
+    }
+
+    // ------------------------------------------------------------------ entry fields
+
+    public boolean isLive(final int entry)
+    {
+        return protocol[entry] != 0;
+    }
+
+    public int protocol(final int entry)
+    {
+        return protocol[entry];
+    }
+
+    public int state(final int entry)
+    {
+        return state[entry];
+    }
+
+    public void state(final int entry, final int connState)
+    {
+        state[entry] = connState;
+    }
+
+    public int flags(final int entry)
+    {
+        return flags[entry];
+    }
+
+    public boolean hasFlags(final int entry, final int mask)
+    {
+        return (flags[entry] & mask) == mask;
+    }
+
+    public void addFlags(final int entry, final int mask)
+    {
+        flags[entry] |= mask;
+    }
+
+    public void clearFlags(final int entry, final int mask)
+    {
+        flags[entry] &= ~mask;
+    }
+
+    public long expiry(final int entry)
+    {
+        return expiry[entry];
+    }
+
+    /** Key word 1 of a ref's tuple: {@code ref = entry << 1 | direction}. */
+    public long key1(final int ref)
+    {
+        return key1[ref];
+    }
+
+    public long key2(final int ref)
+    {
+        return key2[ref];
+    }
+
+    /** Visits every live entry. */
+    public void forEach(final IntConsumer entryConsumer)
+    {
+        for (int e = 0; e < capacity; e++)
+        {
+            if (protocol[e] != 0)
+            {
+                entryConsumer.accept(e);
+            }
+        }
+    }
+
+    /** One `conntrack -L`-like line. Allocates: control plane. */
+    public String describe(final int entry, final long nowMillis)
+    {
+        final int f = flags[entry];
+        final StringBuilder sb = new StringBuilder(160)
+            .append(Tuples.protocolName(protocol[entry])).append(' ')
+            .append(ConnState.name(state[entry])).append(' ')
+            .append(Math.max(0, (expiry[entry] - nowMillis) / 1000)).append("s ")
+            .append(Tuples.format(key1[entry << 1], key2[entry << 1]).substring(Tuples.protocolName(protocol[entry]).length() + 1))
+            .append(" | ")
+            .append(Tuples.format(key1[(entry << 1) | 1], key2[(entry << 1) | 1]).substring(Tuples.protocolName(protocol[entry]).length() + 1));
+        if ((f & F_SEEN_REPLY) == 0)
+        {
+            sb.append(" [UNREPLIED]");
+        }
+        if ((f & F_ASSURED) != 0)
+        {
+            sb.append(" [ASSURED]");
+        }
+        if ((f & F_SNAT) != 0)
+        {
+            sb.append(" [SNAT]");
+        }
+        if ((f & F_DNAT) != 0)
+        {
+            sb.append(" [DNAT]");
+        }
+        return sb.toString();
+    }
+
+    // ------------------------------------------------------------------ expiry
+
+    /**
+     * Advances the wheel to {@code nowMillis}, examining at most {@code expiryBatch} entries: each one due is
+     * removed, each one whose deadline was pushed later is filed again. Returns the entries examined.
+     */
+    @Override
+    public int doWork(final long nowMillis)
+    {
+        final long nowTick = nowMillis / tickMillis;
+        if (currentTick == UNSET)
+        {
+            currentTick = nowTick;
+            return 0;
+        }
+        if (nowTick - currentTick > wheelMask + 1)
+        {
+            currentTick = nowTick - (wheelMask + 1); // one revolution visits every bucket: skip the rest
+            cursor = CURSOR_HEAD;
+        }
+        int budget = expiryBatch;
+        int work = 0;
+        while (currentTick < nowTick && budget > 0)
+        {
+            int e = cursor == CURSOR_HEAD ? bucketHead[(int)(currentTick & wheelMask)] : cursor;
+            while (e != NONE && budget > 0)
+            {
+                budget--;
+                work++;
+                final int next = timerNext[e];
+                cursor = next;
+                if (expiry[e] <= nowMillis)
+                {
+                    counters.count(ConntrackCounter.EXPIRED);
+                    remove(e);
+                }
+                else
+                {
+                    unschedule(e); // re-filed at its head; the walk goes on from the saved next
+                    schedule(e);
+                }
+                e = next;
+            }
+            if (e == NONE)
+            {
+                currentTick++;
+                cursor = CURSOR_HEAD;
+            }
+        }
+        return work;
+    }
+
+    private void schedule(final int e)
+    {
+        final long tick = Math.max(expiry[e] / tickMillis, currentTick + 1);
+        timerTick[e] = tick;
+        final int bucket = (int)(tick & wheelMask);
+        final int head = bucketHead[bucket];
+        timerNext[e] = head;
+        timerPrev[e] = NONE;
+        if (head != NONE)
+        {
+            timerPrev[head] = e;
+        }
+        bucketHead[bucket] = e;
+    }
+
+    private void unschedule(final int e)
+    {
+        if (cursor == e)
+        {
+            cursor = timerNext[e]; // the packet path removed the entry the expiry walk would look at next
+        }
+        final int prev = timerPrev[e];
+        final int next = timerNext[e];
+        if (prev == NONE)
+        {
+            bucketHead[(int)(timerTick[e] & wheelMask)] = next;
+        }
+        else
+        {
+            timerNext[prev] = next;
+        }
+        if (next != NONE)
+        {
+            timerPrev[next] = prev;
+        }
+    }
+
+    // ------------------------------------------------------------------ the index
+
+    private int hash(final long k1, final long k2)
+    {
+        long h = (k1 ^ seed) * 0x9E37_79B9_7F4A_7C15L;
+        h = (h ^ k2 ^ (h >>> 29)) * 0xBF58_476D_1CE4_E5B9L;
+        h ^= h >>> 32;
+        return (int)h;
+    }
+
+    private void insertKey(final long k1, final long k2, final int ref)
+    {
+        int i = hash(k1, k2) & slotMask;
+        while (slotRef[i] != EMPTY)
+        {
+            i = (i + 1) & slotMask;
+        }
+        slotKey1[i] = k1;
+        slotKey2[i] = k2;
+        slotRef[i] = ref;
+    }
+
+    private void removeKey(final long k1, final long k2)
+    {
+        int i = hash(k1, k2) & slotMask;
+        while (true)
+        {
+            if (slotRef[i] == EMPTY)
+            {
+                return;
+            }
+            if (slotKey1[i] == k1 && slotKey2[i] == k2)
+            {
+                break;
+            }
+            i = (i + 1) & slotMask;
+        }
+        // backward shift: pull later members of the probe run into the hole so lookups never stop early
+        int hole = i;
+        int j = i;
+        while (true)
+        {
+            j = (j + 1) & slotMask;
+            if (slotRef[j] == EMPTY)
+            {
+                break;
+            }
+            final int home = hash(slotKey1[j], slotKey2[j]) & slotMask;
+            final boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (!stays)
+            {
+                slotKey1[hole] = slotKey1[j];
+                slotKey2[hole] = slotKey2[j];
+                slotRef[hole] = slotRef[j];
+                hole = j;
+            }
+        }
+        slotRef[hole] = EMPTY;
+    }
+}

@@ -1,0 +1,340 @@
+package io.berth.conntrack;
+
+import io.berth.dataplane.DropReason;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.IcmpFlyweight;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.TcpFlyweight;
+import io.berth.dataplane.flyweight.UdpFlyweight;
+import io.berth.dataplane.graph.Node;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+import static io.berth.conntrack.ConnectionTable.F_ASSURED;
+import static io.berth.conntrack.ConnectionTable.F_SEEN_REPLY;
+import static io.berth.conntrack.ConnectionTable.NOT_FOUND;
+import static io.berth.conntrack.ConnectionTable.ORIGINAL;
+import static io.berth.conntrack.ConnectionTable.REPLY;
+
+/**
+ * Conntrack stage: finds or creates every IPv4 TCP/UDP/ICMP-echo packet's connection, advances its state,
+ * refreshes its timer, and records entry, direction and class in {@link CtInfo} for the NAT stages after it.
+ * <ul>
+ * <li>TCP: only a bare SYN creates a connection (see {@link TcpTracker}); UDP: any datagram creates one,
+ * UNREPLIED until the other side answers, then REPLIED and assured; ICMP: an echo request creates one keyed by
+ * its identifier, the matching echo reply must travel in the reply direction.</li>
+ * <li>ICMP errors (destination unreachable, time exceeded, parameter problem) are RELATED to the connection of
+ * the header they quote: the quoted packet went the other way, so its inverse tuple is looked up and the
+ * error travels in that key's direction. An error quoting no known connection is INVALID.</li>
+ * <li>INVALID packets are counted and, by default, dropped (a stray ACK from a container would otherwise leave
+ * un-translated, as kube-proxy found); new connections beyond the table limit are refused, counted and dropped.
+ * Non-IPv4 frames, fragments and other protocols pass untracked.</li>
+ * </ul>
+ * Expects frames checked by {@code ParseNode} (IPv4 header and total length within the frame). Reads the clock
+ * once per batch. Worker thread; allocation-free.
+ */
+public final class ConntrackNode extends Node
+{
+    private final ConnectionTable table;
+    private final ConntrackCounters counters;
+    private final CtInfo info;
+    private final Timeouts timeouts;
+    private final EpochClock clock;
+    private final boolean dropInvalid;
+    private final int next;
+    private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+
+    /**
+     * @param dropInvalid drop INVALID packets (else they pass untracked and untranslated).
+     * @param next        index of the node that takes every packet not dropped.
+     */
+    public ConntrackNode(
+        final ConnectionTable table, final CtInfo info, final Timeouts timeouts, final EpochClock clock,
+        final boolean dropInvalid, final int next)
+    {
+        super("conntrack");
+        this.table = table;
+        this.counters = table.counters();
+        this.info = info;
+        this.timeouts = timeouts;
+        this.clock = clock;
+        this.dropInvalid = dropInvalid;
+        this.next = next;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final PacketPool pool = graph.pool();
+        final UnsafeBuffer buffer = pool.buffer();
+        final long now = clock.time();
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            final int verdict = track(pool, buffer, handle, now);
+            if (verdict == PASS)
+            {
+                graph.enqueue(next, handle);
+            }
+            else if (verdict == TRUNCATED)
+            {
+                counters.count(ConntrackCounter.L4_TRUNCATED);
+                graph.drop(handle, DropReason.L4_TRUNCATED);
+            }
+            else if (verdict == INVALID)
+            {
+                counters.count(ConntrackCounter.INVALID);
+                if (dropInvalid)
+                {
+                    pool.release(handle); // no DropReason for it in dataplane yet: counted in ConntrackCounters
+                }
+                else
+                {
+                    info.untracked(handle);
+                    graph.enqueue(next, handle);
+                }
+            }
+            else
+            {
+                pool.release(handle); // REFUSED: counted by the table
+            }
+        }
+    }
+
+    private static final int PASS = 0;
+    private static final int TRUNCATED = 1;
+    private static final int INVALID = 2;
+    private static final int REFUSED = 3;
+
+    private int track(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final long now)
+    {
+        final int frame = pool.frameOffset(handle);
+        final int frameLength = pool.frameLength(handle);
+        if (frameLength < EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
+            || (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) != EthernetFlyweight.TYPE_IPV4)
+        {
+            return untracked(handle);
+        }
+        final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
+        ipv4.wrap(buffer, ip);
+        if (ipv4.isFragment())
+        {
+            counters.count(ConntrackCounter.FRAGMENT);
+            info.untracked(handle);
+            return PASS;
+        }
+        final int headerLength = ipv4.headerLength();
+        final int l4 = ip + headerLength;
+        final int l4Length = ipv4.totalLength() - headerLength;
+        final int source = ipv4.source();
+        final int destination = ipv4.destination();
+        switch (ipv4.protocol())
+        {
+            case Ipv4Flyweight.PROTO_TCP:
+                if (l4Length < TcpFlyweight.MIN_HEADER_LENGTH)
+                {
+                    return TRUNCATED;
+                }
+                return tcp(handle, now, Tuples.key1(source, destination), Tuples.key2(Ipv4Flyweight.PROTO_TCP,
+                    port(buffer, l4), port(buffer, l4 + 2)), buffer.getByte(l4 + TcpFlyweight.FLAGS_OFFSET) & 0xFF);
+            case Ipv4Flyweight.PROTO_UDP:
+                if (l4Length < UdpFlyweight.HEADER_LENGTH)
+                {
+                    return TRUNCATED;
+                }
+                return udp(handle, now, Tuples.key1(source, destination),
+                    Tuples.key2(Ipv4Flyweight.PROTO_UDP, port(buffer, l4), port(buffer, l4 + 2)));
+            case Ipv4Flyweight.PROTO_ICMP:
+                if (l4Length < IcmpFlyweight.HEADER_LENGTH)
+                {
+                    return TRUNCATED;
+                }
+                return icmp(buffer, handle, now, source, destination, l4, l4Length);
+            default:
+                return untracked(handle);
+        }
+    }
+
+    private int untracked(final int handle)
+    {
+        counters.count(ConntrackCounter.UNTRACKED);
+        info.untracked(handle);
+        return PASS;
+    }
+
+    private int tcp(final int handle, final long now, final long k1, final long k2, final int tcpFlags)
+    {
+        final int ref = table.find(k1, k2, now);
+        if (ref == NOT_FOUND)
+        {
+            if (!TcpTracker.opens(tcpFlags))
+            {
+                return INVALID;
+            }
+            return created(handle, table.create(k1, k2, ConnState.SYN_SENT, 0, now + timeouts.tcpMillis(ConnState.SYN_SENT), now));
+        }
+        final int entry = ConnectionTable.entry(ref);
+        final int direction = ConnectionTable.direction(ref);
+        final int state = TcpTracker.track(table, entry, direction, tcpFlags);
+        if (state == TcpTracker.INVALID)
+        {
+            return INVALID;
+        }
+        if (state >= 0)
+        {
+            table.refresh(entry, now + timeouts.tcpMillis(state));
+        }
+        return classified(handle, entry, direction);
+    }
+
+    private int udp(final int handle, final long now, final long k1, final long k2)
+    {
+        final int ref = table.find(k1, k2, now);
+        if (ref == NOT_FOUND)
+        {
+            return created(handle, table.create(k1, k2, ConnState.UNREPLIED, 0, now + timeouts.udpMillis(false), now));
+        }
+        final int entry = ConnectionTable.entry(ref);
+        final int direction = ConnectionTable.direction(ref);
+        if (direction == REPLY)
+        {
+            table.addFlags(entry, F_SEEN_REPLY | F_ASSURED);
+            table.state(entry, ConnState.REPLIED);
+        }
+        table.refresh(entry, now + timeouts.udpMillis(table.hasFlags(entry, F_ASSURED)));
+        return classified(handle, entry, direction);
+    }
+
+    private int icmp(final UnsafeBuffer buffer, final int handle, final long now, final int source, final int destination, final int l4, final int l4Length)
+    {
+        final int type = buffer.getByte(l4 + IcmpFlyweight.TYPE_OFFSET) & 0xFF;
+        switch (type)
+        {
+            case IcmpFlyweight.TYPE_ECHO_REQUEST:
+            case IcmpFlyweight.TYPE_ECHO_REPLY:
+                return echo(handle, now, type, Tuples.key1(source, destination),
+                    echoKey2(port(buffer, l4 + IcmpFlyweight.IDENTIFIER_OFFSET)));
+            case IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE:
+            case IcmpFlyweight.TYPE_TIME_EXCEEDED:
+            case TYPE_PARAMETER_PROBLEM:
+                return icmpError(buffer, handle, now, l4, l4Length);
+            default:
+                return untracked(handle);
+        }
+    }
+
+    static final int TYPE_PARAMETER_PROBLEM = 12;
+
+    private int echo(final int handle, final long now, final int type, final long k1, final long k2)
+    {
+        final int ref = table.find(k1, k2, now);
+        if (ref == NOT_FOUND)
+        {
+            if (type != IcmpFlyweight.TYPE_ECHO_REQUEST)
+            {
+                return INVALID; // a reply to nothing we saw
+            }
+            return created(handle, table.create(k1, k2, ConnState.UNREPLIED, 0, now + timeouts.icmpMillis(), now));
+        }
+        final int entry = ConnectionTable.entry(ref);
+        final int direction = ConnectionTable.direction(ref);
+        if ((type == IcmpFlyweight.TYPE_ECHO_REQUEST) != (direction == ORIGINAL))
+        {
+            return INVALID;
+        }
+        if (direction == REPLY)
+        {
+            table.addFlags(entry, F_SEEN_REPLY | F_ASSURED);
+            table.state(entry, ConnState.REPLIED);
+        }
+        table.refresh(entry, now + timeouts.icmpMillis());
+        return classified(handle, entry, direction);
+    }
+
+    /**
+     * <pre>
+     *  outer IPv4 | ICMP type code csum unused(4) | quoted IPv4 header (IHL*4) | first 8 bytes of its payload
+     * </pre>
+     */
+    private int icmpError(final UnsafeBuffer buffer, final int handle, final long now, final int l4, final int l4Length)
+    {
+        final int inner = l4 + IcmpFlyweight.HEADER_LENGTH;
+        final int available = l4Length - IcmpFlyweight.HEADER_LENGTH;
+        if (available < Ipv4Flyweight.MIN_HEADER_LENGTH)
+        {
+            return TRUNCATED;
+        }
+        final int versionIhl = buffer.getByte(inner) & 0xFF;
+        final int innerHeaderLength = (versionIhl & 0xF) * 4;
+        if ((versionIhl >>> 4) != 4 || innerHeaderLength < Ipv4Flyweight.MIN_HEADER_LENGTH)
+        {
+            return INVALID;
+        }
+        if (available < innerHeaderLength + 8)
+        {
+            return TRUNCATED;
+        }
+        final int innerSource = buffer.getInt(inner + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
+        final int innerDestination = buffer.getInt(inner + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
+        final int innerL4 = inner + innerHeaderLength;
+        final int innerProtocol = buffer.getByte(inner + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF;
+        final long k2;
+        switch (innerProtocol)
+        {
+            case Ipv4Flyweight.PROTO_TCP:
+            case Ipv4Flyweight.PROTO_UDP:
+                // the quoted packet went the other way: look up its inverse
+                k2 = Tuples.key2(innerProtocol, port(buffer, innerL4 + 2), port(buffer, innerL4));
+                break;
+            case Ipv4Flyweight.PROTO_ICMP:
+                final int innerType = buffer.getByte(innerL4) & 0xFF;
+                if (innerType != IcmpFlyweight.TYPE_ECHO_REQUEST && innerType != IcmpFlyweight.TYPE_ECHO_REPLY)
+                {
+                    return INVALID; // never an error about an error
+                }
+                k2 = echoKey2(port(buffer, innerL4 + IcmpFlyweight.IDENTIFIER_OFFSET));
+                break;
+            default:
+                return INVALID;
+        }
+        final int ref = table.find(Tuples.key1(innerDestination, innerSource), k2, now);
+        if (ref == NOT_FOUND)
+        {
+            return INVALID;
+        }
+        counters.count(ConntrackCounter.RELATED);
+        info.set(handle, ConnectionTable.entry(ref), ConnectionTable.direction(ref), CtInfo.RELATED);
+        return PASS;
+    }
+
+    private int created(final int handle, final int entry)
+    {
+        if (entry < 0)
+        {
+            return REFUSED;
+        }
+        info.set(handle, entry, ORIGINAL, CtInfo.NEW);
+        return PASS;
+    }
+
+    private int classified(final int handle, final int entry, final int direction)
+    {
+        final boolean fresh = direction == ORIGINAL && !table.hasFlags(entry, F_SEEN_REPLY);
+        info.set(handle, entry, direction, fresh ? CtInfo.NEW : CtInfo.ESTABLISHED);
+        return PASS;
+    }
+
+    static long echoKey2(final int identifier)
+    {
+        return Tuples.key2(Ipv4Flyweight.PROTO_ICMP, identifier, identifier);
+    }
+
+    private static int port(final UnsafeBuffer buffer, final int offset)
+    {
+        return buffer.getShort(offset, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+    }
+}
