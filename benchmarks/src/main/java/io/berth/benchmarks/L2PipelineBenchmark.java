@@ -1,0 +1,263 @@
+package io.berth.benchmarks;
+
+import io.berth.dataplane.BusyPoller;
+import io.berth.dataplane.DataplaneWorker;
+import io.berth.dataplane.DropReason;
+import io.berth.dataplane.MemoryPort;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.PortCounters;
+import io.berth.l2.BridgeDomain;
+import io.berth.l2.L2Pipeline;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The bridge packet path on one thread: {@link MemoryPort}s replay a 64-byte frame, each invocation runs worker
+ * duty cycles (receive, parse, learn, look up, forward or answer, transmit to an in-memory port) until
+ * {@value #FRAMES} frames went through. A score is frames per second on one core (ops/s = packets/s).
+ * <p>
+ * {@code batch} is how many frames one duty cycle carries through the graph: the worker reads
+ * {@value DataplaneWorker#RECEIVE_BURST} per port, so 64 is one replaying port and four cycles per invocation,
+ * 256 is four replaying ports and one cycle.
+ * <ul>
+ * <li>{@code forward}: learned unicast, every source to one sink container.</li>
+ * <li>{@code flood}: unknown unicast, every frame copied to every other port of the domain
+ * (batch 64: 2 copies, batch 256: 5 copies).</li>
+ * <li>{@code gatewayPing}: ICMP echo requests to the gateway, answered in place and sent back.</li>
+ * </ul>
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class L2PipelineBenchmark
+{
+    static final int FRAMES = 256;
+
+    static final long GATEWAY_MAC = Frames.mac("02:42:ac:11:00:01");
+    static final int GATEWAY_IP = Frames.ip("172.17.0.1");
+    static final long SINK_MAC = Frames.mac("02:42:ac:11:00:02");
+    static final int SINK_IP = Frames.ip("172.17.0.2");
+    static final long UNKNOWN_MAC = Frames.mac("02:42:ac:11:00:fe");
+
+    /** One bridge domain: sinks first (ids 0..), then replaying sources. */
+    public abstract static class Rig
+    {
+        PacketPool pool;
+        L2Pipeline pipeline;
+        DataplaneWorker worker;
+        MemoryPort[] sinks;
+        MemoryPort[] sources;
+        int cycles;
+        long[] baseline;
+
+        void build(final int batch, final int sinkCount)
+        {
+            if (batch % DataplaneWorker.RECEIVE_BURST != 0 || FRAMES % batch != 0)
+            {
+                throw new IllegalArgumentException("batch must be a multiple of " + DataplaneWorker.RECEIVE_BURST + " dividing " + FRAMES);
+            }
+            cycles = FRAMES / batch;
+            pool = new PacketPool(1024);
+            pipeline = new L2Pipeline(pool, new BusyPoller(), 0);
+            worker = pipeline.worker();
+            pipeline.l2().addDomain(new BridgeDomain(0, GATEWAY_IP, GATEWAY_MAC, true));
+            sinks = new MemoryPort[sinkCount];
+            sources = new MemoryPort[batch / DataplaneWorker.RECEIVE_BURST];
+            int id = 0;
+            for (int i = 0; i < sinks.length; i++)
+            {
+                sinks[i] = attach(id++);
+            }
+            for (int i = 0; i < sources.length; i++)
+            {
+                sources[i] = attach(id++);
+            }
+            // the first sink says who it is, so its MAC is learned
+            sinks[0].inject(Frames.arpRequest(SINK_MAC, SINK_IP, GATEWAY_IP));
+            worker.doWork();
+            baseline = new long[id];
+            for (int p = 0; p < id; p++)
+            {
+                baseline[p] = pipeline.ports().get(p).counters().get(PortCounters.TX_PACKETS);
+            }
+        }
+
+        private MemoryPort attach(final int id)
+        {
+            final MemoryPort port = new MemoryPort(id, "mem" + id);
+            port.keepTransmitted(false);
+            worker.attachPort(port);
+            pipeline.l2().addPort(id, 0);
+            return port;
+        }
+
+        static long sourceMac(final int i)
+        {
+            return Frames.mac("02:42:ac:11:01:00") + i;
+        }
+
+        static int sourceIp(final int i)
+        {
+            return Frames.ip("172.17.1.0") + i;
+        }
+
+        final int run()
+        {
+            int work = 0;
+            for (int i = 0; i < cycles; i++)
+            {
+                work += worker.doWork();
+            }
+            return work;
+        }
+
+        long transmitted(final MemoryPort... ports)
+        {
+            long sum = 0;
+            for (final MemoryPort port : ports)
+            {
+                sum += port.counters().get(PortCounters.TX_PACKETS) - baseline[port.id()];
+            }
+            return sum;
+        }
+
+        long received()
+        {
+            long sum = 0;
+            for (final MemoryPort port : sources)
+            {
+                sum += port.counters().get(PortCounters.RX_PACKETS);
+            }
+            return sum;
+        }
+
+        /** The benchmark measured what it says: nothing dropped, nothing leaked. */
+        void verify(final long expectedCopiesPerFrame, final long copies)
+        {
+            for (final DropReason reason : DropReason.values())
+            {
+                if (pipeline.drops().get(reason) != 0)
+                {
+                    throw new IllegalStateException(pipeline.drops().get(reason) + " frames dropped: " + reason);
+                }
+            }
+            if (pool.available() != pool.capacity())
+            {
+                throw new IllegalStateException("leaked " + (pool.capacity() - pool.available()) + " packets");
+            }
+            final long frames = received();
+            if (frames == 0 || copies != frames * expectedCopiesPerFrame)
+            {
+                throw new IllegalStateException(frames + " frames in, " + copies + " copies out, expected "
+                    + expectedCopiesPerFrame + " each");
+            }
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class ForwardRig extends Rig
+    {
+        @Param({"64", "256"})
+        int batch;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            build(batch, 1);
+            for (int i = 0; i < sources.length; i++)
+            {
+                sources[i].replay(Frames.udpFrame(sourceMac(i), SINK_MAC, sourceIp(i), SINK_IP, 40000 + i, 5001, 64));
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            verify(1, transmitted(sinks));
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class FloodRig extends Rig
+    {
+        @Param({"64", "256"})
+        int batch;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            build(batch, 2);
+            for (int i = 0; i < sources.length; i++)
+            {
+                sources[i].replay(Frames.udpFrame(sourceMac(i), UNKNOWN_MAC, sourceIp(i), SINK_IP + 100, 40000 + i, 5001, 64));
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            verify(sinks.length + sources.length - 1, transmitted(sinks) + transmitted(sources));
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class PingRig extends Rig
+    {
+        @Param({"64", "256"})
+        int batch;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            build(batch, 1);
+            for (int i = 0; i < sources.length; i++)
+            {
+                // 14 + 20 + 8 + 22 bytes of data = a 64-byte frame
+                sources[i].replay(Frames.ping(sourceMac(i), GATEWAY_MAC, sourceIp(i), GATEWAY_IP, 0x4000 + i, 1, new byte[22]));
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            verify(1, transmitted(sources));
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(FRAMES)
+    public int forward(final ForwardRig rig)
+    {
+        return rig.run();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(FRAMES)
+    public int flood(final FloodRig rig)
+    {
+        return rig.run();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(FRAMES)
+    public int gatewayPing(final PingRig rig)
+    {
+        return rig.run();
+    }
+}
