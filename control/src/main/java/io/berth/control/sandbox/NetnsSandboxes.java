@@ -113,7 +113,7 @@ public final class NetnsSandboxes implements Sandboxes
                 return;
             }
         }
-        throw new BerthException("executable file not found in $PATH: " + command + " (PATH=" + searchPath + ")");
+        throw new BerthException("executable file not found in $PATH: " + command);
     }
 
     @Override

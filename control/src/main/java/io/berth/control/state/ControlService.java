@@ -351,18 +351,18 @@ public final class ControlService
     public void remove(final String nameOrId, final boolean force)
     {
         final Container container = state.container(nameOrId);
-        final boolean running = isRunning(container);
-        if (running && !force)
-        {
-            throw new BerthException("cannot remove container " + container.name() + ": it is running; use " +
-                "berth rm -f " + container.name() + " to kill and remove it");
-        }
         final List<Container> joining = state.containersJoining(container.id());
         if (!joining.isEmpty() && !force)
         {
             throw new BerthException("cannot remove container " + container.name() + ": its network namespace " +
                 "is used by " + names(joining) + " (--network container:" + container.name() + "); remove " +
                 "those first or use -f");
+        }
+        final boolean running = isRunning(container);
+        if (running && !force)
+        {
+            throw new BerthException("cannot remove container " + container.name() + ": it is running; use " +
+                "berth rm -f " + container.name() + " to kill and remove it");
         }
         if (container.sandbox() != null)
         {

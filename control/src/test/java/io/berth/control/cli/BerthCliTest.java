@@ -1,0 +1,172 @@
+package io.berth.control.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.BerthException;
+import io.berth.control.api.Json;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BerthCliTest
+{
+    private final List<ObjectNode> requests = new ArrayList<>();
+    private final List<List<String>> executed = new ArrayList<>();
+    private JsonNode answer = Json.WIRE.createObjectNode().put("Id", "f".repeat(64));
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int berth(final String... args)
+    {
+        final BerthCli cli = new BerthCli(socket -> request ->
+        {
+            requests.add(request);
+            if (answer == null)
+            {
+                throw new BerthException("refused by berthd");
+            }
+            return answer;
+        }, command ->
+        {
+            executed.add(command);
+            return 7;
+        });
+        final CommandLine commandLine = cli.commandLine();
+        commandLine.setOut(new PrintWriter(out, true));
+        commandLine.setErr(new PrintWriter(err, true));
+        return commandLine.execute(args);
+    }
+
+    private ObjectNode last()
+    {
+        return requests.get(requests.size() - 1);
+    }
+
+    @Test
+    void networkCreateWithEveryOption()
+    {
+        assertEquals(0, berth("network", "create", "--driver=bridge", "--subnet=192.168.100.0/24",
+            "--ip-range=192.168.100.0/26", "--gateway=192.168.100.1", "--internal", "-o", "icc=false",
+            "--opt", "mtu=9000", "mybridge0"));
+        final ObjectNode request = last();
+        assertEquals("network.create", request.path("op").asText());
+        assertEquals("mybridge0", request.path("name").asText());
+        assertEquals("bridge", request.path("driver").asText());
+        assertEquals("192.168.100.0/24", request.path("subnet").asText());
+        assertEquals("192.168.100.0/26", request.path("ipRange").asText());
+        assertEquals("192.168.100.1", request.path("gateway").asText());
+        assertTrue(request.path("internal").asBoolean());
+        assertEquals("[\"icc=false\",\"mtu=9000\"]", request.path("options").toString());
+        assertTrue(request.path("clientPid").asLong() > 0);
+        assertEquals("f".repeat(64), out.toString().trim());
+    }
+
+    @Test
+    void shortDriverOptionAndDefaults()
+    {
+        assertEquals(0, berth("network", "create", "-d", "bridge", "n"));
+        assertFalse(last().has("subnet"));
+        assertFalse(last().path("internal").asBoolean());
+        assertEquals(0, last().path("options").size());
+    }
+
+    @Test
+    void runPassesTheCommandAfterDashDashUntouched()
+    {
+        assertEquals(0, berth("run", "-d", "--name", "vm1", "--network", "my_net2", "--ip", "172.22.0.10", "--",
+            "sh", "-c", "nc -l -p 80 -e echo hi", "--name", "x"));
+        final ObjectNode request = last();
+        assertEquals("container.run", request.path("op").asText());
+        assertEquals("vm1", request.path("name").asText());
+        assertEquals("my_net2", request.path("network").asText());
+        assertEquals("172.22.0.10", request.path("ip").asText());
+        assertEquals("[\"sh\",\"-c\",\"nc -l -p 80 -e echo hi\",\"--name\",\"x\"]", request.path("cmd").toString());
+    }
+
+    @Test
+    void runWithoutDashDashStopsAtTheCommand()
+    {
+        assertEquals(0, berth("run", "-d", "--name", "p", "ping", "-c", "1", "172.17.0.1"));
+        assertEquals("[\"ping\",\"-c\",\"1\",\"172.17.0.1\"]", last().path("cmd").toString());
+        assertFalse(last().has("network"));
+        assertEquals(0, berth("run", "--name", "pause"));
+        assertEquals(0, last().path("cmd").size());
+    }
+
+    @Test
+    void runNeedsAName()
+    {
+        assertEquals(2, berth("run", "-d", "--", "sleep", "1"));
+        assertTrue(err.toString().contains("--name"), err.toString());
+        assertTrue(requests.isEmpty());
+    }
+
+    @Test
+    void execEntersTheSandboxAndPassesTheExitCodeThrough()
+    {
+        answer = Json.WIRE.createObjectNode().put("Namespace", "vm1").put("BerthdPid", 42);
+        assertEquals(7, berth("exec", "vm1", "--", "ping", "-c", "1", "vm2"));
+        assertEquals(List.of("ip", "netns", "exec", "vm1", "ping", "-c", "1", "vm2"), executed.get(0));
+        assertEquals(7, berth("exec", "-it", "vm1", "ip", "-br", "addr"));
+        assertEquals(List.of("ip", "netns", "exec", "vm1", "ip", "-br", "addr"), executed.get(1));
+    }
+
+    @Test
+    void execInHostModeEntersBerthdsNamespace()
+    {
+        answer = Json.WIRE.createObjectNode().putNull("Namespace").put("BerthdPid", 42);
+        assertEquals(7, berth("exec", "h", "--", "ip", "link"));
+        assertEquals(List.of("nsenter", "--net=/proc/42/ns/net", "--", "ip", "link"), executed.get(0));
+    }
+
+    @Test
+    void refusalsGoToStderrWithExitCode1()
+    {
+        answer = null;
+        assertEquals(1, berth("network", "rm", "a", "b"));
+        assertEquals(2, requests.size(), "every name is tried");
+        assertTrue(err.toString().contains("refused by berthd"));
+        assertEquals(1, berth("inspect", "ghost"));
+    }
+
+    @Test
+    void rmForceAndNetworkConnect()
+    {
+        assertEquals(0, berth("rm", "-f", "vm1", "vm2"));
+        assertEquals("vm2", last().path("name").asText());
+        assertTrue(last().path("force").asBoolean());
+        assertEquals("vm1\nvm2", out.toString().trim());
+        assertEquals(0, berth("network", "connect", "--ip", "172.22.0.9", "my_net2", "vm1"));
+        assertEquals("my_net2", last().path("network").asText());
+        assertEquals("vm1", last().path("container").asText());
+        assertEquals("172.22.0.9", last().path("ip").asText());
+        assertEquals(0, berth("network", "disconnect", "my_net2", "vm1"));
+        assertEquals("network.disconnect", last().path("op").asText());
+    }
+
+    @Test
+    void networkLsPrintsADockerLikeTable()
+    {
+        answer = Json.WIRE.createArrayNode().add(Json.WIRE.createObjectNode().put("Id", "0123456789abcdef")
+            .put("Name", "bridge").put("Driver", "bridge").put("Scope", "local"));
+        assertEquals(0, berth("network", "ls"));
+        final String[] lines = out.toString().split("\n");
+        assertEquals("NETWORK ID     NAME     DRIVER   SCOPE", lines[0]);
+        assertEquals("0123456789ab   bridge   bridge   local", lines[1]);
+    }
+
+    @Test
+    void unknownOptionsAreUsageErrors()
+    {
+        assertEquals(2, berth("network", "create", "--bogus", "x"));
+        assertTrue(requests.isEmpty());
+    }
+}

@@ -1,0 +1,77 @@
+package io.berth.control.state;
+
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.dataplane.NetworkSpec;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Records what the control plane asks of the dataplane; can be told to fail the next attach. */
+final class FakeDataplane implements Dataplane
+{
+    final Map<Integer, NetworkSpec> networks = new LinkedHashMap<>();
+    final Map<Integer, EndpointSpec> ports = new LinkedHashMap<>();
+    final List<String> calls = new ArrayList<>();
+    boolean failNextAttach;
+    boolean failNextAddNetwork;
+    private int nextPort = 100;
+
+    @Override
+    public void start()
+    {
+    }
+
+    @Override
+    public void addNetwork(final NetworkSpec network)
+    {
+        if (failNextAddNetwork)
+        {
+            failNextAddNetwork = false;
+            throw new IllegalStateException("injected addNetwork failure");
+        }
+        calls.add("addNetwork " + network.name());
+        networks.put(network.id(), network);
+    }
+
+    @Override
+    public void removeNetwork(final int networkId)
+    {
+        calls.add("removeNetwork " + networkId);
+        networks.remove(networkId);
+    }
+
+    @Override
+    public int attachEndpoint(final EndpointSpec endpoint, final boolean reattach) throws IOException
+    {
+        if (failNextAttach)
+        {
+            failNextAttach = false;
+            throw new IOException("injected attach failure");
+        }
+        calls.add((reattach ? "reattach " : "attach ") + endpoint.sandbox() + " " + endpoint.ifName());
+        ports.put(nextPort, endpoint);
+        return nextPort++;
+    }
+
+    @Override
+    public void detachEndpoint(final int portId)
+    {
+        calls.add("detach " + portId);
+        ports.remove(portId);
+    }
+
+    @Override
+    public Map<String, Object> counters()
+    {
+        return Map.of();
+    }
+
+    @Override
+    public void close()
+    {
+    }
+}
