@@ -136,10 +136,10 @@ PY
 }
 
 rx_packets() { ip -n "$1" -s -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'; }
-tx_packets() { ip -n "$1" -s -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["packets"])'; }
 
 frames_mpps() {  # $1 sender ns, $2 receiver ns, $3 sender ip, $4 receiver ip -> "delivered_mpps offered_mpps"
-  local snd=$1 rcv=$2 sip=$3 dip=$4 mac cfg=$TMP/64b.trafgen r0 r1 t0 t1
+  # delivered: rx packets of the receiver's eth0 over the window; offered: what trafgen reports it sent
+  local snd=$1 rcv=$2 sip=$3 dip=$4 mac cfg=$TMP/64b.trafgen r0 r1 sent
   mac=$(ip -n "$rcv" -br link show eth0 | awk '{print $3}')
   [ -n "$mac" ] || { echo "trafgen: no MAC on $rcv eth0" >&2; return 1; }
   ip netns exec "$snd" ping -c1 -W2 -q "$dip" >/dev/null 2>&1    # make sure a switch has learned both MACs
@@ -147,11 +147,13 @@ frames_mpps() {  # $1 sender ns, $2 receiver ns, $3 sender ip, $4 receiver ip ->
   cat > "$cfg" <<TG
 { eth(da=$mac, type=0x0800), ipv4(sa=$sip, da=$dip, ttl=64, proto=17), udp(sp=9, dp=9), fill(0x00, 18) }
 TG
-  r0=$(rx_packets "$rcv"); t0=$(tx_packets "$snd")
+  r0=$(rx_packets "$rcv")
   ip netns exec "$snd" timeout "$T" trafgen -i "$cfg" -o eth0 --cpus 1 >"$TMP/trafgen.out" 2>&1
   sleep 0.2                                                      # let in-flight frames land
-  r1=$(rx_packets "$rcv"); t1=$(tx_packets "$snd")
-  python3 -c "print('%.3f %.3f' % (($r1-$r0)/$T/1e6, ($t1-$t0)/$T/1e6))"
+  r1=$(rx_packets "$rcv")
+  sent=$(tr '\r' '\n' < "$TMP/trafgen.out" | awk '/packets outgoing/ {print $1; exit}')
+  [ -n "$sent" ] || { echo "trafgen: no 'packets outgoing' in its output: $(tail -3 "$TMP/trafgen.out")" >&2; return 1; }
+  python3 -c "print('%.3f %.3f' % (($r1-$r0)/$T/1e6, $sent/$T/1e6))"
 }
 
 ping_avg_ms() {  # $1 client ns, $2 target ip -> average RTT in ms
@@ -182,15 +184,21 @@ cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
 HZ=$(getconf CLK_TCK)
 
 declare -A R   # R[side.metric] = value
-measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip
-  local side=$1 c=$2 s=$3 cip=$4 sip=$5 v
+measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip [, $6 ns whose CPU time to count]
+  local side=$1 c=$2 s=$3 cip=$4 sip=$5 cpu_ns=${6:-} v x0
   echo "[$side] ping c2->c1 ..." >&2
+  [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
   v=$(ping_avg_ms "$c" "$sip") && R[$side.ping]=$v || R[$side.err]+="ping failed; "
+  [ -z "$cpu_ns" ] || R[$side.cpu_ping]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
   echo "[$side] TCP c2->c1, ${T} s ..." >&2
+  [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
   v=$(iperf_gbps "$c" "$s" "$sip") && R[$side.tcp]=$v || R[$side.err]+="iperf3 failed; "
+  [ -z "$cpu_ns" ] || R[$side.cpu_tcp]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
   echo "[$side] 64-byte frames c2->c1, ${T} s ..." >&2
+  [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
   v=$(frames_mpps "$c" "$s" "$cip" "$sip") && { R[$side.mpps]=${v% *}; R[$side.offered]=${v#* }; } ||
     R[$side.err]+="trafgen failed: $(tail -3 "$TMP/trafgen.out" 2>/dev/null | tr '\n' ' '); "
+  [ -z "$cpu_ns" ] || R[$side.cpu_mpps]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
 }
 
 addr_of() { ip -n "$1" -4 -br addr show eth0 2>/dev/null | awk '{print $3}' | cut -d/ -f1; }
@@ -245,7 +253,7 @@ berth_side() {
   [ -n "$ok" ] || { berth_fail "no connectivity: ping $B2 -> $ip1 ($B1) fails: $(ip netns exec $B2 ping -c2 -W1 "$ip1" 2>&1 | tail -2 | tr '\n' ' ')"; return 1; }
   local c0 c1 w0 w1
   c0=$(cpu_ticks_ns $BH); w0=$(date +%s.%N)
-  measure berth $B2 $B1 "$ip2" "$ip1"
+  measure berth $B2 $B1 "$ip2" "$ip1" $BH
   c1=$(cpu_ticks_ns $BH); w1=$(date +%s.%N)
   R[berth.cpu]=$(python3 -c "print('%.2f' % (($c1-$c0)/$HZ))")
   R[berth.wall]=$(python3 -c "print('%.2f' % ($w1-$w0))")
@@ -255,6 +263,7 @@ berth_side() {
 
 # ---- run --------------------------------------------------------------------------------------------
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)   # other load on the machine skews every figure: print it
 [ "$ONLY" = berth ] || kernel_side || R[kernel.err]+="topology setup failed; "
 if [ "$ONLY" != kernel ]; then
   if ! berth_side; then
@@ -265,9 +274,9 @@ if [ "$ONLY" != kernel ]; then
 fi
 END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-export CMP_T=$T CMP_START=$START CMP_END=$END CMP_JSON=$JSON_OUT CMP_ONLY=$ONLY
+export CMP_LOAD="$LOAD" CMP_HZ=$HZ CMP_T=$T CMP_START=$START CMP_END=$END CMP_JSON=$JSON_OUT CMP_ONLY=$ONLY
 for k in kernel.tcp kernel.mpps kernel.offered kernel.ping kernel.err berth.tcp berth.mpps berth.offered \
-         berth.ping berth.err berth.cpu berth.wall; do
+         berth.ping berth.err berth.cpu berth.wall berth.cpu_ping berth.cpu_tcp berth.cpu_mpps; do
   export "CMP_${k/./_}=${R[$k]:-}"
 done
 export CMP_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -293,11 +302,18 @@ for key, label, unit, target in rows:
     table.append((label, fmt(k, unit), fmt(b, unit), "-" if r is None else "%.2fx" % r, target))
 ko, bo = num("kernel_offered"), num("berth_offered")
 res["kernel"]["offered_mpps"] = ko; res["berth"]["offered_mpps"] = bo
-table.append(("64 B frames offered by trafgen", fmt(ko, "Mpps"), fmt(bo, "Mpps"), "-", ""))
+table.append(("64 B frames sent by trafgen", fmt(ko, "Mpps"), fmt(bo, "Mpps"), "-", ""))
 cpu, wall = num("berth_cpu"), num("berth_wall")
 res["berth"]["berthd_cpu_s"] = cpu; res["berth"]["measure_wall_s"] = wall
 if cpu is not None:
-    table.append(("berthd CPU time while measuring", "-", "%.2f s / %.1f s" % (cpu, wall), "-", ""))
+    table.append(("berthd CPU time while measuring", "-", "%.2f s in %.1f s" % (cpu, wall), "-", ""))
+    hz = float(E["CMP_HZ"])
+    for key, label in (("tcp", "iperf3"), ("mpps", "trafgen")):
+        t = num("berth_cpu_" + key)
+        if t is not None:
+            res["berth"]["berthd_cpu_s_" + key] = round(t / hz, 2)
+            table.append(("  of which during the %s window" % label, "-", "%.2f s (%.0f%% of %d s)"
+                          % (t / hz, 100 * t / hz / int(E["CMP_T"]), int(E["CMP_T"])), "-", ""))
 w = [max(len(r[i]) for r in table + [("metric", "kernel", "berth", "berth/kernel", "target")]) for i in range(5)]
 line = lambda r: " | ".join(r[i].ljust(w[i]) for i in range(4)).rstrip()
 print()
@@ -313,12 +329,12 @@ try:
     cpu_model = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
 except Exception: pass
 machine = {"nproc": os.cpu_count(), "cpu": cpu_model, "kernel": platform.release()}
-print("%d s windows; %s, %d CPUs, Linux %s; commit %s; %s .. %s"
-      % (int(E["CMP_T"]), cpu_model, os.cpu_count(), platform.release(), E["CMP_COMMIT"],
+print("%d s windows; %s, %d CPUs, Linux %s, load average before %s; commit %s; %s .. %s"
+      % (int(E["CMP_T"]), cpu_model, os.cpu_count(), platform.release(), E["CMP_LOAD"], E["CMP_COMMIT"],
          E["CMP_START"], E["CMP_END"]))
 if E.get("CMP_JSON"):
     doc = {"date": E["CMP_START"], "end": E["CMP_END"], "seconds": int(E["CMP_T"]), "commit": E["CMP_COMMIT"],
-           "machine": machine, "targets": {"tcp": 0.3, "mpps": 1.0, "ping_max": 3.0}, **res,
+           "machine": machine, "loadavg_before": E["CMP_LOAD"], "targets": {"tcp": 0.3, "mpps": 1.0, "ping_max": 3.0}, **res,
            "errors": {s: E.get("CMP_%s_err" % s, "").strip("; ") or None for s in ("kernel", "berth")}}
     with open(E["CMP_JSON"], "w") as f:
         json.dump(doc, f, indent=2); f.write("\n")
