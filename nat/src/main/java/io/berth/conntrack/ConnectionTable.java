@@ -59,6 +59,8 @@ public final class ConnectionTable implements Housekeeping
     public static final int F_FIN_REPLY = 1 << 7;
     /** TCP: the most recent new FIN came in the reply direction. */
     public static final int F_LAST_FIN_REPLY = 1 << 8;
+    /** NAT could not be set up (no free port, reply tuple taken): its packets are dropped until it expires. */
+    public static final int F_NAT_FAILED = 1 << 9;
 
     private static final int EMPTY = -1;
     private static final int NONE = -1;

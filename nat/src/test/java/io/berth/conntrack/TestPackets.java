@@ -35,8 +35,8 @@ public final class TestPackets
         final int l4 = l4(pool, h);
         b.putShort(l4, (short)sport, ByteOrder.BIG_ENDIAN);
         b.putShort(l4 + 2, (short)dport, ByteOrder.BIG_ENDIAN);
-        b.putInt(l4 + 4, 0x1000_0000 + sport, ByteOrder.BIG_ENDIAN);
-        b.putInt(l4 + 8, (flags & 0x10) != 0 ? 0x2000_0000 + dport : 0, ByteOrder.BIG_ENDIAN);
+        b.putInt(l4 + 4, 0x1111_1111, ByteOrder.BIG_ENDIAN);
+        b.putInt(l4 + 8, (flags & 0x10) != 0 ? 0x2222_2222 : 0, ByteOrder.BIG_ENDIAN);
         b.putByte(l4 + 12, (byte)0x50);
         b.putByte(l4 + 13, (byte)flags);
         b.putShort(l4 + 14, (short)64240, ByteOrder.BIG_ENDIAN);
@@ -241,6 +241,21 @@ public final class TestPackets
     public static int destination(final PacketPool pool, final int h)
     {
         return pool.buffer().getInt(ipOffset(pool, h) + 16, ByteOrder.BIG_ENDIAN);
+    }
+
+    /** The frames of two packets, byte for byte, as hex (equal strings: equal packets). */
+    public static String hex(final PacketPool pool, final int h)
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < pool.frameLength(h); i++)
+        {
+            sb.append(String.format("%02x", pool.buffer().getByte(pool.frameOffset(h) + i)));
+            if (i % 16 == 15)
+            {
+                sb.append('\n');
+            }
+        }
+        return sb.toString();
     }
 
     public static int u16(final PacketPool pool, final int offset)

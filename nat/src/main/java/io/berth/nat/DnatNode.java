@@ -1,0 +1,141 @@
+package io.berth.nat;
+
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.CtInfo;
+import io.berth.conntrack.Tuples;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Node;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+import static io.berth.conntrack.ConnectionTable.F_DNAT;
+import static io.berth.conntrack.ConnectionTable.F_DNAT_DONE;
+import static io.berth.conntrack.ConnectionTable.F_NAT_FAILED;
+import static io.berth.conntrack.ConnectionTable.F_SNAT;
+import static io.berth.conntrack.ConnectionTable.ORIGINAL;
+
+/**
+ * Destination translation, before routing (Linux's PREROUTING): for a new TCP/UDP connection to a published
+ * port it points the reply tuple at the container (decided once, on the connection's first packet through
+ * here); then for every packet of a connection it rewrites the destination where the connection says so:
+ * <ul>
+ * <li>original direction of a DNAT connection: host address:port -> container address:port;</li>
+ * <li>reply direction of a SNAT connection: external address:port -> container address:port (de-masquerade);</li>
+ * <li>ICMP errors RELATED to such a connection: the outer destination, and the quoted packet's source.</li>
+ * </ul>
+ * The target is always the inverse of the other direction's tuple, so one rule serves both cases. Packets of a
+ * connection whose translation failed are dropped; untracked packets pass unchanged. Worker thread;
+ * allocation-free.
+ */
+public final class DnatNode extends Node
+{
+    private final ConnectionTable table;
+    private final CtInfo info;
+    private final PublishedPorts published;
+    private final NatCounters counters;
+    private final int next;
+    private final HeaderRewriter rewriter = new HeaderRewriter();
+
+    /** @param next index of the node that takes every packet not dropped (routing, typically). */
+    public DnatNode(final ConnectionTable table, final CtInfo info, final PublishedPorts published, final NatCounters counters, final int next)
+    {
+        super("dnat");
+        this.table = table;
+        this.info = info;
+        this.published = published;
+        this.counters = counters;
+        this.next = next;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final PacketPool pool = graph.pool();
+        final UnsafeBuffer buffer = pool.buffer();
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            if (!info.isTracked(handle) || translate(pool, buffer, handle))
+            {
+                graph.enqueue(next, handle);
+            }
+            else
+            {
+                counters.count(NatCounter.NAT_FAILED);
+                pool.release(handle); // no DropReason for it in dataplane yet: counted in NatCounters
+            }
+        }
+    }
+
+    private boolean translate(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
+    {
+        final int entry = info.entry(handle);
+        final int direction = info.direction(handle);
+        final boolean related = info.ctClass(handle) == CtInfo.RELATED;
+        if (direction == ORIGINAL && !related && !table.hasFlags(entry, F_DNAT_DONE))
+        {
+            decide(entry);
+        }
+        final int flags = table.flags(entry);
+        if ((flags & F_NAT_FAILED) != 0)
+        {
+            return false;
+        }
+        if ((flags & (direction == ORIGINAL ? F_DNAT : F_SNAT)) == 0)
+        {
+            return true;
+        }
+        final int other = (entry << 1) | (direction ^ 1);
+        final int address = Tuples.source(table.key1(other));
+        final int port = Tuples.sourcePort(table.key2(other));
+        final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
+        final int l4 = ip + (buffer.getByte(ip) & 0xF) * 4;
+        if (related)
+        {
+            final int end = ip + (buffer.getShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+            HeaderRewriter.rewriteIcmpError(buffer, ip, l4, end, HeaderRewriter.DESTINATION, address, port);
+        }
+        else
+        {
+            HeaderRewriter.rewrite(buffer, ip, l4, table.protocol(entry), rewriter.partialChecksum(pool, handle, l4),
+                HeaderRewriter.DESTINATION, address, port);
+        }
+        return true;
+    }
+
+    private void decide(final int entry)
+    {
+        table.addFlags(entry, F_DNAT_DONE);
+        final int protocol = table.protocol(entry);
+        if (protocol != Ipv4Flyweight.PROTO_TCP && protocol != Ipv4Flyweight.PROTO_UDP)
+        {
+            return;
+        }
+        final long original1 = table.key1(entry << 1);
+        final long original2 = table.key2(entry << 1);
+        final long target = published.lookup(Tuples.destination(original1), protocol, Tuples.destinationPort(original2));
+        if (target == PublishedPorts.NONE)
+        {
+            return;
+        }
+        final int replyRef = (entry << 1) | ConnectionTable.REPLY;
+        final long reply1 = Tuples.key1(PublishedPorts.targetAddress(target), Tuples.destination(table.key1(replyRef)));
+        final long reply2 = Tuples.key2(protocol, PublishedPorts.targetPort(target), Tuples.destinationPort(table.key2(replyRef)));
+        if (table.reply(entry, reply1, reply2))
+        {
+            table.addFlags(entry, F_DNAT);
+            counters.count(NatCounter.DNAT_CONNECTIONS);
+        }
+        else
+        {
+            // the entry may be referenced by packets still in flight: mark it and let it expire, never free it here
+            table.addFlags(entry, F_NAT_FAILED);
+            table.refresh(entry, 0);
+            counters.count(NatCounter.DNAT_CLASH);
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package io.berth.nat;
+
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.CtInfo;
+import io.berth.conntrack.Tuples;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Node;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+import static io.berth.conntrack.ConnectionTable.F_DNAT;
+import static io.berth.conntrack.ConnectionTable.F_NAT_FAILED;
+import static io.berth.conntrack.ConnectionTable.F_SNAT;
+import static io.berth.conntrack.ConnectionTable.F_SNAT_DONE;
+import static io.berth.conntrack.ConnectionTable.ORIGINAL;
+
+/**
+ * Source translation, after routing (Linux's POSTROUTING): asks the {@link SnatPolicy} once per new connection
+ * whether it is masqueraded and, if so, takes an external port from the {@link PortAllocator} (which points the
+ * reply tuple at it); then for every packet of a connection it rewrites the source where the connection says so:
+ * <ul>
+ * <li>original direction of a SNAT connection: container address:port -> external address:port;</li>
+ * <li>reply direction of a DNAT connection: container address:port -> published host address:port;</li>
+ * <li>ICMP errors RELATED to such a connection: the outer source, and the quoted packet's destination.</li>
+ * </ul>
+ * The target is the inverse of the other direction's tuple. A connection that gets no port is refused: its
+ * packets are dropped until it expires (a retransmitted SYN then tries afresh). Untracked packets (fragments)
+ * that the policy would masquerade are dropped rather than leak a container address. Worker thread;
+ * allocation-free.
+ */
+public final class SnatNode extends Node
+{
+    private final ConnectionTable table;
+    private final CtInfo info;
+    private final PortAllocator ports;
+    private final SnatPolicy policy;
+    private final NatCounters counters;
+    private final int next;
+    private final HeaderRewriter rewriter = new HeaderRewriter();
+
+    /** @param next index of the node that takes every packet not dropped (transmit, typically). */
+    public SnatNode(
+        final ConnectionTable table, final CtInfo info, final PortAllocator ports, final SnatPolicy policy,
+        final NatCounters counters, final int next)
+    {
+        super("snat");
+        this.table = table;
+        this.info = info;
+        this.ports = ports;
+        this.policy = policy;
+        this.counters = counters;
+        this.next = next;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final PacketPool pool = graph.pool();
+        final UnsafeBuffer buffer = pool.buffer();
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
+            if (info.isTracked(handle))
+            {
+                if (translate(pool, buffer, handle, ip))
+                {
+                    graph.enqueue(next, handle);
+                }
+                else
+                {
+                    counters.count(NatCounter.NAT_FAILED);
+                    pool.release(handle); // no DropReason for it in dataplane yet: counted in NatCounters
+                }
+            }
+            else if (isIpv4(pool, buffer, handle) && policy.externalAddress(pool, handle,
+                buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN),
+                buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN)) != SnatPolicy.NO_SNAT)
+            {
+                counters.count(NatCounter.UNTRANSLATABLE);
+                pool.release(handle);
+            }
+            else
+            {
+                graph.enqueue(next, handle);
+            }
+        }
+    }
+
+    private boolean translate(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int ip)
+    {
+        final int entry = info.entry(handle);
+        final int direction = info.direction(handle);
+        final boolean related = info.ctClass(handle) == CtInfo.RELATED;
+        if (direction == ORIGINAL && !related && !table.hasFlags(entry, F_SNAT_DONE))
+        {
+            decide(pool, buffer, handle, ip, entry);
+        }
+        final int flags = table.flags(entry);
+        if ((flags & F_NAT_FAILED) != 0)
+        {
+            return false;
+        }
+        if ((flags & (direction == ORIGINAL ? F_SNAT : F_DNAT)) == 0)
+        {
+            return true;
+        }
+        final int other = (entry << 1) | (direction ^ 1);
+        final int address = Tuples.destination(table.key1(other));
+        final int port = Tuples.destinationPort(table.key2(other));
+        final int l4 = ip + (buffer.getByte(ip) & 0xF) * 4;
+        if (related)
+        {
+            final int end = ip + (buffer.getShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+            HeaderRewriter.rewriteIcmpError(buffer, ip, l4, end, HeaderRewriter.SOURCE, address, port);
+        }
+        else
+        {
+            HeaderRewriter.rewrite(buffer, ip, l4, table.protocol(entry), rewriter.partialChecksum(pool, handle, l4),
+                HeaderRewriter.SOURCE, address, port);
+        }
+        return true;
+    }
+
+    private void decide(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int ip, final int entry)
+    {
+        table.addFlags(entry, F_SNAT_DONE);
+        final int external = policy.externalAddress(pool, handle,
+            buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN),
+            buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN));
+        if (external == SnatPolicy.NO_SNAT)
+        {
+            return;
+        }
+        if (ports.allocate(entry, external) == PortAllocator.NO_PORT)
+        {
+            // packets in flight may still reference the entry: mark it and let it expire, never free it here
+            table.addFlags(entry, F_NAT_FAILED);
+            table.refresh(entry, 0);
+            counters.count(NatCounter.SNAT_NO_PORT);
+            return;
+        }
+        table.addFlags(entry, F_SNAT);
+        counters.count(NatCounter.SNAT_CONNECTIONS);
+        if (ports.lastKept())
+        {
+            counters.count(NatCounter.SNAT_PORT_KEPT);
+        }
+    }
+
+    private static boolean isIpv4(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
+    {
+        return pool.frameLength(handle) >= EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
+            && (buffer.getShort(pool.frameOffset(handle) + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF)
+            == EthernetFlyweight.TYPE_IPV4;
+    }
+}
