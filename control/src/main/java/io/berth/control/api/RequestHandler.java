@@ -189,10 +189,13 @@ public final class RequestHandler
         {
             for (final Endpoint endpoint : container.endpoints())
             {
-                final ObjectNode entry = endpoints.putObject(endpoint.device());
+                final ObjectNode entry = Json.WIRE.createObjectNode();
                 entry.put("container", container.name());
                 entry.put("interface", endpoint.ifName());
                 entry.put("network", service.state().networkById(endpoint.networkId()).name());
+                // the dataplane may name a port by its TAP or by sandbox/interface: answer to both
+                endpoints.set(endpoint.device(), entry);
+                endpoints.set(container.sandbox() + "/" + endpoint.ifName(), entry);
             }
         }
         return result;

@@ -70,15 +70,22 @@ final class CountersCommand implements Runnable
     private static void printPorts(final PrintWriter out, final JsonNode ports, final JsonNode endpoints)
     {
         final TreeSet<String> counterNames = new TreeSet<>();
-        ports.forEach(port -> port.fieldNames().forEachRemaining(counterNames::add));
-        final List<String> header = new ArrayList<>(List.of("PORT", "CONTAINER", "INTERFACE", "NETWORK"));
+        ports.forEach(port -> port.fields().forEachRemaining(field ->
+        {
+            if (field.getValue().isNumber())
+            {
+                counterNames.add(field.getKey());
+            }
+        }));
+        final List<String> header = new ArrayList<>(List.of("PORT", "CONTAINER", "NETWORK"));
         counterNames.forEach(name -> header.add(name.toUpperCase()));
         final Table table = new Table(header.toArray(String[]::new));
         ports.fields().forEachRemaining(port ->
         {
             final JsonNode endpoint = endpoints.path(port.getKey());
-            final List<String> row = new ArrayList<>(List.of(port.getKey(), endpoint.path("container").asText("-"),
-                endpoint.path("interface").asText("-"), endpoint.path("network").asText("-")));
+            final String network = port.getValue().path("network").asText(endpoint.path("network").asText("-"));
+            final List<String> row = new ArrayList<>(List.of(port.getKey(),
+                endpoint.path("container").asText("-"), network));
             counterNames.forEach(name -> row.add(port.getValue().path(name).asText("0")));
             table.row(row.toArray(String[]::new));
         });
