@@ -28,6 +28,11 @@ public final class Sink extends Node
         return count;
     }
 
+    public int get(final int index)
+    {
+        return received[index & 0xFFFF];
+    }
+
     public int last()
     {
         return received[(count - 1) & 0xFFFF];
