@@ -181,6 +181,52 @@ class ConnectionTableTest
         assertEquals(0, table.size());
     }
 
+    @Test
+    void packetPathRemovalsDuringAnExpirySliceKeepTheWheelConsistent()
+    {
+        final int n = 4000;
+        final ConnectionTable table = new ConnectionTable(n, 10, 256, 7, counters);
+        final Random random = new Random(7);
+        long now = 0;
+        table.doWork(now);
+        for (int i = 0; i < n; i++)
+        {
+            table.create(k1(i), k2(i), ConnState.UNREPLIED, 0, 100 + random.nextInt(5000), now);
+        }
+        int removedByPath = 0;
+        while (table.size() > 0)
+        {
+            now += 3;
+            table.doWork(now);
+            for (int r = 0; r < 3; r++) // the packet path: lookups that expire on the spot, refreshes, removals
+            {
+                final int i = random.nextInt(n);
+                final int ref = table.find(k1(i), k2(i), now);
+                if (ref == NOT_FOUND)
+                {
+                    continue;
+                }
+                switch (random.nextInt(3))
+                {
+                    case 0 -> table.refresh(ConnectionTable.entry(ref), now + random.nextInt(300));
+                    case 1 -> table.refresh(ConnectionTable.entry(ref), now + 1);
+                    default ->
+                    {
+                        table.remove(ConnectionTable.entry(ref));
+                        removedByPath++;
+                    }
+                }
+            }
+            for (int i = 0; i < n; i += 97)
+            {
+                final int ref = table.lookup(k1(i), k2(i));
+                assertTrue(ref == NOT_FOUND || table.expiry(ConnectionTable.entry(ref)) > now - 30, "overdue entry " + i);
+            }
+            assertTrue(now < 20_000, "everything expires");
+        }
+        assertEquals(n, counters.get(ConntrackCounter.EXPIRED) + removedByPath);
+    }
+
     private static int drain(final ConnectionTable table, final long now, final int batch)
     {
         int total = 0;
