@@ -31,31 +31,48 @@ public final class HostMountNamespace implements AutoCloseable
         this.prefix = prefix;
     }
 
-    /** Finds the outer mount namespace; none (commands run as they are) when berthd already runs in it. */
+    /**
+     * Finds the outer mount namespace; none (commands run as they are) when berthd already runs in it. When berthd's
+     * /run/netns is a slave of peer group N (what {@code ip netns exec} leaves), the outer namespace is one whose
+     * /run/netns is shared in group N: a bind mount there reaches every peer, the user's namespace included, and
+     * propagates down to berthd. Ancestors are tried first, then every process (the launcher may be gone).
+     */
     public static HostMountNamespace discover()
     {
         try
         {
             final String own = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
-            Optional<ProcessHandle> ancestor = ProcessHandle.current().parent();
-            while (ancestor.isPresent())
+            final Optional<String> master = propagationTag(Path.of("/proc/self/mountinfo"), "master:");
+            final List<Long> candidates = new java.util.ArrayList<>();
+            ProcessHandle.current().parent().ifPresent(parent ->
             {
-                final long pid = ancestor.get().pid();
+                for (Optional<ProcessHandle> p = Optional.of(parent); p.isPresent(); p = p.get().parent())
+                {
+                    candidates.add(p.get().pid());
+                }
+            });
+            if (master.isPresent())
+            {
+                ProcessHandle.allProcesses().map(ProcessHandle::pid).forEach(candidates::add);
+            }
+            for (final long pid : candidates)
+            {
                 final Path link = Path.of("/proc/" + pid + "/ns/mnt");
                 final Optional<String> theirs = readLink(link);
-                if (theirs.isPresent() && !theirs.get().equals(own))
+                if (theirs.isEmpty() || theirs.get().equals(own))
                 {
-                    final FileInputStream anchor = new FileInputStream(link.toFile());
-                    final Optional<Integer> fd = findOwnFdPointingTo(theirs.get());
-                    if (fd.isPresent())
-                    {
-                        final long self = ProcessHandle.current().pid();
-                        return new HostMountNamespace(anchor,
-                            List.of("nsenter", "--mount=/proc/" + self + "/fd/" + fd.get(), "--"));
-                    }
-                    anchor.close();
+                    continue;
                 }
-                ancestor = ancestor.get().parent();
+                if (master.isPresent() && !propagationTag(Path.of("/proc/" + pid + "/mountinfo"), "shared:")
+                    .map(tag -> tag.equals(master.get())).orElse(false))
+                {
+                    continue;
+                }
+                final HostMountNamespace found = anchorAt(link, theirs.get());
+                if (found != null)
+                {
+                    return found;
+                }
             }
         }
         catch (final IOException ex)
@@ -64,6 +81,54 @@ public final class HostMountNamespace implements AutoCloseable
                 "network namespaces in berthd's own");
         }
         return new HostMountNamespace(null, List.of());
+    }
+
+    private static HostMountNamespace anchorAt(final Path link, final String target) throws IOException
+    {
+        final FileInputStream anchor;
+        try
+        {
+            anchor = new FileInputStream(link.toFile());
+        }
+        catch (final IOException ex)
+        {
+            return null; // the process went away meanwhile
+        }
+        final Optional<Integer> fd = findOwnFdPointingTo(target);
+        if (fd.isEmpty())
+        {
+            anchor.close();
+            return null;
+        }
+        final long self = ProcessHandle.current().pid();
+        return new HostMountNamespace(anchor, List.of("nsenter", "--mount=/proc/" + self + "/fd/" + fd.get(), "--"));
+    }
+
+    /** The peer group number after {@code kind} ("shared:" or "master:") on the /run/netns line of a mountinfo. */
+    private static Optional<String> propagationTag(final Path mountinfo, final String kind)
+    {
+        try
+        {
+            for (final String line : Files.readAllLines(mountinfo))
+            {
+                final String[] fields = line.split(" ");
+                if (fields.length > 6 && fields[4].equals("/run/netns"))
+                {
+                    for (int i = 6; i < fields.length && !fields[i].equals("-"); i++)
+                    {
+                        if (fields[i].startsWith(kind))
+                        {
+                            return Optional.of(fields[i].substring(kind.length()));
+                        }
+                    }
+                }
+            }
+        }
+        catch (final IOException | SecurityException ex)
+        {
+            return Optional.empty();
+        }
+        return Optional.empty();
     }
 
     /**
