@@ -280,6 +280,8 @@ for k in kernel.tcp kernel.mpps kernel.offered kernel.ping kernel.err berth.tcp 
   export "CMP_${k/./_}=${R[$k]:-}"
 done
 export CMP_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
+# the berth side runs whatever control/target/berth.jar holds, which may predate HEAD: say when it was built
+export CMP_JAR=$(date -u -r "$ROOT/control/target/berth.jar" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo missing)
 python3 - <<'PY'
 import json, os, platform, re
 E = os.environ
@@ -329,11 +331,11 @@ try:
     cpu_model = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
 except Exception: pass
 machine = {"nproc": os.cpu_count(), "cpu": cpu_model, "kernel": platform.release()}
-print("%d s windows; %s, %d CPUs, Linux %s, load average before %s; commit %s; %s .. %s"
-      % (int(E["CMP_T"]), cpu_model, os.cpu_count(), platform.release(), E["CMP_LOAD"], E["CMP_COMMIT"],
+print("%d s windows; %s, %d CPUs, Linux %s, load average before %s; commit %s, berth.jar built %s; %s .. %s"
+      % (int(E["CMP_T"]), cpu_model, os.cpu_count(), platform.release(), E["CMP_LOAD"], E["CMP_COMMIT"], E["CMP_JAR"],
          E["CMP_START"], E["CMP_END"]))
 if E.get("CMP_JSON"):
-    doc = {"date": E["CMP_START"], "end": E["CMP_END"], "seconds": int(E["CMP_T"]), "commit": E["CMP_COMMIT"],
+    doc = {"date": E["CMP_START"], "end": E["CMP_END"], "seconds": int(E["CMP_T"]), "commit": E["CMP_COMMIT"], "berth_jar_built": E["CMP_JAR"],
            "machine": machine, "loadavg_before": E["CMP_LOAD"], "targets": {"tcp": 0.3, "mpps": 1.0, "ping_max": 3.0}, **res,
            "errors": {s: E.get("CMP_%s_err" % s, "").strip("; ") or None for s in ("kernel", "berth")}}
     with open(E["CMP_JSON"], "w") as f:
