@@ -64,7 +64,7 @@ class PublishedPortsTest
     }
 
     @Test
-    void tenThousandPublishedPortsAreLookedUpInConstantTimeWithoutAllocating()
+    void tenThousandPublishedPortsAreLookedUpWithoutAllocating()
     {
         final PublishedPorts one = new PublishedPorts();
         one.publish(U, PROTO_TCP, 10_000, C, 80);
@@ -87,17 +87,12 @@ class PublishedPortsTest
             sink += lookups(one, 1) + lookups(ports, 10_000);
         }
         final long before = threads.getCurrentThreadAllocatedBytes();
-        final long tOne = System.nanoTime();
         sink += lookups(one, 1);
-        final long oneNanos = System.nanoTime() - tOne;
-        final long tMany = System.nanoTime();
         sink += lookups(ports, 10_000);
-        final long manyNanos = System.nanoTime() - tMany;
         final long allocated = threads.getCurrentThreadAllocatedBytes() - before;
         assertTrue(sink != 42);
         assertEquals(0, allocated, "bytes allocated by 2M lookups");
-        // a loose bound: a chain walk would be ~1000x slower; a hash lookup differs only by cache misses
-        assertTrue(manyNanos < oneNanos * 20 + 50_000_000, "1 port: " + oneNanos / 1000 + " us, 10k ports: " + manyNanos / 1000 + " us");
+        // how the time stays flat from 1 to 10k ports is a benchmark's question (benchmarks/), not a unit test's
     }
 
     private static long lookups(final PublishedPorts ports, final int published)
