@@ -38,6 +38,8 @@ import java.util.concurrent.TimeUnit;
  * <li>{@code flood}: unknown unicast, every frame copied to every other port of the domain
  * (batch 64: 2 copies, batch 256: 5 copies).</li>
  * <li>{@code gatewayPing}: ICMP echo requests to the gateway, answered in place and sent back.</li>
+ * <li>{@code forwardMixed}: learned unicast where consecutive frames go to different containers (16 sinks, each
+ * frame a new destination), so l2-forward's one-entry lookup cache never hits.</li>
  * </ul>
  */
 @BenchmarkMode(Mode.Throughput)
@@ -65,8 +67,14 @@ public class L2PipelineBenchmark
         MemoryPort[] sources;
         int cycles;
         long[] baseline;
+        RotatingPort[] rotating;
 
         void build(final int batch, final int sinkCount)
+        {
+            build(batch, sinkCount, false);
+        }
+
+        void build(final int batch, final int sinkCount, final boolean rotatingSources)
         {
             if (batch % DataplaneWorker.RECEIVE_BURST != 0 || FRAMES % batch != 0)
             {
@@ -88,11 +96,18 @@ public class L2PipelineBenchmark
             {
                 sources[i] = attach(id++);
             }
+            rotating = new RotatingPort[rotatingSources ? sources.length : 0];
             // the first sink says who it is, so its MAC is learned
             sinks[0].inject(Frames.arpRequest(SINK_MAC, SINK_IP, GATEWAY_IP));
             worker.doWork();
-            baseline = new long[id];
-            for (int p = 0; p < id; p++)
+            takeBaseline();
+        }
+
+        void takeBaseline()
+        {
+            final int ports = sinks.length + sources.length;
+            baseline = new long[ports];
+            for (int p = 0; p < ports; p++)
             {
                 baseline[p] = pipeline.ports().get(p).counters().get(PortCounters.TX_PACKETS);
             }
@@ -150,6 +165,11 @@ public class L2PipelineBenchmark
         /** The benchmark measured what it says: nothing dropped, nothing leaked. */
         void verify(final long expectedCopiesPerFrame, final long copies)
         {
+            verify(expectedCopiesPerFrame, copies, received());
+        }
+
+        void verify(final long expectedCopiesPerFrame, final long copies, final long frames)
+        {
             for (final DropReason reason : DropReason.values())
             {
                 if (pipeline.drops().get(reason) != 0)
@@ -161,7 +181,6 @@ public class L2PipelineBenchmark
             {
                 throw new IllegalStateException("leaked " + (pool.capacity() - pool.available()) + " packets");
             }
-            final long frames = received();
             if (frames == 0 || copies != frames * expectedCopiesPerFrame)
             {
                 throw new IllegalStateException(frames + " frames in, " + copies + " copies out, expected "
@@ -238,6 +257,67 @@ public class L2PipelineBenchmark
         {
             verify(1, transmitted(sources));
         }
+    }
+
+    @State(Scope.Thread)
+    public static class MixedRig extends Rig
+    {
+        static final int SINKS = 16;
+
+        @Param({"64", "256"})
+        int batch;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            build(batch, SINKS, true);
+            final byte[][] frames = new byte[SINKS][];
+            for (int s = 0; s < SINKS; s++)
+            {
+                sinks[s].inject(Frames.udpFrame(sinkMac(s), UNKNOWN_MAC, sinkIp(s), SINK_IP + 100, 5001, 5001, 60));
+            }
+            worker.doWork(); // every sink says who it is (flooded once, then known)
+            for (int i = 0; i < sources.length; i++)
+            {
+                final byte[][] rotation = new byte[SINKS][];
+                for (int s = 0; s < SINKS; s++)
+                {
+                    rotation[s] = Frames.udpFrame(sourceMac(i), sinkMac(s), sourceIp(i), sinkIp(s), 40000 + i, 5001, 64);
+                }
+                rotating[i] = new RotatingPort(sources[i].id(), rotation);
+                worker.detachPort(sources[i]);
+                worker.attachPort(rotating[i]);
+            }
+            takeBaseline();
+        }
+
+        static long sinkMac(final int s)
+        {
+            return Frames.mac("02:42:ac:11:02:00") + s;
+        }
+
+        static int sinkIp(final int s)
+        {
+            return Frames.ip("172.17.2.0") + s;
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            long in = 0;
+            for (final RotatingPort port : rotating)
+            {
+                in += port.counters().get(PortCounters.RX_PACKETS);
+            }
+            verify(1, transmitted(sinks), in);
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(FRAMES)
+    public int forwardMixed(final MixedRig rig)
+    {
+        return rig.run();
     }
 
     @Benchmark
