@@ -103,6 +103,10 @@ class BadInputTest
         {
             final Result r = host.berth(args);
             final State after = state();
+            if (!before.equals(after))
+            {
+                restore(after); // first, so that one wrongly accepted command does not fail the cases after it
+            }
             assertNotEquals(-1, r.exit(), () -> "timed out\n" + r);
             assertNotEquals(0, r.exit(), () -> "must fail\n" + r);
             assertTrue(mentions.stream().anyMatch(r.output()::contains),
@@ -114,6 +118,22 @@ class BadInputTest
                 fail("state changed by a refused command\n" + r + "\nbefore:\n" + before + "\nafter:\n" + after);
             }
         });
+    }
+
+    /** Undoes what a wrongly accepted command made, so one failure does not cascade into the next cases. */
+    private void restore(State after)
+    {
+        for (String c : after.containers())
+        {
+            if (!before.containers().contains(c))
+            {
+                host.berth("rm", "-f", c);
+            }
+        }
+        for (int i = 1; i <= 10; i++)
+        {
+            host.berth("network", "rm", "bad" + i);
+        }
     }
 
     private State state()

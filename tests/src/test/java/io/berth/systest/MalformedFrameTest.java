@@ -91,7 +91,7 @@ class MalformedFrameTest extends SystemTestBase
 
     /**
      * The drop counters in {@code berth counters}: from JSON, every number under a key that mentions "drop"
-     * (e.g. {"drops": {"truncated": 3}}); from text, every "name value" on a line that mentions drop.
+     * (e.g. {"drops": {"truncated": 3}}); from the table, the rows of the table whose header mentions DROP.
      */
     static Map<String, Long> drops(String counters)
     {
@@ -109,23 +109,35 @@ class MalformedFrameTest extends SystemTestBase
         {
             // not JSON: read it as text
         }
-        final Pattern pair = Pattern.compile("([A-Za-z][\\w./:-]*)\\s*[:=]?\\s*(\\d+)");
-        String section = "";
+        // tables separated by blank lines; in a table whose header mentions DROP (e.g. "DROP REASON  COUNT")
+        // every row is "reason ... count"; elsewhere a line "something_drop…: N" counts too
+        final Pattern kv = Pattern.compile("([A-Za-z][\\w./-]*drop[\\w./-]*)\\s*[:=]?\\s*(\\d+)", Pattern.CASE_INSENSITIVE);
+        boolean dropTable = false;
+        boolean header = true;
         for (String line : counters.split("\n"))
         {
-            if (!line.startsWith(" ") && !line.startsWith("\t"))
+            if (line.isBlank())
             {
-                section = line.trim();
-            }
-            final boolean dropLine = (section + " " + line).toLowerCase().contains("drop");
-            if (!dropLine)
-            {
+                header = true;
+                dropTable = false;
                 continue;
             }
-            final Matcher m = pair.matcher(line);
+            if (header)
+            {
+                header = false;
+                dropTable = line.toLowerCase().contains("drop");
+                continue;
+            }
+            final String[] cols = line.trim().split("\\s+");
+            if (dropTable && cols.length >= 2 && cols[cols.length - 1].matches("\\d+"))
+            {
+                out.merge(cols[0], Long.parseLong(cols[cols.length - 1]), Long::sum);
+                continue;
+            }
+            final Matcher m = kv.matcher(line);
             while (m.find())
             {
-                out.merge(section + "/" + m.group(1), Long.parseLong(m.group(2)), Long::sum);
+                out.merge(m.group(1), Long.parseLong(m.group(2)), Long::sum);
             }
         }
         return out;

@@ -20,7 +20,8 @@ class NetworkModesTest extends SystemTestBase
     {
         // a marker interface that exists only in berthd's (the test host's) namespace
         final String marker = host.prefix() + "-m";
-        final Result add = Sh.run("ip", "-n", host.hostNs(), "link", "add", marker, "type", "dummy");
+        final Result add = Sh.run("ip", "-n", host.hostNs(), "link", "add", marker, "type", "veth", "peer", "name",
+            host.prefix() + "-n");
         assertEquals(0, add.exit(), add::toString);
         try
         {
