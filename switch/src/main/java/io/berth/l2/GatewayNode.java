@@ -20,19 +20,32 @@ import org.agrona.concurrent.UnsafeBuffer;
 public final class GatewayNode extends Node
 {
     private static final int REPLY_TTL = 64;
+    private static final int REPLY = 0;
+    private static final int ROUTE = 1;
+    private static final int DROP = 2;
 
     private final L2Switch l2;
     private final int txNode;
+    private final int routeNode;
+    private DropReason dropReason;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final IcmpFlyweight icmp = new IcmpFlyweight();
 
+    /** A gateway that only answers ARP and ping: everything else to it is dropped. */
     public GatewayNode(final L2Switch l2, final int txNode)
+    {
+        this(l2, txNode, -1);
+    }
+
+    /** @param routeNode where IPv4 for the gateway MAC goes when it is not a ping to the gateway itself. */
+    public GatewayNode(final L2Switch l2, final int txNode, final int routeNode)
     {
         super("gateway");
         this.l2 = l2;
         this.txNode = txNode;
+        this.routeNode = routeNode;
     }
 
     @Override
@@ -44,8 +57,12 @@ public final class GatewayNode extends Node
         {
             final int handle = batch.get(i);
             final BridgeDomain domain = l2.domain(pool.domain(handle));
-            final DropReason problem = domain == null ? DropReason.UNKNOWN_PORT : answer(pool, buffer, handle, domain);
-            if (problem == null)
+            final int outcome = domain == null ? drop(DropReason.UNKNOWN_PORT) : answer(pool, buffer, handle, domain);
+            if (outcome == ROUTE)
+            {
+                graph.enqueue(routeNode, handle);
+            }
+            else if (outcome == REPLY)
             {
                 pool.clearVnetHeader(handle);
                 pool.egress(handle, pool.inPort(handle));
@@ -53,13 +70,13 @@ public final class GatewayNode extends Node
             }
             else
             {
-                graph.drop(handle, problem);
+                graph.drop(handle, dropReason);
             }
         }
     }
 
-    /** Rewrites the packet into the gateway's answer, or says why there is none. */
-    private DropReason answer(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final BridgeDomain domain)
+    /** Rewrites the packet into the gateway's answer (REPLY), hands it to the router (ROUTE), or says why not (DROP). */
+    private int answer(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final BridgeDomain domain)
     {
         ethernet.wrap(buffer, pool.frameOffset(handle));
         final int length = pool.frameLength(handle);
@@ -69,7 +86,7 @@ public final class GatewayNode extends Node
                 arp.wrap(buffer, ethernet.payloadOffset());
                 if (arp.operation() != ArpFlyweight.OP_REQUEST || arp.targetIp() != domain.gatewayIp())
                 {
-                    return DropReason.GATEWAY_UNHANDLED;
+                    return drop(DropReason.GATEWAY_UNHANDLED);
                 }
                 final long askerMac = arp.senderMac();
                 final int askerIp = arp.senderIp();
@@ -77,27 +94,28 @@ public final class GatewayNode extends Node
                     .senderMac(domain.gatewayMac()).senderIp(domain.gatewayIp())
                     .targetMac(askerMac).targetIp(askerIp);
                 ethernet.destination(askerMac).source(domain.gatewayMac());
-                return null;
+                return REPLY;
             case EthernetFlyweight.TYPE_IPV4:
                 ipv4.wrap(buffer, ethernet.payloadOffset());
                 if (ipv4.destination() != domain.gatewayIp())
                 {
-                    return DropReason.NO_ROUTE;
+                    return routeNode >= 0 ? ROUTE : drop(DropReason.NO_ROUTE);
                 }
                 if (ipv4.protocol() != Ipv4Flyweight.PROTO_ICMP || ipv4.isFragment())
                 {
-                    return DropReason.GATEWAY_UNHANDLED;
+                    // to the gateway address itself, e.g. a reply to a masqueraded hairpin: conntrack may know it
+                    return routeNode >= 0 ? ROUTE : drop(DropReason.GATEWAY_UNHANDLED);
                 }
                 final int icmpOffset = ipv4.payloadOffset();
                 final int frameEnd = ipv4.offset() + ipv4.totalLength(); // where the IPv4 packet ends: Ethernet padding is no ICMP
                 if (icmpOffset + IcmpFlyweight.HEADER_LENGTH > frameEnd)
                 {
-                    return DropReason.L4_TRUNCATED;
+                    return drop(DropReason.L4_TRUNCATED);
                 }
                 icmp.wrap(buffer, icmpOffset);
                 if (icmp.type() != IcmpFlyweight.TYPE_ECHO_REQUEST)
                 {
-                    return DropReason.GATEWAY_UNHANDLED;
+                    return drop(DropReason.GATEWAY_UNHANDLED);
                 }
                 final int oldTypeCode = icmp.typeCodeWord();
                 icmp.type(IcmpFlyweight.TYPE_ECHO_REPLY);
@@ -105,9 +123,15 @@ public final class GatewayNode extends Node
                 final int asker = ipv4.source();
                 ipv4.source(domain.gatewayIp()).destination(asker).ttl(REPLY_TTL).updateChecksum();
                 ethernet.destination(ethernet.source()).source(domain.gatewayMac());
-                return null;
+                return REPLY;
             default:
-                return DropReason.GATEWAY_UNHANDLED;
+                return drop(DropReason.GATEWAY_UNHANDLED);
         }
+    }
+
+    private int drop(final DropReason reason)
+    {
+        dropReason = reason;
+        return DROP;
     }
 }

@@ -21,6 +21,7 @@ public final class L2ForwardNode extends Node
     private final MacTable macs;
     private final int gatewayNode;
     private final int txNode;
+    private final int routedPortNode;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
 
@@ -30,7 +31,14 @@ public final class L2ForwardNode extends Node
 
     public L2ForwardNode(final L2Switch l2, final int gatewayNode, final int txNode)
     {
+        this(l2, gatewayNode, txNode, -1);
+    }
+
+    /** @param routedPortNode where frames from ports in no bridge domain (uplink, host link) go; -1: dropped. */
+    public L2ForwardNode(final L2Switch l2, final int gatewayNode, final int txNode, final int routedPortNode)
+    {
         super("l2-forward");
+        this.routedPortNode = routedPortNode;
         this.l2 = l2;
         this.macs = l2.macs();
         this.gatewayNode = gatewayNode;
@@ -60,7 +68,13 @@ public final class L2ForwardNode extends Node
         final int domainId = l2.domainOfPort(inPort);
         if (domainId < 0)
         {
-            return DropReason.UNKNOWN_PORT;
+            if (routedPortNode < 0)
+            {
+                return DropReason.UNKNOWN_PORT;
+            }
+            pool.domain(handle, -1);
+            graph.enqueue(routedPortNode, handle);
+            return null;
         }
         final BridgeDomain domain = l2.domain(domainId);
         pool.domain(handle, domainId);

@@ -29,6 +29,9 @@ public final class IcmpFlyweight
     public static final int TYPE_DESTINATION_UNREACHABLE = 3;
     public static final int TYPE_ECHO_REQUEST = 8;
     public static final int TYPE_TIME_EXCEEDED = 11;
+    public static final int CODE_NET_UNREACHABLE = 0;
+    public static final int CODE_HOST_UNREACHABLE = 1;
+    public static final int CODE_PORT_UNREACHABLE = 3;
 
     private UnsafeBuffer buffer;
     private int offset;

@@ -1,0 +1,204 @@
+package io.berth.l3;
+
+import io.berth.dataplane.DropReason;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.Checksums;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.IcmpFlyweight;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Node;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Forwards IPv4 between networks, the host link and the uplink: picks the egress port and next-hop MAC,
+ * rewrites the Ethernet header, decrements TTL (checksum updated incrementally) and answers with ICMP where the
+ * packet cannot go on. Keeps Docker's isolation: no routing from one bridge network into another unless the
+ * connection was published (DNAT), and internal networks never reach the uplink. Worker thread.
+ */
+public final class RouteNode extends Node
+{
+    /** Says whether a packet may enter another bridge network than its own: true for published (DNAT) flows. */
+    @FunctionalInterface
+    public interface CrossNetworkPermit
+    {
+        boolean permits(PacketPool pool, int handle);
+    }
+
+    private final Router router;
+    private final CrossNetworkPermit permit;
+    private final int nextNode;
+    private final int txNode;
+    private NeighborResolver resolver;
+    private final IcmpErrors icmpErrors = new IcmpErrors();
+    private final EthernetFlyweight ethernet = new EthernetFlyweight();
+    private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+
+    /**
+     * @param nextNode where routed packets go (source NAT, then transmit).
+     * @param txNode   where ICMP errors go (straight back out of their in-port).
+     */
+    public RouteNode(final Router router, final CrossNetworkPermit permit, final int nextNode, final int txNode)
+    {
+        super("route");
+        this.router = router;
+        this.permit = permit;
+        this.nextNode = nextNode;
+        this.txNode = txNode;
+    }
+
+    /** Setup time: the resolver needs this node's index, so it is set after both exist. */
+    public void resolver(final NeighborResolver resolver)
+    {
+        this.resolver = resolver;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final PacketPool pool = graph.pool();
+        final UnsafeBuffer buffer = pool.buffer();
+        long now = 0;
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            ethernet.wrap(buffer, pool.frameOffset(handle));
+            ipv4.wrap(buffer, ethernet.payloadOffset());
+            final int destination = ipv4.destination();
+            final int fromDomain = pool.domain(handle);
+            final int toDomain = router.domainOf(destination);
+
+            final long neighbor;
+            final long sourceMac;
+            if (toDomain != Router.NONE && destination != router.gatewayIp(toDomain))
+            {
+                if (fromDomain != Router.NONE && fromDomain != toDomain && !permit.permits(pool, handle))
+                {
+                    graph.drop(handle, DropReason.ISOLATED_NETWORKS);
+                    continue;
+                }
+                neighbor = router.neighbor(destination);
+                if (neighbor == Router.NO_NEIGHBOR)
+                {
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_HOST_UNREACHABLE, DropReason.NEIGHBOR_UNRESOLVED);
+                    continue;
+                }
+                sourceMac = router.gatewayMac(toDomain);
+            }
+            else if (router.hostPort() != Router.NONE && destination == router.hostIp())
+            {
+                neighbor = router.neighbor(destination);
+                sourceMac = router.hostLinkMac();
+            }
+            else if (router.isLocal(destination))
+            {
+                unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_PORT_UNREACHABLE, DropReason.LOCAL_UNHANDLED);
+                continue;
+            }
+            else
+            {
+                // the outside: only through the uplink, never for internal networks, never outside to outside
+                if (router.uplinkPort() == Router.NONE || pool.inPort(handle) == router.uplinkPort())
+                {
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.NO_ROUTE);
+                    continue;
+                }
+                if (fromDomain != Router.NONE && router.isInternal(fromDomain))
+                {
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.INTERNAL_NETWORK);
+                    continue;
+                }
+                final int nextHop = router.uplinkNextHop(destination);
+                if (nextHop == 0)
+                {
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.NO_ROUTE);
+                    continue;
+                }
+                if (ipv4.ttl() <= 1)
+                {
+                    timeExceeded(pool, handle, fromDomain);
+                    continue;
+                }
+                neighbor = router.neighbor(nextHop);
+                if (neighbor == Router.NO_NEIGHBOR)
+                {
+                    if (now == 0)
+                    {
+                        now = System.currentTimeMillis();
+                    }
+                    resolver.park(handle, nextHop, now); // comes back here once ARP answers
+                    continue;
+                }
+                sourceMac = router.uplinkMac();
+            }
+            if (ipv4.ttl() <= 1)
+            {
+                timeExceeded(pool, handle, fromDomain);
+                continue;
+            }
+            decrementTtl();
+            ethernet.destination(Router.neighborMac(neighbor)).source(sourceMac);
+            pool.egress(handle, Router.neighborPort(neighbor));
+            graph.enqueue(nextNode, handle);
+        }
+    }
+
+    private void decrementTtl()
+    {
+        final int ttl = ipv4.ttl();
+        final int oldWord = (ttl << 8) | ipv4.protocol();
+        ipv4.ttl(ttl - 1);
+        ipv4.checksum(Checksums.update16(ipv4.checksum(), oldWord, ((ttl - 1) << 8) | ipv4.protocol()));
+    }
+
+    private void timeExceeded(final PacketPool pool, final int handle, final int fromDomain)
+    {
+        answerWithError(pool, handle, fromDomain, IcmpFlyweight.TYPE_TIME_EXCEEDED, 0, DropReason.TTL_EXCEEDED);
+    }
+
+    private void unreachable(final PacketPool pool, final int handle, final int fromDomain, final int code, final DropReason reason)
+    {
+        answerWithError(pool, handle, fromDomain, IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE, code, reason);
+    }
+
+    /**
+     * Counts the drop, then sends the sender an ICMP error from the address it reached us by; never an error
+     * about an ICMP error (RFC 1122), and none for TCP/UDP from the outside to a local address (no port scans).
+     */
+    private void answerWithError(final PacketPool pool, final int handle, final int fromDomain, final int type, final int code, final DropReason reason)
+    {
+        graph.drops().count(reason);
+        final boolean icmpError = ipv4.protocol() == Ipv4Flyweight.PROTO_ICMP && isIcmpError(pool, handle);
+        final int inPort = pool.inPort(handle);
+        if (icmpError || ipv4.isFragment() || inPort == router.uplinkPort())
+        {
+            pool.release(handle);
+            return;
+        }
+        final int routerIp;
+        final long routerMac;
+        if (fromDomain != Router.NONE)
+        {
+            routerIp = router.gatewayIp(fromDomain);
+            routerMac = router.gatewayMac(fromDomain);
+        }
+        else if (inPort == router.hostPort())
+        {
+            routerIp = router.hostLinkIp();
+            routerMac = router.hostLinkMac();
+        }
+        else
+        {
+            pool.release(handle);
+            return;
+        }
+        icmpErrors.rewrite(pool, handle, type, code, routerIp, routerMac);
+        graph.enqueue(txNode, handle);
+    }
+
+    private boolean isIcmpError(final PacketPool pool, final int handle)
+    {
+        final int icmpType = pool.buffer().getByte(ipv4.payloadOffset()) & 0xFF;
+        return icmpType != IcmpFlyweight.TYPE_ECHO_REQUEST && icmpType != IcmpFlyweight.TYPE_ECHO_REPLY;
+    }
+}

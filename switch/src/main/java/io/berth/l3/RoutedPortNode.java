@@ -1,0 +1,112 @@
+package io.berth.l3;
+
+import io.berth.dataplane.DropReason;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.ArpFlyweight;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.graph.Node;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * Frames from the routed ports (uplink, host link): berthd owns one address on each, so it answers ARP and ping
+ * for it, learns neighbours from ARP, and passes IPv4 addressed to its MAC on to connection tracking. Frames for
+ * other MACs (a promiscuous uplink sees the whole LAN) and other protocols are released uncounted: they are
+ * somebody else's, not errors. Worker thread.
+ */
+public final class RoutedPortNode extends Node
+{
+    private final Router router;
+    private final NeighborResolver resolver;
+    private final int nextNode;
+    private final int txNode;
+    private final Responder responder = new Responder();
+    private final EthernetFlyweight ethernet = new EthernetFlyweight();
+    private final ArpFlyweight arp = new ArpFlyweight();
+
+    public RoutedPortNode(final Router router, final NeighborResolver resolver, final int nextNode, final int txNode)
+    {
+        super("routed-port");
+        this.router = router;
+        this.resolver = resolver;
+        this.nextNode = nextNode;
+        this.txNode = txNode;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final PacketPool pool = graph.pool();
+        final UnsafeBuffer buffer = pool.buffer();
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            final int inPort = pool.inPort(handle);
+            final int ourIp;
+            final long ourMac;
+            if (inPort == router.uplinkPort())
+            {
+                ourIp = router.uplinkIp();
+                ourMac = router.uplinkMac();
+            }
+            else if (inPort == router.hostPort())
+            {
+                ourIp = router.hostLinkIp();
+                ourMac = router.hostLinkMac();
+            }
+            else
+            {
+                graph.drop(handle, DropReason.UNKNOWN_PORT);
+                continue;
+            }
+            final int frame = pool.frameOffset(handle);
+            ethernet.wrap(buffer, frame);
+            final int type = ethernet.etherType();
+            if (type == EthernetFlyweight.TYPE_ARP)
+            {
+                arp.wrap(buffer, ethernet.payloadOffset());
+                final int sender = arp.senderIp();
+                if (sender != 0 && (arp.targetIp() == ourIp || router.neighbor(sender) != Router.NO_NEIGHBOR))
+                {
+                    router.putNeighbor(sender, inPort, arp.senderMac()); // RFC 826: merge, then maybe answer
+                    resolver.learned(sender);
+                }
+                if (responder.answerArp(buffer, frame, ourIp, ourMac))
+                {
+                    toSender(pool, handle);
+                }
+                else
+                {
+                    pool.release(handle);
+                }
+                continue;
+            }
+            final long destination = ethernet.destination();
+            if (type != EthernetFlyweight.TYPE_IPV4 || destination != ourMac)
+            {
+                pool.release(handle);
+                continue;
+            }
+            final int echo = responder.answerEcho(buffer, frame, ourIp, ourMac);
+            if (echo == Responder.ANSWERED)
+            {
+                toSender(pool, handle);
+            }
+            else if (echo == Responder.TRUNCATED)
+            {
+                graph.drop(handle, DropReason.L4_TRUNCATED);
+            }
+            else
+            {
+                graph.enqueue(nextNode, handle);
+            }
+        }
+    }
+
+    private void toSender(final PacketPool pool, final int handle)
+    {
+        pool.clearVnetHeader(handle);
+        pool.egress(handle, pool.inPort(handle));
+        graph.enqueue(txNode, handle);
+    }
+}
