@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DependencyRulesTest
 {
     private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
-    private static final Pattern QUALIFIED = Pattern.compile("\\b(io\\.berth\\.(?!dataplane\\b|l2\\b)\\w+)");
+    private static final Pattern QUALIFIED = Pattern.compile("\\b(io\\.berth\\.(?!dataplane\\b|l2\\b|l3\\b)\\w+)");
 
     @Test
     void importsOnlyTheJdkAgronaDataplaneAndItself() throws IOException
@@ -36,7 +36,7 @@ class DependencyRulesTest
                 {
                     final String name = imports.group(1);
                     if (!(name.startsWith("java.") || name.startsWith("org.agrona.")
-                        || name.startsWith("io.berth.dataplane.") || name.startsWith("io.berth.l2.")))
+                        || name.startsWith("io.berth.dataplane.") || name.startsWith("io.berth.l2.") || name.startsWith("io.berth.l3.")))
                     {
                         violations.add(file + ": import " + name);
                     }
