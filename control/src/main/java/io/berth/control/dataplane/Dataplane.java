@@ -34,6 +34,33 @@ public interface Dataplane extends AutoCloseable
     void detachEndpoint(int portId);
 
     /**
+     * Starts driving the uplink: berthd owns {@code uplink.ip()} there (answers ARP with the interface's MAC),
+     * resolves next hops by ARP and masquerades traffic from non-internal networks to that address. Call once,
+     * after {@link #start()}.
+     *
+     * @throws IOException naming the interface when it cannot be opened (missing, not Ethernet, no permission).
+     */
+    void attachUplink(UplinkSpec uplink) throws IOException;
+
+    /** The host-side address of the host link ({@code berth0}), the source the host's own traffic to containers has. */
+    int hostLinkAddress();
+
+    /** Adds a DNAT entry; false when that host address, protocol and port is published already (nothing changes). */
+    boolean publish(PublishSpec publication);
+
+    /** Removes a DNAT entry (connections already translated live on until they expire). */
+    void unpublish(PublishSpec publication);
+
+    /**
+     * Tracked connections for {@code berth conntrack ls}: each a map with "protocol", "state", "timeout" (seconds),
+     * "original" and "reply" ({"src","dst","sport","dport"}), "flags" (list of strings).
+     */
+    java.util.List<Map<String, Object>> connections();
+
+    /** Forgets every tracked connection; returns how many there were. */
+    int flushConnections();
+
+    /**
      * Counters for {@code berth counters} / inspect: "ports" -> {name -> {counter -> value}}, "drops" ->
      * {reason -> value}, "networks" -> {name -> {"macs": n}}. Plain maps and numbers, ready for JSON.
      */

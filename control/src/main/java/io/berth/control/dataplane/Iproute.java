@@ -17,9 +17,44 @@ final class Iproute
     {
     }
 
+    /** @param netns a sandbox name, or null for berthd's own namespace. */
     static boolean linkExists(final String netns, final String ifName) throws IOException
     {
-        return run(false, "ip", "-n", netns, "link", "show", "dev", ifName) == 0;
+        return netns == null
+            ? run(false, "ip", "link", "show", "dev", ifName) == 0
+            : run(false, "ip", "-n", netns, "link", "show", "dev", ifName) == 0;
+    }
+
+    static void deleteLink(final String device) throws IOException
+    {
+        run(true, "ip", "link", "del", "dev", device);
+    }
+
+    /** The host's end of the host link: its address (a /30 with berthd's side) and MAC, up. */
+    static void configureHostLink(final String device, final int hostIp, final long hostMac) throws IOException
+    {
+        run(true, "ip", "link", "set", "dev", device, "address", EthernetFlyweight.formatMac(hostMac));
+        run(true, "ip", "addr", "replace", Ipv4Flyweight.format(hostIp) + "/30", "dev", device);
+        run(true, "ip", "link", "set", "dev", device, "up");
+    }
+
+    /** A route in berthd's namespace to a network, via berthd's side of the host link. */
+    static void routeVia(final int subnet, final int prefixLength, final int via, final String device) throws IOException
+    {
+        run(true, "ip", "route", "replace", Ipv4Flyweight.format(subnet) + "/" + prefixLength,
+            "via", Ipv4Flyweight.format(via), "dev", device);
+    }
+
+    static void deleteRoute(final int subnet, final int prefixLength)
+    {
+        try
+        {
+            run(false, "ip", "route", "del", Ipv4Flyweight.format(subnet) + "/" + prefixLength);
+        }
+        catch (final IOException ignored)
+        {
+            // the route went with berth0 already
+        }
     }
 
     static void moveInto(final String device, final String netns, final String ifName) throws IOException

@@ -1,11 +1,18 @@
 package io.berth.control.dataplane;
 
+import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.ConntrackCounter;
+import io.berth.conntrack.Tuples;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Port;
 import io.berth.dataplane.PortCounters;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.l2.BridgeDomain;
-import io.berth.l2.L2Pipeline;
+import io.berth.nat.NatCounter;
+import io.berth.tap.AfPacketPort;
 import io.berth.tap.EpollPoller;
 import io.berth.tap.NetNamespace;
 import io.berth.tap.TapDevice;
@@ -15,7 +22,9 @@ import org.agrona.concurrent.NoOpIdleStrategy;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -23,7 +32,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * The real packet path: TAP ports (virtio-net headers, TSO) read by one worker agent that runs the L2 pipeline.
+ * The real packet path: TAP ports (virtio-net headers, TSO) for containers, a TAP into the host kernel
+ * ({@code berth0}) and an AF_PACKET uplink, all read by one worker agent running {@link RouterPipeline}.
  * Device plumbing (moving a TAP into a sandbox, addresses, routes) is done here with iproute2 on the calling
  * control thread; table changes go to the worker as commands. Called from one control thread at a time.
  */
@@ -35,11 +45,20 @@ public final class UserspaceDataplane implements Dataplane
     static final int IDLE_TIMEOUT_MS = 100;
     private static final long COMMAND_TIMEOUT_SECONDS = 10;
 
-    private final L2Pipeline pipeline;
+    /** The host link: berth0's kernel side and berthd's side, a /30 no container network is likely to use. */
+    static final String HOST_LINK_DEVICE = "berth0";
+    static final int HOST_LINK_HOST_IP = Ipv4Flyweight.parse(System.getProperty("berth.hostlink", "169.254.123.1"));
+    static final int HOST_LINK_OUR_IP = HOST_LINK_HOST_IP + 1;
+    static final long HOST_LINK_HOST_MAC = 0x0242_0000_0000L | (HOST_LINK_HOST_IP & 0xFFFF_FFFFL);
+    static final long HOST_LINK_OUR_MAC = 0x0242_0000_0000L | (HOST_LINK_OUR_IP & 0xFFFF_FFFFL);
+
+    private final RouterPipeline pipeline;
     private final DataplaneWorker worker;
     private final Map<Integer, Attached> ports = new TreeMap<>();
     private final Map<Integer, NetworkSpec> networks = new TreeMap<>();
     private AgentRunner runner;
+    private TapPort hostLink;
+    private AfPacketPort uplink;
 
     private record Attached(TapPort port, EndpointSpec endpoint)
     {
@@ -47,8 +66,8 @@ public final class UserspaceDataplane implements Dataplane
 
     public UserspaceDataplane(final Path stateDir)
     {
-        pipeline = new L2Pipeline(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS);
-        worker = pipeline.worker();
+        pipeline = new RouterPipeline(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS);
+        worker = pipeline.worker;
     }
 
     @Override
@@ -56,6 +75,162 @@ public final class UserspaceDataplane implements Dataplane
     {
         runner = new AgentRunner(new NoOpIdleStrategy(), UserspaceDataplane::onWorkerError, null, worker);
         AgentRunner.startOnThread(runner);
+        try
+        {
+            startHostLink();
+        }
+        catch (final IOException e)
+        {
+            System.err.println("berthd: no host link (" + e.getMessage() + "): the host cannot reach containers by address");
+        }
+    }
+
+    /**
+     * berth0: a TAP whose kernel side is the host, so the host reaches containers by address as it does through
+     * docker0. Not persistent: it lives as long as berthd. Routes to each network are added with the network.
+     */
+    private void startHostLink() throws IOException
+    {
+        if (Iproute.linkExists(null, HOST_LINK_DEVICE))
+        {
+            Iproute.deleteLink(HOST_LINK_DEVICE); // left by a berthd that was killed
+        }
+        final int fd = TapDevice.open(HOST_LINK_DEVICE, false);
+        final TapPort port = new TapPort(freePortId(), HOST_LINK_DEVICE, fd);
+        try
+        {
+            Iproute.configureHostLink(HOST_LINK_DEVICE, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC);
+        }
+        catch (final IOException e)
+        {
+            port.close();
+            throw e;
+        }
+        onWorker(() ->
+        {
+            worker.attachPort(port);
+            pipeline.router.hostLink(port.id(), HOST_LINK_OUR_IP, HOST_LINK_OUR_MAC, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC);
+        });
+        hostLink = port;
+    }
+
+    @Override
+    public int hostLinkAddress()
+    {
+        return HOST_LINK_HOST_IP;
+    }
+
+    @Override
+    public void attachUplink(final UplinkSpec spec) throws IOException
+    {
+        if (uplink != null)
+        {
+            throw new IOException("an uplink is attached already: " + uplink.name());
+        }
+        final AfPacketPort port = AfPacketPort.open(freePortId(), spec.iface());
+        try
+        {
+            onWorker(() ->
+            {
+                worker.attachPort(port);
+                pipeline.router.uplink(port.id(), spec.ip(), spec.prefixLength(), macOf(port.mac()), spec.gateway());
+            });
+        }
+        catch (final RuntimeException e)
+        {
+            port.close();
+            throw new IOException("attaching uplink " + spec.iface() + " failed: " + e.getMessage(), e);
+        }
+        uplink = port;
+    }
+
+    private static long macOf(final byte[] mac)
+    {
+        long value = 0;
+        for (final byte b : mac)
+        {
+            value = (value << 8) | (b & 0xFF);
+        }
+        return value;
+    }
+
+    @Override
+    public boolean publish(final PublishSpec p)
+    {
+        final boolean[] done = new boolean[1];
+        onWorker(() -> done[0] = pipeline.published.publish(p.hostIp(), p.protocol(), p.hostPort(), p.containerIp(), p.containerPort()));
+        return done[0];
+    }
+
+    @Override
+    public void unpublish(final PublishSpec p)
+    {
+        onWorker(() -> pipeline.published.unpublish(p.hostIp(), p.protocol(), p.hostPort()));
+    }
+
+    @Override
+    public List<Map<String, Object>> connections()
+    {
+        final List<Map<String, Object>> result = new ArrayList<>();
+        onWorker(() ->
+        {
+            final ConnectionTable table = pipeline.connections;
+            final long now = System.currentTimeMillis();
+            table.forEach(entry -> result.add(describe(table, entry, now)));
+        });
+        return result;
+    }
+
+    private static Map<String, Object> describe(final ConnectionTable table, final int entry, final long now)
+    {
+        final Map<String, Object> c = new LinkedHashMap<>();
+        c.put("protocol", Tuples.protocolName(table.protocol(entry)));
+        c.put("state", ConnState.name(table.state(entry)));
+        c.put("timeout", Math.max(0, (table.expiry(entry) - now) / 1000));
+        c.put("original", tuple(table.key1(entry << 1), table.key2(entry << 1)));
+        c.put("reply", tuple(table.key1((entry << 1) | 1), table.key2((entry << 1) | 1)));
+        final List<String> flags = new ArrayList<>();
+        final int f = table.flags(entry);
+        if ((f & ConnectionTable.F_SEEN_REPLY) == 0)
+        {
+            flags.add("UNREPLIED");
+        }
+        if ((f & ConnectionTable.F_ASSURED) != 0)
+        {
+            flags.add("ASSURED");
+        }
+        if ((f & ConnectionTable.F_SNAT) != 0)
+        {
+            flags.add("SNAT");
+        }
+        if ((f & ConnectionTable.F_DNAT) != 0)
+        {
+            flags.add("DNAT");
+        }
+        c.put("flags", flags);
+        return c;
+    }
+
+    private static Map<String, Object> tuple(final long key1, final long key2)
+    {
+        final Map<String, Object> t = new LinkedHashMap<>();
+        t.put("src", Ipv4Flyweight.format(Tuples.source(key1)));
+        t.put("dst", Ipv4Flyweight.format(Tuples.destination(key1)));
+        t.put("sport", Tuples.sourcePort(key2));
+        t.put("dport", Tuples.destinationPort(key2));
+        return t;
+    }
+
+    @Override
+    public int flushConnections()
+    {
+        final int[] count = new int[1];
+        onWorker(() ->
+        {
+            count[0] = pipeline.connections.size();
+            pipeline.connections.clear();
+        });
+        return count[0];
     }
 
     private static void onWorkerError(final Throwable error)
@@ -67,16 +242,39 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public void addNetwork(final NetworkSpec network)
     {
-        onWorker(() -> pipeline.l2().addDomain(
-            new BridgeDomain(network.id(), network.gatewayIp(), network.gatewayMac(), network.icc())));
+        onWorker(() ->
+        {
+            pipeline.l2.addDomain(new BridgeDomain(network.id(), network.gatewayIp(), network.gatewayMac(), network.icc()));
+            pipeline.router.addDomain(network.id(), network.subnet(), network.prefixLength(), network.gatewayIp(),
+                network.gatewayMac(), network.internal());
+        });
         networks.put(network.id(), network);
+        if (hostLink != null)
+        {
+            try
+            {
+                Iproute.routeVia(network.subnet(), network.prefixLength(), HOST_LINK_OUR_IP, HOST_LINK_DEVICE);
+            }
+            catch (final IOException e)
+            {
+                System.err.println("berthd: the host will not reach " + network.name() + ": " + e.getMessage());
+            }
+        }
     }
 
     @Override
     public void removeNetwork(final int networkId)
     {
-        onWorker(() -> pipeline.l2().removeDomain(networkId));
-        networks.remove(networkId);
+        onWorker(() ->
+        {
+            pipeline.l2.removeDomain(networkId);
+            pipeline.router.removeDomain(networkId);
+        });
+        final NetworkSpec removed = networks.remove(networkId);
+        if (removed != null && hostLink != null)
+        {
+            Iproute.deleteRoute(removed.subnet(), removed.prefixLength());
+        }
     }
 
     @Override
@@ -111,7 +309,8 @@ public final class UserspaceDataplane implements Dataplane
             onWorker(() ->
             {
                 worker.attachPort(port);
-                pipeline.l2().addPort(portId, endpoint.networkId());
+                pipeline.l2.addPort(portId, endpoint.networkId());
+                pipeline.router.putNeighbor(endpoint.ip(), portId, endpoint.mac());
             });
         }
         catch (final RuntimeException e)
@@ -147,7 +346,8 @@ public final class UserspaceDataplane implements Dataplane
         }
         onWorker(() ->
         {
-            pipeline.l2().removePort(portId);
+            pipeline.l2.removePort(portId);
+            pipeline.router.removeNeighbor(attached.endpoint().ip());
             worker.detachPort(attached.port());
         });
         try
@@ -178,21 +378,51 @@ public final class UserspaceDataplane implements Dataplane
             }
             portCounters.put(attached.port().name(), values);
         }
+        if (hostLink != null)
+        {
+            portCounters.put(HOST_LINK_DEVICE, portValues(hostLink, "host"));
+        }
+        if (uplink != null)
+        {
+            portCounters.put("uplink/" + uplink.name(), portValues(uplink, "uplink"));
+        }
         result.put("ports", portCounters);
         final Map<String, Object> drops = new LinkedHashMap<>();
         for (final DropReason reason : DropReason.values())
         {
-            drops.put(reason.counterName(), pipeline.drops().get(reason));
+            drops.put(reason.counterName(), pipeline.drops.get(reason));
         }
         result.put("drops", drops);
         final Map<String, Object> networkCounters = new LinkedHashMap<>();
         for (final NetworkSpec network : networks.values())
         {
             // a plain read of a worker-owned int: a display value, a slightly stale one is fine
-            networkCounters.put(network.name(), Map.of("macs", pipeline.l2().macs().macsInDomain(network.id())));
+            networkCounters.put(network.name(), Map.of("macs", pipeline.l2.macs().macsInDomain(network.id())));
         }
         result.put("networks", networkCounters);
+        final Map<String, Object> conntrack = new LinkedHashMap<>();
+        conntrack.put("connections", pipeline.connections.size()); // display value from the worker's table
+        for (final ConntrackCounter counter : ConntrackCounter.values())
+        {
+            conntrack.put(counter.name().toLowerCase(), pipeline.conntrackCounters.get(counter));
+        }
+        for (final NatCounter counter : NatCounter.values())
+        {
+            conntrack.put(counter.name().toLowerCase(), pipeline.natCounters.get(counter));
+        }
+        result.put("conntrack", conntrack);
         return result;
+    }
+
+    private static Map<String, Object> portValues(final Port port, final String role)
+    {
+        final Map<String, Object> values = new LinkedHashMap<>();
+        values.put("network", role);
+        for (int i = 0; i < PortCounters.NAMES.length; i++)
+        {
+            values.put(PortCounters.NAMES[i], port.counters().get(i));
+        }
+        return values;
     }
 
     @Override
@@ -208,12 +438,22 @@ public final class UserspaceDataplane implements Dataplane
             attached.port().close(); // persistent: the device stays in the sandbox for the next berthd
         }
         ports.clear();
+        if (hostLink != null)
+        {
+            hostLink.close(); // not persistent: berth0 and its routes go with berthd
+            hostLink = null;
+        }
+        if (uplink != null)
+        {
+            uplink.close();
+            uplink = null;
+        }
     }
 
     private int freePortId()
     {
         int id = 0;
-        while (ports.containsKey(id))
+        while (ports.containsKey(id) || (hostLink != null && hostLink.id() == id) || (uplink != null && uplink.id() == id))
         {
             id++;
         }

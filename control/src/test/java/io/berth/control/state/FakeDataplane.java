@@ -74,4 +74,41 @@ final class FakeDataplane implements Dataplane
     public void close()
     {
     }
+
+    @Override
+    public void attachUplink(final io.berth.control.dataplane.UplinkSpec uplink)
+    {
+    }
+
+    @Override
+    public int hostLinkAddress()
+    {
+        return 0xA9FE7B01; // 169.254.123.1
+    }
+
+    private final java.util.Set<java.util.List<Integer>> publishedPorts = new java.util.HashSet<>();
+
+    @Override
+    public boolean publish(final io.berth.control.dataplane.PublishSpec p)
+    {
+        return publishedPorts.add(java.util.List.of(p.hostIp(), p.protocol(), p.hostPort()));
+    }
+
+    @Override
+    public void unpublish(final io.berth.control.dataplane.PublishSpec p)
+    {
+        publishedPorts.remove(java.util.List.of(p.hostIp(), p.protocol(), p.hostPort()));
+    }
+
+    @Override
+    public java.util.List<Map<String, Object>> connections()
+    {
+        return java.util.List.of();
+    }
+
+    @Override
+    public int flushConnections()
+    {
+        return 0;
+    }
 }
