@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class DataplaneWorkerTest
 {
-    private final PacketPool pool = new PacketPool(1024);
+    private final PacketPool pool = new PacketPool(512);
     private final Graph graph = new Graph(pool, new DropCounters());
     private final List<Integer> batches = new ArrayList<>();
     private final PortTable ports = new PortTable();

@@ -49,7 +49,7 @@ class L2PipelineTest
         "02 42 ac 11 00 02" + "02 42 ac 11 00 01" + "08 06"
         + "00 01 08 00 06 04 00 02" + "02 42 ac 11 00 01" + "ac 11 00 01" + "02 42 ac 11 00 02" + "ac 11 00 02");
 
-    private final PacketPool pool = new PacketPool(512);
+    private final PacketPool pool = new PacketPool(256);
     private final L2Pipeline pipeline = new L2Pipeline(pool, new BusyPoller(), 0);
     private final DataplaneWorker worker = pipeline.worker();
     private final L2Switch l2 = pipeline.l2();
