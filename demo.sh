@@ -13,7 +13,8 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-bold=$(tput bold 2>/dev/null || true); dim=$(tput dim 2>/dev/null || true); off=$(tput sgr0 2>/dev/null || true)
+bold=""; dim=""; off=""
+if [ -t 1 ]; then bold=$(tput bold 2>/dev/null || true); dim=$(tput dim 2>/dev/null || true); off=$(tput sgr0 2>/dev/null || true); fi
 step() { printf '\n%s==> %s%s\n' "$bold" "$*" "$off"; }
 show() { printf '%s$ %s%s\n' "$dim" "$*" "$off"; "$@"; }
 
@@ -118,7 +119,7 @@ fi
 # TODO(next issue): reaching the outside (SNAT/masquerade through berthd's uplink) and published ports
 # (berth run -p 12211:8080, then curl http://<host>:12211/) go here.
 
-step "What the dataplane counted"
+step "What the dataplane counted (oth's attempts show up as drops: no route between networks)"
 show bin/berth counters
 
 step "Inspecting"

@@ -145,16 +145,16 @@ class BadInputTest
             .filter(t -> t.startsWith(host.prefix() + "-")).sorted().toList();
         final List<String> ns = BerthHost.namespaces().stream().filter(n -> n.startsWith(host.prefix())).sorted().toList();
         final List<String> c1Links = Net.ifnames(Net.addrs(c1));
-        return new State(ls, inspect, names, ns, c1Links);
+        return new State(ls, inspect, ps, names, ns, c1Links);
     }
 
-    record State(String networkLs, String networkInspect, List<String> containers, List<String> namespaces,
+    record State(String networkLs, String networkInspect, String ps, List<String> containers, List<String> namespaces,
                  List<String> c1Interfaces)
     {
         @Override
         public String toString()
         {
-            return "network ls:\n" + networkLs + "\nnetwork inspect: " + networkInspect + "\nps containers: " +
+            return "network ls:\n" + networkLs + "\nnetwork inspect: " + networkInspect + "\nps:\n" + ps + "\nps containers: " +
                 containers + "\nnamespaces: " + namespaces + "\nc1 interfaces: " + c1Interfaces;
         }
     }

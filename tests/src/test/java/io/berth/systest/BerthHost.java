@@ -52,6 +52,7 @@ public final class BerthHost implements AutoCloseable
     private final Thread shutdownHook;
     private Process berthd;
     private boolean closed;
+    private boolean socketFromEnv;
 
     private BerthHost()
     {
@@ -76,8 +77,18 @@ public final class BerthHost implements AutoCloseable
     /** Checks the machine (skips, or fails under CI), makes the host namespace and starts berthd in it. */
     public static BerthHost start()
     {
+        return start(false);
+    }
+
+    /**
+     * Like {@link #start()}; with SOCKET_FROM_ENV berthd gets its socket only from BERTH_SOCKET (no
+     * {@code --socket}).
+     */
+    public static BerthHost start(boolean socketFromEnv)
+    {
         Capabilities.require();
         final BerthHost host = new BerthHost();
+        host.socketFromEnv = socketFromEnv;
         try
         {
             host.checkLaunchers();
@@ -151,8 +162,13 @@ public final class BerthHost implements AutoCloseable
         {
             Files.writeString(log, "==== starting berthd " + java.time.Instant.now() + "\n", StandardCharsets.UTF_8,
                 java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
-            final ProcessBuilder pb = new ProcessBuilder("ip", "netns", "exec", hostNs,
-                root.resolve("bin/berthd").toString(), "--socket", socket.toString(), "--state-dir", stateDir.toString())
+            final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", hostNs, root.resolve("bin/berthd").toString()));
+            if (!socketFromEnv)
+            {
+                cmd.addAll(List.of("--socket", socket.toString()));
+            }
+            cmd.addAll(List.of("--state-dir", stateDir.toString()));
+            final ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(root.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                 .redirectErrorStream(true)
