@@ -5,7 +5,11 @@ import io.berth.control.api.ApiServer;
 import io.berth.control.api.Json;
 import io.berth.control.api.RequestHandler;
 import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.UplinkSpec;
 import io.berth.control.dataplane.UserspaceDataplane;
+import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.proxy.UserlandProxy;
 import io.berth.control.journal.ChronicleJournal;
 import io.berth.control.journal.Journal;
 import io.berth.control.sandbox.HostMountNamespace;
@@ -18,6 +22,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InterfaceAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -55,6 +63,18 @@ public final class Berthd implements Callable<Integer>
     @Option(names = "--dataplane", hidden = true, description = "userspace (default) or noop (develop the " +
         "control plane without devices)")
     private String dataplaneKind = "userspace";
+
+    @Option(names = "--uplink", paramLabel = "IFACE", description = "drive IFACE (a NIC or veth end in berthd's " +
+        "namespace, holding no kernel address) as the way out; without it berth is host-only")
+    private String uplinkIface;
+
+    @Option(names = "--uplink-ip", paramLabel = "CIDR", description = "the address berthd owns on the uplink, " +
+        "with its subnet's prefix, e.g. 10.99.0.1/24 (needs --uplink)")
+    private String uplinkIp;
+
+    @Option(names = "--uplink-gateway", paramLabel = "IP", description = "next hop for everything outside the " +
+        "uplink subnet (inside it; default: none, only the uplink subnet is reachable)")
+    private String uplinkGateway;
 
     public static void main(final String[] args)
     {
@@ -97,6 +117,17 @@ public final class Berthd implements Callable<Integer>
             return 1;
         }
 
+        final UplinkSpec uplink;
+        try
+        {
+            uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
+        }
+        catch (final BerthException ex)
+        {
+            System.err.println("berthd: " + ex.getMessage());
+            return 1;
+        }
+
         final ExecutorService controlThread = Executors.newSingleThreadExecutor(runnable ->
         {
             final Thread thread = new Thread(runnable, "berth-control");
@@ -109,14 +140,39 @@ public final class Berthd implements Callable<Integer>
         final Journal[] journal = new Journal[1];
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
         final ControlService service;
+        final UserlandProxy proxy;
         try
         {
+            proxy = new UserlandProxy();
+        }
+        catch (final IOException ex)
+        {
+            System.err.println("berthd: cannot start the userland proxy: " + ex.getMessage());
+            return 1;
+        }
+        try
+        {
+            // started first: networks added after this get their host routes over berth0
             dataplane.start();
+            if (uplink != null)
+            {
+                try
+                {
+                    dataplane.attachUplink(uplink);
+                }
+                catch (final IOException ex)
+                {
+                    System.err.println("berthd: cannot attach uplink " + uplink.iface() + ": " + ex.getMessage());
+                    proxy.close();
+                    dataplane.close();
+                    return 1;
+                }
+            }
             service = onControlThread(controlThread, () ->
             {
                 journal[0] = new ChronicleJournal(state.resolve("journal"));
                 final ControlService created = new ControlService(new State(), journal[0], dataplane,
-                    sandboxes, state, new Ids(), Clock.systemUTC());
+                    sandboxes, state, new Ids(), Clock.systemUTC(), uplink == null ? 0 : uplink.ip(), proxy);
                 final List<String> problems = created.restore();
                 problems.forEach(problem -> System.err.println("berthd: " + problem));
                 return created;
@@ -127,6 +183,7 @@ public final class Berthd implements Callable<Integer>
             System.err.println("berthd: cannot start: " + ex.getMessage());
             ex.printStackTrace();
             controlThread.shutdownNow();
+            proxy.close();
             dataplane.close();
             return 1;
         }
@@ -135,6 +192,12 @@ public final class Berthd implements Callable<Integer>
         info.put("Pid", ProcessHandle.current().pid());
         info.put("Socket", socketPath.toString());
         info.put("StateDir", state.toString());
+        if (uplink != null)
+        {
+            info.put("Uplink", uplink.iface());
+            info.put("UplinkIp", Ipv4.format(uplink.ip()) + "/" + uplink.prefixLength());
+            info.put("UplinkGateway", uplink.gateway() == 0 ? "" : Ipv4.format(uplink.gateway()));
+        }
         final RequestHandler handler = new RequestHandler(service, sandboxes, info);
         final ApiServer api = new ApiServer(socketPath, controlThread, handler::handle);
 
@@ -163,6 +226,7 @@ public final class Berthd implements Callable<Integer>
             {
                 Thread.currentThread().interrupt();
             }
+            proxy.close();
             dataplane.close();
             hostMounts.close();
             try
@@ -184,6 +248,105 @@ public final class Berthd implements Callable<Integer>
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /**
+     * Checks the uplink options: --uplink-ip a well-formed address/prefix that is not the subnet's network or
+     * broadcast address, the gateway inside that subnet, the interface present in berthd's namespace (when
+     * {@code checkInterface}) and holding no kernel IPv4 address. Null without --uplink.
+     */
+    static UplinkSpec uplinkSpec(final String iface, final String cidr, final String gateway,
+        final boolean checkInterface)
+    {
+        if (iface == null || iface.isEmpty())
+        {
+            if (cidr != null || gateway != null)
+            {
+                throw new BerthException("--uplink-ip and --uplink-gateway need --uplink IFACE");
+            }
+            return null;
+        }
+        if (cidr == null || cidr.isEmpty())
+        {
+            throw new BerthException("--uplink " + iface + " needs --uplink-ip ADDRESS/PREFIX (the address berthd " +
+                "owns there, e.g. 10.99.0.1/24)");
+        }
+        final int slash = cidr.indexOf('/');
+        if (slash < 0)
+        {
+            throw new BerthException("--uplink-ip " + cidr + " has no prefix length; give ADDRESS/PREFIX, e.g. " +
+                cidr + "/24");
+        }
+        final int ip;
+        try
+        {
+            ip = Ipv4.parse(cidr.substring(0, slash), "--uplink-ip");
+        }
+        catch (final BerthException ex)
+        {
+            throw new BerthException("--uplink-ip " + cidr + ": " + ex.getMessage());
+        }
+        final String prefixText = cidr.substring(slash + 1);
+        if (!prefixText.matches("[0-9]{1,2}") || Integer.parseInt(prefixText) < 1 ||
+            Integer.parseInt(prefixText) > 32)
+        {
+            throw new BerthException("--uplink-ip " + cidr + ": prefix length \"" + prefixText + "\" must be 1-32");
+        }
+        final int prefix = Integer.parseInt(prefixText);
+        final Cidr subnet = new Cidr(ip & Cidr.mask(prefix), prefix);
+        if (prefix <= 30 && (ip == subnet.network() || ip == subnet.last()))
+        {
+            throw new BerthException("--uplink-ip " + cidr + " is the " + (ip == subnet.network() ? "network" :
+                "broadcast") + " address of " + subnet + "; give a host address");
+        }
+        int gatewayIp = 0;
+        if (gateway != null && !gateway.isEmpty())
+        {
+            try
+            {
+                gatewayIp = Ipv4.parse(gateway, "--uplink-gateway");
+            }
+            catch (final BerthException ex)
+            {
+                throw new BerthException("--uplink-gateway " + gateway + ": " + ex.getMessage());
+            }
+            if (!subnet.contains(gatewayIp))
+            {
+                throw new BerthException("--uplink-gateway " + gateway + " is not inside the uplink subnet " + subnet +
+                    " (from --uplink-ip " + cidr + ")");
+            }
+            if (gatewayIp == ip)
+            {
+                throw new BerthException("--uplink-gateway " + gateway + " is the uplink address itself");
+            }
+        }
+        if (checkInterface)
+        {
+            final NetworkInterface nic;
+            try
+            {
+                nic = NetworkInterface.getByName(iface);
+            }
+            catch (final SocketException ex)
+            {
+                throw new BerthException("--uplink " + iface + ": cannot look it up: " + ex.getMessage());
+            }
+            if (nic == null)
+            {
+                throw new BerthException("--uplink " + iface + ": no such interface in berthd's network namespace " +
+                    "(ip link show)");
+            }
+            for (final InterfaceAddress address : nic.getInterfaceAddresses())
+            {
+                if (address.getAddress() instanceof Inet4Address)
+                {
+                    throw new BerthException("--uplink " + iface + " holds the kernel address " +
+                        address.getAddress().getHostAddress() + "; berthd owns the uplink address itself: remove " +
+                        "it (ip addr flush dev " + iface + ") or give another interface");
+                }
+            }
+        }
+        return new UplinkSpec(iface, ip, prefix, gatewayIp);
     }
 
     private static <T> T onControlThread(final ExecutorService controlThread, final Callable<T> task)

@@ -11,6 +11,8 @@ import io.berth.control.state.ControlService;
 import io.berth.control.state.Endpoint;
 import io.berth.control.state.Network;
 import io.berth.control.state.NetworkRequest;
+import io.berth.control.state.PortSpec;
+import io.berth.control.journal.Event;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -71,6 +73,9 @@ public final class RequestHandler
             case "container.logs" -> containerLogs(request);
             case "container.rm" -> containerRm(request);
             case "container.netns" -> containerNetns(request);
+            case "container.port" -> containerPort(request);
+            case "conntrack.ls" -> Json.WIRE.valueToTree(service.connections());
+            case "conntrack.flush" -> Json.WIRE.createObjectNode().put("Flushed", service.flushConnections());
             case "counters" -> counters();
             default -> throw new BerthException("unknown op \"" + op + "\"");
         };
@@ -129,8 +134,23 @@ public final class RequestHandler
     private JsonNode containerRun(final JsonNode request)
     {
         final Container container = service.run(required(request, "name"), text(request, "network"),
-            text(request, "ip"), strings(request, "cmd"));
+            text(request, "ip"), strings(request, "cmd"), strings(request, "publish"));
         return idAndName(container.id(), container.name());
+    }
+
+    private JsonNode containerPort(final JsonNode request)
+    {
+        final Container container = service.state().container(required(request, "name"));
+        final ArrayNode rows = Json.WIRE.createArrayNode();
+        for (final Event.PortMapping mapping : container.ports())
+        {
+            final ObjectNode row = rows.addObject();
+            row.put("ContainerPort", mapping.containerPort());
+            row.put("Protocol", mapping.protocol());
+            row.put("HostIp", PortSpec.shownHostIp(mapping));
+            row.put("HostPort", mapping.hostPort());
+        }
+        return rows;
     }
 
     private JsonNode containerLs()

@@ -7,7 +7,9 @@ import io.berth.control.state.Container;
 import io.berth.control.state.ControlService;
 import io.berth.control.state.Endpoint;
 import io.berth.control.state.Network;
+import io.berth.control.state.PortSpec;
 import io.berth.control.state.State;
+import io.berth.control.journal.Event;
 
 /**
  * The JSON shapes users and scripts see, modelled on Docker's: {@code network ls}, {@code network inspect},
@@ -140,9 +142,20 @@ public final class Views
         stateNode.put("Running", running);
         stateNode.put("Pid", running ? container.process().pid() : 0);
         node.put("LogPath", container.process() == null ? "" : container.process().log());
+        final ObjectNode bindings = node.putObject("HostConfig").putObject("PortBindings");
         final ObjectNode settings = node.putObject("NetworkSettings");
         final String namespace = namespaceOrNull(container);
         settings.put("SandboxKey", namespace == null ? "" : "/run/netns/" + namespace);
+        final ObjectNode ports = settings.putObject("Ports");
+        for (final Event.PortMapping mapping : container.ports())
+        {
+            final String key = mapping.containerPort() + "/" + mapping.protocol();
+            final ArrayNode given = bindings.has(key) ? (ArrayNode)bindings.get(key) : bindings.putArray(key);
+            given.addObject().put("HostIp", mapping.hostIp()).put("HostPort", Integer.toString(mapping.hostPort()));
+            final ArrayNode actual = ports.has(key) ? (ArrayNode)ports.get(key) : ports.putArray(key);
+            actual.addObject().put("HostIp", PortSpec.shownHostIp(mapping))
+                .put("HostPort", Integer.toString(mapping.hostPort()));
+        }
         final ObjectNode networks = settings.putObject("Networks");
         for (final Endpoint endpoint : container.endpoints())
         {

@@ -45,6 +45,11 @@ final class ContainerCommands
         @Option(names = "--ip", paramLabel = "IP", description = "pin the address (user-defined networks only)")
         String ip;
 
+        @Option(names = {"-p", "--publish"}, paramLabel = "SPEC", description = "publish a port: " +
+            "[HOSTIP:]HOSTPORT[-END]:CPORT[-END][/tcp|/udp]; HOSTIP 0.0.0.0 (default: the uplink address and " +
+            "127.0.0.1), 127.0.0.1 (this host only) or the uplink address; repeatable")
+        List<String> publish = new ArrayList<>();
+
         @Parameters(paramLabel = "CMD", arity = "0..*", description = "command and arguments, after --")
         List<String> command = new ArrayList<>();
 
@@ -57,9 +62,62 @@ final class ContainerCommands
             final List<String> cmd = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1,
                 command.size()) : command;
             cmd.forEach(request.putArray("cmd")::add);
+            if (!publish.isEmpty())
+            {
+                publish.forEach(request.putArray("publish")::add);
+            }
             final JsonNode result = root.api().call(request);
             spec.commandLine().getOut().println(result.path("Id").asText());
             spec.commandLine().getOut().flush();
+        }
+    }
+
+    @Command(name = "port", description = "List a container's published ports: CPORT/PROTO -> HOSTIP:HOSTPORT.")
+    static final class Port implements Runnable
+    {
+        @ParentCommand
+        BerthCli root;
+
+        @Spec
+        CommandSpec spec;
+
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "CPORT[/PROTO]", description = "only this " +
+            "container port (tcp unless /udp is given)")
+        String only;
+
+        @Override
+        public void run()
+        {
+            final JsonNode rows = root.api().call(BerthCli.request("container.port").put("name", name));
+            String wanted = null;
+            if (only != null)
+            {
+                wanted = only.contains("/") ? only : only + "/tcp";
+            }
+            final java.io.PrintWriter out = spec.commandLine().getOut();
+            boolean any = false;
+            for (final JsonNode row : rows)
+            {
+                final String key = row.path("ContainerPort").asInt() + "/" + row.path("Protocol").asText();
+                if (wanted == null)
+                {
+                    out.println(key + " -> " + row.path("HostIp").asText() + ":" + row.path("HostPort").asInt());
+                    any = true;
+                }
+                else if (wanted.equals(key))
+                {
+                    out.println(row.path("HostIp").asText() + ":" + row.path("HostPort").asInt());
+                    any = true;
+                }
+            }
+            out.flush();
+            if (wanted != null && !any)
+            {
+                throw new io.berth.control.BerthException("no public port '" + wanted + "' published for " + name);
+            }
         }
     }
 

@@ -18,7 +18,7 @@ import java.util.TreeSet;
  * {@code berth counters [-o json]}: the dataplane's counters per port (with the container and interface behind
  * each TAP), drops per reason and MACs learned per network. CLI main thread only.
  */
-@Command(name = "counters", description = "Show dataplane counters: ports, drops by reason, MACs per network.")
+@Command(name = "counters", description = "Show dataplane counters: ports, drops by reason, MACs per network, conntrack.")
 final class CountersCommand implements Runnable
 {
     @ParentCommand
@@ -54,11 +54,19 @@ final class CountersCommand implements Runnable
         counters.path("networks").fields().forEachRemaining(e ->
             networks.row(e.getKey(), e.getValue().path("macs").asText()));
         networks.print(out);
+        if (counters.path("conntrack").isObject())
+        {
+            out.println();
+            final Table conntrack = new Table("CONNTRACK", "VALUE");
+            counters.path("conntrack").fields().forEachRemaining(e -> conntrack.row(e.getKey(),
+                e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
+            conntrack.print(out);
+        }
         final Iterator<Map.Entry<String, JsonNode>> rest = counters.fields();
         while (rest.hasNext())
         {
             final Map.Entry<String, JsonNode> entry = rest.next();
-            if (!List.of("ports", "drops", "networks", "endpoints").contains(entry.getKey()))
+            if (!List.of("ports", "drops", "networks", "endpoints", "conntrack").contains(entry.getKey()))
             {
                 out.println();
                 out.println(entry.getKey() + ": " + entry.getValue());

@@ -17,7 +17,8 @@ import java.util.List;
     @JsonSubTypes.Type(value = Event.ContainerRemoved.class, name = "container.removed"),
     @JsonSubTypes.Type(value = Event.EndpointAttached.class, name = "endpoint.attached"),
     @JsonSubTypes.Type(value = Event.EndpointDetached.class, name = "endpoint.detached"),
-    @JsonSubTypes.Type(value = Event.ProcessStarted.class, name = "process.started")
+    @JsonSubTypes.Type(value = Event.ProcessStarted.class, name = "process.started"),
+    @JsonSubTypes.Type(value = Event.PortsPublished.class, name = "ports.published")
 })
 public sealed interface Event
 {
@@ -61,6 +62,22 @@ public sealed interface Event
 
     /** The container's command was started; {@code startTime} (from /proc/PID/stat) tells a reused pid apart. */
     record ProcessStarted(String container, long pid, long startTime, List<String> cmd, String log) implements Event
+    {
+    }
+
+    /**
+     * A container's ports were published (at {@code run}, after its endpoint was attached): one mapping per port,
+     * ranges expanded. Applies to the container's address on its first network (eth0).
+     */
+    record PortsPublished(String container, List<PortMapping> ports) implements Event
+    {
+    }
+
+    /**
+     * One published port. {@code protocol} "tcp" or "udp"; {@code hostIp} "" (every address of berthd: the uplink
+     * address and 127.0.0.1), "127.0.0.1" (loopback only) or the uplink address.
+     */
+    record PortMapping(String protocol, String hostIp, int hostPort, int containerPort)
     {
     }
 }

@@ -5,6 +5,7 @@ import io.berth.control.journal.Event;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /** A container: its sandbox, its endpoints by network id, and its process. Owned by the control thread. */
@@ -14,6 +15,7 @@ public final class Container
     private final NetworkMode mode;
     private final Map<String, Endpoint> endpointsByNetwork = new LinkedHashMap<>();
     private ProcessRecord process;
+    private List<Event.PortMapping> ports = List.of();
 
     Container(final Event.ContainerCreated created)
     {
@@ -81,5 +83,22 @@ public final class Container
     void process(final ProcessRecord process)
     {
         this.process = process;
+    }
+
+    /** Its published ports, one per port (ranges expanded), in the order given. */
+    public List<Event.PortMapping> ports()
+    {
+        return ports;
+    }
+
+    void ports(final List<Event.PortMapping> ports)
+    {
+        this.ports = List.copyOf(ports);
+    }
+
+    /** The address its ports are published on: eth0's (the first endpoint's), 0 when it has none. */
+    public int publishAddress()
+    {
+        return endpointsByNetwork.isEmpty() ? 0 : endpointsByNetwork.values().iterator().next().ip();
     }
 }

@@ -3,11 +3,14 @@ package io.berth.control.state;
 import io.berth.control.BerthException;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.dataplane.PublishSpec;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.DefaultSubnets;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.Event;
 import io.berth.control.journal.Journal;
+import io.berth.control.proxy.Forward;
+import io.berth.control.proxy.Forwarders;
 import io.berth.control.sandbox.Sandboxes;
 
 import java.io.IOException;
@@ -47,10 +50,26 @@ public final class ControlService
     private final Clock clock;
     /** Dataplane port per TAP device name; runtime only, re-learned by re-attaching on start. */
     private final Map<String, Integer> portsByDevice = new HashMap<>();
+    /** berthd's uplink address (a start option, not journaled state), 0 when host-only. */
+    private final int uplinkIp;
+    private final Forwarders forwarders;
 
     public ControlService(final State state, final Journal journal, final Dataplane dataplane,
         final Sandboxes sandboxes, final Path stateDir, final Ids ids, final Clock clock)
     {
+        this(state, journal, dataplane, sandboxes, stateDir, ids, clock, 0, Forwarders.NONE);
+    }
+
+    /**
+     * @param uplinkIp   berthd's uplink address, 0 without an uplink.
+     * @param forwarders the userland proxy serving published ports on 127.0.0.1.
+     */
+    public ControlService(final State state, final Journal journal, final Dataplane dataplane,
+        final Sandboxes sandboxes, final Path stateDir, final Ids ids, final Clock clock, final int uplinkIp,
+        final Forwarders forwarders)
+    {
+        this.uplinkIp = uplinkIp;
+        this.forwarders = forwarders;
         this.state = state;
         this.journal = journal;
         this.dataplane = dataplane;
@@ -129,8 +148,43 @@ public final class ControlService
                         ": " + ex.getMessage());
                 }
             }
+            republish(container, problems);
         }
         return problems;
+    }
+
+    private void republish(final Container container, final List<String> problems)
+    {
+        final int containerIp = container.publishAddress();
+        if (container.ports().isEmpty())
+        {
+            return;
+        }
+        if (containerIp == 0)
+        {
+            problems.add("container " + container.name() + ": has published ports but no address; not published");
+            return;
+        }
+        for (final Event.PortMapping mapping : container.ports())
+        {
+            if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK) &&
+                (uplinkIp == 0 || !mapping.hostIp().equals(Ipv4.format(uplinkIp))))
+            {
+                problems.add("container " + container.name() + ": port " + describe(mapping) + " is published on " +
+                    mapping.hostIp() + ", which berthd no longer owns (" + (uplinkIp == 0 ? "no uplink" :
+                    "uplink " + Ipv4.format(uplinkIp)) + "); not published");
+                continue;
+            }
+            try
+            {
+                publishOne(container.name(), mapping, containerIp, new ArrayList<>());
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                problems.add("container " + container.name() + ": cannot publish " + describe(mapping) + ": " +
+                    ex.getMessage());
+            }
+        }
     }
 
     // ------------------------------------------------------------------------------------------------ networks
@@ -231,6 +285,12 @@ public final class ControlService
             throw new BerthException("container " + container.name() + " is not connected to network " +
                 network.name());
         }
+        if (!container.ports().isEmpty() && endpoint.ip() == container.publishAddress())
+        {
+            throw new BerthException("container " + container.name() + " publishes ports on its address " +
+                Ipv4.format(endpoint.ip()) + " on network " + network.name() + "; it cannot be disconnected from " +
+                "it (remove the container to unpublish them)");
+        }
         detach(endpoint);
         commit(new Event.EndpointDetached(container.id(), network.id()));
     }
@@ -242,6 +302,17 @@ public final class ControlService
      * one fails; journals only once all succeeded.
      */
     public Container run(final String nameArg, final String networkArg, final String pinnedIp, final List<String> cmd)
+    {
+        return run(nameArg, networkArg, pinnedIp, cmd, List.of());
+    }
+
+    /**
+     * {@code berth run} with {@code -p} specs: publishes them after attaching eth0 and before starting the
+     * command; a malformed spec, a host port already published or a proxy port that cannot be bound refuses the
+     * whole run.
+     */
+    public Container run(final String nameArg, final String networkArg, final String pinnedIp, final List<String> cmd,
+        final List<String> publish)
     {
         final String name = checkName(nameArg, "container");
         if (state.containers().stream().anyMatch(c -> c.name().equals(name)))
@@ -292,6 +363,14 @@ public final class ControlService
             throw new BerthException("a network namespace named " + sandbox + " already exists (ip netns list); " +
                 "delete it or pick another container name");
         }
+        final List<Event.PortMapping> ports = parsePorts(publish == null ? List.of() : publish);
+        if (!ports.isEmpty() && mode != NetworkMode.NETWORK)
+        {
+            throw new BerthException("cannot publish ports (-p " + String.join(", -p ", publish) + ") with " +
+                "--network " + networkText + ": publishing needs a bridge network (the container's address on it " +
+                "is what a published port leads to)");
+        }
+        checkPortsFree(ports);
         final int ip = mode == NetworkMode.NETWORK ? chooseAddress(network, pinnedIp) : 0;
         final String processNetns = processNamespace(mode, sandbox, joined);
         final String id = ids.newId();
@@ -317,6 +396,10 @@ public final class ControlService
                 attach(draft, endpoint, false);
                 undo.add(() -> detach(endpoint));
                 attached = attachedEvent(id, endpoint);
+                for (final Event.PortMapping mapping : ports)
+                {
+                    publishOne(name, mapping, ip, undo);
+                }
             }
             if (hasCommand)
             {
@@ -340,6 +423,10 @@ public final class ControlService
         if (attached != null)
         {
             commit(attached);
+        }
+        if (!ports.isEmpty())
+        {
+            commit(new Event.PortsPublished(id, ports));
         }
         if (started != null)
         {
@@ -372,6 +459,7 @@ public final class ControlService
         {
             sandboxes.killGroup(container.process());
         }
+        unpublishAll(container);
         for (final Endpoint endpoint : container.endpoints())
         {
             detach(endpoint);
@@ -441,6 +529,153 @@ public final class ControlService
     public Map<String, Object> counters()
     {
         return dataplane.counters();
+    }
+
+    /** The dataplane's tracked connections ({@code berth conntrack ls}). */
+    public List<Map<String, Object>> connections()
+    {
+        return dataplane.connections();
+    }
+
+    /** Forgets every tracked connection; returns how many there were. */
+    public int flushConnections()
+    {
+        return dataplane.flushConnections();
+    }
+
+    /** berthd's uplink address, 0 when host-only. */
+    public int uplinkIp()
+    {
+        return uplinkIp;
+    }
+
+    // ------------------------------------------------------------------------------------------ published ports
+
+    private List<Event.PortMapping> parsePorts(final List<String> specs)
+    {
+        final List<Event.PortMapping> ports = new ArrayList<>();
+        for (final String spec : specs)
+        {
+            for (final Event.PortMapping mapping : PortSpec.parse(spec, uplinkIp))
+            {
+                for (final Event.PortMapping earlier : ports)
+                {
+                    if (PortSpec.overlaps(earlier, mapping))
+                    {
+                        throw new BerthException("-p " + spec + ": host port " + hostText(mapping) + " is given " +
+                            "twice in this run (also for container port " + earlier.containerPort() + "/" +
+                            earlier.protocol() + ")");
+                    }
+                }
+                ports.add(mapping);
+            }
+        }
+        return ports;
+    }
+
+    /** Refuses a host port (per protocol and address; 0.0.0.0 overlaps every address) another container holds. */
+    private void checkPortsFree(final List<Event.PortMapping> ports)
+    {
+        for (final Event.PortMapping mapping : ports)
+        {
+            for (final Container other : state.containers())
+            {
+                for (final Event.PortMapping held : other.ports())
+                {
+                    if (PortSpec.overlaps(held, mapping))
+                    {
+                        throw new BerthException("host port " + hostText(mapping) + " is already published by " +
+                            "container " + other.name() + " (" + hostText(held) + " -> " + held.containerPort() +
+                            "/" + held.protocol() + "); pick another host port or remove " + other.name());
+                    }
+                }
+            }
+        }
+    }
+
+    /** Publishes one port: the dataplane's DNAT entry and/or the 127.0.0.1 proxy; adds how to undo each step. */
+    private void publishOne(final String containerName, final Event.PortMapping mapping, final int containerIp,
+        final List<Runnable> undo) throws IOException
+    {
+        final PublishSpec entry = dataplaneEntry(mapping, containerIp);
+        if (entry != null)
+        {
+            if (!dataplane.publish(entry))
+            {
+                throw new BerthException("the dataplane already publishes " + hostText(mapping) + "; cannot " +
+                    "publish it for " + containerName);
+            }
+            undo.add(() -> dataplane.unpublish(entry));
+        }
+        final Forward forward = forwardOf(mapping, containerIp);
+        if (forward != null)
+        {
+            try
+            {
+                forwarders.open(forward);
+            }
+            catch (final IOException ex)
+            {
+                throw new BerthException("cannot publish " + PortSpec.LOOPBACK + ":" + mapping.hostPort() + "/" +
+                    mapping.protocol() + " for container " + containerName + ": " + ex.getMessage() +
+                    " (is another program using that port on this host?)", ex);
+            }
+            undo.add(() -> forwarders.close(forward));
+        }
+    }
+
+    private void unpublishAll(final Container container)
+    {
+        final int containerIp = container.publishAddress();
+        for (final Event.PortMapping mapping : container.ports())
+        {
+            final PublishSpec entry = dataplaneEntry(mapping, containerIp);
+            if (entry != null)
+            {
+                dataplane.unpublish(entry);
+            }
+            final Forward forward = forwardOf(mapping, containerIp);
+            if (forward != null)
+            {
+                forwarders.close(forward);
+            }
+        }
+    }
+
+    /** The DNAT entry: for 0.0.0.0 and the uplink address, when there is an uplink; never for 127.0.0.1. */
+    private PublishSpec dataplaneEntry(final Event.PortMapping mapping, final int containerIp)
+    {
+        if (uplinkIp == 0 || mapping.hostIp().equals(PortSpec.LOOPBACK))
+        {
+            return null;
+        }
+        if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(Ipv4.format(uplinkIp)))
+        {
+            return null;
+        }
+        return new PublishSpec(PortSpec.protocolNumber(mapping.protocol()), uplinkIp, mapping.hostPort(),
+            containerIp, mapping.containerPort());
+    }
+
+    /** The userland proxy on 127.0.0.1: for 0.0.0.0 and 127.0.0.1. */
+    private static Forward forwardOf(final Event.PortMapping mapping, final int containerIp)
+    {
+        if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK))
+        {
+            return null;
+        }
+        return new Forward(mapping.protocol(), Ipv4.parse(PortSpec.LOOPBACK, "loopback"), mapping.hostPort(),
+            containerIp, mapping.containerPort());
+    }
+
+    private static String hostText(final Event.PortMapping mapping)
+    {
+        return PortSpec.shownHostIp(mapping) + ":" + mapping.hostPort() + "/" + mapping.protocol();
+    }
+
+    private static String describe(final Event.PortMapping mapping)
+    {
+        return hostText(mapping) + " -> " + mapping.containerPort() + "/" + mapping.protocol();
     }
 
     /** How {@code --network} reads for a container: the network name, host, none or container:NAME. */

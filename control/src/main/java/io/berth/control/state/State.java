@@ -71,6 +71,10 @@ public final class State
             requireContainer(started.container()).process(
                 new ProcessRecord(started.pid(), started.startTime(), List.copyOf(started.cmd()), started.log()));
         }
+        else if (event instanceof Event.PortsPublished published)
+        {
+            requireContainer(published.container()).ports(published.ports());
+        }
     }
 
     public Collection<Network> networks()

@@ -78,6 +78,7 @@ final class FakeDataplane implements Dataplane
     @Override
     public void attachUplink(final io.berth.control.dataplane.UplinkSpec uplink)
     {
+        this.uplink = uplink;
     }
 
     @Override
@@ -86,18 +87,28 @@ final class FakeDataplane implements Dataplane
         return 0xA9FE7B01; // 169.254.123.1
     }
 
-    private final java.util.Set<java.util.List<Integer>> publishedPorts = new java.util.HashSet<>();
+    /** Published DNAT entries by "proto hostIp:hostPort" -> "containerIp:containerPort". */
+    final Map<String, String> published = new java.util.TreeMap<>();
+    io.berth.control.dataplane.UplinkSpec uplink;
+
+    private static String key(final io.berth.control.dataplane.PublishSpec p)
+    {
+        return p.protocol() + " " + io.berth.control.ipam.Ipv4.format(p.hostIp()) + ":" + p.hostPort();
+    }
 
     @Override
     public boolean publish(final io.berth.control.dataplane.PublishSpec p)
     {
-        return publishedPorts.add(java.util.List.of(p.hostIp(), p.protocol(), p.hostPort()));
+        calls.add("publish " + key(p));
+        return published.putIfAbsent(key(p), io.berth.control.ipam.Ipv4.format(p.containerIp()) + ":" +
+            p.containerPort()) == null;
     }
 
     @Override
     public void unpublish(final io.berth.control.dataplane.PublishSpec p)
     {
-        publishedPorts.remove(java.util.List.of(p.hostIp(), p.protocol(), p.hostPort()));
+        calls.add("unpublish " + key(p));
+        published.remove(key(p));
     }
 
     @Override
