@@ -88,6 +88,7 @@ cleanup() {
       case "$(cat /proc/$pid/comm 2>/dev/null)" in iperf3|trafgen|ping) kill "$pid" 2>/dev/null ;; esac
     done
   done
+  [ -z "$BG_PID" ] || kill "$BG_PID" 2>/dev/null
   # let berth undo what it made while berthd still runs
   if [ -n "$BERTHD_PID" ] && kill -0 "$BERTHD_PID" 2>/dev/null && [ -S "$SOCK" ]; then
     timeout 20 env BERTH_SOCKET="$SOCK" "$BIN/berth" rm -f "$B1" "$B2" >/dev/null 2>&1
@@ -183,20 +184,30 @@ cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
 }
 HZ=$(getconf CLK_TCK)
 
+# bash runs a trap only once the foreground command (or $(...)) in progress has ended; a measurement runs
+# in the background and is waited for, so that Ctrl-C or SIGTERM stop the script at once
+BG_PID=""
+run_bg() {  # command... -> its stdout in $TMP/result, its exit status
+  "$@" > "$TMP/result" &
+  BG_PID=$!
+  wait $BG_PID; local st=$?
+  BG_PID=""; return $st
+}
+
 declare -A R   # R[side.metric] = value
 measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip [, $6 ns whose CPU time to count]
   local side=$1 c=$2 s=$3 cip=$4 sip=$5 cpu_ns=${6:-} v x0
   echo "[$side] ping c2->c1 ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
-  v=$(ping_avg_ms "$c" "$sip") && R[$side.ping]=$v || R[$side.err]+="ping failed; "
+  run_bg ping_avg_ms "$c" "$sip" && v=$(<"$TMP/result") && R[$side.ping]=$v || R[$side.err]+="ping failed; "
   [ -z "$cpu_ns" ] || R[$side.cpu_ping]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
   echo "[$side] TCP c2->c1, ${T} s ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
-  v=$(iperf_gbps "$c" "$s" "$sip") && R[$side.tcp]=$v || R[$side.err]+="iperf3 failed; "
+  run_bg iperf_gbps "$c" "$s" "$sip" && v=$(<"$TMP/result") && R[$side.tcp]=$v || R[$side.err]+="iperf3 failed; "
   [ -z "$cpu_ns" ] || R[$side.cpu_tcp]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
   echo "[$side] 64-byte frames c2->c1, ${T} s ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
-  v=$(frames_mpps "$c" "$s" "$cip" "$sip") && { R[$side.mpps]=${v% *}; R[$side.offered]=${v#* }; } ||
+  run_bg frames_mpps "$c" "$s" "$cip" "$sip" && v=$(<"$TMP/result") && { R[$side.mpps]=${v% *}; R[$side.offered]=${v#* }; } ||
     R[$side.err]+="trafgen failed: $(tail -3 "$TMP/trafgen.out" 2>/dev/null | tr '\n' ' '); "
   [ -z "$cpu_ns" ] || R[$side.cpu_mpps]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
 }
@@ -233,7 +244,10 @@ berth_side() {
   BERTHD_PID=$!
   for _ in $(seq 600); do
     [ -S "$SOCK" ] && break
-    kill -0 $BERTHD_PID 2>/dev/null || { berth_fail "berthd exited before opening $SOCK"; return 1; }
+    if ! kill -0 $BERTHD_PID 2>/dev/null; then
+      wait $BERTHD_PID; local st=$?; BERTHD_PID=""
+      berth_fail "berthd exited (status $st) before opening $SOCK"; return 1
+    fi
     sleep 0.1
   done
   [ -S "$SOCK" ] || { berth_fail "berthd did not open $SOCK within 60 s"; return 1; }
@@ -268,7 +282,7 @@ LOAD=$(cut -d' ' -f1-3 /proc/loadavg)   # other load on the machine skews every 
 if [ "$ONLY" != kernel ]; then
   if ! berth_side; then
     echo "---- berthd output (last 40 lines) ----" >&2
-    tail -40 "$TMP/berthd.log" 2>/dev/null >&2
+    tail -40 "$TMP/berthd.log" >&2 2>/dev/null
     echo "---------------------------------------" >&2
   fi
 fi
