@@ -16,8 +16,9 @@
 #   --json FILE        also write the figures as JSON
 #   --only SIDE        measure one side only (for development; the ratio column is then empty)
 #   --berthd-log FILE  keep a copy of berthd's output (it is printed on failure anyway)
-# Run as root from anywhere; uses bin/berthd and bin/berth of this repository (override the directory
-# with BERTH_BIN=DIR). Leaves no namespace, process or temp file behind.
+# Run as root from anywhere; runs a private copy of this repository's bin/berthd, bin/berth and
+# control/target/berth.jar (or the launchers in BERTH_BIN=DIR, as they are). Leaves no namespace, process
+# or temp file behind.
 # Exit status: 0 if both sides measured, 2 if the berth side failed (the kernel side is still printed),
 # 1 on a usage or setup error.
 set -u
@@ -64,7 +65,7 @@ BH=${P}bh; B1=$P-c1; B2=$P-c2             # berth side: berthd's host netns; con
 BNET=${P}net
 TMP=$(mktemp -d /tmp/berth-compare.XXXXXX)
 SOCK=$TMP/s.sock
-BERTHD_PID=""
+BERTHD_PID=""; JAR_BUILT=""
 
 ns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 kill_ns_pids() {  # SIGTERM every process in namespace $1, then SIGKILL what is left
@@ -238,6 +239,22 @@ berth_fail() { R[berth.err]+="$1; "; echo "[berth] FAILED: $1" >&2; return 1; }
 berth_side() {
   [ -x "$BIN/berthd" ] && [ -x "$BIN/berth" ] ||
     { berth_fail "$BIN/berthd or $BIN/berth missing (build: mvn -q -B -pl control package -DskipTests)"; return 1; }
+  if [ -z "${BERTH_BIN:-}" ]; then
+    # run a private copy of the launchers and control/target/berth.jar (the launchers find the jar next to
+    # themselves): a rebuild of the working tree during the run must not pull the jar from under berthd
+    local jar=$ROOT/control/target/berth.jar st=$TMP/root ok=""
+    [ -f "$jar" ] || { berth_fail "$jar missing (build: mvn -q -B -pl control package -DskipTests)"; return 1; }
+    mkdir -p "$st/bin" "$st/control/target" && cp -p "$BIN/berthd" "$BIN/berth" "$st/bin/" || { berth_fail "cannot stage launchers"; return 1; }
+    for _ in 1 2 3 4 5 6 7 8 9 10; do   # a jar being rewritten right now fails the zip check: wait and copy again
+      cp -p "$jar" "$st/control/target/berth.jar" 2>/dev/null &&
+        python3 -c 'import sys,zipfile; sys.exit(zipfile.ZipFile(sys.argv[1]).testzip() is not None)' \
+          "$st/control/target/berth.jar" 2>/dev/null && { ok=1; break; }
+      sleep 2
+    done
+    [ -n "$ok" ] || { berth_fail "$jar is not a readable jar (a build in progress?)"; return 1; }
+    BIN=$st/bin
+    JAR_BUILT=$(date -u -r "$st/control/target/berth.jar" +%Y-%m-%dT%H:%M:%SZ)
+  fi
   echo "[berth] starting berthd in $BH ..." >&2
   ip netns add $BH && ip -n $BH link set lo up || { berth_fail "cannot create netns $BH"; return 1; }
   ip netns exec $BH "$BIN/berthd" --socket "$SOCK" --state-dir "$TMP/state" >"$TMP/berthd.log" 2>&1 &
@@ -295,7 +312,7 @@ for k in kernel.tcp kernel.mpps kernel.offered kernel.ping kernel.err berth.tcp 
 done
 export CMP_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
 # the berth side runs whatever control/target/berth.jar holds, which may predate HEAD: say when it was built
-export CMP_JAR=$(date -u -r "$ROOT/control/target/berth.jar" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo missing)
+export CMP_JAR=${JAR_BUILT:-$(date -u -r "$ROOT/control/target/berth.jar" +%Y-%m-%dT%H:%M:%SZ 2>/dev/null || echo missing)}
 python3 - <<'PY'
 import json, os, platform, re
 E = os.environ
