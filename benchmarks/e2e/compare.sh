@@ -65,7 +65,7 @@ BH=${P}bh; B1=$P-c1; B2=$P-c2             # berth side: berthd's host netns; con
 BNET=${P}net
 TMP=$(mktemp -d /tmp/berth-compare.XXXXXX)
 SOCK=$TMP/s.sock
-BERTHD_PID=""; JAR_BUILT=""
+BERTHD_PID=""; JAR_BUILT=""; BG_PID=""
 
 ns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 kill_ns_pids() {  # SIGTERM every process in namespace $1, then SIGKILL what is left
@@ -116,7 +116,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # ---- measurements (shared by both sides) ------------------------------------------------------------
-# each sets a global; "" means not measured
+# each prints its figure on stdout and fails (with a message on stderr) when it cannot measure
 iperf_gbps() {  # $1 client ns, $2 server ns, $3 server ip  -> TCP Gbps, sum_received
   local c=$1 s=$2 ip=$3 port=5201 out=$TMP/iperf.$1.json
   ip netns exec "$s" iperf3 -s -p $port -1 >/dev/null 2>&1 &
@@ -187,7 +187,6 @@ HZ=$(getconf CLK_TCK)
 
 # bash runs a trap only once the foreground command (or $(...)) in progress has ended; a measurement runs
 # in the background and is waited for, so that Ctrl-C or SIGTERM stop the script at once
-BG_PID=""
 run_bg() {  # command... -> its stdout in $TMP/result, its exit status
   "$@" > "$TMP/result" &
   BG_PID=$!
