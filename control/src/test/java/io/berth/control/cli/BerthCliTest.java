@@ -169,4 +169,78 @@ class BerthCliTest
         assertEquals(2, berth("network", "create", "--bogus", "x"));
         assertTrue(requests.isEmpty());
     }
+
+    @Test
+    void runPassesEveryPublishSpecAsGiven()
+    {
+        assertEquals(0, berth("run", "-d", "--name", "web", "-p", "12211:8080", "--publish", "127.0.0.1:53:53/udp",
+            "-p=8000-8010:8000-8010", "--", "python3", "-m", "http.server", "8080"));
+        assertEquals("[\"12211:8080\",\"127.0.0.1:53:53/udp\",\"8000-8010:8000-8010\"]",
+            last().path("publish").toString());
+        assertEquals("[\"python3\",\"-m\",\"http.server\",\"8080\"]", last().path("cmd").toString());
+        assertEquals(0, berth("run", "--name", "plain", "sleep", "1"));
+        assertFalse(last().has("publish"));
+    }
+
+    @Test
+    void portListsMappingsLikeDocker()
+    {
+        answer = Json.WIRE.createArrayNode()
+            .add(Json.WIRE.createObjectNode().put("ContainerPort", 8080).put("Protocol", "tcp")
+                .put("HostIp", "0.0.0.0").put("HostPort", 12211))
+            .add(Json.WIRE.createObjectNode().put("ContainerPort", 53).put("Protocol", "udp")
+                .put("HostIp", "127.0.0.1").put("HostPort", 5353));
+        assertEquals(0, berth("port", "web"));
+        assertEquals("container.port", last().path("op").asText());
+        assertEquals("web", last().path("name").asText());
+        assertEquals("8080/tcp -> 0.0.0.0:12211\n53/udp -> 127.0.0.1:5353", out.toString().trim());
+        out.getBuffer().setLength(0);
+        assertEquals(0, berth("port", "web", "53/udp"));
+        assertEquals("127.0.0.1:5353", out.toString().trim());
+        assertEquals(1, berth("port", "web", "53"));
+        assertTrue(err.toString().contains("no public port '53/tcp'"), err.toString());
+    }
+
+    @Test
+    void conntrackLsPrintsOneLinePerConnection()
+    {
+        final ObjectNode c = Json.WIRE.createObjectNode().put("protocol", "tcp").put("state", "ESTABLISHED")
+            .put("timeout", 7199);
+        c.putObject("original").put("src", "172.17.0.2").put("dst", "10.99.0.2").put("sport", 40000)
+            .put("dport", 8000);
+        c.putObject("reply").put("src", "10.99.0.2").put("dst", "10.99.0.1").put("sport", 8000)
+            .put("dport", 40000);
+        c.putArray("flags").add("ASSURED").add("SNAT");
+        answer = Json.WIRE.createArrayNode().add(c);
+        assertEquals(0, berth("conntrack", "ls"));
+        assertEquals("conntrack.ls", last().path("op").asText());
+        assertEquals("tcp ESTABLISHED 7199s src=172.17.0.2 dst=10.99.0.2 sport=40000 dport=8000 | src=10.99.0.2 " +
+            "dst=10.99.0.1 sport=8000 dport=40000  [ASSURED] [SNAT]", out.toString().trim());
+        out.getBuffer().setLength(0);
+        assertEquals(0, berth("conntrack", "ls", "-o", "json"));
+        assertTrue(out.toString().contains("\"ESTABLISHED\""));
+        assertEquals(2, berth("conntrack", "ls", "--bogus"));
+        answer = Json.WIRE.createObjectNode().put("Flushed", 3);
+        out.getBuffer().setLength(0);
+        assertEquals(0, berth("conntrack", "flush"));
+        assertEquals("conntrack.flush", last().path("op").asText());
+        assertEquals("3 connection(s) flushed", out.toString().trim());
+    }
+
+    @Test
+    void countersPrintConntrackAsATable()
+    {
+        final ObjectNode counters = Json.WIRE.createObjectNode();
+        counters.putObject("ports");
+        counters.putObject("drops");
+        counters.putObject("networks");
+        counters.putObject("conntrack").put("connections", 2).put("table_full", 0);
+        answer = counters;
+        assertEquals(0, berth("counters"));
+        final String text = out.toString();
+        assertTrue(text.contains("CONNTRACK     VALUE"), text);
+        assertTrue(text.contains("connections   2"), text);
+        assertTrue(text.contains("table_full    0"), text);
+        assertFalse(text.contains("conntrack:"), text);
+    }
 }

@@ -1,0 +1,45 @@
+package io.berth.control;
+
+import io.berth.control.dataplane.UplinkSpec;
+import io.berth.control.ipam.Ipv4;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class BerthdOptionsTest
+{
+    private static void refused(final String expected, final String iface, final String cidr, final String gateway,
+        final boolean checkInterface)
+    {
+        final BerthException ex = assertThrows(BerthException.class,
+            () -> Berthd.uplinkSpec(iface, cidr, gateway, checkInterface));
+        assertTrue(ex.getMessage().contains(expected), ex.getMessage());
+    }
+
+    @Test
+    void uplinkOptions()
+    {
+        assertNull(Berthd.uplinkSpec(null, null, null, true));
+        assertEquals(new UplinkSpec("up0", Ipv4.parse("10.99.0.1", "ip"), 24, 0),
+            Berthd.uplinkSpec("up0", "10.99.0.1/24", null, false));
+        assertEquals(new UplinkSpec("up0", Ipv4.parse("10.99.0.1", "ip"), 24, Ipv4.parse("10.99.0.254", "ip")),
+            Berthd.uplinkSpec("up0", "10.99.0.1/24", "10.99.0.254", false));
+        refused("need --uplink IFACE", null, "10.99.0.1/24", null, false);
+        refused("needs --uplink-ip", "up0", null, null, false);
+        refused("--uplink-ip 10.99.0.1 has no prefix length", "up0", "10.99.0.1", null, false);
+        refused("--uplink-ip 10.99.0.300/24", "up0", "10.99.0.300/24", null, false);
+        refused("prefix length \"33\"", "up0", "10.99.0.1/33", null, false);
+        refused("prefix length \"x\"", "up0", "10.99.0.1/x", null, false);
+        refused("network address of 10.99.0.0/24", "up0", "10.99.0.0/24", null, false);
+        refused("broadcast address", "up0", "10.99.0.255/24", null, false);
+        refused("--uplink-gateway 10.98.0.1 is not inside the uplink subnet 10.99.0.0/24", "up0", "10.99.0.1/24",
+            "10.98.0.1", false);
+        refused("--uplink-gateway gw", "up0", "10.99.0.1/24", "gw", false);
+        refused("is the uplink address itself", "up0", "10.99.0.1/24", "10.99.0.1", false);
+        refused("--uplink no-such-nic0: no such interface", "no-such-nic0", "10.99.0.1/24", null, true);
+        refused("--uplink lo holds the kernel address 127.0.0.1", "lo", "10.99.0.1/24", null, true);
+    }
+}
