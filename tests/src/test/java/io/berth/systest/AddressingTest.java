@@ -115,6 +115,21 @@ class AddressingTest extends SystemTestBase
     }
 
     @Test
+    void internalNetworkWithShortOptionAliases()
+    {
+        host.createNetwork("intnet", "-d", "bridge", "--internal", "--opt", "mtu=1450", "--subnet", "10.21.0.0/24");
+        final JsonNode net = host.inspectNetwork("intnet");
+        assertTrue(net.path("Internal").asBoolean(), () -> "--internal shows as Internal: " + net);
+        assertEquals("bridge", net.path("Driver").asText(), net::toString);
+        assertEquals("1450", net.path("Options").path("mtu").asText(), () -> "--opt mtu=1450 in Options: " + net);
+        final String a = host.run("a", "--network", "intnet");
+        final String b = host.run("b", "--network", "intnet");
+        assertEquals(1450, Net.link(Net.addrs(a), "eth0").path("mtu").asInt(), () -> Net.diag(a));
+        Net.assertPings(a, "10.21.0.3", host);
+        Net.assertPings(b, "10.21.0.1", host);
+    }
+
+    @Test
     void inspectShowsTheSandboxProcess()
     {
         host.createNetwork("pnet", "--subnet", "10.20.0.0/24");

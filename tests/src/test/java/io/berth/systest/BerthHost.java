@@ -227,6 +227,26 @@ public final class BerthHost implements AutoCloseable
         }
     }
 
+    /** SIGKILL, as in a crash: berthd gets no chance to tidy up. */
+    public void killBerthd()
+    {
+        if (berthd == null)
+        {
+            return;
+        }
+        final Process p = berthd;
+        berthd = null;
+        p.destroyForcibly();
+        try
+        {
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     public void restartBerthd()
     {
         stopBerthd();

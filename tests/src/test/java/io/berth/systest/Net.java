@@ -147,6 +147,24 @@ public final class Net
         }
     }
 
+    // ------------------------------------------------------------------------------------------- capture
+
+    /**
+     * Starts {@code tcpdump -l -n -e -i eth0 FILTER…} in NS and waits until it listens. Its output (one line
+     * per frame, with MACs) is then in {@link BerthHost.Spawned#output()}.
+     */
+    public static BerthHost.Spawned capture(BerthHost host, String ns, String... filter)
+    {
+        final List<String> cmd = new ArrayList<>(List.of("tcpdump", "-l", "-n", "-e", "-i", "eth0"));
+        cmd.addAll(List.of(filter));
+        final BerthHost.Spawned t = host.spawn(ns, cmd.toArray(String[]::new));
+        if (!t.awaitOutput("listening on", Duration.ofSeconds(10)))
+        {
+            fail("tcpdump did not start in " + ns + "\n" + t);
+        }
+        return t;
+    }
+
     // ------------------------------------------------------------------------------------------ interfaces
 
     /** {@code ip -j addr} in NS. */

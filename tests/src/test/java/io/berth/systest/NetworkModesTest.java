@@ -34,6 +34,14 @@ class NetworkModesTest extends SystemTestBase
             final Result links = host.berth("exec", h, "--", "ip", "-j", "link");
             assertEquals(0, links.exit(), links::toString);
             assertTrue(Net.ifnames(Net.parse(links)).contains(marker), () -> "exec in host mode sees " + links.out());
+            host.berthOk("rm", "-f", h);
+            for (int i = 0; i < 50 && ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false); i++)
+            {
+                BerthHost.sleep(100);
+            }
+            assertTrue(!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "rm -f stops a host-mode process");
+            assertTrue(Net.ifnames(Net.ipJson(host.hostNs(), "-j", "link")).contains(marker),
+                "removing a host-mode container leaves the host's interfaces alone");
             if (Files.exists(Path.of("/run/netns", h)))
             {
                 assertEquals(BerthHost.nsInode(Path.of("/run/netns", host.hostNs())), BerthHost.nsInode(Path.of("/run/netns", h)),

@@ -62,6 +62,16 @@ class ReachabilityTest extends SystemTestBase
         Net.assertNoTcp(a, xIp, 8080);
         // and not the other network's gateway address either
         Net.assertNoPing(x, "10.32.0.1");
+
+        // broadcasts stay inside their network: a's ARP requests reach web but never x
+        final BerthHost.Spawned sameNet = Net.capture(host, web, "arp");
+        final BerthHost.Spawned otherNet = Net.capture(host, x, "arp");
+        inNs(a, "ping", "-n", "-c", "2", "-W", "1", "10.32.0.77"); // nobody has it: ARP broadcasts
+        BerthHost.sleep(500);
+        sameNet.kill();
+        otherNet.kill();
+        assertTrue(sameNet.output().contains("10.32.0.77"), () -> "web (same network) sees the ARP broadcast\n" + sameNet);
+        assertTrue(!otherNet.output().contains("10.32.0.77"), () -> "x (other network) must not see it\n" + otherNet);
     }
 
     @Test
@@ -78,6 +88,84 @@ class ReachabilityTest extends SystemTestBase
         Net.assertNoTcp(a, "10.34.0.3", 8080);
         // the server is up (it answers on its own loopback): the refusal above is the network's doing
         Net.assertHttpOk(web, "127.0.0.1", 8080, host);
+
+        // no frame of a's reaches web, not even its ARP broadcasts
+        final BerthHost.Spawned seen = Net.capture(host, web, "ether", "src", Net.macFor("10.34.0.2"));
+        inNs(a, "ping", "-n", "-c", "2", "-W", "1", "10.34.0.3");
+        inNs(a, "ping", "-n", "-c", "1", "-W", "1", "-b", "10.34.0.255");
+        BerthHost.sleep(500);
+        seen.kill();
+        assertTrue(!seen.output().contains(Net.macFor("10.34.0.2") + " >"),
+            () -> "with icc=false web must see no frame from a\n" + seen);
+    }
+
+    @Test
+    void fullSizedAndJumboFramesPassUnfragmented()
+    {
+        host.createNetwork("std", "--subnet", "10.36.0.0/24");
+        host.createNetwork("jumbo", "--subnet", "10.37.0.0/24", "-o", "mtu=9000");
+        final String a = host.run("a", "--network", "std");
+        final String b = host.run("b", "--network", "std");
+        final String j1 = host.run("j1", "--network", "jumbo");
+        final String j2 = host.run("j2", "--network", "jumbo");
+        assertPingsSized(a, "10.36.0.3", 1472); // 1500-byte IPv4 packets, DF set
+        assertPingsSized(b, "10.36.0.1", 1472); // the gateway answers full-sized echo too
+        assertPingsSized(j1, "10.37.0.3", 8972); // 9000-byte packets on the mtu=9000 network
+        assertPingsSized(j2, "10.37.0.1", 8972);
+        Net.assertTcpEcho(host, j2, j1, "10.37.0.3", 7005);
+    }
+
+    @Test
+    void manyContainersOnOneNetwork()
+    {
+        host.createNetwork("many", "--subnet", "10.38.0.0/24");
+        final int n = 8;
+        final String[] c = new String[n];
+        for (int i = 0; i < n; i++)
+        {
+            c[i] = host.run("m" + i, "--network", "many");
+        }
+        for (int i = 0; i < n; i++)
+        {
+            final String peer = "10.38.0." + (2 + (i + 1) % n);
+            Net.assertPings(c[i], peer, host);
+        }
+        // every container learned, and all of them reach the first one at once
+        final java.util.List<Thread> threads = new java.util.ArrayList<>();
+        final java.util.Map<String, Boolean> ok = new java.util.concurrent.ConcurrentHashMap<>();
+        for (int i = 1; i < n; i++)
+        {
+            final String ns = c[i];
+            final Thread t = new Thread(() -> ok.put(ns, Net.pings(ns, "10.38.0.2")));
+            threads.add(t);
+            t.start();
+        }
+        for (Thread t : threads)
+        {
+            try
+            {
+                t.join(30_000);
+            }
+            catch (InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }
+        assertTrue(ok.size() == n - 1 && ok.values().stream().allMatch(v -> v), () -> "concurrent pings to 10.38.0.2: " + ok);
+    }
+
+    private void assertPingsSized(String ns, String ip, int payload)
+    {
+        Result r = null;
+        for (int i = 0; i < 3; i++)
+        {
+            r = inNs(Duration.ofSeconds(10), ns, "ping", "-n", "-c", "1", "-W", "2", "-M", "do", "-s", String.valueOf(payload), ip);
+            if (r.ok())
+            {
+                return;
+            }
+        }
+        fail(ns + ": ping -M do -s " + payload + " " + ip + " failed\n" + r + "\n" + Net.diag(ns) + "\n" + host.logTail());
     }
 
     @Test

@@ -41,6 +41,11 @@ class RestartTest
         Net.assertPings(a, "10.61.0.3", host);
         Net.assertHttpOk(a, "10.61.0.3", 8080, host);
 
+        // a second interface made by network connect must come back too
+        final String multi = host.run("m", "--network", "keep2", "--ip", "10.62.0.30");
+        host.berthOk("network", "connect", "--ip", "10.61.0.9", "keep", multi);
+        Net.assertPings(multi, "10.61.0.3", host);
+
         final String ls = host.berthOk("network", "ls").out();
         final JsonNode inspect = host.json("network", "inspect", "bridge", "keep", "keep2");
         final JsonNode aInspect = host.inspect(a).path("NetworkSettings");
@@ -68,6 +73,9 @@ class RestartTest
         Net.assertHttpOk(a, "10.61.0.3", 8080, host);
         Net.assertTcpEcho(host, web, a, "10.61.0.3", 7101);
         Net.assertPings(z, "10.62.0.1", host);
+        Net.assertPings(multi, "10.61.0.2", host);
+        Net.assertPings(a, "10.61.0.9", host);
+        Net.assertPings(multi, "10.62.0.1", host);
         // networks stay isolated from each other
         Net.assertNoPing(a, "10.62.0.20");
 
@@ -87,5 +95,29 @@ class RestartTest
         assertTrue(Files.isDirectory(host.stateDir()), "state dir " + host.stateDir());
         assertTrue(!host.berthOk("ps").out().contains(z2), "ps after second restart");
         assertTrue(Files.exists(Path.of("/run/netns", web)));
+    }
+
+    @Test
+    void afterACrashTheJournalBringsEverythingBack()
+    {
+        host = BerthHost.start();
+        host.createNetwork("crash", "--subnet", "10.63.0.0/24");
+        final String a = host.run("a", "--network", "crash");
+        final String web = host.run("web", "--network", "crash", "--", "python3", "-m", "http.server", "8080");
+        host.berthOk("rm", "-f", host.run("gone", "--network", "crash"));
+        Net.assertHttpOk(a, "10.63.0.3", 8080, host);
+        final String inspect = host.json("network", "inspect", "crash").toString();
+        final String ps = host.berthOk("ps").out();
+
+        host.killBerthd(); // SIGKILL: no shutdown hook, the socket file stays behind
+        host.startBerthd();
+
+        assertEquals(inspect, host.json("network", "inspect", "crash").toString(), "network inspect after a crash");
+        assertEquals(ps, host.berthOk("ps").out(), "ps after a crash");
+        Net.assertPings(a, "10.63.0.3", host);
+        Net.assertHttpOk(a, "10.63.0.3", 8080, host);
+        final String b = host.run("b", "--network", "crash");
+        assertEquals(List.of("10.63.0.4/24"), Net.ipv4(Net.link(Net.addrs(b), "eth0")), () -> Net.diag(b));
+        Net.assertPings(b, "10.63.0.2", host);
     }
 }
