@@ -111,7 +111,7 @@ public final class Views
 
     /**
      * {@code inspect}: Name, Id, Created, Path, Args, NetworkMode, State {Status, Running, Pid}, LogPath,
-     * NetworkSettings {SandboxKey, Networks {net: {Interface, NetworkID, IPAddress, IPPrefixLen, MacAddress,
+     * HostConfig {PortBindings}, NetworkSettings {SandboxKey, Ports, Networks {net: {Interface, NetworkID, IPAddress, IPPrefixLen, MacAddress,
      * Gateway}}}.
      */
     public ObjectNode containerInspect(final Container container)
