@@ -34,12 +34,26 @@ public final class DataplaneWorker implements Agent
     private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(1024);
     private final Consumer<Runnable> runCommand = Runnable::run;
     private final Poller.ReadyHandler onReady = this::receiveFrom;
-    private int workLastCycle = 1;
+    private final long spinNanos;
+    private long lastWorkNanos;
     private int receivedThisCycle;
 
     public DataplaneWorker(final String name, final PacketPool pool, final Graph graph, final PortTable ports,
         final Poller poller, final int idleTimeoutMs)
     {
+        this(name, pool, graph, ports, poller, idleTimeoutMs, 0);
+    }
+
+    /**
+     * @param spinMicros how long after its last work the worker keeps polling without blocking. A blocked worker
+     *                   costs every packet that arrives a thread wake-up (on a VM an inter-processor interrupt and
+     *                   often a VM exit); polling on for a short while keeps request/response traffic and bursts
+     *                   from paying it, and costs a core only while traffic is recent.
+     */
+    public DataplaneWorker(final String name, final PacketPool pool, final Graph graph, final PortTable ports,
+        final Poller poller, final int idleTimeoutMs, final long spinMicros)
+    {
+        this.spinNanos = spinMicros * 1000;
         this.name = name;
         this.pool = pool;
         this.graph = graph;
@@ -116,7 +130,12 @@ public final class DataplaneWorker implements Agent
     {
         int work = commands.drain(runCommand, COMMAND_LIMIT);
         receivedThisCycle = 0;
-        poller.poll(workLastCycle > 0 ? 0 : idleTimeoutMs, onReady);
+        final long nowNanos = System.nanoTime();
+        if (work > 0)
+        {
+            lastWorkNanos = nowNanos;
+        }
+        poller.poll(nowNanos - lastWorkNanos <= spinNanos ? 0 : idleTimeoutMs, onReady);
         if (graph.entry().count() > 0)
         {
             graph.run();
@@ -130,7 +149,10 @@ public final class DataplaneWorker implements Agent
                 work += housekeeping.get(i).doWork(now);
             }
         }
-        workLastCycle = work;
+        if (work > 0)
+        {
+            lastWorkNanos = System.nanoTime();
+        }
         return work;
     }
 

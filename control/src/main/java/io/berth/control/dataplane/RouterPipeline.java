@@ -52,6 +52,8 @@ final class RouterPipeline
     static final int SNAT = 7;
     static final int TX = 8;
     static final int CONNECTION_LIMIT = Integer.getInteger("berth.conntrack.max", 262_144);
+    /** See DataplaneWorker: how long the worker polls on after traffic before it blocks in epoll. */
+    static final long SPIN_MICROS = Long.getLong("berth.spin.us", 0);
 
     final PortTable ports = new PortTable();
     final DropCounters drops = new DropCounters();
@@ -80,7 +82,7 @@ final class RouterPipeline
         add(graph, route, ROUTE);
         add(graph, new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters, TX), SNAT);
         add(graph, new TxNode(ports), TX);
-        worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs);
+        worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, SPIN_MICROS);
         worker.addHousekeeping(new MacAging(l2));
         worker.addHousekeeping(connections);
         worker.addHousekeeping(resolver);
