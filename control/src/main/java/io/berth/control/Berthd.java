@@ -64,6 +64,19 @@ public final class Berthd implements Callable<Integer>
         "control plane without devices)")
     private String dataplaneKind = "userspace";
 
+    @Option(names = "--conntrack-max", paramLabel = "N", description = "connections tracked at most; new ones " +
+        "beyond are refused and counted (default: ${DEFAULT-VALUE})")
+    private int conntrackMax = io.berth.control.dataplane.DataplaneOptions.DEFAULT_CONNTRACK_MAX;
+
+    @Option(names = "--conntrack-timeout", paramLabel = "NAME=SECONDS", description = "a conntrack timeout, " +
+        "repeatable: tcp_syn_sent, tcp_syn_recv, tcp_established, tcp_fin_wait, tcp_close_wait, tcp_last_ack, " +
+        "tcp_time_wait, tcp_close, udp, udp_stream, icmp (as Linux's nf_conntrack_*_timeout*)")
+    private java.util.List<String> conntrackTimeouts = new java.util.ArrayList<>();
+
+    @Option(names = "--spin-us", paramLabel = "MICROS", description = "how long the dataplane worker keeps " +
+        "polling after traffic before it sleeps in epoll (default: ${DEFAULT-VALUE}; more = lower latency, more CPU)")
+    private long spinMicros = io.berth.control.dataplane.DataplaneOptions.DEFAULT_SPIN_MICROS;
+
     @Option(names = "--uplink", paramLabel = "IFACE", description = "drive IFACE (a NIC or veth end in berthd's " +
         "namespace, holding no kernel address) as the way out; without it berth is host-only")
     private String uplinkIface;
@@ -118,11 +131,13 @@ public final class Berthd implements Callable<Integer>
         }
 
         final UplinkSpec uplink;
+        final io.berth.control.dataplane.DataplaneOptions dataplaneOptions;
         try
         {
             uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
+            dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts, spinMicros);
         }
-        catch (final BerthException ex)
+        catch (final BerthException | IllegalArgumentException ex)
         {
             System.err.println("berthd: " + ex.getMessage());
             return 1;
@@ -136,7 +151,7 @@ public final class Berthd implements Callable<Integer>
         });
         final HostMountNamespace hostMounts = HostMountNamespace.discover();
         final Dataplane dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
-            new UserspaceDataplane(state.resolve("dataplane"));
+            new UserspaceDataplane(state.resolve("dataplane"), dataplaneOptions);
         final Journal[] journal = new Journal[1];
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
         final ControlService service;

@@ -4,7 +4,6 @@ import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounters;
 import io.berth.conntrack.ConntrackNode;
 import io.berth.conntrack.CtInfo;
-import io.berth.conntrack.Timeouts;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.PacketPool;
@@ -51,23 +50,21 @@ final class RouterPipeline
     static final int ROUTE = 6;
     static final int SNAT = 7;
     static final int TX = 8;
-    static final int CONNECTION_LIMIT = Integer.getInteger("berth.conntrack.max", 262_144);
-    /** See DataplaneWorker: how long the worker polls on after traffic before it blocks in epoll. */
-    static final long SPIN_MICROS = Long.getLong("berth.spin.us", 0);
 
     final PortTable ports = new PortTable();
     final DropCounters drops = new DropCounters();
     final L2Switch l2 = new L2Switch(ports);
     final Router router = new Router();
     final ConntrackCounters conntrackCounters = new ConntrackCounters();
-    final ConnectionTable connections = new ConnectionTable(CONNECTION_LIMIT, conntrackCounters);
+    final ConnectionTable connections;
     final NatCounters natCounters = new NatCounters();
     final PublishedPorts published = new PublishedPorts();
     final DataplaneWorker worker;
     private final CtInfo ctInfo;
 
-    RouterPipeline(final PacketPool pool, final Poller poller, final int idleTimeoutMs)
+    RouterPipeline(final PacketPool pool, final Poller poller, final int idleTimeoutMs, final DataplaneOptions options)
     {
+        connections = new ConnectionTable(options.conntrackMax(), conntrackCounters);
         ctInfo = new CtInfo(pool.capacity());
         final Graph graph = new Graph(pool, drops);
         final RouteNode route = new RouteNode(router, this::isPublished, SNAT, TX);
@@ -77,12 +74,12 @@ final class RouterPipeline
         add(graph, new L2ForwardNode(l2, GATEWAY, TX, ROUTED_PORT), L2);
         add(graph, new GatewayNode(l2, TX, CONNTRACK), GATEWAY);
         add(graph, new RoutedPortNode(router, resolver, CONNTRACK, TX), ROUTED_PORT);
-        add(graph, new ConntrackNode(connections, ctInfo, new Timeouts(), SystemEpochClock.INSTANCE, true, DNAT), CONNTRACK);
+        add(graph, new ConntrackNode(connections, ctInfo, options.timeouts(), SystemEpochClock.INSTANCE, true, DNAT), CONNTRACK);
         add(graph, new DnatNode(connections, ctInfo, published, natCounters, ROUTE), DNAT);
         add(graph, route, ROUTE);
         add(graph, new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters, TX), SNAT);
         add(graph, new TxNode(ports), TX);
-        worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, SPIN_MICROS);
+        worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, options.spinMicros());
         worker.addHousekeeping(new MacAging(l2));
         worker.addHousekeeping(connections);
         worker.addHousekeeping(resolver);

@@ -66,7 +66,12 @@ public final class UserspaceDataplane implements Dataplane
 
     public UserspaceDataplane(final Path stateDir)
     {
-        pipeline = new RouterPipeline(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS);
+        this(stateDir, DataplaneOptions.defaults());
+    }
+
+    public UserspaceDataplane(final Path stateDir, final DataplaneOptions options)
+    {
+        pipeline = new RouterPipeline(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS, options);
         worker = pipeline.worker;
     }
 

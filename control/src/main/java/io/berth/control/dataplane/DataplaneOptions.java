@@ -1,0 +1,104 @@
+package io.berth.control.dataplane;
+
+import io.berth.conntrack.ConnState;
+import io.berth.conntrack.Timeouts;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * berthd's tunables for the packet path, parsed and checked before anything starts.
+ *
+ * @param conntrackMax     connections tracked at most; new ones beyond are refused and counted.
+ * @param timeouts         conntrack timeouts per protocol and state.
+ * @param spinMicros       how long the worker polls on after traffic before it blocks.
+ */
+public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMicros)
+{
+    public static final int DEFAULT_CONNTRACK_MAX = 262_144;
+    public static final long DEFAULT_SPIN_MICROS = 0;
+
+    /** Timeout names as Linux's nf_conntrack_*_timeout* sysctls, minus the prefix. */
+    private static final Map<String, String> NAMES = new LinkedHashMap<>();
+
+    static
+    {
+        NAMES.put("tcp_syn_sent", "TCP SYN_SENT");
+        NAMES.put("tcp_syn_recv", "TCP SYN_RECV");
+        NAMES.put("tcp_established", "TCP ESTABLISHED");
+        NAMES.put("tcp_fin_wait", "TCP FIN_WAIT");
+        NAMES.put("tcp_close_wait", "TCP CLOSE_WAIT");
+        NAMES.put("tcp_last_ack", "TCP LAST_ACK");
+        NAMES.put("tcp_time_wait", "TCP TIME_WAIT");
+        NAMES.put("tcp_close", "TCP CLOSE");
+        NAMES.put("udp", "UDP, no reply seen");
+        NAMES.put("udp_stream", "UDP, replied (assured)");
+        NAMES.put("icmp", "ICMP echo");
+    }
+
+    public static DataplaneOptions defaults()
+    {
+        return new DataplaneOptions(DEFAULT_CONNTRACK_MAX, new Timeouts(), DEFAULT_SPIN_MICROS);
+    }
+
+    /**
+     * @param timeoutSettings NAME=SECONDS entries (e.g. {@code udp=10}).
+     * @throws IllegalArgumentException naming the offending value and what is valid.
+     */
+    public static DataplaneOptions parse(final int conntrackMax, final Iterable<String> timeoutSettings, final long spinMicros)
+    {
+        if (conntrackMax < 1 || conntrackMax > (1 << 24))
+        {
+            throw new IllegalArgumentException("--conntrack-max " + conntrackMax + " is out of range: give 1.." + (1 << 24));
+        }
+        if (spinMicros < 0 || spinMicros > 1_000_000)
+        {
+            throw new IllegalArgumentException("--spin-us " + spinMicros + " is out of range: give 0..1000000");
+        }
+        final Timeouts timeouts = new Timeouts();
+        for (final String setting : timeoutSettings)
+        {
+            final int eq = setting.indexOf('=');
+            final String name = eq < 0 ? setting : setting.substring(0, eq);
+            if (!NAMES.containsKey(name))
+            {
+                throw new IllegalArgumentException("unknown conntrack timeout '" + name + "' in '" + setting
+                    + "': valid names are " + String.join(", ", NAMES.keySet()));
+            }
+            final long seconds;
+            try
+            {
+                seconds = Long.parseLong(setting.substring(eq + 1));
+            }
+            catch (final NumberFormatException | StringIndexOutOfBoundsException e)
+            {
+                throw new IllegalArgumentException("conntrack timeout '" + setting + "': expected NAME=SECONDS, e.g. udp=30");
+            }
+            if (eq < 0 || seconds < 1 || seconds > 864_000)
+            {
+                throw new IllegalArgumentException("conntrack timeout '" + setting + "': seconds must be 1..864000");
+            }
+            apply(timeouts, name, seconds);
+        }
+        return new DataplaneOptions(conntrackMax, timeouts, spinMicros);
+    }
+
+    private static void apply(final Timeouts t, final String name, final long seconds)
+    {
+        switch (name)
+        {
+            case "tcp_syn_sent" -> t.tcp(ConnState.SYN_SENT, seconds);
+            case "tcp_syn_recv" -> t.tcp(ConnState.SYN_RECV, seconds);
+            case "tcp_established" -> t.tcp(ConnState.ESTABLISHED, seconds);
+            case "tcp_fin_wait" -> t.tcp(ConnState.FIN_WAIT, seconds);
+            case "tcp_close_wait" -> t.tcp(ConnState.CLOSE_WAIT, seconds);
+            case "tcp_last_ack" -> t.tcp(ConnState.LAST_ACK, seconds);
+            case "tcp_time_wait" -> t.tcp(ConnState.TIME_WAIT, seconds);
+            case "tcp_close" -> t.tcp(ConnState.CLOSE, seconds);
+            case "udp" -> t.udp(seconds, t.udpMillis(true) / 1000);
+            case "udp_stream" -> t.udp(t.udpMillis(false) / 1000, seconds);
+            case "icmp" -> t.icmp(seconds);
+            default -> throw new IllegalArgumentException(name);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+package io.berth.control.dataplane;
+
+import io.berth.conntrack.ConnState;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class DataplaneOptionsTest
+{
+    @Test
+    void timeoutsByLinuxNames()
+    {
+        final DataplaneOptions options = DataplaneOptions.parse(1000,
+            List.of("udp=5", "udp_stream=60", "icmp=3", "tcp_established=600", "tcp_time_wait=10"), 50);
+        assertEquals(1000, options.conntrackMax());
+        assertEquals(50, options.spinMicros());
+        assertEquals(5_000, options.timeouts().udpMillis(false));
+        assertEquals(60_000, options.timeouts().udpMillis(true));
+        assertEquals(3_000, options.timeouts().icmpMillis());
+        assertEquals(600_000, options.timeouts().tcpMillis(ConnState.ESTABLISHED));
+        assertEquals(10_000, options.timeouts().tcpMillis(ConnState.TIME_WAIT));
+    }
+
+    @Test
+    void badSettingsNameTheValueAndWhatIsValid()
+    {
+        final IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+            () -> DataplaneOptions.parse(1000, List.of("tcp_open=5"), 0));
+        assertTrue(unknown.getMessage().contains("tcp_open") && unknown.getMessage().contains("tcp_established"), unknown.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> DataplaneOptions.parse(1000, List.of("udp"), 0));
+        assertThrows(IllegalArgumentException.class, () -> DataplaneOptions.parse(1000, List.of("udp=x"), 0));
+        final IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+            () -> DataplaneOptions.parse(1000, List.of("udp=0"), 0));
+        assertTrue(zero.getMessage().contains("udp=0"), zero.getMessage());
+        final IllegalArgumentException max = assertThrows(IllegalArgumentException.class,
+            () -> DataplaneOptions.parse(0, List.of(), 0));
+        assertTrue(max.getMessage().contains("--conntrack-max 0"), max.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> DataplaneOptions.parse(10, List.of(), -1));
+    }
+}
