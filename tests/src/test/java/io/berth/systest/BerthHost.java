@@ -53,6 +53,7 @@ public final class BerthHost implements AutoCloseable
     private Process berthd;
     private boolean closed;
     private boolean socketFromEnv;
+    private final List<String> berthdArgs = new ArrayList<>();
 
     private BerthHost()
     {
@@ -94,6 +95,32 @@ public final class BerthHost implements AutoCloseable
             host.checkLaunchers();
             host.must(Sh.run("ip", "netns", "add", host.hostNs));
             host.must(Sh.run("ip", "-n", host.hostNs, "link", "set", "lo", "up"));
+            host.startBerthd();
+            return host;
+        }
+        catch (Throwable t)
+        {
+            host.closeQuietly();
+            throw t;
+        }
+    }
+
+    /**
+     * Like {@link #start()}, but BEFORE_BERTHD runs once the host namespace exists and before berthd starts (e.g.
+     * to put an uplink device there, see {@link Uplink}), and berthd gets BERTHD_ARGS on every start (restarts
+     * too), e.g. {@code --uplink IFACE --uplink-ip CIDR}.
+     */
+    public static BerthHost start(java.util.function.Consumer<BerthHost> beforeBerthd, List<String> berthdArgs)
+    {
+        Capabilities.require();
+        final BerthHost host = new BerthHost();
+        host.berthdArgs.addAll(berthdArgs);
+        try
+        {
+            host.checkLaunchers();
+            host.must(Sh.run("ip", "netns", "add", host.hostNs));
+            host.must(Sh.run("ip", "-n", host.hostNs, "link", "set", "lo", "up"));
+            beforeBerthd.accept(host);
             host.startBerthd();
             return host;
         }
@@ -168,6 +195,7 @@ public final class BerthHost implements AutoCloseable
                 cmd.addAll(List.of("--socket", socket.toString()));
             }
             cmd.addAll(List.of("--state-dir", stateDir.toString()));
+            cmd.addAll(berthdArgs);
             final ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(root.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))

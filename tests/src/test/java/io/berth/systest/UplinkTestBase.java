@@ -1,0 +1,43 @@
+package io.berth.systest;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Like {@link SystemTestBase}, with an uplink: one berthd and one outside namespace per test class
+ * ({@link Uplink}); after each test the containers, networks and background processes it made are removed.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class UplinkTestBase
+{
+    protected BerthHost host;
+    /** The outside namespace (10.99.0.2), joined to berthd's uplink (10.99.0.1). */
+    protected String outside;
+
+    @BeforeAll
+    void startHost()
+    {
+        host = Uplink.start();
+        outside = Uplink.outside(host);
+    }
+
+    @AfterEach
+    void resetHost()
+    {
+        if (host != null && host.running())
+        {
+            host.reset();
+        }
+    }
+
+    @AfterAll
+    void closeHost()
+    {
+        if (host != null)
+        {
+            host.close();
+        }
+    }
+}
