@@ -107,15 +107,15 @@ class BadInputTest
             {
                 restore(after); // first, so that one wrongly accepted command does not fail the cases after it
             }
-            assertNotEquals(-1, r.exit(), () -> "timed out\n" + r);
-            assertNotEquals(0, r.exit(), () -> "must fail\n" + r);
+            assertNotEquals(-1, r.exit(), () -> what + ": timed out\n" + r);
+            assertNotEquals(0, r.exit(), () -> what + ": must fail\n" + r);
             assertTrue(mentions.stream().anyMatch(r.output()::contains),
-                () -> "the message must name " + String.join(" or ", mentions) + "\n" + r);
+                () -> what + ": the message must name " + String.join(" or ", mentions) + "\n" + r);
             assertFalse(r.output().contains("\tat ") || r.output().contains("Exception in thread"),
-                () -> "a message, not a stack trace\n" + r);
+                () -> what + ": a message, not a stack trace\n" + r);
             if (!before.equals(after))
             {
-                fail("state changed by a refused command\n" + r + "\nbefore:\n" + before + "\nafter:\n" + after);
+                fail(what + ": state changed by a refused command\n" + r + "\nbefore:\n" + before + "\nafter:\n" + after);
             }
         });
     }
