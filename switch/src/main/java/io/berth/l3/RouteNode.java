@@ -31,6 +31,7 @@ public final class RouteNode extends Node
     private final int txNode;
     private NeighborResolver resolver;
     private final IcmpErrors icmpErrors = new IcmpErrors();
+    private final TcpResets tcpResets = new TcpResets();
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
 
@@ -170,9 +171,15 @@ public final class RouteNode extends Node
         graph.drops().count(reason);
         final boolean icmpError = ipv4.protocol() == Ipv4Flyweight.PROTO_ICMP && isIcmpError(pool, handle);
         final int inPort = pool.inPort(handle);
-        if (icmpError || ipv4.isFragment() || inPort == router.uplinkPort())
+        if (icmpError || ipv4.isFragment())
         {
             pool.release(handle);
+            return;
+        }
+        if (inPort == router.uplinkPort())
+        {
+            // from outside only what a host says about its own closed ports: we route nobody else's traffic
+            answerAsHost(pool, handle, reason);
             return;
         }
         final int routerIp;
@@ -194,6 +201,31 @@ public final class RouteNode extends Node
         }
         icmpErrors.rewrite(pool, handle, type, code, routerIp, routerMac);
         graph.enqueue(txNode, handle);
+    }
+
+    /** A closed port on the uplink address: RST for TCP, port unreachable for UDP, as a kernel host answers. */
+    private void answerAsHost(final PacketPool pool, final int handle, final DropReason reason)
+    {
+        if (reason != DropReason.LOCAL_UNHANDLED || ipv4.destination() != router.uplinkIp())
+        {
+            pool.release(handle);
+            return;
+        }
+        final int protocol = ipv4.protocol();
+        if (protocol == Ipv4Flyweight.PROTO_TCP && tcpResets.rewrite(pool, handle, router.uplinkMac()))
+        {
+            graph.enqueue(txNode, handle);
+        }
+        else if (protocol == Ipv4Flyweight.PROTO_UDP)
+        {
+            icmpErrors.rewrite(pool, handle, IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE, IcmpFlyweight.CODE_PORT_UNREACHABLE,
+                router.uplinkIp(), router.uplinkMac());
+            graph.enqueue(txNode, handle);
+        }
+        else
+        {
+            pool.release(handle);
+        }
     }
 
     private boolean isIcmpError(final PacketPool pool, final int handle)
