@@ -12,10 +12,12 @@
 # metric | kernel | berth | berth/kernel.
 #
 # Usage: benchmarks/e2e/compare.sh [seconds] [--json FILE] [--only kernel|berth] [--berthd-log FILE]
+#                                  [--berthd-args "ARGS"]
 #   seconds            length of each iperf3 and trafgen window (default 5)
 #   --json FILE        also write the figures as JSON
 #   --only SIDE        measure one side only (for development; the ratio column is then empty)
 #   --berthd-log FILE  keep a copy of berthd's output (it is printed on failure anyway)
+#   --berthd-args ARGS more options for berthd, split on blanks (e.g. "--spin-us 50")
 # Run as root from anywhere; runs a private copy of this repository's bin/berthd, bin/berth and
 # control/target/berth.jar (or the launchers in BERTH_BIN=DIR, as they are). Leaves no namespace, process
 # or temp file behind.
@@ -24,13 +26,14 @@
 set -u
 set -o pipefail
 
-T=5; JSON_OUT=""; ONLY=""; LOG_COPY=""
+T=5; JSON_OUT=""; ONLY=""; LOG_COPY=""; BERTHD_ARGS=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --json) JSON_OUT=${2:?--json needs a file}; shift 2 ;;
     --json=*) JSON_OUT=${1#--json=}; shift ;;
     --only) ONLY=${2:?--only needs kernel or berth}; shift 2 ;;
     --berthd-log) LOG_COPY=${2:?--berthd-log needs a file}; shift 2 ;;
+    --berthd-args) BERTHD_ARGS=${2?--berthd-args needs a string}; shift 2 ;;
     -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     [0-9]*) T=$1; shift ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 1 ;;
@@ -256,7 +259,8 @@ berth_side() {
   fi
   echo "[berth] starting berthd in $BH ..." >&2
   ip netns add $BH && ip -n $BH link set lo up || { berth_fail "cannot create netns $BH"; return 1; }
-  ip netns exec $BH "$BIN/berthd" --socket "$SOCK" --state-dir "$TMP/state" >"$TMP/berthd.log" 2>&1 &
+  # shellcheck disable=SC2086  # BERTHD_ARGS is a list of options on purpose
+  ip netns exec $BH "$BIN/berthd" --socket "$SOCK" --state-dir "$TMP/state" $BERTHD_ARGS >"$TMP/berthd.log" 2>&1 &
   BERTHD_PID=$!
   for _ in $(seq 600); do
     [ -S "$SOCK" ] && break
@@ -304,7 +308,7 @@ if [ "$ONLY" != kernel ]; then
 fi
 END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-export CMP_LOAD="$LOAD" CMP_HZ=$HZ CMP_T=$T CMP_START=$START CMP_END=$END CMP_JSON=$JSON_OUT CMP_ONLY=$ONLY
+export CMP_BERTHD_ARGS="$BERTHD_ARGS" CMP_LOAD="$LOAD" CMP_HZ=$HZ CMP_T=$T CMP_START=$START CMP_END=$END CMP_JSON=$JSON_OUT CMP_ONLY=$ONLY
 for k in kernel.tcp kernel.mpps kernel.offered kernel.ping kernel.err berth.tcp berth.mpps berth.offered \
          berth.ping berth.err berth.cpu berth.wall berth.cpu_ping berth.cpu_tcp berth.cpu_mpps; do
   export "CMP_${k/./_}=${R[$k]:-}"
@@ -361,11 +365,12 @@ try:
     cpu_model = re.search(r"model name\s*:\s*(.*)", open("/proc/cpuinfo").read()).group(1)
 except Exception: pass
 machine = {"nproc": os.cpu_count(), "cpu": cpu_model, "kernel": platform.release()}
-print("%d s windows; %s, %d CPUs, Linux %s, load average before %s; commit %s, berth.jar built %s; %s .. %s"
+print("%d s windows; %s, %d CPUs, Linux %s, load average before %s; commit %s, berth.jar built %s%s; %s .. %s"
       % (int(E["CMP_T"]), cpu_model, os.cpu_count(), platform.release(), E["CMP_LOAD"], E["CMP_COMMIT"], E["CMP_JAR"],
+         (", berthd " + E["CMP_BERTHD_ARGS"]) if E["CMP_BERTHD_ARGS"] else "",
          E["CMP_START"], E["CMP_END"]))
 if E.get("CMP_JSON"):
-    doc = {"date": E["CMP_START"], "end": E["CMP_END"], "seconds": int(E["CMP_T"]), "commit": E["CMP_COMMIT"], "berth_jar_built": E["CMP_JAR"],
+    doc = {"date": E["CMP_START"], "end": E["CMP_END"], "seconds": int(E["CMP_T"]), "commit": E["CMP_COMMIT"], "berth_jar_built": E["CMP_JAR"], "berthd_args": E["CMP_BERTHD_ARGS"],
            "machine": machine, "loadavg_before": E["CMP_LOAD"], "targets": {"tcp": 0.3, "mpps": 1.0, "ping_max": 3.0}, **res,
            "errors": {s: E.get("CMP_%s_err" % s, "").strip("; ") or None for s in ("kernel", "berth")}}
     with open(E["CMP_JSON"], "w") as f:
