@@ -51,6 +51,16 @@ public final class Uplink
         must(Sh.run("ip", "-n", out, "addr", "add", OUTSIDE_IP + "/24", "dev", "eth0"));
         must(Sh.run("ip", "-n", out, "link", "set", "eth0", "up"));
         must(Sh.run("ip", "-n", host.hostNs(), "link", "set", IFACE, "up"));
+        // wait for the IPv6 link-local address of an interface that is up (as a real NIC's would be by now); see
+        // UplinkOptionsTest for an uplink without any address
+        for (int i = 0; i < 50; i++)
+        {
+            if (BerthHost.inNs(host.hostNs(), "cat", "/proc/net/if_inet6").out().contains(IFACE))
+            {
+                return;
+            }
+            BerthHost.sleep(100);
+        }
     }
 
     private static void must(Result r)
