@@ -69,6 +69,13 @@ class BadInputTest
         cases.add(bad("duplicate network name", List.of("n0"), "network", "create", "--subnet", "10.84.0.0/24", "n0"));
         cases.add(bad("unknown driver", List.of("nosuchdriver"),
             "network", "create", "--driver", "nosuchdriver", "--subnet", "10.85.0.0/24", "bad10"));
+        cases.add(bad("bad icc option", List.of("maybe"),
+            "network", "create", "--subnet", "10.86.0.0/24", "-o", "icc=maybe", "bad1"));
+        cases.add(bad("bad mtu option", List.of("abc"), "network", "create", "--subnet", "10.86.0.0/24", "-o", "mtu=abc", "bad2"));
+        cases.add(bad("invalid network name", List.of("bad/name"), "network", "create", "--subnet", "10.87.0.0/24", "bad/name"));
+        cases.add(bad("invalid container name", List.of("bad name"), "run", "-d", "--name", "bad name", "--network", "n0"));
+        cases.add(bad("command that does not exist", List.of("/no/such/cmd"),
+            "run", "-d", "--name", c2, "--network", "n0", "--", "/no/such/cmd"));
         cases.add(bad("duplicate container name", List.of(c1), "run", "-d", "--name", c1, "--network", "n0"));
         cases.add(bad("run on unknown network", List.of("nosuchnet"), "run", "-d", "--name", c2, "--network", "nosuchnet"));
         cases.add(bad("--ip outside the subnet", List.of("10.99.0.5"),
