@@ -160,6 +160,12 @@ public final class BerthHost implements AutoCloseable
         return stateDir;
     }
 
+    /** berthd's API socket (what BERTH_SOCKET points at). */
+    public Path socket()
+    {
+        return socket;
+    }
+
     public Path root()
     {
         return root;
