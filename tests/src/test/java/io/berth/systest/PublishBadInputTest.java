@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Stream;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -28,6 +29,8 @@ class PublishBadInputTest
     private String outside;
     private String holder;
     private State before;
+    private String psBefore;
+    private String portBefore;
 
     @BeforeAll
     void setUp()
@@ -38,6 +41,8 @@ class PublishBadInputTest
             "--", "python3", "-u", "-m", "http.server", "8080");
         Net.assertHttpOk(outside, Uplink.UPLINK_IP, 12211, host);
         before = state();
+        psBefore = host.berthOk("ps").out();
+        portBefore = host.berthOk("port", holder).out();
     }
 
     @AfterAll
@@ -87,7 +92,15 @@ class PublishBadInputTest
         // modes that cannot publish
         cases.add(bad("publish in host mode", List.of("host"), "--network", "host", "-p", "12433:80"));
         cases.add(bad("publish in none mode", List.of("none"), "--network", "none", "-p", "12434:80"));
+        cases.add(DynamicTest.dynamicTest("berth ps and berth port print what they printed before", this::cliOutputUnchanged));
         return cases.stream();
+    }
+
+    private void cliOutputUnchanged()
+    {
+        assertEquals(psBefore, host.berthOk("ps").out(), "berth ps after all the refused runs");
+        assertEquals(portBefore, host.berthOk("port", holder).out(), "berth port after all the refused runs");
+        assertTrue(portBefore.contains("8080/tcp -> 0.0.0.0:12211"), portBefore);
     }
 
     /** {@code berth run -d --name <prefix>-bad OPTS… -- sleep 100}: must fail, naming one of MENTIONS, changing nothing. */
@@ -120,26 +133,51 @@ class PublishBadInputTest
         });
     }
 
+    /**
+     * The state as berthd's API tells it (container.ls, container.port of the holder: what {@code berth ps} and
+     * {@code berth port} print), asked by one python3 process rather than two JVMs per case; the CLI's own
+     * output is compared once at the end ({@link #cliOutputUnchanged}).
+     */
     private State state()
     {
-        final String ps = host.berthOk("ps").out();
-        final String port = host.berthOk("port", holder).out();
+        final Result api = Sh.run("python3", "-c", API_SNAPSHOT, host.socket().toString(), holder);
+        assertTrue(api.ok(), () -> "API snapshot\n" + api);
         final List<String> ns = BerthHost.namespaces().stream().filter(n -> n.startsWith(host.prefix())).sorted().toList();
         final List<String> listening = Arrays.stream(BerthHost.inNs(host.hostNs(), "ss", "-Htlnu").out().split("\n"))
             .map(l -> l.trim().split("\\s+"))
             .filter(f -> f.length >= 5)
             .map(f -> f[0] + " " + f[4])
             .sorted().toList();
-        return new State(ps, port, ns, listening);
+        return new State(api.out(), ns, listening);
     }
 
-    record State(String ps, String port, List<String> namespaces, List<String> listening)
+    private static final String API_SNAPSHOT = String.join("\n",
+        "import json, socket, sys",
+        "def ask(req):",
+        "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+        "    s.connect(sys.argv[1])",
+        "    s.sendall((json.dumps(req) + '\\n').encode())",
+        "    buf = b''",
+        "    while not buf.endswith(b'\\n'):",
+        "        d = s.recv(65536)",
+        "        if not d:",
+        "            break",
+        "        buf += d",
+        "    s.close()",
+        "    r = json.loads(buf)",
+        "    if not r.get('ok'):",
+        "        sys.exit('not ok: ' + json.dumps(r))",
+        "    return r['result']",
+        "print(json.dumps(ask({'op': 'container.ls'}), sort_keys=True))",
+        "print(json.dumps(ask({'op': 'container.port', 'name': sys.argv[2]}), sort_keys=True))");
+
+    record State(String api, List<String> namespaces, List<String> listening)
     {
         @Override
         public String toString()
         {
-            return "ps:\n" + ps + "\nport holder:\n" + port + "\nnamespaces: " + namespaces + "\nlistening in berthd's ns: " +
-                listening;
+            return "container.ls and container.port holder:\n" + api + "\nnamespaces: " + namespaces +
+                "\nlistening in berthd's ns: " + listening;
         }
     }
 }
