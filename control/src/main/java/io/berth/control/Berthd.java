@@ -22,10 +22,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
-import java.net.Inet4Address;
-import java.net.InterfaceAddress;
 import java.net.NetworkInterface;
-import java.net.SocketException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -337,31 +334,46 @@ public final class Berthd implements Callable<Integer>
         }
         if (checkInterface)
         {
-            final NetworkInterface nic;
-            try
-            {
-                nic = NetworkInterface.getByName(iface);
-            }
-            catch (final SocketException ex)
-            {
-                throw new BerthException("--uplink " + iface + ": cannot look it up: " + ex.getMessage());
-            }
-            if (nic == null)
+            // netlink through iproute2, not NetworkInterface: the JDK only lists interfaces that hold an address,
+            // and an uplink is supposed to hold none
+            if (runIp("link", "show", "dev", iface).isEmpty())
             {
                 throw new BerthException("--uplink " + iface + ": no such interface in berthd's network namespace " +
                     "(ip link show)");
             }
-            for (final InterfaceAddress address : nic.getInterfaceAddresses())
+            final String ipv4 = runIp("-o", "-4", "addr", "show", "dev", iface);
+            if (!ipv4.isBlank())
             {
-                if (address.getAddress() instanceof Inet4Address)
-                {
-                    throw new BerthException("--uplink " + iface + " holds the kernel address " +
-                        address.getAddress().getHostAddress() + "; berthd owns the uplink address itself: remove " +
-                        "it (ip addr flush dev " + iface + ") or give another interface");
-                }
+                final String[] words = ipv4.trim().split("\\s+");
+                throw new BerthException("--uplink " + iface + " holds the kernel address " +
+                    (words.length > 3 ? words[3] : ipv4.trim()) + "; berthd owns the uplink address itself: remove " +
+                    "it (ip addr flush dev " + iface + ") or give another interface");
             }
         }
         return new UplinkSpec(iface, ip, prefix, gatewayIp);
+    }
+
+    /** Output of `ip ARGS...`, or "" when it fails. */
+    private static String runIp(final String... args) throws BerthException
+    {
+        final java.util.List<String> command = new java.util.ArrayList<>();
+        command.add("ip");
+        command.addAll(java.util.List.of(args));
+        try
+        {
+            final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            final String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            return process.waitFor() == 0 ? output : "";
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("cannot run ip " + String.join(" ", args) + ": " + ex.getMessage());
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new BerthException("interrupted running ip " + String.join(" ", args));
+        }
     }
 
     private static <T> T onControlThread(final ExecutorService controlThread, final Callable<T> task)

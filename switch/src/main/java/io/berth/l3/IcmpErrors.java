@@ -30,7 +30,7 @@ public final class IcmpErrors
         final int frame = pool.frameOffset(handle);
         ethernet.wrap(buffer, frame);
         ipv4.wrap(buffer, ethernet.payloadOffset());
-        final int quoted = Math.min(ipv4.headerLength() + QUOTED_PAYLOAD, pool.frameLength(handle) - EthernetFlyweight.HEADER_LENGTH);
+        final int quoted = Math.min(ipv4.headerLength() + QUOTED_PAYLOAD, ipv4.totalLength()); // not the padding
         final int sender = ipv4.source();
         final long senderMac = ethernet.source();
         final int quoteFrom = ethernet.payloadOffset();

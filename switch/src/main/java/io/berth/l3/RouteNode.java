@@ -18,7 +18,10 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class RouteNode extends Node
 {
-    /** Says whether a packet may enter another bridge network than its own: true for published (DNAT) flows. */
+    /**
+     * Says whether a packet may enter a bridge network it does not come from (another network, or the outside):
+     * true for published (DNAT) connections and for replies to connections the network opened.
+     */
     @FunctionalInterface
     public interface CrossNetworkPermit
     {
@@ -32,6 +35,7 @@ public final class RouteNode extends Node
     private NeighborResolver resolver;
     private final IcmpErrors icmpErrors = new IcmpErrors();
     private final TcpResets tcpResets = new TcpResets();
+    private final Responder responder = new Responder();
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
 
@@ -73,9 +77,15 @@ public final class RouteNode extends Node
             final long sourceMac;
             if (toDomain != Router.NONE && destination != router.gatewayIp(toDomain))
             {
-                if (fromDomain != Router.NONE && fromDomain != toDomain && !permit.permits(pool, handle))
+                final boolean fromOutside = pool.inPort(handle) == router.uplinkPort();
+                if (((fromDomain != Router.NONE && fromDomain != toDomain) || fromOutside) && !permit.permits(pool, handle))
                 {
-                    graph.drop(handle, DropReason.ISOLATED_NETWORKS);
+                    graph.drop(handle, DropReason.ISOLATED_NETWORKS); // outside: only replies and published ports
+                    continue;
+                }
+                if (ipv4.ttl() <= 1)
+                {
+                    timeExceeded(pool, handle, fromDomain); // TTL first, as Linux does
                     continue;
                 }
                 neighbor = router.neighbor(destination);
@@ -93,6 +103,10 @@ public final class RouteNode extends Node
             }
             else if (router.isLocal(destination))
             {
+                if (pool.inPort(handle) != router.uplinkPort() && answerEcho(pool, buffer, handle, destination, fromDomain))
+                {
+                    continue; // a container or the host pinging the uplink address or another network's gateway
+                }
                 unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_PORT_UNREACHABLE, DropReason.LOCAL_UNHANDLED);
                 continue;
             }
@@ -142,6 +156,19 @@ public final class RouteNode extends Node
             pool.egress(handle, Router.neighborPort(neighbor));
             graph.enqueue(nextNode, handle);
         }
+    }
+
+    private boolean answerEcho(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int ourIp, final int fromDomain)
+    {
+        final long ourMac = fromDomain != Router.NONE ? router.gatewayMac(fromDomain) : router.hostLinkMac();
+        if (responder.answerEcho(buffer, pool.frameOffset(handle), ourIp, ourMac) != Responder.ANSWERED)
+        {
+            return false;
+        }
+        pool.clearVnetHeader(handle);
+        pool.egress(handle, pool.inPort(handle));
+        graph.enqueue(txNode, handle);
+        return true;
     }
 
     private void decrementTtl()

@@ -66,7 +66,11 @@ public final class RoutedPortNode extends Node
             {
                 arp.wrap(buffer, ethernet.payloadOffset());
                 final int sender = arp.senderIp();
-                if (sender != 0 && (arp.targetIp() == ourIp || router.neighbor(sender) != Router.NO_NEIGHBOR))
+                // learn only outside addresses, and never move a neighbour from another port: an ARP on the LAN
+                // must not be able to claim a container's, the host's or berthd's own address
+                final long known = router.neighbor(sender);
+                if (sender != 0 && router.domainOf(sender) == Router.NONE && !router.isLocal(sender)
+                    && (known == Router.NO_NEIGHBOR ? arp.targetIp() == ourIp : Router.neighborPort(known) == inPort))
                 {
                     router.putNeighbor(sender, inPort, arp.senderMac()); // RFC 826: merge, then maybe answer
                     resolver.learned(sender);

@@ -67,7 +67,7 @@ final class RouterPipeline
         connections = new ConnectionTable(options.conntrackMax(), conntrackCounters);
         ctInfo = new CtInfo(pool.capacity());
         final Graph graph = new Graph(pool, drops);
-        final RouteNode route = new RouteNode(router, this::isPublished, SNAT, TX);
+        final RouteNode route = new RouteNode(router, this::mayEnter, SNAT, TX);
         final NeighborResolver resolver = new NeighborResolver(router, ports, graph, ROUTE);
         route.resolver(resolver);
         add(graph, new ParseNode(L2), PARSE);
@@ -97,6 +97,16 @@ final class RouterPipeline
     private boolean isPublished(final PacketPool pool, final int handle)
     {
         return ctInfo.isTracked(handle) && connections.hasFlags(ctInfo.entry(handle), ConnectionTable.F_DNAT);
+    }
+
+    /**
+     * What may enter a network from elsewhere (another network, the outside): published connections, and the
+     * replies of connections opened from inside (stateful, like Docker's "ESTABLISHED,RELATED" rule).
+     */
+    private boolean mayEnter(final PacketPool pool, final int handle)
+    {
+        return isPublished(pool, handle)
+            || (ctInfo.isTracked(handle) && ctInfo.direction(handle) == ConnectionTable.REPLY);
     }
 
     /**
