@@ -130,6 +130,9 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
             onSelector(() ->
             {
                 listener.close();
+                // a channel registered with a selector is only really closed when the selector next flushes its
+                // cancelled keys: do it now, so the port stops listening before close() returns
+                selector.selectNow();
                 return null;
             });
         }
