@@ -14,7 +14,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** switch depends on dataplane (and agrona, the JDK), never on tap, nat, vxlan or control. */
+/** switch (packages l2, l3) depends on dataplane (and agrona, the JDK), never on tap, nat, vxlan or control. */
 class DependencyRulesTest
 {
     private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
