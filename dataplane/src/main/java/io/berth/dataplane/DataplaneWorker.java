@@ -135,7 +135,14 @@ public final class DataplaneWorker implements Agent
         {
             lastWorkNanos = nowNanos;
         }
-        poller.poll(nowNanos - lastWorkNanos <= spinNanos ? 0 : idleTimeoutMs, onReady);
+        final boolean spinning = nowNanos - lastWorkNanos <= spinNanos;
+        if (spinning && work == 0)
+        {
+            // keep the CPU out of idle (no wake-up interrupt for the next packet) but let a runnable sender or
+            // receiver on this CPU go first: on 2 cores a pure spin starves the very traffic it waits for
+            Thread.yield();
+        }
+        poller.poll(spinning ? 0 : idleTimeoutMs, onReady);
         if (graph.entry().count() > 0)
         {
             graph.run();

@@ -3,12 +3,10 @@ package io.berth.l2;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
-import io.berth.dataplane.flyweight.ArpFlyweight;
-import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
-import io.berth.dataplane.flyweight.IcmpFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.graph.Node;
+import io.berth.l3.Responder;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -19,7 +17,6 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class GatewayNode extends Node
 {
-    private static final int REPLY_TTL = 64;
     private static final int REPLY = 0;
     private static final int ROUTE = 1;
     private static final int DROP = 2;
@@ -29,9 +26,8 @@ public final class GatewayNode extends Node
     private final int routeNode;
     private DropReason dropReason;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
-    private final ArpFlyweight arp = new ArpFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
-    private final IcmpFlyweight icmp = new IcmpFlyweight();
+    private final Responder responder = new Responder();
 
     /** A gateway that only answers ARP and ping: everything else to it is dropped. */
     public GatewayNode(final L2Switch l2, final int txNode)
@@ -78,52 +74,30 @@ public final class GatewayNode extends Node
     /** Rewrites the packet into the gateway's answer (REPLY), hands it to the router (ROUTE), or says why not (DROP). */
     private int answer(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final BridgeDomain domain)
     {
-        ethernet.wrap(buffer, pool.frameOffset(handle));
-        final int length = pool.frameLength(handle);
+        final int frame = pool.frameOffset(handle);
+        ethernet.wrap(buffer, frame);
         switch (ethernet.etherType())
         {
             case EthernetFlyweight.TYPE_ARP:
-                arp.wrap(buffer, ethernet.payloadOffset());
-                if (arp.operation() != ArpFlyweight.OP_REQUEST || arp.targetIp() != domain.gatewayIp())
-                {
-                    return drop(DropReason.GATEWAY_UNHANDLED);
-                }
-                final long askerMac = arp.senderMac();
-                final int askerIp = arp.senderIp();
-                arp.operation(ArpFlyweight.OP_REPLY)
-                    .senderMac(domain.gatewayMac()).senderIp(domain.gatewayIp())
-                    .targetMac(askerMac).targetIp(askerIp);
-                ethernet.destination(askerMac).source(domain.gatewayMac());
-                return REPLY;
+                return responder.answerArp(buffer, frame, domain.gatewayIp(), domain.gatewayMac())
+                    ? REPLY : drop(DropReason.GATEWAY_UNHANDLED);
             case EthernetFlyweight.TYPE_IPV4:
                 ipv4.wrap(buffer, ethernet.payloadOffset());
                 if (ipv4.destination() != domain.gatewayIp())
                 {
                     return routeNode >= 0 ? ROUTE : drop(DropReason.NO_ROUTE);
                 }
-                if (ipv4.protocol() != Ipv4Flyweight.PROTO_ICMP || ipv4.isFragment())
+                final int echo = responder.answerEcho(buffer, frame, domain.gatewayIp(), domain.gatewayMac());
+                if (echo == Responder.ANSWERED)
                 {
-                    // to the gateway address itself, e.g. a reply to a masqueraded hairpin: conntrack may know it
-                    return routeNode >= 0 ? ROUTE : drop(DropReason.GATEWAY_UNHANDLED);
+                    return REPLY;
                 }
-                final int icmpOffset = ipv4.payloadOffset();
-                final int frameEnd = ipv4.offset() + ipv4.totalLength(); // where the IPv4 packet ends: Ethernet padding is no ICMP
-                if (icmpOffset + IcmpFlyweight.HEADER_LENGTH > frameEnd)
+                if (echo == Responder.TRUNCATED)
                 {
                     return drop(DropReason.L4_TRUNCATED);
                 }
-                icmp.wrap(buffer, icmpOffset);
-                if (icmp.type() != IcmpFlyweight.TYPE_ECHO_REQUEST)
-                {
-                    return drop(DropReason.GATEWAY_UNHANDLED);
-                }
-                final int oldTypeCode = icmp.typeCodeWord();
-                icmp.type(IcmpFlyweight.TYPE_ECHO_REPLY);
-                icmp.checksum(Checksums.update16(icmp.checksum(), oldTypeCode, icmp.typeCodeWord()));
-                final int asker = ipv4.source();
-                ipv4.source(domain.gatewayIp()).destination(asker).ttl(REPLY_TTL).updateChecksum();
-                ethernet.destination(ethernet.source()).source(domain.gatewayMac());
-                return REPLY;
+                // for the gateway address but no ping, e.g. a reply to a masqueraded hairpin: conntrack may know it
+                return routeNode >= 0 ? ROUTE : drop(DropReason.GATEWAY_UNHANDLED);
             default:
                 return drop(DropReason.GATEWAY_UNHANDLED);
         }

@@ -63,9 +63,9 @@ public final class Responder
         {
             return NOT_MINE;
         }
-        final int oldTypeCode = icmp.typeCodeWord();
-        icmp.type(IcmpFlyweight.TYPE_ECHO_REPLY);
-        icmp.checksum(Checksums.update16(icmp.checksum(), oldTypeCode, icmp.typeCodeWord()));
+        icmp.type(IcmpFlyweight.TYPE_ECHO_REPLY).checksum(0);
+        // recomputed, not updated (RFC 1624): the incremental form yields 0x0000 for an all-zero echo
+        icmp.checksum(Checksums.internet(buffer, icmpOffset, ipv4.offset() + ipv4.totalLength() - icmpOffset, 0));
         final int asker = ipv4.source();
         ipv4.source(ourIp).destination(asker).ttl(REPLY_TTL).updateChecksum();
         ethernet.destination(ethernet.source()).source(ourMac);

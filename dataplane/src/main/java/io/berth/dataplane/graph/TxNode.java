@@ -49,7 +49,11 @@ public final class TxNode extends Node
                 {
                     if (member != inPort)
                     {
-                        send(pool, handle, ports.get(member)); // a failed copy is counted on its port
+                        final DropReason copyProblem = send(pool, handle, ports.get(member));
+                        if (copyProblem != null)
+                        {
+                            graph.drops().count(copyProblem); // one copy lost; the others still go
+                        }
                     }
                 }
             }
@@ -71,11 +75,15 @@ public final class TxNode extends Node
         final int start = vnet.csumStart();
         final int field = start + vnet.csumOffset();
         final int length = pool.frameLength(handle);
-        if (field + 2 <= length)
+        if (field + 2 > length)
         {
-            final int frame = pool.frameOffset(handle);
-            pool.buffer().putShort(frame + field, (short)Checksums.internet(pool.buffer(), frame + start, length - start, 0), java.nio.ByteOrder.BIG_ENDIAN);
+            vnet.set(0, VirtioNetHeader.GSO_NONE, 0, 0, 0, 0); // nonsense offsets: pass it on unvouched for
+            return;
         }
+        final int frame = pool.frameOffset(handle);
+        final int sum = Checksums.internet(pool.buffer(), frame + start, length - start, 0);
+        // a computed 0 goes out as 0xFFFF: for UDP a 0 would mean "no checksum" (RFC 768), for TCP both are valid
+        pool.buffer().putShort(frame + field, (short)(sum == 0 ? 0xFFFF : sum), java.nio.ByteOrder.BIG_ENDIAN);
         vnet.set(VirtioNetHeader.F_DATA_VALID, VirtioNetHeader.GSO_NONE, 0, 0, 0, 0);
     }
 
