@@ -6,8 +6,8 @@ import java.util.BitSet;
 
 /**
  * The addresses of one network: hands out the lowest free address of the ip-range, never the subnet's network or
- * broadcast address nor the gateway, and takes pinned addresses anywhere in the subnet (as Docker does: static
- * addresses may lie outside the ip-range). Owned by the control thread.
+ * broadcast address nor the gateway, and takes pinned addresses only inside the ip-range too (berth's contract
+ * refuses an --ip outside the range, where Docker would accept it). Owned by the control thread.
  */
 public final class AddressPool
 {
@@ -49,7 +49,7 @@ public final class AddressPool
             " (" + used.cardinality() + " in use)");
     }
 
-    /** Checks that a pinned address may be given out: inside the subnet, not reserved, not in use. */
+    /** Checks that a pinned address may be given out: inside the subnet and the range, not reserved, not in use. */
     public void checkPinnable(final int ip)
     {
         final String text = Ipv4.format(ip);
@@ -57,6 +57,12 @@ public final class AddressPool
         {
             throw new BerthException("address " + text + " is not inside subnet " + subnet + " of network " +
                 networkName);
+        }
+        if (!range.contains(ip))
+        {
+            throw new BerthException("address " + text + " is outside the ip-range " + range + " of network " +
+                networkName + ": pick one between " + Ipv4.format(Math.max(range.network(), subnet.firstHost())) +
+                " and " + Ipv4.format(range.last()));
         }
         if (ip == subnet.network() || ip == subnet.last())
         {

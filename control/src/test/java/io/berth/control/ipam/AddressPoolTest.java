@@ -67,12 +67,14 @@ class AddressPoolTest
     }
 
     @Test
-    void pinnedAddressesAnywhereInTheSubnetButNotReservedOrTaken()
+    void pinnedAddressesInsideTheRangeButNotReservedOrTaken()
     {
         final AddressPool pool = new AddressPool("n", Cidr.parse("172.22.0.0/24", "s"),
             Cidr.parse("172.22.0.0/26", "s"), ip("172.22.0.1"));
         pool.checkPinnable(ip("172.22.0.10"));
-        pool.checkPinnable(ip("172.22.0.200")); // outside the ip-range is fine, as in Docker
+        final BerthException outOfRange = assertThrows(BerthException.class, () -> pool.checkPinnable(ip("172.22.0.200")));
+        assertTrue(outOfRange.getMessage().contains("172.22.0.200") && outOfRange.getMessage().contains("172.22.0.0/26"),
+            outOfRange.getMessage()); // the contract refuses --ip outside the range (Docker would take it)
         pool.take(ip("172.22.0.10"));
         assertThrows(BerthException.class, () -> pool.checkPinnable(ip("172.22.0.10")));
         assertThrows(BerthException.class, () -> pool.checkPinnable(ip("172.22.0.1")));

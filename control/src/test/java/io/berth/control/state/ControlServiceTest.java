@@ -239,16 +239,16 @@ class ControlServiceTest
     void badContainerRequestsChangeNothing()
     {
         service.createNetwork(net("n", "172.22.0.0/24", "172.22.0.0/30", "172.22.0.1"));
-        service.run("vm1", "n", "172.22.0.10", List.of("sleep", "1"));
+        service.run("vm1", "n", "172.22.0.3", List.of("sleep", "1"));
         service.run("vm2", "n", null, List.of());
         assertRefusedWithoutChange("already in use", () -> service.run("vm1", null, null, List.of()));
-        assertRefusedWithoutChange("172.22.0.10", () -> service.run("x", "n", "172.22.0.10", List.of()));
+        assertRefusedWithoutChange("172.22.0.3", () -> service.run("x", "n", "172.22.0.3", List.of()));
         assertRefusedWithoutChange("172.22.0.1", () -> service.run("x", "n", "172.22.0.1", List.of()));
         assertRefusedWithoutChange("10.0.0.9", () -> service.run("x", "n", "10.0.0.9", List.of()));
         assertRefusedWithoutChange("172.22.0.300", () -> service.run("x", "n", "172.22.0.300", List.of()));
+        assertRefusedWithoutChange("ip-range 172.22.0.0/30", () -> service.run("x", "n", "172.22.0.100", List.of()));
         assertRefusedWithoutChange("user defined networks only", () -> service.run("x", "bridge", "172.17.0.9",
             List.of()));
- service.run("vm3", "n", null, List.of());
         assertRefusedWithoutChange("no free address", () -> service.run("x", "n", null, List.of()));
         assertRefusedWithoutChange("ghostnet", () -> service.run("x", "ghostnet", null, List.of()));
         assertRefusedWithoutChange("ghost", () -> service.run("x", "container:ghost", null, List.of()));
