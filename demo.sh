@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # berth demo: builds berth, starts berthd in a private network namespace, and shows its main job — a
 # user-defined network whose containers ping and talk TCP to each other, a container on another network
-# that cannot reach them, the dataplane's counters — then removes everything (also when interrupted).
+# that cannot reach them, containers reaching "the outside" (another private namespace behind berthd's
+# uplink) and being reached there through a published port, the dataplane's counters and tracked
+# connections — then removes everything (also when interrupted).
 # Run as root from anywhere: ./demo.sh   (set SKIP_BUILD=1 to reuse an existing build)
 # No packet leaves the demo's own namespaces.
 set -euo pipefail
@@ -31,7 +33,7 @@ ID=$(od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 HOSTNS="demo${ID}-h"                    # berthd's own namespace: the demo never touches the real host's network
 TMP=$(mktemp -d "/tmp/berth-demo-${ID}-XXXX")
 export BERTH_SOCKET="$TMP/berthd.sock"
-WEB="demo${ID}-web"; CLIENT="demo${ID}-cli"; OTHER="demo${ID}-oth"
+WEB="demo${ID}-web"; CLIENT="demo${ID}-cli"; OTHER="demo${ID}-oth"; OUTSIDE="demo${ID}-out"
 BERTHD_PID=""
 
 cleanup() {
@@ -58,7 +60,16 @@ trap 'exit 130' INT TERM
 step "Starting berthd in its own network namespace $HOSTNS"
 ip netns add "$HOSTNS"
 ip -n "$HOSTNS" link set lo up
-ip netns exec "$HOSTNS" bin/berthd --socket "$BERTH_SOCKET" --state-dir "$TMP/state" >"$TMP/berthd.log" 2>&1 &
+# "the outside": another namespace on a veth whose other end is berthd's uplink (no kernel address on it:
+# berthd owns 203.0.113.1 there, answers ARP for it and masquerades the containers behind it)
+ip netns add "$OUTSIDE"
+ip -n "$OUTSIDE" link set lo up
+ip -n "$HOSTNS" link add uplink0 type veth peer name eth0 netns "$OUTSIDE"
+ip -n "$HOSTNS" link set uplink0 up
+ip -n "$OUTSIDE" addr add 203.0.113.2/24 dev eth0
+ip -n "$OUTSIDE" link set eth0 up
+ip netns exec "$HOSTNS" bin/berthd --socket "$BERTH_SOCKET" --state-dir "$TMP/state" \
+  --uplink uplink0 --uplink-ip 203.0.113.1/24 >"$TMP/berthd.log" 2>&1 &
 BERTHD_PID=$!
 for i in $(seq 1 300); do
   if [ -S "$BERTH_SOCKET" ] && bin/berth network ls >/dev/null 2>&1; then break; fi
@@ -78,7 +89,7 @@ show bin/berth network create --subnet 10.99.0.0/24 demo-other
 show bin/berth network ls
 
 step "Three containers: web and cli on demo-net, oth on demo-other"
-show bin/berth run -d --name "$WEB" --network demo-net -- python3 -m http.server 8080
+show bin/berth run -d --name "$WEB" --network demo-net -p 12211:8080 -- python3 -m http.server 8080
 show bin/berth run -d --name "$CLIENT" --network demo-net
 show bin/berth run -d --name "$OTHER" --network demo-other
 show bin/berth ps
@@ -116,10 +127,31 @@ else
   echo "curl http://$WEB_IP:8080/ from oth: no connection — isolated"
 fi
 
-# TODO(next issue): reaching the outside (SNAT/masquerade through berthd's uplink) and published ports
-# (berth run -p 12211:8080, then curl http://<host>:12211/) go here.
+# ---------------------------------------------------------------------------------------------- outside
+step "Reaching the outside: cli fetches from a server outside; the server sees berthd's uplink address (masquerade)"
+ip netns exec "$OUTSIDE" python3 -m http.server 8000 >"$TMP/outside.log" 2>&1 &
+for _ in $(seq 1 30); do
+  ip netns exec "$OUTSIDE" curl -s -o /dev/null -m 1 http://203.0.113.2:8000/ && break
+  sleep 0.2
+done
+show ip netns exec "$CLIENT" curl -sS -m 5 -o /dev/null -w 'HTTP %{http_code} from the outside server\n' http://203.0.113.2:8000/
+echo "the outside server's log (client address first):"
+grep -v '^$' "$TMP/outside.log" | grep -v 203.0.113.2 | tail -n 1
+show ip netns exec "$CLIENT" ping -c 2 -i 0.3 203.0.113.2
 
-step "What the dataplane counted (oth's attempts show up as drops: no route between networks)"
+step "Being reached: web was started with -p 12211:8080"
+show bin/berth port "$WEB"
+echo "from the outside, to berthd's uplink address (DNAT in the dataplane):"
+show ip netns exec "$OUTSIDE" curl -sS -m 5 -o /dev/null -w 'HTTP %{http_code}, %{size_download} bytes\n' http://203.0.113.1:12211/
+echo "from the host itself, at 127.0.0.1 (userland proxy, as docker-proxy does):"
+show ip netns exec "$HOSTNS" curl -sS -m 5 -o /dev/null -w 'HTTP %{http_code}, %{size_download} bytes\n' http://127.0.0.1:12211/
+echo "from cli, through the uplink address (hairpin):"
+show ip netns exec "$CLIENT" curl -sS -m 5 -o /dev/null -w 'HTTP %{http_code}, %{size_download} bytes\n' http://203.0.113.1:12211/
+
+step "The connections berthd tracked (like conntrack -L)"
+show bin/berth conntrack ls
+
+step "What the dataplane counted (oth's attempts show up as drops: isolated_networks)"
 show bin/berth counters
 
 step "Inspecting"
