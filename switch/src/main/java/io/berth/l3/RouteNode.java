@@ -28,8 +28,20 @@ public final class RouteNode extends Node
         boolean permits(PacketPool pool, int handle);
     }
 
+    /**
+     * Told about every packet routing refuses, before it is dropped or turned into an ICMP error: connection
+     * tracking forgets a connection whose first packet went nowhere (Linux never confirms such an entry), so
+     * refused traffic cannot fill the table.
+     */
+    @FunctionalInterface
+    public interface RefusalListener
+    {
+        void refused(PacketPool pool, int handle);
+    }
+
     private final Router router;
     private final CrossNetworkPermit permit;
+    private final RefusalListener refusals;
     private final int nextNode;
     private final int txNode;
     private NeighborResolver resolver;
@@ -45,9 +57,16 @@ public final class RouteNode extends Node
      */
     public RouteNode(final Router router, final CrossNetworkPermit permit, final int nextNode, final int txNode)
     {
+        this(router, permit, (pool, handle) -> { }, nextNode, txNode);
+    }
+
+    public RouteNode(final Router router, final CrossNetworkPermit permit, final RefusalListener refusals,
+        final int nextNode, final int txNode)
+    {
         super("route");
         this.router = router;
         this.permit = permit;
+        this.refusals = refusals;
         this.nextNode = nextNode;
         this.txNode = txNode;
     }
@@ -80,6 +99,7 @@ public final class RouteNode extends Node
                 final boolean fromOutside = pool.inPort(handle) == router.uplinkPort();
                 if (((fromDomain != Router.NONE && fromDomain != toDomain) || fromOutside) && !permit.permits(pool, handle))
                 {
+                    refusals.refused(pool, handle);
                     graph.drop(handle, DropReason.ISOLATED_NETWORKS); // outside: only replies and published ports
                     continue;
                 }
@@ -196,6 +216,7 @@ public final class RouteNode extends Node
     private void answerWithError(final PacketPool pool, final int handle, final int fromDomain, final int type, final int code, final DropReason reason)
     {
         graph.drops().count(reason);
+        refusals.refused(pool, handle);
         final boolean icmpError = ipv4.protocol() == Ipv4Flyweight.PROTO_ICMP && isIcmpError(pool, handle);
         final int inPort = pool.inPort(handle);
         if (icmpError || ipv4.isFragment())

@@ -67,7 +67,7 @@ final class RouterPipeline
         connections = new ConnectionTable(options.conntrackMax(), conntrackCounters);
         ctInfo = new CtInfo(pool.capacity());
         final Graph graph = new Graph(pool, drops);
-        final RouteNode route = new RouteNode(router, this::mayEnter, SNAT, TX);
+        final RouteNode route = new RouteNode(router, this::mayEnter, this::forgetIfNew, SNAT, TX);
         final NeighborResolver resolver = new NeighborResolver(router, ports, graph, ROUTE);
         route.resolver(resolver);
         add(graph, new ParseNode(L2), PARSE);
@@ -107,6 +107,16 @@ final class RouterPipeline
     {
         return isPublished(pool, handle)
             || (ctInfo.isTracked(handle) && ctInfo.direction(handle) == ConnectionTable.REPLY);
+    }
+
+    /** A connection whose first packet routing refused was never really made: forget it. */
+    private void forgetIfNew(final PacketPool pool, final int handle)
+    {
+        if (ctInfo.isTracked(handle) && ctInfo.ctClass(handle) == CtInfo.NEW)
+        {
+            connections.remove(ctInfo.entry(handle));
+            ctInfo.untracked(handle);
+        }
     }
 
     /**
