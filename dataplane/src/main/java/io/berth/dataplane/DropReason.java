@@ -16,6 +16,7 @@ public enum DropReason
     MAC_LIMIT("port exceeded its learned-MAC limit"),
     SAME_PORT("destination learned on the inbound port"),
     NO_ROUTE("no route to the destination (no uplink)"),
+    SPOOFED_SOURCE("source address not the sender's own (reverse-path check)"),
     ISOLATED_NETWORKS("routing between two bridge networks"),
     INTERNAL_NETWORK("an internal network's traffic towards the uplink"),
     TTL_EXCEEDED("TTL ran out at the gateway (ICMP time exceeded sent)"),

@@ -90,6 +90,12 @@ public final class RouteNode extends Node
             ipv4.wrap(buffer, ethernet.payloadOffset());
             final int destination = ipv4.destination();
             final int fromDomain = pool.domain(handle);
+            if (isSpoofed(pool.inPort(handle), fromDomain, ipv4.source()))
+            {
+                refusals.refused(pool, handle);
+                graph.drop(handle, DropReason.SPOOFED_SOURCE);
+                continue;
+            }
             final int toDomain = router.domainOf(destination);
 
             final long neighbor;
@@ -189,6 +195,20 @@ public final class RouteNode extends Node
         pool.egress(handle, pool.inPort(handle));
         graph.enqueue(txNode, handle);
         return true;
+    }
+
+    /**
+     * Reverse-path check: a container sends only from the address it was given, on the port it was given it on;
+     * the uplink and the host link never bring in a container's or berthd's own address.
+     */
+    private boolean isSpoofed(final int inPort, final int fromDomain, final int source)
+    {
+        if (fromDomain != Router.NONE)
+        {
+            final long owner = router.neighbor(source);
+            return owner == Router.NO_NEIGHBOR || Router.neighborPort(owner) != inPort;
+        }
+        return router.domainOf(source) != Router.NONE || router.isLocal(source);
     }
 
     private void decrementTtl()

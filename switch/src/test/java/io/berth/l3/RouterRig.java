@@ -85,6 +85,7 @@ final class RouterRig
 
     boolean permitted;
     int permitAsked;
+    int refusals;
 
     RouterRig()
     {
@@ -92,7 +93,7 @@ final class RouterRig
         {
             permitAsked++;
             return permitted;
-        }, TX, TX);
+        }, (p, h) -> refusals++, TX, TX);
         route.resolver(resolver);
         add(new ParseNode(L2), PARSE);
         add(new L2ForwardNode(l2, GATEWAY, TX, ROUTED_PORT), L2);
