@@ -1,19 +1,41 @@
 package io.berth.benchmarks;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
+import java.util.function.IntSupplier;
 
 /**
- * The {@link L2PipelineBenchmark} scenarios timed by the thread's CPU time as well as the wall clock: on a
- * machine shared with other work, frames per CPU-second is still "packets per second on one core", where JMH's
- * wall-clock score is not. Also prints bytes allocated per frame. Not a substitute for JMH on a quiet machine.
+ * The {@link L2PipelineBenchmark} and {@link NatPipelineBenchmark} scenarios timed by the thread's CPU time as
+ * well as the wall clock: on a machine shared with other work, packets per CPU-second is still "packets per
+ * second on one core", where JMH's wall-clock score is not. Also prints bytes allocated per packet. Not a
+ * substitute for JMH on a quiet machine.
  * <pre>
- * java -cp benchmarks/target/benchmarks.jar io.berth.benchmarks.CpuTimeRun [rounds] [framesPerRound]
+ * java -cp benchmarks/target/benchmarks.jar io.berth.benchmarks.CpuTimeRun [rounds] [packetsPerRound] [l2|nat|all]
  * </pre>
+ * Default: 5 rounds of 20 M packets, every scenario ({@code all}).
  */
 public final class CpuTimeRun
 {
+    /** One rig: a name, how to build it, one invocation (256 packets) and the end-of-run check. */
+    private static final class Scenario
+    {
+        final String name;
+        final String variant;
+        final IntSupplier run;
+        final Runnable check;
+
+        Scenario(final String name, final String variant, final IntSupplier run, final Runnable check)
+        {
+            this.name = name;
+            this.variant = variant;
+            this.run = run;
+            this.check = check;
+        }
+    }
+
     private CpuTimeRun()
     {
     }
@@ -21,99 +43,104 @@ public final class CpuTimeRun
     public static void main(final String[] args)
     {
         final int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-        final long framesPerRound = args.length > 1 ? Long.parseLong(args[1]) : 20_000_000L;
+        final long packetsPerRound = args.length > 1 ? Long.parseLong(args[1]) : 20_000_000L;
+        final String group = args.length > 2 ? args[2] : "all";
         final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final long self = Thread.currentThread().getId();
-        System.out.printf(Locale.ROOT, "%-13s %5s %14s %14s %12s%n", "scenario", "batch", "Mpps/cpu-core", "Mpps/wall", "B/frame");
-        for (final String scenario : new String[] {"forward", "forwardMixed", "flood", "gatewayPing"})
+        System.out.printf(Locale.ROOT, "%-16s %-20s %14s %14s %12s%n", "scenario", "params", "Mpps/cpu-core", "Mpps/wall", "B/packet");
+        for (final Scenario s : scenarios(group))
         {
-            for (final int batch : new int[] {64, 256})
+            // every rig runs 256 packets per invocation (L2PipelineBenchmark.FRAMES, NatPipelineBenchmark.PACKETS)
+            final long invocationsPerRound = packetsPerRound / 256;
+            for (long i = 0; i < invocationsPerRound / 4; i++)
             {
-                final L2PipelineBenchmark.Rig rig = rig(scenario, batch);
-                final long cyclesPerRound = framesPerRound / L2PipelineBenchmark.FRAMES;
-                for (long i = 0; i < cyclesPerRound / 4; i++)
-                {
-                    rig.run(); // warm-up
-                }
-                final double[] perCpu = new double[rounds];
-                double bestWall = 0;
-                long allocated = 0;
-                for (int r = 0; r < rounds; r++)
-                {
-                    final long allocBefore = threads.getThreadAllocatedBytes(self);
-                    final long cpuBefore = threads.getCurrentThreadCpuTime();
-                    final long wallBefore = System.nanoTime();
-                    for (long i = 0; i < cyclesPerRound; i++)
-                    {
-                        rig.run();
-                    }
-                    final long wall = System.nanoTime() - wallBefore;
-                    final long cpu = threads.getCurrentThreadCpuTime() - cpuBefore;
-                    allocated += threads.getThreadAllocatedBytes(self) - allocBefore;
-                    final double frames = cyclesPerRound * (double)L2PipelineBenchmark.FRAMES;
-                    perCpu[r] = frames * 1e3 / cpu;
-                    bestWall = Math.max(bestWall, frames * 1e3 / wall);
-                }
-                Arrays.sort(perCpu);
-                System.out.printf(Locale.ROOT, "%-13s %5d %14.2f %14.2f %12.5f%n", scenario, batch, perCpu[rounds / 2], bestWall,
-                    allocated / (double)(rounds * cyclesPerRound * L2PipelineBenchmark.FRAMES));
-                check(rig);
+                s.run.getAsInt(); // warm-up
             }
+            final double[] perCpu = new double[rounds];
+            double bestWall = 0;
+            long allocated = 0;
+            for (int r = 0; r < rounds; r++)
+            {
+                final long allocBefore = threads.getThreadAllocatedBytes(self);
+                final long cpuBefore = threads.getCurrentThreadCpuTime();
+                final long wallBefore = System.nanoTime();
+                for (long i = 0; i < invocationsPerRound; i++)
+                {
+                    s.run.getAsInt();
+                }
+                final long wall = System.nanoTime() - wallBefore;
+                final long cpu = threads.getCurrentThreadCpuTime() - cpuBefore;
+                allocated += threads.getThreadAllocatedBytes(self) - allocBefore;
+                final double packets = invocationsPerRound * 256.0;
+                perCpu[r] = packets * 1e3 / cpu;
+                bestWall = Math.max(bestWall, packets * 1e3 / wall);
+            }
+            Arrays.sort(perCpu);
+            System.out.printf(Locale.ROOT, "%-16s %-20s %14.2f %14.2f %12.5f%n", s.name, s.variant, perCpu[rounds / 2], bestWall,
+                allocated / (double)(rounds * invocationsPerRound * 256));
+            s.check.run();
         }
     }
 
-    private static L2PipelineBenchmark.Rig rig(final String scenario, final int batch)
+    private static List<Scenario> scenarios(final String group)
     {
-        switch (scenario)
+        final List<Scenario> list = new ArrayList<>();
+        final boolean l2 = group.equals("all") || group.equals("l2");
+        final boolean nat = group.equals("all") || group.equals("nat");
+        if (!l2 && !nat)
         {
-            case "forward":
+            throw new IllegalArgumentException("group must be l2, nat or all, got " + group);
+        }
+        for (final int batch : new int[] {64, 256})
+        {
+            if (!l2)
             {
-                final L2PipelineBenchmark.ForwardRig rig = new L2PipelineBenchmark.ForwardRig();
-                rig.batch = batch;
-                rig.setup();
-                return rig;
+                break;
             }
-            case "forwardMixed":
+            final L2PipelineBenchmark.ForwardRig forward = new L2PipelineBenchmark.ForwardRig();
+            forward.batch = batch;
+            forward.setup();
+            list.add(new Scenario("forward", "batch=" + batch, forward::run, forward::check));
+            final L2PipelineBenchmark.MixedRig mixed = new L2PipelineBenchmark.MixedRig();
+            mixed.batch = batch;
+            mixed.setup();
+            list.add(new Scenario("forwardMixed", "batch=" + batch, mixed::run, mixed::check));
+            final L2PipelineBenchmark.FloodRig flood = new L2PipelineBenchmark.FloodRig();
+            flood.batch = batch;
+            flood.setup();
+            list.add(new Scenario("flood", "batch=" + batch, flood::run, flood::check));
+            final L2PipelineBenchmark.PingRig ping = new L2PipelineBenchmark.PingRig();
+            ping.batch = batch;
+            ping.setup();
+            list.add(new Scenario("gatewayPing", "batch=" + batch, ping::run, ping::check));
+        }
+        for (final int batch : new int[] {64, 256})
+        {
+            if (!nat)
             {
-                final L2PipelineBenchmark.MixedRig rig = new L2PipelineBenchmark.MixedRig();
-                rig.batch = batch;
-                rig.setup();
-                return rig;
+                break;
             }
-            case "flood":
+            final NatPipelineBenchmark.SnatEstablishedRig snat = new NatPipelineBenchmark.SnatEstablishedRig();
+            snat.batchSize = batch;
+            snat.setup();
+            list.add(new Scenario("establishedSnat", "batch=" + batch, snat::run, snat::check));
+            final NatPipelineBenchmark.DnatEstablishedRig dnat = new NatPipelineBenchmark.DnatEstablishedRig();
+            dnat.batchSize = batch;
+            dnat.setup();
+            list.add(new Scenario("establishedDnat", "batch=" + batch, dnat::run, dnat::check));
+            final NatPipelineBenchmark.SnatNewRig newSnat = new NatPipelineBenchmark.SnatNewRig();
+            newSnat.batchSize = batch;
+            newSnat.setup();
+            list.add(new Scenario("newSnat", "batch=" + batch, newSnat::run, newSnat::check));
+            for (final int other : new int[] {0, 5000})
             {
-                final L2PipelineBenchmark.FloodRig rig = new L2PipelineBenchmark.FloodRig();
-                rig.batch = batch;
-                rig.setup();
-                return rig;
-            }
-            default:
-            {
-                final L2PipelineBenchmark.PingRig rig = new L2PipelineBenchmark.PingRig();
-                rig.batch = batch;
-                rig.setup();
-                return rig;
+                final NatPipelineBenchmark.DnatNewRig newDnat = new NatPipelineBenchmark.DnatNewRig();
+                newDnat.batchSize = batch;
+                newDnat.otherPorts = other;
+                newDnat.setup();
+                list.add(new Scenario("newDnat", "batch=" + batch + ",other=" + other, newDnat::run, newDnat::check));
             }
         }
-    }
-
-    private static void check(final L2PipelineBenchmark.Rig rig)
-    {
-        if (rig instanceof L2PipelineBenchmark.ForwardRig)
-        {
-            ((L2PipelineBenchmark.ForwardRig)rig).check();
-        }
-        else if (rig instanceof L2PipelineBenchmark.MixedRig)
-        {
-            ((L2PipelineBenchmark.MixedRig)rig).check();
-        }
-        else if (rig instanceof L2PipelineBenchmark.FloodRig)
-        {
-            ((L2PipelineBenchmark.FloodRig)rig).check();
-        }
-        else
-        {
-            ((L2PipelineBenchmark.PingRig)rig).check();
-        }
+        return list;
     }
 }

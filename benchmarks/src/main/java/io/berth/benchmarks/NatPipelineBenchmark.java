@@ -1,0 +1,501 @@
+package io.berth.benchmarks;
+
+import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.ConntrackCounter;
+import io.berth.conntrack.ConntrackCounters;
+import io.berth.conntrack.ConntrackNode;
+import io.berth.conntrack.CtInfo;
+import io.berth.conntrack.Timeouts;
+import io.berth.conntrack.Tuples;
+import io.berth.dataplane.DropCounters;
+import io.berth.dataplane.DropReason;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.TcpFlyweight;
+import io.berth.dataplane.graph.Graph;
+import io.berth.dataplane.graph.Node;
+import io.berth.nat.DnatNode;
+import io.berth.nat.NatCounter;
+import io.berth.nat.NatCounters;
+import io.berth.nat.PortAllocator;
+import io.berth.nat.PublishedPorts;
+import io.berth.nat.SnatNode;
+import io.berth.nat.SnatPolicy;
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.nio.ByteOrder;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The NAT stages on one thread, as nat/README.md wires them: conntrack -> dnat -> snat -> a sink that releases
+ * every packet (routing is stood in for by setting each packet's egress port, as the nat module's own tests do).
+ * Each invocation copies {@value #PACKETS} 64-byte TCP frames into pool buffers (what a port's receive does),
+ * runs them through the graph in batches of {@code batch}, and gives the conntrack table one expiry slice
+ * ({@code doWork}) per batch. A score is packets per second on one core (ops/s = packets/s).
+ * <ul>
+ * <li>{@code establishedSnat}: {@value #FLOWS} established masqueraded flows container:40000+i -> 93.184.216.34:443,
+ * in rotation, each outbound data packet followed by its reply to the uplink address (masquerade and
+ * de-masquerade).</li>
+ * <li>{@code establishedDnat}: {@value #FLOWS} established connections from outside clients 203.0.113.7:50000+i to
+ * the published port 10.99.0.1:12211 -> 172.17.0.2:8080, in rotation, inbound data then the container's reply
+ * (DNAT and de-DNAT).</li>
+ * <li>{@code newSnat}: every packet a bare SYN of a new connection from the container (a fresh source port per
+ * packet): a conntrack miss, an insert, the published-port check (a miss), the masquerade decision and a port kept.</li>
+ * <li>{@code newDnat}: every packet a SYN of a new connection from outside to the published port (a fresh
+ * client port per packet): a conntrack miss, an insert, a published-port hit, the reply tuple rewritten;
+ * with {@code otherPorts} = 0 or 5000 more ports published.</li>
+ * </ul>
+ * The new-flow rigs keep the table bounded the way berthd does, by expiry: SYN_SENT times out after 1 s, the
+ * clock moves 10 ms per batch of packets, and the expiry slice (up to 1024 entries) runs after every batch, so some
+ * 30,000 connections are live at any time; a source port comes round again only after its connection has gone.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+public class NatPipelineBenchmark
+{
+    static final int PACKETS = 256;
+    static final int FLOWS = 1024;
+
+    static final int UPLINK_PORT = 9;
+    static final int CONTAINER_PORT = 1;
+    static final int UPLINK_IP = Frames.ip("10.99.0.1");
+    static final int CONTAINER_IP = Frames.ip("172.17.0.2");
+    static final int SERVER_IP = Frames.ip("93.184.216.34");
+    static final int CLIENT_IP = Frames.ip("203.0.113.7");
+    static final int PUBLISHED_PORT = 12211;
+    static final int CONTAINER_SERVICE_PORT = 8080;
+    static final long UPLINK_MAC = Frames.mac("02:42:0a:63:00:01");
+    static final long CONTAINER_MAC = Frames.mac("02:42:ac:11:00:02");
+
+    static final int L4 = 14 + 20;
+    static final int TCP_CHECKSUM = L4 + 16;
+    static final byte[] DATA = new byte[10]; // 14 + 20 + 20 + 10 = a 64-byte frame
+
+    /** The end of the graph: counts and releases (the transmit stage's job for a real port). */
+    static final class ReleasingSink extends Node
+    {
+        long count;
+        int lastSourcePort;
+
+        ReleasingSink()
+        {
+            super("sink");
+        }
+
+        @Override
+        protected void process(final PacketBatch batch)
+        {
+            final PacketPool pool = graph.pool();
+            for (int i = 0, n = batch.count(); i < n; i++)
+            {
+                final int handle = batch.get(i);
+                lastSourcePort = pool.buffer().getShort(pool.frameOffset(handle) + L4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+                pool.release(handle);
+            }
+            count += batch.count();
+        }
+    }
+
+    public abstract static class Rig
+    {
+        PacketPool pool;
+        Graph graph;
+        DropCounters drops;
+        CachedEpochClock clock;
+        ConnectionTable table;
+        ConntrackCounters ctCounters;
+        NatCounters natCounters;
+        PublishedPorts published;
+        ReleasingSink sink;
+        long injected;
+        int batch;
+        long tickPerBatch;
+
+        void build(final int batch, final int limit, final Timeouts timeouts, final long tickPerBatch)
+        {
+            if (batch < 1 || PACKETS % batch != 0 || batch > PacketBatch.DEFAULT_CAPACITY)
+            {
+                throw new IllegalArgumentException("batch must divide " + PACKETS);
+            }
+            this.batch = batch;
+            this.tickPerBatch = tickPerBatch;
+            pool = new PacketPool(512);
+            drops = new DropCounters();
+            graph = new Graph(pool, drops);
+            clock = new CachedEpochClock();
+            clock.update(1_000_000_000L);
+            ctCounters = new ConntrackCounters();
+            table = new ConnectionTable(limit, 100, 4096, 1024, ctCounters);
+            natCounters = new NatCounters();
+            published = new PublishedPorts();
+            final CtInfo info = new CtInfo(pool.capacity());
+            graph.add(new ConntrackNode(table, info, timeouts, clock, true, 1));
+            graph.add(new DnatNode(table, info, published, natCounters, 2));
+            graph.add(new SnatNode(table, info, new PortAllocator(table), SnatPolicy.uplink(UPLINK_PORT, UPLINK_IP), natCounters, 3));
+            sink = new ReleasingSink();
+            graph.add(sink);
+        }
+
+        /** One packet through the graph on its own (setup); the source port it left with. */
+        int send(final byte[] frame, final int egress)
+        {
+            final long before = sink.count;
+            inject(frame, egress);
+            graph.run();
+            if (sink.count != before + 1)
+            {
+                throw new IllegalStateException("setup packet dropped: " + report());
+            }
+            return sink.lastSourcePort;
+        }
+
+        final void inject(final byte[] frame, final int egress)
+        {
+            graph.inject(copy(frame, egress));
+            injected++;
+        }
+
+        /** What a port's receive does: a pool buffer with the frame in it (not yet in the graph). */
+        final int copy(final byte[] frame, final int egress)
+        {
+            final int handle = pool.allocate();
+            pool.clearVnetHeader(handle);
+            pool.buffer().putBytes(pool.frameOffset(handle), frame);
+            pool.frameLength(handle, frame.length);
+            pool.egress(handle, egress);
+            return handle;
+        }
+
+        /** {@value #PACKETS} packets, in batches of {@code batch}, one expiry slice after each batch. */
+        final int run()
+        {
+            for (int b = 0; b < PACKETS; b += batch)
+            {
+                for (int i = 0; i < batch; i++)
+                {
+                    next();
+                }
+                graph.run();
+                if (tickPerBatch != 0)
+                {
+                    clock.advance(tickPerBatch);
+                }
+                table.doWork(clock.time());
+            }
+            return table.size();
+        }
+
+        abstract void next();
+
+        String report()
+        {
+            final StringBuilder sb = new StringBuilder("injected " + injected + ", out " + sink.count + ", table " + table.size());
+            for (final ConntrackCounter c : ConntrackCounter.values())
+            {
+                sb.append(", ").append(c).append('=').append(ctCounters.get(c));
+            }
+            for (final NatCounter c : NatCounter.values())
+            {
+                sb.append(", ").append(c).append('=').append(natCounters.get(c));
+            }
+            for (final DropReason r : DropReason.values())
+            {
+                if (drops.get(r) != 0)
+                {
+                    sb.append(", drop ").append(r).append('=').append(drops.get(r));
+                }
+            }
+            return sb.toString();
+        }
+
+        /** The benchmark measured what it says: every packet came out, none leaked, nothing refused. */
+        void verify()
+        {
+            if (sink.count != injected || pool.available() != pool.capacity()
+                || ctCounters.get(ConntrackCounter.INVALID) != 0 || ctCounters.get(ConntrackCounter.REFUSED_FULL) != 0
+                || ctCounters.get(ConntrackCounter.REFUSED_CLASH) != 0 || natCounters.get(NatCounter.NAT_FAILED) != 0
+                || natCounters.get(NatCounter.SNAT_NO_PORT) != 0 || natCounters.get(NatCounter.DNAT_CLASH) != 0)
+            {
+                throw new IllegalStateException("not a clean run: " + report() + ", pool " + pool.available() + "/" + pool.capacity());
+            }
+        }
+    }
+
+    static byte[] outbound(final int sourceIp, final int sourcePort, final int destinationIp, final int destinationPort, final int flags)
+    {
+        return Frames.tcpFrame(CONTAINER_MAC, UPLINK_MAC, sourceIp, destinationIp, sourcePort, destinationPort, flags,
+            flags == TcpFlyweight.SYN ? new byte[0] : DATA);
+    }
+
+    static byte[] inbound(final int sourceIp, final int sourcePort, final int destinationIp, final int destinationPort, final int flags)
+    {
+        return Frames.tcpFrame(UPLINK_MAC, CONTAINER_MAC, sourceIp, destinationIp, sourcePort, destinationPort, flags,
+            (flags & TcpFlyweight.SYN) != 0 ? new byte[0] : DATA);
+    }
+
+    /** Established flows in rotation: frames[2i] one way, frames[2i+1] the other. */
+    abstract static class EstablishedRig extends Rig
+    {
+        byte[][] frames;
+        int[] egress;
+        int next;
+
+        @Override
+        final void next()
+        {
+            inject(frames[next], egress[next]);
+            next = next + 1 == frames.length ? 0 : next + 1;
+        }
+
+        void checkEstablished(final long k1Base, final int firstPort, final int destinationPort)
+        {
+            verify();
+            if (table.size() != FLOWS)
+            {
+                throw new IllegalStateException(table.size() + " connections, expected " + FLOWS);
+            }
+            for (int i = 0; i < FLOWS; i++)
+            {
+                final int ref = table.lookup(k1Base, Tuples.key2(Ipv4Flyweight.PROTO_TCP, firstPort + i, destinationPort));
+                if (ref < 0 || table.state(ConnectionTable.entry(ref)) != ConnState.ESTABLISHED)
+                {
+                    throw new IllegalStateException("flow " + i + " not established");
+                }
+            }
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class SnatEstablishedRig extends EstablishedRig
+    {
+        @Param({"64", "256"})
+        int batchSize;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            build(batchSize, 65536, new Timeouts(), 0);
+            frames = new byte[2 * FLOWS][];
+            egress = new int[2 * FLOWS];
+            for (int i = 0; i < FLOWS; i++)
+            {
+                final int sport = 40000 + i;
+                final int external = send(outbound(CONTAINER_IP, sport, SERVER_IP, 443, TcpFlyweight.SYN), UPLINK_PORT);
+                send(inbound(SERVER_IP, 443, UPLINK_IP, external, TcpFlyweight.SYN | TcpFlyweight.ACK), CONTAINER_PORT);
+                send(outbound(CONTAINER_IP, sport, SERVER_IP, 443, TcpFlyweight.ACK), UPLINK_PORT);
+                frames[2 * i] = outbound(CONTAINER_IP, sport, SERVER_IP, 443, TcpFlyweight.ACK | TcpFlyweight.PSH);
+                egress[2 * i] = UPLINK_PORT;
+                frames[2 * i + 1] = inbound(SERVER_IP, 443, UPLINK_IP, external, TcpFlyweight.ACK | TcpFlyweight.PSH);
+                egress[2 * i + 1] = CONTAINER_PORT;
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            checkEstablished(Tuples.key1(CONTAINER_IP, SERVER_IP), 40000, 443);
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class DnatEstablishedRig extends EstablishedRig
+    {
+        @Param({"64", "256"})
+        int batchSize;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            build(batchSize, 65536, new Timeouts(), 0);
+            published.publish(UPLINK_IP, Ipv4Flyweight.PROTO_TCP, PUBLISHED_PORT, CONTAINER_IP, CONTAINER_SERVICE_PORT);
+            frames = new byte[2 * FLOWS][];
+            egress = new int[2 * FLOWS];
+            for (int i = 0; i < FLOWS; i++)
+            {
+                final int cport = 50000 + i;
+                send(inbound(CLIENT_IP, cport, UPLINK_IP, PUBLISHED_PORT, TcpFlyweight.SYN), CONTAINER_PORT);
+                send(outbound(CONTAINER_IP, CONTAINER_SERVICE_PORT, CLIENT_IP, cport, TcpFlyweight.SYN | TcpFlyweight.ACK), UPLINK_PORT);
+                send(inbound(CLIENT_IP, cport, UPLINK_IP, PUBLISHED_PORT, TcpFlyweight.ACK), CONTAINER_PORT);
+                frames[2 * i] = inbound(CLIENT_IP, cport, UPLINK_IP, PUBLISHED_PORT, TcpFlyweight.ACK | TcpFlyweight.PSH);
+                egress[2 * i] = CONTAINER_PORT;
+                frames[2 * i + 1] = outbound(CONTAINER_IP, CONTAINER_SERVICE_PORT, CLIENT_IP, cport, TcpFlyweight.ACK | TcpFlyweight.PSH);
+                egress[2 * i + 1] = UPLINK_PORT;
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            checkEstablished(Tuples.key1(CLIENT_IP, UPLINK_IP), 50000, PUBLISHED_PORT);
+            if (natCounters.get(NatCounter.DNAT_CONNECTIONS) != FLOWS)
+            {
+                throw new IllegalStateException("DNAT connections " + natCounters.get(NatCounter.DNAT_CONNECTIONS));
+            }
+        }
+    }
+
+    /** A SYN template whose source port is rewritten per packet (checksum patched as RFC 1624 eq. 3). */
+    abstract static class NewFlowRig extends Rig
+    {
+        static final int FIRST_PORT = 1024;
+        static final int LAST_PORT = 65535;
+        byte[] template;
+        int templatePort;
+        int templateChecksum;
+        int egressPort;
+        int port = FIRST_PORT;
+
+        void buildNew(final int batch)
+        {
+            // SYN_SENT lives 1 s; 10 ms per batch: live connections ~ (1 s + 2 ticks) / 10 ms * batch <= 30,720
+            build(batch, 65536, new Timeouts().tcp(ConnState.SYN_SENT, 1), 10);
+        }
+
+        void template(final byte[] frame, final int egress)
+        {
+            template = frame;
+            egressPort = egress;
+            templatePort = ((frame[L4] & 0xFF) << 8) | (frame[L4 + 1] & 0xFF);
+            templateChecksum = ((frame[TCP_CHECKSUM] & 0xFF) << 8) | (frame[TCP_CHECKSUM + 1] & 0xFF);
+        }
+
+        @Override
+        final void next()
+        {
+            final int handle = copy(template, egressPort);
+            final UnsafeBuffer buffer = pool.buffer();
+            final int frame = pool.frameOffset(handle);
+            buffer.putShort(frame + L4, (short)port, ByteOrder.BIG_ENDIAN);
+            buffer.putShort(frame + TCP_CHECKSUM, (short)replace(templateChecksum, templatePort, port), ByteOrder.BIG_ENDIAN);
+            port = port == LAST_PORT ? FIRST_PORT : port + 1;
+            graph.inject(handle); // last: a full input runs the first node at once
+            injected++;
+        }
+
+        static int replace(final int checksum, final int old, final int now)
+        {
+            int sum = (~checksum & 0xFFFF) + (~old & 0xFFFF) + now;
+            sum = (sum & 0xFFFF) + (sum >>> 16);
+            sum = (sum & 0xFFFF) + (sum >>> 16);
+            return ~sum & 0xFFFF;
+        }
+
+        void checkNew()
+        {
+            verify();
+            if (ctCounters.get(ConntrackCounter.CREATED) != injected)
+            {
+                throw new IllegalStateException("not one new connection per packet: " + report());
+            }
+            if (table.size() > 40_000)
+            {
+                throw new IllegalStateException("expiry did not keep up: " + report());
+            }
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class SnatNewRig extends NewFlowRig
+    {
+        @Param({"64", "256"})
+        int batchSize;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            buildNew(batchSize);
+            template(outbound(CONTAINER_IP, 1, SERVER_IP, 443, TcpFlyweight.SYN), UPLINK_PORT);
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            checkNew();
+            if (natCounters.get(NatCounter.SNAT_CONNECTIONS) != injected)
+            {
+                throw new IllegalStateException("not every packet masqueraded: " + report());
+            }
+        }
+    }
+
+    @State(Scope.Thread)
+    public static class DnatNewRig extends NewFlowRig
+    {
+        @Param({"64", "256"})
+        int batchSize;
+
+        /** Ports published besides the measured one (20000, 20001, ...), as other containers would. */
+        @Param({"0", "5000"})
+        int otherPorts;
+
+        @Setup(Level.Trial)
+        public void setup()
+        {
+            buildNew(batchSize);
+            for (int i = 0; i < otherPorts; i++)
+            {
+                published.publish(UPLINK_IP, Ipv4Flyweight.PROTO_TCP, 20000 + i, CONTAINER_IP + 1 + (i & 63), 20000 + i);
+            }
+            published.publish(UPLINK_IP, Ipv4Flyweight.PROTO_TCP, PUBLISHED_PORT, CONTAINER_IP, CONTAINER_SERVICE_PORT);
+            template(inbound(CLIENT_IP, 1, UPLINK_IP, PUBLISHED_PORT, TcpFlyweight.SYN), CONTAINER_PORT);
+        }
+
+        @TearDown(Level.Trial)
+        public void check()
+        {
+            checkNew();
+            if (natCounters.get(NatCounter.DNAT_CONNECTIONS) != injected)
+            {
+                throw new IllegalStateException("not every packet DNATed: " + report());
+            }
+        }
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PACKETS)
+    public int establishedSnat(final SnatEstablishedRig rig)
+    {
+        return rig.run();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PACKETS)
+    public int establishedDnat(final DnatEstablishedRig rig)
+    {
+        return rig.run();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PACKETS)
+    public int newSnat(final SnatNewRig rig)
+    {
+        return rig.run();
+    }
+
+    @Benchmark
+    @OperationsPerInvocation(PACKETS)
+    public int newDnat(final DnatNewRig rig)
+    {
+        return rig.run();
+    }
+}
