@@ -129,6 +129,12 @@ public final class RouteNode extends Node
             }
             else if (router.isLocal(destination))
             {
+                if (fromDomain != Router.NONE && router.isInternal(fromDomain))
+                {
+                    // an internal network has no way out at all: of berthd's addresses only its own gateway
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.INTERNAL_NETWORK);
+                    continue;
+                }
                 if (pool.inPort(handle) != router.uplinkPort() && answerEcho(pool, buffer, handle, destination, fromDomain))
                 {
                     continue; // a container or the host pinging the uplink address or another network's gateway
