@@ -1,5 +1,6 @@
 package io.berth.l2;
 
+import io.berth.dataplane.Frames;
 import io.berth.dataplane.BusyPoller;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropReason;
@@ -10,9 +11,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
 
-import static io.berth.l2.Frames.hex;
-import static io.berth.l2.Frames.ip;
-import static io.berth.l2.Frames.mac;
+import static io.berth.dataplane.Frames.hex;
+import static io.berth.dataplane.Frames.ip;
+import static io.berth.dataplane.Frames.mac;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
