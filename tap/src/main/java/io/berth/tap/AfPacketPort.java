@@ -1,9 +1,7 @@
 package io.berth.tap;
 
-import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
-import io.berth.dataplane.PortCounters;
 import jnr.ffi.Pointer;
 
 import java.io.IOException;
@@ -45,7 +43,7 @@ import java.nio.charset.StandardCharsets;
  * after the worker dropped the port; {@link #counters()}, {@link #mac()}, {@link #mtu()} and {@link #kernelDrops()}
  * may be called from any thread. VLAN tags a NIC strips on receive (rx-vlan-offload) are not restored into the frame.
  */
-public final class AfPacketPort implements Port
+public final class AfPacketPort extends VnetFdPort
 {
     // linux/if_ether.h
     static final int ETH_P_ALL = 0x0003;
@@ -74,24 +72,17 @@ public final class AfPacketPort implements Port
     /** SO_RCVBUF/SO_SNDBUF asked for: room for dozens of 64 KiB super-frames (the default ~208 KiB holds three). */
     public static final int SOCKET_BUFFER_BYTES = 4 << 20;
 
-    private static final int VNET = PacketPool.VNET_HDR_LEN;
-    private static final long RECEIVE_CAPACITY = PacketPool.receiveCapacity();
 
-    private final int id;
     private final String ifname;
     private final int ifindex;
-    private final int fd;
     private final byte[] mac;
-    private final PortCounters counters = new PortCounters();
     private long kernelDrops;
-    private volatile boolean closed;
 
     private AfPacketPort(final int id, final String ifname, final int ifindex, final int fd, final byte[] mac)
     {
-        this.id = id;
+        super(id, fd);
         this.ifname = ifname;
         this.ifindex = ifindex;
-        this.fd = fd;
         this.mac = mac;
     }
 
@@ -201,12 +192,6 @@ public final class AfPacketPort implements Port
         return mac;
     }
 
-    @Override
-    public int id()
-    {
-        return id;
-    }
-
     /** The interface name given to {@link #open}. */
     @Override
     public String name()
@@ -217,11 +202,6 @@ public final class AfPacketPort implements Port
     public int ifindex()
     {
         return ifindex;
-    }
-
-    public int fd()
-    {
-        return fd;
     }
 
     /** The interface's MAC as read at open (a copy): the source address for frames berthd sends on the uplink. */
@@ -250,95 +230,33 @@ public final class AfPacketPort implements Port
         return kernelDrops;
     }
 
+    /** recv with MSG_TRUNC: the real length comes back, so a frame too long for a slot is seen, not cut. */
     @Override
-    public int receive(final PacketPool pool, final PacketBatch into, final int limit)
+    long readFrame(final long address)
     {
-        final long base = pool.baseAddress();
-        int added = 0;
-        // every frame taken off the socket, good or bad, counts against the limit: a burst of bad frames cannot
-        // hold the worker longer than a burst of good ones
-        for (int attempt = 0; attempt < limit; attempt++)
-        {
-            final int handle = pool.allocate();
-            if (handle == PacketPool.NO_PACKET)
-            {
-                counters.increment(PortCounters.RX_NO_BUFFER);
-                break;
-            }
-            // [virtio_net_hdr | frame] lands where the pool keeps them; MSG_TRUNC: n is the real length
-            final long n = Natives.recv(fd, base + pool.receiveOffset(handle), RECEIVE_CAPACITY, Natives.MSG_TRUNC);
-            if (n < VNET || n > RECEIVE_CAPACITY)
-            {
-                pool.release(handle);
-                if (n == -Errors.EAGAIN)
-                {
-                    break; // drained: the normal way out
-                }
-                counters.increment(PortCounters.RX_ERRORS);
-                if (n < 0 && n != -Errors.EINVAL)
-                {
-                    break; // ENETDOWN (reported once when the link goes down), EBADF...: not per frame
-                }
-                continue; // truncated, runt, or a frame the vnet header cannot describe (consumed): next one
-            }
-            final int frameLength = (int)n - VNET;
-            pool.frameLength(handle, frameLength);
-            pool.inPort(handle, id);
-            into.add(handle);
-            counters.received(frameLength);
-            added++;
-        }
-        return added;
+        return Natives.recv(fd, address, RECEIVE_CAPACITY, Natives.MSG_TRUNC);
     }
 
+    /**
+     * EINVAL: the kernel took a frame off the queue that the 10-byte header cannot describe; the next one may be
+     * fine. Anything else (ENETDOWN, reported once when the link goes down; EBADF) is not about one frame.
+     */
     @Override
-    public boolean transmit(final PacketPool pool, final int handle)
+    boolean isPerFrameError(final long negativeErrno)
     {
-        final int length = pool.frameLength(handle);
-        final long n = Natives.write(fd, pool.baseAddress() + pool.vnetOffset(handle), length + VNET);
-        if (n != length + VNET)
-        {
-            // EAGAIN/ENOBUFS (send buffer or device queue full), ENETDOWN, EMSGSIZE (over the MTU without GSO),
-            // EINVAL (a vnet header the kernel rejects): drop, never block the worker
-            counters.increment(PortCounters.TX_ERRORS);
-            return false;
-        }
-        counters.transmitted(length);
-        return true;
-    }
-
-    @Override
-    public boolean offloads()
-    {
-        return true;
-    }
-
-    @Override
-    public int pollFd()
-    {
-        return fd;
-    }
-
-    @Override
-    public PortCounters counters()
-    {
-        return counters;
+        return negativeErrno == -Errors.EINVAL;
     }
 
     /** Closes the socket; the kernel drops the promiscuous membership with it. */
     @Override
     public void close()
     {
-        if (!closed)
-        {
-            closed = true;
-            Natives.close(fd);
-        }
+        super.close();
     }
 
     @Override
     public String toString()
     {
-        return "AfPacketPort{id=" + id + ", ifname=" + ifname + ", ifindex=" + ifindex + ", fd=" + fd + '}';
+        return "AfPacketPort{id=" + id() + ", ifname=" + ifname + ", ifindex=" + ifindex + ", fd=" + fd + '}';
     }
 }

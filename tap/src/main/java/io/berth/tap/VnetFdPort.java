@@ -1,0 +1,133 @@
+package io.berth.tap;
+
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.PortCounters;
+
+/**
+ * A {@link Port} over a file descriptor whose every read and write is [virtio_net_hdr (10) | Ethernet frame]: a
+ * TAP with IFF_VNET_HDR or an AF_PACKET socket with PACKET_VNET_HDR. The kernel writes straight into the pool slot
+ * where {@link PacketPool} keeps header and frame, and reads straight out of it: one syscall a frame, no copy.
+ * Subclasses say only how one frame is read and which read errors leave later frames readable.
+ * <p>
+ * {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close} on the control path
+ * after the worker dropped the port; {@link #counters()} may be read by anyone.
+ */
+abstract class VnetFdPort implements Port
+{
+    static final int VNET = PacketPool.VNET_HDR_LEN;
+    static final long RECEIVE_CAPACITY = PacketPool.receiveCapacity();
+
+    private final int id;
+    final int fd;
+    private final PortCounters counters = new PortCounters();
+    private volatile boolean closed;
+
+    VnetFdPort(final int id, final int fd)
+    {
+        this.id = id;
+        this.fd = fd;
+    }
+
+    /** Reads one [header | frame] into {@code address} (room: {@link #RECEIVE_CAPACITY}); its length or -errno. */
+    abstract long readFrame(long address);
+
+    /** True when a failed read consumed one bad frame and the next may be fine; false ends the burst. */
+    abstract boolean isPerFrameError(long negativeErrno);
+
+    @Override
+    public final int id()
+    {
+        return id;
+    }
+
+    public final int fd()
+    {
+        return fd;
+    }
+
+    @Override
+    public final int receive(final PacketPool pool, final PacketBatch into, final int limit)
+    {
+        int added = 0;
+        // every frame taken off the fd, good or bad, counts against the limit: a burst of bad frames cannot hold
+        // the worker longer than a burst of good ones
+        for (int attempt = 0; attempt < limit; attempt++)
+        {
+            final int handle = pool.allocate();
+            if (handle == PacketPool.NO_PACKET)
+            {
+                counters.increment(PortCounters.RX_NO_BUFFER);
+                break;
+            }
+            final long n = readFrame(pool.baseAddress() + pool.receiveOffset(handle));
+            if (n < VNET || n > RECEIVE_CAPACITY)
+            {
+                pool.release(handle);
+                if (n == -Errors.EAGAIN || n == 0)
+                {
+                    break; // drained: the normal way out
+                }
+                counters.increment(PortCounters.RX_ERRORS);
+                if (n < 0 && !isPerFrameError(n))
+                {
+                    break; // device gone, link down, bad fd: retrying now would spin on the same error
+                }
+                continue; // a runt, a truncated frame, or one the header cannot describe: next one
+            }
+            final int frameLength = (int)n - VNET;
+            pool.frameLength(handle, frameLength);
+            pool.inPort(handle, id);
+            into.add(handle);
+            counters.received(frameLength);
+            added++;
+        }
+        return added;
+    }
+
+    @Override
+    public final boolean transmit(final PacketPool pool, final int handle)
+    {
+        final int length = pool.frameLength(handle);
+        final long n = Natives.write(fd, pool.baseAddress() + pool.vnetOffset(handle), length + VNET);
+        if (n != length + VNET)
+        {
+            // EAGAIN/ENOBUFS (queue full), EIO/ENETDOWN (device down), EINVAL (a vnet header the kernel rejects):
+            // drop, never block the worker
+            counters.increment(PortCounters.TX_ERRORS);
+            return false;
+        }
+        counters.transmitted(length);
+        return true;
+    }
+
+    @Override
+    public final boolean offloads()
+    {
+        return true;
+    }
+
+    @Override
+    public final int pollFd()
+    {
+        return fd;
+    }
+
+    @Override
+    public final PortCounters counters()
+    {
+        return counters;
+    }
+
+    /** Closes the fd (idempotent). */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            Natives.close(fd);
+        }
+    }
+}
