@@ -27,7 +27,11 @@ public final class MacAging implements Housekeeping
             return 0;
         }
         final MacTable macs = l2.macs();
-        sweptThisRound += macs.age((int)(nowMillis / 1000), l2.macAgeSeconds(), SLOTS_PER_SLICE);
+        final int before = macs.agingPosition();
+        macs.age((int)(nowMillis / 1000), l2.macAgeSeconds(), SLOTS_PER_SLICE);
+        // progress is how far the cursor moved, not how many slots were looked at: a removal makes the cursor
+        // look at the same slot again, and counting that would end the round before it covered the table
+        sweptThisRound += (macs.agingPosition() - before) & (macs.capacity() - 1);
         if (sweptThisRound >= macs.capacity())
         {
             sweptThisRound = 0;

@@ -236,6 +236,12 @@ public final class MacTable
         return size;
     }
 
+    /** Where the next {@link #age} call starts: lets a caller count a full round of slots passed. */
+    public int agingPosition()
+    {
+        return agingCursor;
+    }
+
     public int capacity()
     {
         return mask + 1;
