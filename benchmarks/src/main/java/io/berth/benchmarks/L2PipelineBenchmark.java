@@ -1,5 +1,6 @@
 package io.berth.benchmarks;
 
+import io.berth.dataplane.Frames;
 import io.berth.dataplane.BusyPoller;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropReason;

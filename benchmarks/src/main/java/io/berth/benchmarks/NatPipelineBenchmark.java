@@ -1,5 +1,6 @@
 package io.berth.benchmarks;
 
+import io.berth.dataplane.Frames;
 import io.berth.conntrack.ConnState;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounter;

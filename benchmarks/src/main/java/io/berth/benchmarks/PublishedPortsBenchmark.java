@@ -1,5 +1,6 @@
 package io.berth.benchmarks;
 
+import io.berth.dataplane.Frames;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.nat.PublishedPorts;
 import org.openjdk.jmh.annotations.Benchmark;
