@@ -129,7 +129,7 @@ fi
 
 # ---------------------------------------------------------------------------------------------- outside
 step "Reaching the outside: cli fetches from a server outside; the server sees berthd's uplink address (masquerade)"
-ip netns exec "$OUTSIDE" python3 -m http.server 8000 >"$TMP/outside.log" 2>&1 &
+(ip netns exec "$OUTSIDE" python3 -m http.server 8000 >"$TMP/outside.log" 2>&1 &) # not a job: cleanup kills it quietly
 for _ in $(seq 1 30); do
   ip netns exec "$OUTSIDE" curl -s -o /dev/null -m 1 http://203.0.113.2:8000/ && break
   sleep 0.2

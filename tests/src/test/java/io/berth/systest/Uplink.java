@@ -38,8 +38,16 @@ public final class Uplink
      */
     public static BerthHost start()
     {
-        return BerthHost.start(Uplink::makeOutside,
+        return start(List.of());
+    }
+
+    /** {@link #start()} with more berthd options (e.g. conntrack timeouts). */
+    public static BerthHost start(final List<String> moreBerthdArgs)
+    {
+        final List<String> args = new java.util.ArrayList<>(
             List.of("--uplink", IFACE, "--uplink-ip", UPLINK_CIDR, "--uplink-gateway", OUTSIDE_IP));
+        args.addAll(moreBerthdArgs);
+        return BerthHost.start(Uplink::makeOutside, args);
     }
 
     private static void makeOutside(BerthHost host)

@@ -5,6 +5,8 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.TestInstance;
 
+import java.util.List;
+
 /**
  * Like {@link SystemTestBase}, with an uplink: one berthd and one outside namespace per test class
  * ({@link Uplink}); after each test the containers, networks and background processes it made are removed.
@@ -16,10 +18,16 @@ abstract class UplinkTestBase
     /** The outside namespace (10.99.0.2), joined to berthd's uplink (10.99.0.1). */
     protected String outside;
 
+    /** berthd options a test class needs beyond the uplink's. */
+    protected List<String> moreBerthdArgs()
+    {
+        return List.of();
+    }
+
     @BeforeAll
     void startHost()
     {
-        host = Uplink.start();
+        host = Uplink.start(moreBerthdArgs());
         outside = Uplink.outside(host);
     }
 
