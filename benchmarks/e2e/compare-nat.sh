@@ -91,18 +91,8 @@ BERTHD_PID=""; JAR_BUILT=""; BG_PID=""
 cp "$HERE/connrate.py" "$TMP/connrate.py" || { echo "compare-nat.sh: $HERE/connrate.py missing" >&2; exit 1; }
 CONNRATE=$TMP/connrate.py
 
-ns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
-kill_ns_pids() {  # SIGTERM every process in namespace $1, then SIGKILL what is left
-  local n=$1 pids
-  pids=$(ip netns pids "$n" 2>/dev/null) || return 0
-  [ -n "$pids" ] || return 0
-  kill $pids 2>/dev/null
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    pids=$(ip netns pids "$n" 2>/dev/null); [ -n "$pids" ] || return 0; sleep 0.2
-  done
-  kill -9 $pids 2>/dev/null; sleep 0.1
-}
-berth() { BERTH_SOCKET=$SOCK "$BIN/berth" "$@"; }
+
+. "$ROOT/benchmarks/e2e/lib.sh"   # ns_exists, kill_ns_pids, berth, cpu_ticks_ns, run_bg, berth_fail
 
 cleanup() {
   local rc=$?
@@ -173,25 +163,8 @@ conn_rate() {  # $1 outside ns, $2 source ip -> "rate count elapsed errors" (a 1
   ip netns exec "$o" timeout $((T + 60)) python3 "$CONNRATE" client 10.99.0.1 12211 "$src" "$CONN_PROCS" "$T" 5000 65535
 }
 
-cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
-  local sum=0 pid f
-  for pid in $(ip netns pids "$1" 2>/dev/null); do
-    f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-    set -- $f
-    sum=$((sum + ${12} + ${13}))            # fields 14 and 15 of stat, counted after "(comm) "
-  done
-  echo $sum
-}
 HZ=$(getconf CLK_TCK)
 
-# bash runs a trap only once the foreground command (or $(...)) in progress has ended; a measurement runs
-# in the background and is waited for, so that Ctrl-C or SIGTERM stop the script at once
-run_bg() {  # command... -> its stdout in $TMP/result, its exit status
-  "$@" > "$TMP/result" &
-  BG_PID=$!
-  wait $BG_PID; local st=$?
-  BG_PID=""; return $st
-}
 
 declare -A R   # R[side.metric] = value
 window() {  # $1 side, $2 metric, $3 ns whose CPU time to count (or ""), command... -> R[side.metric]
@@ -278,7 +251,6 @@ kernel_side() {
 }
 
 # ---- berth side -------------------------------------------------------------------------------------
-berth_fail() { R[berth.err]+="$1; "; echo "[berth] FAILED: $1" >&2; return 1; }
 berth_more_ports() {  # a second container publishing NPORTS ports on the uplink address (DNAT only, no proxy)
   local last=$((20000 + NPORTS - 1)) out
   out=$(berth run -d --name "$B2" --network $BNET -p "10.99.0.1:20000-$last:20000-$last" 2>&1) ||

@@ -70,18 +70,8 @@ TMP=$(mktemp -d /tmp/berth-compare.XXXXXX)
 SOCK=$TMP/s.sock
 BERTHD_PID=""; JAR_BUILT=""; BG_PID=""
 
-ns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
-kill_ns_pids() {  # SIGTERM every process in namespace $1, then SIGKILL what is left
-  local n=$1 pids
-  pids=$(ip netns pids "$n" 2>/dev/null) || return 0
-  [ -n "$pids" ] || return 0
-  kill $pids 2>/dev/null
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    pids=$(ip netns pids "$n" 2>/dev/null); [ -n "$pids" ] || return 0; sleep 0.2
-  done
-  kill -9 $pids 2>/dev/null; sleep 0.1
-}
-berth() { BERTH_SOCKET=$SOCK "$BIN/berth" "$@"; }
+
+. "$ROOT/benchmarks/e2e/lib.sh"   # ns_exists, kill_ns_pids, berth, cpu_ticks_ns, run_bg, berth_fail
 
 cleanup() {
   local rc=$?
@@ -180,25 +170,8 @@ print(m.group(1))
 PY
 }
 
-cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
-  local sum=0 pid f
-  for pid in $(ip netns pids "$1" 2>/dev/null); do
-    f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
-    set -- $f
-    sum=$((sum + ${12} + ${13}))            # fields 14 and 15 of stat, counted after "(comm) "
-  done
-  echo $sum
-}
 HZ=$(getconf CLK_TCK)
 
-# bash runs a trap only once the foreground command (or $(...)) in progress has ended; a measurement runs
-# in the background and is waited for, so that Ctrl-C or SIGTERM stop the script at once
-run_bg() {  # command... -> its stdout in $TMP/result, its exit status
-  "$@" > "$TMP/result" &
-  BG_PID=$!
-  wait $BG_PID; local st=$?
-  BG_PID=""; return $st
-}
 
 declare -A R   # R[side.metric] = value
 measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip [, $6 ns whose CPU time to count]
@@ -240,7 +213,6 @@ kernel_side() {
 }
 
 # ---- berth side -------------------------------------------------------------------------------------
-berth_fail() { R[berth.err]+="$1; "; echo "[berth] FAILED: $1" >&2; return 1; }
 berth_side() {
   [ -x "$BIN/berthd" ] && [ -x "$BIN/berth" ] ||
     { berth_fail "$BIN/berthd or $BIN/berth missing (build: mvn -q -B -pl control package -DskipTests)"; return 1; }

@@ -1,0 +1,33 @@
+# Helpers shared by compare.sh and compare-nat.sh (sourced; not run on its own). They expect the caller to
+# define SOCK, BIN, TMP and the associative array R, as both scripts do.
+
+ns_exists() { [ -e "/run/netns/$1" ] || ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
+kill_ns_pids() {  # SIGTERM every process in namespace $1, then SIGKILL what is left
+  local n=$1 pids
+  pids=$(ip netns pids "$n" 2>/dev/null) || return 0
+  [ -n "$pids" ] || return 0
+  kill $pids 2>/dev/null
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    pids=$(ip netns pids "$n" 2>/dev/null); [ -n "$pids" ] || return 0; sleep 0.2
+  done
+  kill -9 $pids 2>/dev/null; sleep 0.1
+}
+berth() { BERTH_SOCKET=$SOCK "$BIN/berth" "$@"; }
+cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
+  local sum=0 pid f
+  for pid in $(ip netns pids "$1" 2>/dev/null); do
+    f=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+    set -- $f
+    sum=$((sum + ${12} + ${13}))            # fields 14 and 15 of stat, counted after "(comm) "
+  done
+  echo $sum
+}
+# bash runs a trap only once the foreground command (or $(...)) in progress has ended; a measurement runs
+# in the background and is waited for, so that Ctrl-C or SIGTERM stop the script at once
+run_bg() {  # command... -> its stdout in $TMP/result, its exit status
+  "$@" > "$TMP/result" &
+  BG_PID=$!
+  wait $BG_PID; local st=$?
+  BG_PID=""; return $st
+}
+berth_fail() { R[berth.err]+="$1; "; echo "[berth] FAILED: $1" >&2; return 1; }
