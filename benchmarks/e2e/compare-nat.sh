@@ -67,7 +67,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 
 # ---- tools -----------------------------------------------------------------------------------------
 need_pkgs=()
-for pair in iperf3:iperf3 iptables:iptables iptables-restore:iptables ping:iputils-ping python3:python3 ip:iproute2 timeout:coreutils; do
+for pair in iperf3:iperf3 iptables:iptables iptables-restore:iptables conntrack:conntrack ping:iputils-ping python3:python3 ip:iproute2 timeout:coreutils; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need_pkgs+=("${pair#*:}")
 done
 if [ ${#need_pkgs[@]} -gt 0 ]; then
@@ -228,6 +228,8 @@ kernel_more_ports() {  # NPORTS DNAT rules in PREROUTING before the measured one
   local n
   n=$(ip netns exec $KH iptables -t nat -S PREROUTING | grep -c -- '-j DNAT')
   [ "$n" = $((NPORTS + 1)) ] || { echo "kernel: $n DNAT rules in PREROUTING, expected $((NPORTS + 1))" >&2; return 1; }
+  # start the second phase with an empty table, as berth's side does: the figure is about the rules
+  ip netns exec $KH conntrack -F >/dev/null 2>&1
 }
 kernel_side() {
   echo "[kernel] building bridge + iptables NAT topology ($KH, $K1, $KO) ..." >&2
@@ -258,6 +260,9 @@ berth_more_ports() {  # a second container publishing NPORTS ports on the uplink
   local n
   n=$(berth port "$B2" 2>/dev/null | grep -c -- '->')
   [ "$n" = "$NPORTS" ] || { echo "berth port $B2 lists $n mappings, expected $NPORTS" >&2; return 1; }
+  # start the second phase with an empty table: the first phase's TIME_WAIT connections would otherwise
+  # slow conntrack lookups, and the figure is about the published ports
+  berth conntrack flush >/dev/null
 }
 berth_side() {
   [ -x "$BIN/berthd" ] && [ -x "$BIN/berth" ] ||
