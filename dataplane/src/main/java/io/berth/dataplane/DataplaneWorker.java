@@ -18,7 +18,7 @@ import java.util.function.Consumer;
  * Runs on its own thread under an {@code AgentRunner}, or on the caller's thread through {@link #doWork()} in
  * tests. Only {@link #submit} is for other threads.
  */
-public final class DataplaneWorker implements Agent
+public final class DataplaneWorker implements Agent, WorkerCommands
 {
     /** Frames read from one port per visit: fairness between ports, and a bound on batch size. */
     public static final int RECEIVE_BURST = 64;
@@ -96,6 +96,31 @@ public final class DataplaneWorker implements Agent
             {
                 command.run();
                 done.complete(null);
+            }
+            catch (final Throwable t)
+            {
+                done.completeExceptionally(t);
+            }
+        };
+        if (!commands.offer(wrapped))
+        {
+            done.completeExceptionally(new IllegalStateException("dataplane command queue full"));
+            return done;
+        }
+        poller.wakeup();
+        return done;
+    }
+
+    /** Any thread: runs {@code command} on the worker and completes with its result. */
+    @Override
+    public <T> CompletableFuture<T> call(final java.util.function.Supplier<T> command)
+    {
+        final CompletableFuture<T> done = new CompletableFuture<>();
+        final Runnable wrapped = () ->
+        {
+            try
+            {
+                done.complete(command.get());
             }
             catch (final Throwable t)
             {

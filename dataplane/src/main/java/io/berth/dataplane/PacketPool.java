@@ -30,6 +30,18 @@ public final class PacketPool
     public static final int MAX_FRAME = 65535 + 18;
     public static final int SLOT_SIZE = 69632; // 68 KiB: HEADROOM + MAX_FRAME rounded up to 4 KiB pages
     public static final int NO_PACKET = -1;
+    /** {@link #location}: the slot is free. */
+    public static final int FREE = -2;
+    /** {@link #location}: allocated, not (yet) in any node's input (a port's receive, a node's fresh packet). */
+    public static final int OUTSIDE = -1;
+    /** {@link #location}: held by a stage outside the graph's inputs (a neighbour wait queue). */
+    public static final int PARKED = -3;
+
+    /**
+     * Double releases throw when assertions are on (every test run), else they are counted and ignored so the
+     * free stack stays sound in production.
+     */
+    private static final boolean STRICT = strictByDefault();
 
     private final UnsafeBuffer buffer;
     private final int capacity;
@@ -41,6 +53,11 @@ public final class PacketPool
     private final int[] inPort;
     private final int[] egress;
     private final int[] domain;
+    /** Which node's input holds the packet (graph index), or FREE / OUTSIDE / PARKED: what a crash must release. */
+    private final int[] location;
+    private final CounterSet counters = new CounterSet(1);
+    /** {@link #counters()} index: releases of a handle that was already free. */
+    public static final int DOUBLE_RELEASES = 0;
 
     public PacketPool(final int capacity)
     {
@@ -56,6 +73,8 @@ public final class PacketPool
         this.inPort = new int[capacity];
         this.egress = new int[capacity];
         this.domain = new int[capacity];
+        this.location = new int[capacity];
+        java.util.Arrays.fill(location, FREE);
         for (int i = 0; i < capacity; i++)
         {
             freeStack[i] = capacity - 1 - i; // hand out slot 0 first: keeps the working set at the front
@@ -98,12 +117,51 @@ public final class PacketPool
         inPort[handle] = -1;
         egress[handle] = Egress.NONE;
         domain[handle] = -1;
+        location[handle] = OUTSIDE;
         return handle;
     }
 
+    /**
+     * Returns the slot to the pool. A handle that is already free is not pushed twice (that would hand one slot
+     * to two packets later): it is counted in {@link #counters()} and, under tests, refused with an exception.
+     */
     public void release(final int handle)
     {
+        if (location[handle] == FREE)
+        {
+            counters.increment(DOUBLE_RELEASES);
+            if (STRICT)
+            {
+                throw new IllegalStateException("packet " + handle + " released twice");
+            }
+            return;
+        }
+        location[handle] = FREE;
         freeStack[freeCount++] = handle;
+    }
+
+    /** Graph index of the node whose input holds the packet, or {@link #FREE}, {@link #OUTSIDE}, {@link #PARKED}. */
+    public int location(final int handle)
+    {
+        return location[handle];
+    }
+
+    public void location(final int handle, final int where)
+    {
+        location[handle] = where;
+    }
+
+    /** Pool events any thread may read: {@link #DOUBLE_RELEASES}. */
+    public CounterSet counters()
+    {
+        return counters;
+    }
+
+    private static boolean strictByDefault()
+    {
+        boolean assertions = false;
+        assert assertions = true; // deliberate side effect: true only with -ea
+        return assertions || Boolean.getBoolean("berth.pool.strict");
     }
 
     /** Offset of the frame's first byte within {@link #buffer()}. */

@@ -19,14 +19,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class DataplaneWorkerTest
 {
     private final PacketPool pool = new PacketPool(512);
-    private final Graph graph = new Graph(pool, new DropCounters());
+    private final Graph graph;
     private final List<Integer> batches = new ArrayList<>();
     private final PortTable ports = new PortTable();
     private final DataplaneWorker worker;
 
     DataplaneWorkerTest()
     {
-        graph.add(new Node("sink")
+        graph = io.berth.dataplane.graph.TestGraphs.autowire(pool, new DropCounters(), new Node("sink")
         {
             @Override
             protected void process(final PacketBatch batch)

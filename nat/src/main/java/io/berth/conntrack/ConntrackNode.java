@@ -8,6 +8,7 @@ import io.berth.dataplane.flyweight.IcmpFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.flyweight.TcpFlyweight;
 import io.berth.dataplane.flyweight.UdpFlyweight;
+import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -45,25 +46,25 @@ public final class ConntrackNode extends Node
     private final Timeouts timeouts;
     private final EpochClock clock;
     private final boolean dropInvalid;
-    private final int next;
+    private final Arc next = declareArc("next");
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
 
     /**
      * @param dropInvalid drop INVALID packets (else they pass untracked and untranslated).
-     * @param next        index of the node that takes every packet not dropped.
+     * Arc {@code next} takes every packet not dropped.
      */
     public ConntrackNode(
         final ConnectionTable table, final CtInfo info, final Timeouts timeouts, final EpochClock clock,
-        final boolean dropInvalid, final int next)
+        final boolean dropInvalid)
     {
-        super("conntrack");
+        super("conntrack", DropReason.L4_TRUNCATED, DropReason.CT_INVALID, DropReason.CT_TABLE_FULL,
+            DropReason.CT_CLASH);
         this.table = table;
         this.counters = table.counters();
         this.info = info;
         this.timeouts = timeouts;
         this.clock = clock;
         this.dropInvalid = dropInvalid;
-        this.next = next;
     }
 
     @Override
@@ -90,7 +91,7 @@ public final class ConntrackNode extends Node
                 counters.count(ConntrackCounter.INVALID);
                 if (dropInvalid)
                 {
-                    pool.release(handle); // no DropReason for it in dataplane yet: counted in ConntrackCounters
+                    graph.drop(handle, DropReason.CT_INVALID);
                 }
                 else
                 {
@@ -100,7 +101,7 @@ public final class ConntrackNode extends Node
             }
             else
             {
-                pool.release(handle); // REFUSED: counted by the table
+                graph.drop(handle, verdict == REFUSED_FULL ? DropReason.CT_TABLE_FULL : DropReason.CT_CLASH);
             }
         }
     }
@@ -108,7 +109,8 @@ public final class ConntrackNode extends Node
     private static final int PASS = 0;
     private static final int TRUNCATED = 1;
     private static final int INVALID = 2;
-    private static final int REFUSED = 3;
+    private static final int REFUSED_FULL = 3;
+    private static final int REFUSED_CLASH = 4;
 
     private int track(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final long now)
     {
@@ -315,7 +317,7 @@ public final class ConntrackNode extends Node
     {
         if (entry < 0)
         {
-            return REFUSED;
+            return entry == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
         }
         info.set(handle, entry, ORIGINAL, CtInfo.NEW);
         return PASS;

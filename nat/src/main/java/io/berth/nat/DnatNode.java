@@ -3,10 +3,12 @@ package io.berth.nat;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.CtInfo;
 import io.berth.conntrack.Tuples;
+import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -37,18 +39,17 @@ public final class DnatNode extends Node
     private final CtInfo info;
     private final PublishedPorts published;
     private final NatCounters counters;
-    private final int next;
+    private final Arc next = declareArc("next");
     private final HeaderRewriter rewriter = new HeaderRewriter();
 
-    /** @param next index of the node that takes every packet not dropped (routing, typically). */
-    public DnatNode(final ConnectionTable table, final CtInfo info, final PublishedPorts published, final NatCounters counters, final int next)
+    /** Arc {@code next} takes every packet not dropped (routing, typically). */
+    public DnatNode(final ConnectionTable table, final CtInfo info, final PublishedPorts published, final NatCounters counters)
     {
-        super("dnat");
+        super("dnat", DropReason.NAT_FAILED);
         this.table = table;
         this.info = info;
         this.published = published;
         this.counters = counters;
-        this.next = next;
     }
 
     @Override
@@ -66,7 +67,7 @@ public final class DnatNode extends Node
             else
             {
                 counters.count(NatCounter.NAT_FAILED);
-                pool.release(handle); // no DropReason for it in dataplane yet: counted in NatCounters
+                graph.drop(handle, DropReason.NAT_FAILED);
             }
         }
     }

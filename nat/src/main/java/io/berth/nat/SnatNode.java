@@ -3,10 +3,12 @@ package io.berth.nat;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.CtInfo;
 import io.berth.conntrack.Tuples;
+import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -39,21 +41,20 @@ public final class SnatNode extends Node
     private final PortAllocator ports;
     private final SnatPolicy policy;
     private final NatCounters counters;
-    private final int next;
+    private final Arc next = declareArc("next");
     private final HeaderRewriter rewriter = new HeaderRewriter();
 
-    /** @param next index of the node that takes every packet not dropped (transmit, typically). */
+    /** Arc {@code next} takes every packet not dropped (transmit, typically). */
     public SnatNode(
         final ConnectionTable table, final CtInfo info, final PortAllocator ports, final SnatPolicy policy,
-        final NatCounters counters, final int next)
+        final NatCounters counters)
     {
-        super("snat");
+        super("snat", DropReason.NAT_FAILED, DropReason.NAT_UNTRANSLATABLE);
         this.table = table;
         this.info = info;
         this.ports = ports;
         this.policy = policy;
         this.counters = counters;
-        this.next = next;
     }
 
     @Override
@@ -74,7 +75,7 @@ public final class SnatNode extends Node
                 else
                 {
                     counters.count(NatCounter.NAT_FAILED);
-                    pool.release(handle); // no DropReason for it in dataplane yet: counted in NatCounters
+                    graph.drop(handle, DropReason.NAT_FAILED);
                 }
             }
             else if (isIpv4(pool, buffer, handle) && policy.externalAddress(pool, handle,
@@ -82,7 +83,7 @@ public final class SnatNode extends Node
                 buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN)) != SnatPolicy.NO_SNAT)
             {
                 counters.count(NatCounter.UNTRANSLATABLE);
-                pool.release(handle);
+                graph.drop(handle, DropReason.NAT_UNTRANSLATABLE);
             }
             else
             {

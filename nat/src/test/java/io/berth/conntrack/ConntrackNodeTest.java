@@ -5,6 +5,7 @@ import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.IcmpFlyweight;
 import io.berth.dataplane.graph.Graph;
+import io.berth.dataplane.graph.TestGraphs;
 import org.agrona.concurrent.CachedEpochClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class ConntrackNodeTest
 
     final PacketPool pool = new PacketPool(64);
     final DropCounters drops = new DropCounters();
-    final Graph graph = new Graph(pool, drops);
+    Graph graph;
     final ConntrackCounters counters = new ConntrackCounters();
     final CachedEpochClock clock = new CachedEpochClock();
     final Timeouts timeouts = new Timeouts();
@@ -54,8 +55,7 @@ class ConntrackNodeTest
     void build(final int limit)
     {
         table = new ConnectionTable(limit, 100, 1024, 64, counters);
-        graph.add(new ConntrackNode(table, info, timeouts, clock, true, 1));
-        graph.add(sink);
+        graph = TestGraphs.autowire(pool, drops, new ConntrackNode(table, info, timeouts, clock, true), sink);
     }
 
     /** Sends a packet through conntrack; true when it passed (its verdict is in last*). */
@@ -280,11 +280,9 @@ class ConntrackNodeTest
     @Test
     void tableLimitRefusesAndCounts()
     {
-        final Graph small = new Graph(pool, drops);
         table = new ConnectionTable(2, 100, 64, 16, counters);
-        small.add(new ConntrackNode(table, info, timeouts, clock, true, 1));
         final Sink out = new Sink();
-        small.add(out);
+        final Graph small = TestGraphs.autowire(pool, drops, new ConntrackNode(table, info, timeouts, clock, true), out);
         for (int port = 1; port <= 3; port++)
         {
             small.inject(TestPackets.udp(pool, C, port, S, 53, 0));

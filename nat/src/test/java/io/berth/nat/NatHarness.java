@@ -9,6 +9,7 @@ import io.berth.conntrack.Timeouts;
 import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.graph.Graph;
+import io.berth.dataplane.graph.TestGraphs;
 import org.agrona.concurrent.CachedEpochClock;
 
 import static io.berth.conntrack.TestPackets.ip;
@@ -21,7 +22,7 @@ final class NatHarness
     static final int U = ip("192.168.1.10");
 
     final PacketPool pool = new PacketPool(128);
-    final Graph graph = new Graph(pool, new DropCounters());
+    final Graph graph;
     final ConntrackCounters ctCounters = new ConntrackCounters();
     final NatCounters natCounters = new NatCounters();
     final CachedEpochClock clock = new CachedEpochClock();
@@ -36,10 +37,9 @@ final class NatHarness
         clock.update(1_000_000);
         table = new ConnectionTable(limit, ctCounters);
         ports = factory.apply(table);
-        graph.add(new ConntrackNode(table, info, new Timeouts(), clock, true, 1));
-        graph.add(new DnatNode(table, info, published, natCounters, 2));
-        graph.add(new SnatNode(table, info, ports, SnatPolicy.uplink(UPLINK_PORT, U), natCounters, 3));
-        graph.add(sink);
+        graph = TestGraphs.autowire(pool, new DropCounters(), new ConntrackNode(table, info, new Timeouts(), clock, true),
+            new DnatNode(table, info, published, natCounters),
+            new SnatNode(table, info, ports, SnatPolicy.uplink(UPLINK_PORT, U), natCounters), sink);
     }
 
     NatHarness()

@@ -5,6 +5,7 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import io.berth.l3.Responder;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -22,26 +23,22 @@ public final class GatewayNode extends Node
     private static final int DROP = 2;
 
     private final L2Switch l2;
-    private final int txNode;
-    private final int routeNode;
+    private final Arc txNode = declareArc("tx");
+    private final Arc routeNode = declareOptionalArc("route");
     private DropReason dropReason;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final Responder responder = new Responder();
 
-    /** A gateway that only answers ARP and ping: everything else to it is dropped. */
-    public GatewayNode(final L2Switch l2, final int txNode)
+    /**
+     * Arcs: {@code tx}, and optionally {@code route}, where IPv4 for the gateway MAC goes when it is not a ping
+     * to the gateway itself; unconnected, the gateway only answers ARP and ping and drops the rest.
+     */
+    public GatewayNode(final L2Switch l2)
     {
-        this(l2, txNode, -1);
-    }
-
-    /** @param routeNode where IPv4 for the gateway MAC goes when it is not a ping to the gateway itself. */
-    public GatewayNode(final L2Switch l2, final int txNode, final int routeNode)
-    {
-        super("gateway");
+        super("gateway", DropReason.UNKNOWN_PORT, DropReason.GATEWAY_UNHANDLED, DropReason.NO_ROUTE,
+            DropReason.L4_TRUNCATED);
         this.l2 = l2;
-        this.txNode = txNode;
-        this.routeNode = routeNode;
     }
 
     @Override
@@ -85,7 +82,7 @@ public final class GatewayNode extends Node
                 ipv4.wrap(buffer, ethernet.payloadOffset());
                 if (ipv4.destination() != domain.gatewayIp())
                 {
-                    return routeNode >= 0 ? ROUTE : drop(DropReason.NO_ROUTE);
+                    return routeNode.connected() ? ROUTE : drop(DropReason.NO_ROUTE);
                 }
                 final int echo = responder.answerEcho(buffer, frame, domain.gatewayIp(), domain.gatewayMac());
                 if (echo == Responder.ANSWERED)
@@ -97,7 +94,7 @@ public final class GatewayNode extends Node
                     return drop(DropReason.L4_TRUNCATED);
                 }
                 // for the gateway address but no ping, e.g. a reply to a masqueraded hairpin: conntrack may know it
-                return routeNode >= 0 ? ROUTE : drop(DropReason.GATEWAY_UNHANDLED);
+                return routeNode.connected() ? ROUTE : drop(DropReason.GATEWAY_UNHANDLED);
             default:
                 return drop(DropReason.GATEWAY_UNHANDLED);
         }

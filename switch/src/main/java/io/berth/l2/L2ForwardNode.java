@@ -6,6 +6,7 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -19,9 +20,9 @@ public final class L2ForwardNode extends Node
 {
     private final L2Switch l2;
     private final MacTable macs;
-    private final int gatewayNode;
-    private final int txNode;
-    private final int routedPortNode;
+    private final Arc gatewayNode = declareArc("gateway");
+    private final Arc txNode = declareArc("tx");
+    private final Arc routedPortNode = declareOptionalArc("routed-port");
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
 
@@ -29,20 +30,15 @@ public final class L2ForwardNode extends Node
     private int cachedPort;
     private long cachedGeneration = -1;
 
-    public L2ForwardNode(final L2Switch l2, final int gatewayNode, final int txNode)
+    /**
+     * Arcs: {@code gateway}, {@code tx}, and optionally {@code routed-port}, where frames from ports in no bridge
+     * domain (uplink, host link) go; unconnected, they are dropped as unknown_port.
+     */
+    public L2ForwardNode(final L2Switch l2)
     {
-        this(l2, gatewayNode, txNode, -1);
-    }
-
-    /** @param routedPortNode where frames from ports in no bridge domain (uplink, host link) go; -1: dropped. */
-    public L2ForwardNode(final L2Switch l2, final int gatewayNode, final int txNode, final int routedPortNode)
-    {
-        super("l2-forward");
-        this.routedPortNode = routedPortNode;
+        super("l2-forward", DropReason.UNKNOWN_PORT, DropReason.MAC_LIMIT, DropReason.ISOLATED, DropReason.SAME_PORT);
         this.l2 = l2;
         this.macs = l2.macs();
-        this.gatewayNode = gatewayNode;
-        this.txNode = txNode;
     }
 
     @Override
@@ -68,7 +64,7 @@ public final class L2ForwardNode extends Node
         final int domainId = l2.domainOfPort(inPort);
         if (domainId < 0)
         {
-            if (routedPortNode < 0)
+            if (!routedPortNode.connected())
             {
                 return DropReason.UNKNOWN_PORT;
             }

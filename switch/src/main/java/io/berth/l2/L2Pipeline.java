@@ -6,6 +6,7 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Poller;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.graph.Graph;
+import io.berth.dataplane.graph.GraphBuilder;
 import io.berth.dataplane.graph.ParseNode;
 import io.berth.dataplane.graph.TxNode;
 
@@ -23,12 +24,13 @@ public final class L2Pipeline
     public L2Pipeline(final PacketPool pool, final Poller poller, final int idleTimeoutMs)
     {
         l2 = new L2Switch(ports);
-        final Graph graph = new Graph(pool, drops);
-        // node indexes are fixed by the order they are added: 0 parse, 1 l2, 2 gateway, 3 tx
-        graph.add(new ParseNode(1));
-        graph.add(new L2ForwardNode(l2, 2, 3));
-        graph.add(new GatewayNode(l2, 3));
-        graph.add(new TxNode(ports));
+        final Graph graph = new GraphBuilder()
+            .add(new ParseNode()).add(new L2ForwardNode(l2)).add(new GatewayNode(l2)).add(new TxNode(ports))
+            .connect("parse", "next", "l2-forward")
+            .connect("l2-forward", "gateway", "gateway")
+            .connect("l2-forward", "tx", "tx")
+            .connect("gateway", "tx", "tx")
+            .build(pool, drops);
         worker = new DataplaneWorker("berth-l2", pool, graph, ports, poller, idleTimeoutMs);
         worker.addHousekeeping(new MacAging(l2));
     }

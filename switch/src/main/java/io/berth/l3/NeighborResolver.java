@@ -7,7 +7,8 @@ import io.berth.dataplane.Port;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
-import io.berth.dataplane.graph.Graph;
+
+import io.berth.dataplane.graph.Node;
 
 /**
  * ARP for next hops on the uplink. A packet whose next hop's MAC is unknown waits here (a few, like the kernel's
@@ -23,8 +24,7 @@ public final class NeighborResolver implements Housekeeping
 
     private final Router router;
     private final PortTable ports;
-    private final Graph graph;
-    private final int routeNode;
+    private final Node routeNode;
     private final int[] handles = new int[CAPACITY];
     private final int[] nextHops = new int[CAPACITY];
     private final long[] since = new long[CAPACITY];
@@ -34,11 +34,11 @@ public final class NeighborResolver implements Housekeeping
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
 
-    public NeighborResolver(final Router router, final PortTable ports, final Graph graph, final int routeNode)
+    /** @param routeNode where answered packets go back to; its drops are counted for it. */
+    public NeighborResolver(final Router router, final PortTable ports, final Node routeNode)
     {
         this.router = router;
         this.ports = ports;
-        this.graph = graph;
         this.routeNode = routeNode;
     }
 
@@ -47,9 +47,10 @@ public final class NeighborResolver implements Housekeeping
     {
         if (count == CAPACITY)
         {
-            graph.drop(handle, DropReason.NEIGHBOR_UNRESOLVED);
+            routeNode.graph().drop(handle, DropReason.NEIGHBOR_UNRESOLVED);
             return;
         }
+        routeNode.graph().pool().location(handle, PacketPool.PARKED); // ours now: a crash of the route node must not free it
         handles[count] = handle;
         nextHops[count] = nextHop;
         since[count] = nowMillis;
@@ -68,7 +69,7 @@ public final class NeighborResolver implements Housekeeping
         {
             if (nextHops[i] == address)
             {
-                graph.enqueue(routeNode, handles[i]);
+                routeNode.graph().enqueue(routeNode.index(), handles[i]);
             }
             else
             {
@@ -95,7 +96,7 @@ public final class NeighborResolver implements Housekeeping
         {
             if (nowMillis - since[i] > WAIT_MILLIS)
             {
-                graph.drop(handles[i], DropReason.NEIGHBOR_UNRESOLVED);
+                routeNode.graph().drop(routeNode, handles[i], DropReason.NEIGHBOR_UNRESOLVED);
                 work++;
             }
             else
@@ -120,7 +121,7 @@ public final class NeighborResolver implements Housekeeping
         lastRequested = nextHop;
         lastRequestAt = nowMillis;
         final Port uplink = ports.get(router.uplinkPort());
-        final PacketPool pool = graph.pool();
+        final PacketPool pool = routeNode.graph().pool();
         if (uplink == null)
         {
             return;

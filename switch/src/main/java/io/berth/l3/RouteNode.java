@@ -7,6 +7,7 @@ import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.IcmpFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -42,8 +43,8 @@ public final class RouteNode extends Node
     private final Router router;
     private final CrossNetworkPermit permit;
     private final RefusalListener refusals;
-    private final int nextNode;
-    private final int txNode;
+    private final Arc next = declareArc("next");
+    private final Arc tx = declareArc("tx");
     private NeighborResolver resolver;
     private final IcmpErrors icmpErrors = new IcmpErrors();
     private final TcpResets tcpResets = new TcpResets();
@@ -51,24 +52,19 @@ public final class RouteNode extends Node
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
 
-    /**
-     * @param nextNode where routed packets go (source NAT, then transmit).
-     * @param txNode   where ICMP errors go (straight back out of their in-port).
-     */
-    public RouteNode(final Router router, final CrossNetworkPermit permit, final int nextNode, final int txNode)
+    /** Arcs: {@code next} takes routed packets (source NAT, then transmit), {@code tx} ICMP errors and echo replies. */
+    public RouteNode(final Router router, final CrossNetworkPermit permit)
     {
-        this(router, permit, (pool, handle) -> { }, nextNode, txNode);
+        this(router, permit, (pool, handle) -> { });
     }
 
-    public RouteNode(final Router router, final CrossNetworkPermit permit, final RefusalListener refusals,
-        final int nextNode, final int txNode)
+    public RouteNode(final Router router, final CrossNetworkPermit permit, final RefusalListener refusals)
     {
-        super("route");
+        super("route", DropReason.SPOOFED_SOURCE, DropReason.ISOLATED_NETWORKS, DropReason.NEIGHBOR_UNRESOLVED,
+            DropReason.INTERNAL_NETWORK, DropReason.LOCAL_UNHANDLED, DropReason.NO_ROUTE, DropReason.TTL_EXCEEDED);
         this.router = router;
         this.permit = permit;
         this.refusals = refusals;
-        this.nextNode = nextNode;
-        this.txNode = txNode;
     }
 
     /** Setup time: the resolver needs this node's index, so it is set after both exist. */
@@ -186,7 +182,7 @@ public final class RouteNode extends Node
             decrementTtl();
             ethernet.destination(Router.neighborMac(neighbor)).source(sourceMac);
             pool.egress(handle, Router.neighborPort(neighbor));
-            graph.enqueue(nextNode, handle);
+            graph.enqueue(next, handle);
         }
     }
 
@@ -199,7 +195,7 @@ public final class RouteNode extends Node
         }
         pool.clearVnetHeader(handle);
         pool.egress(handle, pool.inPort(handle));
-        graph.enqueue(txNode, handle);
+        graph.enqueue(tx, handle);
         return true;
     }
 
@@ -241,13 +237,12 @@ public final class RouteNode extends Node
      */
     private void answerWithError(final PacketPool pool, final int handle, final int fromDomain, final int type, final int code, final DropReason reason)
     {
-        graph.drops().count(reason);
         refusals.refused(pool, handle);
         final boolean icmpError = ipv4.protocol() == Ipv4Flyweight.PROTO_ICMP && isIcmpError(pool, handle);
         final int inPort = pool.inPort(handle);
         if (icmpError || ipv4.isFragment())
         {
-            pool.release(handle);
+            graph.drop(handle, reason);
             return;
         }
         if (inPort == router.uplinkPort())
@@ -270,11 +265,12 @@ public final class RouteNode extends Node
         }
         else
         {
-            pool.release(handle);
+            graph.drop(handle, reason);
             return;
         }
+        graph.countDrop(reason); // the packet itself goes no further: it becomes the ICMP error
         icmpErrors.rewrite(pool, handle, type, code, routerIp, routerMac);
-        graph.enqueue(txNode, handle);
+        graph.enqueue(tx, handle);
     }
 
     /** A closed port on the uplink address: RST for TCP, port unreachable for UDP, as a kernel host answers. */
@@ -282,23 +278,25 @@ public final class RouteNode extends Node
     {
         if (reason != DropReason.LOCAL_UNHANDLED || ipv4.destination() != router.uplinkIp())
         {
-            pool.release(handle);
+            graph.drop(handle, reason);
             return;
         }
         final int protocol = ipv4.protocol();
         if (protocol == Ipv4Flyweight.PROTO_TCP && tcpResets.rewrite(pool, handle, router.uplinkMac()))
         {
-            graph.enqueue(txNode, handle);
+            graph.countDrop(reason);
+            graph.enqueue(tx, handle);
         }
         else if (protocol == Ipv4Flyweight.PROTO_UDP)
         {
+            graph.countDrop(reason);
             icmpErrors.rewrite(pool, handle, IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE, IcmpFlyweight.CODE_PORT_UNREACHABLE,
                 router.uplinkIp(), router.uplinkMac());
-            graph.enqueue(txNode, handle);
+            graph.enqueue(tx, handle);
         }
         else
         {
-            pool.release(handle);
+            graph.drop(handle, reason);
         }
     }
 

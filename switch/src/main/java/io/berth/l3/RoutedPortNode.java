@@ -5,6 +5,7 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -18,19 +19,18 @@ public final class RoutedPortNode extends Node
 {
     private final Router router;
     private final NeighborResolver resolver;
-    private final int nextNode;
-    private final int txNode;
+    private final Arc next = declareArc("next");
+    private final Arc tx = declareArc("tx");
     private final Responder responder = new Responder();
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
 
-    public RoutedPortNode(final Router router, final NeighborResolver resolver, final int nextNode, final int txNode)
+    /** Arcs: {@code next} (IPv4 for berthd's address that is no ping: conntrack, routing) and {@code tx}. */
+    public RoutedPortNode(final Router router, final NeighborResolver resolver)
     {
-        super("routed-port");
+        super("routed-port", DropReason.UNKNOWN_PORT, DropReason.NOT_FOR_US, DropReason.L4_TRUNCATED);
         this.router = router;
         this.resolver = resolver;
-        this.nextNode = nextNode;
-        this.txNode = txNode;
     }
 
     @Override
@@ -38,6 +38,7 @@ public final class RoutedPortNode extends Node
     {
         final PacketPool pool = graph.pool();
         final UnsafeBuffer buffer = pool.buffer();
+        long now = 0;
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
@@ -72,23 +73,34 @@ public final class RoutedPortNode extends Node
                 if (sender != 0 && router.domainOf(sender) == Router.NONE && !router.isLocal(sender)
                     && (known == Router.NO_NEIGHBOR ? arp.targetIp() == ourIp : Router.neighborPort(known) == inPort))
                 {
-                    router.putNeighbor(sender, inPort, arp.senderMac()); // RFC 826: merge, then maybe answer
-                    resolver.learned(sender);
+                    if (now == 0)
+                    {
+                        now = System.currentTimeMillis();
+                    }
+                    // RFC 826: merge, then maybe answer; a full table learns nothing new (counted there)
+                    if (router.learnNeighbor(sender, inPort, arp.senderMac(), now))
+                    {
+                        resolver.learned(sender);
+                    }
                 }
                 if (responder.answerArp(buffer, frame, ourIp, ourMac))
                 {
                     toSender(pool, handle);
                 }
+                else if (arp.targetIp() == ourIp)
+                {
+                    graph.delivered(handle); // a reply to us: what it taught is in the neighbour table
+                }
                 else
                 {
-                    pool.release(handle);
+                    graph.drop(handle, DropReason.NOT_FOR_US);
                 }
                 continue;
             }
             final long destination = ethernet.destination();
             if (type != EthernetFlyweight.TYPE_IPV4 || destination != ourMac)
             {
-                pool.release(handle);
+                graph.drop(handle, DropReason.NOT_FOR_US);
                 continue;
             }
             final int echo = responder.answerEcho(buffer, frame, ourIp, ourMac);
@@ -102,7 +114,7 @@ public final class RoutedPortNode extends Node
             }
             else
             {
-                graph.enqueue(nextNode, handle);
+                graph.enqueue(next, handle);
             }
         }
     }
@@ -111,6 +123,6 @@ public final class RoutedPortNode extends Node
     {
         pool.clearVnetHeader(handle);
         pool.egress(handle, pool.inPort(handle));
-        graph.enqueue(txNode, handle);
+        graph.enqueue(tx, handle);
     }
 }

@@ -20,9 +20,15 @@ public final class Router
     private final int[] gatewayIp = new int[MAX_DOMAINS];
     private final long[] gatewayMac = new long[MAX_DOMAINS];
     private final boolean[] internal = new boolean[MAX_DOMAINS];
-    private int[] domainIds = new int[0];
+    /** (prefix length << 32 | subnet address) -> domain id; subnets never overlap, so at most one matches. */
+    private final Long2LongHashMap domainBySubnet = new Long2LongHashMap(NONE);
+    /** Prefix lengths in use, longest first: domainOf costs one lookup per distinct length, whatever the count. */
+    private int[] prefixLengths = new int[0];
 
-    private final Long2LongHashMap neighbors = new Long2LongHashMap(NO_NEIGHBOR);
+    /** Containers' and the host's addresses, installed by the control plane: never aged, never evicted. */
+    private final Long2LongHashMap endpoints = new Long2LongHashMap(NO_NEIGHBOR);
+    /** Neighbours learned by ARP on routed ports: bounded and aged. */
+    private final NeighborTable learned;
     private final boolean[] routedPort = new boolean[PortTable.MAX_PORTS];
 
     private int uplinkPort = NONE;
@@ -35,6 +41,23 @@ public final class Router
     private int hostLinkIp;
     private long hostLinkMac;
     private int hostIp;
+
+    public Router()
+    {
+        this(NeighborTable.DEFAULT_LIMIT);
+    }
+
+    /** @param learnedNeighborLimit how many neighbours ARP on routed ports may teach (the LAN's hosts). */
+    public Router(final int learnedNeighborLimit)
+    {
+        learned = new NeighborTable(learnedNeighborLimit);
+    }
+
+    /** The learned-neighbour table, for aging as housekeeping and for its counters. */
+    public NeighborTable learnedNeighbors()
+    {
+        return learned;
+    }
 
     public static int mask(final int prefixLength)
     {
@@ -65,42 +88,60 @@ public final class Router
         gatewayIp[id] = gateway;
         gatewayMac[id] = gatewayMacAddress;
         internal[id] = isInternal;
-        rebuildDomainIds();
+        prefix[id] = prefixLength;
+        rebuildDomainIndex();
     }
 
     public void removeDomain(final int id)
     {
         present[id] = false;
-        rebuildDomainIds();
+        rebuildDomainIndex();
     }
 
-    private void rebuildDomainIds()
+    private final int[] prefix = new int[MAX_DOMAINS];
+
+    /** Control-command time: the lookup index is rebuilt whole (few networks, rare changes). */
+    private void rebuildDomainIndex()
     {
-        int n = 0;
-        for (final boolean p : present)
-        {
-            n += p ? 1 : 0;
-        }
-        final int[] ids = new int[n];
-        for (int i = 0, j = 0; i < MAX_DOMAINS; i++)
+        domainBySubnet.clear();
+        long lengths = 0;
+        for (int i = 0; i < MAX_DOMAINS; i++)
         {
             if (present[i])
             {
-                ids[j++] = i;
+                domainBySubnet.put(subnetKey(prefix[i], subnet[i]), i);
+                lengths |= 1L << prefix[i];
             }
         }
-        domainIds = ids;
+        final int[] ordered = new int[Long.bitCount(lengths)];
+        for (int length = 32, j = 0; length >= 0; length--)
+        {
+            if ((lengths & (1L << length)) != 0)
+            {
+                ordered[j++] = length;
+            }
+        }
+        prefixLengths = ordered;
     }
 
-    /** The bridge network whose subnet holds {@code address}, or {@link #NONE}. Subnets never overlap. */
+    private static long subnetKey(final int prefixLength, final int maskedAddress)
+    {
+        return ((long)prefixLength << 32) | (maskedAddress & 0xFFFF_FFFFL);
+    }
+
+    /**
+     * The bridge network whose subnet holds {@code address}, or {@link #NONE}. Subnets never overlap. One hash
+     * lookup per distinct prefix length in use (at most 31), independent of the number of networks.
+     */
     public int domainOf(final int address)
     {
-        final int[] ids = domainIds;
-        for (final int id : ids)
+        final int[] lengths = prefixLengths;
+        for (final int length : lengths)
         {
-            if ((address & mask[id]) == subnet[id])
+            final long id = domainBySubnet.get(subnetKey(length, address & mask(length)));
+            if (id != NONE)
             {
-                return id;
+                return (int)id;
             }
         }
         return NONE;
@@ -132,19 +173,38 @@ public final class Router
         return internal[domain];
     }
 
+    /** A container's (or the host's) address on its port: control-installed, kept until removed. */
     public void putNeighbor(final int address, final int portId, final long mac)
     {
-        neighbors.put(address, neighbor(portId, mac));
+        learned.remove(address);
+        endpoints.put(address, neighbor(portId, mac));
     }
 
     public void removeNeighbor(final int address)
     {
-        neighbors.remove(address);
+        endpoints.remove(address);
     }
 
+    /**
+     * Learns or refreshes a neighbour seen on a routed port; allocation-free, bounded. False when the table is
+     * full and the address is new.
+     */
+    public boolean learnNeighbor(final int address, final int portId, final long mac, final long nowMillis)
+    {
+        return learned.put(address, neighbor(portId, mac), nowMillis);
+    }
+
+    /** An installed endpoint first, else a learned neighbour, else {@link #NO_NEIGHBOR}. */
     public long neighbor(final int address)
     {
-        return neighbors.get(address);
+        final long endpoint = endpoints.get(address);
+        return endpoint != NO_NEIGHBOR ? endpoint : learned.get(address);
+    }
+
+    /** True when {@code address} is a control-installed endpoint (a container or the host), not a learned one. */
+    public boolean isEndpoint(final int address)
+    {
+        return endpoints.containsKey(address);
     }
 
     public boolean isRoutedPort(final int portId)

@@ -94,14 +94,15 @@ class RoutedPortNodeTest
         rig.send(rig.uplink, Packets.arpRequest(PEER_MAC, PEER, GW_A)); // a gateway lives in its network only
         rig.send(rig.uplink, Packets.arpRequest(PEER_MAC, PEER, HOST_LINK_IP));
         assertEquals(List.of(), rig.leftovers());
-        assertEquals(0, rig.totalDrops(), "somebody else's ARP is no error");
+        assertEquals(3, rig.drops.get(io.berth.dataplane.DropReason.NOT_FOR_US), "somebody else's ARP is counted as such");
+        assertEquals(3, rig.totalDrops(), "and as nothing else");
         assertEquals(Router.NO_NEIGHBOR, rig.router.neighbor(PEER), "nor is its sender worth remembering");
     }
 
     @Test
     void anArpFromAKnownNeighbourUpdatesIt()
     {
-        rig.router.putNeighbor(PEER, rig.uplink.id(), PEER_MAC);
+        rig.router.learnNeighbor(PEER, rig.uplink.id(), PEER_MAC, System.currentTimeMillis());
         final long moved = mac("00:11:22:33:44:78");
         rig.send(rig.uplink, Packets.arpRequest(moved, PEER, ip("192.168.1.99")));
         assertEquals(Router.neighbor(rig.uplink.id(), moved), rig.router.neighbor(PEER));
@@ -133,7 +134,7 @@ class RoutedPortNodeTest
     }
 
     @Test
-    void anotherMacsTrafficOnAPromiscuousUplinkIsReleasedUncounted()
+    void anotherMacsTrafficOnAPromiscuousUplinkIsCountedAsNotForUs()
     {
         final long stranger = mac("00:11:22:33:44:99");
         rig.send(rig.uplink, Packets.udpFrame(PEER_MAC, stranger, PEER, ip("192.168.1.99"), 64, 20));
@@ -142,7 +143,8 @@ class RoutedPortNodeTest
             ipv4(PEER, ip("192.168.1.255"), Packets.UDP, 64, Packets.udp(PEER, ip("192.168.1.255"), 137, 137, new byte[4]))));
         rig.send(rig.uplink, ethernet(UPLINK_MAC, PEER_MAC, 0x86DD, new byte[40])); // IPv6 to us: not ours to route
         assertEquals(List.of(), rig.leftovers());
-        assertEquals(0, rig.totalDrops());
+        assertEquals(4, rig.drops.get(io.berth.dataplane.DropReason.NOT_FOR_US));
+        assertEquals(4, rig.totalDrops());
     }
 
     @Test

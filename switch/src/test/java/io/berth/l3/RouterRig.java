@@ -6,6 +6,7 @@ import io.berth.dataplane.MemoryPort;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.graph.Graph;
+import io.berth.dataplane.graph.GraphBuilder;
 import io.berth.dataplane.graph.ParseNode;
 import io.berth.dataplane.graph.TxNode;
 import io.berth.l2.BridgeDomain;
@@ -72,8 +73,8 @@ final class RouterRig
     final DropCounters drops = new DropCounters();
     final L2Switch l2 = new L2Switch(ports);
     final Router router = new Router();
-    final Graph graph = new Graph(pool, drops);
-    final NeighborResolver resolver = new NeighborResolver(router, ports, graph, ROUTE);
+    final Graph graph;
+    final NeighborResolver resolver;
     final RouteNode route;
 
     final MemoryPort a = new MemoryPort(1, "a");
@@ -93,14 +94,29 @@ final class RouterRig
         {
             permitAsked++;
             return permitted;
-        }, (p, h) -> refusals++, TX, TX);
+        }, (p, h) -> refusals++);
+        resolver = new NeighborResolver(router, ports, route);
         route.resolver(resolver);
-        add(new ParseNode(L2), PARSE);
-        add(new L2ForwardNode(l2, GATEWAY, TX, ROUTED_PORT), L2);
-        add(new GatewayNode(l2, TX, ROUTE), GATEWAY);
-        add(new RoutedPortNode(router, resolver, ROUTE, TX), ROUTED_PORT);
-        add(route, ROUTE);
-        add(new TxNode(ports), TX);
+        graph = new GraphBuilder()
+            .add(new ParseNode()).add(new L2ForwardNode(l2)).add(new GatewayNode(l2))
+            .add(new RoutedPortNode(router, resolver)).add(route).add(new TxNode(ports))
+            .connect("parse", "next", "l2-forward")
+            .connect("l2-forward", "gateway", "gateway")
+            .connect("l2-forward", "tx", "tx")
+            .connect("l2-forward", "routed-port", "routed-port")
+            .connect("gateway", "tx", "tx")
+            .connect("gateway", "route", "route")
+            .connect("routed-port", "next", "route")
+            .connect("routed-port", "tx", "tx")
+            .connect("route", "next", "tx")
+            .connect("route", "tx", "tx")
+            .build(pool, drops);
+        check(PARSE, "parse");
+        check(L2, "l2-forward");
+        check(GATEWAY, "gateway");
+        check(ROUTED_PORT, "routed-port");
+        check(ROUTE, "route");
+        check(TX, "tx");
 
         network(NET_A, GW_A, GW_A_MAC, false);
         network(NET_B, GW_B, GW_B_MAC, false);
@@ -113,11 +129,11 @@ final class RouterRig
         ports.put(uplink);
     }
 
-    private void add(final io.berth.dataplane.graph.Node node, final int index)
+    private void check(final int index, final String name)
     {
-        if (graph.add(node) != index)
+        if (!graph.node(index).name().equals(name))
         {
-            throw new IllegalStateException(node.name());
+            throw new IllegalStateException(name + " is not at " + index);
         }
     }
 

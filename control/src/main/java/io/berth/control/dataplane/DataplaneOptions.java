@@ -12,9 +12,17 @@ import java.util.Map;
  * @param conntrackMax     connections tracked at most; new ones beyond are refused and counted.
  * @param timeouts         conntrack timeouts per protocol and state.
  * @param spinMicros       how long the worker polls on after traffic before it blocks.
+ * @param neighborMax      neighbours ARP on routed ports may teach at most (the uplink's LAN hosts).
  */
-public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMicros)
+public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMicros, int neighborMax)
 {
+    public static final int DEFAULT_NEIGHBOR_MAX = io.berth.l3.NeighborTable.DEFAULT_LIMIT;
+
+    public DataplaneOptions(final int conntrackMax, final Timeouts timeouts, final long spinMicros)
+    {
+        this(conntrackMax, timeouts, spinMicros, DEFAULT_NEIGHBOR_MAX);
+    }
+
     public static final int DEFAULT_CONNTRACK_MAX = 262_144;
     public static final long DEFAULT_SPIN_MICROS = 0;
 

@@ -1,16 +1,16 @@
 package io.berth.control.dataplane;
 
-import io.berth.conntrack.ConnState;
-import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounter;
-import io.berth.conntrack.Tuples;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PortCounters;
+import io.berth.dataplane.WorkerCommands;
+import io.berth.dataplane.graph.Graph;
+import io.berth.dataplane.graph.Node;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
-import io.berth.l2.BridgeDomain;
+import io.berth.nat.ConnectionSnapshot;
 import io.berth.nat.NatCounter;
 import io.berth.tap.AfPacketPort;
 import io.berth.tap.EpollPoller;
@@ -52,7 +52,8 @@ public final class UserspaceDataplane implements Dataplane
     static final long HOST_LINK_HOST_MAC = 0x0242_0000_0000L | (HOST_LINK_HOST_IP & 0xFFFF_FFFFL);
     static final long HOST_LINK_OUR_MAC = 0x0242_0000_0000L | (HOST_LINK_OUR_IP & 0xFFFF_FFFFL);
 
-    private final RouterPipeline pipeline;
+    private static final System.Logger LOG = System.getLogger("io.berth.control.dataplane");
+    private final PacketPath pipeline;
     private final DataplaneWorker worker;
     private final Map<Integer, Attached> ports = new TreeMap<>();
     private final Map<Integer, NetworkSpec> networks = new TreeMap<>();
@@ -71,8 +72,9 @@ public final class UserspaceDataplane implements Dataplane
 
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options)
     {
-        pipeline = new RouterPipeline(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS, options);
+        pipeline = new PacketPath(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS, options);
         worker = pipeline.worker;
+        pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
     }
 
     @Override
@@ -80,6 +82,7 @@ public final class UserspaceDataplane implements Dataplane
     {
         runner = new AgentRunner(new NoOpIdleStrategy(), UserspaceDataplane::onWorkerError, null, worker);
         AgentRunner.startOnThread(runner);
+        pipeline.commandsThrough(worker);
         try
         {
             startHostLink();
@@ -111,11 +114,8 @@ public final class UserspaceDataplane implements Dataplane
             port.close();
             throw e;
         }
-        onWorker(() ->
-        {
-            worker.attachPort(port);
-            pipeline.router.hostLink(port.id(), HOST_LINK_OUR_IP, HOST_LINK_OUR_MAC, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC);
-        });
+        await(pipeline.portCommands().attach(port));
+        await(pipeline.routerCommands().hostLink(port.id(), HOST_LINK_OUR_IP, HOST_LINK_OUR_MAC, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC));
         hostLink = port;
     }
 
@@ -135,11 +135,8 @@ public final class UserspaceDataplane implements Dataplane
         final AfPacketPort port = AfPacketPort.open(freePortId(), spec.iface());
         try
         {
-            onWorker(() ->
-            {
-                worker.attachPort(port);
-                pipeline.router.uplink(port.id(), spec.ip(), spec.prefixLength(), macOf(port.mac()), spec.gateway());
-            });
+            await(pipeline.portCommands().attach(port));
+            await(pipeline.routerCommands().uplink(port.id(), spec.ip(), spec.prefixLength(), macOf(port.mac()), spec.gateway()));
         }
         catch (final RuntimeException e)
         {
@@ -162,97 +159,43 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public boolean publish(final PublishSpec p)
     {
-        final boolean[] done = new boolean[1];
-        onWorker(() -> done[0] = pipeline.published.publish(p.hostIp(), p.protocol(), p.hostPort(), p.containerIp(), p.containerPort()));
-        return done[0];
+        return await(pipeline.natCommands().publish(p.hostIp(), p.protocol(), p.hostPort(), p.containerIp(), p.containerPort()));
     }
 
     @Override
     public void unpublish(final PublishSpec p)
     {
-        onWorker(() -> pipeline.published.unpublish(p.hostIp(), p.protocol(), p.hostPort()));
+        await(pipeline.natCommands().unpublish(p.hostIp(), p.protocol(), p.hostPort()));
     }
 
     @Override
     public List<Map<String, Object>> connections()
     {
         final List<Map<String, Object>> result = new ArrayList<>();
-        onWorker(() ->
+        for (final ConnectionSnapshot connection : await(pipeline.natCommands().connections()))
         {
-            final ConnectionTable table = pipeline.connections;
-            final long now = System.currentTimeMillis();
-            table.forEach(entry -> result.add(describe(table, entry, now)));
-        });
+            result.add(connection.toMap());
+        }
         return result;
-    }
-
-    private static Map<String, Object> describe(final ConnectionTable table, final int entry, final long now)
-    {
-        final Map<String, Object> c = new LinkedHashMap<>();
-        c.put("protocol", Tuples.protocolName(table.protocol(entry)));
-        c.put("state", ConnState.name(table.state(entry)));
-        c.put("timeout", Math.max(0, (table.expiry(entry) - now) / 1000));
-        c.put("original", tuple(table.key1(entry << 1), table.key2(entry << 1)));
-        c.put("reply", tuple(table.key1((entry << 1) | 1), table.key2((entry << 1) | 1)));
-        final List<String> flags = new ArrayList<>();
-        final int f = table.flags(entry);
-        if ((f & ConnectionTable.F_SEEN_REPLY) == 0)
-        {
-            flags.add("UNREPLIED");
-        }
-        if ((f & ConnectionTable.F_ASSURED) != 0)
-        {
-            flags.add("ASSURED");
-        }
-        if ((f & ConnectionTable.F_SNAT) != 0)
-        {
-            flags.add("SNAT");
-        }
-        if ((f & ConnectionTable.F_DNAT) != 0)
-        {
-            flags.add("DNAT");
-        }
-        c.put("flags", flags);
-        return c;
-    }
-
-    private static Map<String, Object> tuple(final long key1, final long key2)
-    {
-        final Map<String, Object> t = new LinkedHashMap<>();
-        t.put("src", Ipv4Flyweight.format(Tuples.source(key1)));
-        t.put("dst", Ipv4Flyweight.format(Tuples.destination(key1)));
-        t.put("sport", Tuples.sourcePort(key2));
-        t.put("dport", Tuples.destinationPort(key2));
-        return t;
     }
 
     @Override
     public int flushConnections()
     {
-        final int[] count = new int[1];
-        onWorker(() ->
-        {
-            count[0] = pipeline.connections.size();
-            pipeline.connections.clear();
-        });
-        return count[0];
+        return await(pipeline.natCommands().flush());
     }
 
     private static void onWorkerError(final Throwable error)
     {
-        System.err.println("berthd: dataplane worker error: " + error);
-        error.printStackTrace();
+        LOG.log(System.Logger.Level.ERROR, "dataplane worker error", error);
     }
 
     @Override
     public void addNetwork(final NetworkSpec network)
     {
-        onWorker(() ->
-        {
-            pipeline.l2.addDomain(new BridgeDomain(network.id(), network.gatewayIp(), network.gatewayMac(), network.icc()));
-            pipeline.router.addDomain(network.id(), network.subnet(), network.prefixLength(), network.gatewayIp(),
-                network.gatewayMac(), network.internal());
-        });
+        await(pipeline.l2Commands().addDomain(network.id(), network.gatewayIp(), network.gatewayMac(), network.icc()));
+        await(pipeline.routerCommands().addDomain(network.id(), network.subnet(), network.prefixLength(),
+            network.gatewayIp(), network.gatewayMac(), network.internal()));
         networks.put(network.id(), network);
         if (hostLink != null)
         {
@@ -262,7 +205,7 @@ public final class UserspaceDataplane implements Dataplane
             }
             catch (final IOException e)
             {
-                System.err.println("berthd: the host will not reach " + network.name() + ": " + e.getMessage());
+                LOG.log(System.Logger.Level.WARNING, "the host will not reach " + network.name() + ": " + e.getMessage());
             }
         }
     }
@@ -270,11 +213,8 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public void removeNetwork(final int networkId)
     {
-        onWorker(() ->
-        {
-            pipeline.l2.removeDomain(networkId);
-            pipeline.router.removeDomain(networkId);
-        });
+        await(pipeline.l2Commands().removeDomain(networkId));
+        await(pipeline.routerCommands().removeDomain(networkId));
         final NetworkSpec removed = networks.remove(networkId);
         if (removed != null && hostLink != null)
         {
@@ -311,12 +251,9 @@ public final class UserspaceDataplane implements Dataplane
         final TapPort port = new TapPort(portId, endpoint.sandbox() + "/" + endpoint.ifName(), fd);
         try
         {
-            onWorker(() ->
-            {
-                worker.attachPort(port);
-                pipeline.l2.addPort(portId, endpoint.networkId());
-                pipeline.router.putNeighbor(endpoint.ip(), portId, endpoint.mac());
-            });
+            await(pipeline.portCommands().attach(port));
+            await(pipeline.l2Commands().addPort(portId, endpoint.networkId()));
+            await(pipeline.routerCommands().putEndpoint(endpoint.ip(), portId, endpoint.mac()));
         }
         catch (final RuntimeException e)
         {
@@ -349,19 +286,16 @@ public final class UserspaceDataplane implements Dataplane
         {
             return;
         }
-        onWorker(() ->
-        {
-            pipeline.l2.removePort(portId);
-            pipeline.router.removeNeighbor(attached.endpoint().ip());
-            worker.detachPort(attached.port());
-        });
+        await(pipeline.l2Commands().removePort(portId));
+        await(pipeline.routerCommands().removeEndpoint(attached.endpoint().ip()));
+        await(pipeline.portCommands().detach(attached.port()));
         try
         {
             TapDevice.setPersistent(attached.port().fd(), false);
         }
         catch (final IOException e)
         {
-            System.err.println("berthd: " + e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, e.getMessage());
         }
         attached.port().close(); // last fd of a non-persistent TAP: the kernel deletes the device
     }
@@ -395,28 +329,57 @@ public final class UserspaceDataplane implements Dataplane
         final Map<String, Object> drops = new LinkedHashMap<>();
         for (final DropReason reason : DropReason.values())
         {
-            drops.put(reason.counterName(), pipeline.drops.get(reason));
+            drops.put(reason.counterName(), pipeline.drops().get(reason));
         }
         result.put("drops", drops);
         final Map<String, Object> networkCounters = new LinkedHashMap<>();
+        final Map<Integer, Integer> macs = await(pipeline.l2Commands().macCounts()); // counted on the worker
         for (final NetworkSpec network : networks.values())
         {
-            // a plain read of a worker-owned int: a display value, a slightly stale one is fine
-            networkCounters.put(network.name(), Map.of("macs", pipeline.l2.macs().macsInDomain(network.id())));
+            networkCounters.put(network.name(), Map.of("macs", macs.getOrDefault(network.id(), 0)));
         }
         result.put("networks", networkCounters);
+        result.put("nodes", nodeCounters());
+        final Map<String, Object> routing = new LinkedHashMap<>(await(pipeline.routerCommands().neighborCounts()));
+        routing.put("pool_double_releases", pipeline.graph.pool().counters().get(PacketPool.DOUBLE_RELEASES));
+        result.put("routing", routing);
         final Map<String, Object> conntrack = new LinkedHashMap<>();
-        conntrack.put("connections", pipeline.connections.size()); // display value from the worker's table
+        conntrack.put("connections", await(pipeline.natCommands().connectionCount()));
         for (final ConntrackCounter counter : ConntrackCounter.values())
         {
-            conntrack.put(counter.name().toLowerCase(), pipeline.conntrackCounters.get(counter));
+            conntrack.put(counter.name().toLowerCase(), pipeline.conntrackCounters().get(counter));
         }
         for (final NatCounter counter : NatCounter.values())
         {
-            conntrack.put(counter.name().toLowerCase(), pipeline.natCounters.get(counter));
+            conntrack.put(counter.name().toLowerCase(), pipeline.natCounters().get(counter));
         }
         result.put("conntrack", conntrack);
         return result;
+    }
+
+    /** Per graph node: packets handed to it, exceptions, and the drops it declared (counters any thread may read). */
+    private Map<String, Object> nodeCounters()
+    {
+        final Graph graph = pipeline.graph();
+        final Map<String, Object> nodes = new LinkedHashMap<>();
+        for (final Node node : graph.nodes())
+        {
+            final Map<String, Object> values = new LinkedHashMap<>();
+            values.put("packets", graph.packets(node));
+            values.put("exceptions", graph.exceptions(node));
+            final Map<String, Object> dropped = new LinkedHashMap<>();
+            for (final DropReason reason : DropReason.values())
+            {
+                final long n = graph.drops(node, reason);
+                if (node.declaredDrops().contains(reason) || n != 0)
+                {
+                    dropped.put(reason.counterName(), n);
+                }
+            }
+            values.put("drops", dropped);
+            nodes.put(node.name(), values);
+        }
+        return nodes;
     }
 
     private static Map<String, Object> portValues(final Port port, final String role)
@@ -465,16 +428,12 @@ public final class UserspaceDataplane implements Dataplane
         return id;
     }
 
-    private void onWorker(final Runnable command)
+    /** Waits for a worker command; the control thread's calls return once the dataplane acted. */
+    private static <T> T await(final java.util.concurrent.CompletableFuture<T> command)
     {
-        if (runner == null)
-        {
-            command.run(); // not started yet (or tests): nobody else touches the tables
-            return;
-        }
         try
         {
-            worker.submit(command).get(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            return command.get(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         }
         catch (final ExecutionException e)
         {

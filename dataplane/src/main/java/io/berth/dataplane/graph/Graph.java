@@ -1,29 +1,68 @@
 package io.berth.dataplane.graph;
 
+import io.berth.dataplane.CounterSet;
 import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 
-import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 
 /**
- * Stages in topological order; packets only ever move to a later node, so one pass over the nodes runs every
- * packet to completion (VPP's graph dispatch, simplified to a DAG). A node's input batch that fills up is run
- * at once, so a burst never overflows. Owned by one worker thread; allocation-free after {@link #add(Node)}.
+ * Stages in topological order, as a {@link GraphBuilder} connected them by name; every arc leads to a later node,
+ * so one pass over the nodes runs every packet to completion (VPP's graph dispatch, simplified to a DAG). A
+ * node's input batch that fills up is run at once, so a burst never overflows.
+ * <p>
+ * Every packet that enters ends in exactly one way, each counted: {@link #transmitted} (sent), {@link #drop}
+ * (with a reason, counted for the node that dropped it) or {@link #delivered} (to a local service). A node that throws loses neither the
+ * batch nor the pool: the packets it still held are released and counted as {@link DropReason#NODE_EXCEPTION}
+ * and the worker goes on.
+ * <p>
+ * Owned by one worker thread; allocation-free after the build. Counters are readable from any thread.
  */
 public final class Graph
 {
+    /** Per node, in {@link #nodeCounters()} at {@code index * nodeStride()}: packets handed to the node. */
+    public static final int NODE_PACKETS = 0;
+    /** Per node: times the node threw. */
+    public static final int NODE_EXCEPTIONS = 1;
+    /** Per node: first of one counter per {@link DropReason}, by ordinal. */
+    public static final int NODE_DROPS = 2;
+    private static final int STRIDE = NODE_DROPS + DropReason.count();
+    private static final int LOGGED_EXCEPTIONS_PER_NODE = 3;
+
+    /** {@link #totals()}: packets that entered the first node. */
+    public static final int RECEIVED = 0;
+    /** {@link #totals()}: packets released after they were sent (a flood counts once). */
+    public static final int TRANSMITTED = 1;
+    /** {@link #totals()}: packets released by a drop. */
+    public static final int DROPPED = 2;
+    /** {@link #totals()}: packets a local handler consumed ({@link LocalDeliveryNode}). */
+    public static final int DELIVERED = 3;
+
+    private static final System.Logger LOG = System.getLogger("io.berth.dataplane.graph");
+
     private final PacketPool pool;
     private final DropCounters drops;
-    private final List<Node> building = new ArrayList<>();
-    private Node[] nodes = new Node[0];
+    private final Node[] nodes;
+    private final CounterSet nodeCounters;
+    private final CounterSet totals = new CounterSet(4);
+    private final long[] exceptionsLogged;
+    private int running = -1;
 
-    public Graph(final PacketPool pool, final DropCounters drops)
+    Graph(final PacketPool pool, final DropCounters drops, final Node[] nodes)
     {
         this.pool = pool;
         this.drops = drops;
+        this.nodes = nodes;
+        this.nodeCounters = new CounterSet(nodes.length * STRIDE);
+        this.exceptionsLogged = new long[nodes.length];
+        for (int i = 0; i < nodes.length; i++)
+        {
+            nodes[i].attach(this, i);
+        }
     }
 
     public PacketPool pool()
@@ -31,24 +70,37 @@ public final class Graph
         return pool;
     }
 
+    /** Drops by reason, summed over every node. */
     public DropCounters drops()
     {
         return drops;
     }
 
-    /** Appends a node after all earlier ones and returns its index. Setup time only. */
-    public int add(final Node node)
+    /** {@link #RECEIVED}, {@link #TRANSMITTED}, {@link #DROPPED}; any thread. */
+    public CounterSet totals()
     {
-        node.attach(this, building.size());
-        building.add(node);
-        nodes = building.toArray(new Node[0]);
-        return node.index;
+        return totals;
+    }
+
+    /** Per-node counters, {@link #nodeStride()} apart; any thread. */
+    public CounterSet nodeCounters()
+    {
+        return nodeCounters;
+    }
+
+    public static int nodeStride()
+    {
+        return STRIDE;
     }
 
     /** Where packets enter: the first node. */
     public void inject(final int handle)
     {
-        enqueue(0, handle);
+        nodes[0].input.add(handle);
+        if (nodes[0].input.isFull())
+        {
+            runNode(nodes[0]);
+        }
     }
 
     /** The first node's input, for ports to receive straight into. */
@@ -57,9 +109,17 @@ public final class Graph
         return nodes[0].input;
     }
 
+    /** Hands the packet on along {@code arc} (one of the calling node's arcs). */
+    public void enqueue(final Arc arc, final int handle)
+    {
+        enqueue(arc.target, handle);
+    }
+
+    /** Hands the packet to the node at {@code nodeIndex}; always a node after the caller. */
     public void enqueue(final int nodeIndex, final int handle)
     {
         final Node target = nodes[nodeIndex];
+        pool.location(handle, nodeIndex);
         target.input.add(handle);
         if (target.input.isFull())
         {
@@ -67,9 +127,53 @@ public final class Graph
         }
     }
 
+    /** Counts the drop for the running node and releases the packet. */
     public void drop(final int handle, final DropReason reason)
     {
+        countDrop(reason);
+        totals.increment(DROPPED);
+        pool.release(handle);
+    }
+
+    /** {@link #drop}, counted for {@code node}: for a node's helpers that run between batches (housekeeping). */
+    public void drop(final Node node, final int handle, final DropReason reason)
+    {
+        final int saved = running;
+        running = node.index;
+        try
+        {
+            drop(handle, reason);
+        }
+        finally
+        {
+            running = saved;
+        }
+    }
+
+    /**
+     * Counts a drop reason without releasing: the packet was turned into an answer (an ICMP error, a TCP reset)
+     * and goes on, or one copy of a flood was lost.
+     */
+    public void countDrop(final DropReason reason)
+    {
         drops.count(reason);
+        if (running >= 0)
+        {
+            nodeCounters.increment(running * STRIDE + NODE_DROPS + reason.ordinal());
+        }
+    }
+
+    /** The packet was handed to its port(s): releases it. Called by the transmit stage. */
+    public void transmitted(final int handle)
+    {
+        totals.increment(TRANSMITTED);
+        pool.release(handle);
+    }
+
+    /** A local service consumed the packet: releases it. */
+    public void delivered(final int handle)
+    {
+        totals.increment(DELIVERED);
         pool.release(handle);
     }
 
@@ -89,8 +193,59 @@ public final class Graph
     private void runNode(final Node node)
     {
         final PacketBatch batch = node.input;
-        node.process(batch);
-        batch.clear();
+        final int saved = running;
+        running = node.index;
+        final int count = batch.count();
+        if (node.index == 0)
+        {
+            totals.add(RECEIVED, count);
+            for (int i = 0; i < count; i++)
+            {
+                pool.location(batch.get(i), 0); // ports receive straight into the entry batch
+            }
+        }
+        nodeCounters.add(node.index * STRIDE + NODE_PACKETS, count);
+        try
+        {
+            node.process(batch);
+        }
+        catch (final Throwable t)
+        {
+            recover(node, batch, t);
+        }
+        finally
+        {
+            batch.clear();
+            running = saved;
+        }
+    }
+
+    /**
+     * What the node still held when it threw (packets it neither passed on, dropped nor sent) is released and
+     * counted; the rest went on before the throw and is someone else's now.
+     */
+    private void recover(final Node node, final PacketBatch batch, final Throwable t)
+    {
+        nodeCounters.increment(node.index * STRIDE + NODE_EXCEPTIONS);
+        int released = 0;
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            if (pool.location(handle) == node.index)
+            {
+                drop(handle, DropReason.NODE_EXCEPTION);
+                released++;
+            }
+        }
+        if (exceptionsLogged[node.index]++ < LOGGED_EXCEPTIONS_PER_NODE)
+        {
+            LOG.log(System.Logger.Level.ERROR, "node " + node.name() + " threw; " + released + " packet(s) released " +
+                "and counted as node_exception", t);
+        }
+        if (t instanceof VirtualMachineError error)
+        {
+            throw error; // out of memory or stack: nothing the graph can mend
+        }
     }
 
     public int nodeCount()
@@ -101,5 +256,42 @@ public final class Graph
     public Node node(final int index)
     {
         return nodes[index];
+    }
+
+    /** The node called {@code name}, or null. */
+    public Node node(final String name)
+    {
+        for (final Node node : nodes)
+        {
+            if (node.name().equals(name))
+            {
+                return node;
+            }
+        }
+        return null;
+    }
+
+    /** Every node, in run order. */
+    public List<Node> nodes()
+    {
+        return Collections.unmodifiableList(Arrays.asList(nodes));
+    }
+
+    /** Any thread: packets handed to the node so far. */
+    public long packets(final Node node)
+    {
+        return nodeCounters.get(node.index * STRIDE + NODE_PACKETS);
+    }
+
+    /** Any thread: how often the node threw. */
+    public long exceptions(final Node node)
+    {
+        return nodeCounters.get(node.index * STRIDE + NODE_EXCEPTIONS);
+    }
+
+    /** Any thread: packets the node dropped for {@code reason}. */
+    public long drops(final Node node, final DropReason reason)
+    {
+        return nodeCounters.get(node.index * STRIDE + NODE_DROPS + reason.ordinal());
     }
 }

@@ -15,16 +15,16 @@ import org.agrona.concurrent.UnsafeBuffer;
  */
 public final class ParseNode extends Node
 {
-    private final int next;
+    private final Arc next = declareArc("next");
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
 
-    /** @param next index of the node that takes well-formed frames. */
-    public ParseNode(final int next)
+    /** Arc {@code next} takes well-formed frames. */
+    public ParseNode()
     {
-        super("parse");
-        this.next = next;
+        super("parse", DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG, DropReason.SOURCE_MAC_INVALID,
+            DropReason.ARP_TRUNCATED, DropReason.ARP_MALFORMED, DropReason.IPV4_TRUNCATED, DropReason.IPV4_MALFORMED);
     }
 
     @Override

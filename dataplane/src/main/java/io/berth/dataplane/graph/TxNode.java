@@ -20,7 +20,7 @@ public final class TxNode extends Node
 
     public TxNode(final PortTable ports)
     {
-        super("tx");
+        super("tx", DropReason.NO_EGRESS, DropReason.GSO_UNSUPPORTED, DropReason.TX_FAILED);
         this.ports = ports;
     }
 
@@ -52,7 +52,7 @@ public final class TxNode extends Node
                         final DropReason copyProblem = send(pool, handle, ports.get(member));
                         if (copyProblem != null)
                         {
-                            graph.drops().count(copyProblem); // one copy lost; the others still go
+                            graph.countDrop(copyProblem); // one copy lost; the others still go
                         }
                     }
                 }
@@ -62,7 +62,7 @@ public final class TxNode extends Node
                 graph.drop(handle, DropReason.NO_EGRESS);
                 continue;
             }
-            pool.release(handle);
+            graph.transmitted(handle);
         }
     }
 

@@ -25,15 +25,14 @@ class ParseNodeTest
 
     private final PacketPool pool = new PacketPool(64);
     private final DropCounters drops = new DropCounters();
-    private final Graph graph = new Graph(pool, drops);
+    private Graph graph;
     private TestNodes.Sink sink;
 
     @BeforeEach
     void build()
     {
-        graph.add(new ParseNode(1));
         sink = new TestNodes.Sink("sink", new ArrayList<>());
-        graph.add(sink);
+        graph = TestGraphs.autowire(pool, drops, new ParseNode(), sink);
     }
 
     private void run(final byte[]... frames)

@@ -31,14 +31,13 @@ final class TestNodes
     /** Passes every packet to one later node, logging each batch. */
     static final class Forward extends Node
     {
-        final int next;
+        final Arc next = declareArc("next");
         final List<String> log;
         final List<Integer> batchSizes = new ArrayList<>();
 
-        Forward(final String name, final int next, final List<String> log)
+        Forward(final String name, final List<String> log)
         {
             super(name);
-            this.next = next;
             this.log = log;
         }
 
@@ -81,7 +80,7 @@ final class TestNodes
                 final byte[] frame = new byte[pool.frameLength(handle)];
                 pool.buffer().getBytes(pool.frameOffset(handle), frame);
                 frames.add(frame);
-                pool.release(handle);
+                graph.transmitted(handle);
             }
         }
     }

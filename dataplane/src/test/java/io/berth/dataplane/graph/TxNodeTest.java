@@ -32,7 +32,7 @@ class TxNodeTest
 
     private final PacketPool pool = new PacketPool(16);
     private final DropCounters drops = new DropCounters();
-    private final Graph graph = new Graph(pool, drops);
+    private Graph graph;
     private final PortTable ports = new PortTable();
     private final MemoryPort a = new MemoryPort(0, "a");
     private final MemoryPort b = new MemoryPort(1, "b");
@@ -42,7 +42,7 @@ class TxNodeTest
     @BeforeEach
     void build()
     {
-        graph.add(new TxNode(ports));
+        graph = TestGraphs.autowire(pool, drops, new TxNode(ports));
         ports.put(a);
         ports.put(b);
         ports.put(c);

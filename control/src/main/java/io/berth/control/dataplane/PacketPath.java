@@ -1,0 +1,248 @@
+package io.berth.control.dataplane;
+
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.ConntrackCounters;
+import io.berth.conntrack.ConntrackNode;
+import io.berth.conntrack.CtInfo;
+import io.berth.dataplane.DataplaneWorker;
+import io.berth.dataplane.DropCounters;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Poller;
+import io.berth.dataplane.PortCommands;
+import io.berth.dataplane.PortTable;
+import io.berth.dataplane.WorkerCommands;
+import io.berth.dataplane.graph.Graph;
+import io.berth.dataplane.graph.GraphBuilder;
+import io.berth.dataplane.graph.LocalDeliveryNode;
+import io.berth.dataplane.graph.ParseNode;
+import io.berth.dataplane.graph.TxNode;
+import io.berth.l2.GatewayNode;
+import io.berth.l2.L2Commands;
+import io.berth.l2.L2ForwardNode;
+import io.berth.l2.L2Switch;
+import io.berth.l2.MacAging;
+import io.berth.l3.NeighborResolver;
+import io.berth.l3.RouteNode;
+import io.berth.l3.RoutedPortNode;
+import io.berth.l3.Router;
+import io.berth.l3.RouterCommands;
+import io.berth.nat.DnatNode;
+import io.berth.nat.NatCommands;
+import io.berth.nat.NatCounters;
+import io.berth.nat.PortAllocator;
+import io.berth.nat.PublishedPorts;
+import io.berth.nat.SnatNode;
+import io.berth.nat.SnatPolicy;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.SystemEpochClock;
+
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * The production packet path of one worker, built by name. This is the graph berthd runs, and the one the
+ * zero-allocation tests, the fuzz harness and the JMH pipeline benchmarks run:
+ * <pre>
+ *  parse -> l2-forward ---------------------------------------------------------------------> tx
+ *              |  \-> gateway (ARP/ping for the gateway) ---------------------------------> tx
+ *              |            \-> local-delivery -> conntrack -> dnat -> route -> snat ------> tx
+ *              \-> routed-port (uplink, berth0: ARP/ping for berthd's addresses) -/
+ * </pre>
+ * Like Linux, destination NAT happens before routing and source NAT after it. Drivers and services add nodes
+ * through {@link Contribution}s before the build (a VXLAN driver splices vxlan-decap onto parse.next). Setup
+ * time only; afterwards the tables belong to the worker thread and are reached through the typed proxies.
+ */
+public final class PacketPath
+{
+    /** A driver's or service's nodes and arcs, added to the builder before the graph is built. */
+    @FunctionalInterface
+    public interface Contribution extends Consumer<GraphBuilder>
+    {
+    }
+
+    final PortTable ports = new PortTable();
+    final DropCounters drops = new DropCounters();
+    final L2Switch l2 = new L2Switch(ports);
+    final Router router;
+    final ConntrackCounters conntrackCounters = new ConntrackCounters();
+    final ConnectionTable connections;
+    final NatCounters natCounters = new NatCounters();
+    final PublishedPorts published = new PublishedPorts();
+    final LocalDeliveryNode localDelivery = new LocalDeliveryNode();
+    final DataplaneWorker worker;
+    final Graph graph;
+    private final CtInfo ctInfo;
+    private final NeighborResolver resolver;
+
+    private L2Commands l2Commands;
+    private RouterCommands routerCommands;
+    private NatCommands natCommands;
+    private PortCommands portCommands;
+
+    public PacketPath(final PacketPool pool, final Poller poller, final int idleTimeoutMs, final DataplaneOptions options)
+    {
+        this(pool, poller, idleTimeoutMs, options, SystemEpochClock.INSTANCE, List.of());
+    }
+
+    public PacketPath(final PacketPool pool, final Poller poller, final int idleTimeoutMs, final DataplaneOptions options,
+        final EpochClock clock, final List<Contribution> contributions)
+    {
+        router = new Router(options.neighborMax());
+        connections = new ConnectionTable(options.conntrackMax(), conntrackCounters);
+        ctInfo = new CtInfo(pool.capacity());
+        final RouteNode route = new RouteNode(router, this::mayEnter, this::forgetIfNew);
+        resolver = new NeighborResolver(router, ports, route);
+        route.resolver(resolver);
+        final GraphBuilder builder = new GraphBuilder()
+            .add(new ParseNode())
+            .add(new L2ForwardNode(l2))
+            .add(new GatewayNode(l2))
+            .add(new RoutedPortNode(router, resolver))
+            .add(localDelivery)
+            .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true))
+            .add(new DnatNode(connections, ctInfo, published, natCounters))
+            .add(route)
+            .add(new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters))
+            .add(new TxNode(ports))
+            .connect("parse", "next", "l2-forward")
+            .connect("l2-forward", "gateway", "gateway")
+            .connect("l2-forward", "tx", "tx")
+            .connect("l2-forward", "routed-port", "routed-port")
+            .connect("gateway", "tx", "tx")
+            .connect("gateway", "route", "local-delivery")
+            .connect("routed-port", "next", "local-delivery")
+            .connect("routed-port", "tx", "tx")
+            .connect("local-delivery", "next", "conntrack")
+            .connect("local-delivery", "tx", "tx")
+            .connect("conntrack", "next", "dnat")
+            .connect("dnat", "next", "route")
+            .connect("route", "next", "snat")
+            .connect("route", "tx", "tx")
+            .connect("snat", "next", "tx");
+        contributions.forEach(c -> c.accept(builder));
+        graph = builder.build(pool, drops);
+        worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, options.spinMicros());
+        worker.addHousekeeping(new MacAging(l2));
+        worker.addHousekeeping(connections);
+        worker.addHousekeeping(resolver);
+        worker.addHousekeeping(router.learnedNeighbors());
+        commandsThrough(worker);
+    }
+
+    /** Sets where the proxies send their commands: the worker's queue, or {@link WorkerCommands#DIRECT}. */
+    public void commandsThrough(final WorkerCommands commands)
+    {
+        l2Commands = new L2Commands(l2, commands);
+        routerCommands = new RouterCommands(router, commands);
+        natCommands = new NatCommands(connections, published, commands);
+        portCommands = new PortCommands(worker, commands);
+    }
+
+    public DataplaneWorker worker()
+    {
+        return worker;
+    }
+
+    public Graph graph()
+    {
+        return graph;
+    }
+
+    public PortTable ports()
+    {
+        return ports;
+    }
+
+    public DropCounters drops()
+    {
+        return drops;
+    }
+
+    public ConntrackCounters conntrackCounters()
+    {
+        return conntrackCounters;
+    }
+
+    public NatCounters natCounters()
+    {
+        return natCounters;
+    }
+
+    public L2Commands l2Commands()
+    {
+        return l2Commands;
+    }
+
+    public RouterCommands routerCommands()
+    {
+        return routerCommands;
+    }
+
+    public NatCommands natCommands()
+    {
+        return natCommands;
+    }
+
+    public PortCommands portCommands()
+    {
+        return portCommands;
+    }
+
+    /** Registration of local handlers runs on the worker too. */
+    public LocalDeliveryNode localDelivery()
+    {
+        return localDelivery;
+    }
+
+    /** Packets parked for ARP (worker thread). */
+    int resolverWaiting()
+    {
+        return resolver.waiting();
+    }
+
+    /** A published (DNAT) connection may enter another network than its sender's. */
+    private boolean isPublished(final PacketPool pool, final int handle)
+    {
+        return ctInfo.isTracked(handle) && connections.hasFlags(ctInfo.entry(handle), ConnectionTable.F_DNAT);
+    }
+
+    /**
+     * What may enter a network from elsewhere (another network, the outside): published connections, and the
+     * replies of connections opened from inside (stateful, like Docker's "ESTABLISHED,RELATED" rule).
+     */
+    private boolean mayEnter(final PacketPool pool, final int handle)
+    {
+        return isPublished(pool, handle)
+            || (ctInfo.isTracked(handle) && ctInfo.direction(handle) == ConnectionTable.REPLY);
+    }
+
+    /** A connection whose first packet routing refused was never really made: forget it. */
+    private void forgetIfNew(final PacketPool pool, final int handle)
+    {
+        if (ctInfo.isTracked(handle) && ctInfo.ctClass(handle) == CtInfo.NEW)
+        {
+            connections.remove(ctInfo.entry(handle));
+            ctInfo.untracked(handle);
+        }
+    }
+
+    /**
+     * MASQUERADE: whatever leaves by the uplink takes the uplink address. Hairpin: a container reaching a
+     * published port through berthd's address is masqueraded to the target network's gateway, so the reply comes
+     * back through berthd to be translated instead of going straight to the container on the same L2 segment.
+     */
+    private int masqueradeAddress(final PacketPool pool, final int handle, final int source, final int destination)
+    {
+        final int egress = pool.egress(handle);
+        if (egress == router.uplinkPort() && router.uplinkPort() != Router.NONE)
+        {
+            return source == router.uplinkIp() ? SnatPolicy.NO_SNAT : router.uplinkIp();
+        }
+        if (pool.domain(handle) != Router.NONE && isPublished(pool, handle))
+        {
+            final int toDomain = router.domainOf(destination);
+            return toDomain == Router.NONE ? SnatPolicy.NO_SNAT : router.gatewayIp(toDomain);
+        }
+        return SnatPolicy.NO_SNAT;
+    }
+}

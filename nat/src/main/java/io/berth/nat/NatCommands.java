@@ -1,0 +1,79 @@
+package io.berth.nat;
+
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.Tuples;
+import io.berth.dataplane.WorkerCommands;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Typed proxy for conntrack and the published ports: every change and listing runs on the worker that owns the
+ * tables; listings come back as {@link ConnectionSnapshot}s made there. Any thread.
+ */
+public final class NatCommands
+{
+    private final ConnectionTable connections;
+    private final PublishedPorts published;
+    private final WorkerCommands worker;
+
+    public NatCommands(final ConnectionTable connections, final PublishedPorts published, final WorkerCommands worker)
+    {
+        this.connections = connections;
+        this.published = published;
+        this.worker = worker;
+    }
+
+    /** False when that host address, protocol and port is published already (nothing changes). */
+    public CompletableFuture<Boolean> publish(final int hostIp, final int protocol, final int hostPort,
+        final int containerIp, final int containerPort)
+    {
+        return worker.call(() -> published.publish(hostIp, protocol, hostPort, containerIp, containerPort));
+    }
+
+    public CompletableFuture<Void> unpublish(final int hostIp, final int protocol, final int hostPort)
+    {
+        return worker.run(() -> published.unpublish(hostIp, protocol, hostPort));
+    }
+
+    /** Every tracked connection, copied on the worker. */
+    public CompletableFuture<List<ConnectionSnapshot>> connections()
+    {
+        return worker.call(() ->
+        {
+            final List<ConnectionSnapshot> result = new ArrayList<>(connections.size());
+            final long now = System.currentTimeMillis();
+            connections.forEach(entry -> result.add(snapshot(entry, now)));
+            return result;
+        });
+    }
+
+    /** Forgets every tracked connection; completes with how many there were. */
+    public CompletableFuture<Integer> flush()
+    {
+        return worker.call(() ->
+        {
+            final int count = connections.size();
+            connections.clear();
+            return count;
+        });
+    }
+
+    public CompletableFuture<Integer> connectionCount()
+    {
+        return worker.call(connections::size);
+    }
+
+    private ConnectionSnapshot snapshot(final int entry, final long now)
+    {
+        final long o1 = connections.key1(entry << 1);
+        final long o2 = connections.key2(entry << 1);
+        final long r1 = connections.key1((entry << 1) | 1);
+        final long r2 = connections.key2((entry << 1) | 1);
+        return new ConnectionSnapshot(connections.protocol(entry), connections.state(entry),
+            Math.max(0, (connections.expiry(entry) - now) / 1000), connections.flags(entry),
+            new ConnectionSnapshot.Tuple(Tuples.source(o1), Tuples.destination(o1), Tuples.sourcePort(o2), Tuples.destinationPort(o2)),
+            new ConnectionSnapshot.Tuple(Tuples.source(r1), Tuples.destination(r1), Tuples.sourcePort(r2), Tuples.destinationPort(r2)));
+    }
+}

@@ -1,0 +1,61 @@
+package io.berth.l2;
+
+import io.berth.dataplane.WorkerCommands;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Typed proxy for the switch's tables (bridge domains, port membership, MACs), in Aeron's proxy style: every
+ * change and every listing runs on the worker that owns the {@link L2Switch}; listings come back as snapshots
+ * made there. Any thread.
+ */
+public final class L2Commands
+{
+    private final L2Switch l2;
+    private final WorkerCommands worker;
+
+    public L2Commands(final L2Switch l2, final WorkerCommands worker)
+    {
+        this.l2 = l2;
+        this.worker = worker;
+    }
+
+    public CompletableFuture<Void> addDomain(final int id, final int gatewayIp, final long gatewayMac, final boolean icc)
+    {
+        return worker.run(() -> l2.addDomain(new BridgeDomain(id, gatewayIp, gatewayMac, icc)));
+    }
+
+    public CompletableFuture<Void> removeDomain(final int id)
+    {
+        return worker.run(() -> l2.removeDomain(id));
+    }
+
+    public CompletableFuture<Void> addPort(final int portId, final int domainId)
+    {
+        return worker.run(() -> l2.addPort(portId, domainId));
+    }
+
+    public CompletableFuture<Void> removePort(final int portId)
+    {
+        return worker.run(() -> l2.removePort(portId));
+    }
+
+    /** Learned MACs per bridge domain id, counted on the worker. */
+    public CompletableFuture<Map<Integer, Integer>> macCounts()
+    {
+        return worker.call(() ->
+        {
+            final Map<Integer, Integer> counts = new TreeMap<>();
+            for (int id = 0; id < L2Switch.MAX_DOMAINS; id++)
+            {
+                if (l2.domain(id) != null)
+                {
+                    counts.put(id, l2.macs().macsInDomain(id));
+                }
+            }
+            return counts;
+        });
+    }
+}

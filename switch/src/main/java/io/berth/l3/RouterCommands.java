@@ -1,0 +1,71 @@
+package io.berth.l3;
+
+import io.berth.dataplane.WorkerCommands;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Typed proxy for the router's tables (networks' subnets, endpoints, routed ports, learned neighbours): every
+ * change and listing runs on the worker that owns the {@link Router}. Any thread.
+ */
+public final class RouterCommands
+{
+    private final Router router;
+    private final WorkerCommands worker;
+
+    public RouterCommands(final Router router, final WorkerCommands worker)
+    {
+        this.router = router;
+        this.worker = worker;
+    }
+
+    public CompletableFuture<Void> addDomain(final int id, final int subnet, final int prefixLength, final int gatewayIp,
+        final long gatewayMac, final boolean internal)
+    {
+        return worker.run(() -> router.addDomain(id, subnet, prefixLength, gatewayIp, gatewayMac, internal));
+    }
+
+    public CompletableFuture<Void> removeDomain(final int id)
+    {
+        return worker.run(() -> router.removeDomain(id));
+    }
+
+    public CompletableFuture<Void> putEndpoint(final int address, final int portId, final long mac)
+    {
+        return worker.run(() -> router.putNeighbor(address, portId, mac));
+    }
+
+    public CompletableFuture<Void> removeEndpoint(final int address)
+    {
+        return worker.run(() -> router.removeNeighbor(address));
+    }
+
+    public CompletableFuture<Void> uplink(final int portId, final int address, final int prefixLength, final long mac,
+        final int gateway)
+    {
+        return worker.run(() -> router.uplink(portId, address, prefixLength, mac, gateway));
+    }
+
+    public CompletableFuture<Void> hostLink(final int portId, final int ourAddress, final long ourMac,
+        final int hostAddress, final long hostMac)
+    {
+        return worker.run(() -> router.hostLink(portId, ourAddress, ourMac, hostAddress, hostMac));
+    }
+
+    /** The learned-neighbour table's figures: size, limit, refused, aged. */
+    public CompletableFuture<Map<String, Long>> neighborCounts()
+    {
+        return worker.call(() ->
+        {
+            final NeighborTable table = router.learnedNeighbors();
+            final Map<String, Long> counts = new LinkedHashMap<>();
+            counts.put("neighbors", (long)table.size());
+            counts.put("neighbor_limit", (long)table.limit());
+            counts.put("neighbor_refused", table.refused());
+            counts.put("neighbor_aged", table.aged());
+            return counts;
+        });
+    }
+}
