@@ -8,7 +8,9 @@ import io.berth.dataplane.MemoryPort;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.PortCounters;
 import io.berth.l2.BridgeDomain;
-import io.berth.l2.L2Pipeline;
+import io.berth.control.dataplane.DataplaneOptions;
+import io.berth.control.dataplane.MemoryPacketPath;
+import org.agrona.concurrent.SystemEpochClock;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -27,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The bridge packet path on one thread: {@link MemoryPort}s replay a 64-byte frame, each invocation runs worker
+ * berthd's production graph ({@link MemoryPacketPath}) on one thread, one bridge network: {@link MemoryPort}s replay a 64-byte frame, each invocation runs worker
  * duty cycles (receive, parse, learn, look up, forward or answer, transmit to an in-memory port) until
  * {@value #FRAMES} frames went through. A score is frames per second on one core (ops/s = packets/s).
  * <p>
@@ -62,7 +64,7 @@ public class L2PipelineBenchmark
     public abstract static class Rig
     {
         PacketPool pool;
-        L2Pipeline pipeline;
+        MemoryPacketPath pipeline;
         DataplaneWorker worker;
         MemoryPort[] sinks;
         MemoryPort[] sources;
@@ -82,10 +84,10 @@ public class L2PipelineBenchmark
                 throw new IllegalArgumentException("batch must be a multiple of " + DataplaneWorker.RECEIVE_BURST + " dividing " + FRAMES);
             }
             cycles = FRAMES / batch;
-            pool = new PacketPool(1024);
-            pipeline = new L2Pipeline(pool, new BusyPoller(), 0);
+            pipeline = new MemoryPacketPath(1024, DataplaneOptions.defaults(), SystemEpochClock.INSTANCE);
+            pool = pipeline.pool();
             worker = pipeline.worker();
-            pipeline.l2().addDomain(new BridgeDomain(0, GATEWAY_IP, GATEWAY_MAC, true));
+            pipeline.network(0, Frames.ip("172.17.0.0"), 16, GATEWAY_IP, true, false);
             sinks = new MemoryPort[sinkCount];
             sources = new MemoryPort[batch / DataplaneWorker.RECEIVE_BURST];
             int id = 0;
@@ -110,7 +112,7 @@ public class L2PipelineBenchmark
             baseline = new long[ports];
             for (int p = 0; p < ports; p++)
             {
-                baseline[p] = pipeline.ports().get(p).counters().get(PortCounters.TX_PACKETS);
+                baseline[p] = pipeline.path().ports().get(p).counters().get(PortCounters.TX_PACKETS);
             }
         }
 
@@ -118,8 +120,7 @@ public class L2PipelineBenchmark
         {
             final MemoryPort port = new MemoryPort(id, "mem" + id);
             port.keepTransmitted(false);
-            worker.attachPort(port);
-            pipeline.l2().addPort(id, 0);
+            pipeline.container(port, 0, id == 0 ? SINK_IP : Frames.ip("172.17.2.0") + id);
             return port;
         }
 
@@ -173,9 +174,9 @@ public class L2PipelineBenchmark
         {
             for (final DropReason reason : DropReason.values())
             {
-                if (pipeline.drops().get(reason) != 0)
+                if (pipeline.graph().drops().get(reason) != 0)
                 {
-                    throw new IllegalStateException(pipeline.drops().get(reason) + " frames dropped: " + reason);
+                    throw new IllegalStateException(pipeline.graph().drops().get(reason) + " frames dropped: " + reason);
                 }
             }
             if (pool.available() != pool.capacity())

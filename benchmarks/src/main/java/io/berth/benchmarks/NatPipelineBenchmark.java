@@ -16,7 +16,10 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.flyweight.TcpFlyweight;
 import io.berth.dataplane.graph.Graph;
-import io.berth.dataplane.graph.Node;
+import io.berth.control.dataplane.DataplaneOptions;
+import io.berth.control.dataplane.MemoryPacketPath;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.PortCounters;
 import io.berth.nat.DnatNode;
 import io.berth.nat.NatCounter;
 import io.berth.nat.NatCounters;
@@ -45,8 +48,9 @@ import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The NAT stages on one thread, as nat/README.md wires them: conntrack -> dnat -> snat -> a sink that releases
- * every packet (routing is stood in for by setting each packet's egress port, as the nat module's own tests do).
+ * berthd's production graph ({@link MemoryPacketPath}: parse, l2-forward, gateway, local-delivery, conntrack,
+ * dnat, route, snat, tx) on one thread, with a container port on 172.17.0.0/16 and the uplink 10.99.0.1/24 whose
+ * LAN router is a known neighbour: every packet is switched, tracked, translated, routed and transmitted.
  * Each invocation copies {@value #PACKETS} 64-byte TCP frames into pool buffers (what a port's receive does),
  * runs them through the graph in batches of {@code batch}, and gives the conntrack table one expiry slice
  * ({@code doWork}) per batch. A score is packets per second on one core (ops/s = packets/s).
@@ -88,33 +92,75 @@ public class NatPipelineBenchmark
     static final int CONTAINER_SERVICE_PORT = 8080;
     static final long UPLINK_MAC = Frames.mac("02:42:0a:63:00:01");
     static final long CONTAINER_MAC = Frames.mac("02:42:ac:11:00:02");
+    static final int GATEWAY_IP = Frames.ip("172.17.0.1");
+    static final long GATEWAY_MAC = MemoryPacketPath.macFor(GATEWAY_IP);
+    static final int LAN_GATEWAY_IP = Frames.ip("10.99.0.254");
+    static final long LAN_GATEWAY_MAC = Frames.mac("00:11:22:33:44:fe");
 
     static final int L4 = 14 + 20;
     static final int TCP_CHECKSUM = L4 + 16;
     static final byte[] DATA = new byte[10]; // 14 + 20 + 20 + 10 = a 64-byte frame
 
-    /** The end of the graph: counts and releases (the transmit stage's job for a real port). */
-    static final class ReleasingSink extends Node
+    /** The ports' far side: counts what is sent and remembers the last TCP source port (the masquerade's). */
+    static final class CountingPort implements Port
     {
+        private final int id;
+        private final PortCounters counters = new PortCounters();
         long count;
         int lastSourcePort;
 
-        ReleasingSink()
+        CountingPort(final int id)
         {
-            super("sink");
+            this.id = id;
         }
 
         @Override
-        protected void process(final PacketBatch batch)
+        public int id()
         {
-            final PacketPool pool = graph.pool();
-            for (int i = 0, n = batch.count(); i < n; i++)
-            {
-                final int handle = batch.get(i);
-                lastSourcePort = pool.buffer().getShort(pool.frameOffset(handle) + L4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-                pool.release(handle);
-            }
-            count += batch.count();
+            return id;
+        }
+
+        @Override
+        public String name()
+        {
+            return "port" + id;
+        }
+
+        @Override
+        public int receive(final PacketPool pool, final PacketBatch into, final int limit)
+        {
+            return 0; // frames are injected into the graph straight, as a port's receive would put them
+        }
+
+        @Override
+        public boolean transmit(final PacketPool pool, final int handle)
+        {
+            lastSourcePort = pool.buffer().getShort(pool.frameOffset(handle) + L4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+            count++;
+            return true;
+        }
+
+        @Override
+        public boolean offloads()
+        {
+            return false;
+        }
+
+        @Override
+        public int pollFd()
+        {
+            return -1;
+        }
+
+        @Override
+        public PortCounters counters()
+        {
+            return counters;
+        }
+
+        @Override
+        public void close()
+        {
         }
     }
 
@@ -128,7 +174,9 @@ public class NatPipelineBenchmark
         ConntrackCounters ctCounters;
         NatCounters natCounters;
         PublishedPorts published;
-        ReleasingSink sink;
+        MemoryPacketPath path;
+        CountingPort containerPort;
+        CountingPort uplinkPort;
         long injected;
         int batch;
         long microsPerBatch;
@@ -144,34 +192,37 @@ public class NatPipelineBenchmark
             }
             this.batch = batch;
             this.microsPerBatch = microsPer256 * batch / 256;
-            pool = new PacketPool(512);
-            drops = new DropCounters();
-            graph = new Graph(pool, drops);
             clock = new CachedEpochClock();
             clock.update(START_MILLIS);
-            ctCounters = new ConntrackCounters();
-            table = new ConnectionTable(limit, 100, 4096, 1024, ctCounters);
-            natCounters = new NatCounters();
-            published = new PublishedPorts();
-            final CtInfo info = new CtInfo(pool.capacity());
-            graph.add(new ConntrackNode(table, info, timeouts, clock, true, 1));
-            graph.add(new DnatNode(table, info, published, natCounters, 2));
-            graph.add(new SnatNode(table, info, new PortAllocator(table), SnatPolicy.uplink(UPLINK_PORT, UPLINK_IP), natCounters, 3));
-            sink = new ReleasingSink();
-            graph.add(sink);
+            // berthd's production graph: parse, l2, gateway, conntrack, dnat, route, snat, tx
+            path = new MemoryPacketPath(512, new DataplaneOptions(limit, timeouts, 0), clock);
+            containerPort = new CountingPort(CONTAINER_PORT);
+            uplinkPort = new CountingPort(UPLINK_PORT);
+            path.network(0, Frames.ip("172.17.0.0"), 16, GATEWAY_IP, true, false)
+                .container(containerPort, 0, CONTAINER_IP)
+                .uplink(uplinkPort, UPLINK_IP, 24, UPLINK_MAC, LAN_GATEWAY_IP)
+                .neighbor(LAN_GATEWAY_IP, UPLINK_PORT, LAN_GATEWAY_MAC);
+            pool = path.pool();
+            graph = path.graph();
+            drops = graph.drops();
+            table = path.connections();
+            ctCounters = path.conntrackCounters();
+            natCounters = path.natCounters();
+            published = path.published();
         }
 
         /** One packet through the graph on its own (setup); the source port it left with. */
         int send(final byte[] frame, final int egress)
         {
-            final long before = sink.count;
+            final CountingPort out = egress == UPLINK_PORT ? uplinkPort : containerPort;
+            final long before = out.count;
             inject(frame, egress);
             graph.run();
-            if (sink.count != before + 1)
+            if (out.count != before + 1)
             {
                 throw new IllegalStateException("setup packet dropped: " + report());
             }
-            return sink.lastSourcePort;
+            return out.lastSourcePort;
         }
 
         final void inject(final byte[] frame, final int egress)
@@ -180,14 +231,17 @@ public class NatPipelineBenchmark
             injected++;
         }
 
-        /** What a port's receive does: a pool buffer with the frame in it (not yet in the graph). */
+        /**
+         * What a port's receive does: a pool buffer with the frame in it (not yet in the graph), from the port on
+         * the other side of {@code egress}: the container's frames leave by the uplink and the other way round.
+         */
         final int copy(final byte[] frame, final int egress)
         {
             final int handle = pool.allocate();
             pool.clearVnetHeader(handle);
             pool.buffer().putBytes(pool.frameOffset(handle), frame);
             pool.frameLength(handle, frame.length);
-            pool.egress(handle, egress);
+            pool.inPort(handle, egress == UPLINK_PORT ? CONTAINER_PORT : UPLINK_PORT);
             return handle;
         }
 
@@ -213,9 +267,14 @@ public class NatPipelineBenchmark
 
         abstract void next();
 
+        final long out()
+        {
+            return containerPort.count + uplinkPort.count;
+        }
+
         String report()
         {
-            final StringBuilder sb = new StringBuilder("injected " + injected + ", out " + sink.count + ", table " + table.size());
+            final StringBuilder sb = new StringBuilder("injected " + injected + ", out " + out() + ", table " + table.size());
             for (final ConntrackCounter c : ConntrackCounter.values())
             {
                 sb.append(", ").append(c).append('=').append(ctCounters.get(c));
@@ -237,7 +296,7 @@ public class NatPipelineBenchmark
         /** The benchmark measured what it says: every packet came out, none leaked, nothing refused. */
         void verify()
         {
-            if (sink.count != injected || pool.available() != pool.capacity()
+            if (out() != injected || pool.available() != pool.capacity()
                 || ctCounters.get(ConntrackCounter.INVALID) != 0 || ctCounters.get(ConntrackCounter.REFUSED_FULL) != 0
                 || ctCounters.get(ConntrackCounter.REFUSED_CLASH) != 0 || natCounters.get(NatCounter.NAT_FAILED) != 0
                 || natCounters.get(NatCounter.SNAT_NO_PORT) != 0 || natCounters.get(NatCounter.DNAT_CLASH) != 0)
@@ -249,13 +308,13 @@ public class NatPipelineBenchmark
 
     static byte[] outbound(final int sourceIp, final int sourcePort, final int destinationIp, final int destinationPort, final int flags)
     {
-        return Frames.tcpFrame(CONTAINER_MAC, UPLINK_MAC, sourceIp, destinationIp, sourcePort, destinationPort, flags,
+        return Frames.tcpFrame(CONTAINER_MAC, GATEWAY_MAC, sourceIp, destinationIp, sourcePort, destinationPort, flags,
             flags == TcpFlyweight.SYN ? new byte[0] : DATA);
     }
 
     static byte[] inbound(final int sourceIp, final int sourcePort, final int destinationIp, final int destinationPort, final int flags)
     {
-        return Frames.tcpFrame(UPLINK_MAC, CONTAINER_MAC, sourceIp, destinationIp, sourcePort, destinationPort, flags,
+        return Frames.tcpFrame(LAN_GATEWAY_MAC, UPLINK_MAC, sourceIp, destinationIp, sourcePort, destinationPort, flags,
             (flags & TcpFlyweight.SYN) != 0 ? new byte[0] : DATA);
     }
 
