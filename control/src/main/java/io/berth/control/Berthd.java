@@ -10,7 +10,12 @@ import io.berth.control.dataplane.UserspaceDataplane;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.proxy.UserlandProxy;
+import io.berth.control.driver.DriverRegistry;
+import io.berth.control.ipam.LocalIpam;
 import io.berth.control.journal.ChronicleJournal;
+import io.berth.control.proxy.LoopbackPublishing;
+import io.berth.control.service.Services;
+import io.berth.control.store.Stores;
 import io.berth.control.journal.Journal;
 import io.berth.control.sandbox.HostMountNamespace;
 import io.berth.control.sandbox.NetnsSandboxes;
@@ -46,6 +51,7 @@ import java.util.concurrent.TimeUnit;
     description = "berth's per-host daemon: owns every container port and switches their packets in userspace.")
 public final class Berthd implements Callable<Integer>
 {
+    private static final System.Logger LOG = System.getLogger("io.berth.control");
     public static final String DEFAULT_SOCKET = "/run/berth/berthd.sock";
     public static final String DEFAULT_STATE_DIR = "/var/lib/berth";
 
@@ -73,6 +79,10 @@ public final class Berthd implements Callable<Integer>
     @Option(names = "--spin-us", paramLabel = "MICROS", description = "how long the dataplane worker keeps " +
         "polling after traffic before it sleeps in epoll (default: ${DEFAULT-VALUE}; more = lower latency, more CPU)")
     private long spinMicros = io.berth.control.dataplane.DataplaneOptions.DEFAULT_SPIN_MICROS;
+
+    @Option(names = "--log-level", paramLabel = "LEVEL", description = "how much berthd logs to stderr: " +
+        Logging.LEVELS + " (default: warning)")
+    private String logLevel = "warning";
 
     @Option(names = "--uplink", paramLabel = "IFACE", description = "drive IFACE (a NIC or veth end in berthd's " +
         "namespace, holding no kernel address) as the way out; without it berth is host-only")
@@ -105,6 +115,15 @@ public final class Berthd implements Callable<Integer>
     @Override
     public Integer call() throws Exception
     {
+        try
+        {
+            Logging.configure(logLevel);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("berthd: " + ex.getMessage());
+            return 1;
+        }
         final Path socketPath = socketPath(socket).toAbsolutePath();
         final Path state = stateDir.toAbsolutePath();
         try
@@ -159,7 +178,7 @@ public final class Berthd implements Callable<Integer>
         }
         catch (final IOException ex)
         {
-            System.err.println("berthd: cannot start the userland proxy: " + ex.getMessage());
+            LOG.log(System.Logger.Level.ERROR, "cannot start the userland proxy: " + ex.getMessage());
             return 1;
         }
         try
@@ -174,7 +193,7 @@ public final class Berthd implements Callable<Integer>
                 }
                 catch (final IOException ex)
                 {
-                    System.err.println("berthd: cannot attach uplink " + uplink.iface() + ": " + ex.getMessage());
+                    LOG.log(System.Logger.Level.ERROR, "cannot attach uplink " + uplink.iface() + ": " + ex.getMessage());
                     proxy.close();
                     dataplane.close();
                     return 1;
@@ -183,17 +202,20 @@ public final class Berthd implements Callable<Integer>
             service = onControlThread(controlThread, () ->
             {
                 journal[0] = new ChronicleJournal(state.resolve("journal"));
-                final ControlService created = new ControlService(new State(), journal[0], dataplane,
-                    sandboxes, state, new Ids(), Clock.systemUTC(), uplink == null ? 0 : uplink.ip(), proxy);
+                // the composition root: every driver, store and endpoint service berthd offers is registered here
+                final DriverRegistry drivers = ControlService.defaultDrivers(dataplane);
+                final Services services = new Services().register(new LoopbackPublishing(proxy));
+                final ControlService created = new ControlService(new State(new LocalIpam()),
+                    new Stores(journal[0]), dataplane, drivers, services, sandboxes, state, new Ids(),
+                    Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
                 final List<String> problems = created.restore();
-                problems.forEach(problem -> System.err.println("berthd: " + problem));
+                problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
                 return created;
             });
         }
         catch (final RuntimeException ex)
         {
-            System.err.println("berthd: cannot start: " + ex.getMessage());
-            ex.printStackTrace();
+            LOG.log(System.Logger.Level.ERROR, "cannot start: " + ex.getMessage(), ex);
             controlThread.shutdownNow();
             proxy.close();
             dataplane.close();
@@ -227,7 +249,7 @@ public final class Berthd implements Callable<Integer>
             }
             catch (final RuntimeException ex)
             {
-                System.err.println("berthd: closing the journal: " + ex.getMessage());
+                LOG.log(System.Logger.Level.WARNING, "closing the journal: " + ex.getMessage());
             }
             controlThread.shutdown();
             try
@@ -250,7 +272,8 @@ public final class Berthd implements Callable<Integer>
             {
                 // the lock goes with the process anyway
             }
-            System.err.println("berthd stopped");
+            LOG.log(System.Logger.Level.INFO, "stopped");
+            System.err.println("berthd stopped"); // always: scripts wait for it
             stopped.countDown();
         }, "berth-shutdown"));
 

@@ -2,7 +2,7 @@ package io.berth.control;
 
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
-import io.berth.control.dataplane.NetworkSpec;
+import io.berth.control.dataplane.SegmentSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,24 +23,24 @@ final class NoopDataplane implements Dataplane
     }
 
     @Override
-    public void addNetwork(final NetworkSpec network)
+    public void addSegment(final SegmentSpec network)
     {
     }
 
     @Override
-    public void removeNetwork(final int networkId)
+    public void removeSegment(final int networkId)
     {
     }
 
     @Override
-    public int attachEndpoint(final EndpointSpec endpoint, final boolean reattach)
+    public int attachTap(final EndpointSpec endpoint, final boolean reattach)
     {
         ports.put(nextPort, endpoint);
         return nextPort++;
     }
 
     @Override
-    public void detachEndpoint(final int portId)
+    public void detachPort(final int portId)
     {
         ports.remove(portId);
     }

@@ -30,6 +30,7 @@ import java.util.function.Function;
  */
 public final class ApiServer implements AutoCloseable
 {
+    private static final System.Logger LOG = System.getLogger("io.berth.control.api");
     private final Path socketPath;
     private final ExecutorService controlThread;
     private final Function<JsonNode, JsonNode> handler;
@@ -113,7 +114,7 @@ public final class ApiServer implements AutoCloseable
             {
                 if (!closed)
                 {
-                    System.err.println("berthd: accept failed: " + ex.getMessage());
+                    LOG.log(System.Logger.Level.WARNING, "accept failed: " + ex.getMessage());
                 }
             }
         }
@@ -167,8 +168,7 @@ public final class ApiServer implements AutoCloseable
             }
             else
             {
-                System.err.println("berthd: request failed: " + line);
-                cause.printStackTrace();
+                LOG.log(System.Logger.Level.ERROR, "request failed: " + line, cause);
                 response.put("error", "internal error: " + cause);
             }
         }
@@ -221,7 +221,7 @@ public final class ApiServer implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            System.err.println("berthd: cannot remove " + socketPath + ": " + ex.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "cannot remove " + socketPath + ": " + ex.getMessage());
         }
     }
 }

@@ -6,7 +6,9 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.state.Container;
 import io.berth.control.state.ControlService;
 import io.berth.control.state.Endpoint;
+import io.berth.control.driver.NetworkDriver;
 import io.berth.control.state.Network;
+import io.berth.control.state.NetworkMode;
 import io.berth.control.state.PortSpec;
 import io.berth.control.state.State;
 import io.berth.control.journal.Event;
@@ -31,13 +33,13 @@ public final class Views
         row.put("Id", network.id());
         row.put("Name", network.name());
         row.put("Driver", network.driver());
-        row.put("Scope", "local");
+        row.put("Scope", network.scope().text());
         return row;
     }
 
     /**
      * {@code network inspect}: Name, Id, Created, Scope, Driver, Internal, IPAM.Config[{Subnet, IPRange?, Gateway}],
-     * Options {icc, mtu}, Containers {name: {Name, EndpointID, MacAddress, IPv4Address "a.b.c.d/len"}}.
+     * Options (the driver's), Containers {name: {Name, EndpointID, MacAddress, IPv4Address "a.b.c.d/len"}}.
      */
     public ObjectNode networkInspect(final Network network)
     {
@@ -46,14 +48,14 @@ public final class Views
         node.put("Name", network.name());
         node.put("Id", network.id());
         node.put("Created", network.createdAt());
-        node.put("Scope", "local");
+        node.put("Scope", network.scope().text());
         node.put("Driver", network.driver());
         node.put("Internal", network.internal());
         final ObjectNode ipam = node.putObject("IPAM");
         ipam.put("Driver", "default");
         final ArrayNode configs = ipam.putArray("Config");
         final ObjectNode options = node.putObject("Options");
-        if (network.isBridge())
+        if (network.hasAddresses())
         {
             final ObjectNode config = configs.addObject();
             config.put("Subnet", network.subnet().toString());
@@ -62,16 +64,19 @@ public final class Views
                 config.put("IPRange", network.ipRange().toString());
             }
             config.put("Gateway", Ipv4.format(network.gateway()));
-            options.put("icc", Boolean.toString(network.icc()));
-            options.put("mtu", Integer.toString(network.mtu()));
         }
+        final NetworkDriver driver = service.driverOf(network);
+        driver.shownOptions(network).forEach(options::put);
         final ObjectNode containers = node.putObject("Containers");
         for (final Container container : state.containers())
         {
             final Endpoint endpoint = container.endpointOn(network.id());
-            final boolean inPseudoNetwork = !network.isBridge() &&
-                container.mode().name().equalsIgnoreCase(network.driver().equals(Network.DRIVER_NULL) ? "none" :
-                    network.driver());
+            final boolean inPseudoNetwork = switch (driver.attachment())
+            {
+                case HOST_NAMESPACE -> container.mode() == NetworkMode.HOST;
+                case ISOLATED -> container.mode() == NetworkMode.NONE;
+                case ENDPOINT -> false;
+            };
             if (endpoint == null && !inPseudoNetwork)
             {
                 continue;

@@ -4,34 +4,35 @@ import java.io.IOException;
 import java.util.Map;
 
 /**
- * What the control plane asks of the packet path. berthd's composition root builds one; the control plane calls
- * it from its API thread (calls are serialised by the caller). Implementations hand table changes to the
- * worker thread as commands and wait for them, so a call returns once the dataplane acts on it.
+ * What drivers and the controller ask of the packet path: driver-neutral building blocks (segments, TAP ports on
+ * them, published ports, the uplink) that drivers compose into what their networks are. berthd's composition root
+ * builds one; it is called from the control thread. Implementations hand table changes to the worker thread
+ * through the typed proxies and wait for them, so a call returns once the dataplane acts on it.
  */
 public interface Dataplane extends AutoCloseable
 {
     /** Starts the worker thread(s). */
     void start();
 
-    /** Creates the bridge domain of a network; its gateway address then answers ARP and ping. */
-    void addNetwork(NetworkSpec network);
+    /** Creates a segment (bridge domain and routed subnet); its gateway address then answers ARP and ping. */
+    void addSegment(SegmentSpec segment);
 
-    /** Removes the bridge domain and everything learned in it. The caller has detached every endpoint. */
-    void removeNetwork(int networkId);
+    /** Removes the segment and everything learned in it. The caller has detached every port. */
+    void removeSegment(int segmentId);
 
     /**
      * Gives a sandbox an interface on a network: creates a TAP device in berthd's namespace (or, when
      * {@code reattach}, reopens the persistent one already in the sandbox, falling back to creating it when it
      * is gone), moves it into the sandbox, names it, sets MAC, address, MTU and routes, and attaches it to the
-     * network's bridge domain.
+     * segment.
      *
      * @return the dataplane port id.
      * @throws IOException when the device cannot be created or configured; nothing is left behind then.
      */
-    int attachEndpoint(EndpointSpec endpoint, boolean reattach) throws IOException;
+    int attachTap(EndpointSpec endpoint, boolean reattach) throws IOException;
 
     /** Detaches the port and deletes its device from the sandbox. */
-    void detachEndpoint(int portId);
+    void detachPort(int portId);
 
     /**
      * Starts driving the uplink: berthd owns {@code uplink.ip()} there (answers ARP with the interface's MAC),

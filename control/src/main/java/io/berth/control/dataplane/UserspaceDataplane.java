@@ -56,7 +56,7 @@ public final class UserspaceDataplane implements Dataplane
     private final PacketPath pipeline;
     private final DataplaneWorker worker;
     private final Map<Integer, Attached> ports = new TreeMap<>();
-    private final Map<Integer, NetworkSpec> networks = new TreeMap<>();
+    private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
     private AgentRunner runner;
     private TapPort hostLink;
     private AfPacketPort uplink;
@@ -89,7 +89,7 @@ public final class UserspaceDataplane implements Dataplane
         }
         catch (final IOException e)
         {
-            System.err.println("berthd: no host link (" + e.getMessage() + "): the host cannot reach containers by address");
+            LOG.log(System.Logger.Level.WARNING, "no host link (" + e.getMessage() + "): the host cannot reach containers by address");
         }
     }
 
@@ -191,7 +191,7 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public void addNetwork(final NetworkSpec network)
+    public void addSegment(final SegmentSpec network)
     {
         await(pipeline.l2Commands().addDomain(network.id(), network.gatewayIp(), network.gatewayMac(), network.icc()));
         await(pipeline.routerCommands().addDomain(network.id(), network.subnet(), network.prefixLength(),
@@ -211,11 +211,11 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public void removeNetwork(final int networkId)
+    public void removeSegment(final int networkId)
     {
         await(pipeline.l2Commands().removeDomain(networkId));
         await(pipeline.routerCommands().removeDomain(networkId));
-        final NetworkSpec removed = networks.remove(networkId);
+        final SegmentSpec removed = networks.remove(networkId);
         if (removed != null && hostLink != null)
         {
             Iproute.deleteRoute(removed.subnet(), removed.prefixLength());
@@ -223,11 +223,11 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public int attachEndpoint(final EndpointSpec endpoint, final boolean reattach) throws IOException
+    public int attachTap(final EndpointSpec endpoint, final boolean reattach) throws IOException
     {
-        if (!networks.containsKey(endpoint.networkId()))
+        if (!networks.containsKey(endpoint.segmentId()))
         {
-            throw new IOException("no network with id " + endpoint.networkId() + " in the dataplane");
+            throw new IOException("no network with id " + endpoint.segmentId() + " in the dataplane");
         }
         final int portId = freePortId();
         final boolean inSandbox = reattach && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
@@ -252,7 +252,7 @@ public final class UserspaceDataplane implements Dataplane
         try
         {
             await(pipeline.portCommands().attach(port));
-            await(pipeline.l2Commands().addPort(portId, endpoint.networkId()));
+            await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
             await(pipeline.routerCommands().putEndpoint(endpoint.ip(), portId, endpoint.mac()));
         }
         catch (final RuntimeException e)
@@ -279,7 +279,7 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public void detachEndpoint(final int portId)
+    public void detachPort(final int portId)
     {
         final Attached attached = ports.remove(portId);
         if (attached == null)
@@ -309,7 +309,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             final PortCounters counters = attached.port().counters();
             final Map<String, Object> values = new LinkedHashMap<>();
-            final NetworkSpec network = networks.get(attached.endpoint().networkId());
+            final SegmentSpec network = networks.get(attached.endpoint().segmentId());
             values.put("network", network == null ? "?" : network.name());
             for (int i = 0; i < PortCounters.NAMES.length; i++)
             {
@@ -334,7 +334,7 @@ public final class UserspaceDataplane implements Dataplane
         result.put("drops", drops);
         final Map<String, Object> networkCounters = new LinkedHashMap<>();
         final Map<Integer, Integer> macs = await(pipeline.l2Commands().macCounts()); // counted on the worker
-        for (final NetworkSpec network : networks.values())
+        for (final SegmentSpec network : networks.values())
         {
             networkCounters.put(network.name(), Map.of("macs", macs.getOrDefault(network.id(), 0)));
         }

@@ -3,7 +3,10 @@ package io.berth.control.journal;
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One configuration change, as journaled. Containers and networks are referred to by their 64-hex ids, which never
@@ -23,11 +26,28 @@ import java.util.List;
 public sealed interface Event
 {
     /**
-     * A network was created. {@code driver} is "bridge", or "host"/"null" for the predefined pseudo-networks
-     * {@code host} and {@code none}, which have no subnet (null) and dense id -1.
+     * A network was created: driver-neutral fields, the driver's normalised options, and data private to the
+     * driver. No dataplane index: those are runtime state, chosen again at every start.
+     *
+     * @param scope      "local" or "global", as the driver decided.
+     * @param ipam       the address pool, null for networks without addresses (host, null).
+     * @param predefined bridge, host and none: made at the first start, never removed.
+     * @param driverData whatever else the driver needs to keep (none of today's drivers does); never null.
      */
-    record NetworkCreated(String id, int denseId, String name, String driver, String subnet, String ipRange,
-        String gateway, boolean internal, boolean icc, int mtu, String created) implements Event
+    record NetworkCreated(String id, String name, String driver, String scope, IpamConfig ipam,
+        Map<String, String> options, boolean internal, boolean predefined, Map<String, String> driverData,
+        String created) implements Event
+    {
+        public NetworkCreated
+        {
+            // insertion order kept: inspect shows options in the order the driver gave them
+            options = options == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(options));
+            driverData = driverData == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(driverData));
+        }
+    }
+
+    /** A network's address pool: {@code driver} "default" (the local IPAM), CIDRs and gateway as text. */
+    record IpamConfig(String driver, String subnet, String ipRange, String gateway)
     {
     }
 

@@ -1,10 +1,19 @@
 package io.berth.control.journal;
 
+import io.berth.control.driver.Scope;
+import io.berth.control.store.Store;
+
 import java.util.function.Consumer;
 
-/** Where configuration events are kept. Used by the control thread only. */
-public interface Journal extends AutoCloseable
+/** The local store: this host's configuration events, in order. Used by the control thread only. */
+public interface Journal extends Store
 {
+    @Override
+    default Scope scope()
+    {
+        return Scope.LOCAL;
+    }
+
     /** Appends durably enough that a restarted berthd sees it; throws when it could not be written. */
     void append(Event event);
 

@@ -19,6 +19,7 @@ import java.util.Set;
  */
 final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
 {
+    private static final System.Logger LOG = System.getLogger("io.berth.control.proxy");
     private final ServerSocketChannel server;
     private final InetSocketAddress target;
     private final Set<Connection> connections = new HashSet<>();
@@ -49,7 +50,7 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
             }
             catch (final IOException ex)
             {
-                System.err.println("berthd: proxy accept on " + server.socket().getLocalSocketAddress() + ": " + ex);
+                LOG.log(System.Logger.Level.WARNING, "proxy accept on " + server.socket().getLocalSocketAddress() + ": " + ex);
                 return;
             }
             if (client == null)

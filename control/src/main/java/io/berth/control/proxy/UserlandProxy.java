@@ -32,6 +32,7 @@ import java.util.concurrent.TimeoutException;
  */
 public final class UserlandProxy implements Forwarders, AutoCloseable
 {
+    private static final System.Logger LOG = System.getLogger("io.berth.control.proxy");
     /** docker-proxy's UDP idle timeout. */
     public static final long DEFAULT_UDP_IDLE_MS = 90_000;
     static final int BUFFER_BYTES = 64 * 1024;
@@ -98,7 +99,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
         {
             final String message = "cannot listen on " + Ipv4.format(forward.listenIp()) + ":" +
                 forward.listenPort() + "/" + forward.protocol() + ": " + ex.getMessage();
-            System.err.println("berthd: proxy " + message);
+            LOG.log(System.Logger.Level.WARNING, "proxy " + message);
             throw new IOException(message, ex);
         }
         try
@@ -276,7 +277,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
                         }
                         catch (final RuntimeException ex)
                         {
-                            System.err.println("berthd: proxy: " + ex);
+                            LOG.log(System.Logger.Level.WARNING, "proxy: " + ex);
                         }
                     }
                 }
@@ -294,7 +295,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
         }
         catch (final IOException | ClosedSelectorException ex)
         {
-            System.err.println("berthd: proxy thread stops: " + ex);
+            LOG.log(System.Logger.Level.WARNING, "proxy thread stops: " + ex);
         }
         finally
         {

@@ -22,6 +22,7 @@ import java.util.Optional;
  */
 public final class HostMountNamespace implements AutoCloseable
 {
+    private static final System.Logger LOG = System.getLogger("io.berth.control.sandbox");
     private final FileInputStream anchor;
     private final List<String> prefix;
 
@@ -77,7 +78,7 @@ public final class HostMountNamespace implements AutoCloseable
         }
         catch (final IOException ex)
         {
-            System.err.println("berthd: cannot inspect mount namespaces (" + ex.getMessage() + "); binding " +
+            LOG.log(System.Logger.Level.WARNING, "cannot inspect mount namespaces (" + ex.getMessage() + "); binding " +
                 "network namespaces in berthd's own");
         }
         return new HostMountNamespace(null, List.of());

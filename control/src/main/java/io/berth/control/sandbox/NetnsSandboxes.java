@@ -17,6 +17,7 @@ import java.util.Optional;
  */
 public final class NetnsSandboxes implements Sandboxes
 {
+    private static final System.Logger LOG = System.getLogger("io.berth.control.sandbox");
     private static final Path NETNS_DIR = Path.of("/run/netns");
     private static final long KILL_WAIT_MILLIS = 5_000;
 
@@ -165,7 +166,7 @@ public final class NetnsSandboxes implements Sandboxes
             }
             pause();
         }
-        System.err.println("berthd: processes still left in " + netns + ": " + pidsIn(netns));
+        LOG.log(System.Logger.Level.WARNING, "processes still left in " + netns + ": " + pidsIn(netns));
     }
 
     @Override
@@ -210,7 +211,7 @@ public final class NetnsSandboxes implements Sandboxes
         }
         catch (final IOException | NumberFormatException ex)
         {
-            System.err.println("berthd: cannot list processes of " + netns + ": " + ex.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "cannot list processes of " + netns + ": " + ex.getMessage());
         }
         return pids;
     }

@@ -2,16 +2,24 @@ package io.berth.control.state;
 
 import io.berth.control.BerthException;
 import io.berth.control.dataplane.Dataplane;
-import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.PublishSpec;
+import io.berth.control.driver.DriverRegistry;
+import io.berth.control.driver.NetworkDriver;
+import io.berth.control.driver.bridge.BridgeDriver;
+import io.berth.control.driver.host.HostDriver;
+import io.berth.control.driver.none.NullDriver;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.DefaultSubnets;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.Event;
 import io.berth.control.journal.Journal;
-import io.berth.control.proxy.Forward;
 import io.berth.control.proxy.Forwarders;
+import io.berth.control.proxy.LoopbackPublishing;
 import io.berth.control.sandbox.Sandboxes;
+import io.berth.control.service.EndpointEvent;
+import io.berth.control.service.Services;
+import io.berth.control.store.Store;
+import io.berth.control.store.Stores;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -30,29 +38,33 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Carries out configuration requests: validates them fully against the {@link State}, then acts on the dataplane
- * and the sandboxes (undoing what it did when a step fails), and journals what succeeded, which also applies it to
- * the state. A refused request changes nothing. Owned by the control thread: requests run one at a time.
+ * The network controller: carries out configuration requests in one fixed order: validate fully against the
+ * {@link State} (names, driver, driver options, IPAM), act through the network's driver, the sandboxes and the
+ * endpoint services (each step pushing its undo on a {@link Rollback}), then commit the events to the store of the
+ * network's scope, which also applies them to the state. A refused request changes nothing. It never asks which
+ * driver it talks to: drivers say what their networks offer. Owned by the control thread: one request at a time.
  */
 public final class ControlService
 {
     public static final String DEFAULT_NETWORK = "bridge";
+    private static final System.Logger LOG = System.getLogger("io.berth.control");
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
     private static final String NAME_RULE = "names start with a letter or digit, then letters, digits, '_', '.' " +
         "or '-', at most 128 characters";
 
     private final State state;
-    private final Journal journal;
+    private final Stores stores;
     private final Dataplane dataplane;
+    private final DriverRegistry drivers;
+    private final Services services;
     private final Sandboxes sandboxes;
     private final Path containersDir;
     private final Ids ids;
     private final Clock clock;
-    /** Dataplane port per TAP device name; runtime only, re-learned by re-attaching on start. */
+    /** The driver's handle (a dataplane port) per endpoint device name; runtime only, re-learned on restore. */
     private final Map<String, Integer> portsByDevice = new HashMap<>();
     /** berthd's uplink address (a start option, not journaled state), 0 when host-only. */
     private final int uplinkIp;
-    private final Forwarders forwarders;
 
     public ControlService(final State state, final Journal journal, final Dataplane dataplane,
         final Sandboxes sandboxes, final Path stateDir, final Ids ids, final Clock clock)
@@ -68,20 +80,52 @@ public final class ControlService
         final Sandboxes sandboxes, final Path stateDir, final Ids ids, final Clock clock, final int uplinkIp,
         final Forwarders forwarders)
     {
+        this(state, new Stores(journal), dataplane, defaultDrivers(dataplane),
+            new Services().register(new LoopbackPublishing(forwarders)), sandboxes, stateDir, ids, clock, uplinkIp);
+    }
+
+    /**
+     * @param stores   the local journal, and a global store when berthd has one.
+     * @param drivers  every network driver berthd offers.
+     * @param services what follows endpoints (the loopback port proxy, ...).
+     */
+    public ControlService(final State state, final Stores stores, final Dataplane dataplane,
+        final DriverRegistry drivers, final Services services, final Sandboxes sandboxes, final Path stateDir,
+        final Ids ids, final Clock clock, final int uplinkIp)
+    {
         this.uplinkIp = uplinkIp;
-        this.forwarders = forwarders;
         this.state = state;
-        this.journal = journal;
+        this.stores = stores;
         this.dataplane = dataplane;
+        this.drivers = drivers;
+        this.services = services;
         this.sandboxes = sandboxes;
         this.containersDir = stateDir.resolve("containers");
         this.ids = ids;
         this.clock = clock;
     }
 
+    /** bridge, host and null, over {@code dataplane}: what every berthd has. */
+    public static DriverRegistry defaultDrivers(final Dataplane dataplane)
+    {
+        return new DriverRegistry().register(new BridgeDriver(dataplane)).register(new HostDriver())
+            .register(new NullDriver());
+    }
+
     public State state()
     {
         return state;
+    }
+
+    public DriverRegistry drivers()
+    {
+        return drivers;
+    }
+
+    /** The driver of an existing network. */
+    public NetworkDriver driverOf(final Network network)
+    {
+        return drivers.get(network.driver());
     }
 
     // ------------------------------------------------------------------------------------------------- restore
@@ -95,29 +139,27 @@ public final class ControlService
      */
     public List<String> restore()
     {
-        journal.replay(state::apply);
+        stores.local().replay(state::apply);
         final List<String> problems = new ArrayList<>();
         if (state.networks().stream().noneMatch(n -> n.name().equals(DEFAULT_NETWORK)))
         {
-            commit(new Event.NetworkCreated(ids.newId(), 0, DEFAULT_NETWORK, Network.DRIVER_BRIDGE,
-                DefaultSubnets.BRIDGE.toString(), null, Ipv4.format(DefaultSubnets.BRIDGE.firstHost()), false, true,
-                NetworkOptions.DEFAULT_MTU, now()));
+            final NetworkDriver bridge = drivers.get(BridgeDriver.NAME);
+            commit(new Event.NetworkCreated(ids.newId(), DEFAULT_NETWORK, bridge.name(), bridge.scope().text(),
+                new Event.IpamConfig(state.ipam().name(), DefaultSubnets.BRIDGE.toString(), null,
+                    Ipv4.format(DefaultSubnets.BRIDGE.firstHost())), bridge.parseOptions(List.of()), false, true,
+                Map.of(), now()));
         }
-        if (state.networks().stream().noneMatch(n -> n.name().equals("host")))
-        {
-            commit(new Event.NetworkCreated(ids.newId(), -1, "host", Network.DRIVER_HOST, null, null, null, false,
-                true, 0, now()));
-        }
-        if (state.networks().stream().noneMatch(n -> n.name().equals("none")))
-        {
-            commit(new Event.NetworkCreated(ids.newId(), -1, "none", Network.DRIVER_NULL, null, null, null, false,
-                true, 0, now()));
-        }
+        predefine("host", HostDriver.NAME);
+        predefine("none", NullDriver.NAME);
         for (final Network network : state.networks())
         {
-            if (network.isBridge())
+            try
             {
-                dataplane.addNetwork(network.spec());
+                driverOf(network).createNetwork(network);
+            }
+            catch (final RuntimeException ex)
+            {
+                problems.add("network " + network.name() + ": " + ex.getMessage());
             }
         }
         for (final Container container : state.containers())
@@ -140,7 +182,7 @@ public final class ControlService
             {
                 try
                 {
-                    attach(container, endpoint, true);
+                    attach(container, endpoint, true, portsOf(container, endpoint));
                 }
                 catch (final IOException | RuntimeException ex)
                 {
@@ -151,6 +193,17 @@ public final class ControlService
             republish(container, problems);
         }
         return problems;
+    }
+
+    /** The pre-defined pseudo-networks host and none, made on the first start. */
+    private void predefine(final String name, final String driverName)
+    {
+        if (state.networks().stream().noneMatch(n -> n.name().equals(name)))
+        {
+            final NetworkDriver driver = drivers.get(driverName);
+            commit(new Event.NetworkCreated(ids.newId(), name, driver.name(), driver.scope().text(), null, Map.of(),
+                false, true, Map.of(), now()));
+        }
     }
 
     private void republish(final Container container, final List<String> problems)
@@ -177,9 +230,9 @@ public final class ControlService
             }
             try
             {
-                publishOne(container.name(), mapping, containerIp, new ArrayList<>());
+                publishDnat(container.name(), mapping, containerIp, new Rollback());
             }
-            catch (final IOException | RuntimeException ex)
+            catch (final RuntimeException ex)
             {
                 problems.add("container " + container.name() + ": cannot publish " + describe(mapping) + ": " +
                     ex.getMessage());
@@ -196,40 +249,27 @@ public final class ControlService
         {
             throw new BerthException("network with name " + name + " already exists");
         }
-        final String driver = request.driver() == null || request.driver().isEmpty() ? Network.DRIVER_BRIDGE :
-            request.driver();
-        if (!driver.equals(Network.DRIVER_BRIDGE))
-        {
-            throw new BerthException("driver \"" + driver + "\" is not supported; valid drivers: bridge");
-        }
-        final NetworkOptions options = NetworkOptions.parse(request.options());
-        final Cidr subnet = chooseSubnet(request);
-        final Cidr ipRange = request.ipRange() == null ? null : Cidr.parse(request.ipRange(), "ip-range");
-        if (ipRange != null && !subnet.contains(ipRange))
-        {
-            throw new BerthException("ip-range " + ipRange + " is not inside subnet " + subnet);
-        }
-        final int gateway = chooseGateway(request, subnet);
-        final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), lowestFreeDenseId(), name,
-            Network.DRIVER_BRIDGE, subnet.toString(), ipRange == null ? null : ipRange.toString(),
-            Ipv4.format(gateway), request.internal(), options.icc(), options.mtu(), now());
-        final Network network = new Network(created);
+        final NetworkDriver driver = drivers.forCreate(request.driver() == null || request.driver().isEmpty() ?
+            BridgeDriver.NAME : request.driver());
+        final Map<String, String> options = driver.parseOptions(request.options());
+        final Store store = stores.forScope(driver.scope());
+        final Event.IpamConfig pool = driver.hasAddresses() ?
+            state.ipam().requestPool(request.subnet(), request.ipRange(), request.gateway(), subnetsInUse()) : null;
+        final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
+            driver.scope().text(), pool, options, request.internal(), false, Map.of(), now());
+        final Network network = new Network(created, state.ipam());
+        final Rollback rollback = new Rollback();
         try
         {
-            dataplane.addNetwork(network.spec());
+            driver.createNetwork(network);
+            rollback.add(() -> driver.deleteNetwork(network));
+            commit(store, created);
         }
         catch (final RuntimeException ex)
         {
-            throw new BerthException("the dataplane could not create network " + name + ": " + ex.getMessage(), ex);
-        }
-        try
-        {
-            commit(created);
-        }
-        catch (final RuntimeException ex)
-        {
-            dataplane.removeNetwork(network.denseId());
-            throw ex;
+            rollback.undo();
+            throw ex instanceof BerthException be ? be :
+                new BerthException("the dataplane could not create network " + name + ": " + ex.getMessage(), ex);
         }
         return state.networkById(created.id());
     }
@@ -248,15 +288,15 @@ public final class ControlService
                 "; remove those containers or disconnect them (berth network disconnect " + network.name() + " " +
                 attached.get(0).name() + ") first");
         }
-        dataplane.removeNetwork(network.denseId());
-        commit(new Event.NetworkRemoved(network.id(), network.name()));
+        driverOf(network).deleteNetwork(network);
+        commit(stores.forScope(network.scope()), new Event.NetworkRemoved(network.id(), network.name()));
     }
 
     public Endpoint connect(final String networkName, final String containerName, final String pinnedIp)
     {
         final Network network = state.network(networkName);
         final Container container = state.container(containerName);
-        if (!network.isBridge())
+        if (driverOf(network).attachment() != NetworkDriver.Attachment.ENDPOINT)
         {
             throw new BerthException("cannot connect a container to the " + network.name() + " network; connect " +
                 "it to a bridge network");
@@ -291,7 +331,7 @@ public final class ControlService
                 Ipv4.format(endpoint.ip()) + " on network " + network.name() + "; it cannot be disconnected from " +
                 "it (remove the container to unpublish them)");
         }
-        detach(endpoint);
+        detach(container, endpoint, List.of());
         commit(new Event.EndpointDetached(container.id(), network.id()));
     }
 
@@ -332,11 +372,11 @@ public final class ControlService
         else
         {
             network = state.network(networkText);
-            mode = switch (network.driver())
+            mode = switch (driverOf(network).attachment())
             {
-                case Network.DRIVER_HOST -> NetworkMode.HOST;
-                case Network.DRIVER_NULL -> NetworkMode.NONE;
-                default -> NetworkMode.NETWORK;
+                case HOST_NAMESPACE -> NetworkMode.HOST;
+                case ISOLATED -> NetworkMode.NONE;
+                case ENDPOINT -> NetworkMode.NETWORK;
             };
         }
         if (pinnedIp != null && !pinnedIp.isEmpty())
@@ -364,7 +404,7 @@ public final class ControlService
                 "delete it or pick another container name");
         }
         final List<Event.PortMapping> ports = parsePorts(publish == null ? List.of() : publish);
-        if (!ports.isEmpty() && mode != NetworkMode.NETWORK)
+        if (!ports.isEmpty() && (mode != NetworkMode.NETWORK || !driverOf(network).externalConnectivity()))
         {
             throw new BerthException("cannot publish ports (-p " + String.join(", -p ", publish) + ") with " +
                 "--network " + networkText + ": publishing needs a bridge network (the container's address on it " +
@@ -376,7 +416,7 @@ public final class ControlService
         final String id = ids.newId();
 
         // act, undoing on failure
-        final List<Runnable> undo = new ArrayList<>();
+        final Rollback undo = new Rollback();
         final Event.ContainerCreated created = new Event.ContainerCreated(id, name, mode.journalName(),
             mode == NetworkMode.NETWORK ? network.name() : mode == NetworkMode.CONTAINER ? joined.id() : null,
             sandbox, now());
@@ -393,13 +433,13 @@ public final class ControlService
             {
                 final Endpoint endpoint = newEndpoint(network, ip, "eth0");
                 final Container draft = new Container(created);
-                attach(draft, endpoint, false);
-                undo.add(() -> detach(endpoint));
-                attached = attachedEvent(id, endpoint);
                 for (final Event.PortMapping mapping : ports)
                 {
-                    publishOne(name, mapping, ip, undo);
+                    publishDnat(name, mapping, ip, undo);
                 }
+                attach(draft, endpoint, false, ports);
+                undo.add(() -> detach(draft, endpoint, ports));
+                attached = attachedEvent(id, endpoint);
             }
             if (hasCommand)
             {
@@ -411,10 +451,7 @@ public final class ControlService
         }
         catch (final IOException | RuntimeException ex)
         {
-            for (int i = undo.size() - 1; i >= 0; i--)
-            {
-                undo.get(i).run();
-            }
+            undo.undo();
             deleteTree(containersDir.resolve(id));
             throw ex instanceof BerthException be ? be :
                 new BerthException("cannot create container " + name + ": " + ex.getMessage(), ex);
@@ -459,11 +496,11 @@ public final class ControlService
         {
             sandboxes.killGroup(container.process());
         }
-        unpublishAll(container);
         for (final Endpoint endpoint : container.endpoints())
         {
-            detach(endpoint);
+            detach(container, endpoint, portsOf(container, endpoint));
         }
+        unpublishAll(container);
         if (container.sandbox() != null)
         {
             try
@@ -472,7 +509,7 @@ public final class ControlService
             }
             catch (final IOException ex)
             {
-                System.err.println("berthd: cannot delete namespace " + container.sandbox() + ": " +
+                LOG.log(System.Logger.Level.WARNING, "cannot delete namespace " + container.sandbox() + ": " +
                     ex.getMessage());
             }
         }
@@ -593,35 +630,24 @@ public final class ControlService
         }
     }
 
-    /** Publishes one port: the dataplane's DNAT entry and/or the 127.0.0.1 proxy; adds how to undo each step. */
-    private void publishOne(final String containerName, final Event.PortMapping mapping, final int containerIp,
-        final List<Runnable> undo) throws IOException
+    /**
+     * A published port's DNAT entry in the dataplane (for 0.0.0.0 and the uplink address, when there is an uplink);
+     * the 127.0.0.1 side is the loopback publishing service's, told when the endpoint joins.
+     */
+    private void publishDnat(final String containerName, final Event.PortMapping mapping, final int containerIp,
+        final Rollback undo)
     {
         final PublishSpec entry = dataplaneEntry(mapping, containerIp);
-        if (entry != null)
+        if (entry == null)
         {
-            if (!dataplane.publish(entry))
-            {
-                throw new BerthException("the dataplane already publishes " + hostText(mapping) + "; cannot " +
-                    "publish it for " + containerName);
-            }
-            undo.add(() -> dataplane.unpublish(entry));
+            return;
         }
-        final Forward forward = forwardOf(mapping, containerIp);
-        if (forward != null)
+        if (!dataplane.publish(entry))
         {
-            try
-            {
-                forwarders.open(forward);
-            }
-            catch (final IOException ex)
-            {
-                throw new BerthException("cannot publish " + PortSpec.LOOPBACK + ":" + mapping.hostPort() + "/" +
-                    mapping.protocol() + " for container " + containerName + ": " + ex.getMessage() +
-                    " (is another program using that port on this host?)", ex);
-            }
-            undo.add(() -> forwarders.close(forward));
+            throw new BerthException("the dataplane already publishes " + hostText(mapping) + "; cannot " +
+                "publish it for " + containerName);
         }
+        undo.add(() -> dataplane.unpublish(entry));
     }
 
     private void unpublishAll(final Container container)
@@ -633,11 +659,6 @@ public final class ControlService
             if (entry != null)
             {
                 dataplane.unpublish(entry);
-            }
-            final Forward forward = forwardOf(mapping, containerIp);
-            if (forward != null)
-            {
-                forwarders.close(forward);
             }
         }
     }
@@ -654,17 +675,6 @@ public final class ControlService
             return null;
         }
         return new PublishSpec(PortSpec.protocolNumber(mapping.protocol()), uplinkIp, mapping.hostPort(),
-            containerIp, mapping.containerPort());
-    }
-
-    /** The userland proxy on 127.0.0.1: for 0.0.0.0 and 127.0.0.1. */
-    private static Forward forwardOf(final Event.PortMapping mapping, final int containerIp)
-    {
-        if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK))
-        {
-            return null;
-        }
-        return new Forward(mapping.protocol(), Ipv4.parse(PortSpec.LOOPBACK, "loopback"), mapping.hostPort(),
             containerIp, mapping.containerPort());
     }
 
@@ -701,12 +711,12 @@ public final class ControlService
         final Endpoint endpoint = newEndpoint(network, ip, ifName);
         try
         {
-            attach(container, endpoint, false);
+            attach(container, endpoint, false, List.of());
         }
         catch (final IOException | RuntimeException ex)
         {
-            throw new BerthException("cannot attach " + container.name() + " to network " + network.name() + ": " +
-                ex.getMessage(), ex);
+            throw ex instanceof BerthException be ? be : new BerthException("cannot attach " + container.name() +
+                " to network " + network.name() + ": " + ex.getMessage(), ex);
         }
         try
         {
@@ -714,7 +724,7 @@ public final class ControlService
         }
         catch (final RuntimeException ex)
         {
-            detach(endpoint);
+            detach(container, endpoint, List.of());
             throw ex;
         }
         return endpoint;
@@ -735,25 +745,55 @@ public final class ControlService
         return state.containers().stream().flatMap(c -> c.endpoints().stream()).anyMatch(e -> e.device().equals(device));
     }
 
-    private void attach(final Container container, final Endpoint endpoint, final boolean reattach) throws IOException
+    /**
+     * Joins the endpoint through its network's driver, then tells the services (with the ports that lead to it);
+     * a service that refuses takes the join back with it.
+     */
+    private void attach(final Container container, final Endpoint endpoint, final boolean restore,
+        final List<Event.PortMapping> ports) throws IOException
     {
         final Network network = state.networkById(endpoint.networkId());
+        final NetworkDriver driver = driverOf(network);
         final boolean defaultRoute = container.endpoints().isEmpty() ||
             container.endpoints().iterator().next().networkId().equals(endpoint.networkId());
-        final EndpointSpec spec = new EndpointSpec(network.denseId(), container.sandbox(), endpoint.ifName(),
-            endpoint.device(), endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(),
-            defaultRoute, network.mtu());
-        final int port = dataplane.attachEndpoint(spec, reattach);
+        final int port = driver.join(network, container.sandbox(), endpoint, defaultRoute, restore);
         portsByDevice.put(endpoint.device(), port);
+        try
+        {
+            services.joined(endpointEvent(container, network, endpoint, ports, restore));
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            portsByDevice.remove(endpoint.device());
+            driver.leave(network, endpoint, port);
+            throw ex;
+        }
     }
 
-    private void detach(final Endpoint endpoint)
+    /** Tells the services the endpoint leaves, then has its driver take it down. */
+    private void detach(final Container container, final Endpoint endpoint, final List<Event.PortMapping> ports)
     {
+        final Network network = state.networkById(endpoint.networkId());
+        services.left(endpointEvent(container, network, endpoint, ports, false));
         final Integer port = portsByDevice.remove(endpoint.device());
-        if (port != null)
+        if (port != null && network != null)
         {
-            dataplane.detachEndpoint(port);
+            driverOf(network).leave(network, endpoint, port);
         }
+    }
+
+    private static EndpointEvent endpointEvent(final Container container, final Network network,
+        final Endpoint endpoint, final List<Event.PortMapping> ports, final boolean restore)
+    {
+        return new EndpointEvent(container.name(), container.id(), network == null ? "?" : network.name(),
+            endpoint.networkId(), container.sandbox(), endpoint.ifName(), endpoint.ip(), ports, restore);
+    }
+
+    /** The published ports that lead to {@code endpoint}: the container's, when it is its publish address. */
+    private static List<Event.PortMapping> portsOf(final Container container, final Endpoint endpoint)
+    {
+        return !container.ports().isEmpty() && endpoint.ip() == container.publishAddress() ? container.ports() :
+            List.of();
     }
 
     private Event.EndpointAttached attachedEvent(final String containerId, final Endpoint endpoint)
@@ -762,59 +802,30 @@ public final class ControlService
             Ipv4.format(endpoint.ip()), Ipv4.formatMac(endpoint.mac()), endpoint.device());
     }
 
+    /** Container and endpoint events: this host's, so the local store's. */
     private void commit(final Event event)
     {
-        journal.append(event);
+        commit(stores.local(), event);
+    }
+
+    private void commit(final Store store, final Event event)
+    {
+        store.append(event);
         state.apply(event);
     }
 
-    private Cidr chooseSubnet(final NetworkRequest request)
+    /** The subnets of every network with addresses, with their names, for the IPAM's overlap check. */
+    private Map<Cidr, String> subnetsInUse()
     {
-        final List<Network> bridges = state.networks().stream().filter(Network::isBridge).toList();
-        if (request.subnet() == null || request.subnet().isEmpty())
+        final Map<Cidr, String> inUse = new java.util.LinkedHashMap<>();
+        for (final Network network : state.networks())
         {
-            if (request.ipRange() != null || request.gateway() != null)
+            if (network.hasAddresses())
             {
-                throw new BerthException("--ip-range and --gateway need --subnet: every ip-range or gateway " +
-                    "must have a corresponding subnet");
-            }
-            return DefaultSubnets.firstFree(bridges.stream().map(Network::subnet).toList());
-        }
-        final Cidr subnet = Cidr.parse(request.subnet(), "subnet");
-        if (subnet.prefixLength() > 30)
-        {
-            throw new BerthException("subnet " + subnet + " is too small: a network needs a prefix of /30 or " +
-                "shorter (room for the gateway and a container)");
-        }
-        for (final Network other : bridges)
-        {
-            if (other.subnet().overlaps(subnet))
-            {
-                throw new BerthException("subnet " + subnet + " overlaps subnet " + other.subnet() + " of network " +
-                    other.name());
+                inUse.put(network.subnet(), network.name());
             }
         }
-        return subnet;
-    }
-
-    private static int chooseGateway(final NetworkRequest request, final Cidr subnet)
-    {
-        if (request.gateway() == null || request.gateway().isEmpty())
-        {
-            return subnet.firstHost();
-        }
-        final int gateway = Ipv4.parse(request.gateway(), "gateway");
-        if (!subnet.contains(gateway))
-        {
-            throw new BerthException("gateway " + request.gateway() + " is not inside subnet " + subnet);
-        }
-        if (gateway == subnet.network() || gateway == subnet.last())
-        {
-            throw new BerthException("gateway " + request.gateway() + " is the " +
-                (gateway == subnet.network() ? "network" : "broadcast") + " address of " + subnet + "; pick one " +
-                "between " + Ipv4.format(subnet.firstHost()) + " and " + Ipv4.format(subnet.last() - 1));
-        }
-        return gateway;
+        return inUse;
     }
 
     private static int chooseAddress(final Network network, final String pinnedIp)
@@ -826,20 +837,6 @@ public final class ControlService
         final int ip = Ipv4.parse(pinnedIp, "--ip");
         network.addresses().checkPinnable(ip);
         return ip;
-    }
-
-    private int lowestFreeDenseId()
-    {
-        int id = 0;
-        while (true)
-        {
-            final int candidate = id;
-            if (state.networks().stream().noneMatch(n -> n.denseId() == candidate))
-            {
-                return candidate;
-            }
-            id++;
-        }
     }
 
     private static String lowestFreeInterface(final Container container)
@@ -882,7 +879,7 @@ public final class ControlService
         }
         catch (final IOException ex)
         {
-            System.err.println("berthd: cannot delete namespace " + sandbox + ": " + ex.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "cannot delete namespace " + sandbox + ": " + ex.getMessage());
         }
     }
 

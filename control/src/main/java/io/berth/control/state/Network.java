@@ -1,33 +1,36 @@
 package io.berth.control.state;
 
+import io.berth.control.driver.Scope;
 import io.berth.control.ipam.AddressPool;
 import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.Ipam;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.dataplane.NetworkSpec;
 import io.berth.control.journal.Event;
 
-/** A network and the addresses taken on it. Owned by the control thread. */
+import java.util.Map;
+
+/**
+ * A network as the journal (or the global store) describes it, driver-neutral, and the addresses taken on it.
+ * What a driver keeps for it at run time lives in the driver. Owned by the control thread.
+ */
 public final class Network
 {
-    public static final String DRIVER_BRIDGE = "bridge";
-    public static final String DRIVER_HOST = "host";
-    public static final String DRIVER_NULL = "null";
-
     private final Event.NetworkCreated created;
     private final Cidr subnet;
     private final Cidr ipRange;
     private final int gateway;
     private final AddressPool addresses;
 
-    Network(final Event.NetworkCreated created)
+    Network(final Event.NetworkCreated created, final Ipam ipam)
     {
         this.created = created;
-        if (DRIVER_BRIDGE.equals(created.driver()))
+        final Event.IpamConfig pool = created.ipam();
+        if (pool != null && pool.subnet() != null)
         {
-            subnet = Cidr.parse(created.subnet(), "subnet");
-            ipRange = created.ipRange() == null ? null : Cidr.parse(created.ipRange(), "ip-range");
-            gateway = Ipv4.parse(created.gateway(), "gateway");
-            addresses = new AddressPool(created.name(), subnet, ipRange, gateway);
+            subnet = Cidr.parse(pool.subnet(), "subnet");
+            ipRange = pool.ipRange() == null ? null : Cidr.parse(pool.ipRange(), "ip-range");
+            gateway = Ipv4.parse(pool.gateway(), "gateway");
+            addresses = ipam.addressBook(created.name(), subnet, ipRange, gateway);
         }
         else
         {
@@ -53,8 +56,13 @@ public final class Network
         return created.driver();
     }
 
-    /** A network with a subnet and a bridge domain in the dataplane (not the host/none pseudo-networks). */
-    public boolean isBridge()
+    public Scope scope()
+    {
+        return Scope.of(created.scope());
+    }
+
+    /** True when the network has a subnet and addresses of its own (an IPAM pool). */
+    public boolean hasAddresses()
     {
         return addresses != null;
     }
@@ -62,12 +70,7 @@ public final class Network
     /** bridge, host and none exist from the first start and cannot be removed. */
     public boolean isPredefined()
     {
-        return !isBridge() || "bridge".equals(name()) && created.denseId() == 0;
-    }
-
-    public int denseId()
-    {
-        return created.denseId();
+        return created.predefined();
     }
 
     public Cidr subnet()
@@ -90,14 +93,16 @@ public final class Network
         return created.internal();
     }
 
-    public boolean icc()
+    /** The driver's normalised options, as journaled. */
+    public Map<String, String> options()
     {
-        return created.icc();
+        return created.options();
     }
 
-    public int mtu()
+    /** Data private to the driver, as journaled. */
+    public Map<String, String> driverData()
     {
-        return created.mtu();
+        return created.driverData();
     }
 
     public String createdAt()
@@ -108,11 +113,5 @@ public final class Network
     public AddressPool addresses()
     {
         return addresses;
-    }
-
-    public NetworkSpec spec()
-    {
-        return new NetworkSpec(denseId(), name(), subnet.network(), subnet.prefixLength(), gateway,
-            Ipv4.macFor(gateway), icc(), internal(), mtu());
     }
 }

@@ -1,7 +1,9 @@
 package io.berth.control.state;
 
 import io.berth.control.BerthException;
+import io.berth.control.ipam.Ipam;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.LocalIpam;
 import io.berth.control.journal.Event;
 
 import java.util.ArrayList;
@@ -19,14 +21,31 @@ import java.util.function.Function;
  */
 public final class State
 {
+    private final Ipam ipam;
     private final Map<String, Network> networksById = new LinkedHashMap<>();
     private final Map<String, Container> containersById = new LinkedHashMap<>();
+
+    public State()
+    {
+        this(new LocalIpam());
+    }
+
+    /** @param ipam where each network's address book comes from. */
+    public State(final Ipam ipam)
+    {
+        this.ipam = ipam;
+    }
+
+    public Ipam ipam()
+    {
+        return ipam;
+    }
 
     public void apply(final Event event)
     {
         if (event instanceof Event.NetworkCreated created)
         {
-            networksById.put(created.id(), new Network(created));
+            networksById.put(created.id(), new Network(created, ipam));
         }
         else if (event instanceof Event.NetworkRemoved removed)
         {
@@ -53,7 +72,7 @@ public final class State
                 Ipv4.parse(attached.ip(), "ip"), parseMac(attached.mac()), attached.device());
             requireContainer(attached.container()).addEndpoint(endpoint);
             final Network network = networksById.get(attached.network());
-            if (network != null && network.isBridge())
+            if (network != null && network.hasAddresses())
             {
                 network.addresses().take(endpoint.ip());
             }
@@ -165,7 +184,7 @@ public final class State
     private void releaseAddress(final Endpoint endpoint)
     {
         final Network network = networksById.get(endpoint.networkId());
-        if (network != null && network.isBridge())
+        if (network != null && network.hasAddresses())
         {
             network.addresses().release(endpoint.ip());
         }

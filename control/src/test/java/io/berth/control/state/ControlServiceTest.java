@@ -86,7 +86,9 @@ class ControlServiceTest
         final Network bridge = service.state().network("bridge");
         assertEquals("172.17.0.0/16", bridge.subnet().toString());
         assertEquals("172.17.0.1", Ipv4.format(bridge.gateway()));
-        assertEquals(0, bridge.denseId());
+        assertEquals(0, segmentOf("bridge"), "the default network is the first segment");
+        assertEquals("local", bridge.scope().text());
+        assertTrue(bridge.isPredefined());
         assertEquals(0xAC110001, dataplane.networks.get(0).gatewayIp());
         assertEquals(0x0242AC110001L, dataplane.networks.get(0).gatewayMac());
         assertEquals("host", service.state().network("host").driver());
@@ -102,11 +104,11 @@ class ControlServiceTest
         final Network c = service.createNetwork(net("c", null, null, null));
         assertEquals("172.20.0.0/16", c.subnet().toString());
         assertEquals("172.20.0.1", Ipv4.format(c.gateway()));
-        assertEquals(3, c.denseId());
+        assertEquals(3, segmentOf("c"));
         service.removeNetwork("a");
         final Network d = service.createNetwork(net("d", null, null, null));
         assertEquals("172.18.0.0/16", d.subnet().toString());
-        assertEquals(1, d.denseId(), "freed dense ids are reused");
+        assertEquals(1, segmentOf("d"), "freed segment ids are reused");
     }
 
     @Test
@@ -313,11 +315,19 @@ class ControlServiceTest
         }
     }
 
+    /** The dataplane segment the bridge driver gave a network. */
+    private int segmentOf(final String network)
+    {
+        return dataplane.networks.entrySet().stream().filter(e -> e.getValue().name().equals(network))
+            .mapToInt(java.util.Map.Entry::getKey).findFirst().orElseThrow();
+    }
+
     private static String describe(final ControlService service)
     {
         final State state = service.state();
-        return state.networks().stream().map(n -> n.id() + n.name() + n.denseId() + n.subnet() + n.ipRange() +
-                n.gateway() + n.icc() + n.mtu()).collect(Collectors.joining("\n")) + "\n" +
+        return state.networks().stream().map(n -> n.id() + n.name() + n.driver() + n.scope() + n.subnet() +
+                n.ipRange() + n.gateway() + n.options() + n.internal() + n.isPredefined())
+                .collect(Collectors.joining("\n")) + "\n" +
             state.containers().stream().map(c -> c.id() + c.name() + c.mode() + c.sandbox() + c.endpoints() +
                 c.process()).collect(Collectors.joining("\n"));
     }

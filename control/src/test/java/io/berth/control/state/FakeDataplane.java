@@ -2,7 +2,7 @@ package io.berth.control.state;
 
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
-import io.berth.control.dataplane.NetworkSpec;
+import io.berth.control.dataplane.SegmentSpec;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -13,7 +13,7 @@ import java.util.Map;
 /** Records what the control plane asks of the dataplane; can be told to fail the next attach. */
 final class FakeDataplane implements Dataplane
 {
-    final Map<Integer, NetworkSpec> networks = new LinkedHashMap<>();
+    final Map<Integer, SegmentSpec> networks = new LinkedHashMap<>();
     final Map<Integer, EndpointSpec> ports = new LinkedHashMap<>();
     final List<String> calls = new ArrayList<>();
     boolean failNextAttach;
@@ -26,7 +26,7 @@ final class FakeDataplane implements Dataplane
     }
 
     @Override
-    public void addNetwork(final NetworkSpec network)
+    public void addSegment(final SegmentSpec network)
     {
         if (failNextAddNetwork)
         {
@@ -38,14 +38,14 @@ final class FakeDataplane implements Dataplane
     }
 
     @Override
-    public void removeNetwork(final int networkId)
+    public void removeSegment(final int networkId)
     {
         calls.add("removeNetwork " + networkId);
         networks.remove(networkId);
     }
 
     @Override
-    public int attachEndpoint(final EndpointSpec endpoint, final boolean reattach) throws IOException
+    public int attachTap(final EndpointSpec endpoint, final boolean reattach) throws IOException
     {
         if (failNextAttach)
         {
@@ -58,7 +58,7 @@ final class FakeDataplane implements Dataplane
     }
 
     @Override
-    public void detachEndpoint(final int portId)
+    public void detachPort(final int portId)
     {
         calls.add("detach " + portId);
         ports.remove(portId);

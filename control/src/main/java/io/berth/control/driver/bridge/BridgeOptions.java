@@ -1,16 +1,19 @@
-package io.berth.control.state;
+package io.berth.control.driver.bridge;
 
 import io.berth.control.BerthException;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
- * The {@code -o} options of a bridge network: {@code icc} and {@code mtu}, also under Docker's long names. Immutable.
+ * The {@code -o} options of a bridge network: {@code icc} and {@code mtu}, also under Docker's long names. Journaled
+ * normalised as {@code {"icc": "true|false", "mtu": "N"}}. Immutable.
  *
  * @param icc false: containers of the network cannot talk to each other.
  * @param mtu the MTU of container interfaces.
  */
-public record NetworkOptions(boolean icc, int mtu)
+public record BridgeOptions(boolean icc, int mtu)
 {
     public static final int DEFAULT_MTU = 1500;
     public static final int MIN_MTU = 68;
@@ -18,7 +21,7 @@ public record NetworkOptions(boolean icc, int mtu)
     private static final String VALID = "valid options: icc=true|false, mtu=" + MIN_MTU + ".." + MAX_MTU +
         " (also com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu)";
 
-    public static NetworkOptions parse(final List<String> options)
+    public static BridgeOptions parse(final List<String> options)
     {
         boolean icc = true;
         int mtu = DEFAULT_MTU;
@@ -46,7 +49,23 @@ public record NetworkOptions(boolean icc, int mtu)
                 default -> throw new BerthException("unknown option \"" + key + "\"; " + VALID);
             }
         }
-        return new NetworkOptions(icc, mtu);
+        return new BridgeOptions(icc, mtu);
+    }
+
+    /** The journaled form. */
+    public Map<String, String> toMap()
+    {
+        final Map<String, String> map = new LinkedHashMap<>();
+        map.put("icc", Boolean.toString(icc));
+        map.put("mtu", Integer.toString(mtu));
+        return map;
+    }
+
+    /** Reads the journaled form back (written by {@link #toMap()}, or migrated from a version-1 journal). */
+    public static BridgeOptions of(final Map<String, String> options)
+    {
+        return new BridgeOptions(!"false".equals(options.get("icc")),
+            options.containsKey("mtu") ? Integer.parseInt(options.get("mtu")) : DEFAULT_MTU);
     }
 
     private static int parseMtu(final String key, final String value)

@@ -1,0 +1,82 @@
+package io.berth.control.driver;
+
+import io.berth.control.state.Endpoint;
+import io.berth.control.state.Network;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A network driver, in the shape of libnetwork's driver API: it owns what is specific to its networks (options and
+ * their validation, what an endpoint is, what the dataplane holds for a network and an endpoint) and says what its
+ * networks offer. The {@code NetworkController} (ControlService) orchestrates: it validates in a fixed order,
+ * allocates addresses, journals, and rolls back; it never asks which driver it is talking to.
+ * <p>
+ * Called on the control thread only. A driver is registered in the {@link DriverRegistry} under {@link #name()};
+ * adding one means adding its package and one registration in berthd's composition root.
+ */
+public interface NetworkDriver
+{
+    /** What a container on a network of this driver gets. */
+    enum Attachment
+    {
+        /** Its own namespace with an interface on the network (bridge, overlay, macvlan, ...). */
+        ENDPOINT,
+        /** berthd's own namespace, no interface of its own (host). */
+        HOST_NAMESPACE,
+        /** Its own namespace with only {@code lo} (null). */
+        ISOLATED
+    }
+
+    String name();
+
+    /** {@link Scope#LOCAL} for a network on this host only, {@link Scope#GLOBAL} for one shared through the store. */
+    Scope scope();
+
+    Attachment attachment();
+
+    /** False for the pre-defined singleton drivers (host, null): {@code network create -d NAME} is refused. */
+    boolean userCreatable();
+
+    /** Whether containers on its networks can publish ports (DNAT) and are masqueraded to the outside. */
+    boolean externalConnectivity();
+
+    /** Whether its networks have a subnet and addresses (IPAM); true exactly for {@link Attachment#ENDPOINT}. */
+    default boolean hasAddresses()
+    {
+        return attachment() == Attachment.ENDPOINT;
+    }
+
+    /**
+     * Validates {@code -o KEY=VALUE} options and returns them normalised, defaults filled in: what is journaled.
+     *
+     * @throws io.berth.control.BerthException naming the offending option or value and what would be valid.
+     */
+    Map<String, String> parseOptions(List<String> options);
+
+    /** The options {@code network inspect} shows (Docker shows the driver's options). */
+    default Map<String, String> shownOptions(final Network network)
+    {
+        return network.options();
+    }
+
+    /** Gives the dataplane what it holds for the network; at create and again at every restore. */
+    void createNetwork(Network network);
+
+    /** Undoes {@link #createNetwork}; the controller has detached every endpoint. */
+    void deleteNetwork(Network network);
+
+    /**
+     * Creates the endpoint's port (or, when {@code restore}, re-opens the one that outlived berthd) in the sandbox,
+     * configures it and attaches it to the network's dataplane state. Nothing is left behind when it throws.
+     *
+     * @param defaultRoute the sandbox's default route goes via this network's gateway.
+     * @return the driver's handle for the endpoint (a dataplane port id), passed back to {@link #leave}.
+     */
+    int join(Network network, String sandbox, Endpoint endpoint, boolean defaultRoute, boolean restore)
+        throws IOException;
+
+    /** Detaches the endpoint and removes its port from the sandbox. */
+    void leave(Network network, Endpoint endpoint, int handle);
+}

@@ -1,0 +1,123 @@
+package io.berth.control.driver.bridge;
+
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.dataplane.SegmentSpec;
+import io.berth.control.driver.NetworkDriver;
+import io.berth.control.driver.Scope;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.state.Endpoint;
+import io.berth.control.state.Network;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Docker's bridge driver without a kernel bridge: a network is a dataplane segment (a bridge domain whose gateway
+ * berthd answers, and a routed subnet), an endpoint a TAP device in the sandbox on that segment. Its networks are
+ * local, have addresses, and reach the outside (published ports, masquerade) unless internal. Which segment id a
+ * network has is this driver's run-time business, chosen afresh at every start. Control thread.
+ */
+public final class BridgeDriver implements NetworkDriver
+{
+    public static final String NAME = "bridge";
+
+    private final Dataplane dataplane;
+    /** Network id -> segment (bridge-domain) id. */
+    private final Map<String, Integer> segments = new HashMap<>();
+
+    public BridgeDriver(final Dataplane dataplane)
+    {
+        this.dataplane = dataplane;
+    }
+
+    @Override
+    public String name()
+    {
+        return NAME;
+    }
+
+    @Override
+    public Scope scope()
+    {
+        return Scope.LOCAL;
+    }
+
+    @Override
+    public Attachment attachment()
+    {
+        return Attachment.ENDPOINT;
+    }
+
+    @Override
+    public boolean userCreatable()
+    {
+        return true;
+    }
+
+    @Override
+    public boolean externalConnectivity()
+    {
+        return true;
+    }
+
+    @Override
+    public Map<String, String> parseOptions(final List<String> options)
+    {
+        return BridgeOptions.parse(options).toMap();
+    }
+
+    @Override
+    public void createNetwork(final Network network)
+    {
+        final int segment = lowestFreeSegment();
+        final BridgeOptions options = BridgeOptions.of(network.options());
+        dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
+            network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), options.icc(),
+            network.internal(), options.mtu()));
+        segments.put(network.id(), segment);
+    }
+
+    @Override
+    public void deleteNetwork(final Network network)
+    {
+        final Integer segment = segments.remove(network.id());
+        if (segment != null)
+        {
+            dataplane.removeSegment(segment);
+        }
+    }
+
+    @Override
+    public int join(final Network network, final String sandbox, final Endpoint endpoint, final boolean defaultRoute,
+        final boolean restore) throws IOException
+    {
+        final Integer segment = segments.get(network.id());
+        if (segment == null)
+        {
+            throw new IOException("network " + network.name() + " has no segment in the dataplane");
+        }
+        final EndpointSpec spec = new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
+            endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute,
+            BridgeOptions.of(network.options()).mtu());
+        return dataplane.attachTap(spec, restore);
+    }
+
+    @Override
+    public void leave(final Network network, final Endpoint endpoint, final int handle)
+    {
+        dataplane.detachPort(handle);
+    }
+
+    private int lowestFreeSegment()
+    {
+        int id = 0;
+        while (segments.containsValue(id))
+        {
+            id++;
+        }
+        return id;
+    }
+}

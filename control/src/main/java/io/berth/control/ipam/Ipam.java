@@ -1,0 +1,27 @@
+package io.berth.control.ipam;
+
+import io.berth.control.journal.Event;
+
+import java.util.Map;
+
+/**
+ * Address management, as libnetwork's IPAM driver API: pools for networks and addresses within them. The local
+ * IPAM ({@link LocalIpam}) keeps pools in berthd's own state; a cluster-wide one (on etcd transactions, for global
+ * networks) plugs in beside it. Control thread.
+ */
+public interface Ipam
+{
+    /** "default" for the local IPAM, as Docker names its own. */
+    String name();
+
+    /**
+     * Validates a new network's pool, or picks one when no subnet is given.
+     *
+     * @param inUse the subnets of the networks that exist, with their names; the new one may overlap none.
+     * @throws io.berth.control.BerthException naming the offending value and what would be valid.
+     */
+    Event.IpamConfig requestPool(String subnet, String ipRange, String gateway, Map<Cidr, String> inUse);
+
+    /** The address book of one network's pool; replay takes the addresses in use into it. */
+    AddressPool addressBook(String networkName, Cidr subnet, Cidr range, int gateway);
+}

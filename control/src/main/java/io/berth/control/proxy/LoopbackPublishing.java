@@ -1,0 +1,84 @@
+package io.berth.control.proxy;
+
+import io.berth.control.BerthException;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.journal.Event;
+import io.berth.control.service.EndpointEvent;
+import io.berth.control.service.EndpointService;
+import io.berth.control.state.PortSpec;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The endpoint service behind {@code -p} on this host's loopback (docker-proxy's job): when an endpoint that
+ * published ports joins, every port published on 0.0.0.0 or 127.0.0.1 gets a userland forward from 127.0.0.1 to
+ * the endpoint's address; when it leaves, they go. (Published ports on the uplink address are DNAT entries in
+ * the dataplane, not forwards.) Control thread.
+ */
+public final class LoopbackPublishing implements EndpointService
+{
+    private final Forwarders forwarders;
+
+    public LoopbackPublishing(final Forwarders forwarders)
+    {
+        this.forwarders = forwarders;
+    }
+
+    @Override
+    public String name()
+    {
+        return "loopback-publishing";
+    }
+
+    @Override
+    public void joined(final EndpointEvent endpoint) throws IOException
+    {
+        final List<Forward> opened = new ArrayList<>();
+        for (final Event.PortMapping mapping : endpoint.ports())
+        {
+            final Forward forward = forwardOf(mapping, endpoint.ip());
+            if (forward == null)
+            {
+                continue;
+            }
+            try
+            {
+                forwarders.open(forward);
+                opened.add(forward);
+            }
+            catch (final IOException ex)
+            {
+                opened.forEach(forwarders::close);
+                throw new BerthException("cannot publish " + PortSpec.LOOPBACK + ":" + mapping.hostPort() + "/" +
+                    mapping.protocol() + " for container " + endpoint.container() + ": " + ex.getMessage() +
+                    " (is another program using that port on this host?)", ex);
+            }
+        }
+    }
+
+    @Override
+    public void left(final EndpointEvent endpoint)
+    {
+        for (final Event.PortMapping mapping : endpoint.ports())
+        {
+            final Forward forward = forwardOf(mapping, endpoint.ip());
+            if (forward != null)
+            {
+                forwarders.close(forward);
+            }
+        }
+    }
+
+    /** The forward on 127.0.0.1: for ports published on 0.0.0.0 and on 127.0.0.1. */
+    static Forward forwardOf(final Event.PortMapping mapping, final int containerIp)
+    {
+        if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK))
+        {
+            return null;
+        }
+        return new Forward(mapping.protocol(), Ipv4.parse(PortSpec.LOOPBACK, "loopback"), mapping.hostPort(),
+            containerIp, mapping.containerPort());
+    }
+}

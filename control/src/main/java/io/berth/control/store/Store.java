@@ -1,0 +1,25 @@
+package io.berth.control.store;
+
+import io.berth.control.driver.Scope;
+import io.berth.control.journal.Event;
+
+import java.util.function.Consumer;
+
+/**
+ * Where configuration events are kept, per scope: the local journal for this host's networks and containers, a
+ * distributed store (etcd, for global networks) beside it. Callers append and replay events; they do not know
+ * which store they talk to. Control thread.
+ */
+public interface Store extends AutoCloseable
+{
+    Scope scope();
+
+    /** Appends durably enough that a restarted berthd sees it; throws when it could not be written. */
+    void append(Event event);
+
+    /** Delivers every event appended so far, oldest first. */
+    void replay(Consumer<Event> consumer);
+
+    @Override
+    void close();
+}
