@@ -1,13 +1,11 @@
 package io.berth.benchmarks;
 
 import io.berth.dataplane.Frames;
-import io.berth.dataplane.BusyPoller;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.MemoryPort;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.PortCounters;
-import io.berth.l2.BridgeDomain;
 import io.berth.control.dataplane.DataplaneOptions;
 import io.berth.control.dataplane.MemoryPacketPath;
 import org.agrona.concurrent.SystemEpochClock;

@@ -203,7 +203,7 @@ public final class Berthd implements Callable<Integer>
             {
                 journal[0] = new ChronicleJournal(state.resolve("journal"));
                 // the composition root: every driver, store and endpoint service berthd offers is registered here
-                final DriverRegistry drivers = ControlService.defaultDrivers(dataplane);
+                final DriverRegistry drivers = Drivers.defaults(dataplane);
                 final Services services = new Services().register(new LoopbackPublishing(proxy));
                 final ControlService created = new ControlService(new State(new LocalIpam()),
                     new Stores(journal[0]), dataplane, drivers, services, sandboxes, state, new Ids(),

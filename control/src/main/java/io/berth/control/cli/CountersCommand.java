@@ -16,7 +16,8 @@ import java.util.TreeSet;
 
 /**
  * {@code berth counters [-o json]}: the dataplane's counters per port (with the container and interface behind
- * each TAP), drops per reason and MACs learned per network. CLI main thread only.
+ * each TAP), drops per reason, MACs learned per network, conntrack and NAT, per graph node (packets, exceptions,
+ * drops by the reasons it declared) and the routing tables' figures. CLI main thread only.
  */
 @Command(name = "counters", description = "Show dataplane counters: ports, drops by reason, MACs per network, conntrack.")
 final class CountersCommand implements Runnable
@@ -62,11 +63,38 @@ final class CountersCommand implements Runnable
                 e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
             conntrack.print(out);
         }
+        if (counters.path("nodes").isObject())
+        {
+            out.println();
+            // per graph node: what it was handed, whether it threw, and why it dropped (its declared reasons)
+            final Table nodes = new Table("NODE", "PACKETS", "EXCEPTIONS", "REASONS");
+            counters.path("nodes").fields().forEachRemaining(e ->
+            {
+                final StringBuilder reasons = new StringBuilder();
+                e.getValue().path("drops").fields().forEachRemaining(r ->
+                {
+                    if (r.getValue().asLong() != 0)
+                    {
+                        reasons.append(reasons.length() == 0 ? "" : " ").append(r.getKey()).append('=').append(r.getValue().asText());
+                    }
+                });
+                nodes.row(e.getKey(), e.getValue().path("packets").asText(), e.getValue().path("exceptions").asText(),
+                    reasons.length() == 0 ? "-" : reasons.toString());
+            });
+            nodes.print(out);
+        }
+        if (counters.path("routing").isObject())
+        {
+            out.println();
+            final Table routing = new Table("ROUTING", "VALUE");
+            counters.path("routing").fields().forEachRemaining(e -> routing.row(e.getKey(), e.getValue().asText()));
+            routing.print(out);
+        }
         final Iterator<Map.Entry<String, JsonNode>> rest = counters.fields();
         while (rest.hasNext())
         {
             final Map.Entry<String, JsonNode> entry = rest.next();
-            if (!List.of("ports", "drops", "networks", "endpoints", "conntrack").contains(entry.getKey()))
+            if (!List.of("ports", "drops", "networks", "endpoints", "conntrack", "nodes", "routing").contains(entry.getKey()))
             {
                 out.println();
                 out.println(entry.getKey() + ": " + entry.getValue());

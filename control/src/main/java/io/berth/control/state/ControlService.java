@@ -1,13 +1,11 @@
 package io.berth.control.state;
 
 import io.berth.control.BerthException;
+import io.berth.control.Drivers;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.PublishSpec;
 import io.berth.control.driver.DriverRegistry;
 import io.berth.control.driver.NetworkDriver;
-import io.berth.control.driver.bridge.BridgeDriver;
-import io.berth.control.driver.host.HostDriver;
-import io.berth.control.driver.none.NullDriver;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.DefaultSubnets;
 import io.berth.control.ipam.Ipv4;
@@ -47,6 +45,10 @@ import java.util.stream.Stream;
 public final class ControlService
 {
     public static final String DEFAULT_NETWORK = "bridge";
+    /** The drivers of the pre-defined networks bridge, host and none; the default for {@code network create}. */
+    public static final String DEFAULT_NETWORK_DRIVER = "bridge";
+    static final String HOST_DRIVER = "host";
+    static final String NULL_DRIVER = "null";
     private static final System.Logger LOG = System.getLogger("io.berth.control");
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
     private static final String NAME_RULE = "names start with a letter or digit, then letters, digits, '_', '.' " +
@@ -80,7 +82,7 @@ public final class ControlService
         final Sandboxes sandboxes, final Path stateDir, final Ids ids, final Clock clock, final int uplinkIp,
         final Forwarders forwarders)
     {
-        this(state, new Stores(journal), dataplane, defaultDrivers(dataplane),
+        this(state, new Stores(journal), dataplane, Drivers.defaults(dataplane),
             new Services().register(new LoopbackPublishing(forwarders)), sandboxes, stateDir, ids, clock, uplinkIp);
     }
 
@@ -103,13 +105,6 @@ public final class ControlService
         this.containersDir = stateDir.resolve("containers");
         this.ids = ids;
         this.clock = clock;
-    }
-
-    /** bridge, host and null, over {@code dataplane}: what every berthd has. */
-    public static DriverRegistry defaultDrivers(final Dataplane dataplane)
-    {
-        return new DriverRegistry().register(new BridgeDriver(dataplane)).register(new HostDriver())
-            .register(new NullDriver());
     }
 
     public State state()
@@ -143,14 +138,14 @@ public final class ControlService
         final List<String> problems = new ArrayList<>();
         if (state.networks().stream().noneMatch(n -> n.name().equals(DEFAULT_NETWORK)))
         {
-            final NetworkDriver bridge = drivers.get(BridgeDriver.NAME);
+            final NetworkDriver bridge = drivers.get(DEFAULT_NETWORK_DRIVER);
             commit(new Event.NetworkCreated(ids.newId(), DEFAULT_NETWORK, bridge.name(), bridge.scope().text(),
                 new Event.IpamConfig(state.ipam().name(), DefaultSubnets.BRIDGE.toString(), null,
                     Ipv4.format(DefaultSubnets.BRIDGE.firstHost())), bridge.parseOptions(List.of()), false, true,
                 Map.of(), now()));
         }
-        predefine("host", HostDriver.NAME);
-        predefine("none", NullDriver.NAME);
+        predefine("host", HOST_DRIVER);
+        predefine("none", NULL_DRIVER);
         for (final Network network : state.networks())
         {
             try
@@ -250,7 +245,7 @@ public final class ControlService
             throw new BerthException("network with name " + name + " already exists");
         }
         final NetworkDriver driver = drivers.forCreate(request.driver() == null || request.driver().isEmpty() ?
-            BridgeDriver.NAME : request.driver());
+            DEFAULT_NETWORK_DRIVER : request.driver());
         final Map<String, String> options = driver.parseOptions(request.options());
         final Store store = stores.forScope(driver.scope());
         final Event.IpamConfig pool = driver.hasAddresses() ?

@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 
 import static io.berth.dataplane.Frames.ip;
 import static io.berth.dataplane.Frames.mac;

@@ -1,0 +1,27 @@
+package io.berth.control;
+
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.driver.DriverRegistry;
+import io.berth.control.driver.bridge.BridgeDriver;
+import io.berth.control.driver.host.HostDriver;
+import io.berth.control.driver.none.NullDriver;
+
+/**
+ * The composition root's list of network drivers: the one place that names them all. A new driver is a package
+ * under {@code io.berth.control.driver} plus one line here.
+ */
+public final class Drivers
+{
+    private Drivers()
+    {
+    }
+
+    /** bridge, host and null, over {@code dataplane}: what every berthd has. */
+    public static DriverRegistry defaults(final Dataplane dataplane)
+    {
+        return new DriverRegistry()
+            .register(new BridgeDriver(dataplane))
+            .register(new HostDriver())
+            .register(new NullDriver());
+    }
+}

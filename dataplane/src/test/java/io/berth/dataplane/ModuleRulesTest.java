@@ -1,0 +1,133 @@
+package io.berth.dataplane;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The one checker of who may import whom (architecture.md, and docs/design.md where berth departs from it), for
+ * every module's main sources: it reads every import and every fully qualified {@code io.berth} name. Rules:
+ * <ul>
+ * <li>dataplane: the JDK and agrona only;</li>
+ * <li>tap: dataplane, and jnr-ffi for syscalls; switch (l2, l3) and nat (conntrack, nat): dataplane only, never
+ * each other; vxlan likewise; conntrack never nat;</li>
+ * <li>control wires them, but only its {@code dataplane} package touches the packet-path modules (everyone else
+ * goes through the Dataplane boundary and the typed proxies); a driver package never imports another driver's,
+ * and the driver SPI package none of them; the controller ({@code control.state}) no driver implementation but
+ * through the composition root.</li>
+ * </ul>
+ * Runs from dataplane's directory and reads the sibling modules. Test code only.
+ */
+class ModuleRulesTest
+{
+    private static final Pattern IMPORT = Pattern.compile("^import\\s+(?:static\\s+)?([\\w.]+)", Pattern.MULTILINE);
+    private static final Pattern QUALIFIED = Pattern.compile("\\b(io\\.berth\\.[a-z0-9]+(?:\\.[a-z0-9]+)*)");
+    private static final List<String> JDK = List.of("java.", "javax.", "jdk.", "com.sun.");
+
+    /** Module directory -> allowed name prefixes besides the JDK. */
+    private static final Map<String, List<String>> MODULES = new TreeMap<>(Map.of(
+        "dataplane", List.of("org.agrona.", "io.berth.dataplane"),
+        "tap", List.of("org.agrona.", "jnr.", "io.berth.dataplane", "io.berth.tap"),
+        "switch", List.of("org.agrona.", "io.berth.dataplane", "io.berth.l2", "io.berth.l3"),
+        "nat", List.of("org.agrona.", "io.berth.dataplane", "io.berth.conntrack", "io.berth.nat"),
+        "vxlan", List.of("org.agrona.", "io.berth.dataplane", "io.berth.vxlan"),
+        "control", List.of("org.agrona.", "jnr.", "com.fasterxml.jackson.", "picocli.", "net.openhft.", "io.berth.")));
+
+    private static final String PACKET_PATH = "io\\.berth\\.(tap|l2|l3|conntrack|nat|vxlan)\\b.*";
+
+    @Test
+    void everyModuleImportsOnlyWhatItsLayerAllows() throws IOException
+    {
+        final Path root = Path.of("..").toAbsolutePath().normalize();
+        assertTrue(Files.isRegularFile(root.resolve("pom.xml")), "run from a module directory: " + root);
+        final List<String> violations = new ArrayList<>();
+        int checked = 0;
+        for (final Map.Entry<String, List<String>> module : MODULES.entrySet())
+        {
+            final Path sources = root.resolve(module.getKey()).resolve("src/main/java");
+            if (!Files.isDirectory(sources))
+            {
+                continue; // a module made later (vxlan) is checked once it has code
+            }
+            try (Stream<Path> files = Files.walk(sources))
+            {
+                for (final Path file : (Iterable<Path>)files.filter(f -> f.toString().endsWith(".java"))::iterator)
+                {
+                    checked++;
+                    check(module.getKey(), sources.relativize(file).toString().replace('/', '.'), Files.readString(file),
+                        module.getValue(), violations);
+                }
+            }
+        }
+        assertTrue(checked > 100, "read the modules' sources: " + checked);
+        assertEquals(List.of(), violations);
+    }
+
+    private static void check(final String module, final String file, final String text, final List<String> allowed,
+        final List<String> violations)
+    {
+        final List<String> names = new ArrayList<>();
+        final Matcher imports = IMPORT.matcher(text);
+        while (imports.find())
+        {
+            names.add(imports.group(1));
+            if (JDK.stream().noneMatch(imports.group(1)::startsWith) && allowed.stream().noneMatch(imports.group(1)::startsWith))
+            {
+                violations.add(module + ": " + file + " imports " + imports.group(1));
+            }
+        }
+        final Matcher qualified = QUALIFIED.matcher(text.replaceAll("(?m)^(package|import) .*$", ""));
+        while (qualified.find())
+        {
+            names.add(qualified.group(1));
+            if (allowed.stream().noneMatch(qualified.group(1)::startsWith))
+            {
+                violations.add(module + ": " + file + " uses " + qualified.group(1));
+            }
+        }
+        final String pkg = file.substring(0, file.lastIndexOf(".java"));
+        for (final String name : names)
+        {
+            if (pkg.startsWith("io.berth.conntrack.") && name.startsWith("io.berth.nat"))
+            {
+                violations.add(file + ": conntrack uses nat (" + name + ")");
+            }
+            if (module.equals("control") && !pkg.startsWith("io.berth.control.dataplane.") && name.matches(PACKET_PATH))
+            {
+                violations.add(file + ": only control.dataplane touches the packet path (" + name + ")");
+            }
+            final String driver = driverOf(pkg);
+            final String used = driverOf(name + ".X");
+            if (used != null && !used.equals(driver) && (pkg.startsWith("io.berth.control.driver.")
+                || pkg.startsWith("io.berth.control.state.")))
+            {
+                violations.add(file + ": uses driver " + used + " (" + name + "); drivers meet only in the composition root");
+            }
+        }
+    }
+
+    /** "bridge" for io.berth.control.driver.bridge.*, else null (the SPI package itself is no driver). */
+    private static String driverOf(final String qualifiedName)
+    {
+        final String prefix = "io.berth.control.driver.";
+        if (!qualifiedName.startsWith(prefix))
+        {
+            return null;
+        }
+        final String rest = qualifiedName.substring(prefix.length());
+        final int dot = rest.indexOf('.');
+        return dot < 0 || !Character.isLowerCase(rest.charAt(0)) ? null : rest.substring(0, dot);
+    }
+}
