@@ -120,6 +120,9 @@ class FuzzFramesTest extends UplinkTestBase
             fail("berthd died\n" + host.logTail());
         }
         final JsonNode after = countersJson();
+        System.out.println("fuzz: " + sent + " frames written; drops counted " + (sum(after.path("drops")) -
+            sum(before.path("drops"))) + "; ping during the fuzz: " + loss.group(0) + " of 250; by reason: " +
+            after.path("drops"));
         after.path("nodes").fields().forEachRemaining(node -> assertEquals(0, node.getValue().path("exceptions").asLong(),
             () -> "node " + node.getKey() + " threw: " + node.getValue() + "\n" + host.logTail()));
         assertEquals(0, after.path("routing").path("pool_double_releases").asLong());
