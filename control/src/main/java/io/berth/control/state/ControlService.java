@@ -126,15 +126,19 @@ public final class ControlService
     // ------------------------------------------------------------------------------------------------- restore
 
     /**
-     * Rebuilds the state from the journal, creates the predefined networks on the first start, then gives the
-     * dataplane every network and re-attaches every endpoint (recreating a sandbox namespace that vanished).
+     * Rebuilds the state from the stores (the journal first), creates the predefined networks on the first start,
+     * then has each network's driver set it up again and re-attach its endpoints (recreating a sandbox namespace
+     * that vanished), and tells the services.
      * Problems with single containers are reported and skipped so one broken sandbox does not keep berthd down.
      *
      * @return one line per problem met.
      */
     public List<String> restore()
     {
-        stores.local().replay(state::apply);
+        for (final Store store : stores.all())
+        {
+            store.replay(state::apply);
+        }
         final List<String> problems = new ArrayList<>();
         if (state.networks().stream().noneMatch(n -> n.name().equals(DEFAULT_NETWORK)))
         {
@@ -704,23 +708,18 @@ public final class ControlService
     private Endpoint attachNew(final Container container, final Network network, final int ip, final String ifName)
     {
         final Endpoint endpoint = newEndpoint(network, ip, ifName);
+        final Rollback rollback = new Rollback();
         try
         {
             attach(container, endpoint, false, List.of());
+            rollback.add(() -> detach(container, endpoint, List.of()));
+            commit(attachedEvent(container.id(), endpoint));
         }
         catch (final IOException | RuntimeException ex)
         {
+            rollback.undo();
             throw ex instanceof BerthException be ? be : new BerthException("cannot attach " + container.name() +
                 " to network " + network.name() + ": " + ex.getMessage(), ex);
-        }
-        try
-        {
-            commit(attachedEvent(container.id(), endpoint));
-        }
-        catch (final RuntimeException ex)
-        {
-            detach(container, endpoint, List.of());
-            throw ex;
         }
         return endpoint;
     }

@@ -26,6 +26,12 @@ public final class Stores
         return this;
     }
 
+    /** Every store, the local one first: what a restart replays. */
+    public java.util.Collection<Store> all()
+    {
+        return java.util.Collections.unmodifiableCollection(byScope.values());
+    }
+
     public Store local()
     {
         return byScope.get(Scope.LOCAL);
