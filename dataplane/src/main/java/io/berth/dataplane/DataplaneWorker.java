@@ -89,26 +89,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
      */
     public CompletableFuture<Void> submit(final Runnable command)
     {
-        final CompletableFuture<Void> done = new CompletableFuture<>();
-        final Runnable wrapped = () ->
-        {
-            try
-            {
-                command.run();
-                done.complete(null);
-            }
-            catch (final Throwable t)
-            {
-                done.completeExceptionally(t);
-            }
-        };
-        if (!commands.offer(wrapped))
-        {
-            done.completeExceptionally(new IllegalStateException("dataplane command queue full"));
-            return done;
-        }
-        poller.wakeup();
-        return done;
+        return run(command);
     }
 
     /** Any thread: runs {@code command} on the worker and completes with its result. */

@@ -23,7 +23,7 @@ public abstract class PortContract
     protected static final int TEST_ETHERTYPE = 0x88B5;
 
     /** The far side of the port under test. */
-    protected interface Peer
+    public interface Peer
     {
         /** Puts a frame on the wire towards the port. */
         void send(byte[] frame) throws Exception;

@@ -14,12 +14,25 @@ import java.util.concurrent.CompletableFuture;
 public final class L2Commands
 {
     private final L2Switch l2;
+    private final PortSecurity security;
     private final WorkerCommands worker;
 
-    public L2Commands(final L2Switch l2, final WorkerCommands worker)
+    public L2Commands(final L2Switch l2, final PortSecurity security, final WorkerCommands worker)
     {
         this.l2 = l2;
+        this.security = security;
         this.worker = worker;
+    }
+
+    /** Port security: {@code portId} (a container's port on {@code domainId}) may send only as {@code mac}, {@code ip}. */
+    public CompletableFuture<Void> bindPort(final int portId, final int domainId, final long mac, final int ip)
+    {
+        return worker.run(() -> security.bind(portId, domainId, mac, ip));
+    }
+
+    public CompletableFuture<Void> unbindPort(final int portId)
+    {
+        return worker.run(() -> security.unbind(portId));
     }
 
     public CompletableFuture<Void> addDomain(final int id, final int gatewayIp, final long gatewayMac, final boolean icc)

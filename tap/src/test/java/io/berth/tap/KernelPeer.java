@@ -2,12 +2,13 @@ package io.berth.tap;
 
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.PortContract;
 
 /**
  * The kernel side of a port under the port contract: an AF_PACKET socket on the device's other end (the TAP's
  * kernel interface, or the veth peer), with its own pool. Test thread only.
  */
-final class KernelPeer
+final class KernelPeer implements PortContract.Peer
 {
     private final AfPacketPort socket;
     private final PacketPool pool = new PacketPool(16);
@@ -18,7 +19,8 @@ final class KernelPeer
         this.socket = socket;
     }
 
-    void send(final byte[] frame)
+    @Override
+    public void send(final byte[] frame)
     {
         final int handle = pool.allocate();
         pool.clearVnetHeader(handle);
@@ -33,7 +35,8 @@ final class KernelPeer
     }
 
     /** The next frame of the contract's ethertype, or null after {@code timeoutMs}; others are skipped. */
-    byte[] receive(final long timeoutMs) throws InterruptedException
+    @Override
+    public byte[] receive(final long timeoutMs) throws InterruptedException
     {
         final long deadline = System.nanoTime() + timeoutMs * 1_000_000;
         while (System.nanoTime() < deadline)

@@ -48,9 +48,13 @@ public final class MemoryPacketPath
         return this;
     }
 
-    /** A container's port on a network with its address, as the bridge driver attaches an endpoint. */
+    /**
+     * A container's port on a network with its address, as the bridge driver attaches an endpoint: switched,
+     * routed, and bound by port security to its MAC (02:42 + address) and address.
+     */
     public MemoryPacketPath container(final Port port, final int networkId, final int ip)
     {
+        done(path.l2Commands().bindPort(port.id(), networkId, macFor(ip), ip));
         done(path.portCommands().attach(port));
         done(path.l2Commands().addPort(port.id(), networkId));
         done(path.routerCommands().putEndpoint(ip, port.id(), macFor(ip)));

@@ -21,6 +21,8 @@ import io.berth.l2.L2Commands;
 import io.berth.l2.L2ForwardNode;
 import io.berth.l2.L2Switch;
 import io.berth.l2.MacAging;
+import io.berth.l2.PortSecurity;
+import io.berth.l2.PortSecurityNode;
 import io.berth.l3.NeighborResolver;
 import io.berth.l3.RouteNode;
 import io.berth.l3.RoutedPortNode;
@@ -43,7 +45,7 @@ import java.util.function.Consumer;
  * The production packet path of one worker, built by name. This is the graph berthd runs, and the one the
  * zero-allocation tests, the fuzz harness and the JMH pipeline benchmarks run:
  * <pre>
- *  parse -> l2-forward ---------------------------------------------------------------------> tx
+ *  parse -> port-security -> l2-forward -------------------------------------------------------> tx
  *              |  \-> gateway (ARP/ping for the gateway) ---------------------------------> tx
  *              |            \-> local-delivery -> conntrack -> dnat -> route -> snat ------> tx
  *              \-> routed-port (uplink, berth0: ARP/ping for berthd's addresses) -/
@@ -63,6 +65,7 @@ public final class PacketPath
     final PortTable ports = new PortTable();
     final DropCounters drops = new DropCounters();
     final L2Switch l2 = new L2Switch(ports);
+    final PortSecurity portSecurity = new PortSecurity();
     final Router router;
     final ConntrackCounters conntrackCounters = new ConntrackCounters();
     final ConnectionTable connections;
@@ -95,6 +98,7 @@ public final class PacketPath
         route.resolver(resolver);
         final GraphBuilder builder = new GraphBuilder()
             .add(new ParseNode())
+            .add(new PortSecurityNode(portSecurity, l2))
             .add(new L2ForwardNode(l2))
             .add(new GatewayNode(l2))
             .add(new RoutedPortNode(router, resolver))
@@ -104,7 +108,8 @@ public final class PacketPath
             .add(route)
             .add(new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters))
             .add(new TxNode(ports))
-            .connect("parse", "next", "l2-forward")
+            .connect("parse", "next", "port-security")
+            .connect("port-security", "next", "l2-forward")
             .connect("l2-forward", "gateway", "gateway")
             .connect("l2-forward", "tx", "tx")
             .connect("l2-forward", "routed-port", "routed-port")
@@ -132,7 +137,7 @@ public final class PacketPath
     /** Sets where the proxies send their commands: the worker's queue, or {@link WorkerCommands#DIRECT}. */
     public void commandsThrough(final WorkerCommands commands)
     {
-        l2Commands = new L2Commands(l2, commands);
+        l2Commands = new L2Commands(l2, portSecurity, commands);
         routerCommands = new RouterCommands(router, commands);
         natCommands = new NatCommands(connections, published, commands);
         portCommands = new PortCommands(worker, commands);

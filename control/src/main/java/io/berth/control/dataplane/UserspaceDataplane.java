@@ -251,17 +251,41 @@ public final class UserspaceDataplane implements Dataplane
         final TapPort port = new TapPort(portId, endpoint.sandbox() + "/" + endpoint.ifName(), fd);
         try
         {
+            // bound before the worker reads the port: not one frame passes before port security knows it
+            await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
             await(pipeline.portCommands().attach(port));
             await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
             await(pipeline.routerCommands().putEndpoint(endpoint.ip(), portId, endpoint.mac()));
         }
         catch (final RuntimeException e)
         {
+            undoAttach(port, endpoint);
             discard(fd);
             throw new IOException("attaching " + port.name() + " to the dataplane failed: " + e.getMessage(), e);
         }
         ports.put(portId, new Attached(port, endpoint));
         return portId;
+    }
+
+    /** Takes back whatever of an attach reached the worker; each step on its own, so one failure stops none. */
+    private void undoAttach(final TapPort port, final EndpointSpec endpoint)
+    {
+        final List<java.util.concurrent.CompletableFuture<Void>> undo = List.of(
+            pipeline.routerCommands().removeEndpoint(endpoint.ip()),
+            pipeline.l2Commands().removePort(port.id()),
+            pipeline.portCommands().detach(port),
+            pipeline.l2Commands().unbindPort(port.id()));
+        for (final java.util.concurrent.CompletableFuture<Void> step : undo)
+        {
+            try
+            {
+                await(step);
+            }
+            catch (final RuntimeException ignored)
+            {
+                // that step never happened
+            }
+        }
     }
 
     /** Undoes a half-made endpoint: a non-persistent TAP vanishes with its last fd. */
@@ -286,6 +310,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             return;
         }
+        await(pipeline.l2Commands().unbindPort(portId));
         await(pipeline.l2Commands().removePort(portId));
         await(pipeline.routerCommands().removeEndpoint(attached.endpoint().ip()));
         await(pipeline.portCommands().detach(attached.port()));

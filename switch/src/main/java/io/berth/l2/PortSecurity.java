@@ -1,0 +1,81 @@
+package io.berth.l2;
+
+import io.berth.dataplane.PortTable;
+import org.agrona.collections.Long2LongHashMap;
+
+import java.util.Arrays;
+
+/**
+ * What each container port may claim to be: its own MAC and, on its network, its own IPv4 address (OVS port
+ * security, the CNI {@code macspoofchk}). A bound port may send only frames from its MAC, ARP whose sender is its
+ * MAC and address, and IPv4 from its address; and no port, bound or not (a future parent or tunnel port), may
+ * send from a MAC that belongs to a bound port, so the MAC table never moves such a MAC away from its owner.
+ * <pre>
+ *   per port id:  bound[p]   mac[p] (48 bits)   ip[p]
+ *   owners:       MacTable.key(domain, mac) -> port id, for every bound port's MAC
+ * </pre>
+ * Owned by the worker thread; changed through {@link L2Commands}.
+ */
+public final class PortSecurity
+{
+    public static final int NO_OWNER = -1;
+
+    private final boolean[] bound = new boolean[PortTable.MAX_PORTS];
+    private final long[] mac = new long[PortTable.MAX_PORTS];
+    private final int[] ip = new int[PortTable.MAX_PORTS];
+    private final int[] domain = new int[PortTable.MAX_PORTS];
+    private final Long2LongHashMap owners = new Long2LongHashMap(NO_OWNER);
+
+    public PortSecurity()
+    {
+        Arrays.fill(domain, -1);
+    }
+
+    /** Control command: {@code port} on {@code domainId} is {@code portMac} with {@code portIp}. */
+    public void bind(final int port, final int domainId, final long portMac, final int portIp)
+    {
+        unbind(port);
+        bound[port] = true;
+        mac[port] = portMac;
+        ip[port] = portIp;
+        domain[port] = domainId;
+        owners.put(MacTable.key(domainId, portMac), port);
+    }
+
+    /** Control command: the port goes (or is no longer a container's). */
+    public void unbind(final int port)
+    {
+        if (bound[port])
+        {
+            owners.remove(MacTable.key(domain[port], mac[port]));
+            bound[port] = false;
+            domain[port] = -1;
+        }
+    }
+
+    public boolean isBound(final int port)
+    {
+        return port >= 0 && port < bound.length && bound[port];
+    }
+
+    public long mac(final int port)
+    {
+        return mac[port];
+    }
+
+    public int ip(final int port)
+    {
+        return ip[port];
+    }
+
+    /** The bound port whose MAC {@code sourceMac} is on {@code domainId}, or {@link #NO_OWNER}. */
+    public int owner(final int domainId, final long sourceMac)
+    {
+        return owners.isEmpty() ? NO_OWNER : (int)owners.get(MacTable.key(domainId, sourceMac));
+    }
+
+    public int boundPorts()
+    {
+        return owners.size();
+    }
+}
