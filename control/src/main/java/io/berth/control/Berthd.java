@@ -112,6 +112,30 @@ public final class Berthd implements Callable<Integer>
         return Path.of(env == null || env.isEmpty() ? DEFAULT_SOCKET : env);
     }
 
+    /** The state dir exists as a writable directory afterwards, or one sentence says why it cannot. */
+    static void checkStateDir(final Path state)
+    {
+        if (Files.exists(state) && !Files.isDirectory(state))
+        {
+            throw new BerthException("state dir " + state + " is a file, not a directory; give --state-dir a " +
+                "directory (it is made when missing)");
+        }
+        try
+        {
+            Files.createDirectories(state);
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("cannot create state dir " + state + " (" + ex.getClass().getSimpleName() +
+                ": " + ex.getMessage() + "); give --state-dir a directory berthd may create and write");
+        }
+        if (!Files.isWritable(state))
+        {
+            throw new BerthException("state dir " + state + " is not writable (a read-only file system, or its " +
+                "permissions); give --state-dir a writable directory");
+        }
+    }
+
     @Override
     public Integer call() throws Exception
     {
@@ -126,18 +150,25 @@ public final class Berthd implements Callable<Integer>
         }
         final Path socketPath = socketPath(socket).toAbsolutePath();
         final Path state = stateDir.toAbsolutePath();
+        final FileChannel lockFile;
         try
         {
             ApiServer.checkNotInUse(socketPath);
-            Files.createDirectories(state);
+            checkStateDir(state);
+            lockFile = FileChannel.open(state.resolve("berthd.lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
         }
-        catch (final BerthException | IOException ex)
+        catch (final BerthException ex)
         {
             System.err.println("berthd: " + ex.getMessage());
             return 1;
         }
-        final FileChannel lockFile = FileChannel.open(state.resolve("berthd.lock"), StandardOpenOption.CREATE,
-            StandardOpenOption.WRITE);
+        catch (final IOException ex)
+        {
+            System.err.println("berthd: cannot use state dir " + state + ": " + ex.getMessage() + "; give --state-dir " +
+                "a writable directory");
+            return 1;
+        }
         final FileLock lock = lockFile.tryLock();
         if (lock == null)
         {
@@ -205,7 +236,15 @@ public final class Berthd implements Callable<Integer>
                 // the composition root: every driver, store and endpoint service berthd offers is registered here
                 final DriverRegistry drivers = Drivers.defaults(dataplane);
                 final Services services = new Services().register(new LoopbackPublishing(proxy));
-                final ControlService created = new ControlService(new State(new LocalIpam()),
+                final java.util.Map<io.berth.control.ipam.Cidr, String> hostRanges = new java.util.LinkedHashMap<>();
+                if (uplink != null)
+                {
+                    final io.berth.control.ipam.Cidr uplinkSubnet = new io.berth.control.ipam.Cidr(
+                        uplink.ip() & io.berth.control.ipam.Cidr.mask(uplink.prefixLength()), uplink.prefixLength());
+                    hostRanges.put(uplinkSubnet, "the uplink's subnet, --uplink-ip " + Ipv4.format(uplink.ip()) + "/" +
+                        uplink.prefixLength());
+                }
+                final ControlService created = new ControlService(new State(new LocalIpam(hostRanges)),
                     new Stores(journal[0]), dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
                 final List<String> problems = created.restore();

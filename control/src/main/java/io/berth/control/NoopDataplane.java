@@ -46,6 +46,11 @@ final class NoopDataplane implements Dataplane
     }
 
     @Override
+    public void defaultRouteVia(final String sandbox, final String ifName, final int gatewayIp)
+    {
+    }
+
+    @Override
     public Map<String, Object> counters()
     {
         final Map<String, Object> portCounters = new LinkedHashMap<>();

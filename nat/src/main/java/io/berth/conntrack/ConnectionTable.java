@@ -85,6 +85,7 @@ public final class ConnectionTable implements Housekeeping
     private final long[] key2;
     private final long[] expiry;
     private final int[] nextFree;
+    private final int[] generations;
     private int freeHead;
     private int size;
 
@@ -134,6 +135,7 @@ public final class ConnectionTable implements Housekeeping
         key2 = new long[capacity * 2];
         expiry = new long[capacity];
         nextFree = new int[capacity];
+        generations = new int[capacity];
         for (int i = 0; i < capacity; i++)
         {
             nextFree[i] = i + 1 < capacity ? i + 1 : NONE;
@@ -240,6 +242,7 @@ public final class ConnectionTable implements Housekeeping
         final int e = freeHead;
         freeHead = nextFree[e];
         size++;
+        generations[e]++;
         protocol[e] = Tuples.protocol(k2);
         state[e] = connState;
         flags[e] = connFlags;
@@ -286,9 +289,16 @@ public final class ConnectionTable implements Housekeeping
         return true;
     }
 
-    /** Removes a connection from the index and the wheel and frees its entry. */
+    /**
+     * Removes a connection from the index and the wheel and frees its entry. An entry that is free already is
+     * left alone: freeing it twice would hand it to two connections and drive the count below zero.
+     */
     public void remove(final int entry)
     {
+        if (protocol[entry] == 0)
+        {
+            return;
+        }
         final int ref = entry << 1;
         removeKey(key1[ref], key2[ref]);
         if (key1[ref | 1] != key1[ref] || key2[ref | 1] != key2[ref])
@@ -326,6 +336,12 @@ public final class ConnectionTable implements Housekeeping
     }
 
     // ------------------------------------------------------------------ entry fields
+
+    /** Bumped each time the entry is given to a new connection. */
+    public int generation(final int entry)
+    {
+        return generations[entry];
+    }
 
     public boolean isLive(final int entry)
     {

@@ -319,14 +319,14 @@ public final class ConntrackNode extends Node
         {
             return entry == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
         }
-        info.set(handle, entry, ORIGINAL, CtInfo.NEW);
+        info.set(handle, entry, ORIGINAL, CtInfo.NEW, table.generation(entry));
         return PASS;
     }
 
     private int classified(final int handle, final int entry, final int direction)
     {
         final boolean fresh = direction == ORIGINAL && !table.hasFlags(entry, F_SEEN_REPLY);
-        info.set(handle, entry, direction, fresh ? CtInfo.NEW : CtInfo.ESTABLISHED);
+        info.set(handle, entry, direction, fresh ? CtInfo.NEW : CtInfo.ESTABLISHED, table.generation(entry));
         return PASS;
     }
 

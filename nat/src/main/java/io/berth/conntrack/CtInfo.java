@@ -24,16 +24,31 @@ public final class CtInfo
     private static final int NO_INFO = -1;
 
     private final int[] info;
+    /** The entry's generation when the packet was classified: tells a later stage the entry was not reused. */
+    private final int[] generation;
 
     public CtInfo(final int poolCapacity)
     {
         info = new int[poolCapacity];
+        generation = new int[poolCapacity];
         java.util.Arrays.fill(info, NO_INFO);
     }
 
     public void set(final int handle, final int entry, final int direction, final int ctClass)
     {
+        set(handle, entry, direction, ctClass, 0);
+    }
+
+    /** @param entryGeneration {@link ConnectionTable#generation(int)} of the entry at classification. */
+    public void set(final int handle, final int entry, final int direction, final int ctClass, final int entryGeneration)
+    {
         info[handle] = (entry << 4) | (direction << 3) | ctClass;
+        generation[handle] = entryGeneration;
+    }
+
+    public int generation(final int handle)
+    {
+        return generation[handle];
     }
 
     public void untracked(final int handle)

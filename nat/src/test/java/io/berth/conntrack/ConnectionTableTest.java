@@ -30,6 +30,24 @@ class ConnectionTableTest
         return Tuples.key2(17, 1024 + (i % 50000), 53);
     }
 
+    /** Freeing an entry twice must not hand it to two connections, nor count below zero. */
+    @Test
+    void removingAFreeEntryChangesNothing()
+    {
+        final ConnectionTable table = new ConnectionTable(16, counters);
+        final int e = table.create(k1(1), k2(1), ConnState.UNREPLIED, 0, 10_000, 0);
+        final int generation = table.generation(e);
+        table.remove(e);
+        table.remove(e);
+        assertEquals(0, table.size());
+        final int first = table.create(k1(2), k2(2), ConnState.UNREPLIED, 0, 10_000, 0);
+        final int second = table.create(k1(3), k2(3), ConnState.UNREPLIED, 0, 10_000, 0);
+        org.junit.jupiter.api.Assertions.assertNotEquals(first, second, "one entry, one connection");
+        assertEquals(2, table.size());
+        org.junit.jupiter.api.Assertions.assertTrue(table.generation(first) != generation || first != e,
+            "a reused entry has a new generation");
+    }
+
     @Test
     void tuplesPackAndInvert()
     {

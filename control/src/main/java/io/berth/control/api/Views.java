@@ -100,9 +100,9 @@ public final class Views
         row.put("Name", container.name());
         final ArrayNode networks = row.putArray("Networks");
         final ArrayNode ips = row.putArray("IPs");
-        if (container.endpoints().isEmpty())
+        if (container.endpoints().isEmpty() && container.mode() != NetworkMode.NETWORK)
         {
-            networks.add(service.modeText(container));
+            networks.add(service.modeText(container)); // host, none, container:OTHER; not a network it has left
         }
         for (final Endpoint endpoint : container.endpoints())
         {

@@ -19,7 +19,7 @@ import java.util.function.Supplier;
  */
 @Command(name = "berth", mixinStandardHelpOptions = true, version = "berth 0.1.0",
     description = "Docker-style container networking in a userspace dataplane.",
-    subcommands = {NetworkCommands.class, ContainerCommands.Run.class, ContainerCommands.Exec.class,
+    subcommands = {CommandLine.HelpCommand.class, NetworkCommands.class, ContainerCommands.Run.class, ContainerCommands.Exec.class,
         ContainerCommands.Ps.class, ContainerCommands.Inspect.class, ContainerCommands.Logs.class,
         ContainerCommands.Rm.class, ContainerCommands.Port.class, ConntrackCommands.class, CountersCommand.class})
 public final class BerthCli implements Runnable
@@ -55,6 +55,7 @@ public final class BerthCli implements Runnable
     public CommandLine commandLine()
     {
         final CommandLine commandLine = new CommandLine(this);
+        addHelpEverywhere(commandLine);
         commandLine.getSubcommands().get("run").setStopAtPositional(true);
         commandLine.getSubcommands().get("exec").setStopAtPositional(true);
         commandLine.setExecutionExceptionHandler((ex, cmd, parseResult) ->
@@ -78,6 +79,19 @@ public final class BerthCli implements Runnable
     public void run()
     {
         spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code -h}/{@code --help} on every command and subcommand (exit 0, required options not checked). */
+    private static void addHelpEverywhere(final CommandLine command)
+    {
+        final CommandLine.Model.CommandSpec commandSpec = command.getCommandSpec();
+        if (commandSpec.options().stream().noneMatch(CommandLine.Model.OptionSpec::usageHelp)
+            && !(command.getCommand() instanceof CommandLine.HelpCommand))
+        {
+            commandSpec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                .description("Show this help message and exit.").build());
+        }
+        command.getSubcommands().values().stream().distinct().forEach(BerthCli::addHelpEverywhere);
     }
 
     Api api()

@@ -159,9 +159,47 @@ final class ContainerCommands
             {
                 throw new io.berth.control.BerthException("give a command to run: berth exec " + name + " -- CMD");
             }
+            final int unrunnable = unrunnable(cmd.get(0));
+            if (unrunnable != 0)
+            {
+                final java.io.PrintWriter err = root.spec.commandLine().getErr();
+                err.println("Error: " + cmd.get(0) + (unrunnable == NOT_FOUND ? ": no such file or directory (nor a " +
+                    "command on PATH)" : ": permission denied (not executable)"));
+                err.flush();
+                return unrunnable;
+            }
             full.addAll(cmd);
             return root.runner().run(full);
         }
+    }
+
+    /** Docker's exit codes for a command that cannot run: not found, not executable. */
+    static final int NOT_FOUND = 127;
+    static final int NOT_EXECUTABLE = 126;
+
+    /**
+     * 0 when {@code command} can be executed (a path to an executable file, or a name found on PATH), else the exit
+     * code Docker gives. The sandbox shares the host's filesystem, so the CLI can tell before it runs anything.
+     */
+    static int unrunnable(final String command)
+    {
+        if (command.contains("/"))
+        {
+            final java.nio.file.Path path = java.nio.file.Path.of(command);
+            if (!java.nio.file.Files.exists(path))
+            {
+                return NOT_FOUND;
+            }
+            return java.nio.file.Files.isRegularFile(path) && java.nio.file.Files.isExecutable(path) ? 0 : NOT_EXECUTABLE;
+        }
+        for (final String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":"))
+        {
+            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, command)))
+            {
+                return 0;
+            }
+        }
+        return NOT_FOUND;
     }
 
     @Command(name = "ps", description = "List containers.")
@@ -215,12 +253,30 @@ final class ContainerCommands
         @Parameters(paramLabel = "NAME", arity = "1..*")
         List<String> names;
 
+        /** What exists is printed; each name that does not is reported, and the exit code is then 1 (as Docker). */
         @Override
         public void run()
         {
-            final ObjectNode request = BerthCli.request("container.inspect");
-            names.forEach(request.putArray("names")::add);
-            NetworkCommands.printPretty(spec, root.api().call(request));
+            final com.fasterxml.jackson.databind.node.ArrayNode found = io.berth.control.api.Json.WIRE.createArrayNode();
+            final List<String> missing = new ArrayList<>();
+            for (final String name : names)
+            {
+                final ObjectNode request = BerthCli.request("container.inspect");
+                request.putArray("names").add(name);
+                try
+                {
+                    root.api().call(request).forEach(found::add);
+                }
+                catch (final io.berth.control.BerthException ex)
+                {
+                    missing.add(ex.getMessage());
+                }
+            }
+            NetworkCommands.printPretty(spec, found);
+            if (!missing.isEmpty())
+            {
+                throw new io.berth.control.BerthException(String.join("; ", missing));
+            }
         }
     }
 

@@ -34,6 +34,9 @@ public interface Dataplane extends AutoCloseable
     /** Detaches the port and deletes its device from the sandbox. */
     void detachPort(int portId);
 
+    /** Points the sandbox's default route at {@code gatewayIp} through {@code ifName} (the route moves there). */
+    void defaultRouteVia(String sandbox, String ifName, int gatewayIp) throws IOException;
+
     /**
      * Starts driving the uplink: berthd owns {@code uplink.ip()} there (answers ARP with the interface's MAC),
      * resolves next hops by ARP and masquerades traffic from non-internal networks to that address. Call once,

@@ -79,6 +79,11 @@ final class Iproute
         }
     }
 
+    static void defaultRoute(final String netns, final String ifName, final int gatewayIp) throws IOException
+    {
+        run(true, "ip", "-n", netns, "route", "replace", "default", "via", Ipv4Flyweight.format(gatewayIp), "dev", ifName);
+    }
+
     /** Runs a command; with {@code check}, a non-zero exit becomes an IOException carrying its stderr. */
     private static int run(final boolean check, final String... command) throws IOException
     {

@@ -221,12 +221,20 @@ public final class PacketPath
             || (ctInfo.isTracked(handle) && ctInfo.direction(handle) == ConnectionTable.REPLY);
     }
 
-    /** A connection whose first packet routing refused was never really made: forget it. */
+    /**
+     * A connection whose first packet routing refused was never really made: forget it. Only the connection the
+     * packet was classified into: two packets of one new connection can be refused in one batch, and the entry
+     * the first one freed may already belong to another connection when the second one is refused.
+     */
     private void forgetIfNew(final PacketPool pool, final int handle)
     {
         if (ctInfo.isTracked(handle) && ctInfo.ctClass(handle) == CtInfo.NEW)
         {
-            connections.remove(ctInfo.entry(handle));
+            final int entry = ctInfo.entry(handle);
+            if (connections.isLive(entry) && connections.generation(entry) == ctInfo.generation(handle))
+            {
+                connections.remove(entry);
+            }
             ctInfo.untracked(handle);
         }
     }

@@ -326,6 +326,12 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
+    public void defaultRouteVia(final String sandbox, final String ifName, final int gatewayIp) throws IOException
+    {
+        Iproute.defaultRoute(sandbox, ifName, gatewayIp);
+    }
+
+    @Override
     public Map<String, Object> counters()
     {
         final Map<String, Object> result = new LinkedHashMap<>();

@@ -79,4 +79,13 @@ public interface NetworkDriver
 
     /** Detaches the endpoint and removes its port from the sandbox. */
     void leave(Network network, Endpoint endpoint, int handle);
+
+    /**
+     * The sandbox's default route moves to this endpoint (the one that had it left the sandbox). Drivers whose
+     * endpoints have no gateway do nothing.
+     */
+    default void takeDefaultRoute(final Network network, final String sandbox, final Endpoint endpoint)
+        throws IOException
+    {
+    }
 }

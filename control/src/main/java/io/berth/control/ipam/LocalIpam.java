@@ -12,6 +12,44 @@ import java.util.Map;
  */
 public final class LocalIpam implements Ipam
 {
+    /** Address ranges no network may overlap, and why (RFC 6890 special-purpose blocks berth cannot route). */
+    public static final Map<Cidr, String> ALWAYS_RESERVED = reserved();
+
+    private final Map<Cidr, String> reservedRanges;
+
+    /** Reserves the special-purpose blocks only. */
+    public LocalIpam()
+    {
+        this(Map.of());
+    }
+
+    /**
+     * @param hostRanges ranges berthd itself uses on this host, besides the special-purpose blocks: the uplink's
+     *                   subnet, berth0's link; with what each is, for the message.
+     */
+    public LocalIpam(final Map<Cidr, String> hostRanges)
+    {
+        final Map<Cidr, String> all = new java.util.LinkedHashMap<>(ALWAYS_RESERVED);
+        all.putAll(hostRanges);
+        this.reservedRanges = java.util.Collections.unmodifiableMap(all);
+    }
+
+    private static Map<Cidr, String> reserved()
+    {
+        final Map<Cidr, String> r = new java.util.LinkedHashMap<>();
+        r.put(Cidr.parse("0.0.0.0/8", "reserved"), "\"this network\" (RFC 1122)");
+        r.put(Cidr.parse("127.0.0.0/8", "reserved"), "loopback");
+        r.put(Cidr.parse("169.254.0.0/16", "reserved"), "link-local, where berth0 lives");
+        r.put(Cidr.parse("224.0.0.0/4", "reserved"), "multicast");
+        r.put(Cidr.parse("240.0.0.0/4", "reserved"), "reserved for future use and broadcast");
+        return r;
+    }
+
+    /** Every range a network may not overlap. */
+    public Map<Cidr, String> reservedRanges()
+    {
+        return reservedRanges;
+    }
     @Override
     public String name()
     {
@@ -39,7 +77,7 @@ public final class LocalIpam implements Ipam
         return new AddressPool(networkName, subnet, range, gateway);
     }
 
-    private static Cidr chooseSubnet(final String subnetText, final String ipRange, final String gateway,
+    private Cidr chooseSubnet(final String subnetText, final String ipRange, final String gateway,
         final Map<Cidr, String> inUse)
     {
         if (subnetText == null || subnetText.isEmpty())
@@ -49,13 +87,24 @@ public final class LocalIpam implements Ipam
                 throw new BerthException("--ip-range and --gateway need --subnet: every ip-range or gateway " +
                     "must have a corresponding subnet");
             }
-            return DefaultSubnets.firstFree(inUse.keySet());
+            final java.util.List<Cidr> taken = new java.util.ArrayList<>(inUse.keySet());
+            taken.addAll(reservedRanges.keySet());
+            return DefaultSubnets.firstFree(taken);
         }
         final Cidr subnet = Cidr.parse(subnetText, "subnet");
         if (subnet.prefixLength() > 30)
         {
             throw new BerthException("subnet " + subnet + " is too small: a network needs a prefix of /30 or " +
                 "shorter (room for the gateway and a container)");
+        }
+        for (final Map.Entry<Cidr, String> range : reservedRanges.entrySet())
+        {
+            if (range.getKey().overlaps(subnet))
+            {
+                throw new BerthException("subnet " + subnet + " overlaps " + range.getKey() + " (" + range.getValue() +
+                    "), which no network may use; pick a subnet outside " + String.join(", ",
+                    reservedRanges.keySet().stream().map(Cidr::toString).toList()));
+            }
         }
         for (final Map.Entry<Cidr, String> other : inUse.entrySet())
         {

@@ -330,8 +330,24 @@ public final class ControlService
                 Ipv4.format(endpoint.ip()) + " on network " + network.name() + "; it cannot be disconnected from " +
                 "it (remove the container to unpublish them)");
         }
+        final boolean hadDefaultRoute = container.endpoints().iterator().next().equals(endpoint);
         detach(container, endpoint, List.of());
         commit(new Event.EndpointDetached(container.id(), network.id()));
+        if (hadDefaultRoute && !container.endpoints().isEmpty())
+        {
+            // as Docker: the default route moves to a network the container is still on (the next to restore it)
+            final Endpoint next = container.endpoints().iterator().next();
+            final Network nextNetwork = state.networkById(next.networkId());
+            try
+            {
+                driverOf(nextNetwork).takeDefaultRoute(nextNetwork, container.sandbox(), next);
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "container " + container.name() + " has no default route " +
+                    "after leaving " + network.name() + ": " + ex.getMessage());
+            }
+        }
     }
 
     // ---------------------------------------------------------------------------------------------- containers

@@ -119,6 +119,8 @@ public final class State
     /** Shortest id prefix accepted: the 12 characters {@code ls} and {@code ps} show. Shorter would let a
      * mistyped name such as "db" silently pick whichever container's id starts with it. */
     public static final int MIN_ID_PREFIX = 12;
+    /** A "not found" message names at most this many of what exists: it must not grow with the host. */
+    static final int KNOWN_NAMES_SHOWN = 10;
 
     /** By name, full id or unique id prefix (at least {@link #MIN_ID_PREFIX} characters), as Docker does. */
     public Network findNetwork(final String nameOrId)
@@ -240,7 +242,14 @@ public final class State
             return " (there are none)";
         }
         final List<String> names = new ArrayList<>();
-        all.forEach(item -> names.add(name.apply(item)));
+        for (final T item : all)
+        {
+            if (names.size() == KNOWN_NAMES_SHOWN)
+            {
+                return " (known: " + String.join(", ", names) + " and " + (all.size() - KNOWN_NAMES_SHOWN) + " more)";
+            }
+            names.add(name.apply(item));
+        }
         return " (known: " + String.join(", ", names) + ")";
     }
 

@@ -111,6 +111,13 @@ public final class BridgeDriver implements NetworkDriver
         dataplane.detachPort(handle);
     }
 
+    @Override
+    public void takeDefaultRoute(final Network network, final String sandbox, final Endpoint endpoint)
+        throws IOException
+    {
+        dataplane.defaultRouteVia(sandbox, endpoint.ifName(), network.gateway());
+    }
+
     private int lowestFreeSegment()
     {
         int id = 0;
