@@ -12,7 +12,7 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.proxy.UserlandProxy;
 import io.berth.control.driver.DriverRegistry;
 import io.berth.control.ipam.LocalIpam;
-import io.berth.control.journal.ChronicleJournal;
+import io.berth.control.journal.CheckedJournal;
 import io.berth.control.proxy.LoopbackPublishing;
 import io.berth.control.service.Services;
 import io.berth.control.store.Stores;
@@ -79,6 +79,10 @@ public final class Berthd implements Callable<Integer>
     @Option(names = "--spin-us", paramLabel = "MICROS", description = "how long the dataplane worker keeps " +
         "polling after traffic before it sleeps in epoll (default: ${DEFAULT-VALUE}; more = lower latency, more CPU)")
     private long spinMicros = io.berth.control.dataplane.DataplaneOptions.DEFAULT_SPIN_MICROS;
+
+    @Option(names = "--repair", description = "before starting, keep every readable record of a damaged journal " +
+        "(in a fresh journal; the old one is kept aside) and report what was dropped")
+    private boolean repair;
 
     @Option(names = "--log-level", paramLabel = "LEVEL", description = "how much berthd logs to stderr: " +
         Logging.LEVELS + " (default: warning)")
@@ -232,7 +236,11 @@ public final class Berthd implements Callable<Integer>
             }
             service = onControlThread(controlThread, () ->
             {
-                journal[0] = new ChronicleJournal(state.resolve("journal"));
+                if (repair)
+                {
+                    CheckedJournal.repair(state).forEach(line -> System.err.println("berthd: repair: " + line));
+                }
+                journal[0] = new CheckedJournal(state);
                 // the composition root: every driver, store and endpoint service berthd offers is registered here
                 final DriverRegistry drivers = Drivers.defaults(dataplane);
                 final Services services = new Services().register(new LoopbackPublishing(proxy));
@@ -254,7 +262,18 @@ public final class Berthd implements Callable<Integer>
         }
         catch (final RuntimeException ex)
         {
-            LOG.log(System.Logger.Level.ERROR, "cannot start: " + ex.getMessage(), ex);
+            if (ex instanceof BerthException)
+            {
+                System.err.println("berthd: cannot start: " + ex.getMessage()); // a refusal: one sentence, no trace
+            }
+            else
+            {
+                LOG.log(System.Logger.Level.ERROR, "cannot start: " + ex.getMessage(), ex);
+            }
+            if (journal[0] != null)
+            {
+                journal[0].close();
+            }
             controlThread.shutdownNow();
             proxy.close();
             dataplane.close();

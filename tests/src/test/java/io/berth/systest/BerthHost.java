@@ -187,6 +187,12 @@ public final class BerthHost implements AutoCloseable
     /** Starts berthd in the host namespace with this host's socket and state dir and waits until it answers. */
     public void startBerthd()
     {
+        startBerthd(List.of());
+    }
+
+    /** {@link #startBerthd()} with more options for this start only (e.g. {@code --repair}). */
+    public void startBerthd(final List<String> extraArgs)
+    {
         if (running())
         {
             throw new IllegalStateException("berthd already running");
@@ -202,6 +208,7 @@ public final class BerthHost implements AutoCloseable
             }
             cmd.addAll(List.of("--state-dir", stateDir.toString()));
             cmd.addAll(berthdArgs);
+            cmd.addAll(extraArgs);
             final ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(root.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
@@ -234,6 +241,16 @@ public final class BerthHost implements AutoCloseable
         }
         fail("berthd not ready after " + READY_TIMEOUT.toSeconds() + " s (socket " + socket + " " +
             (Files.exists(socket) ? "exists" : "missing") + ")\n" + (last == null ? "" : last + "\n") + logTail());
+    }
+
+    /** Runs berthd on this host's state dir in the foreground and returns how it ended (for starts that must fail). */
+    public Result runBerthdToExit(final Duration timeout, final String... extraArgs)
+    {
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", hostNs, root.resolve("bin/berthd").toString(),
+            "--socket", socket.toString(), "--state-dir", stateDir.toString()));
+        cmd.addAll(berthdArgs);
+        cmd.addAll(Arrays.asList(extraArgs));
+        return Sh.run(timeout, Map.of(), cmd);
     }
 
     /** SIGTERM, and waits for berthd to exit; fails (after a SIGKILL) when it does not stop in time. */

@@ -20,11 +20,13 @@ public final class ChronicleJournal implements Journal
 {
     private static final String FIELD = "event";
 
+    private final Path directory;
     private final ChronicleQueue queue;
     private final ExcerptAppender appender;
 
     public ChronicleJournal(final Path directory)
     {
+        this.directory = directory;
         this.queue = SingleChronicleQueueBuilder.single(directory.toFile()).build();
         this.appender = queue.acquireAppender();
     }
@@ -32,10 +34,62 @@ public final class ChronicleJournal implements Journal
     @Override
     public void append(final Event event)
     {
+        appendText(JournalCodec.encode(event, Instant.now()));
+    }
+
+    /** Appends one record's text as it is; returns the index Chronicle gave it. */
+    public long appendText(final String text)
+    {
         try (DocumentContext document = appender.writingDocument())
         {
-            document.wire().write(FIELD).text(JournalCodec.encode(event, Instant.now()));
+            document.wire().write(FIELD).text(text);
         }
+        return appender.lastIndexAppended();
+    }
+
+    /** One stored record: its Chronicle index and its text, or null text when it could not be read at all. */
+    public interface RecordVisitor
+    {
+        void record(long index, String text, RuntimeException unreadable);
+    }
+
+    /**
+     * Visits every record as stored, decoding nothing: what the integrity check and {@code --repair} read. A
+     * record whose excerpt cannot be read is passed with its error and the walk goes on where Chronicle can.
+     */
+    public void visit(final RecordVisitor visitor)
+    {
+        try (ExcerptTailer tailer = queue.createTailer())
+        {
+            while (true)
+            {
+                final long index = tailer.index();
+                String text = null;
+                RuntimeException error = null;
+                try (DocumentContext document = tailer.readingDocument())
+                {
+                    if (!document.isPresent())
+                    {
+                        return;
+                    }
+                    try
+                    {
+                        text = document.wire().read(FIELD).text();
+                    }
+                    catch (final RuntimeException ex)
+                    {
+                        error = ex;
+                    }
+                }
+                visitor.record(index, text, error);
+            }
+        }
+    }
+
+    /** Where the queue's files are. */
+    public Path directory()
+    {
+        return directory;
     }
 
     @Override
