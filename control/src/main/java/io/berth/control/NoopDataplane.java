@@ -46,6 +46,11 @@ final class NoopDataplane implements Dataplane
     }
 
     @Override
+    public void removeLeftoverDevice(final String deviceName)
+    {
+    }
+
+    @Override
     public void defaultRouteVia(final String sandbox, final String ifName, final int gatewayIp)
     {
     }

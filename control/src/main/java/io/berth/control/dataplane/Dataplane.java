@@ -34,6 +34,9 @@ public interface Dataplane extends AutoCloseable
     /** Detaches the port and deletes its device from the sandbox. */
     void detachPort(int portId);
 
+    /** Deletes a device a crash left in berthd's namespace (a TAP made but never moved); nothing if absent. */
+    void removeLeftoverDevice(String deviceName);
+
     /** Points the sandbox's default route at {@code gatewayIp} through {@code ifName} (the route moves there). */
     void defaultRouteVia(String sandbox, String ifName, int gatewayIp) throws IOException;
 

@@ -326,6 +326,22 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
+    public void removeLeftoverDevice(final String deviceName)
+    {
+        try
+        {
+            if (Iproute.linkExists(null, deviceName))
+            {
+                Iproute.deleteLink(deviceName);
+            }
+        }
+        catch (final IOException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot delete leftover device " + deviceName + ": " + e.getMessage());
+        }
+    }
+
+    @Override
     public void defaultRouteVia(final String sandbox, final String ifName, final int gatewayIp) throws IOException
     {
         Iproute.defaultRoute(sandbox, ifName, gatewayIp);

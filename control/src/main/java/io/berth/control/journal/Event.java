@@ -16,6 +16,8 @@ import java.util.Map;
 @JsonSubTypes({
     @JsonSubTypes.Type(value = Event.NetworkCreated.class, name = "network.created"),
     @JsonSubTypes.Type(value = Event.NetworkRemoved.class, name = "network.removed"),
+    @JsonSubTypes.Type(value = Event.ContainerIntent.class, name = "container.intent"),
+    @JsonSubTypes.Type(value = Event.ContainerAbandoned.class, name = "container.abandoned"),
     @JsonSubTypes.Type(value = Event.ContainerCreated.class, name = "container.created"),
     @JsonSubTypes.Type(value = Event.ContainerRemoved.class, name = "container.removed"),
     @JsonSubTypes.Type(value = Event.EndpointAttached.class, name = "endpoint.attached"),
@@ -63,6 +65,23 @@ public sealed interface Event
      */
     record ContainerCreated(String id, String name, String mode, String modeTarget, String sandbox, String created)
         implements Event
+    {
+    }
+
+    /**
+     * {@code berth run} is about to make a sandbox: journaled before it acts, so a crash in the middle leaves a
+     * record of what to take back. Resolved by the {@code container.created} of the same id, or by
+     * {@code container.abandoned}.
+     *
+     * @param sandbox the namespace it will create, or null (host, container:OTHER).
+     * @param device  the TAP it will create in berthd's namespace before moving it in, or null.
+     */
+    record ContainerIntent(String id, String name, String sandbox, String device, String created) implements Event
+    {
+    }
+
+    /** A {@code berth run} that failed or was cut short by a crash, and whatever it made was taken back. */
+    record ContainerAbandoned(String id, String name) implements Event
     {
     }
 

@@ -90,6 +90,27 @@ public final class NetnsSandboxes implements Sandboxes
         {
             return;
         }
+        // a persistent TAP outlives its namespace (it would reappear in berthd's): delete every link inside first
+        try
+        {
+            final String links = Commands.run(List.of("ip", "-n", netns, "-o", "link", "show"));
+            for (final String line : links.split("\n"))
+            {
+                final String[] fields = line.split(":\\s+", 3);
+                if (fields.length >= 2)
+                {
+                    final String name = fields[1].split("@")[0].trim();
+                    if (!name.isEmpty() && !name.equals("lo"))
+                    {
+                        Commands.run(List.of("ip", "-n", netns, "link", "del", "dev", name));
+                    }
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot clear the links of " + netns + ": " + ex.getMessage());
+        }
         Commands.run(hostMounts.wrap(callerPid, List.of("ip", "netns", "del", netns)));
     }
 

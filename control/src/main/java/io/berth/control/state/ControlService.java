@@ -161,6 +161,7 @@ public final class ControlService
                 problems.add("network " + network.name() + ": " + ex.getMessage());
             }
         }
+        takeBackInterruptedRuns(problems);
         for (final Container container : state.containers())
         {
             try
@@ -192,6 +193,31 @@ public final class ControlService
             republish(container, problems);
         }
         return problems;
+    }
+
+    /**
+     * A {@code berth run} journaled as intent that never completed was cut short by a crash: what it may have made
+     * (its namespace with a TAP inside, a TAP still in berthd's namespace, its log dir) is taken back, reported,
+     * and the intent closed, so the name is free again.
+     */
+    private void takeBackInterruptedRuns(final List<String> problems)
+    {
+        for (final Event.ContainerIntent intent : state.pendingRuns())
+        {
+            if (intent.sandbox() != null && sandboxes.exists(intent.sandbox()))
+            {
+                sandboxes.killAllIn(intent.sandbox());
+                deleteQuietly(intent.sandbox());
+            }
+            if (intent.device() != null)
+            {
+                dataplane.removeLeftoverDevice(intent.device());
+            }
+            deleteTree(containersDir.resolve(intent.id()));
+            commit(new Event.ContainerAbandoned(intent.id(), intent.name()));
+            problems.add("container " + intent.name() + ": berth run was cut short by a crash; what it had made " +
+                (intent.sandbox() == null ? "" : "(namespace " + intent.sandbox() + ") ") + "was removed");
+        }
     }
 
     /** The pre-defined pseudo-networks host and none, made on the first start. */
@@ -437,6 +463,9 @@ public final class ControlService
             sandbox, now());
         Event.EndpointAttached attached = null;
         Event.ProcessStarted started = null;
+        final Endpoint eth0 = mode == NetworkMode.NETWORK ? newEndpoint(network, ip, "eth0") : null;
+        // the intent first: a crash from here on leaves a record of what to take back at the next start
+        commit(new Event.ContainerIntent(id, name, sandbox, eth0 == null ? null : eth0.device(), now()));
         try
         {
             if (sandbox != null)
@@ -446,7 +475,7 @@ public final class ControlService
             }
             if (mode == NetworkMode.NETWORK)
             {
-                final Endpoint endpoint = newEndpoint(network, ip, "eth0");
+                final Endpoint endpoint = eth0;
                 final Container draft = new Container(created);
                 for (final Event.PortMapping mapping : ports)
                 {
@@ -468,6 +497,7 @@ public final class ControlService
         {
             undo.undo();
             deleteTree(containersDir.resolve(id));
+            commit(new Event.ContainerAbandoned(id, name));
             throw ex instanceof BerthException be ? be :
                 new BerthException("cannot create container " + name + ": " + ex.getMessage(), ex);
         }

@@ -24,6 +24,8 @@ public final class State
     private final Ipam ipam;
     private final Map<String, Network> networksById = new LinkedHashMap<>();
     private final Map<String, Container> containersById = new LinkedHashMap<>();
+    /** {@code berth run}s journaled as intent and not yet completed or abandoned. */
+    private final Map<String, Event.ContainerIntent> pendingRuns = new LinkedHashMap<>();
 
     public State()
     {
@@ -51,8 +53,17 @@ public final class State
         {
             networksById.remove(removed.id());
         }
+        else if (event instanceof Event.ContainerIntent intent)
+        {
+            pendingRuns.put(intent.id(), intent);
+        }
+        else if (event instanceof Event.ContainerAbandoned abandoned)
+        {
+            pendingRuns.remove(abandoned.id());
+        }
         else if (event instanceof Event.ContainerCreated created)
         {
+            pendingRuns.remove(created.id());
             containersById.put(created.id(), new Container(created));
         }
         else if (event instanceof Event.ContainerRemoved removed)
@@ -94,6 +105,12 @@ public final class State
         {
             requireContainer(published.container()).ports(published.ports());
         }
+    }
+
+    /** Runs that were journaled as intent and neither completed nor taken back (a crash cut them short). */
+    public Collection<Event.ContainerIntent> pendingRuns()
+    {
+        return Collections.unmodifiableCollection(new ArrayList<>(pendingRuns.values()));
     }
 
     public Collection<Network> networks()

@@ -67,7 +67,7 @@ class ControlServiceTest
         return state.networks().stream().map(n -> n.name() + "/" + n.subnet() + "/" +
                 (n.addresses() == null ? 0 : n.addresses().inUse())).collect(Collectors.joining(",")) + " | " +
             state.containers().stream().map(c -> c.name() + c.endpoints()).collect(Collectors.joining(",")) + " | " +
-            journal.entries.size() + " | " + dataplane.networks.keySet() + " | " + dataplane.ports.keySet() +
+            journal.stateChanges() + " | " + dataplane.networks.keySet() + " | " + dataplane.ports.keySet() +
             " | " + sandboxes.namespaces.stream().sorted().toList() + " | " + sandboxes.running;
     }
 

@@ -65,6 +65,12 @@ final class FakeDataplane implements Dataplane
     }
 
     @Override
+    public void removeLeftoverDevice(final String deviceName)
+    {
+        calls.add("remove leftover " + deviceName);
+    }
+
+    @Override
     public void defaultRouteVia(final String sandbox, final String ifName, final int gatewayIp)
     {
         calls.add("default route " + sandbox + " " + ifName + " via " + io.berth.control.ipam.Ipv4.format(gatewayIp));

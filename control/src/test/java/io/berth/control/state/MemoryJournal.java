@@ -30,4 +30,15 @@ final class MemoryJournal implements Journal
     public void close()
     {
     }
+
+    /**
+     * Events that change the state: a run that failed after it acted leaves its intent and the matching
+     * abandonment in the journal (what was tried, and that it was taken back), but changes nothing else.
+     */
+    long stateChanges()
+    {
+        return entries.stream().map(JournalCodec::decode)
+            .filter(e -> !(e instanceof io.berth.control.journal.Event.ContainerIntent)
+                && !(e instanceof io.berth.control.journal.Event.ContainerAbandoned)).count();
+    }
 }

@@ -91,7 +91,7 @@ class PublishTest
     private String snapshot()
     {
         return service.state().containers().stream().map(c -> c.name() + c.endpoints() + c.ports())
-            .collect(Collectors.joining(",")) + " | " + journal.entries.size() + " | " + dataplane.ports.keySet() +
+            .collect(Collectors.joining(",")) + " | " + journal.stateChanges() + " | " + dataplane.ports.keySet() +
             " | " + dataplane.published + " | " + proxies.open + " | " + sandboxes.namespaces.stream().sorted()
             .toList() + " | " + sandboxes.running + " | " + service.state().network("bridge").addresses().inUse();
     }
