@@ -116,6 +116,21 @@ public final class Berthd implements Callable<Integer>
         return Path.of(env == null || env.isEmpty() ? DEFAULT_SOCKET : env);
     }
 
+    /** Where tracked connections are saved across restarts, in the state dir. */
+    static final String CONNTRACK_FILE = "conntrack.json";
+
+    private static void saveConnections(final Dataplane dataplane, final Path file)
+    {
+        try
+        {
+            dataplane.saveConnections(file);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot save the tracked connections to " + file + ": " + ex.getMessage());
+        }
+    }
+
     /** The state dir exists as a writable directory afterwards, or one sentence says why it cannot. */
     static void checkStateDir(final Path state)
     {
@@ -234,6 +249,21 @@ public final class Berthd implements Callable<Integer>
                     return 1;
                 }
             }
+            // tracked connections and their NAT translations from before the restart (SIGTERM saves them, and a
+            // saver every second bounds what a SIGKILL loses): restored before any port is read again
+            try
+            {
+                final int restored = dataplane.restoreConnections(state.resolve(CONNTRACK_FILE));
+                if (restored > 0)
+                {
+                    LOG.log(System.Logger.Level.INFO, "restored " + restored + " tracked connection(s)");
+                }
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "tracked connections from before the restart are lost: " +
+                    state.resolve(CONNTRACK_FILE) + ": " + ex.getMessage());
+            }
             service = onControlThread(controlThread, () ->
             {
                 if (repair)
@@ -293,10 +323,30 @@ public final class Berthd implements Callable<Integer>
         final RequestHandler handler = new RequestHandler(service, sandboxes, info);
         final ApiServer api = new ApiServer(socketPath, controlThread, handler::handle);
 
+        final java.util.concurrent.ScheduledExecutorService saver =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable ->
+            {
+                final Thread thread = new Thread(runnable, "berth-conntrack-saver");
+                thread.setDaemon(true);
+                return thread;
+            });
+        final Path conntrackFile = state.resolve(CONNTRACK_FILE);
+        saver.scheduleWithFixedDelay(() -> saveConnections(dataplane, conntrackFile), 1, 1, TimeUnit.SECONDS);
+
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             api.close();
+            saver.shutdownNow();
+            try
+            {
+                saver.awaitTermination(5, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
+            saveConnections(dataplane, conntrackFile); // SIGTERM: the tables as they are now
             try
             {
                 onControlThread(controlThread, () ->

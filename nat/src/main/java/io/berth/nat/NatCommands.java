@@ -49,6 +49,67 @@ public final class NatCommands
         });
     }
 
+    /**
+     * Puts saved connections back (after a restart): each with its original and reply tuple (so its NAT
+     * translation), state, flags and the time it had left. A connection whose tuples are taken, or beyond the
+     * table's limit, is skipped. Completes with how many were restored.
+     */
+    public CompletableFuture<Integer> restore(final List<ConnectionSnapshot> saved)
+    {
+        return worker.call(() ->
+        {
+            final long now = System.currentTimeMillis();
+            int restored = 0;
+            for (final ConnectionSnapshot c : saved)
+            {
+                final long k1 = Tuples.key1(c.original().source(), c.original().destination());
+                final long k2 = Tuples.key2(c.protocol(), c.original().sourcePort(), c.original().destinationPort());
+                if (connections.lookup(k1, k2) != ConnectionTable.NOT_FOUND)
+                {
+                    continue; // already back (its next packet came first)
+                }
+                final int entry = connections.create(k1, k2, c.state(), c.flags(),
+                    now + Math.max(1, c.timeoutSeconds()) * 1000, now);
+                if (entry < 0)
+                {
+                    continue;
+                }
+                final long r1 = Tuples.key1(c.reply().source(), c.reply().destination());
+                final long r2 = Tuples.key2(c.protocol(), c.reply().sourcePort(), c.reply().destinationPort());
+                if ((r1 != Tuples.invert1(k1) || r2 != Tuples.invert2(k2)) && !connections.reply(entry, r1, r2))
+                {
+                    connections.remove(entry);
+                    continue;
+                }
+                restored++;
+            }
+            return restored;
+        });
+    }
+
+    /**
+     * The connections worth keeping across a restart, copied on the worker: established TCP and assured UDP (a
+     * handshake or a closing connection is cheaper to redo than to save every second).
+     */
+    public CompletableFuture<List<ConnectionSnapshot>> lastingConnections()
+    {
+        return worker.call(() ->
+        {
+            final List<ConnectionSnapshot> result = new ArrayList<>();
+            final long now = System.currentTimeMillis();
+            connections.forEach(entry ->
+            {
+                final int protocol = connections.protocol(entry);
+                if ((protocol == 6 && connections.state(entry) == io.berth.conntrack.ConnState.ESTABLISHED)
+                    || (protocol == 17 && connections.hasFlags(entry, ConnectionTable.F_ASSURED)))
+                {
+                    result.add(snapshot(entry, now));
+                }
+            });
+            return result;
+        });
+    }
+
     /** Forgets every tracked connection; completes with how many there were. */
     public CompletableFuture<Integer> flush()
     {

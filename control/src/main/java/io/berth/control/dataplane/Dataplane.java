@@ -64,6 +64,20 @@ public interface Dataplane extends AutoCloseable
      */
     java.util.List<Map<String, Object>> connections();
 
+    /**
+     * Writes every tracked connection (with its NAT translation) to {@code file}, atomically: on SIGTERM, and
+     * every second so that a SIGKILL loses at most that much. Any thread.
+     */
+    default void saveConnections(final java.nio.file.Path file) throws IOException
+    {
+    }
+
+    /** Puts the connections saved in {@code file} back; returns how many. Nothing when there is no file. */
+    default int restoreConnections(final java.nio.file.Path file) throws IOException
+    {
+        return 0;
+    }
+
     /** Forgets every tracked connection; returns how many there were. */
     int flushConnections();
 

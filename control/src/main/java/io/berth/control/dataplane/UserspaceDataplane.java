@@ -179,6 +179,35 @@ public final class UserspaceDataplane implements Dataplane
         return result;
     }
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper SAVED = new com.fasterxml.jackson.databind.ObjectMapper();
+
+    @Override
+    public void saveConnections(final Path file) throws IOException
+    {
+        final List<ConnectionSnapshot> connections = await(pipeline.natCommands().lastingConnections());
+        final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        java.nio.file.Files.write(tmp, SAVED.writeValueAsBytes(connections));
+        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp,
+            java.nio.file.StandardOpenOption.WRITE))
+        {
+            channel.force(true);
+        }
+        java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public int restoreConnections(final Path file) throws IOException
+    {
+        if (!java.nio.file.Files.exists(file))
+        {
+            return 0;
+        }
+        final List<ConnectionSnapshot> saved = SAVED.readValue(file.toFile(),
+            SAVED.getTypeFactory().constructCollectionType(List.class, ConnectionSnapshot.class));
+        return await(pipeline.natCommands().restore(saved));
+    }
+
     @Override
     public int flushConnections()
     {
