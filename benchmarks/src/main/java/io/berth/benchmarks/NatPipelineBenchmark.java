@@ -16,7 +16,7 @@ import io.berth.dataplane.flyweight.TcpFlyweight;
 import io.berth.dataplane.graph.Graph;
 import io.berth.control.dataplane.DataplaneOptions;
 import io.berth.control.dataplane.MemoryPacketPath;
-import io.berth.dataplane.Port;
+import io.berth.dataplane.MemoryPort;
 import io.berth.dataplane.PortCounters;
 import io.berth.nat.NatCounter;
 import io.berth.nat.NatCounters;
@@ -95,69 +95,6 @@ public class NatPipelineBenchmark
     static final int TCP_CHECKSUM = L4 + 16;
     static final byte[] DATA = new byte[10]; // 14 + 20 + 20 + 10 = a 64-byte frame
 
-    /** The ports' far side: counts what is sent and remembers the last TCP source port (the masquerade's). */
-    static final class CountingPort implements Port
-    {
-        private final int id;
-        private final PortCounters counters = new PortCounters();
-        long count;
-        int lastSourcePort;
-
-        CountingPort(final int id)
-        {
-            this.id = id;
-        }
-
-        @Override
-        public int id()
-        {
-            return id;
-        }
-
-        @Override
-        public String name()
-        {
-            return "port" + id;
-        }
-
-        @Override
-        public int receive(final PacketPool pool, final PacketBatch into, final int limit)
-        {
-            return 0; // frames are injected into the graph straight, as a port's receive would put them
-        }
-
-        @Override
-        public boolean transmit(final PacketPool pool, final int handle)
-        {
-            lastSourcePort = pool.buffer().getShort(pool.frameOffset(handle) + L4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            count++;
-            return true;
-        }
-
-        @Override
-        public boolean offloads()
-        {
-            return false;
-        }
-
-        @Override
-        public int pollFd()
-        {
-            return -1;
-        }
-
-        @Override
-        public PortCounters counters()
-        {
-            return counters;
-        }
-
-        @Override
-        public void close()
-        {
-        }
-    }
-
     public abstract static class Rig
     {
         PacketPool pool;
@@ -169,8 +106,9 @@ public class NatPipelineBenchmark
         NatCounters natCounters;
         PublishedPorts published;
         MemoryPacketPath path;
-        CountingPort containerPort;
-        CountingPort uplinkPort;
+        /** The far sides: count what is sent; during setup they keep it, to read the masquerade's port. */
+        MemoryPort containerPort;
+        MemoryPort uplinkPort;
         long injected;
         int batch;
         long microsPerBatch;
@@ -190,8 +128,10 @@ public class NatPipelineBenchmark
             clock.update(START_MILLIS);
             // berthd's production graph: parse, l2, gateway, conntrack, dnat, route, snat, tx
             path = new MemoryPacketPath(512, new DataplaneOptions(limit, timeouts, 0), clock);
-            containerPort = new CountingPort(CONTAINER_PORT);
-            uplinkPort = new CountingPort(UPLINK_PORT);
+            containerPort = new MemoryPort(CONTAINER_PORT, "container");
+            uplinkPort = new MemoryPort(UPLINK_PORT, "uplink");
+            containerPort.keepTransmitted(false);
+            uplinkPort.keepTransmitted(false);
             path.network(0, Frames.ip("172.17.0.0"), 16, GATEWAY_IP, true, false)
                 .container(containerPort, 0, CONTAINER_IP)
                 .uplink(uplinkPort, UPLINK_IP, 24, UPLINK_MAC, LAN_GATEWAY_IP)
@@ -208,15 +148,17 @@ public class NatPipelineBenchmark
         /** One packet through the graph on its own (setup); the source port it left with. */
         int send(final byte[] frame, final int egress)
         {
-            final CountingPort out = egress == UPLINK_PORT ? uplinkPort : containerPort;
-            final long before = out.count;
+            final MemoryPort out = egress == UPLINK_PORT ? uplinkPort : containerPort;
+            out.keepTransmitted(true);
             inject(frame, egress);
             graph.run();
-            if (out.count != before + 1)
+            final byte[] sent = out.takeTransmitted();
+            out.keepTransmitted(false);
+            if (sent == null || out.takeTransmitted() != null)
             {
                 throw new IllegalStateException("setup packet dropped: " + report());
             }
-            return out.lastSourcePort;
+            return ((sent[L4] & 0xFF) << 8) | (sent[L4 + 1] & 0xFF);
         }
 
         final void inject(final byte[] frame, final int egress)
@@ -263,7 +205,7 @@ public class NatPipelineBenchmark
 
         final long out()
         {
-            return containerPort.count + uplinkPort.count;
+            return containerPort.counters().get(PortCounters.TX_PACKETS) + uplinkPort.counters().get(PortCounters.TX_PACKETS);
         }
 
         String report()

@@ -71,10 +71,4 @@ public final class Logging
         }
     }
 
-    /** For code that has no logger at hand. */
-    public static void warn(final String message)
-    {
-        System.getLogger("io.berth.control").log(System.Logger.Level.WARNING, message);
-    }
-
 }

@@ -40,13 +40,7 @@ public final class NatCommands
     /** Every tracked connection, copied on the worker. */
     public CompletableFuture<List<ConnectionSnapshot>> connections()
     {
-        return worker.call(() ->
-        {
-            final List<ConnectionSnapshot> result = new ArrayList<>(connections.size());
-            final long now = System.currentTimeMillis();
-            connections.forEach(entry -> result.add(snapshot(entry, now)));
-            return result;
-        });
+        return worker.call(() -> copy(entry -> true));
     }
 
     /**
@@ -93,21 +87,27 @@ public final class NatCommands
      */
     public CompletableFuture<List<ConnectionSnapshot>> lastingConnections()
     {
-        return worker.call(() ->
+        return worker.call(() -> copy(entry ->
         {
-            final List<ConnectionSnapshot> result = new ArrayList<>();
-            final long now = System.currentTimeMillis();
-            connections.forEach(entry ->
+            final int protocol = connections.protocol(entry);
+            return (protocol == 6 && connections.state(entry) == io.berth.conntrack.ConnState.ESTABLISHED)
+                || (protocol == 17 && connections.hasFlags(entry, ConnectionTable.F_ASSURED));
+        }));
+    }
+
+    /** Worker thread: snapshots of the connections {@code which} accepts. */
+    private List<ConnectionSnapshot> copy(final java.util.function.IntPredicate which)
+    {
+        final List<ConnectionSnapshot> result = new ArrayList<>();
+        final long now = System.currentTimeMillis();
+        connections.forEach(entry ->
+        {
+            if (which.test(entry))
             {
-                final int protocol = connections.protocol(entry);
-                if ((protocol == 6 && connections.state(entry) == io.berth.conntrack.ConnState.ESTABLISHED)
-                    || (protocol == 17 && connections.hasFlags(entry, ConnectionTable.F_ASSURED)))
-                {
-                    result.add(snapshot(entry, now));
-                }
-            });
-            return result;
+                result.add(snapshot(entry, now));
+            }
         });
+        return result;
     }
 
     /** Forgets every tracked connection; completes with how many there were. */

@@ -177,29 +177,15 @@ final class ContainerCommands
     static final int NOT_FOUND = 127;
     static final int NOT_EXECUTABLE = 126;
 
-    /**
-     * 0 when {@code command} can be executed (a path to an executable file, or a name found on PATH), else the exit
-     * code Docker gives. The sandbox shares the host's filesystem, so the CLI can tell before it runs anything.
-     */
+    /** 0 when {@code command} can be executed, else the exit code Docker gives. */
     static int unrunnable(final String command)
     {
-        if (command.contains("/"))
+        return switch (io.berth.control.sandbox.Executables.find(command))
         {
-            final java.nio.file.Path path = java.nio.file.Path.of(command);
-            if (!java.nio.file.Files.exists(path))
-            {
-                return NOT_FOUND;
-            }
-            return java.nio.file.Files.isRegularFile(path) && java.nio.file.Files.isExecutable(path) ? 0 : NOT_EXECUTABLE;
-        }
-        for (final String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":"))
-        {
-            if (!dir.isEmpty() && java.nio.file.Files.isExecutable(java.nio.file.Path.of(dir, command)))
-            {
-                return 0;
-            }
-        }
-        return NOT_FOUND;
+            case FOUND -> 0;
+            case NOT_FOUND -> NOT_FOUND;
+            case NOT_EXECUTABLE -> NOT_EXECUTABLE;
+        };
     }
 
     @Command(name = "ps", description = "List containers.")

@@ -179,14 +179,12 @@ public final class UserspaceDataplane implements Dataplane
         return result;
     }
 
-    private static final com.fasterxml.jackson.databind.ObjectMapper SAVED = new com.fasterxml.jackson.databind.ObjectMapper();
-
     @Override
     public void saveConnections(final Path file) throws IOException
     {
         final List<ConnectionSnapshot> connections = await(pipeline.natCommands().lastingConnections());
         final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        java.nio.file.Files.write(tmp, SAVED.writeValueAsBytes(connections));
+        java.nio.file.Files.write(tmp, io.berth.control.api.Json.WIRE.writeValueAsBytes(connections));
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp,
             java.nio.file.StandardOpenOption.WRITE))
         {
@@ -203,8 +201,9 @@ public final class UserspaceDataplane implements Dataplane
         {
             return 0;
         }
-        final List<ConnectionSnapshot> saved = SAVED.readValue(file.toFile(),
-            SAVED.getTypeFactory().constructCollectionType(List.class, ConnectionSnapshot.class));
+        final com.fasterxml.jackson.databind.ObjectMapper json = io.berth.control.api.Json.WIRE;
+        final List<ConnectionSnapshot> saved = json.readValue(file.toFile(),
+            json.getTypeFactory().constructCollectionType(List.class, ConnectionSnapshot.class));
         return await(pipeline.natCommands().restore(saved));
     }
 

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 /**
  * Sandboxes as named network namespaces made with iproute2 ({@code ip netns}), processes started with
@@ -117,25 +116,12 @@ public final class NetnsSandboxes implements Sandboxes
     @Override
     public void checkExecutable(final String command)
     {
-        if (command.contains("/"))
+        if (Executables.find(command) == Executables.Lookup.FOUND)
         {
-            final Path path = Path.of(command);
-            if (!Files.isRegularFile(path) || !Files.isExecutable(path))
-            {
-                throw new BerthException("cannot run " + command + ": no such executable file");
-            }
             return;
         }
-        final String searchPath = Optional.ofNullable(System.getenv("PATH")).orElse("/usr/sbin:/usr/bin:/sbin:/bin");
-        for (final String dir : searchPath.split(File.pathSeparator))
-        {
-            final Path candidate = Path.of(dir.isEmpty() ? "." : dir, command);
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate))
-            {
-                return;
-            }
-        }
-        throw new BerthException("executable file not found in $PATH: " + command);
+        throw new BerthException(command.contains("/") ? "cannot run " + command + ": no such executable file" :
+            "executable file not found in $PATH: " + command);
     }
 
     @Override

@@ -234,7 +234,7 @@ public final class FuzzHarness
         s.add(ping(LAN_GW_MAC, UPLINK_MAC, OUTSIDE, IP_A, 4, 2, data));
         s.add(ping(LAN_PEER_MAC, mac("00:11:22:33:44:99"), LAN_PEER, ip("10.99.0.99"), 4, 3, data));
         s.add(ethernet(UPLINK_MAC, LAN_GW_MAC, 0x0800, ipv4(OUTSIDE, UPLINK_IP, 1, 64,
-            icmpError(ipv4(UPLINK_IP, OUTSIDE, 17, 64, new byte[8])))));
+            icmpEcho(3, 0, 0, ipv4(UPLINK_IP, OUTSIDE, 17, 64, new byte[8]))))); // unreachable, quoting a datagram
         // the host, on berth0
         s.add(arpRequest(HOST_MAC, HOST_IP, HOST_OURS));
         s.add(ping(HOST_MAC, HOST_OUR_MAC, HOST_IP, IP_A, 5, 1, data));
@@ -242,12 +242,5 @@ public final class FuzzHarness
         s.add(tcpFrame(HOST_MAC, HOST_OUR_MAC, HOST_IP, IP_A, 51000, 8080, 0x02, new byte[0]));
         s.add(udpFrame(HOST_MAC, HOST_OUR_MAC, HOST_IP, IP_I, 51001, 53, 70));
         return s.toArray(new byte[0][]);
-    }
-
-    /** An ICMP destination-unreachable quoting {@code quoted}. */
-    private static byte[] icmpError(final byte[] quoted)
-    {
-        final byte[] echo = icmpEcho(3, 0, 0, quoted);
-        return echo;
     }
 }
