@@ -91,11 +91,11 @@ public class L2PipelineBenchmark
             int id = 0;
             for (int i = 0; i < sinks.length; i++)
             {
-                sinks[i] = attach(id++);
+                sinks[i] = attach(id++, sinkIp(i));
             }
             for (int i = 0; i < sources.length; i++)
             {
-                sources[i] = attach(id++);
+                sources[i] = attach(id++, sourceIp(i));
             }
             rotating = new RotatingPort[rotatingSources ? sources.length : 0];
             // the first sink says who it is, so its MAC is learned
@@ -114,12 +114,24 @@ public class L2PipelineBenchmark
             }
         }
 
-        private MemoryPort attach(final int id)
+        /** A container port bound (port security) to {@code ip} and its MAC, as it will send. */
+        private MemoryPort attach(final int id, final int ip)
         {
             final MemoryPort port = new MemoryPort(id, "mem" + id);
             port.keepTransmitted(false);
-            pipeline.container(port, 0, id == 0 ? SINK_IP : Frames.ip("172.17.2.0") + id);
+            pipeline.container(port, 0, ip);
             return port;
+        }
+
+        /** Sink 0 is the one every rig announces (SINK_MAC, SINK_IP); the others are for forwardMixed. */
+        static long sinkMac(final int s)
+        {
+            return s == 0 ? SINK_MAC : Frames.mac("02:42:ac:11:02:00") + s;
+        }
+
+        static int sinkIp(final int s)
+        {
+            return s == 0 ? SINK_IP : Frames.ip("172.17.2.0") + s;
         }
 
         static long sourceMac(final int i)
@@ -289,16 +301,6 @@ public class L2PipelineBenchmark
                 worker.attachPort(rotating[i]);
             }
             takeBaseline();
-        }
-
-        static long sinkMac(final int s)
-        {
-            return Frames.mac("02:42:ac:11:02:00") + s;
-        }
-
-        static int sinkIp(final int s)
-        {
-            return Frames.ip("172.17.2.0") + s;
         }
 
         @TearDown(Level.Trial)
