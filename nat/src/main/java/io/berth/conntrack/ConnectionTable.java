@@ -61,6 +61,10 @@ public final class ConnectionTable implements Housekeeping
     public static final int F_LAST_FIN_REPLY = 1 << 8;
     /** NAT could not be set up (no free port, reply tuple taken): its packets are dropped until it expires. */
     public static final int F_NAT_FAILED = 1 << 9;
+    /** TCP: created mid-stream ({@link MidstreamPickup}), the other end not heard from yet. */
+    public static final int F_PICKED_UP = 1 << 10;
+    /** With {@link #F_PICKED_UP}: the packet that re-created it travelled in the reply direction. */
+    public static final int F_PICKED_UP_REPLY = 1 << 11;
 
     private static final int EMPTY = -1;
     private static final int NONE = -1;

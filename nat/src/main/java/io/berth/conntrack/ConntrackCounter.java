@@ -7,6 +7,7 @@ public enum ConntrackCounter
     EXPIRED("connections expired by timeout"),
     REFUSED_FULL("new connections refused: table at its limit"),
     REFUSED_CLASH("new connections refused: reply tuple already in use"),
+    PICKED_UP("TCP connections re-created from a mid-stream packet (tcp_loose)"),
     INVALID("packets that fit no connection state (dropped)"),
     RELATED("ICMP errors matched to a connection"),
     UNTRACKED("packets not tracked (not TCP/UDP/ICMP, or other ICMP types)"),

@@ -16,6 +16,11 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.ByteOrder;
 
 import static io.berth.conntrack.ConnectionTable.F_ASSURED;
+import static io.berth.conntrack.ConnectionTable.F_DNAT;
+import static io.berth.conntrack.ConnectionTable.F_DNAT_DONE;
+import static io.berth.conntrack.ConnectionTable.F_PICKED_UP;
+import static io.berth.conntrack.ConnectionTable.F_PICKED_UP_REPLY;
+import static io.berth.conntrack.ConnectionTable.F_SNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.F_SEEN_REPLY;
 import static io.berth.conntrack.ConnectionTable.NOT_FOUND;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
@@ -25,7 +30,8 @@ import static io.berth.conntrack.ConnectionTable.REPLY;
  * Conntrack stage: finds or creates every IPv4 TCP/UDP/ICMP-echo packet's connection, advances its state,
  * refreshes its timer, and records entry, direction and class in {@link CtInfo} for the NAT stages after it.
  * <ul>
- * <li>TCP: only a bare SYN creates a connection (see {@link TcpTracker}); UDP: any datagram creates one,
+ * <li>TCP: a bare SYN creates a connection (see {@link TcpTracker}), and so may a mid-stream packet where the
+ * {@link MidstreamPickup} allows it; UDP: any datagram creates one,
  * UNREPLIED until the other side answers, then REPLIED and assured; ICMP: an echo request creates one keyed by
  * its identifier, the matching echo reply must travel in the reply direction.</li>
  * <li>ICMP errors (destination unreachable, time exceeded, parameter problem) are RELATED to the connection of
@@ -46,6 +52,7 @@ public final class ConntrackNode extends Node
     private final Timeouts timeouts;
     private final EpochClock clock;
     private final boolean dropInvalid;
+    private final MidstreamPickup pickup;
     private final Arc next = declareArc("next");
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
 
@@ -57,6 +64,17 @@ public final class ConntrackNode extends Node
         final ConnectionTable table, final CtInfo info, final Timeouts timeouts, final EpochClock clock,
         final boolean dropInvalid)
     {
+        this(table, info, timeouts, clock, dropInvalid, MidstreamPickup.STRICT);
+    }
+
+    /**
+     * @param pickup which mid-stream TCP packets for no known connection create one (Linux's tcp_loose); with
+     *               {@link MidstreamPickup#STRICT} only a SYN does.
+     */
+    public ConntrackNode(
+        final ConnectionTable table, final CtInfo info, final Timeouts timeouts, final EpochClock clock,
+        final boolean dropInvalid, final MidstreamPickup pickup)
+    {
         super("conntrack", DropReason.L4_TRUNCATED, DropReason.CT_INVALID, DropReason.CT_TABLE_FULL,
             DropReason.CT_CLASH);
         this.table = table;
@@ -65,6 +83,7 @@ public final class ConntrackNode extends Node
         this.timeouts = timeouts;
         this.clock = clock;
         this.dropInvalid = dropInvalid;
+        this.pickup = pickup;
     }
 
     @Override
@@ -173,11 +192,11 @@ public final class ConntrackNode extends Node
         final int ref = table.find(k1, k2, now);
         if (ref == NOT_FOUND)
         {
-            if (!TcpTracker.opens(tcpFlags))
+            if (TcpTracker.opens(tcpFlags))
             {
-                return INVALID;
+                return created(handle, table.create(k1, k2, ConnState.SYN_SENT, 0, now + timeouts.tcpMillis(ConnState.SYN_SENT), now));
             }
-            return created(handle, table.create(k1, k2, ConnState.SYN_SENT, 0, now + timeouts.tcpMillis(ConnState.SYN_SENT), now));
+            return TcpTracker.continues(tcpFlags) ? pickUp(handle, now, k1, k2, tcpFlags) : INVALID;
         }
         final int entry = ConnectionTable.entry(ref);
         final int direction = ConnectionTable.direction(ref);
@@ -188,8 +207,83 @@ public final class ConntrackNode extends Node
         }
         if (state >= 0)
         {
-            table.refresh(entry, now + timeouts.tcpMillis(state));
+            table.refresh(entry, now + tcpTimeout(entry, direction, state));
         }
+        return classified(handle, entry, direction);
+    }
+
+    /**
+     * A picked-up connection lives on the short "unacknowledged" timeout until the other end is heard from too
+     * (then it is assured): a stray ACK cannot hold an entry for hours.
+     */
+    private long tcpTimeout(final int entry, final int direction, final int state)
+    {
+        final int flags = table.flags(entry);
+        if ((flags & F_PICKED_UP) == 0)
+        {
+            return timeouts.tcpMillis(state);
+        }
+        if (((flags & F_PICKED_UP_REPLY) != 0) != (direction == REPLY))
+        {
+            table.clearFlags(entry, F_PICKED_UP | F_PICKED_UP_REPLY);
+            table.addFlags(entry, F_ASSURED);
+            return timeouts.tcpMillis(state);
+        }
+        return Math.min(timeouts.tcpMillis(state), timeouts.tcpUnacknowledgedMillis());
+    }
+
+    /**
+     * A mid-stream packet for no connection (berthd was restarted without its tables, or the entry expired while
+     * both ends were idle): re-create the connection as {@link MidstreamPickup} says, in the state the packet
+     * shows, or call it INVALID.
+     */
+    private int pickUp(final int handle, final long now, final long k1, final long k2, final int tcpFlags)
+    {
+        final int source = Tuples.source(k1);
+        final int destination = Tuples.destination(k1);
+        final long outside = pickup.publishedAt(source, Tuples.sourcePort(k2), destination);
+        if (outside != MidstreamPickup.NONE)
+        {
+            // the reply of a connection the peer made to a published port: re-create it as it was made
+            final long original1 = Tuples.key1(destination, MidstreamPickup.outsideAddress(outside));
+            final long original2 = Tuples.key2(Ipv4Flyweight.PROTO_TCP, Tuples.destinationPort(k2),
+                MidstreamPickup.outsidePort(outside));
+            if (table.lookup(original1, original2) != NOT_FOUND)
+            {
+                return INVALID; // the peer's tuple is some other connection's: not ours to guess
+            }
+            final int entry = table.create(original1, original2, ConnState.ESTABLISHED,
+                F_PICKED_UP | F_PICKED_UP_REPLY | F_DNAT | F_DNAT_DONE | F_SNAT_DONE,
+                now + timeouts.tcpUnacknowledgedMillis(), now);
+            if (entry < 0)
+            {
+                return entry == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
+            }
+            if (!table.reply(entry, k1, k2))
+            {
+                table.remove(entry);
+                return REFUSED_CLASH;
+            }
+            return pickedUp(handle, now, entry, REPLY, tcpFlags);
+        }
+        if (!pickup.mayOpen(source, Tuples.sourcePort(k2), destination, Tuples.destinationPort(k2)))
+        {
+            return INVALID;
+        }
+        final int entry = table.create(k1, k2, ConnState.ESTABLISHED, F_PICKED_UP,
+            now + timeouts.tcpUnacknowledgedMillis(), now);
+        if (entry < 0)
+        {
+            return entry == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
+        }
+        return pickedUp(handle, now, entry, ORIGINAL, tcpFlags);
+    }
+
+    private int pickedUp(final int handle, final long now, final int entry, final int direction, final int tcpFlags)
+    {
+        counters.count(ConntrackCounter.PICKED_UP);
+        final int state = TcpTracker.track(table, entry, direction, tcpFlags); // a FIN moves it on at once
+        table.refresh(entry, now + tcpTimeout(entry, direction, state >= 0 ? state : ConnState.ESTABLISHED));
         return classified(handle, entry, direction);
     }
 

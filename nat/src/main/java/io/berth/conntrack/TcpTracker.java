@@ -51,10 +51,16 @@ public final class TcpTracker
     {
     }
 
-    /** Only a bare SYN opens a connection: a mid-stream packet for no connection is INVALID (strict pickup). */
+    /** A bare SYN opens a connection; mid-stream packets only where {@link MidstreamPickup} allows. */
     public static boolean opens(final int tcpFlags)
     {
         return (tcpFlags & (SYN_ACK | TcpFlyweight.RST | TcpFlyweight.FIN)) == TcpFlyweight.SYN;
+    }
+
+    /** A packet of an open stream (ACK, maybe FIN, no SYN or RST): what {@link MidstreamPickup} may pick up. */
+    public static boolean continues(final int tcpFlags)
+    {
+        return (tcpFlags & (TcpFlyweight.SYN | TcpFlyweight.RST)) == 0 && (tcpFlags & TcpFlyweight.ACK) != 0;
     }
 
     /**

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
  * <pre>
  *   TCP   SYN_SENT 60 s  SYN_RECV 60 s  ESTABLISHED 7200 s  FIN_WAIT 120 s  CLOSE_WAIT 60 s
  *         LAST_ACK 30 s  TIME_WAIT 120 s  CLOSE 10 s
+ *         picked up mid-stream, until the other end is heard from: 300 s (Linux's "unacknowledged")
  *   UDP   unreplied 30 s, replied (assured) 120 s
  *   ICMP  echo 30 s
  * </pre>
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 public final class Timeouts
 {
     private final long[] tcpMillis = new long[ConnState.COUNT];
+    private long tcpUnacknowledgedMillis;
     private long udpUnrepliedMillis;
     private long udpAssuredMillis;
     private long icmpMillis;
@@ -27,7 +29,7 @@ public final class Timeouts
         tcp(ConnState.SYN_SENT, 60).tcp(ConnState.SYN_RECV, 60).tcp(ConnState.ESTABLISHED, 7200)
             .tcp(ConnState.FIN_WAIT, 120).tcp(ConnState.CLOSE_WAIT, 60).tcp(ConnState.LAST_ACK, 30)
             .tcp(ConnState.TIME_WAIT, 120).tcp(ConnState.CLOSE, 10)
-            .udp(30, 120).icmp(30);
+            .tcpUnacknowledged(300).udp(30, 120).icmp(30);
     }
 
     /** Sets the timeout of a TCP state, in seconds. */
@@ -39,6 +41,18 @@ public final class Timeouts
         }
         tcpMillis[state] = millis(seconds);
         return this;
+    }
+
+    /** Sets how long a connection picked up mid-stream lives until its other end is heard from, in seconds. */
+    public Timeouts tcpUnacknowledged(final long seconds)
+    {
+        tcpUnacknowledgedMillis = millis(seconds);
+        return this;
+    }
+
+    public long tcpUnacknowledgedMillis()
+    {
+        return tcpUnacknowledgedMillis;
     }
 
     public Timeouts udp(final long unrepliedSeconds, final long assuredSeconds)

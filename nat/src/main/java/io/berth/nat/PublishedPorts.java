@@ -25,6 +25,12 @@ public final class PublishedPorts
     private final Long2LongHashMap targets = new Long2LongHashMap(1024, 0.5f, NONE);
     /** (protocol, port) -> how many specific addresses publish it, so a wildcard conflict is one lookup too. */
     private final Long2LongHashMap specificCount = new Long2LongHashMap(1024, 0.5f, 0);
+    /**
+     * The reverse: (container address, protocol, container port) -> the one host key published onto it, or
+     * {@link #AMBIGUOUS} when several are (-p 8080:80 -p 8081:80): mid-stream pickup of a reply needs it.
+     */
+    private final Long2LongHashMap insideEnds = new Long2LongHashMap(1024, 0.5f, NONE);
+    private static final long AMBIGUOUS = -2;
 
     public static long key(final int hostAddress, final int protocol, final int hostPort)
     {
@@ -46,6 +52,32 @@ public final class PublishedPorts
     {
         final long exact = targets.get(key(hostAddress, protocol, hostPort));
         return exact != NONE ? exact : targets.get(key(ANY_ADDRESS, protocol, hostPort));
+    }
+
+    /**
+     * The host key (see {@link #key}) published onto containerAddress:containerPort, or {@link #NONE} when none
+     * or several are. O(1), allocation-free.
+     */
+    public long publishedOnto(final int containerAddress, final int protocol, final int containerPort)
+    {
+        final long hostKey = insideEnds.get(key(containerAddress, protocol, containerPort));
+        return hostKey == AMBIGUOUS ? NONE : hostKey;
+    }
+
+    /** Whether some host port is published onto containerAddress:containerPort. O(1), allocation-free. */
+    public boolean isInsideEnd(final int containerAddress, final int protocol, final int containerPort)
+    {
+        return insideEnds.containsKey(key(containerAddress, protocol, containerPort));
+    }
+
+    public static int hostAddress(final long key)
+    {
+        return (int)(key >>> 32);
+    }
+
+    public static int hostPort(final long key)
+    {
+        return (int)key & 0xFFFF;
     }
 
     /** Publishes one port; false, changing nothing, when the host port is taken (on that or every address). */
@@ -71,7 +103,9 @@ public final class PublishedPorts
         }
         for (int port = hostLow; port <= hostHigh; port++)
         {
-            targets.put(key(hostAddress, protocol, port), ((long)containerAddress << 32) | (containerLow + port - hostLow));
+            final long hostKey = key(hostAddress, protocol, port);
+            targets.put(hostKey, ((long)containerAddress << 32) | (containerLow + port - hostLow));
+            addInsideEnd(key(containerAddress, protocol, containerLow + port - hostLow), hostKey);
             if (hostAddress != ANY_ADDRESS)
             {
                 final long pp = key(ANY_ADDRESS, protocol, port);
@@ -99,6 +133,7 @@ public final class PublishedPorts
         {
             return false;
         }
+        rebuildInsideEnds(); // rare, and a removal may turn an ambiguous inside end unique again
         if (hostAddress != ANY_ADDRESS)
         {
             final long pp = key(ANY_ADDRESS, protocol, hostPort);
@@ -113,6 +148,23 @@ public final class PublishedPorts
             }
         }
         return true;
+    }
+
+    private void addInsideEnd(final long insideKey, final long hostKey)
+    {
+        insideEnds.put(insideKey, insideEnds.get(insideKey) == NONE ? hostKey : AMBIGUOUS);
+    }
+
+    private void rebuildInsideEnds()
+    {
+        insideEnds.clear();
+        for (final Long2LongHashMap.EntryIterator it = targets.entrySet().iterator(); it.hasNext(); )
+        {
+            it.next();
+            final long hostKey = it.getLongKey();
+            final long target = it.getLongValue();
+            addInsideEnd(key(targetAddress(target), (int)(hostKey >>> 16) & 0xFF, targetPort(target)), hostKey);
+        }
     }
 
     public int size()

@@ -4,6 +4,7 @@ import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounters;
 import io.berth.conntrack.ConntrackNode;
 import io.berth.conntrack.CtInfo;
+import io.berth.conntrack.MidstreamPickup;
 import io.berth.conntrack.Sink;
 import io.berth.conntrack.Timeouts;
 import io.berth.dataplane.DropCounters;
@@ -26,6 +27,7 @@ final class NatHarness
     final ConntrackCounters ctCounters = new ConntrackCounters();
     final NatCounters natCounters = new NatCounters();
     final CachedEpochClock clock = new CachedEpochClock();
+    final Timeouts timeouts = new Timeouts();
     final CtInfo info = new CtInfo(pool.capacity());
     final ConnectionTable table;
     final PublishedPorts published = new PublishedPorts();
@@ -34,10 +36,16 @@ final class NatHarness
 
     NatHarness(final int limit, final java.util.function.Function<ConnectionTable, PortAllocator> factory)
     {
+        this(limit, factory, MidstreamPickup.STRICT);
+    }
+
+    NatHarness(final int limit, final java.util.function.Function<ConnectionTable, PortAllocator> factory,
+        final MidstreamPickup pickup)
+    {
         clock.update(1_000_000);
         table = new ConnectionTable(limit, ctCounters);
         ports = factory.apply(table);
-        graph = TestGraphs.autowire(pool, new DropCounters(), new ConntrackNode(table, info, new Timeouts(), clock, true),
+        graph = TestGraphs.autowire(pool, new DropCounters(), new ConntrackNode(table, info, timeouts, clock, true, pickup),
             new DnatNode(table, info, published, natCounters),
             new SnatNode(table, info, ports, SnatPolicy.uplink(UPLINK_PORT, U), natCounters), sink);
     }

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,7 +14,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 13: a masqueraded connection no longer dies on restart. Two TCP echo sessions run the whole time, one from
  * a container to the outside through SNAT, one from the outside to a published port through DNAT, each checking
  * every echoed line; berthd is restarted with SIGTERM (it saves its conntrack and NAT tables) and then killed with
- * SIGKILL (the tables saved within the last second are restored). Neither session loses a byte or breaks.
+ * SIGKILL (the tables saved within the last second are restored), and killed again with the saved tables gone
+ * (each connection is picked up mid-stream from its next packet, like Linux's nf_conntrack_tcp_loose). No session
+ * loses a byte or breaks.
  */
 class NatAcrossRestartTest extends UplinkTestBase
 {
@@ -47,37 +50,56 @@ class NatAcrossRestartTest extends UplinkTestBase
         "  time.sleep(0.05)",
         "print('done', n, flush=True)");
 
-    private static final int LINES = 400;
+    /** argv: port, lines. On each connection, sends numbered lines every 50 ms and reads nothing. */
+    private static final String STREAMER = String.join("\n",
+        "import socket, sys, time",
+        "s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)",
+        "s.bind(('0.0.0.0', int(sys.argv[1]))); s.listen(8)",
+        "while True:",
+        "  c, _ = s.accept()",
+        "  try:",
+        "    for i in range(int(sys.argv[2])): c.sendall(b'%06d\\n' % i); time.sleep(0.05)",
+        "  except OSError: pass",
+        "  c.close()");
 
+    /** argv: host, port, lines. Reads numbered lines, checks each, prints progress, then "done N"; sends nothing. */
+    private static final String READER = String.join("\n",
+        "import socket, sys",
+        "host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])",
+        "s = socket.create_connection((host, port), timeout=10); s.settimeout(90)",
+        "f = s.makefile('rb')",
+        "for i in range(n):",
+        "  line = f.readline().rstrip(b'\\n')",
+        "  if line != b'%06d' % i: print('FAIL got', line, 'want', i, flush=True); sys.exit(1)",
+        "  if i % 10 == 0: print('progress', i, flush=True)",
+        "print('done', n, flush=True)");
+
+    private static final int LINES = 600;
+
+    /**
+     * Three restarts: SIGTERM (the tables are saved and restored), SIGKILL (the tables saved within the last
+     * second are restored), and SIGKILL with the saved tables removed, as for connections younger than the last
+     * save: then every connection is picked up mid-stream from its next packet. A third session, where the
+     * container streams to an outside reader that sends nothing, is picked up from the container's side (the
+     * reply direction of a published connection).
+     */
     @Test
     void echoSessionsThroughSnatAndDnatSurviveSigtermAndSigkillRestarts() throws Exception
     {
         final BerthHost.Spawned outsideServer = host.spawn(outside, "python3", "-c", ECHO, "7100");
         final String client = host.run("snat");
         host.run("dnat", "-p", "12400:7000", "--", "python3", "-c", ECHO, "7000");
+        host.run("stream", "-p", "12401:7001", "--", "python3", "-c", STREAMER, "7001", String.valueOf(LINES));
         awaitListening(outside, 7100);
         final BerthHost.Spawned throughSnat = host.spawn(client, "python3", "-c", CLIENT, Uplink.OUTSIDE_IP, "7100",
             String.valueOf(LINES));
-        BerthHost.Spawned throughDnat = null;
-        for (int i = 0; i < 50 && throughDnat == null; i++) // the container's server may take a moment to listen
-        {
-            final BerthHost.Spawned attempt = host.spawn(outside, "python3", "-c", CLIENT, Uplink.UPLINK_IP, "12400",
-                String.valueOf(LINES));
-            if (attempt.awaitOutput("progress 0", Duration.ofSeconds(2)))
-            {
-                throughDnat = attempt;
-            }
-            else
-            {
-                attempt.kill();
-            }
-        }
-        assertTrue(throughDnat != null, "the DNAT session started");
-        final BerthHost.Spawned dnat = throughDnat;
-        awaitBoth(throughSnat, dnat, "progress 20");
+        final BerthHost.Spawned throughDnat = startThroughPublished(CLIENT, "12400");
+        final BerthHost.Spawned streamed = startThroughPublished(READER, "12401");
+        final BerthHost.Spawned[] sessions = {throughSnat, throughDnat, streamed};
+        awaitAll(sessions, "progress 20");
 
         host.restartBerthd(); // SIGTERM: the tables are saved and restored
-        awaitBoth(throughSnat, dnat, "progress 100");
+        awaitAll(sessions, "progress 100");
 
         final Path saved = host.stateDir().resolve("conntrack.json");
         for (int i = 0; i < 50 && !(Files.exists(saved) && Files.readString(saved).contains("12400")
@@ -88,21 +110,51 @@ class NatAcrossRestartTest extends UplinkTestBase
         assertTrue(Files.readString(saved).contains("7100"), "both sessions are in the saved tables");
         host.killBerthd(); // SIGKILL: no shutdown hook
         host.startBerthd();
+        awaitAll(sessions, "progress 250");
+        assertEquals(0, pickedUp(), "the saved tables carried every connection: nothing had to be picked up");
 
-        for (final BerthHost.Spawned session : new BerthHost.Spawned[] {throughSnat, dnat})
+        host.killBerthd();
+        Files.delete(saved); // as if every connection were younger than the last save
+        host.startBerthd();
+
+        for (final BerthHost.Spawned session : sessions)
         {
             assertTrue(session.awaitOutput("done " + LINES, Duration.ofSeconds(90)),
-                () -> "the session went on across both restarts, every line echoed:\n" + session.output() + "\n" +
-                    host.logTail());
+                () -> "the session went on across all three restarts, every line through:\n" + session.output() + "\n" +
+                    host.logTail() + host.berth("counters").output());
             assertFalse(session.output().contains("FAIL"), session::output);
         }
+        assertTrue(pickedUp() >= 3, () -> "each connection was picked up mid-stream: " + host.berth("counters").output());
         outsideServer.kill();
     }
 
-    private void awaitBoth(final BerthHost.Spawned a, final BerthHost.Spawned b, final String text)
+    private long pickedUp()
     {
-        assertTrue(a.awaitOutput(text, Duration.ofSeconds(60)), () -> "SNAT session: " + a.output() + host.logTail());
-        assertTrue(b.awaitOutput(text, Duration.ofSeconds(60)), () -> "DNAT session: " + b.output() + host.logTail());
+        return Net.parse(host.berthOk("counters", "-o", "json")).path("conntrack").path("picked_up").asLong(-1);
+    }
+
+    /** Starts a client from outside to the uplink's published port; the container's server may take a moment. */
+    private BerthHost.Spawned startThroughPublished(final String script, final String port)
+    {
+        for (int i = 0; i < 50; i++)
+        {
+            final BerthHost.Spawned attempt = host.spawn(outside, "python3", "-c", script, Uplink.UPLINK_IP, port,
+                String.valueOf(LINES));
+            if (attempt.awaitOutput("progress 0", Duration.ofSeconds(2)))
+            {
+                return attempt;
+            }
+            attempt.kill();
+        }
+        throw new AssertionError("no session through published port " + port + " started\n" + host.logTail());
+    }
+
+    private void awaitAll(final BerthHost.Spawned[] sessions, final String text)
+    {
+        for (final BerthHost.Spawned session : sessions)
+        {
+            assertTrue(session.awaitOutput(text, Duration.ofSeconds(60)), () -> session.output() + host.logTail());
+        }
     }
 
     private static void awaitListening(final String ns, final int port)

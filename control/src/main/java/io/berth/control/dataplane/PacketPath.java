@@ -4,6 +4,7 @@ import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounters;
 import io.berth.conntrack.ConntrackNode;
 import io.berth.conntrack.CtInfo;
+import io.berth.conntrack.MidstreamPickup;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.PacketPool;
@@ -11,6 +12,7 @@ import io.berth.dataplane.Poller;
 import io.berth.dataplane.PortCommands;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.WorkerCommands;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.graph.Graph;
 import io.berth.dataplane.graph.GraphBuilder;
 import io.berth.dataplane.graph.LocalDeliveryNode;
@@ -103,7 +105,7 @@ public final class PacketPath
             .add(new GatewayNode(l2))
             .add(new RoutedPortNode(router, resolver))
             .add(localDelivery)
-            .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true))
+            .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new Pickup()))
             .add(new DnatNode(connections, ctInfo, published, natCounters))
             .add(route)
             .add(new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters))
@@ -257,5 +259,53 @@ public final class PacketPath
             return toDomain == Router.NONE ? SnatPolicy.NO_SNAT : router.gatewayIp(toDomain);
         }
         return SnatPolicy.NO_SNAT;
+    }
+
+    /**
+     * Mid-stream TCP pickup after a restart that lost the tables (issue 13). Transit traffic is picked up in
+     * the direction it comes; at berthd's own addresses only published ports are (a reply to a masqueraded port
+     * is dropped until the container speaks again, rather than answered with a RST); a container's packet from
+     * a published port's inside end is the reply of a published connection, re-created towards the address the
+     * peer reaches: the host link's for the host, else the uplink's.
+     */
+    private final class Pickup implements MidstreamPickup
+    {
+        @Override
+        public boolean mayOpen(final int source, final int sourcePort, final int destination, final int destinationPort)
+        {
+            if (published.isInsideEnd(source, Ipv4Flyweight.PROTO_TCP, sourcePort))
+            {
+                return false;
+            }
+            return !router.isLocal(destination)
+                || published.lookup(destination, Ipv4Flyweight.PROTO_TCP, destinationPort) != PublishedPorts.NONE;
+        }
+
+        @Override
+        public long publishedAt(final int source, final int sourcePort, final int destination)
+        {
+            final long hostKey = published.publishedOnto(source, Ipv4Flyweight.PROTO_TCP, sourcePort);
+            if (hostKey == PublishedPorts.NONE)
+            {
+                return NONE;
+            }
+            int hostAddress = PublishedPorts.hostAddress(hostKey);
+            if (hostAddress == PublishedPorts.ANY_ADDRESS)
+            {
+                if (router.hostPort() != Router.NONE && destination == router.hostIp())
+                {
+                    hostAddress = router.hostLinkIp();
+                }
+                else if (router.uplinkPort() != Router.NONE && router.domainOf(destination) == Router.NONE)
+                {
+                    hostAddress = router.uplinkIp();
+                }
+                else
+                {
+                    return NONE; // a container reaching it by hairpin was masqueraded too: its own packet will tell
+                }
+            }
+            return MidstreamPickup.outsideEnd(hostAddress, PublishedPorts.hostPort(hostKey));
+        }
     }
 }
