@@ -235,6 +235,23 @@ public final class Berthd implements Callable<Integer>
         {
             // started first: networks added after this get their host routes over berth0
             dataplane.start();
+            // tracked connections and their NAT translations from before the restart (SIGTERM saves them, and a
+            // saver every second, and the NAT bindings mirrored as made keep them across a SIGKILL): restored before
+            // any port is read again
+            // (the uplink included: a packet that came first would be picked up mid-stream, or dropped)
+            try
+            {
+                final int restored = dataplane.restoreConnections(state.resolve(CONNTRACK_FILE));
+                if (restored > 0)
+                {
+                    LOG.log(System.Logger.Level.INFO, "restored " + restored + " tracked connection(s)");
+                }
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "tracked connections from before the restart are lost: " +
+                    state.resolve(CONNTRACK_FILE) + ": " + ex.getMessage());
+            }
             if (uplink != null)
             {
                 try
@@ -248,21 +265,6 @@ public final class Berthd implements Callable<Integer>
                     dataplane.close();
                     return 1;
                 }
-            }
-            // tracked connections and their NAT translations from before the restart (SIGTERM saves them, and a
-            // saver every second bounds what a SIGKILL loses): restored before any port is read again
-            try
-            {
-                final int restored = dataplane.restoreConnections(state.resolve(CONNTRACK_FILE));
-                if (restored > 0)
-                {
-                    LOG.log(System.Logger.Level.INFO, "restored " + restored + " tracked connection(s)");
-                }
-            }
-            catch (final IOException | RuntimeException ex)
-            {
-                LOG.log(System.Logger.Level.WARNING, "tracked connections from before the restart are lost: " +
-                    state.resolve(CONNTRACK_FILE) + ": " + ex.getMessage());
             }
             service = onControlThread(controlThread, () ->
             {

@@ -103,6 +103,7 @@ public final class ConnectionTable implements Housekeeping
     private final long[] timerTick;
     private long currentTick = UNSET;
     private int cursor = CURSOR_HEAD;
+    private EntryRemoval removal = EntryRemoval.NONE;
 
     /**
      * @param capacity    the table limit: connections beyond it are refused and counted.
@@ -221,6 +222,12 @@ public final class ConnectionTable implements Housekeeping
         return ref;
     }
 
+    /** Who is told of every freed entry (the NAT binding mirror). Setup time. */
+    public void onRemoval(final EntryRemoval removal)
+    {
+        this.removal = removal;
+    }
+
     // ------------------------------------------------------------------ create, change, remove
 
     /**
@@ -310,6 +317,7 @@ public final class ConnectionTable implements Housekeeping
             removeKey(key1[ref | 1], key2[ref | 1]);
         }
         unschedule(entry);
+        removal.removed(entry);
         protocol[entry] = 0;
         nextFree[entry] = freeHead;
         freeHead = entry;

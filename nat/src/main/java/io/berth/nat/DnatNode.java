@@ -39,17 +39,26 @@ public final class DnatNode extends Node
     private final CtInfo info;
     private final PublishedPorts published;
     private final NatCounters counters;
+    private final NatBindings bindings;
     private final Arc next = declareArc("next");
     private final HeaderRewriter rewriter = new HeaderRewriter();
 
     /** Arc {@code next} takes every packet not dropped (routing, typically). */
     public DnatNode(final ConnectionTable table, final CtInfo info, final PublishedPorts published, final NatCounters counters)
     {
+        this(table, info, published, counters, new NatBindings(0));
+    }
+
+    /** @param bindings where each new published binding is mirrored for a restart after SIGKILL. */
+    public DnatNode(final ConnectionTable table, final CtInfo info, final PublishedPorts published, final NatCounters counters,
+        final NatBindings bindings)
+    {
         super("dnat", DropReason.NAT_FAILED);
         this.table = table;
         this.info = info;
         this.published = published;
         this.counters = counters;
+        this.bindings = bindings;
     }
 
     @Override
@@ -129,6 +138,7 @@ public final class DnatNode extends Node
         if (table.reply(entry, reply1, reply2))
         {
             table.addFlags(entry, F_DNAT);
+            bindings.bind(table, entry);
             counters.count(NatCounter.DNAT_CONNECTIONS);
         }
         else

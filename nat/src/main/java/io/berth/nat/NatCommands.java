@@ -17,12 +17,42 @@ public final class NatCommands
     private final ConnectionTable connections;
     private final PublishedPorts published;
     private final WorkerCommands worker;
+    private final NatBindings bindings;
 
     public NatCommands(final ConnectionTable connections, final PublishedPorts published, final WorkerCommands worker)
+    {
+        this(connections, published, worker, new NatBindings(0));
+    }
+
+    public NatCommands(final ConnectionTable connections, final PublishedPorts published, final WorkerCommands worker,
+        final NatBindings bindings)
     {
         this.connections = connections;
         this.published = published;
         this.worker = worker;
+        this.bindings = bindings;
+    }
+
+    /** Starts mirroring NAT bindings into a file from {@link NatBindings#map} (every translated connection now). */
+    public CompletableFuture<Void> mirrorBindings(final java.nio.MappedByteBuffer file)
+    {
+        return worker.run(() ->
+        {
+            bindings.attach(file);
+            connections.forEach(entry ->
+            {
+                if ((connections.flags(entry) & (ConnectionTable.F_SNAT | ConnectionTable.F_DNAT)) != 0)
+                {
+                    bindings.bind(connections, entry);
+                }
+            });
+        });
+    }
+
+    /** Stops mirroring and unmaps the file (shutdown). */
+    public CompletableFuture<Void> stopMirroring()
+    {
+        return worker.run(bindings::detach);
     }
 
     /** False when that host address, protocol and port is published already (nothing changes). */
@@ -74,6 +104,10 @@ public final class NatCommands
                 {
                     connections.remove(entry);
                     continue;
+                }
+                if ((connections.flags(entry) & (ConnectionTable.F_SNAT | ConnectionTable.F_DNAT)) != 0)
+                {
+                    bindings.bind(connections, entry);
                 }
                 restored++;
             }

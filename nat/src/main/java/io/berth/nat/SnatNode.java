@@ -41,6 +41,7 @@ public final class SnatNode extends Node
     private final PortAllocator ports;
     private final SnatPolicy policy;
     private final NatCounters counters;
+    private final NatBindings bindings;
     private final Arc next = declareArc("next");
     private final HeaderRewriter rewriter = new HeaderRewriter();
 
@@ -49,12 +50,21 @@ public final class SnatNode extends Node
         final ConnectionTable table, final CtInfo info, final PortAllocator ports, final SnatPolicy policy,
         final NatCounters counters)
     {
+        this(table, info, ports, policy, counters, new NatBindings(0));
+    }
+
+    /** @param bindings where each new masquerade binding is mirrored for a restart after SIGKILL. */
+    public SnatNode(
+        final ConnectionTable table, final CtInfo info, final PortAllocator ports, final SnatPolicy policy,
+        final NatCounters counters, final NatBindings bindings)
+    {
         super("snat", DropReason.NAT_FAILED, DropReason.NAT_UNTRANSLATABLE);
         this.table = table;
         this.info = info;
         this.ports = ports;
         this.policy = policy;
         this.counters = counters;
+        this.bindings = bindings;
     }
 
     @Override
@@ -146,6 +156,7 @@ public final class SnatNode extends Node
             return;
         }
         table.addFlags(entry, F_SNAT);
+        bindings.bind(table, entry);
         counters.count(NatCounter.SNAT_CONNECTIONS);
         if (ports.lastKept())
         {

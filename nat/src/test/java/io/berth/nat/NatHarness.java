@@ -42,12 +42,19 @@ final class NatHarness
     NatHarness(final int limit, final java.util.function.Function<ConnectionTable, PortAllocator> factory,
         final MidstreamPickup pickup)
     {
+        this(limit, factory, pickup, new NatBindings(0));
+    }
+
+    NatHarness(final int limit, final java.util.function.Function<ConnectionTable, PortAllocator> factory,
+        final MidstreamPickup pickup, final NatBindings bindings)
+    {
         clock.update(1_000_000);
         table = new ConnectionTable(limit, ctCounters);
         ports = factory.apply(table);
         graph = TestGraphs.autowire(pool, new DropCounters(), new ConntrackNode(table, info, timeouts, clock, true, pickup),
-            new DnatNode(table, info, published, natCounters),
-            new SnatNode(table, info, ports, SnatPolicy.uplink(UPLINK_PORT, U), natCounters), sink);
+            new DnatNode(table, info, published, natCounters, bindings),
+            new SnatNode(table, info, ports, SnatPolicy.uplink(UPLINK_PORT, U), natCounters, bindings), sink);
+        table.onRemoval(bindings);
     }
 
     NatHarness()

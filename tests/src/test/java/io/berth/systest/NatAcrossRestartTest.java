@@ -14,9 +14,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Issue 13: a masqueraded connection no longer dies on restart. Two TCP echo sessions run the whole time, one from
  * a container to the outside through SNAT, one from the outside to a published port through DNAT, each checking
  * every echoed line; berthd is restarted with SIGTERM (it saves its conntrack and NAT tables) and then killed with
- * SIGKILL (the tables saved within the last second are restored), and killed again with the saved tables gone
- * (each connection is picked up mid-stream from its next packet, like Linux's nf_conntrack_tcp_loose). No session
- * loses a byte or breaks.
+ * SIGKILL (the tables saved within the last second are restored), killed again with the saved tables gone (the
+ * NAT bindings mirrored into a mapped file as they were made bring the connections back), and once more with
+ * the mirror gone too (each connection is picked up mid-stream from its next packet, like Linux's
+ * nf_conntrack_tcp_loose). No session loses a byte or breaks.
  */
 class NatAcrossRestartTest extends UplinkTestBase
 {
@@ -74,28 +75,38 @@ class NatAcrossRestartTest extends UplinkTestBase
         "  if i % 10 == 0: print('progress', i, flush=True)",
         "print('done', n, flush=True)");
 
-    private static final int LINES = 600;
+    private static final int LINES = 900;
+    private static final int SHORT_LINES = 450;
 
     /**
-     * Three restarts: SIGTERM (the tables are saved and restored), SIGKILL (the tables saved within the last
-     * second are restored), and SIGKILL with the saved tables removed, as for connections younger than the last
-     * save: then every connection is picked up mid-stream from its next packet. A third session, where the
-     * container streams to an outside reader that sends nothing, is picked up from the container's side (the
-     * reply direction of a published connection).
+     * Four restarts: SIGTERM (the tables are saved and restored); SIGKILL (the tables saved within the last
+     * second are restored); SIGKILL with the saved tables removed, as for connections younger than the last save
+     * (the NAT bindings mirrored as they were made bring them back); and SIGKILL with both removed (each
+     * connection is picked up mid-stream from its next packet). Besides the echo sessions, the container streams
+     * to an outside reader that sends nothing (picked up from the container's side, the reply direction of a
+     * published connection), and an outside server streams to a reader in a container (its first packet after a
+     * restart is a reply to a masqueraded port, which only the saved tables or the mirror can place; it ends
+     * before the last restart, which it could not survive).
      */
     @Test
     void echoSessionsThroughSnatAndDnatSurviveSigtermAndSigkillRestarts() throws Exception
     {
         final BerthHost.Spawned outsideServer = host.spawn(outside, "python3", "-c", ECHO, "7100");
+        final BerthHost.Spawned outsideStreamer = host.spawn(outside, "python3", "-c", STREAMER, "7101",
+            String.valueOf(SHORT_LINES));
         final String client = host.run("snat");
+        final String reader = host.run("reader");
         host.run("dnat", "-p", "12400:7000", "--", "python3", "-c", ECHO, "7000");
         host.run("stream", "-p", "12401:7001", "--", "python3", "-c", STREAMER, "7001", String.valueOf(LINES));
         awaitListening(outside, 7100);
+        awaitListening(outside, 7101);
         final BerthHost.Spawned throughSnat = host.spawn(client, "python3", "-c", CLIENT, Uplink.OUTSIDE_IP, "7100",
             String.valueOf(LINES));
+        final BerthHost.Spawned readThroughSnat = host.spawn(reader, "python3", "-c", READER, Uplink.OUTSIDE_IP, "7101",
+            String.valueOf(SHORT_LINES));
         final BerthHost.Spawned throughDnat = startThroughPublished(CLIENT, "12400");
         final BerthHost.Spawned streamed = startThroughPublished(READER, "12401");
-        final BerthHost.Spawned[] sessions = {throughSnat, throughDnat, streamed};
+        final BerthHost.Spawned[] sessions = {throughSnat, throughDnat, streamed, readThroughSnat};
         awaitAll(sessions, "progress 20");
 
         host.restartBerthd(); // SIGTERM: the tables are saved and restored
@@ -103,29 +114,43 @@ class NatAcrossRestartTest extends UplinkTestBase
 
         final Path saved = host.stateDir().resolve("conntrack.json");
         for (int i = 0; i < 50 && !(Files.exists(saved) && Files.readString(saved).contains("12400")
-            && Files.readString(saved).contains("7100")); i++)
+            && Files.readString(saved).contains("7101")); i++)
         {
             BerthHost.sleep(100); // the saver writes every second
         }
-        assertTrue(Files.readString(saved).contains("7100"), "both sessions are in the saved tables");
+        assertTrue(Files.readString(saved).contains("7101"), "the sessions are in the saved tables");
         host.killBerthd(); // SIGKILL: no shutdown hook
         host.startBerthd();
-        awaitAll(sessions, "progress 250");
-        assertEquals(0, pickedUp(), "the saved tables carried every connection: nothing had to be picked up");
+        awaitAll(sessions, "progress 200");
 
         host.killBerthd();
         Files.delete(saved); // as if every connection were younger than the last save
         host.startBerthd();
+        awaitAll(sessions, "progress 300");
+        assertEquals(0, pickedUp(), () -> "the mirrored NAT bindings carried every connection: nothing had to be picked up\n"
+            + host.berth("conntrack", "ls").output());
+        assertDone(readThroughSnat, SHORT_LINES);
 
-        for (final BerthHost.Spawned session : sessions)
+        host.killBerthd();
+        Files.delete(saved);
+        Files.delete(host.stateDir().resolve("nat-bindings")); // nothing left but the packets themselves
+        host.startBerthd();
+
+        for (final BerthHost.Spawned session : new BerthHost.Spawned[] {throughSnat, throughDnat, streamed})
         {
-            assertTrue(session.awaitOutput("done " + LINES, Duration.ofSeconds(90)),
-                () -> "the session went on across all three restarts, every line through:\n" + session.output() + "\n" +
-                    host.logTail() + host.berth("counters").output());
-            assertFalse(session.output().contains("FAIL"), session::output);
+            assertDone(session, LINES);
         }
         assertTrue(pickedUp() >= 3, () -> "each connection was picked up mid-stream: " + host.berth("counters").output());
         outsideServer.kill();
+        outsideStreamer.kill();
+    }
+
+    private void assertDone(final BerthHost.Spawned session, final int lines)
+    {
+        assertTrue(session.awaitOutput("done " + lines, Duration.ofSeconds(90)),
+            () -> "the session went on across the restarts, every line through:\n" + session.output() + "\n" +
+                host.logTail() + host.berth("counters").output());
+        assertFalse(session.output().contains("FAIL"), session::output);
     }
 
     private long pickedUp()

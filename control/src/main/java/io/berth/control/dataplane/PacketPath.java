@@ -32,6 +32,7 @@ import io.berth.l3.Router;
 import io.berth.l3.RouterCommands;
 import io.berth.nat.DnatNode;
 import io.berth.nat.NatCommands;
+import io.berth.nat.NatBindings;
 import io.berth.nat.NatCounters;
 import io.berth.nat.PortAllocator;
 import io.berth.nat.PublishedPorts;
@@ -73,6 +74,7 @@ public final class PacketPath
     final ConnectionTable connections;
     final NatCounters natCounters = new NatCounters();
     final PublishedPorts published = new PublishedPorts();
+    final NatBindings natBindings;
     final LocalDeliveryNode localDelivery = new LocalDeliveryNode();
     final DataplaneWorker worker;
     final Graph graph;
@@ -94,6 +96,8 @@ public final class PacketPath
     {
         router = new Router(options.neighborMax());
         connections = new ConnectionTable(options.conntrackMax(), conntrackCounters);
+        natBindings = new NatBindings(options.conntrackMax());
+        connections.onRemoval(natBindings);
         ctInfo = new CtInfo(pool.capacity());
         final RouteNode route = new RouteNode(router, this::mayEnter, this::forgetIfNew);
         resolver = new NeighborResolver(router, ports, route);
@@ -106,9 +110,10 @@ public final class PacketPath
             .add(new RoutedPortNode(router, resolver))
             .add(localDelivery)
             .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new Pickup()))
-            .add(new DnatNode(connections, ctInfo, published, natCounters))
+            .add(new DnatNode(connections, ctInfo, published, natCounters, natBindings))
             .add(route)
-            .add(new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters))
+            .add(new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters,
+                natBindings))
             .add(new TxNode(ports))
             .connect("parse", "next", "port-security")
             .connect("port-security", "next", "l2-forward")
@@ -141,7 +146,7 @@ public final class PacketPath
     {
         l2Commands = new L2Commands(l2, portSecurity, commands);
         routerCommands = new RouterCommands(router, commands);
-        natCommands = new NatCommands(connections, published, commands);
+        natCommands = new NatCommands(connections, published, commands, natBindings);
         portCommands = new PortCommands(worker, commands);
     }
 

@@ -194,18 +194,35 @@ public final class UserspaceDataplane implements Dataplane
             java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
+    /**
+     * Restores the saved table ({@code file}, written every second and at SIGTERM), then the NAT bindings the
+     * previous run mirrored into {@link #NAT_BINDINGS_FILE} as it made them (what a SIGKILL left, younger
+     * connections included), and starts mirroring this run's bindings into a fresh file that replaces the old one
+     * once everything recovered is in it.
+     */
     @Override
     public int restoreConnections(final Path file) throws IOException
     {
-        if (!java.nio.file.Files.exists(file))
+        final Path mirror = file.resolveSibling(NAT_BINDINGS_FILE);
+        final List<ConnectionSnapshot> recovered = io.berth.nat.NatBindings.read(mirror);
+        final Path fresh = file.resolveSibling(NAT_BINDINGS_FILE + ".new");
+        await(pipeline.natCommands().mirrorBindings(io.berth.nat.NatBindings.map(fresh, pipeline.connections.capacity())));
+        int restored = 0;
+        if (java.nio.file.Files.exists(file))
         {
-            return 0;
+            final com.fasterxml.jackson.databind.ObjectMapper json = io.berth.control.api.Json.WIRE;
+            final List<ConnectionSnapshot> saved = json.readValue(file.toFile(),
+                json.getTypeFactory().constructCollectionType(List.class, ConnectionSnapshot.class));
+            restored += await(pipeline.natCommands().restore(saved));
         }
-        final com.fasterxml.jackson.databind.ObjectMapper json = io.berth.control.api.Json.WIRE;
-        final List<ConnectionSnapshot> saved = json.readValue(file.toFile(),
-            json.getTypeFactory().constructCollectionType(List.class, ConnectionSnapshot.class));
-        return await(pipeline.natCommands().restore(saved));
+        restored += await(pipeline.natCommands().restore(recovered)); // those the saved table did not have yet
+        java.nio.file.Files.move(fresh, mirror, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        return restored;
     }
+
+    /** In the state dir: the NAT bindings, mirrored as made (see {@link io.berth.nat.NatBindings}). */
+    public static final String NAT_BINDINGS_FILE = "nat-bindings";
 
     @Override
     public int flushConnections()
@@ -476,6 +493,7 @@ public final class UserspaceDataplane implements Dataplane
             runner.close(); // joins the worker; its onClose closes the poller
             runner = null;
         }
+        pipeline.natBindings.detach(); // the worker is gone: nothing writes to the mirror any more
         for (final Attached attached : ports.values())
         {
             attached.port().close(); // persistent: the device stays in the sandbox for the next berthd
