@@ -136,6 +136,21 @@ public class NatPipelineBenchmark
                 .container(containerPort, 0, CONTAINER_IP)
                 .uplink(uplinkPort, UPLINK_IP, 24, UPLINK_MAC, LAN_GATEWAY_IP)
                 .neighbor(LAN_GATEWAY_IP, UPLINK_PORT, LAN_GATEWAY_MAC);
+            // as berthd: every binding mirrored into a mapped file (sparse, in /tmp, gone when the JVM exits);
+            // -Dberth.bench.mirror=false measures without it, for the A/B
+            if (Boolean.parseBoolean(System.getProperty("berth.bench.mirror", "true")))
+            {
+                try
+                {
+                    final java.nio.file.Path mirror = java.nio.file.Files.createTempFile("berth-bench-nat-bindings", "");
+                    mirror.toFile().deleteOnExit();
+                    path.mirrorBindings(mirror);
+                }
+                catch (final java.io.IOException e)
+                {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
             pool = path.pool();
             graph = path.graph();
             drops = graph.drops();

@@ -39,6 +39,7 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
         NAMES.put("tcp_last_ack", "TCP LAST_ACK");
         NAMES.put("tcp_time_wait", "TCP TIME_WAIT");
         NAMES.put("tcp_close", "TCP CLOSE");
+        NAMES.put("tcp_unacknowledged", "TCP picked up mid-stream, other end not heard yet");
         NAMES.put("udp", "UDP, no reply seen");
         NAMES.put("udp_stream", "UDP, replied (assured)");
         NAMES.put("icmp", "ICMP echo");
@@ -103,6 +104,7 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
             case "tcp_last_ack" -> t.tcp(ConnState.LAST_ACK, seconds);
             case "tcp_time_wait" -> t.tcp(ConnState.TIME_WAIT, seconds);
             case "tcp_close" -> t.tcp(ConnState.CLOSE, seconds);
+            case "tcp_unacknowledged" -> t.tcpUnacknowledged(seconds);
             case "udp" -> t.udp(seconds, t.udpMillis(true) / 1000);
             case "udp_stream" -> t.udp(t.udpMillis(false) / 1000, seconds);
             case "icmp" -> t.icmp(seconds);

@@ -92,6 +92,13 @@ public final class MemoryPacketPath
         return this;
     }
 
+    /** Mirrors NAT bindings into {@code file}, as berthd does into its state dir (see NatBindings). */
+    public MemoryPacketPath mirrorBindings(final java.nio.file.Path file) throws java.io.IOException
+    {
+        done(path.natCommands().mirrorBindings(io.berth.nat.NatBindings.map(file, path.connections.capacity())));
+        return this;
+    }
+
     /** One duty cycle: commands, a receive burst per ready port, the graph, housekeeping. */
     public int cycle()
     {

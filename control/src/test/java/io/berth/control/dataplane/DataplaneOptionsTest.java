@@ -15,7 +15,8 @@ class DataplaneOptionsTest
     void timeoutsByLinuxNames()
     {
         final DataplaneOptions options = DataplaneOptions.parse(1000,
-            List.of("udp=5", "udp_stream=60", "icmp=3", "tcp_established=600", "tcp_time_wait=10"), 50);
+            List.of("udp=5", "udp_stream=60", "icmp=3", "tcp_established=600", "tcp_time_wait=10",
+                "tcp_unacknowledged=45"), 50);
         assertEquals(1000, options.conntrackMax());
         assertEquals(50, options.spinMicros());
         assertEquals(5_000, options.timeouts().udpMillis(false));
@@ -23,6 +24,7 @@ class DataplaneOptionsTest
         assertEquals(3_000, options.timeouts().icmpMillis());
         assertEquals(600_000, options.timeouts().tcpMillis(ConnState.ESTABLISHED));
         assertEquals(10_000, options.timeouts().tcpMillis(ConnState.TIME_WAIT));
+        assertEquals(45_000, options.timeouts().tcpUnacknowledgedMillis());
     }
 
     @Test
