@@ -73,8 +73,12 @@ public final class Berthd implements Callable<Integer>
 
     @Option(names = "--conntrack-timeout", paramLabel = "NAME=SECONDS", description = "a conntrack timeout, " +
         "repeatable: tcp_syn_sent, tcp_syn_recv, tcp_established, tcp_fin_wait, tcp_close_wait, tcp_last_ack, " +
-        "tcp_time_wait, tcp_close, udp, udp_stream, icmp (as Linux's nf_conntrack_*_timeout*)")
+        "tcp_time_wait, tcp_close, tcp_unacknowledged, udp, udp_stream, icmp (as Linux's nf_conntrack_*_timeout*)")
     private java.util.List<String> conntrackTimeouts = new java.util.ArrayList<>();
+
+    @Option(names = "--frag-max", paramLabel = "DATAGRAMS", description = "routed IPv4 datagrams in reassembly at " +
+        "most, a quarter of them per source address; beyond, the oldest is dropped (default: ${DEFAULT-VALUE})")
+    private int fragMax = io.berth.control.dataplane.DataplaneOptions.DEFAULT_FRAG_MAX;
 
     @Option(names = "--spin-us", paramLabel = "MICROS", description = "how long the dataplane worker keeps " +
         "polling after traffic before it sleeps in epoll (default: ${DEFAULT-VALUE}; more = lower latency, more CPU)")
@@ -201,7 +205,8 @@ public final class Berthd implements Callable<Integer>
         try
         {
             uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
-            dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts, spinMicros);
+            dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts, spinMicros)
+                .withFragMax(fragMax);
         }
         catch (final BerthException | IllegalArgumentException ex)
         {

@@ -22,6 +22,16 @@ public final class PortCommands
         return worker.run(() -> owner.attachPort(port));
     }
 
+    /** Attaches with the IPv4 MTU of the port's far side (routing fragments to it, or answers DF senders). */
+    public CompletableFuture<Void> attach(final Port port, final int mtu)
+    {
+        return worker.run(() ->
+        {
+            owner.ports().mtu(port.id(), mtu); // before the first packet can be routed to it
+            owner.attachPort(port);
+        });
+    }
+
     public CompletableFuture<Void> detach(final Port port)
     {
         return worker.run(() -> owner.detachPort(port));

@@ -9,7 +9,11 @@ public final class PortTable
     public static final int MAX_PORTS = 4096;
     private static final int[] EMPTY = new int[0];
 
+    /** The IPv4 MTU a port takes when nobody set one: Ethernet's. */
+    public static final int DEFAULT_MTU = 1500;
+
     private final Port[] ports = new Port[MAX_PORTS];
+    private final int[] mtus = new int[MAX_PORTS];
     private int[][] floodLists = new int[16][];
 
     public Port get(final int id)
@@ -29,6 +33,24 @@ public final class PortTable
     public void remove(final int id)
     {
         ports[id] = null;
+        mtus[id] = 0;
+    }
+
+    /** The largest IPv4 packet (header included) the port's far side takes: routing fragments to it or says so. */
+    public int mtu(final int id)
+    {
+        final int mtu = id >= 0 && id < MAX_PORTS ? mtus[id] : 0;
+        return mtu == 0 ? DEFAULT_MTU : mtu;
+    }
+
+    /** Setup path (a worker command): the device's MTU, 68..65535. */
+    public void mtu(final int id, final int mtu)
+    {
+        if (mtu < 68 || mtu > 65535)
+        {
+            throw new IllegalArgumentException("MTU " + mtu + " of port " + id + " outside 68..65535");
+        }
+        mtus[id] = mtu;
     }
 
     /** Replaces a flood list with a new array (setup path; the packet path only reads). */

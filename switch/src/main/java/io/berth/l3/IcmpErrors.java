@@ -26,6 +26,22 @@ public final class IcmpErrors
     /** Rewrites the packet into the error from {@code routerIp}/{@code routerMac}; it goes back out its in-port. */
     public void rewrite(final PacketPool pool, final int handle, final int type, final int code, final int routerIp, final long routerMac)
     {
+        rewrite(pool, handle, type, code, 0, routerIp, routerMac);
+    }
+
+    /** Destination unreachable, fragmentation needed (RFC 1191): the next-hop MTU in the second word. */
+    public void rewriteFragmentationNeeded(final PacketPool pool, final int handle, final int nextHopMtu, final int routerIp,
+        final long routerMac)
+    {
+        rewrite(pool, handle, IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE, CODE_FRAGMENTATION_NEEDED, nextHopMtu & 0xFFFF,
+            routerIp, routerMac);
+    }
+
+    public static final int CODE_FRAGMENTATION_NEEDED = 4;
+
+    private void rewrite(final PacketPool pool, final int handle, final int type, final int code, final int secondWord,
+        final int routerIp, final long routerMac)
+    {
         final UnsafeBuffer buffer = pool.buffer();
         final int frame = pool.frameOffset(handle);
         ethernet.wrap(buffer, frame);
@@ -43,7 +59,7 @@ public final class IcmpErrors
         buffer.putByte(icmpOffset, (byte)type);
         buffer.putByte(icmpOffset + 1, (byte)code);
         buffer.putShort(icmpOffset + 2, (short)0);
-        buffer.putInt(icmpOffset + 4, 0); // unused (or next-hop MTU for "fragmentation needed")
+        buffer.putInt(icmpOffset + 4, secondWord, ByteOrder.BIG_ENDIAN); // unused, or the next-hop MTU
         final int icmpLength = IcmpFlyweight.HEADER_LENGTH + quoted;
         buffer.putShort(icmpOffset + 2, (short)Checksums.internet(buffer, icmpOffset, icmpLength, 0), ByteOrder.BIG_ENDIAN);
         final int totalLength = Ipv4Flyweight.MIN_HEADER_LENGTH + icmpLength;

@@ -45,6 +45,10 @@ public final class RouteNode extends Node
     private final RefusalListener refusals;
     private final Arc next = declareArc("next");
     private final Arc tx = declareArc("tx");
+    /** ICMP fragmentation-needed errors, to be translated back (RELATED) before they leave; else {@code tx}. */
+    private final Arc fragNeeded = declareOptionalArc("frag-needed");
+    private io.berth.dataplane.PortTable mtus;
+    private final io.berth.dataplane.flyweight.VirtioNetHeader vnet = new io.berth.dataplane.flyweight.VirtioNetHeader();
     private NeighborResolver resolver;
     private final IcmpErrors icmpErrors = new IcmpErrors();
     private final TcpResets tcpResets = new TcpResets();
@@ -61,11 +65,21 @@ public final class RouteNode extends Node
     public RouteNode(final Router router, final CrossNetworkPermit permit, final RefusalListener refusals)
     {
         super("route", DropReason.SPOOFED_SOURCE, DropReason.ISOLATED_NETWORKS, DropReason.NEIGHBOR_UNRESOLVED,
-            DropReason.INTERNAL_NETWORK, DropReason.LOCAL_UNHANDLED, DropReason.NO_ROUTE, DropReason.TTL_EXCEEDED);
+            DropReason.INTERNAL_NETWORK, DropReason.LOCAL_UNHANDLED, DropReason.NO_ROUTE, DropReason.TTL_EXCEEDED,
+            DropReason.FRAG_NEEDED);
         this.router = router;
         this.permit = permit;
         this.refusals = refusals;
     }
+
+    /** Setup time: the egress ports' MTUs, for DF packets too large for them (without it none is checked). */
+    public void mtus(final io.berth.dataplane.PortTable ports, final io.berth.l3.frag.FragmentCounters counters)
+    {
+        this.mtus = ports;
+        this.fragmentCounters = counters;
+    }
+
+    private io.berth.l3.frag.FragmentCounters fragmentCounters;
 
     /** Setup time: the resolver needs this node's index, so it is set after both exist. */
     public void resolver(final NeighborResolver resolver)
@@ -179,11 +193,70 @@ public final class RouteNode extends Node
                 timeExceeded(pool, handle, fromDomain);
                 continue;
             }
+            if (tooBigWithDf(pool, handle, Router.neighborPort(neighbor)))
+            {
+                fragmentationNeeded(pool, handle, fromDomain, mtus.mtu(Router.neighborPort(neighbor)));
+                continue;
+            }
             decrementTtl();
             ethernet.destination(Router.neighborMac(neighbor)).source(sourceMac);
             pool.egress(handle, Router.neighborPort(neighbor));
             graph.enqueue(next, handle);
         }
+    }
+
+    /** DF set, not a TSO frame (those are segmented to fit), and larger than the egress port's MTU. */
+    private boolean tooBigWithDf(final PacketPool pool, final int handle, final int egressPort)
+    {
+        if (mtus == null || ipv4.totalLength() <= mtus.mtu(egressPort)
+            || (pool.buffer().getShort(ipv4.offset() + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) & 0x4000) == 0)
+        {
+            return false;
+        }
+        vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
+        return !vnet.isSegmented();
+    }
+
+    /**
+     * RFC 1191: the sender learns the next-hop MTU. Answered from the address the packet reached us by (the
+     * uplink's too: path MTU discovery from outside must work), never about an ICMP error; it goes back through
+     * NAT ({@code frag-needed} arc) so that a translated sender gets it quoting its own packet.
+     */
+    private void fragmentationNeeded(final PacketPool pool, final int handle, final int fromDomain, final int mtu)
+    {
+        refusals.refused(pool, handle);
+        final int inPort = pool.inPort(handle);
+        final int routerIp;
+        final long routerMac;
+        if (fromDomain != Router.NONE)
+        {
+            routerIp = router.gatewayIp(fromDomain);
+            routerMac = router.gatewayMac(fromDomain);
+        }
+        else if (inPort == router.hostPort() && inPort != Router.NONE)
+        {
+            routerIp = router.hostLinkIp();
+            routerMac = router.hostLinkMac();
+        }
+        else if (inPort == router.uplinkPort() && inPort != Router.NONE)
+        {
+            routerIp = router.uplinkIp();
+            routerMac = router.uplinkMac();
+        }
+        else
+        {
+            graph.drop(handle, DropReason.FRAG_NEEDED);
+            return;
+        }
+        if (ipv4.protocol() == Ipv4Flyweight.PROTO_ICMP && isIcmpError(pool, handle))
+        {
+            graph.drop(handle, DropReason.FRAG_NEEDED);
+            return;
+        }
+        graph.countDrop(DropReason.FRAG_NEEDED);
+        fragmentCounters.count(io.berth.l3.frag.FragmentCounter.FRAG_NEEDED_SENT);
+        icmpErrors.rewriteFragmentationNeeded(pool, handle, mtu, routerIp, routerMac);
+        graph.enqueue(fragNeeded.connected() ? fragNeeded : tx, handle);
     }
 
     private boolean answerEcho(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int ourIp, final int fromDomain)

@@ -13,14 +13,39 @@ import java.util.Map;
  * @param timeouts         conntrack timeouts per protocol and state.
  * @param spinMicros       how long the worker polls on after traffic before it blocks.
  * @param neighborMax      neighbours ARP on routed ports may teach at most (the uplink's LAN hosts).
+ * @param fragMax          routed datagrams in reassembly at most (a quarter of them per source address).
  */
-public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMicros, int neighborMax)
+public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMicros, int neighborMax, int fragMax)
 {
     public static final int DEFAULT_NEIGHBOR_MAX = io.berth.l3.NeighborTable.DEFAULT_LIMIT;
+    public static final int DEFAULT_FRAG_MAX = 64;
 
     public DataplaneOptions(final int conntrackMax, final Timeouts timeouts, final long spinMicros)
     {
-        this(conntrackMax, timeouts, spinMicros, DEFAULT_NEIGHBOR_MAX);
+        this(conntrackMax, timeouts, spinMicros, DEFAULT_NEIGHBOR_MAX, DEFAULT_FRAG_MAX);
+    }
+
+    public DataplaneOptions(final int conntrackMax, final Timeouts timeouts, final long spinMicros, final int neighborMax)
+    {
+        this(conntrackMax, timeouts, spinMicros, neighborMax, DEFAULT_FRAG_MAX);
+    }
+
+    /** The same with another reassembly bound; checked against the packet pool when the path is built. */
+    public DataplaneOptions withFragMax(final int datagrams)
+    {
+        final int most = UserspaceDataplane.POOL_PACKETS / 2;
+        if (datagrams < 1 || datagrams > most)
+        {
+            throw new IllegalArgumentException("--frag-max " + datagrams + " is out of range: give 1.." + most
+                + " datagrams (each holds a packet; at most half the pool of " + UserspaceDataplane.POOL_PACKETS + ")");
+        }
+        return new DataplaneOptions(conntrackMax, timeouts, spinMicros, neighborMax, datagrams);
+    }
+
+    /** Of {@link #fragMax}, from one source address at most. */
+    public int fragMaxPerSource()
+    {
+        return Math.max(1, fragMax / 4);
     }
 
     public static final int DEFAULT_CONNTRACK_MAX = 262_144;

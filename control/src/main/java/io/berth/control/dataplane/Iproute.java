@@ -18,6 +18,20 @@ final class Iproute
     }
 
     /** @param netns a sandbox name, or null for berthd's own namespace. */
+    /** The MTU of a device in berthd's own namespace (the uplink), from sysfs; 1500 when it cannot be read. */
+    static int mtu(final String device)
+    {
+        try
+        {
+            return Integer.parseInt(java.nio.file.Files.readString(
+                java.nio.file.Path.of("/sys/class/net", device, "mtu")).trim());
+        }
+        catch (final IOException | NumberFormatException | java.nio.file.InvalidPathException e)
+        {
+            return io.berth.dataplane.PortTable.DEFAULT_MTU;
+        }
+    }
+
     static boolean linkExists(final String netns, final String ifName) throws IOException
     {
         return netns == null

@@ -156,6 +156,25 @@ public final class MemoryPacketPath
         return path.resolverWaiting();
     }
 
+    /** Sets a port's MTU (routing fragments to it, or answers DF senders with fragmentation needed). */
+    public MemoryPacketPath mtu(final int portId, final int mtu)
+    {
+        path.ports.mtu(portId, mtu); // commands run directly here
+        return this;
+    }
+
+    /** Datagrams held in reassembly (each holds a pool packet until complete, evicted or timed out). */
+    public int inReassembly()
+    {
+        return path.reassembly.size();
+    }
+
+    /** Drops every datagram in reassembly: their packets go back to the pool (as 30 s of waiting would). */
+    public void expireReassembly()
+    {
+        path.reassembly.clear();
+    }
+
     /** Docker's MAC for an address: 02:42 and the four address bytes. */
     public static long macFor(final int ip)
     {

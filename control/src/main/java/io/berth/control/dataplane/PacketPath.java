@@ -32,7 +32,12 @@ import io.berth.l3.Router;
 import io.berth.l3.RouterCommands;
 import io.berth.nat.DnatNode;
 import io.berth.nat.NatCommands;
+import io.berth.l3.frag.DefragNode;
+import io.berth.l3.frag.FragmentCounters;
+import io.berth.l3.frag.FragmentNode;
+import io.berth.l3.frag.Reassembly;
 import io.berth.nat.NatBindings;
+import io.berth.nat.RelatedErrorNode;
 import io.berth.nat.NatCounters;
 import io.berth.nat.PortAllocator;
 import io.berth.nat.PublishedPorts;
@@ -48,12 +53,14 @@ import java.util.function.Consumer;
  * The production packet path of one worker, built by name. This is the graph berthd runs, and the one the
  * zero-allocation tests, the fuzz harness and the JMH pipeline benchmarks run:
  * <pre>
- *  parse -> port-security -> l2-forward -------------------------------------------------------> tx
- *              |  \-> gateway (ARP/ping for the gateway) ---------------------------------> tx
- *              |            \-> local-delivery -> conntrack -> dnat -> route -> snat ------> tx
- *              \-> routed-port (uplink, berth0: ARP/ping for berthd's addresses) -/
+ *  parse -> port-security -> l2-forward ---------------------------------------------------------------> tx
+ *              |  \-> gateway (ARP/ping for the gateway) -----------------------------------------> tx
+ *              |            \-> local-delivery -> defrag -> conntrack -> dnat -> route -> snat -> ip-fragment -> tx
+ *              \-> routed-port (uplink, berth0: ARP/ping     route -frag-needed-> related-error -/ ^
+ *                  for berthd's addresses) -/                 route (ICMP errors, echo replies) ---/
  * </pre>
- * Like Linux, destination NAT happens before routing and source NAT after it. Drivers and services add nodes
+ * Like Linux, routed fragments are reassembled before conntrack, destination NAT happens before routing and
+ * source NAT after it, and what is larger than the egress MTU is fragmented on the way out. Drivers and services add nodes
  * through {@link Contribution}s before the build (a VXLAN driver splices vxlan-decap onto parse.next). Setup
  * time only; afterwards the tables belong to the worker thread and are reached through the typed proxies.
  */
@@ -75,6 +82,8 @@ public final class PacketPath
     final NatCounters natCounters = new NatCounters();
     final PublishedPorts published = new PublishedPorts();
     final NatBindings natBindings;
+    final FragmentCounters fragmentCounters = new FragmentCounters();
+    final Reassembly reassembly;
     final LocalDeliveryNode localDelivery = new LocalDeliveryNode();
     final DataplaneWorker worker;
     final Graph graph;
@@ -85,6 +94,7 @@ public final class PacketPath
     private RouterCommands routerCommands;
     private NatCommands natCommands;
     private PortCommands portCommands;
+    private WorkerCommands commands;
 
     public PacketPath(final PacketPool pool, final Poller poller, final int idleTimeoutMs, final DataplaneOptions options)
     {
@@ -100,6 +110,10 @@ public final class PacketPath
         connections.onRemoval(natBindings);
         ctInfo = new CtInfo(pool.capacity());
         final RouteNode route = new RouteNode(router, this::mayEnter, this::forgetIfNew);
+        route.mtus(ports, fragmentCounters);
+        // a small in-memory pool (tests) gets a bound it can hold; berthd's own pool is checked with --frag-max
+        final int fragMax = Math.min(options.fragMax(), pool.capacity() / 2);
+        reassembly = new Reassembly(pool, fragMax, Math.min(fragMax, options.fragMaxPerSource()), fragmentCounters);
         resolver = new NeighborResolver(router, ports, route);
         route.resolver(resolver);
         final GraphBuilder builder = new GraphBuilder()
@@ -109,11 +123,14 @@ public final class PacketPath
             .add(new GatewayNode(l2))
             .add(new RoutedPortNode(router, resolver))
             .add(localDelivery)
+            .add(new DefragNode(reassembly, clock))
             .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new Pickup()))
             .add(new DnatNode(connections, ctInfo, published, natCounters, natBindings))
             .add(route)
             .add(new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters,
                 natBindings))
+            .add(new RelatedErrorNode(ctInfo))
+            .add(new FragmentNode(ports, fragmentCounters))
             .add(new TxNode(ports))
             .connect("parse", "next", "port-security")
             .connect("port-security", "next", "l2-forward")
@@ -124,18 +141,23 @@ public final class PacketPath
             .connect("gateway", "route", "local-delivery")
             .connect("routed-port", "next", "local-delivery")
             .connect("routed-port", "tx", "tx")
-            .connect("local-delivery", "next", "conntrack")
+            .connect("local-delivery", "next", "defrag")
+            .connect("defrag", "next", "conntrack")
             .connect("local-delivery", "tx", "tx")
             .connect("conntrack", "next", "dnat")
             .connect("dnat", "next", "route")
             .connect("route", "next", "snat")
-            .connect("route", "tx", "tx")
-            .connect("snat", "next", "tx");
+            .connect("route", "tx", "ip-fragment")
+            .connect("route", "frag-needed", "related-error")
+            .connect("related-error", "next", "snat")
+            .connect("snat", "next", "ip-fragment")
+            .connect("ip-fragment", "next", "tx");
         contributions.forEach(c -> c.accept(builder));
         graph = builder.build(pool, drops);
         worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, options.spinMicros());
         worker.addHousekeeping(new MacAging(l2));
         worker.addHousekeeping(connections);
+        worker.addHousekeeping(reassembly);
         worker.addHousekeeping(resolver);
         worker.addHousekeeping(router.learnedNeighbors());
         commandsThrough(worker);
@@ -144,6 +166,7 @@ public final class PacketPath
     /** Sets where the proxies send their commands: the worker's queue, or {@link WorkerCommands#DIRECT}. */
     public void commandsThrough(final WorkerCommands commands)
     {
+        this.commands = commands;
         l2Commands = new L2Commands(l2, portSecurity, commands);
         routerCommands = new RouterCommands(router, commands);
         natCommands = new NatCommands(connections, published, commands, natBindings);
@@ -204,6 +227,12 @@ public final class PacketPath
     public LocalDeliveryNode localDelivery()
     {
         return localDelivery;
+    }
+
+    /** Datagrams in reassembly now, counted on the worker. */
+    public java.util.concurrent.CompletableFuture<Integer> datagramsInReassembly()
+    {
+        return commands.call(reassembly::size);
     }
 
     /** Packets parked for ARP (worker thread). */

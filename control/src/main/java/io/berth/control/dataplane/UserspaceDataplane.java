@@ -135,7 +135,7 @@ public final class UserspaceDataplane implements Dataplane
         final AfPacketPort port = AfPacketPort.open(freePortId(), spec.iface());
         try
         {
-            await(pipeline.portCommands().attach(port));
+            await(pipeline.portCommands().attach(port, Iproute.mtu(spec.iface())));
             await(pipeline.routerCommands().uplink(port.id(), spec.ip(), spec.prefixLength(), macOf(port.mac()), spec.gateway()));
         }
         catch (final RuntimeException e)
@@ -298,7 +298,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             // bound before the worker reads the port: not one frame passes before port security knows it
             await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
-            await(pipeline.portCommands().attach(port));
+            await(pipeline.portCommands().attach(port, endpoint.mtu()));
             await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
             await(pipeline.routerCommands().putEndpoint(endpoint.ip(), portId, endpoint.mac()));
         }
@@ -446,6 +446,13 @@ public final class UserspaceDataplane implements Dataplane
             conntrack.put(counter.name().toLowerCase(), pipeline.natCounters().get(counter));
         }
         result.put("conntrack", conntrack);
+        final Map<String, Object> fragments = new LinkedHashMap<>();
+        fragments.put("in_reassembly", await(pipeline.datagramsInReassembly()));
+        for (final io.berth.l3.frag.FragmentCounter counter : io.berth.l3.frag.FragmentCounter.values())
+        {
+            fragments.put(counter.name().toLowerCase(), pipeline.fragmentCounters.get(counter));
+        }
+        result.put("fragments", fragments);
         return result;
     }
 

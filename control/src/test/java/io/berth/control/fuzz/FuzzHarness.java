@@ -59,13 +59,14 @@ public final class FuzzHarness
     static final int OUTSIDE = ip("203.0.113.7");
 
     /** What a run saw. */
-    public record Result(long frames, long received, long transmitted, long dropped, long delivered, long exceptions,
+    public record Result(long frames, long received, long created, long transmitted, long dropped, long delivered,
+        long merged, long exceptions,
         long undeclaredDrops, long doubleReleases, int poolAvailable, int poolCapacity, long nanos,
         Map<String, Long> drops, Map<String, Long> nodePackets)
     {
         public boolean accounted()
         {
-            return received == transmitted + dropped + delivered;
+            return received + created == transmitted + dropped + delivered + merged;
         }
 
         public double framesPerSecond()
@@ -96,6 +97,7 @@ public final class FuzzHarness
             .container(i, NET_INTERNAL, IP_I)
             .hostLink(host, HOST_OURS, HOST_OUR_MAC, HOST_IP, HOST_MAC)
             .uplink(uplink, UPLINK_IP, 24, UPLINK_MAC, LAN_GW)
+            .mtu(uplink.id(), 1000) // larger routed frames are fragmented, or answered with frag-needed under DF
             .neighbor(LAN_GW, uplink.id(), LAN_GW_MAC)
             .publish(UPLINK_IP, Ipv4Flyweight.PROTO_TCP, 12211, IP_A, 8080)
             .publish(UPLINK_IP, Ipv4Flyweight.PROTO_UDP, 12212, IP_A, 53)
@@ -144,6 +146,7 @@ public final class FuzzHarness
             path.cycle(); // packets waiting for ARP time out after a second
             Thread.onSpinWait();
         }
+        path.expireReassembly(); // incomplete datagrams hold their packets until they time out
         return result(frames, nanos);
     }
 
@@ -175,8 +178,9 @@ public final class FuzzHarness
             }
         }
         final PacketPool pool = graph.pool();
-        return new Result(frames, graph.totals().get(Graph.RECEIVED), graph.totals().get(Graph.TRANSMITTED),
-            graph.totals().get(Graph.DROPPED), graph.totals().get(Graph.DELIVERED), exceptions, undeclared,
+        return new Result(frames, graph.totals().get(Graph.RECEIVED), graph.totals().get(Graph.CREATED),
+            graph.totals().get(Graph.TRANSMITTED), graph.totals().get(Graph.DROPPED), graph.totals().get(Graph.DELIVERED),
+            graph.totals().get(Graph.MERGED), exceptions, undeclared,
             pool.counters().get(PacketPool.DOUBLE_RELEASES), pool.available(), pool.capacity(), nanos, drops,
             nodePackets);
     }
@@ -204,6 +208,11 @@ public final class FuzzHarness
         s.add(ping(macA, gwA, IP_A, UPLINK_IP, 1, 5, data));
         s.add(ping(macA, gwA, IP_A, HOST_IP, 1, 6, data));
         s.add(udpFrame(macA, gwA, IP_A, OUTSIDE, 40000, 53, 80));
+        // larger than the uplink's MTU of 1000: with DF, answered with frag-needed; without, fragmented
+        s.add(udpFrame(macA, gwA, IP_A, OUTSIDE, 40010, 5060, 1400));
+        final byte[] noDf = udpFrame(macA, gwA, IP_A, OUTSIDE, 40011, 5060, 1400);
+        noDf[14 + 6] = 0; // clear DF; the header checksum goes wrong, which the parser does not check
+        s.add(noDf);
         s.add(udpFrame(macA, 0xFFFF_FFFF_FFFFL, IP_A, ip("172.18.255.255"), 68, 67, 300));
         s.add(tcpFrame(macA, gwA, IP_A, OUTSIDE, 40001, 443, 0x02, new byte[0]));
         s.add(tcpFrame(macA, gwA, IP_A, OUTSIDE, 40001, 443, 0x10, data));

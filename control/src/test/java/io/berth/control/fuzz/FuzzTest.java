@@ -24,7 +24,7 @@ class FuzzTest
             assertEquals(FRAMES, result.received(), report);
             assertEquals(0, result.exceptions(), "no node threw: " + report);
             assertEquals(0, result.undeclaredDrops(), "every drop has a reason its node declared: " + report);
-            assertTrue(result.accounted(), "sent + dropped + delivered = received: " + report);
+            assertTrue(result.accounted(), "received + made inside = sent + dropped + delivered + merged: " + report);
             assertEquals(result.poolCapacity(), result.poolAvailable(), "the pool is full again: " + report);
             assertEquals(0, result.doubleReleases(), report);
             assertTrue(result.transmitted() > FRAMES / 50, "a fair share still goes through: " + report);

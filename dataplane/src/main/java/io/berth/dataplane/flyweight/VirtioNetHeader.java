@@ -61,6 +61,11 @@ public final class VirtioNetHeader
         return (gsoType() & ~GSO_ECN) != GSO_NONE;
     }
 
+    public int hdrLen()
+    {
+        return buffer.getShort(offset + HDR_LEN_OFFSET) & 0xFFFF;
+    }
+
     public int gsoSize()
     {
         return buffer.getShort(offset + GSO_SIZE_OFFSET) & 0xFFFF;

@@ -41,6 +41,10 @@ public final class Graph
     public static final int DROPPED = 2;
     /** {@link #totals()}: packets a local handler consumed ({@link LocalDeliveryNode}). */
     public static final int DELIVERED = 3;
+    /** {@link #totals()}: packets made inside the graph (a reassembled datagram, the fragments of one). */
+    public static final int CREATED = 4;
+    /** {@link #totals()}: packets released because their content went into another (fragments reassembled). */
+    public static final int MERGED = 5;
 
     private static final System.Logger LOG = System.getLogger("io.berth.dataplane.graph");
 
@@ -48,7 +52,7 @@ public final class Graph
     private final DropCounters drops;
     private final Node[] nodes;
     private final CounterSet nodeCounters;
-    private final CounterSet totals = new CounterSet(4);
+    private final CounterSet totals = new CounterSet(6);
     private final long[] exceptionsLogged;
     private int running = -1;
 
@@ -167,6 +171,20 @@ public final class Graph
     public void transmitted(final int handle)
     {
         totals.increment(TRANSMITTED);
+        pool.release(handle);
+    }
+
+    /** A node made this packet (not received from a port) and hands it on along {@code arc}. */
+    public void enqueueCreated(final Arc arc, final int handle)
+    {
+        totals.increment(CREATED);
+        enqueue(arc, handle);
+    }
+
+    /** The packet's content went into another packet: releases it. */
+    public void merged(final int handle)
+    {
+        totals.increment(MERGED);
         pool.release(handle);
     }
 

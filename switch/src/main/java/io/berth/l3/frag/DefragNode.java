@@ -1,0 +1,80 @@
+package io.berth.l3.frag;
+
+import io.berth.dataplane.DropReason;
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Arc;
+import io.berth.dataplane.graph.Node;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Routed IPv4 fragments into whole datagrams ({@link Reassembly}) before conntrack: each fragment's payload is
+ * copied and the fragment released (counted as merged); a completed datagram goes on as a new packet. Anything
+ * not a fragment passes untouched. Expects frames checked by {@code ParseNode}. Reads the clock once per batch.
+ * Worker thread; allocation-free.
+ */
+public final class DefragNode extends Node
+{
+    private final Reassembly reassembly;
+    private final EpochClock clock;
+    private final Arc next = declareArc("next");
+
+    public DefragNode(final Reassembly reassembly, final EpochClock clock)
+    {
+        super("defrag", DropReason.FRAG_OVERLAP, DropReason.FRAG_TOO_BIG, DropReason.FRAG_TINY,
+            DropReason.FRAG_MALFORMED, DropReason.FRAG_DUPLICATE, DropReason.FRAG_NO_BUFFER);
+        this.reassembly = reassembly;
+        this.clock = clock;
+    }
+
+    @Override
+    protected void process(final PacketBatch batch)
+    {
+        final PacketPool pool = graph.pool();
+        final UnsafeBuffer buffer = pool.buffer();
+        long now = 0;
+        for (int i = 0, n = batch.count(); i < n; i++)
+        {
+            final int handle = batch.get(i);
+            if (!isFragment(pool, buffer, handle))
+            {
+                graph.enqueue(next, handle);
+                continue;
+            }
+            if (now == 0)
+            {
+                now = clock.time();
+            }
+            final int result = reassembly.add(handle, now);
+            switch (result)
+            {
+                case Reassembly.HELD -> graph.merged(handle);
+                case Reassembly.COMPLETE ->
+                {
+                    graph.merged(handle);
+                    graph.enqueueCreated(next, reassembly.completed());
+                }
+                case Reassembly.DUPLICATE -> graph.drop(handle, DropReason.FRAG_DUPLICATE);
+                case Reassembly.OVERLAP -> graph.drop(handle, DropReason.FRAG_OVERLAP);
+                case Reassembly.TOO_BIG -> graph.drop(handle, DropReason.FRAG_TOO_BIG);
+                case Reassembly.TINY -> graph.drop(handle, DropReason.FRAG_TINY);
+                case Reassembly.MALFORMED -> graph.drop(handle, DropReason.FRAG_MALFORMED);
+                default -> graph.drop(handle, DropReason.FRAG_NO_BUFFER);
+            }
+        }
+    }
+
+    private static boolean isFragment(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
+    {
+        final int frame = pool.frameOffset(handle);
+        return pool.frameLength(handle) >= EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
+            && (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) == EthernetFlyweight.TYPE_IPV4
+            && (buffer.getShort(frame + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET,
+                ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0;
+    }
+}
