@@ -44,10 +44,24 @@ public final class Uplink
     /** {@link #start()} with more berthd options (e.g. conntrack timeouts). */
     public static BerthHost start(final List<String> moreBerthdArgs)
     {
+        return start(moreBerthdArgs, 0);
+    }
+
+    /** With the uplink's MTU (both ends of the veth) set to {@code mtu} before berthd starts; 0 leaves 1500. */
+    public static BerthHost start(final List<String> moreBerthdArgs, final int mtu)
+    {
         final List<String> args = new java.util.ArrayList<>(
             List.of("--uplink", IFACE, "--uplink-ip", UPLINK_CIDR, "--uplink-gateway", OUTSIDE_IP));
         args.addAll(moreBerthdArgs);
-        return BerthHost.start(Uplink::makeOutside, args);
+        return BerthHost.start(host ->
+        {
+            makeOutside(host);
+            if (mtu > 0)
+            {
+                must(Sh.run("ip", "-n", outside(host), "link", "set", "eth0", "mtu", Integer.toString(mtu)));
+                must(Sh.run("ip", "-n", host.hostNs(), "link", "set", IFACE, "mtu", Integer.toString(mtu)));
+            }
+        }, args);
     }
 
     private static void makeOutside(BerthHost host)

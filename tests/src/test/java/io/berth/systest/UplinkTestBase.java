@@ -24,10 +24,16 @@ abstract class UplinkTestBase
         return List.of();
     }
 
+    /** The uplink's MTU, set before berthd starts; 0 leaves the veth's 1500. */
+    protected int uplinkMtu()
+    {
+        return 0;
+    }
+
     @BeforeAll
     void startHost()
     {
-        host = Uplink.start(moreBerthdArgs());
+        host = Uplink.start(moreBerthdArgs(), uplinkMtu());
         outside = Uplink.outside(host);
     }
 
