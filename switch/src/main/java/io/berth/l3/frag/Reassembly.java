@@ -224,6 +224,7 @@ public final class Reassembly implements Housekeeping
         receivedBytes[entry] += payloadLength;
         pool.inPort(target, pool.inPort(fragment));
         pool.domain(target, pool.domain(fragment));
+        pool.egress(target, pool.egress(fragment));
         counters.count(FragmentCounter.FRAGMENTS_RECEIVED);
         if (headerLength[entry] == 0 || totalPayload[entry] < 0 || receivedBytes[entry] != totalPayload[entry])
         {
