@@ -138,6 +138,51 @@ class PacketPathZeroAllocationTest
     }
 
     /**
+     * A 3000-byte UDP datagram from the outside in two fragments, reassembled, de-masqueraded... here: to a's
+     * published port, so DNAT-translated, routed, and cut again for a's port of MTU 1400; and one from a out to a
+     * 1000-byte uplink, fragmented after SNAT. Neither allocates.
+     */
+    @Test
+    void reassemblyAndFragmentationAllocateNothing()
+    {
+        path.mtu(a.id(), 1400).mtu(uplink.id(), 1000);
+        final byte[] whole = udpFrame(LAN_GW_MAC, UPLINK_MAC, OUTSIDE, UPLINK_IP, 50000, 12212, 14 + 3000);
+        whole[14 + 6] = 0; // no DF, as a kernel's fragments have none
+        final byte[] first = java.util.Arrays.copyOf(whole, 14 + 20 + 1480);
+        final byte[] second = new byte[14 + 20 + (whole.length - first.length)];
+        System.arraycopy(whole, 0, second, 0, 34);
+        System.arraycopy(whole, first.length, second, 34, whole.length - first.length);
+        setFragment(first, 1500, 0x2000);
+        setFragment(second, second.length - 14, 1480 / 8);
+        assertClean(allocatedWhile(a, () ->
+        {
+            uplink.inject(first);
+            uplink.inject(second);
+            path.cycle();
+        }), "reassembled, translated and fragmented again");
+        assertEquals(0, path.inReassembly());
+
+        final byte[] out = udpFrame(MemoryPacketPath.macFor(IP_A), MemoryPacketPath.macFor(GW_A), IP_A, OUTSIDE, 40000, 53, 14 + 3000);
+        out[14 + 6] = 0;
+        a.replay(out);
+        assertClean(allocatedWhile(uplink, path::cycle), "masqueraded and fragmented for the uplink");
+    }
+
+    /** Sets total length and flags/offset; the IPv4 checksum is not checked by the path, but fixed anyway. */
+    private static void setFragment(final byte[] frame, final int totalLength, final int flagsOffset)
+    {
+        frame[16] = (byte)(totalLength >>> 8);
+        frame[17] = (byte)totalLength;
+        frame[20] = (byte)(flagsOffset >>> 8);
+        frame[21] = (byte)flagsOffset;
+        frame[24] = 0;
+        frame[25] = 0;
+        final int sum = io.berth.dataplane.Frames.checksum(frame, 14, 20, 0);
+        frame[24] = (byte)(sum >>> 8);
+        frame[25] = (byte)sum;
+    }
+
+    /**
      * ARP replies from ever new LAN hosts: the neighbour table learns up to its bound, then refuses (and ages),
      * and learning allocates nothing either way.
      */
