@@ -13,6 +13,8 @@
 # Measures on each side, in this order:
 #   SNAT TCP     iperf3 from c1 to 10.99.0.2:5201 in the outside namespace (masqueraded to 10.99.0.1);
 #   DNAT TCP     iperf3 from the outside to 10.99.0.1:12211 -> c1's iperf3 server on 8080;
+#   SNAT UDP frag  iperf3 -u -l 3000 from c1 to 10.99.0.2:5202: every datagram is two fragments each way in,
+#                reassembled, masqueraded and fragmented again (issue 14); received datagrams per second;
 #   conn/s 1     new TCP connections per second from the outside to 10.99.0.1:12211 -> c1:8080 (connrate.py:
 #                CONN_PROCS client processes, each connect + wait for the server's close + close, every
 #                source port used once; a server of 2 processes accepting and closing);
@@ -155,6 +157,28 @@ print("%.3f" % (s["bits_per_second"] / 1e9))
 PY
 }
 
+udp_dgrams() {  # $1 client ns, $2 server ns, $3 ip, $4 port: 3000-byte UDP datagrams/s received (iperf3 -u)
+  local c=$1 s=$2 ip=$3 port=$4 out=$TMP/iperf-udp.$1.json
+  ip netns exec "$s" iperf3 -s -p "$port" -1 >/dev/null 2>&1 &
+  local spid=$!
+  for _ in $(seq 50); do ip netns exec "$s" ss -Hlun "sport = :$port" 2>/dev/null | grep -q . && break; sleep 0.1; done
+  timeout $((T + 30)) ip netns exec "$c" iperf3 -u -c "$ip" -p "$port" -l 3000 -b 4G -t "$T" -J > "$out" 2>&1
+  kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null
+  python3 - "$out" <<'PY'
+import json, sys
+try:
+    text = open(sys.argv[1]).read()
+    d = json.loads(text[text.index("{"):])  # iperf3 prints its fragmentation warning before the JSON
+except Exception as e:
+    sys.stderr.write("iperf3 -u: no JSON (%s): %s\n" % (e, open(sys.argv[1]).read()[:300])); sys.exit(1)
+if "error" in d:
+    sys.stderr.write("iperf3 -u: %s\n" % d["error"]); sys.exit(1)
+s = d["end"].get("sum_received") or d["end"]["sum"]
+got = s.get("packets", 0) - s.get("lost_packets", 0)
+print("%.0f" % (got / s["seconds"]))
+PY
+}
+
 conn_rate() {  # $1 outside ns, $2 source ip -> "rate count elapsed errors" (a 1 s warm-up first, other ports)
   local o=$1 src=$2 w
   w=$(ip netns exec "$o" timeout 30 python3 "$CONNRATE" client 10.99.0.1 12211 "$src" "$CONN_PROCS" 1 1024 4999) ||
@@ -182,6 +206,8 @@ measure() {
   window "$side" snat "$cpu_ns" iperf_gbps "$c" "$o" 10.99.0.2 5201 5201
   echo "[$side] TCP through DNAT outside -> 10.99.0.1:12211 -> c1:8080, ${T} s ..." >&2
   window "$side" dnat "$cpu_ns" iperf_gbps "$o" "$c" 10.99.0.1 12211 8080
+  echo "[$side] 3000-byte UDP datagrams through SNAT c1 -> outside 10.99.0.2:5202 (fragmented), ${T} s ..." >&2
+  window "$side" snatfrag "$cpu_ns" udp_dgrams "$c" "$o" 10.99.0.2 5202
   ip netns exec "$c" python3 "$CONNRATE" serve 8080 2 >/dev/null 2>&1 &
   spid=$!
   if wait_listen "$c" 8080; then
@@ -341,7 +367,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 
 export CMP_BERTHD_ARGS="$BERTHD_ARGS" CMP_LOAD="$LOAD" CMP_LOAD_END="$LOAD_END" CMP_HZ=$HZ CMP_T=$T CMP_START=$START \
   CMP_END=$END CMP_JSON=$JSON_OUT CMP_NPORTS=$NPORTS CMP_PROCS=$CONN_PROCS
-for k in snat dnat conn1 connN err cpu wall cpu_snat cpu_dnat cpu_conn1 cpu_connN publish_s conntrack; do
+for k in snat dnat snatfrag conn1 connN err cpu wall cpu_snat cpu_dnat cpu_snatfrag cpu_conn1 cpu_connN publish_s conntrack; do
   export "CMP_kernel_$k=${R[kernel.$k]:-}" "CMP_berth_$k=${R[berth.$k]:-}"
 done
 export CMP_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -359,10 +385,11 @@ def first(side, k):
 res = {"kernel": {}, "berth": {}, "ratio": {}}
 rows = [("snat", "TCP through SNAT c1->outside (iperf3)", "Gbps", ">= 0.3x"),
         ("dnat", "TCP through DNAT outside->12211->c1:8080", "Gbps", ">= 0.3x"),
+        ("snatfrag", "3000-byte UDP through SNAT, fragmented (iperf3 -u)", "dgram/s", ""),
         ("conn1", "new TCP conn/s, 1 published port", "conn/s", ">= 0.5x"),
         ("connN", "new TCP conn/s, %d published ports" % (N + 1), "conn/s", "")]
 table = []
-def fmt(v, unit): return "-" if v is None else (("%.0f %s" if unit == "conn/s" else "%.3f %s") % (v, unit))
+def fmt(v, unit): return "-" if v is None else (("%.0f %s" if unit in ("conn/s", "dgram/s") else "%.3f %s") % (v, unit))
 for key, label, unit, target in rows:
     k, b = first("kernel", key), first("berth", key)
     r = b / k if (k and b is not None) else None
@@ -400,7 +427,7 @@ cpu, wall = first("berth", "cpu"), first("berth", "wall")
 res["berth"]["berthd_cpu_s"] = cpu; res["berth"]["measure_wall_s"] = wall
 if cpu is not None:
     table.append(("berthd CPU time while measuring", "-", "%.2f s in %.1f s" % (cpu, wall), "-", ""))
-    for key, label in (("snat", "SNAT iperf3"), ("dnat", "DNAT iperf3"), ("conn1", "conn/s 1 port"), ("connN", "conn/s N ports")):
+    for key, label in (("snat", "SNAT iperf3"), ("dnat", "DNAT iperf3"), ("snatfrag", "fragmented UDP"), ("conn1", "conn/s 1 port"), ("connN", "conn/s N ports")):
         t = first("berth", "cpu_" + key)
         if t is not None:
             res["berth"]["berthd_cpu_s_" + key] = round(t / hz, 2)

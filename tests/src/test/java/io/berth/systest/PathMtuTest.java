@@ -80,6 +80,34 @@ class PathMtuTest extends UplinkTestBase
         assertEquals("2000000", got.out().trim(), () -> "every byte came down: " + got);
     }
 
+    /**
+     * The outside host itself takes 1500-byte frames and advertises an MSS of 1460, but berth's uplink takes 1400:
+     * the container's TSO super-frames (segments of 1448) must be cut to the uplink's MTU, not dropped.
+     */
+    @Test
+    void tsoSuperFramesAreSegmentedToTheSmallerEgressMtu()
+    {
+        final String c = host.run("tso");
+        Sh.run("ip", "-n", outside, "link", "set", "eth0", "mtu", "1500");
+        try
+        {
+            final long before = Net.parse(host.berthOk("counters", "-o", "json")).path("fragments").path("gso_resized").asLong();
+            final BerthHost.Spawned sink = host.spawn(outside, "sh", "-c", "nc -l 7602 | wc -c");
+            awaitListening(outside, 7602);
+            final Result up = BerthHost.inNs(Duration.ofSeconds(60), c, "sh", "-c",
+                "head -c 4000000 /dev/zero | nc -N -w 10 " + Uplink.OUTSIDE_IP + " 7602");
+            assertEquals(0, up.exit(), up::toString);
+            assertTrue(sink.awaitOutput("4000000", Duration.ofSeconds(30)), () -> "every byte arrived: " + sink.output());
+            final long after = Net.parse(host.berthOk("counters", "-o", "json")).path("fragments").path("gso_resized").asLong();
+            assertTrue(after > before, () -> "super-frames were given the uplink's segment size: " +
+                host.berth("counters").output());
+        }
+        finally
+        {
+            Sh.run("ip", "-n", outside, "link", "set", "eth0", "mtu", "1400");
+        }
+    }
+
     private static void awaitListening(final String ns, final int port)
     {
         for (int i = 0; i < 50; i++)

@@ -55,7 +55,8 @@ import java.util.function.Consumer;
  * <pre>
  *  parse -> port-security -> l2-forward ---------------------------------------------------------------> tx
  *              |  \-> gateway (ARP/ping for the gateway) -----------------------------------------> tx
- *              |            \-> local-delivery -> defrag -> conntrack -> dnat -> route -> snat -> ip-fragment -> tx
+ *              |            \-> local-delivery -> conntrack -> dnat -> route -> snat -> ip-fragment -> tx
+ *              |                         \-> defrag -/   (IPv4 fragments only)
  *              \-> routed-port (uplink, berth0: ARP/ping     route -frag-needed-> related-error -/ ^
  *                  for berthd's addresses) -/                 route (ICMP errors, echo replies) ---/
  * </pre>
@@ -141,7 +142,8 @@ public final class PacketPath
             .connect("gateway", "route", "local-delivery")
             .connect("routed-port", "next", "local-delivery")
             .connect("routed-port", "tx", "tx")
-            .connect("local-delivery", "next", "defrag")
+            .connect("local-delivery", "next", "conntrack")
+            .connect("local-delivery", "fragments", "defrag")
             .connect("defrag", "next", "conntrack")
             .connect("local-delivery", "tx", "tx")
             .connect("conntrack", "next", "dnat")

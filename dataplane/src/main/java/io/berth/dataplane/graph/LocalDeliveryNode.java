@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
 /**
  * Hands IPv4 packets for one of berthd's own (address, protocol, port) to the handler registered for it, so a
  * service that answers on a gateway address (DNS, say) plugs in here instead of into the gateway or route
- * stages. Everything else goes on along {@code next}; a handler's answers leave by {@code tx}. With nothing
+ * stages. Everything else goes on along {@code next}, IPv4 fragments along {@code fragments} where that is
+ * connected (reassembly, so whole packets skip a stage); a handler's answers leave by {@code tx}. With nothing
  * registered a batch passes without a lookup.
  * <pre>
  *   key = address (32) | protocol (8) | port (16), in one long
@@ -41,6 +42,8 @@ public final class LocalDeliveryNode extends Node
 
     private final Arc next = declareArc("next");
     private final Arc tx = declareArc("tx");
+    /** IPv4 fragments, when connected (to reassembly): whole packets then skip that stage. */
+    private final Arc fragments = declareOptionalArc("fragments");
     private final Long2ObjectHashMap<Handler> handlers = new Long2ObjectHashMap<>();
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
@@ -75,19 +78,26 @@ public final class LocalDeliveryNode extends Node
     @Override
     protected void process(final PacketBatch batch)
     {
+        final PacketPool pool = graph.pool();
+        final UnsafeBuffer buffer = pool.buffer();
+        final boolean splitFragments = fragments.connected();
         if (handlers.isEmpty())
         {
             for (int i = 0, n = batch.count(); i < n; i++)
             {
-                graph.enqueue(next, batch.get(i));
+                final int handle = batch.get(i);
+                graph.enqueue(splitFragments && isFragment(pool, buffer, handle) ? fragments : next, handle);
             }
             return;
         }
-        final PacketPool pool = graph.pool();
-        final UnsafeBuffer buffer = pool.buffer();
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
+            if (splitFragments && isFragment(pool, buffer, handle))
+            {
+                graph.enqueue(fragments, handle);
+                continue;
+            }
             final Handler handler = handlerFor(pool, buffer, handle);
             final Outcome outcome = handler == null ? Outcome.DECLINED : handler.deliver(pool, handle);
             switch (outcome)
@@ -97,6 +107,15 @@ public final class LocalDeliveryNode extends Node
                 default -> graph.enqueue(next, handle);
             }
         }
+    }
+
+    private static boolean isFragment(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
+    {
+        final int frame = pool.frameOffset(handle);
+        return pool.frameLength(handle) >= EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
+            && (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) == EthernetFlyweight.TYPE_IPV4
+            && (buffer.getShort(frame + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET,
+                ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0;
     }
 
     private Handler handlerFor(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
