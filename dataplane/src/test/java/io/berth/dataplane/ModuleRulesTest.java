@@ -43,7 +43,8 @@ class ModuleRulesTest
         "switch", List.of("org.agrona.", "io.berth.dataplane", "io.berth.l2", "io.berth.l3"),
         "nat", List.of("org.agrona.", "io.berth.dataplane", "io.berth.conntrack", "io.berth.nat"),
         "vxlan", List.of("org.agrona.", "io.berth.dataplane", "io.berth.vxlan"),
-        "control", List.of("org.agrona.", "jnr.", "com.fasterxml.jackson.", "picocli.", "net.openhft.", "io.berth.")));
+        "control", List.of("org.agrona.", "jnr.", "com.fasterxml.jackson.", "picocli.", "net.openhft.", "io.etcd.jetcd",
+            "io.grpc.", "io.berth.")));
 
     private static final String PACKET_PATH = "io\\.berth\\.(tap|l2|l3|conntrack|nat|vxlan)\\b.*";
 

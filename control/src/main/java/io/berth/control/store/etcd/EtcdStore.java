@@ -1,0 +1,521 @@
+package io.berth.control.store.etcd;
+
+import io.berth.control.BerthException;
+import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.Ipv4;
+import io.etcd.jetcd.ByteSequence;
+import io.etcd.jetcd.Client;
+import io.etcd.jetcd.KV;
+import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Watch;
+import io.etcd.jetcd.common.exception.CompactedException;
+import io.etcd.jetcd.kv.GetResponse;
+import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
+import io.etcd.jetcd.op.Cmp;
+import io.etcd.jetcd.op.CmpTarget;
+import io.etcd.jetcd.op.Op;
+import io.etcd.jetcd.options.DeleteOption;
+import io.etcd.jetcd.options.GetOption;
+import io.etcd.jetcd.options.PutOption;
+import io.etcd.jetcd.options.WatchOption;
+import io.etcd.jetcd.watch.WatchEvent;
+import io.grpc.stub.StreamObserver;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * The cluster's shared state for global (overlay) networks, in a real etcd through jetcd: network definitions,
+ * the cluster-wide IPAM, and which host has which endpoints. Every rule that must hold across hosts is an etcd
+ * transaction, so two berthds acting at the same moment cannot both win:
+ * <pre>
+ *  /berth/v1/catalog                 bumped by every network create and delete: the creator read the catalog
+ *                                    at one revision, and its transaction commits only if nothing changed since
+ *  /berth/v1/networks/NAME           the network (JSON, opaque here)        no lease
+ *  /berth/v1/vnis/VNI                NAME: a VNI is taken once              no lease
+ *  /berth/v1/subnets/NAME            the network's subnet, for overlap checks
+ *  /berth/v1/ipam/NAME/A.B.C.D       the owner of an address: handed out once, kept across restarts, freed by rm
+ *  /berth/v1/members/NAME            bumped by every endpoint join: a delete that read "no endpoints" commits
+ *                                    only if no endpoint joined since
+ *  /berth/v1/endpoints/NAME/ID       an endpoint (JSON) under its host's lease: gone TTL after the host dies
+ *  /berth/v1/nodes/NODE              the host (JSON: name, VTEP) under its lease
+ * </pre>
+ * A host's lease is kept alive by jetcd; when it is lost anyway (etcd was away longer than the TTL), the next
+ * keep-alive failure grants a new one and puts the node and its endpoints back ({@link #register}). Calls block
+ * for at most the operation timeout and then fail with a {@link BerthException} that says the store is
+ * unreachable: changes fail fast while etcd is away, and what the dataplane already has goes on working.
+ * Thread-safe (jetcd's clients are); called from the control thread, keep-alive callbacks on jetcd's.
+ */
+public final class EtcdStore implements AutoCloseable
+{
+    private static final System.Logger LOG = System.getLogger(EtcdStore.class.getName());
+    static final String ROOT = "/berth/v1/";
+
+    private final Client client;
+    private final KV kv;
+    private final String node;
+    private final long ttlSeconds;
+    private final long timeoutMillis;
+    private final Map<String, byte[]> ownEndpoints = new ConcurrentHashMap<>(); // key -> value, put again on a new lease
+    private volatile long leaseId;
+    private volatile byte[] nodeValue;
+    private volatile boolean closed;
+
+    private EtcdStore(final Client client, final String node, final long ttlSeconds, final Duration timeout)
+    {
+        this.client = client;
+        this.kv = client.getKVClient();
+        this.node = node;
+        this.ttlSeconds = ttlSeconds;
+        this.timeoutMillis = timeout.toMillis();
+    }
+
+    /**
+     * @param endpoints etcd's client URLs ({@code http://HOST:PORT}).
+     * @param node      this host's name in the store.
+     * @param ttl       how long this host's endpoints outlive it.
+     */
+    public static EtcdStore connect(final List<String> endpoints, final String node, final long ttlSeconds,
+        final Duration timeout)
+    {
+        if (ttlSeconds < 2 || ttlSeconds > 3600)
+        {
+            throw new BerthException("--store-ttl " + ttlSeconds + " is out of range: give 2..3600 seconds");
+        }
+        final Client client = Client.builder().endpoints(endpoints.toArray(new String[0]))
+            .connectTimeout(timeout).build();
+        return new EtcdStore(client, node, ttlSeconds, timeout);
+    }
+
+    public String node()
+    {
+        return node;
+    }
+
+    // ------------------------------------------------------------------ liveness
+
+    /** Puts this host under a fresh lease and keeps it alive; its endpoints go under the same lease. */
+    public void register(final String nodeJson)
+    {
+        nodeValue = bytes(nodeJson);
+        final long lease = await(client.getLeaseClient().grant(ttlSeconds)).getID();
+        leaseId = lease;
+        await(kv.put(key("nodes/" + node), ByteSequence.from(nodeValue), PutOption.builder().withLeaseId(lease).build()));
+        for (final Map.Entry<String, byte[]> endpoint : ownEndpoints.entrySet())
+        {
+            await(kv.put(key(endpoint.getKey()), ByteSequence.from(endpoint.getValue()),
+                PutOption.builder().withLeaseId(lease).build()));
+        }
+        client.getLeaseClient().keepAlive(lease, new StreamObserver<LeaseKeepAliveResponse>()
+        {
+            @Override
+            public void onNext(final LeaseKeepAliveResponse response)
+            {
+            }
+
+            @Override
+            public void onError(final Throwable error)
+            {
+                if (!closed)
+                {
+                    LOG.log(System.Logger.Level.WARNING, "store lease lost (" + error.getMessage() + "): registering again");
+                    reRegisterLater();
+                }
+            }
+
+            @Override
+            public void onCompleted()
+            {
+            }
+        });
+    }
+
+    private void reRegisterLater()
+    {
+        final Thread retry = new Thread(() ->
+        {
+            while (!closed)
+            {
+                try
+                {
+                    register(new String(nodeValue, StandardCharsets.UTF_8));
+                    LOG.log(System.Logger.Level.INFO, "registered in the store again");
+                    return;
+                }
+                catch (final BerthException e)
+                {
+                    sleep(1000);
+                }
+            }
+        }, "berth-store-register");
+        retry.setDaemon(true);
+        retry.start();
+    }
+
+    // ------------------------------------------------------------------ networks
+
+    /**
+     * Creates a global network, refusing (and changing nothing) when the name or VNI is taken or the subnet
+     * overlaps another global network's; the message names the other network.
+     */
+    public void createNetwork(final String name, final int vni, final Cidr subnet, final String json)
+    {
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            final GetResponse catalog = await(kv.get(key("catalog")));
+            final long catalogRevision = catalog.getKvs().isEmpty() ? 0 : catalog.getKvs().get(0).getModRevision();
+            final long revision = catalog.getHeader().getRevision();
+            if (!get(key("networks/" + name), revision).isEmpty())
+            {
+                throw new BerthException("network " + name + " exists already in the store");
+            }
+            final List<KeyValue> vniOwner = get(key("vnis/" + vni), revision);
+            if (!vniOwner.isEmpty())
+            {
+                throw new BerthException("VNI " + vni + " is taken by network " + string(vniOwner.get(0).getValue())
+                    + ": give another -o vni=1.." + 0xFFFFFF);
+            }
+            for (final KeyValue other : getPrefix(key("subnets/"), revision))
+            {
+                final Cidr theirs = Cidr.parse(string(other.getValue()), "subnet");
+                if (theirs.overlaps(subnet))
+                {
+                    throw new BerthException("subnet " + subnet + " overlaps " + theirs + " of network "
+                        + string(other.getKey()).substring(key("subnets/").toString().length()) + " in the store");
+                }
+            }
+            final boolean committed = await(kv.txn()
+                .If(new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
+                .Then(Op.put(key("networks/" + name), bs(json), PutOption.DEFAULT),
+                    Op.put(key("vnis/" + vni), bs(name), PutOption.DEFAULT),
+                    Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
+                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
+                .commit()).isSucceeded();
+            if (committed)
+            {
+                return;
+            }
+            // another host changed the catalog between our read and our write: read again
+        }
+        throw new BerthException("the store is too busy to create network " + name + ": try again");
+    }
+
+    /** Every global network: name -> its JSON. */
+    public Map<String, String> networks()
+    {
+        final Map<String, String> result = new TreeMap<>();
+        final String prefix = key("networks/").toString(StandardCharsets.UTF_8);
+        for (final KeyValue kvPair : getPrefix(key("networks/"), 0))
+        {
+            result.put(string(kvPair.getKey()).substring(prefix.length()), string(kvPair.getValue()));
+        }
+        return result;
+    }
+
+    /**
+     * Removes a global network and everything it kept in the store, refused while any host still has an endpoint
+     * on it (the message names the hosts).
+     */
+    public void deleteNetwork(final String name, final int vni)
+    {
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            final GetResponse members = await(kv.get(key("members/" + name)));
+            final long membersRevision = members.getKvs().isEmpty() ? 0 : members.getKvs().get(0).getModRevision();
+            final long revision = members.getHeader().getRevision();
+            if (get(key("networks/" + name), revision).isEmpty())
+            {
+                throw new BerthException("no such global network: " + name);
+            }
+            final List<String> hosts = new ArrayList<>();
+            for (final KeyValue endpoint : getPrefix(key("endpoints/" + name + "/"), revision))
+            {
+                final String host = nodeOf(string(endpoint.getValue()));
+                if (!hosts.contains(host))
+                {
+                    hosts.add(host);
+                }
+            }
+            if (!hosts.isEmpty())
+            {
+                throw new BerthException("network " + name + " is in use: containers on " + String.join(", ", hosts)
+                    + " are still connected");
+            }
+            final GetResponse catalog = await(kv.get(key("catalog")));
+            final long catalogRevision = catalog.getKvs().isEmpty() ? 0 : catalog.getKvs().get(0).getModRevision();
+            final boolean committed = await(kv.txn()
+                .If(new Cmp(key("members/" + name), Cmp.Op.EQUAL, CmpTarget.modRevision(membersRevision)),
+                    new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
+                .Then(Op.delete(key("networks/" + name), DeleteOption.DEFAULT),
+                    Op.delete(key("vnis/" + vni), DeleteOption.DEFAULT),
+                    Op.delete(key("subnets/" + name), DeleteOption.DEFAULT),
+                    Op.delete(key("members/" + name), DeleteOption.DEFAULT),
+                    Op.delete(key("ipam/" + name + "/"), DeleteOption.builder().isPrefix(true).build()),
+                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
+                .commit()).isSucceeded();
+            if (committed)
+            {
+                return;
+            }
+        }
+        throw new BerthException("the store is too busy to remove network " + name + ": try again");
+    }
+
+    // ------------------------------------------------------------------ addresses
+
+    /** Pins {@code ip} to {@code owner}; refused, naming the owner, when another has it. */
+    public void claimAddress(final String network, final int ip, final String owner)
+    {
+        final ByteSequence k = key("ipam/" + network + "/" + Ipv4.format(ip));
+        final boolean committed = await(kv.txn()
+            .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+            .Then(Op.put(k, bs(owner), PutOption.DEFAULT))
+            .Else(Op.get(k, GetOption.DEFAULT))
+            .commit()).isSucceeded();
+        if (!committed)
+        {
+            final List<KeyValue> held = get(k, 0);
+            final String by = held.isEmpty() ? "another container" : string(held.get(0).getValue());
+            if (!by.equals(owner))
+            {
+                throw new BerthException("address " + Ipv4.format(ip) + " on network " + network + " is in use by " + by);
+            }
+        }
+    }
+
+    /**
+     * The lowest free address of {@code from..to} (inclusive, skipping {@code reserved}), handed to {@code owner}
+     * in one transaction: hosts asking at the same moment each get another one.
+     */
+    public int allocateAddress(final String network, final int from, final int to, final java.util.function.IntPredicate reserved,
+        final String owner)
+    {
+        for (int attempt = 0; attempt < 64; attempt++)
+        {
+            final java.util.Set<Integer> taken = new java.util.HashSet<>();
+            final String prefix = key("ipam/" + network + "/").toString(StandardCharsets.UTF_8);
+            for (final KeyValue held : getPrefix(key("ipam/" + network + "/"), 0))
+            {
+                taken.add(Ipv4.parse(string(held.getKey()).substring(prefix.length()), "address"));
+            }
+            int candidate = from;
+            while (Integer.compareUnsigned(candidate, to) <= 0 && (taken.contains(candidate) || reserved.test(candidate)))
+            {
+                candidate++;
+            }
+            if (Integer.compareUnsigned(candidate, to) > 0)
+            {
+                throw new BerthException("no free address left on network " + network + " (" + Ipv4.format(from) + "-"
+                    + Ipv4.format(to) + ")");
+            }
+            final ByteSequence k = key("ipam/" + network + "/" + Ipv4.format(candidate));
+            if (await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+                .Then(Op.put(k, bs(owner), PutOption.DEFAULT)).commit()).isSucceeded())
+            {
+                return candidate;
+            }
+            // another host took it between our read and our write
+        }
+        throw new BerthException("the store is too busy to give an address on network " + network + ": try again");
+    }
+
+    public void releaseAddress(final String network, final int ip)
+    {
+        await(kv.delete(key("ipam/" + network + "/" + Ipv4.format(ip))));
+    }
+
+    /** Address -> owner, for one network. */
+    public Map<Integer, String> addresses(final String network)
+    {
+        final Map<Integer, String> result = new TreeMap<>(Integer::compareUnsigned);
+        final String prefix = key("ipam/" + network + "/").toString(StandardCharsets.UTF_8);
+        for (final KeyValue held : getPrefix(key("ipam/" + network + "/"), 0))
+        {
+            result.put(Ipv4.parse(string(held.getKey()).substring(prefix.length()), "address"), string(held.getValue()));
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ endpoints
+
+    /**
+     * Puts an endpoint of this host under its lease (it vanishes TTL after the host dies), refused when the
+     * network is not in the store. The JSON must hold {@code "node"}.
+     */
+    public void putEndpoint(final String network, final String id, final String json)
+    {
+        final String k = "endpoints/" + network + "/" + id;
+        final boolean committed = await(kv.txn()
+            .If(new Cmp(key("networks/" + network), Cmp.Op.GREATER, CmpTarget.version(0)))
+            .Then(Op.put(key(k), bs(json), PutOption.builder().withLeaseId(leaseId).build()),
+                Op.put(key("members/" + network), bs(id), PutOption.DEFAULT))
+            .commit()).isSucceeded();
+        if (!committed)
+        {
+            throw new BerthException("no such global network: " + network);
+        }
+        ownEndpoints.put(k, bytes(json));
+    }
+
+    public void removeEndpoint(final String network, final String id)
+    {
+        final String k = "endpoints/" + network + "/" + id;
+        ownEndpoints.remove(k);
+        await(kv.delete(key(k)));
+    }
+
+    /** Endpoint id -> JSON, every host's, for one network. */
+    public Map<String, String> endpoints(final String network)
+    {
+        final Map<String, String> result = new LinkedHashMap<>();
+        final String prefix = key("endpoints/" + network + "/").toString(StandardCharsets.UTF_8);
+        for (final KeyValue endpoint : getPrefix(key("endpoints/" + network + "/"), 0))
+        {
+            result.put(string(endpoint.getKey()).substring(prefix.length()), string(endpoint.getValue()));
+        }
+        return result;
+    }
+
+    // ------------------------------------------------------------------ watching
+
+    /** A change under a watched prefix: the key below the prefix, its value (null when deleted), the revision. */
+    public record Change(String key, String value, long revision)
+    {
+    }
+
+    /**
+     * Delivers every change under {@code prefix} (below /berth/v1/) after {@code fromRevision}; when that revision
+     * was compacted away, {@code relist} is called (list again, then watch from the list's revision).
+     */
+    public AutoCloseable watch(final String prefix, final long fromRevision, final Consumer<Change> changes,
+        final Runnable relist)
+    {
+        final ByteSequence p = key(prefix);
+        final String strip = p.toString(StandardCharsets.UTF_8);
+        final Watch.Watcher watcher = client.getWatchClient().watch(p,
+            WatchOption.builder().isPrefix(true).withRevision(fromRevision + 1).build(),
+            Watch.listener(response ->
+            {
+                for (final WatchEvent event : response.getEvents())
+                {
+                    final KeyValue kvPair = event.getKeyValue();
+                    changes.accept(new Change(string(kvPair.getKey()).substring(strip.length()),
+                        event.getEventType() == WatchEvent.EventType.DELETE ? null : string(kvPair.getValue()),
+                        kvPair.getModRevision()));
+                }
+            }, error ->
+            {
+                if (error instanceof CompactedException || String.valueOf(error.getMessage()).contains("compacted"))
+                {
+                    relist.run();
+                }
+                else if (!closed)
+                {
+                    LOG.log(System.Logger.Level.WARNING, "store watch on " + prefix + " failed: " + error.getMessage());
+                }
+            }));
+        return watcher::close;
+    }
+
+    /** The store's current revision (to list at, then watch from). */
+    public long revision()
+    {
+        return await(kv.get(key("catalog"))).getHeader().getRevision();
+    }
+
+    @Override
+    public void close()
+    {
+        closed = true;
+        client.close();
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private List<KeyValue> get(final ByteSequence k, final long revision)
+    {
+        return await(kv.get(k, GetOption.builder().withRevision(revision).build())).getKvs();
+    }
+
+    private List<KeyValue> getPrefix(final ByteSequence prefix, final long revision)
+    {
+        return await(kv.get(prefix, GetOption.builder().isPrefix(true).withRevision(revision).build())).getKvs();
+    }
+
+    private <T> T await(final java.util.concurrent.CompletableFuture<T> future)
+    {
+        try
+        {
+            return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+        }
+        catch (final TimeoutException e)
+        {
+            future.cancel(true);
+            throw new BerthException("the store (etcd) did not answer within " + timeoutMillis + " ms: is it running?");
+        }
+        catch (final ExecutionException e)
+        {
+            throw new BerthException("the store (etcd) refused: " + e.getCause().getMessage());
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new BerthException("interrupted while waiting for the store");
+        }
+    }
+
+    private static ByteSequence key(final String below)
+    {
+        return bs(ROOT + below);
+    }
+
+    private static ByteSequence bs(final String text)
+    {
+        return ByteSequence.from(text, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] bytes(final String text)
+    {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String string(final ByteSequence bytes)
+    {
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    /** The host an endpoint's JSON names. */
+    private static String nodeOf(final String json)
+    {
+        try
+        {
+            return io.berth.control.api.Json.WIRE.readTree(json).path("node").asText("?");
+        }
+        catch (final java.io.IOException e)
+        {
+            return "?";
+        }
+    }
+
+    private static void sleep(final long millis)
+    {
+        try
+        {
+            Thread.sleep(millis);
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
