@@ -75,6 +75,23 @@ public final class MemoryPacketPath
         return this;
     }
 
+    /**
+     * A port the switch sends to but the worker never reads (a VXLAN tunnel port): in the port table and the
+     * network's bridge domain, unbound by port security.
+     */
+    public MemoryPacketPath tunnel(final Port port, final int networkId)
+    {
+        path.ports.put(port);
+        done(path.l2Commands().addPort(port.id(), networkId));
+        return this;
+    }
+
+    /** The uplink's port id, or -1 before {@link #uplink}. */
+    public int uplinkPort()
+    {
+        return path.router.uplinkPort();
+    }
+
     /** An outside neighbour as ARP would have taught it. */
     public MemoryPacketPath neighbor(final int ip, final int portId, final long mac)
     {

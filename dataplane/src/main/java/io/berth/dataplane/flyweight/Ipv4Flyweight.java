@@ -126,6 +126,14 @@ public final class Ipv4Flyweight
     }
 
     /** More-fragments set or a non-zero fragment offset. */
+    /** Whether the Ethernet frame at {@code frame} of {@code length} bytes is an IPv4 fragment (MF or an offset). */
+    public static boolean isFragment(final UnsafeBuffer buffer, final int frame, final int length)
+    {
+        return length >= EthernetFlyweight.HEADER_LENGTH + MIN_HEADER_LENGTH
+            && (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) == EthernetFlyweight.TYPE_IPV4
+            && (buffer.getShort(frame + EthernetFlyweight.HEADER_LENGTH + FLAGS_FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0;
+    }
+
     public boolean isFragment()
     {
         return (buffer.getShort(offset + FLAGS_FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0;

@@ -97,4 +97,25 @@ public final class VirtioNetHeader
         buffer.setMemory(offset, LENGTH, (byte)0);
         return this;
     }
+
+    /**
+     * The sender left the L4 checksum to the device (partial: the field holds the pseudo-header sum): fills it in
+     * over the frame at {@code frame} of {@code length} bytes and marks the header "data valid", for a port that
+     * cannot take partial checksums or before a packet is cut into fragments. Offsets outside the frame leave the
+     * checksum alone and clear the header: the packet goes on unvouched for.
+     */
+    public void completeChecksum(final UnsafeBuffer frames, final int frame, final int length)
+    {
+        final int start = csumStart();
+        final int field = start + csumOffset();
+        if (field + 2 > length)
+        {
+            set(0, GSO_NONE, 0, 0, 0, 0);
+            return;
+        }
+        final int sum = Checksums.internet(frames, frame + start, length - start, 0);
+        // a computed 0 goes out as 0xFFFF: for UDP a 0 would mean "no checksum" (RFC 768), for TCP both are valid
+        frames.putShort(frame + field, (short)(sum == 0 ? 0xFFFF : sum), java.nio.ByteOrder.BIG_ENDIAN);
+        set(F_DATA_VALID, GSO_NONE, 0, 0, 0, 0);
+    }
 }

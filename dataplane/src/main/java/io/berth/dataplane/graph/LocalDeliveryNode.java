@@ -86,14 +86,14 @@ public final class LocalDeliveryNode extends Node
             for (int i = 0, n = batch.count(); i < n; i++)
             {
                 final int handle = batch.get(i);
-                graph.enqueue(splitFragments && isFragment(pool, buffer, handle) ? fragments : next, handle);
+                graph.enqueue(splitFragments && Ipv4Flyweight.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)) ? fragments : next, handle);
             }
             return;
         }
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            if (splitFragments && isFragment(pool, buffer, handle))
+            if (splitFragments && Ipv4Flyweight.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)))
             {
                 graph.enqueue(fragments, handle);
                 continue;
@@ -109,14 +109,6 @@ public final class LocalDeliveryNode extends Node
         }
     }
 
-    private static boolean isFragment(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
-    {
-        final int frame = pool.frameOffset(handle);
-        return pool.frameLength(handle) >= EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
-            && (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) == EthernetFlyweight.TYPE_IPV4
-            && (buffer.getShort(frame + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET,
-                ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0;
-    }
 
     private Handler handlerFor(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
     {

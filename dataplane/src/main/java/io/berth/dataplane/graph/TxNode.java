@@ -6,7 +6,6 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PortTable;
-import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
 
 /**
@@ -66,27 +65,6 @@ public final class TxNode extends Node
         }
     }
 
-    /**
-     * The sender left the L4 checksum to the device (partial: the field holds the pseudo-header sum). A port
-     * without offloads cannot pass that on, so fill it in here and clear the flag for every later copy.
-     */
-    private void completeChecksum(final PacketPool pool, final int handle)
-    {
-        final int start = vnet.csumStart();
-        final int field = start + vnet.csumOffset();
-        final int length = pool.frameLength(handle);
-        if (field + 2 > length)
-        {
-            vnet.set(0, VirtioNetHeader.GSO_NONE, 0, 0, 0, 0); // nonsense offsets: pass it on unvouched for
-            return;
-        }
-        final int frame = pool.frameOffset(handle);
-        final int sum = Checksums.internet(pool.buffer(), frame + start, length - start, 0);
-        // a computed 0 goes out as 0xFFFF: for UDP a 0 would mean "no checksum" (RFC 768), for TCP both are valid
-        pool.buffer().putShort(frame + field, (short)(sum == 0 ? 0xFFFF : sum), java.nio.ByteOrder.BIG_ENDIAN);
-        vnet.set(VirtioNetHeader.F_DATA_VALID, VirtioNetHeader.GSO_NONE, 0, 0, 0, 0);
-    }
-
     private DropReason send(final PacketPool pool, final int handle, final Port port)
     {
         if (port == null)
@@ -102,7 +80,7 @@ public final class TxNode extends Node
             }
             if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
             {
-                completeChecksum(pool, handle);
+                vnet.completeChecksum(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle)); // for every later copy too
             }
         }
         return port.transmit(pool, handle) ? null : DropReason.TX_FAILED;

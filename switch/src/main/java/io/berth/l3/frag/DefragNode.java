@@ -3,14 +3,12 @@ package io.berth.l3.frag;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
-import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteOrder;
 
 /**
  * Routed IPv4 fragments into whole datagrams ({@link Reassembly}) before conntrack: each fragment's payload is
@@ -41,7 +39,7 @@ public final class DefragNode extends Node
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            if (!isFragment(pool, buffer, handle))
+            if (!Ipv4Flyweight.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)))
             {
                 graph.enqueue(next, handle);
                 continue;
@@ -67,14 +65,5 @@ public final class DefragNode extends Node
                 default -> graph.drop(handle, DropReason.FRAG_NO_BUFFER);
             }
         }
-    }
-
-    private static boolean isFragment(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
-    {
-        final int frame = pool.frameOffset(handle);
-        return pool.frameLength(handle) >= EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
-            && (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) == EthernetFlyweight.TYPE_IPV4
-            && (buffer.getShort(frame + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET,
-                ByteOrder.BIG_ENDIAN) & 0x3FFF) != 0;
     }
 }

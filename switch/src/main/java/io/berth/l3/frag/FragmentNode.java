@@ -84,7 +84,7 @@ public final class FragmentNode extends Node
             }
             if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
             {
-                completeChecksum(pool, buffer, handle);
+                vnet.completeChecksum(buffer, frame, pool.frameLength(handle));
             }
             fragment(pool, buffer, handle, ip, ihl, flagsOffset, mtu);
         }
@@ -144,19 +144,5 @@ public final class FragmentNode extends Node
             vnet.set(vnet.flags(), vnet.gsoType(), vnet.hdrLen(), fits, vnet.csumStart(), vnet.csumOffset());
             counters.count(FragmentCounter.GSO_RESIZED);
         }
-    }
-
-    private void completeChecksum(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
-    {
-        final int start = vnet.csumStart();
-        final int field = start + vnet.csumOffset();
-        final int length = pool.frameLength(handle);
-        if (field + 2 <= length)
-        {
-            final int frame = pool.frameOffset(handle);
-            final int sum = Checksums.internet(buffer, frame + start, length - start, 0);
-            buffer.putShort(frame + field, (short)(sum == 0 ? 0xFFFF : sum), ByteOrder.BIG_ENDIAN);
-        }
-        vnet.set(VirtioNetHeader.F_DATA_VALID, VirtioNetHeader.GSO_NONE, 0, 0, 0, 0);
     }
 }

@@ -1,0 +1,144 @@
+package io.berth.vxlan;
+
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.PortCounters;
+import org.agrona.concurrent.UnsafeBuffer;
+
+/**
+ * One remote VTEP of one overlay network, as the switch sees it: a port id in the network's MAC table and flood
+ * list (so head-end replication is the flood list). Sending on it puts the frame into VXLAN towards the VTEP,
+ * hands it to the uplink port and takes the outer headers off again, so the same packet goes on unchanged to the
+ * next copy of a flood; the virtio-net header in front of the frame is saved and put back around that. Frames
+ * that came in from a tunnel are not sent into another (split horizon: the hosts are a full mesh, none relays).
+ * It never receives: decapsulated frames enter through the decapsulation stage with this port as in-port.
+ * <p>
+ * No offloads: the transmit stage completes partial checksums before, and TSO frames are not taken (a later
+ * step: GSO over the UDP tunnel, or segmentation here). Worker thread; allocation-free.
+ */
+public final class VxlanTunnelPort implements Port
+{
+    /** The MAC to send to for an underlay address (the next hop's), or {@link #UNRESOLVED}. */
+    @FunctionalInterface
+    public interface NextHop
+    {
+        long UNRESOLVED = -1;
+
+        long macFor(int underlayAddress);
+    }
+
+    private final int id;
+    private final String name;
+    private final int vni;
+    private final int remoteVtep;
+    private final VxlanTunnels tunnels;
+    private final Port uplink;
+    private final long localMac;
+    private final NextHop nextHop;
+    private final VxlanEncapsulation encapsulation = new VxlanEncapsulation();
+    private final PortCounters counters = new PortCounters();
+
+    public VxlanTunnelPort(final int id, final int vni, final int remoteVtep, final VxlanTunnels tunnels, final Port uplink,
+        final long localMac, final NextHop nextHop)
+    {
+        this.id = id;
+        this.name = "vxlan" + vni + ":" + io.berth.dataplane.flyweight.Ipv4Flyweight.format(remoteVtep);
+        this.vni = vni;
+        this.remoteVtep = remoteVtep;
+        this.tunnels = tunnels;
+        this.uplink = uplink;
+        this.localMac = localMac;
+        this.nextHop = nextHop;
+    }
+
+    public int remoteVtep()
+    {
+        return remoteVtep;
+    }
+
+    public int vni()
+    {
+        return vni;
+    }
+
+    @Override
+    public int id()
+    {
+        return id;
+    }
+
+    @Override
+    public String name()
+    {
+        return name;
+    }
+
+    @Override
+    public int receive(final PacketPool pool, final PacketBatch into, final int limit)
+    {
+        return 0;
+    }
+
+    @Override
+    public boolean transmit(final PacketPool pool, final int handle)
+    {
+        if (tunnels.isTunnelPort(pool.inPort(handle)))
+        {
+            return true; // split horizon: not an error, and nothing to send
+        }
+        final long mac = nextHop.macFor(remoteVtep);
+        final int innerLength = pool.frameLength(handle);
+        if (mac == NextHop.UNRESOLVED)
+        {
+            counters.increment(PortCounters.TX_ERRORS);
+            return false;
+        }
+        final UnsafeBuffer buffer = pool.buffer();
+        final int vnetAt = pool.vnetOffset(handle);
+        final long vnetHead = buffer.getLong(vnetAt);
+        final short vnetTail = buffer.getShort(vnetAt + 8);
+        if (!encapsulation.encapsulate(pool, handle, vni, tunnels.localVtep(), remoteVtep, tunnels.udpPort(), localMac, mac))
+        {
+            counters.increment(PortCounters.TX_ERRORS);
+            return false;
+        }
+        pool.clearVnetHeader(handle); // the outer datagram: no checksum pending, no segmentation
+        final boolean sent = uplink.transmit(pool, handle);
+        pool.adjustFrameStart(handle, VxlanEncapsulation.OVERHEAD); // back to the inner frame for the next copy
+        buffer.putLong(vnetAt, vnetHead);
+        buffer.putShort(vnetAt + 8, vnetTail);
+        if (sent)
+        {
+            counters.transmitted(innerLength);
+        }
+        else
+        {
+            counters.increment(PortCounters.TX_ERRORS);
+        }
+        return sent;
+    }
+
+    @Override
+    public boolean offloads()
+    {
+        return false;
+    }
+
+    @Override
+    public int pollFd()
+    {
+        return -1;
+    }
+
+    @Override
+    public PortCounters counters()
+    {
+        return counters;
+    }
+
+    @Override
+    public void close()
+    {
+    }
+}
