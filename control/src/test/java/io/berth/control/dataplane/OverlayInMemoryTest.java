@@ -2,14 +2,10 @@ package io.berth.control.dataplane;
 
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.MemoryPort;
-import io.berth.vxlan.VxlanDecapNode;
 import io.berth.vxlan.VxlanTunnelPort;
 import io.berth.vxlan.VxlanTunnels;
-import org.agrona.concurrent.SystemEpochClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
 
 import static io.berth.dataplane.Frames.arpReply;
 import static io.berth.dataplane.Frames.arpRequest;
@@ -44,32 +40,8 @@ class OverlayInMemoryTest
     static final int TUNNEL = 100;
     static final int TUNNEL_C = 101;
 
-    final Host a = new Host(VTEP_A, UPLINK_MAC_A, VTEP_B, UPLINK_MAC_B);
-    final Host b = new Host(VTEP_B, UPLINK_MAC_B, VTEP_A, UPLINK_MAC_A);
-
-    /** One berthd's graph: uplink port 9, a container port 1, a tunnel port to the peer. */
-    static final class Host
-    {
-        final VxlanTunnels tunnels = new VxlanTunnels();
-        final MemoryPort uplink = new MemoryPort(9, "uplink");
-        final MemoryPort container = new MemoryPort(1, "c");
-        final MemoryPacketPath path;
-        final int[] uplinkId = {-1};
-
-        Host(final int vtep, final long uplinkMac, final int peerVtep, final long peerMac)
-        {
-            path = new MemoryPacketPath(256, DataplaneOptions.defaults(), SystemEpochClock.INSTANCE,
-                List.of(builder -> builder.splice("parse", "next", new VxlanDecapNode(tunnels, () -> uplinkId[0]), "next")));
-            path.network(NET, ip("10.0.0.0"), 24, ip("10.0.0.1"), true, false)
-                .uplink(uplink, vtep, 24, uplinkMac, 0);
-            uplinkId[0] = path.uplinkPort();
-            tunnels.local(vtep, 4789);
-            tunnels.addNetwork(VNI, NET);
-            tunnels.addTunnel(VNI, peerVtep, TUNNEL);
-            path.tunnel(new VxlanTunnelPort(TUNNEL, VNI, peerVtep, tunnels, uplink, uplinkMac,
-                address -> address == peerVtep ? peerMac : VxlanTunnelPort.NextHop.UNRESOLVED), NET);
-        }
-    }
+    final OverlayHost a = new OverlayHost(VNI, NET, TUNNEL, VTEP_A, UPLINK_MAC_A, VTEP_B, UPLINK_MAC_B);
+    final OverlayHost b = new OverlayHost(VNI, NET, TUNNEL, VTEP_B, UPLINK_MAC_B, VTEP_A, UPLINK_MAC_A);
 
     @BeforeEach
     void containers()
