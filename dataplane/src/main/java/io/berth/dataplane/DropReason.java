@@ -36,7 +36,6 @@ public enum DropReason
     FRAG_MALFORMED("IPv4 fragment that is empty, or not the last and not a multiple of 8 bytes"),
     FRAG_DUPLICATE("IPv4 fragment received twice (the copy is dropped, the datagram goes on)"),
     FRAG_NO_BUFFER("IPv4 fragment of a new datagram while the packet pool is dry"),
-    FRAG_EXPIRED("IPv4 fragments of a datagram that was never completed (timed out or evicted)"),
     FRAG_NEEDED("DF set and larger than the egress MTU (ICMP fragmentation needed sent)"),
     VXLAN_MALFORMED("VXLAN datagram cut short, with the I flag clear, or with lengths that disagree"),
     VXLAN_FRAGMENTED("VXLAN datagram in a fragmented outer IPv4 packet (RFC 7348: VTEPs must not fragment)"),

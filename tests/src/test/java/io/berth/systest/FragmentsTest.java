@@ -54,6 +54,35 @@ class FragmentsTest extends UplinkTestBase
         "  ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(chunk), ident, (off // 8) | (0x2000 if more else 0),",
         "                   64, 17, 0, socket.inet_aton(src), socket.inet_aton(dst))",
         "  r.sendto(ip + chunk, (dst, 0))",
+        "if mode == 'tcpsyn':",
+        "  import os, time",
+        "  sport = random.randint(20000, 60000); seq = random.randint(0, 2**31)",
+        "  data = bytes(n)",
+        "  def csum(b):",
+        "    if len(b) % 2: b += b'\\0'",
+        "    s = sum(struct.unpack('!%dH' % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16",
+        "    return (~s) & 0xffff",
+        "  hdr = struct.pack('!HHIIBBHHH', sport, port, seq, 0, 5 << 4, 0x02, 65535, 0, 0)",
+        "  pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack('!BBH', 0, 6, len(hdr) + len(data))",
+        "  c = csum(pseudo + hdr + data)",
+        "  seg = hdr[:16] + struct.pack('!H', c) + hdr[18:] + data",
+        "  rx = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP); rx.settimeout(1)",
+        "  def send6(ident, off, chunk, more):",
+        "    ip = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(chunk), ident, (off // 8) | (0x2000 if more else 0),",
+        "                     64, 6, 0, socket.inet_aton(src), socket.inet_aton(dst))",
+        "    r.sendto(ip + chunk, (dst, 0))",
+        "  for attempt in range(5):",
+        "    ident = random.randint(1, 65535)",
+        "    send6(ident, 24, seg[24:], False)  # the second fragment first",
+        "    send6(ident, 0, seg[:24], True)",
+        "    end = time.time() + 1",
+        "    while time.time() < end:",
+        "      try: pkt = rx.recv(65535)",
+        "      except socket.timeout: break",
+        "      ihl = (pkt[0] & 15) * 4; sp, dp, s2, ack, off, fl = struct.unpack('!HHIIBB', pkt[ihl:ihl + 14])",
+        "      if sp == port and dp == sport and fl & 0x12 == 0x12 and ack in (seq + 1, seq + 1 + len(data)):  # SYN data is not acked without TFO",
+        "        print('synack'); sys.exit(0)",
+        "  print('timeout'); sys.exit(1)",
         "if mode == 'flood':",
         "  for i in range(n): send(1 + i % 65000, 0, struct.pack('!HHHH', 40000, port, 3008, 0) + bytes(992), True)",
         "  print('sent', n); sys.exit(0)",
@@ -139,6 +168,68 @@ class FragmentsTest extends UplinkTestBase
             "\n" + host.berth("counters").output());
         assertTrue(counters().path("drops").path("frag_duplicate").asLong() > duplicatesBefore,
             "the copy was counted and dropped");
+    }
+
+    /** TCP in fragments: a SYN carrying 1000 bytes, its second fragment first, to a published port. */
+    @Test
+    void fragmentedTcpReachesAPublishedPort()
+    {
+        host.run("tcpserver", "-p", "12503:7503", "--", "sh", "-c", "while true; do nc -l 7503 > /dev/null; done");
+        Result r = null;
+        for (int i = 0; i < 20; i++)
+        {
+            r = BerthHost.inNs(Duration.ofSeconds(30), outside, "python3", "-c", RAW_FRAGMENTS,
+                Uplink.OUTSIDE_IP, Uplink.UPLINK_IP, "12503", "1000", "tcpsyn");
+            if (r.out().contains("synack"))
+            {
+                break;
+            }
+            BerthHost.sleep(200); // the server may not listen yet
+        }
+        final Result got = r;
+        assertTrue(got.out().contains("synack"), () -> "the reassembled SYN was translated and answered: " + got +
+            "\n" + host.berth("counters").output());
+    }
+
+    /**
+     * A masqueraded conversation whose replies carry DF and do not fit the container network's MTU of 1400: berth
+     * tells the outside server with fragmentation needed, translated back (RELATED) so that it quotes the
+     * server's own packet to the uplink address, and the server's kernel learns the path MTU.
+     */
+    @Test
+    void fragmentationNeededIsTranslatedBackToAMasqueradedPeer()
+    {
+        host.createNetwork("small", "--subnet", "10.94.0.0/24", "-o", "mtu=1400");
+        final BerthHost.Spawned big = host.spawn(outside, "python3", "-c", String.join("\n",
+            "import socket",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('0.0.0.0', 7420))",
+            "s.setsockopt(socket.IPPROTO_IP, 10, 2)  # IP_MTU_DISCOVER = IP_PMTUDISC_DO: DF on every reply",
+            "while True:",
+            "  d, a = s.recvfrom(65535)",
+            "  try: s.sendto(bytes(1472), a)",
+            "  except OSError: pass"));
+        final String c = host.run("smallc", "--network", "small");
+        BerthHost.inNs(Duration.ofSeconds(20), c, "python3", "-c", String.join("\n",
+            "import socket, time",
+            "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(0.3)",
+            "for i in range(10):",
+            "  s.sendto(b'hi', ('" + Uplink.OUTSIDE_IP + "', 7420))",
+            "  try: s.recvfrom(65535)",
+            "  except socket.timeout: pass"));
+        Result route = null;
+        for (int i = 0; i < 20; i++)
+        {
+            route = BerthHost.inNs(outside, "ip", "route", "get", Uplink.UPLINK_IP);
+            if (route.out().contains("mtu 1400"))
+            {
+                break;
+            }
+            BerthHost.sleep(100);
+        }
+        final Result learned = route;
+        assertTrue(learned.out().contains("mtu 1400"), () -> "the outside server learned the MTU towards the uplink " +
+            "address: " + learned + "\n" + host.berth("counters").output());
+        big.kill();
     }
 
     @Test
