@@ -257,7 +257,7 @@ public final class ConntrackNode extends Node
                 now + timeouts.tcpUnacknowledgedMillis(), now);
             if (entry < 0)
             {
-                return entry == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
+                return refusal(entry);
             }
             if (!table.reply(entry, k1, k2))
             {
@@ -274,7 +274,7 @@ public final class ConntrackNode extends Node
             now + timeouts.tcpUnacknowledgedMillis(), now);
         if (entry < 0)
         {
-            return entry == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
+            return refusal(entry);
         }
         return pickedUp(handle, now, entry, ORIGINAL, tcpFlags);
     }
@@ -407,11 +407,17 @@ public final class ConntrackNode extends Node
         return PASS;
     }
 
+    /** The verdict for a table refusal ({@link ConnectionTable#REFUSED_FULL} or {@link ConnectionTable#REFUSED_CLASH}). */
+    private static int refusal(final int tableResult)
+    {
+        return tableResult == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
+    }
+
     private int created(final int handle, final int entry)
     {
         if (entry < 0)
         {
-            return entry == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
+            return refusal(entry);
         }
         info.set(handle, entry, ORIGINAL, CtInfo.NEW, table.generation(entry));
         return PASS;

@@ -143,6 +143,15 @@ public final class NatBindings implements EntryRemoval
         slots.putIntOrdered(at, table.protocol(entry));
     }
 
+    /** {@link #bind} when the entry is translated (SNAT or DNAT); restores and the first attach go through here. */
+    public void bindIfTranslated(final ConnectionTable table, final int entry)
+    {
+        if ((table.flags(entry) & (ConnectionTable.F_SNAT | ConnectionTable.F_DNAT)) != 0)
+        {
+            bind(table, entry);
+        }
+    }
+
     @Override
     public void removed(final int entry)
     {

@@ -39,20 +39,8 @@ public final class NatCommands
         return worker.run(() ->
         {
             bindings.attach(file);
-            connections.forEach(entry ->
-            {
-                if ((connections.flags(entry) & (ConnectionTable.F_SNAT | ConnectionTable.F_DNAT)) != 0)
-                {
-                    bindings.bind(connections, entry);
-                }
-            });
+            connections.forEach(entry -> bindings.bindIfTranslated(connections, entry));
         });
-    }
-
-    /** Stops mirroring and unmaps the file (shutdown). */
-    public CompletableFuture<Void> stopMirroring()
-    {
-        return worker.run(bindings::detach);
     }
 
     /** False when that host address, protocol and port is published already (nothing changes). */
@@ -105,10 +93,7 @@ public final class NatCommands
                     connections.remove(entry);
                     continue;
                 }
-                if ((connections.flags(entry) & (ConnectionTable.F_SNAT | ConnectionTable.F_DNAT)) != 0)
-                {
-                    bindings.bind(connections, entry);
-                }
+                bindings.bindIfTranslated(connections, entry);
                 restored++;
             }
             return restored;

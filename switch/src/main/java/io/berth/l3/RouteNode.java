@@ -3,13 +3,19 @@ package io.berth.l3;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.PortTable;
 import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.IcmpFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
+import io.berth.l3.frag.FragmentCounter;
+import io.berth.l3.frag.FragmentCounters;
 import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
 
 /**
  * Forwards IPv4 between networks, the host link and the uplink: picks the egress port and next-hop MAC,
@@ -47,8 +53,9 @@ public final class RouteNode extends Node
     private final Arc tx = declareArc("tx");
     /** ICMP fragmentation-needed errors, to be translated back (RELATED) before they leave; else {@code tx}. */
     private final Arc fragNeeded = declareOptionalArc("frag-needed");
-    private io.berth.dataplane.PortTable mtus;
-    private final io.berth.dataplane.flyweight.VirtioNetHeader vnet = new io.berth.dataplane.flyweight.VirtioNetHeader();
+    private PortTable mtus;
+    private FragmentCounters fragmentCounters;
+    private final VirtioNetHeader vnet = new VirtioNetHeader();
     private NeighborResolver resolver;
     private final IcmpErrors icmpErrors = new IcmpErrors();
     private final TcpResets tcpResets = new TcpResets();
@@ -73,13 +80,11 @@ public final class RouteNode extends Node
     }
 
     /** Setup time: the egress ports' MTUs, for DF packets too large for them (without it none is checked). */
-    public void mtus(final io.berth.dataplane.PortTable ports, final io.berth.l3.frag.FragmentCounters counters)
+    public void mtus(final PortTable ports, final FragmentCounters counters)
     {
         this.mtus = ports;
         this.fragmentCounters = counters;
     }
-
-    private io.berth.l3.frag.FragmentCounters fragmentCounters;
 
     /** Setup time: the resolver needs this node's index, so it is set after both exist. */
     public void resolver(final NeighborResolver resolver)
@@ -209,7 +214,7 @@ public final class RouteNode extends Node
     private boolean tooBigWithDf(final PacketPool pool, final int handle, final int egressPort)
     {
         if (mtus == null || ipv4.totalLength() <= mtus.mtu(egressPort)
-            || (pool.buffer().getShort(ipv4.offset() + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, java.nio.ByteOrder.BIG_ENDIAN) & 0x4000) == 0)
+            || (pool.buffer().getShort(ipv4.offset() + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN) & 0x4000) == 0)
         {
             return false;
         }
@@ -254,7 +259,7 @@ public final class RouteNode extends Node
             return;
         }
         graph.countDrop(DropReason.FRAG_NEEDED);
-        fragmentCounters.count(io.berth.l3.frag.FragmentCounter.FRAG_NEEDED_SENT);
+        fragmentCounters.count(FragmentCounter.FRAG_NEEDED_SENT);
         icmpErrors.rewriteFragmentationNeeded(pool, handle, mtu, routerIp, routerMac);
         graph.enqueue(fragNeeded.connected() ? fragNeeded : tx, handle);
     }

@@ -55,18 +55,14 @@ public final class FragmentNode extends Node
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            final int egress = pool.egress(handle);
-            final int frame = pool.frameOffset(handle);
-            final int frameIpLength = pool.frameLength(handle) - EthernetFlyweight.HEADER_LENGTH;
-            if (egress < 0 || frameIpLength <= ports.mtu(egress) || frameIpLength < Ipv4Flyweight.MIN_HEADER_LENGTH
-                || (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) != EthernetFlyweight.TYPE_IPV4
-                || (buffer.getShort(frame + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.TOTAL_LENGTH_OFFSET,
-                    ByteOrder.BIG_ENDIAN) & 0xFFFF) <= ports.mtu(egress)) // padding beyond the IPv4 length is no size
+            final int egress = pool.egress(handle); // a flood (negative) is switched, never routed: no MTU here
+            final int mtu = egress < 0 ? Integer.MAX_VALUE : ports.mtu(egress);
+            if (fits(pool, buffer, handle, mtu))
             {
                 graph.enqueue(next, handle);
                 continue;
             }
-            final int mtu = ports.mtu(egress);
+            final int frame = pool.frameOffset(handle);
             final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
             final int ihl = (buffer.getByte(ip) & 0xF) * 4;
             vnet.wrap(buffer, pool.vnetOffset(handle));
@@ -88,6 +84,17 @@ public final class FragmentNode extends Node
             }
             fragment(pool, buffer, handle, ip, ihl, flagsOffset, mtu);
         }
+    }
+
+    /** Not IPv4, or no larger than {@code mtu} (padding after the IPv4 total length does not count). */
+    private static boolean fits(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int mtu)
+    {
+        final int frame = pool.frameOffset(handle);
+        final int frameIpLength = pool.frameLength(handle) - EthernetFlyweight.HEADER_LENGTH;
+        return frameIpLength <= mtu || frameIpLength < Ipv4Flyweight.MIN_HEADER_LENGTH
+            || (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) != EthernetFlyweight.TYPE_IPV4
+            || (buffer.getShort(frame + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.TOTAL_LENGTH_OFFSET,
+                ByteOrder.BIG_ENDIAN) & 0xFFFF) <= mtu;
     }
 
     private void fragment(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int ip, final int ihl,
