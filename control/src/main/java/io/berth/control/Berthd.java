@@ -25,6 +25,9 @@ import io.berth.control.state.State;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import io.berth.control.driver.overlay.OverlayDriver;
+import io.berth.control.store.etcd.EtcdStore;
+import io.berth.control.store.etcd.GlobalStore;
 
 import java.io.IOException;
 import java.net.NetworkInterface;
@@ -103,6 +106,19 @@ public final class Berthd implements Callable<Integer>
     @Option(names = "--uplink-gateway", paramLabel = "IP", description = "next hop for everything outside the " +
         "uplink subnet (inside it; default: none, only the uplink subnet is reachable)")
     private String uplinkGateway;
+
+    @Option(names = "--store", paramLabel = "etcd://HOST:PORT[,HOST:PORT...]", description = "the global store " +
+        "(a real etcd) that overlay networks, their addresses and endpoints are shared through; reached through " +
+        "the kernel stack of berthd's namespace (a management interface)")
+    private String store;
+
+    @Option(names = "--node", paramLabel = "NAME", description = "this host's name in the store (default: the " +
+        "hostname)")
+    private String node;
+
+    @Option(names = "--store-ttl", paramLabel = "SECONDS", description = "how long this host's endpoints outlive " +
+        "it in the store when it dies (its lease; default: ${DEFAULT-VALUE})")
+    private long storeTtl = 10;
 
     public static void main(final String[] args)
     {
@@ -214,6 +230,37 @@ public final class Berthd implements Callable<Integer>
             return 1;
         }
 
+        final List<String> storeEndpoints;
+        final String nodeName;
+        try
+        {
+            storeEndpoints = store == null ? null : storeEndpoints(store);
+            nodeName = node == null || node.isEmpty() ? hostname() : checkNodeName(node);
+        }
+        catch (final BerthException ex)
+        {
+            System.err.println("berthd: " + ex.getMessage());
+            return 1;
+        }
+        EtcdStore etcd = null;
+        if (storeEndpoints != null)
+        {
+            try
+            {
+                etcd = EtcdStore.connect(storeEndpoints, nodeName, storeTtl, java.time.Duration.ofSeconds(3));
+            }
+            catch (final BerthException | IllegalArgumentException ex)
+            {
+                System.err.println("berthd: --store " + store + ": " + ex.getMessage());
+                return 1;
+            }
+            final com.fasterxml.jackson.databind.node.ObjectNode nodeJson = Json.WIRE.createObjectNode();
+            nodeJson.put("name", nodeName);
+            nodeJson.put("vtep", uplink == null ? "" : Ipv4.format(uplink.ip()));
+            etcd.registerOrRetry(nodeJson.toString());
+        }
+        final EtcdStore etcdStore = etcd;
+
         final ExecutorService controlThread = Executors.newSingleThreadExecutor(runnable ->
         {
             final Thread thread = new Thread(runnable, "berth-control");
@@ -279,7 +326,20 @@ public final class Berthd implements Callable<Integer>
                 }
                 journal[0] = new CheckedJournal(state);
                 // the composition root: every driver, store and endpoint service berthd offers is registered here
-                final DriverRegistry drivers = Drivers.defaults(dataplane);
+                final GlobalStore global = etcdStore == null ? null :
+                    new GlobalStore(etcdStore, state.resolve("global-networks.json"));
+                final OverlayDriver.Cluster cluster = global == null || uplink == null ? null :
+                    new OverlayDriver.Cluster(global, nodeName, uplink.ip());
+                final String missing = global == null && uplink == null ?
+                    "berthd --store etcd://HOST:PORT and --uplink IFACE --uplink-ip CIDR (its address is the VTEP)" :
+                    global == null ? "berthd --store etcd://HOST:PORT (the store its networks are shared through)" :
+                    "berthd --uplink IFACE --uplink-ip CIDR (the uplink address is the VTEP)";
+                final DriverRegistry drivers = Drivers.all(dataplane, cluster, missing);
+                final Stores stores = new Stores(journal[0]);
+                if (global != null)
+                {
+                    stores.add(global);
+                }
                 final Services services = new Services().register(new LoopbackPublishing(proxy));
                 final java.util.Map<io.berth.control.ipam.Cidr, String> hostRanges = new java.util.LinkedHashMap<>();
                 if (uplink != null)
@@ -290,10 +350,16 @@ public final class Berthd implements Callable<Integer>
                         uplink.prefixLength());
                 }
                 final ControlService created = new ControlService(new State(new LocalIpam(hostRanges)),
-                    new Stores(journal[0]), dataplane, drivers, services, sandboxes, state, new Ids(),
+                    stores, dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
                 final List<String> problems = created.restore();
                 problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
+                if (global != null)
+                {
+                    // what other hosts change from now on (and missed while this one was down) comes in here
+                    global.watch(controlThread, created::applyFromStore);
+                    ((OverlayDriver)drivers.get(OverlayDriver.NAME)).watchEndpoints(controlThread);
+                }
                 return created;
             });
         }
@@ -376,6 +442,10 @@ public final class Berthd implements Callable<Integer>
                 Thread.currentThread().interrupt();
             }
             proxy.close();
+            if (etcdStore != null)
+            {
+                etcdStore.close(); // its lease ends with the TTL: a restart within it keeps the endpoints seen
+            }
             dataplane.close();
             hostMounts.close();
             try
@@ -398,6 +468,64 @@ public final class Berthd implements Callable<Integer>
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** {@code etcd://HOST:PORT[,HOST:PORT...]} as the client URLs jetcd takes; a sentence naming what is wrong. */
+    static List<String> storeEndpoints(final String text)
+    {
+        final String usage = "; give --store etcd://HOST:PORT[,HOST:PORT...], e.g. etcd://10.0.0.5:2379";
+        if (!text.startsWith("etcd://"))
+        {
+            throw new BerthException("--store " + text + " is not an etcd URL" + usage);
+        }
+        final List<String> endpoints = new java.util.ArrayList<>();
+        for (final String hostPort : text.substring("etcd://".length()).split(",", -1))
+        {
+            final int colon = hostPort.lastIndexOf(':');
+            if (colon <= 0 || colon == hostPort.length() - 1)
+            {
+                throw new BerthException("--store " + text + ": \"" + hostPort + "\" is not HOST:PORT" + usage);
+            }
+            final int port;
+            try
+            {
+                port = Integer.parseInt(hostPort.substring(colon + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                throw new BerthException("--store " + text + ": port \"" + hostPort.substring(colon + 1) +
+                    "\" is not a number" + usage);
+            }
+            if (port < 1 || port > 65535)
+            {
+                throw new BerthException("--store " + text + ": port " + port + " is out of range 1..65535");
+            }
+            endpoints.add("http://" + hostPort);
+        }
+        return endpoints;
+    }
+
+    private static String hostname()
+    {
+        try
+        {
+            final String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
+            return name.isEmpty() ? "localhost" : name;
+        }
+        catch (final IOException ex)
+        {
+            return "localhost";
+        }
+    }
+
+    private static String checkNodeName(final String name)
+    {
+        if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}"))
+        {
+            throw new BerthException("--node " + name + " is not a valid name: letters, digits, '_', '.' or '-', " +
+                "starting with a letter or digit, at most 63 characters");
+        }
+        return name;
     }
 
     /**

@@ -2,7 +2,9 @@ package io.berth.control;
 
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.driver.DriverRegistry;
+import io.berth.control.driver.SegmentIds;
 import io.berth.control.driver.bridge.BridgeDriver;
+import io.berth.control.driver.overlay.OverlayDriver;
 import io.berth.control.driver.host.HostDriver;
 import io.berth.control.driver.none.NullDriver;
 
@@ -23,5 +25,22 @@ public final class Drivers
             .register(new BridgeDriver(dataplane))
             .register(new HostDriver())
             .register(new NullDriver());
+    }
+
+    /**
+     * Every driver berthd offers: bridge, host, null and overlay.
+     *
+     * @param cluster the overlay's store and VTEP; null when berthd has no store or no uplink, and then
+     *                {@code missing} says which flag an overlay needs.
+     */
+    public static DriverRegistry all(final Dataplane dataplane, final OverlayDriver.Cluster cluster,
+        final String missing)
+    {
+        final SegmentIds segments = new SegmentIds();
+        return new DriverRegistry()
+            .register(new BridgeDriver(dataplane, segments))
+            .register(new HostDriver())
+            .register(new NullDriver())
+            .register(new OverlayDriver(dataplane, segments, cluster, missing));
     }
 }

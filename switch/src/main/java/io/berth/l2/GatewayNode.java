@@ -12,7 +12,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The network's gateway address lives here, not in a kernel bridge: ARP requests for it get a reply with the
- * gateway MAC, echo requests to it get an echo reply. Replies are written over the request in place and sent
+ * gateway MAC, echo requests to it get an echo reply. ARP requests for an overlay's remote endpoints are answered
+ * here too, with the MAC the store gave (proxy ARP). Replies are written over the request in place and sent
  * back out of the port it came from: no allocation, no copy. Anything else addressed to the gateway needs routing,
  * which this stage does not do; it is counted and dropped. Worker thread.
  */
@@ -28,6 +29,7 @@ public final class GatewayNode extends Node
     private DropReason dropReason;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+    private final io.berth.dataplane.flyweight.ArpFlyweight arp = new io.berth.dataplane.flyweight.ArpFlyweight();
     private final Responder responder = new Responder();
 
     /**
@@ -76,7 +78,14 @@ public final class GatewayNode extends Node
         switch (ethernet.etherType())
         {
             case EthernetFlyweight.TYPE_ARP:
-                return responder.answerArp(buffer, frame, domain.gatewayIp(), domain.gatewayMac())
+                if (responder.answerArp(buffer, frame, domain.gatewayIp(), domain.gatewayMac()))
+                {
+                    return REPLY;
+                }
+                // proxy ARP for an overlay's remote endpoint, from the store
+                final int target = arp.wrap(buffer, ethernet.payloadOffset()).targetIp();
+                final long remoteMac = domain.proxyArpMac(target);
+                return remoteMac != BridgeDomain.NO_MAC && responder.answerArp(buffer, frame, target, remoteMac)
                     ? REPLY : drop(DropReason.GATEWAY_UNHANDLED);
             case EthernetFlyweight.TYPE_IPV4:
                 ipv4.wrap(buffer, ethernet.payloadOffset());

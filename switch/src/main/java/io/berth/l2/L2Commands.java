@@ -55,6 +55,17 @@ public final class L2Commands
         return worker.run(() -> l2.removePort(portId));
     }
 
+    /** An overlay network's remote endpoint (static MAC entry and proxy ARP), see {@link L2Switch#putRemote}. */
+    public CompletableFuture<Void> putRemote(final int domainId, final int ip, final long mac, final int tunnelPort)
+    {
+        return worker.run(() -> l2.putRemote(domainId, ip, mac, tunnelPort));
+    }
+
+    public CompletableFuture<Void> removeRemote(final int domainId, final int ip, final long mac)
+    {
+        return worker.run(() -> l2.removeRemote(domainId, ip, mac));
+    }
+
     /** Learned MACs per bridge domain id, counted on the worker. */
     public CompletableFuture<Map<Integer, Integer>> macCounts()
     {

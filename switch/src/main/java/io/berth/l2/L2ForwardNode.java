@@ -90,11 +90,15 @@ public final class L2ForwardNode extends Node
         }
         if (EthernetFlyweight.isMulticast(destination))
         {
-            if (ethernet.etherType() == EthernetFlyweight.TYPE_ARP
-                && arp.wrap(buffer, ethernet.payloadOffset()).targetIp() == domain.gatewayIp())
+            if (ethernet.etherType() == EthernetFlyweight.TYPE_ARP)
             {
-                graph.enqueue(gatewayNode, handle); // only the gateway answers: no need to bother the others
-                return null;
+                final int target = arp.wrap(buffer, ethernet.payloadOffset()).targetIp();
+                if (target == domain.gatewayIp()
+                    || (arp.operation() == ArpFlyweight.OP_REQUEST && domain.proxyArpMac(target) != BridgeDomain.NO_MAC))
+                {
+                    graph.enqueue(gatewayNode, handle); // answered here: no need to bother the others
+                    return null;
+                }
             }
             if (!domain.interContainer())
             {
@@ -105,7 +109,11 @@ public final class L2ForwardNode extends Node
             return null;
         }
 
-        final int outPort = lookup(domainId, destination);
+        int outPort = lookup(domainId, destination);
+        if (outPort == MacTable.NO_PORT)
+        {
+            outPort = domain.staticPort(destination); // a remote endpoint of an overlay, from the store
+        }
         if (outPort == MacTable.NO_PORT)
         {
             if (!domain.interContainer())

@@ -108,8 +108,32 @@ public final class L2Switch
         }
         final BridgeDomain domain = domains[domainId];
         domain.removeMember(portId);
+        domain.removeRemotesOn(portId);
         portDomain[portId] = -1;
         macs.removePort(portId);
         ports.floodList(domainId, domain.members());
+    }
+
+    /**
+     * A remote endpoint of an overlay network: {@code mac} is behind {@code tunnelPort} (a member of the domain),
+     * and ARP for {@code ip} is answered with {@code mac}.
+     */
+    public void putRemote(final int domainId, final int ip, final long mac, final int tunnelPort)
+    {
+        final BridgeDomain domain = domain(domainId);
+        if (domain == null || portDomain[tunnelPort] != domainId)
+        {
+            throw new IllegalArgumentException("port " + tunnelPort + " is not in bridge domain " + domainId);
+        }
+        domain.putRemote(ip, mac, tunnelPort);
+    }
+
+    public void removeRemote(final int domainId, final int ip, final long mac)
+    {
+        final BridgeDomain domain = domain(domainId);
+        if (domain != null)
+        {
+            domain.removeRemote(ip, mac);
+        }
     }
 }

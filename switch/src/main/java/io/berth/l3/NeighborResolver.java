@@ -61,6 +61,18 @@ public final class NeighborResolver implements Housekeeping
         }
     }
 
+    /**
+     * Asks for {@code nextHop}'s MAC without parking a packet (a VXLAN tunnel's remote VTEP): at most one request
+     * per {@link #REQUEST_INTERVAL_MILLIS} for the same address.
+     */
+    public void solicit(final int nextHop, final long nowMillis)
+    {
+        if (nextHop != lastRequested || nowMillis - lastRequestAt >= REQUEST_INTERVAL_MILLIS)
+        {
+            request(nextHop, nowMillis);
+        }
+    }
+
     /** A neighbour became known: its waiting packets go back to routing (from a stage before it). */
     public void learned(final int address)
     {

@@ -49,7 +49,8 @@ public final class VxlanDecapNode extends Node
                 graph.enqueue(next, handle);
                 continue;
             }
-            final int verdict = decapsulation.inspect(pool, handle, tunnels.localVtep(), tunnels.udpPort());
+            final int verdict = decapsulation.inspect(pool, handle, tunnels.localVtep(), tunnels.udpPort(),
+                tunnels.otherUdpPort());
             if (verdict == VxlanDecapsulation.NOT_VXLAN)
             {
                 graph.enqueue(next, handle);

@@ -48,6 +48,13 @@ public final class VxlanDecapsulation
     /** @return {@link #NOT_VXLAN}, {@link #VALID}, {@link #FRAGMENTED} or {@link #MALFORMED}. */
     public int inspect(final PacketPool pool, final int handle, final int localVtep, final int udpPort)
     {
+        return inspect(pool, handle, localVtep, udpPort, udpPort);
+    }
+
+    /** The same for a VTEP that listens on two ports (4789 and Linux's 8472, for networks that use each). */
+    public int inspect(final PacketPool pool, final int handle, final int localVtep, final int udpPort,
+        final int otherUdpPort)
+    {
         final UnsafeBuffer buffer = pool.buffer();
         final int frame = pool.frameOffset(handle);
         final int length = pool.frameLength(handle);
@@ -71,8 +78,12 @@ public final class VxlanDecapsulation
             // a later fragment has no UDP header to tell the port by: any fragment to the VTEP's address counts
             return FRAGMENTED;
         }
-        if (total < ihl + UdpFlyweight.HEADER_LENGTH
-            || (buffer.getShort(l4 + UdpFlyweight.DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) != udpPort)
+        if (total < ihl + UdpFlyweight.HEADER_LENGTH)
+        {
+            return NOT_VXLAN;
+        }
+        final int port = buffer.getShort(l4 + UdpFlyweight.DESTINATION_PORT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (port != udpPort && port != otherUdpPort)
         {
             return NOT_VXLAN;
         }

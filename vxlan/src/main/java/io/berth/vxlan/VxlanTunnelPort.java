@@ -4,6 +4,7 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PortCounters;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -14,8 +15,8 @@ import org.agrona.concurrent.UnsafeBuffer;
  * that came in from a tunnel are not sent into another (split horizon: the hosts are a full mesh, none relays).
  * It never receives: decapsulated frames enter through the decapsulation stage with this port as in-port.
  * <p>
- * No offloads: the transmit stage completes partial checksums before, and TSO frames are not taken (a later
- * step: GSO over the UDP tunnel, or segmentation here). Worker thread; allocation-free.
+ * Partial checksums are completed and TSO frames cut into segments here ({@link TcpSegmenter}), in place, each
+ * segment in its own datagram with a right inner checksum. Worker thread; allocation-free.
  */
 public final class VxlanTunnelPort implements Port
 {
@@ -38,6 +39,10 @@ public final class VxlanTunnelPort implements Port
     private final NextHop nextHop;
     private final VxlanEncapsulation encapsulation = new VxlanEncapsulation();
     private final PortCounters counters = new PortCounters();
+    private final VirtioNetHeader vnet = new VirtioNetHeader();
+    private final TcpSegmenter segmenter = new TcpSegmenter();
+    private final TcpSegmenter.SegmentSink encapsulateAndSend = this::sendOne;
+    private long nextHopMac;
 
     public VxlanTunnelPort(final int id, final int vni, final int remoteVtep, final VxlanTunnels tunnels, final Port uplink,
         final long localMac, final NextHop nextHop)
@@ -88,17 +93,41 @@ public final class VxlanTunnelPort implements Port
             return true; // split horizon: not an error, and nothing to send
         }
         final long mac = nextHop.macFor(remoteVtep);
-        final int innerLength = pool.frameLength(handle);
         if (mac == NextHop.UNRESOLVED)
         {
             counters.increment(PortCounters.TX_ERRORS);
             return false;
         }
+        nextHopMac = mac;
+        vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
+        if (vnet.isSegmented())
+        {
+            // TSO from a container: each segment goes into its own datagram (the underlay has no tunnel GSO here)
+            final int sent = segmenter.segment(pool, handle, encapsulateAndSend);
+            if (sent < 0)
+            {
+                counters.increment(PortCounters.TX_ERRORS);
+                return false;
+            }
+            return sent > 0;
+        }
+        if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
+        {
+            vnet.completeChecksum(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle)); // for every later copy too
+        }
+        return sendOne(pool, handle);
+    }
+
+    /** Encapsulates the frame, hands it to the uplink and takes the outer headers off again. */
+    private boolean sendOne(final PacketPool pool, final int handle)
+    {
+        final int innerLength = pool.frameLength(handle);
         final UnsafeBuffer buffer = pool.buffer();
         final int vnetAt = pool.vnetOffset(handle);
         final long vnetHead = buffer.getLong(vnetAt);
         final short vnetTail = buffer.getShort(vnetAt + 8);
-        if (!encapsulation.encapsulate(pool, handle, vni, tunnels.localVtep(), remoteVtep, tunnels.udpPort(), localMac, mac))
+        if (!encapsulation.encapsulate(pool, handle, vni, tunnels.localVtep(), remoteVtep, tunnels.udpPortOf(vni),
+            localMac, nextHopMac))
         {
             counters.increment(PortCounters.TX_ERRORS);
             return false;
@@ -119,10 +148,14 @@ public final class VxlanTunnelPort implements Port
         return sent;
     }
 
+    /**
+     * Takes partial checksums and TSO frames: the transmit stage hands them over as they are, and this port
+     * completes the checksum or cuts the segments itself, just before encapsulating.
+     */
     @Override
     public boolean offloads()
     {
-        return false;
+        return true;
     }
 
     @Override

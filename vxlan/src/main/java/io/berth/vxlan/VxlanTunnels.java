@@ -19,8 +19,11 @@ public final class VxlanTunnels
     private final Int2IntHashMap domainByVni = new Int2IntHashMap(256, 0.5f, NONE);
     private final Long2LongHashMap portByVtep = new Long2LongHashMap(1024, 0.5f, NONE);
     private final Int2IntHashMap vniByTunnelPort = new Int2IntHashMap(1024, 0.5f, NONE);
+    private final Int2IntHashMap portByVni = new Int2IntHashMap(256, 0.5f, NONE);
     private int localVtep;
     private int udpPort = io.berth.dataplane.flyweight.VxlanFlyweight.IANA_PORT;
+    /** A second port some network uses (Linux's 8472), else the same as {@link #udpPort}. */
+    private int otherUdpPort = udpPort;
 
     /** This host's VTEP address (its uplink address) and the UDP port it listens on. */
     public void local(final int vtep, final int port)
@@ -39,14 +42,51 @@ public final class VxlanTunnels
         return udpPort;
     }
 
+    /** The second port datagrams are taken on (see {@link #addNetwork(int, int, int)}). */
+    public int otherUdpPort()
+    {
+        return otherUdpPort;
+    }
+
     public void addNetwork(final int vni, final int domain)
     {
         domainByVni.put(vni, domain);
     }
 
+    /**
+     * A network whose tunnels use {@code port}: sent to that port, and taken on it. A VTEP listens on its own port
+     * and on one other (4789 and 8472 side by side); a third is refused.
+     */
+    public void addNetwork(final int vni, final int domain, final int port)
+    {
+        if (port != udpPort && port != otherUdpPort && otherUdpPort != udpPort)
+        {
+            throw new IllegalArgumentException("this VTEP listens on UDP " + udpPort + " and " + otherUdpPort +
+                " already; VXLAN port " + port + " would be a third");
+        }
+        if (port != udpPort)
+        {
+            otherUdpPort = port;
+        }
+        domainByVni.put(vni, domain);
+        portByVni.put(vni, port);
+    }
+
     public void removeNetwork(final int vni)
     {
         domainByVni.remove(vni);
+        portByVni.remove(vni);
+        if (otherUdpPort != udpPort && !portByVni.containsValue(otherUdpPort))
+        {
+            otherUdpPort = udpPort;
+        }
+    }
+
+    /** The UDP port datagrams of {@code vni} are sent to. */
+    public int udpPortOf(final int vni)
+    {
+        final int port = portByVni.get(vni);
+        return port == NONE ? udpPort : port;
     }
 
     public void addTunnel(final int vni, final int remoteVtep, final int tunnelPort)

@@ -89,6 +89,15 @@ public final class Views
                 Ipv4.format(endpoint.ip()) + "/" + network.subnet().prefixLength());
             entry.put("IPv6Address", "");
         }
+        // a global network: the containers other hosts have on it, and what the driver adds (the overlay's Peers)
+        driver.remoteContainers(network).forEach((name, shown) ->
+        {
+            if (!containers.has(name))
+            {
+                containers.set(name, Json.WIRE.valueToTree(shown));
+            }
+        });
+        driver.inspectExtras(network).forEach((key, value) -> node.set(key, Json.WIRE.valueToTree(value)));
         return node;
     }
 

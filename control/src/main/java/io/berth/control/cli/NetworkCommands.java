@@ -42,7 +42,7 @@ final class NetworkCommands implements Runnable
         @Spec
         CommandSpec spec;
 
-        @Option(names = {"-d", "--driver"}, paramLabel = "DRIVER", description = "only bridge for now")
+        @Option(names = {"-d", "--driver"}, paramLabel = "DRIVER", description = "bridge (default) or overlay (global: needs berthd --store and --uplink)")
         String driver = "bridge";
 
         @Option(names = "--subnet", paramLabel = "CIDR", description = "e.g. 192.168.100.0/24 (default: the " +

@@ -87,6 +87,46 @@ public interface Dataplane extends AutoCloseable
      */
     Map<String, Object> counters();
 
+    // ------------------------------------------------------------------ overlay (VXLAN) building blocks
+
+    /**
+     * Makes segment {@code segmentId} VXLAN network {@code vni}: datagrams to this host's VTEP (the uplink
+     * address) on {@code udpPort} with that VNI enter it. Needs the uplink.
+     */
+    default void addOverlay(final int segmentId, final int vni, final int udpPort)
+    {
+        throw new UnsupportedOperationException("this dataplane has no overlay networks");
+    }
+
+    default void removeOverlay(final int vni)
+    {
+    }
+
+    /**
+     * A tunnel port to {@code remoteVtep} on the overlay segment (a member of its flood list, so broadcast and
+     * unknown unicast reach that host by head-end replication); frames it carries are at most {@code mtu}.
+     *
+     * @return its port id.
+     */
+    default int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu)
+    {
+        throw new UnsupportedOperationException("this dataplane has no overlay networks");
+    }
+
+    /** Removes a tunnel port and the remote endpoints behind it. */
+    default void removeTunnel(final int portId)
+    {
+    }
+
+    /** A remote endpoint: {@code mac} is behind the tunnel port, ARP for {@code ip} is answered with it. */
+    default void putRemoteEndpoint(final int segmentId, final int tunnelPort, final int ip, final long mac)
+    {
+    }
+
+    default void removeRemoteEndpoint(final int segmentId, final int ip, final long mac)
+    {
+    }
+
     /** Stops the worker and closes every fd, leaving devices (persistent TAPs) in the sandboxes. */
     @Override
     void close();

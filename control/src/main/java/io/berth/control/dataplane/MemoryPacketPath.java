@@ -86,6 +86,12 @@ public final class MemoryPacketPath
         return this;
     }
 
+    /** The overlay tables the production graph's vxlan-decap reads. */
+    public io.berth.vxlan.VxlanTunnels tunnels()
+    {
+        return path.tunnels;
+    }
+
     /** The uplink's port id, or -1 before {@link #uplink}. */
     public int uplinkPort()
     {

@@ -86,6 +86,9 @@ public final class PacketPath
     final FragmentCounters fragmentCounters = new FragmentCounters();
     final Reassembly reassembly;
     final LocalDeliveryNode localDelivery = new LocalDeliveryNode();
+    /** Overlay networks by VNI and their tunnel ports (worker thread). */
+    final io.berth.vxlan.VxlanTunnels tunnels = new io.berth.vxlan.VxlanTunnels();
+    private final org.agrona.concurrent.EpochClock clock;
     final DataplaneWorker worker;
     final Graph graph;
     private final CtInfo ctInfo;
@@ -105,6 +108,7 @@ public final class PacketPath
     public PacketPath(final PacketPool pool, final Poller poller, final int idleTimeoutMs, final DataplaneOptions options,
         final EpochClock clock, final List<Contribution> contributions)
     {
+        this.clock = clock;
         router = new Router(options.neighborMax());
         connections = new ConnectionTable(options.conntrackMax(), conntrackCounters);
         natBindings = new NatBindings(options.conntrackMax());
@@ -154,6 +158,9 @@ public final class PacketPath
             .connect("related-error", "next", "snat")
             .connect("snat", "next", "ip-fragment")
             .connect("ip-fragment", "next", "tx");
+        // VXLAN datagrams for this host's VTEP become their inner frames before port security (a no-op until an
+        // overlay network gives the VTEP an address)
+        builder.splice("parse", "next", new io.berth.vxlan.VxlanDecapNode(tunnels, router::uplinkPort), "next");
         contributions.forEach(c -> c.accept(builder));
         graph = builder.build(pool, drops);
         worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, options.spinMicros());
@@ -235,6 +242,94 @@ public final class PacketPath
     public java.util.concurrent.CompletableFuture<Integer> datagramsInReassembly()
     {
         return commands.call(reassembly::size);
+    }
+
+    /**
+     * The MAC to send to for a remote VTEP (a VXLAN tunnel's next hop on the uplink): the VTEP's own on the
+     * uplink's subnet, else the uplink gateway's; unknown yet, an ARP request goes out and the packet is dropped
+     * (the control plane solicits each VTEP as its tunnel is made, so this is rare). Worker thread.
+     */
+    long vtepNextHopMac(final int vtep)
+    {
+        if (router.uplinkPort() == Router.NONE)
+        {
+            return io.berth.vxlan.VxlanTunnelPort.NextHop.UNRESOLVED;
+        }
+        final int hop = router.uplinkNextHop(vtep);
+        if (hop == 0)
+        {
+            return io.berth.vxlan.VxlanTunnelPort.NextHop.UNRESOLVED;
+        }
+        final long neighbor = router.neighbor(hop);
+        if (neighbor == Router.NO_NEIGHBOR)
+        {
+            resolver.solicit(hop, clock.time());
+            return io.berth.vxlan.VxlanTunnelPort.NextHop.UNRESOLVED;
+        }
+        return Router.neighborMac(neighbor);
+    }
+
+    /** This host's VTEP: the uplink address, on VXLAN's IANA port (and whatever port an overlay adds). */
+    public java.util.concurrent.CompletableFuture<Void> localVtep(final int address)
+    {
+        return commands.run(() -> tunnels.local(address, io.berth.dataplane.flyweight.VxlanFlyweight.IANA_PORT));
+    }
+
+    /** Bridge domain {@code domain} is VXLAN network {@code vni}, its datagrams on {@code udpPort}. */
+    public java.util.concurrent.CompletableFuture<Void> addOverlay(final int vni, final int domain, final int udpPort)
+    {
+        return commands.run(() -> tunnels.addNetwork(vni, domain, udpPort));
+    }
+
+    public java.util.concurrent.CompletableFuture<Void> removeOverlay(final int vni)
+    {
+        return commands.run(() -> tunnels.removeNetwork(vni));
+    }
+
+    /**
+     * A tunnel port to one remote VTEP of an overlay: it sends by the uplink, is a member of the domain's flood
+     * list (head-end replication) and the in-port of what comes from that VTEP. Its VTEP is asked for at once.
+     */
+    public io.berth.vxlan.VxlanTunnelPort newTunnelPort(final int portId, final int vni, final int remoteVtep)
+    {
+        final io.berth.dataplane.Port uplink = ports.get(router.uplinkPort());
+        if (uplink == null)
+        {
+            throw new IllegalStateException("an overlay tunnel needs the uplink");
+        }
+        return new io.berth.vxlan.VxlanTunnelPort(portId, vni, remoteVtep, tunnels, uplink, router.uplinkMac(),
+            this::vtepNextHopMac);
+    }
+
+    public java.util.concurrent.CompletableFuture<Void> attachTunnel(final io.berth.vxlan.VxlanTunnelPort port,
+        final int domain, final int mtu)
+    {
+        return commands.run(() ->
+        {
+            ports.mtu(port.id(), mtu);
+            ports.put(port); // never read: not registered with the poller
+            try
+            {
+                l2.addPort(port.id(), domain);
+            }
+            catch (final RuntimeException e)
+            {
+                ports.remove(port.id());
+                throw e;
+            }
+            tunnels.addTunnel(port.vni(), port.remoteVtep(), port.id());
+            vtepNextHopMac(port.remoteVtep());
+        });
+    }
+
+    public java.util.concurrent.CompletableFuture<Void> detachTunnel(final io.berth.vxlan.VxlanTunnelPort port)
+    {
+        return commands.run(() ->
+        {
+            tunnels.removeTunnel(port.vni(), port.remoteVtep());
+            l2.removePort(port.id());
+            ports.remove(port.id());
+        });
     }
 
     /** Packets parked for ARP (worker thread). */

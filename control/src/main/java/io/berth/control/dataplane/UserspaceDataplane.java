@@ -57,6 +57,7 @@ public final class UserspaceDataplane implements Dataplane
     private final DataplaneWorker worker;
     private final Map<Integer, Attached> ports = new TreeMap<>();
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
+    private final Map<Integer, io.berth.vxlan.VxlanTunnelPort> tunnelPorts = new TreeMap<>();
     private AgentRunner runner;
     private TapPort hostLink;
     private AfPacketPort uplink;
@@ -144,6 +145,54 @@ public final class UserspaceDataplane implements Dataplane
             throw new IOException("attaching uplink " + spec.iface() + " failed: " + e.getMessage(), e);
         }
         uplink = port;
+        await(pipeline.localVtep(spec.ip()));
+    }
+
+    @Override
+    public void addOverlay(final int segmentId, final int vni, final int udpPort)
+    {
+        if (uplink == null)
+        {
+            throw new IllegalStateException("an overlay network needs the uplink (berthd --uplink)");
+        }
+        await(pipeline.addOverlay(vni, segmentId, udpPort));
+    }
+
+    @Override
+    public void removeOverlay(final int vni)
+    {
+        await(pipeline.removeOverlay(vni));
+    }
+
+    @Override
+    public int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu)
+    {
+        final io.berth.vxlan.VxlanTunnelPort port = pipeline.newTunnelPort(freePortId(), vni, remoteVtep);
+        await(pipeline.attachTunnel(port, segmentId, mtu));
+        tunnelPorts.put(port.id(), port);
+        return port.id();
+    }
+
+    @Override
+    public void removeTunnel(final int portId)
+    {
+        final io.berth.vxlan.VxlanTunnelPort port = tunnelPorts.remove(portId);
+        if (port != null)
+        {
+            await(pipeline.detachTunnel(port));
+        }
+    }
+
+    @Override
+    public void putRemoteEndpoint(final int segmentId, final int tunnelPort, final int ip, final long mac)
+    {
+        await(pipeline.l2Commands().putRemote(segmentId, ip, mac, tunnelPort));
+    }
+
+    @Override
+    public void removeRemoteEndpoint(final int segmentId, final int ip, final long mac)
+    {
+        await(pipeline.l2Commands().removeRemote(segmentId, ip, mac));
     }
 
     private static long macOf(final byte[] mac)
@@ -409,6 +458,10 @@ public final class UserspaceDataplane implements Dataplane
             }
             portCounters.put(attached.port().name(), values);
         }
+        for (final io.berth.vxlan.VxlanTunnelPort tunnel : tunnelPorts.values())
+        {
+            portCounters.put(tunnel.name(), portValues(tunnel, "tunnel"));
+        }
         if (hostLink != null)
         {
             portCounters.put(HOST_LINK_DEVICE, portValues(hostLink, "host"));
@@ -521,7 +574,7 @@ public final class UserspaceDataplane implements Dataplane
     private int freePortId()
     {
         int id = 0;
-        while (ports.containsKey(id) || (hostLink != null && hostLink.id() == id) || (uplink != null && uplink.id() == id))
+        while (ports.containsKey(id) || tunnelPorts.containsKey(id) || (hostLink != null && hostLink.id() == id) || (uplink != null && uplink.id() == id))
         {
             id++;
         }

@@ -61,6 +61,59 @@ public interface NetworkDriver
         return network.options();
     }
 
+    /**
+     * The subnets of networks that exist beyond this host in this driver's scope (a global store's), with their
+     * names: a new network may overlap none. Local drivers: none.
+     */
+    default Map<io.berth.control.ipam.Cidr, String> subnetsElsewhere()
+    {
+        return Map.of();
+    }
+
+    /**
+     * The subnet a new network gets without {@code --subnet}, overlapping none of {@code taken}; null leaves it to
+     * the IPAM's defaults (Docker's 172.17.0.0/16 onwards).
+     */
+    default io.berth.control.ipam.Cidr defaultSubnet(final java.util.Collection<io.berth.control.ipam.Cidr> taken)
+    {
+        return null;
+    }
+
+    /**
+     * An address for a new endpoint: {@code pinnedIp}, checked, or the next free one. The default asks the
+     * network's local address book (taken there when the endpoint is journaled); a cluster-wide IPAM claims it
+     * in its store for {@code owner} at once, and {@link #releaseAddress} gives it back.
+     */
+    default int allocateAddress(final Network network, final String pinnedIp, final String owner)
+    {
+        if (pinnedIp == null || pinnedIp.isEmpty())
+        {
+            return network.addresses().nextFree();
+        }
+        final int ip = io.berth.control.ipam.Ipv4.parse(pinnedIp, "--ip");
+        network.addresses().checkPinnable(ip);
+        return ip;
+    }
+
+    /** Gives back an address {@link #allocateAddress} handed out (the endpoint left, or its attach failed). */
+    default void releaseAddress(final Network network, final int ip)
+    {
+    }
+
+    /**
+     * What {@code network inspect} shows beyond the network's own fields (the overlay's "Peers"), and the
+     * containers other hosts have on it, each as {@code Containers} shows them, by name.
+     */
+    default Map<String, Object> inspectExtras(final Network network)
+    {
+        return Map.of();
+    }
+
+    default Map<String, Map<String, Object>> remoteContainers(final Network network)
+    {
+        return Map.of();
+    }
+
     /** Gives the dataplane what it holds for the network; at create and again at every restore. */
     void createNetwork(Network network);
 

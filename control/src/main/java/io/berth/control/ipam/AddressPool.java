@@ -52,6 +52,33 @@ public final class AddressPool
     /** Checks that a pinned address may be given out: inside the subnet and the range, not reserved, not in use. */
     public void checkPinnable(final int ip)
     {
+        checkAssignable(ip);
+        if (isUsed(ip))
+        {
+            throw new BerthException("address " + Ipv4.format(ip) + " is already in use on network " + networkName);
+        }
+    }
+
+    /** The first address of the range that may be given out. */
+    public int firstInRange()
+    {
+        return range.network();
+    }
+
+    public int lastInRange()
+    {
+        return range.last();
+    }
+
+    /** The subnet's network and broadcast addresses and the gateway: never given out. */
+    public boolean isReserved(final int ip)
+    {
+        return !isAssignable(ip);
+    }
+
+    /** Like {@link #checkPinnable} without asking whether it is used here (a cluster-wide IPAM asks its store). */
+    public void checkAssignable(final int ip)
+    {
         final String text = Ipv4.format(ip);
         if (!subnet.contains(ip))
         {
@@ -73,10 +100,6 @@ public final class AddressPool
         if (ip == gateway)
         {
             throw new BerthException("address " + text + " is the gateway of network " + networkName);
-        }
-        if (isUsed(ip))
-        {
-            throw new BerthException("address " + text + " is already in use on network " + networkName);
         }
     }
 

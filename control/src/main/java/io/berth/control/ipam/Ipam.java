@@ -22,6 +22,12 @@ public interface Ipam
      */
     Event.IpamConfig requestPool(String subnet, String ipRange, String gateway, Map<Cidr, String> inUse);
 
+    /** Ranges no network may overlap (special-purpose blocks, the uplink's subnet), with why. */
+    default Map<Cidr, String> reservedRanges()
+    {
+        return Map.of();
+    }
+
     /** The address book of one network's pool; replay takes the addresses in use into it. */
     AddressPool addressBook(String networkName, Cidr subnet, Cidr range, int gateway);
 }

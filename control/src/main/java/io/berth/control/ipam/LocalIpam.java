@@ -46,6 +46,7 @@ public final class LocalIpam implements Ipam
     }
 
     /** Every range a network may not overlap. */
+    @Override
     public Map<Cidr, String> reservedRanges()
     {
         return reservedRanges;

@@ -278,25 +278,68 @@ public final class ControlService
             DEFAULT_NETWORK_DRIVER : request.driver());
         final Map<String, String> options = driver.parseOptions(request.options());
         final Store store = stores.forScope(driver.scope());
-        final Event.IpamConfig pool = driver.hasAddresses() ?
-            state.ipam().requestPool(request.subnet(), request.ipRange(), request.gateway(), subnetsInUse()) : null;
+        Event.IpamConfig pool = null;
+        if (driver.hasAddresses())
+        {
+            final Map<Cidr, String> inUse = subnetsInUse();
+            driver.subnetsElsewhere().forEach(inUse::putIfAbsent);
+            String subnet = request.subnet();
+            if ((subnet == null || subnet.isEmpty()) && request.ipRange() == null && request.gateway() == null)
+            {
+                final List<Cidr> taken = new ArrayList<>(inUse.keySet());
+                taken.addAll(state.ipam().reservedRanges().keySet());
+                final Cidr chosen = driver.defaultSubnet(taken);
+                subnet = chosen == null ? subnet : chosen.toString();
+            }
+            pool = state.ipam().requestPool(subnet, request.ipRange(), request.gateway(), inUse);
+        }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), now());
-        final Network network = new Network(created, state.ipam());
-        final Rollback rollback = new Rollback();
+        if (driver.scope() == io.berth.control.driver.Scope.LOCAL)
+        {
+            // the dataplane first, then the journal: a refusal leaves neither changed
+            final Network draft = new Network(created, state.ipam());
+            try
+            {
+                driver.createNetwork(draft);
+            }
+            catch (final RuntimeException ex)
+            {
+                throw ex instanceof BerthException be ? be :
+                    new BerthException("the dataplane could not create network " + name + ": " + ex.getMessage(), ex);
+            }
+            try
+            {
+                commit(store, created);
+            }
+            catch (final RuntimeException ex)
+            {
+                driver.deleteNetwork(draft);
+                throw ex;
+            }
+            return state.networkById(created.id());
+        }
+        // a global store first: it decides what only it can (the VNI) and refuses what another host holds
+        commit(store, created);
+        final Network network = state.networkById(created.id());
         try
         {
             driver.createNetwork(network);
-            rollback.add(() -> driver.deleteNetwork(network));
-            commit(store, created);
         }
         catch (final RuntimeException ex)
         {
-            rollback.undo();
+            try
+            {
+                commit(store, new Event.NetworkRemoved(created.id(), name));
+            }
+            catch (final RuntimeException undo)
+            {
+                LOG.log(System.Logger.Level.WARNING, "network " + name + " stays in the store: " + undo.getMessage());
+            }
             throw ex instanceof BerthException be ? be :
                 new BerthException("the dataplane could not create network " + name + ": " + ex.getMessage(), ex);
         }
-        return state.networkById(created.id());
+        return network;
     }
 
     public void removeNetwork(final String nameOrId)
@@ -313,8 +356,57 @@ public final class ControlService
                 "; remove those containers or disconnect them (berth network disconnect " + network.name() + " " +
                 attached.get(0).name() + ") first");
         }
-        driverOf(network).deleteNetwork(network);
+        // the store first: a global store refuses while another host still has containers on the network
         commit(stores.forScope(network.scope()), new Event.NetworkRemoved(network.id(), network.name()));
+        driverOf(network).deleteNetwork(network);
+    }
+
+    /**
+     * A change another host made in the global store (the watcher hands it over on the control thread): a
+     * network that appeared is set up in the dataplane, one that went away is taken down. What this host made
+     * itself is known already and skipped.
+     */
+    public void applyFromStore(final Event event)
+    {
+        if (event instanceof Event.NetworkCreated created)
+        {
+            if (state.networkById(created.id()) != null)
+            {
+                return;
+            }
+            final Network clash = state.findNetwork(created.name());
+            if (clash != null)
+            {
+                LOG.log(System.Logger.Level.WARNING, "global network " + created.name() + " has the name of local " +
+                    "network " + clash.name() + " here; not set up on this host");
+                return;
+            }
+            state.apply(created);
+            try
+            {
+                driverOf(state.networkById(created.id())).createNetwork(state.networkById(created.id()));
+            }
+            catch (final RuntimeException ex)
+            {
+                LOG.log(System.Logger.Level.WARNING, "global network " + created.name() + " cannot be set up " +
+                    "here: " + ex.getMessage());
+            }
+        }
+        else if (event instanceof Event.NetworkRemoved removed)
+        {
+            final Network network = state.networkById(removed.id());
+            if (network == null)
+            {
+                return;
+            }
+            if (!state.containersOn(network.id()).isEmpty())
+            {
+                LOG.log(System.Logger.Level.WARNING, "global network " + network.name() + " was removed from the " +
+                    "store while containers here are on it: " + names(state.containersOn(network.id())));
+            }
+            driverOf(network).deleteNetwork(network);
+            state.apply(removed);
+        }
     }
 
     public Endpoint connect(final String networkName, final String containerName, final String pinnedIp)
@@ -336,8 +428,17 @@ public final class ControlService
             throw new BerthException("container " + container.name() + " is already connected to network " +
                 network.name());
         }
-        final int ip = chooseAddress(network, pinnedIp);
-        return attachNew(container, network, ip, lowestFreeInterface(container));
+        final NetworkDriver driver = driverOf(network);
+        final int ip = driver.allocateAddress(network, pinnedIp, container.id());
+        try
+        {
+            return attachNew(container, network, ip, lowestFreeInterface(container));
+        }
+        catch (final RuntimeException ex)
+        {
+            releaseQuietly(network, ip);
+            throw ex;
+        }
     }
 
     public void disconnect(final String networkName, final String containerName)
@@ -357,6 +458,7 @@ public final class ControlService
                 "it (remove the container to unpublish them)");
         }
         final boolean hadDefaultRoute = container.endpoints().iterator().next().equals(endpoint);
+        driverOf(network).releaseAddress(network, endpoint.ip()); // first: refused while a global store is away
         detach(container, endpoint, List.of());
         commit(new Event.EndpointDetached(container.id(), network.id()));
         if (hadDefaultRoute && !container.endpoints().isEmpty())
@@ -452,12 +554,17 @@ public final class ControlService
                 "is what a published port leads to)");
         }
         checkPortsFree(ports);
-        final int ip = mode == NetworkMode.NETWORK ? chooseAddress(network, pinnedIp) : 0;
-        final String processNetns = processNamespace(mode, sandbox, joined);
         final String id = ids.newId();
+        final Network eth0Network = network;
+        final int ip = mode == NetworkMode.NETWORK ? driverOf(network).allocateAddress(network, pinnedIp, id) : 0;
+        final String processNetns = processNamespace(mode, sandbox, joined);
 
         // act, undoing on failure
         final Rollback undo = new Rollback();
+        if (ip != 0)
+        {
+            undo.add(() -> releaseQuietly(eth0Network, ip));
+        }
         final Event.ContainerCreated created = new Event.ContainerCreated(id, name, mode.journalName(),
             mode == NetworkMode.NETWORK ? network.name() : mode == NetworkMode.CONTAINER ? joined.id() : null,
             sandbox, now());
@@ -465,7 +572,15 @@ public final class ControlService
         Event.ProcessStarted started = null;
         final Endpoint eth0 = mode == NetworkMode.NETWORK ? newEndpoint(network, ip, "eth0") : null;
         // the intent first: a crash from here on leaves a record of what to take back at the next start
-        commit(new Event.ContainerIntent(id, name, sandbox, eth0 == null ? null : eth0.device(), now()));
+        try
+        {
+            commit(new Event.ContainerIntent(id, name, sandbox, eth0 == null ? null : eth0.device(), now()));
+        }
+        catch (final RuntimeException ex)
+        {
+            undo.undo();
+            throw ex;
+        }
         try
         {
             if (sandbox != null)
@@ -532,6 +647,15 @@ public final class ControlService
         {
             throw new BerthException("cannot remove container " + container.name() + ": it is running; use " +
                 "berth rm -f " + container.name() + " to kill and remove it");
+        }
+        for (final Endpoint endpoint : container.endpoints())
+        {
+            // first: a global store that is away refuses, and nothing has been taken down yet
+            final Network network = state.networkById(endpoint.networkId());
+            if (network != null)
+            {
+                driverOf(network).releaseAddress(network, endpoint.ip());
+            }
         }
         if (container.sandbox() != null)
         {
@@ -850,8 +974,7 @@ public final class ControlService
 
     private void commit(final Store store, final Event event)
     {
-        store.append(event);
-        state.apply(event);
+        state.apply(store.commit(event));
     }
 
     /** The subnets of every network with addresses, with their names, for the IPAM's overlap check. */
@@ -868,15 +991,17 @@ public final class ControlService
         return inUse;
     }
 
-    private static int chooseAddress(final Network network, final String pinnedIp)
+    private void releaseQuietly(final Network network, final int ip)
     {
-        if (pinnedIp == null || pinnedIp.isEmpty())
+        try
         {
-            return network.addresses().nextFree();
+            driverOf(network).releaseAddress(network, ip);
         }
-        final int ip = Ipv4.parse(pinnedIp, "--ip");
-        network.addresses().checkPinnable(ip);
-        return ip;
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "address " + Ipv4.format(ip) + " on " + network.name() +
+                " stays claimed: " + ex.getMessage());
+        }
     }
 
     private static String lowestFreeInterface(final Container container)

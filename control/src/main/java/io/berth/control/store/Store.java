@@ -17,6 +17,16 @@ public interface Store extends AutoCloseable
     /** Appends durably enough that a restarted berthd sees it; throws when it could not be written. */
     void append(Event event);
 
+    /**
+     * Appends, and returns the event as it is now kept: a global store fills in what only it can decide (an
+     * overlay's VNI, unique across the store). What the caller applies to its state.
+     */
+    default Event commit(final Event event)
+    {
+        append(event);
+        return event;
+    }
+
     /** Delivers every event appended so far, oldest first. */
     void replay(Consumer<Event> consumer);
 

@@ -1,7 +1,6 @@
 package io.berth.control.dataplane;
 
 import io.berth.dataplane.MemoryPort;
-import io.berth.vxlan.VxlanDecapNode;
 import io.berth.vxlan.VxlanTunnelPort;
 import io.berth.vxlan.VxlanTunnels;
 import org.agrona.concurrent.SystemEpochClock;
@@ -17,21 +16,19 @@ import static io.berth.dataplane.Frames.ip;
  */
 public final class OverlayHost
 {
-    public final VxlanTunnels tunnels = new VxlanTunnels();
+    public final VxlanTunnels tunnels;
     public final MemoryPort uplink = new MemoryPort(9, "uplink");
     public final MemoryPort container = new MemoryPort(1, "c");
     public final MemoryPacketPath path;
     public final VxlanTunnelPort tunnel;
-    private final int[] uplinkId = {-1};
 
     public OverlayHost(final int vni, final int network, final int tunnelPort, final int vtep, final long uplinkMac,
         final int peerVtep, final long peerMac)
     {
-        path = new MemoryPacketPath(1024, DataplaneOptions.defaults(), SystemEpochClock.INSTANCE,
-            List.of(builder -> builder.splice("parse", "next", new VxlanDecapNode(tunnels, () -> uplinkId[0]), "next")));
+        path = new MemoryPacketPath(1024, DataplaneOptions.defaults(), SystemEpochClock.INSTANCE, List.of());
+        tunnels = path.tunnels();
         path.network(network, ip("10.0.0.0"), 24, ip("10.0.0.1"), true, false)
             .uplink(uplink, vtep, 24, uplinkMac, 0);
-        uplinkId[0] = path.uplinkPort();
         tunnels.local(vtep, 4789);
         tunnels.addNetwork(vni, network);
         tunnels.addTunnel(vni, peerVtep, tunnelPort);

@@ -28,9 +28,18 @@ public final class BridgeDriver implements NetworkDriver
     /** Network id -> segment (bridge-domain) id. */
     private final Map<String, Integer> segments = new HashMap<>();
 
+    private final io.berth.control.driver.SegmentIds segmentIds;
+
     public BridgeDriver(final Dataplane dataplane)
     {
+        this(dataplane, new io.berth.control.driver.SegmentIds());
+    }
+
+    /** @param segmentIds shared with the other drivers that make segments. */
+    public BridgeDriver(final Dataplane dataplane, final io.berth.control.driver.SegmentIds segmentIds)
+    {
         this.dataplane = dataplane;
+        this.segmentIds = segmentIds;
     }
 
     @Override
@@ -72,11 +81,19 @@ public final class BridgeDriver implements NetworkDriver
     @Override
     public void createNetwork(final Network network)
     {
-        final int segment = lowestFreeSegment();
+        final int segment = segmentIds.allocate();
         final BridgeOptions options = BridgeOptions.of(network.options());
-        dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
-            network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), options.icc(),
-            network.internal(), options.mtu()));
+        try
+        {
+            dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
+                network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), options.icc(),
+                network.internal(), options.mtu()));
+        }
+        catch (final RuntimeException e)
+        {
+            segmentIds.free(segment);
+            throw e;
+        }
         segments.put(network.id(), segment);
     }
 
@@ -87,6 +104,7 @@ public final class BridgeDriver implements NetworkDriver
         if (segment != null)
         {
             dataplane.removeSegment(segment);
+            segmentIds.free(segment);
         }
     }
 
@@ -116,15 +134,5 @@ public final class BridgeDriver implements NetworkDriver
         throws IOException
     {
         dataplane.defaultRouteVia(sandbox, endpoint.ifName(), network.gateway());
-    }
-
-    private int lowestFreeSegment()
-    {
-        int id = 0;
-        while (segments.containsValue(id))
-        {
-            id++;
-        }
-        return id;
     }
 }

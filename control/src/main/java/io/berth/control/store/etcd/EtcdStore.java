@@ -140,6 +140,22 @@ public final class EtcdStore implements AutoCloseable
         });
     }
 
+    /** {@link #register}, or, while etcd is away, again every second in the background until it answers. */
+    public void registerOrRetry(final String nodeJson)
+    {
+        try
+        {
+            register(nodeJson);
+        }
+        catch (final BerthException e)
+        {
+            nodeValue = bytes(nodeJson);
+            LOG.log(System.Logger.Level.WARNING, "cannot register in the store (" + e.getMessage() + "); " +
+                "trying again every second");
+            reRegisterLater();
+        }
+    }
+
     private void reRegisterLater()
     {
         final Thread retry = new Thread(() ->
@@ -164,11 +180,20 @@ public final class EtcdStore implements AutoCloseable
 
     // ------------------------------------------------------------------ networks
 
+    /** The lowest VNI handed out when none is pinned, as Docker's overlay starts its pool. */
+    public static final int FIRST_AUTO_VNI = 4096;
+    public static final int MAX_VNI = 0xFFFFFF;
+
     /**
      * Creates a global network, refusing (and changing nothing) when the name or VNI is taken or the subnet
-     * overlaps another global network's; the message names the other network.
+     * overlaps another global network's; the message names the other network. {@code vni} 0 takes the lowest free
+     * one from {@link #FIRST_AUTO_VNI}, chosen at the same revision the transaction checks.
+     *
+     * @param json the network's JSON for the VNI it gets.
+     * @return the VNI.
      */
-    public void createNetwork(final String name, final int vni, final Cidr subnet, final String json)
+    public int createNetwork(final String name, final int vni, final Cidr subnet,
+        final java.util.function.IntFunction<String> json)
     {
         for (int attempt = 0; attempt < 16; attempt++)
         {
@@ -177,37 +202,96 @@ public final class EtcdStore implements AutoCloseable
             final long revision = catalog.getHeader().getRevision();
             if (!get(key("networks/" + name), revision).isEmpty())
             {
-                throw new BerthException("network " + name + " exists already in the store");
+                throw new BerthException("network with name " + name + " already exists in the store");
             }
-            final List<KeyValue> vniOwner = get(key("vnis/" + vni), revision);
-            if (!vniOwner.isEmpty())
+            final java.util.Set<Integer> taken = new java.util.HashSet<>();
+            final String vniPrefix = key("vnis/").toString(StandardCharsets.UTF_8);
+            for (final KeyValue held : getPrefix(key("vnis/"), revision))
             {
-                throw new BerthException("VNI " + vni + " is taken by network " + string(vniOwner.get(0).getValue())
-                    + ": give another -o vni=1.." + 0xFFFFFF);
+                taken.add(Integer.parseInt(string(held.getKey()).substring(vniPrefix.length())));
+            }
+            int chosen = vni;
+            if (chosen == 0)
+            {
+                chosen = FIRST_AUTO_VNI;
+                while (taken.contains(chosen))
+                {
+                    chosen++;
+                }
+            }
+            else if (taken.contains(chosen))
+            {
+                final List<KeyValue> vniOwner = get(key("vnis/" + chosen), revision);
+                throw new BerthException("VNI " + chosen + " is taken by network " +
+                    (vniOwner.isEmpty() ? "?" : string(vniOwner.get(0).getValue())) + "; give another -o vni=1.." +
+                    MAX_VNI + " or leave it out to get a free one");
             }
             for (final KeyValue other : getPrefix(key("subnets/"), revision))
             {
                 final Cidr theirs = Cidr.parse(string(other.getValue()), "subnet");
                 if (theirs.overlaps(subnet))
                 {
-                    throw new BerthException("subnet " + subnet + " overlaps " + theirs + " of network "
-                        + string(other.getKey()).substring(key("subnets/").toString().length()) + " in the store");
+                    throw new BerthException("subnet " + subnet + " overlaps subnet " + theirs + " of network "
+                        + string(other.getKey()).substring(key("subnets/").toString(StandardCharsets.UTF_8).length())
+                        + " in the store");
                 }
             }
             final boolean committed = await(kv.txn()
                 .If(new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
-                .Then(Op.put(key("networks/" + name), bs(json), PutOption.DEFAULT),
-                    Op.put(key("vnis/" + vni), bs(name), PutOption.DEFAULT),
+                .Then(Op.put(key("networks/" + name), bs(json.apply(chosen)), PutOption.DEFAULT),
+                    Op.put(key("vnis/" + chosen), bs(name), PutOption.DEFAULT),
                     Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
                     Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
                 .commit()).isSucceeded();
             if (committed)
             {
-                return;
+                return chosen;
             }
             // another host changed the catalog between our read and our write: read again
         }
         throw new BerthException("the store is too busy to create network " + name + ": try again");
+    }
+
+    /** Every global network's subnet: name -> subnet. */
+    public Map<String, Cidr> subnets()
+    {
+        final Map<String, Cidr> result = new TreeMap<>();
+        final String prefix = key("subnets/").toString(StandardCharsets.UTF_8);
+        for (final KeyValue held : getPrefix(key("subnets/"), 0))
+        {
+            result.put(string(held.getKey()).substring(prefix.length()), Cidr.parse(string(held.getValue()), "subnet"));
+        }
+        return result;
+    }
+
+    /** Every node registered now: name -> its JSON. */
+    public Map<String, String> nodes()
+    {
+        final Map<String, String> result = new TreeMap<>();
+        final String prefix = key("nodes/").toString(StandardCharsets.UTF_8);
+        for (final KeyValue held : getPrefix(key("nodes/"), 0))
+        {
+            result.put(string(held.getKey()).substring(prefix.length()), string(held.getValue()));
+        }
+        return result;
+    }
+
+    /** Keys below a prefix with their values, and the revision they were read at (to watch from). */
+    public record Listing(Map<String, String> entries, long revision)
+    {
+    }
+
+    /** Every key under {@code prefix} (below /berth/v1/), key below the prefix -> value, at one revision. */
+    public Listing list(final String prefix)
+    {
+        final GetResponse response = await(kv.get(key(prefix), GetOption.builder().isPrefix(true).build()));
+        final Map<String, String> entries = new LinkedHashMap<>();
+        final int strip = key(prefix).toString(StandardCharsets.UTF_8).length();
+        for (final KeyValue held : response.getKvs())
+        {
+            entries.put(string(held.getKey()).substring(strip), string(held.getValue()));
+        }
+        return new Listing(entries, response.getHeader().getRevision());
     }
 
     /** Every global network: name -> its JSON. */
@@ -365,6 +449,12 @@ public final class EtcdStore implements AutoCloseable
             throw new BerthException("no such global network: " + network);
         }
         ownEndpoints.put(k, bytes(json));
+    }
+
+    /** An endpoint to put under the lease at the next (re-)registration: it could not be put now. */
+    public void rememberEndpoint(final String network, final String id, final String json)
+    {
+        ownEndpoints.put("endpoints/" + network + "/" + id, bytes(json));
     }
 
     public void removeEndpoint(final String network, final String id)

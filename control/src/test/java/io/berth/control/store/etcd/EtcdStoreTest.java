@@ -71,21 +71,21 @@ class EtcdStoreTest
         final EtcdStore a = host("a1", 10);
         final EtcdStore b = host("b1", 10);
         final String n = freshName();
-        a.createNetwork(n, 5001, Cidr.parse("10.201.0.0/24", "subnet"), "{\"name\":\"" + n + "\"}");
+        a.createNetwork(n, 5001, Cidr.parse("10.201.0.0/24", "subnet"), v -> "{\"name\":\"" + n + "\"}");
         assertTrue(b.networks().containsKey(n), "the other host sees it at once");
         final BerthException sameName = assertThrows(BerthException.class,
-            () -> b.createNetwork(n, 5002, Cidr.parse("10.202.0.0/24", "subnet"), "{}"));
+            () -> b.createNetwork(n, 5002, Cidr.parse("10.202.0.0/24", "subnet"), v -> "{}"));
         assertTrue(sameName.getMessage().contains(n), sameName.getMessage());
         final BerthException sameVni = assertThrows(BerthException.class,
-            () -> b.createNetwork(freshName(), 5001, Cidr.parse("10.203.0.0/24", "subnet"), "{}"));
+            () -> b.createNetwork(freshName(), 5001, Cidr.parse("10.203.0.0/24", "subnet"), v -> "{}"));
         assertTrue(sameVni.getMessage().contains("VNI 5001") && sameVni.getMessage().contains(n), sameVni.getMessage());
         final BerthException overlap = assertThrows(BerthException.class,
-            () -> b.createNetwork(freshName(), 5003, Cidr.parse("10.201.0.128/25", "subnet"), "{}"));
-        assertTrue(overlap.getMessage().contains("overlaps 10.201.0.0/24") && overlap.getMessage().contains(n),
+            () -> b.createNetwork(freshName(), 5003, Cidr.parse("10.201.0.128/25", "subnet"), v -> "{}"));
+        assertTrue(overlap.getMessage().contains("overlaps subnet 10.201.0.0/24") && overlap.getMessage().contains(n),
             overlap.getMessage());
         a.deleteNetwork(n, 5001);
         assertTrue(!b.networks().containsKey(n));
-        b.createNetwork(n, 5001, Cidr.parse("10.201.0.0/24", "subnet"), "{}"); // free again after rm
+        b.createNetwork(n, 5001, Cidr.parse("10.201.0.0/24", "subnet"), v -> "{}"); // free again after rm
         b.deleteNetwork(n, 5001);
     }
 
@@ -94,7 +94,7 @@ class EtcdStoreTest
     {
         final List<EtcdStore> hosts = List.of(host("c1", 10), host("c2", 10), host("c3", 10));
         final String n = freshName();
-        hosts.get(0).createNetwork(n, 5101, Cidr.parse("10.210.0.0/24", "subnet"), "{}");
+        hosts.get(0).createNetwork(n, 5101, Cidr.parse("10.210.0.0/24", "subnet"), v -> "{}");
         final int first = Ipv4.parse("10.210.0.2", "ip");
         final int last = Ipv4.parse("10.210.0.254", "ip");
         final ExecutorService pool = Executors.newFixedThreadPool(6);
@@ -141,7 +141,7 @@ class EtcdStoreTest
         final EtcdStore dying = host("d1", 2);
         final EtcdStore other = host("d2", 10);
         final String n = freshName();
-        other.createNetwork(n, 5201, Cidr.parse("10.220.0.0/24", "subnet"), "{}");
+        other.createNetwork(n, 5201, Cidr.parse("10.220.0.0/24", "subnet"), v -> "{}");
         dying.putEndpoint(n, "e1", "{\"node\":\"d1\",\"ip\":\"10.220.0.2\"}");
         final BerthException inUse = assertThrows(BerthException.class, () -> other.deleteNetwork(n, 5201));
         assertTrue(inUse.getMessage().contains("in use") && inUse.getMessage().contains("d1"), inUse.getMessage());
@@ -166,7 +166,7 @@ class EtcdStoreTest
         final EtcdStore a = host("w1", 10);
         final EtcdStore b = host("w2", 10);
         final String n = freshName();
-        a.createNetwork(n, 5301, Cidr.parse("10.230.0.0/24", "subnet"), "{}");
+        a.createNetwork(n, 5301, Cidr.parse("10.230.0.0/24", "subnet"), v -> "{}");
         final long from = b.revision();
         final ConcurrentLinkedQueue<EtcdStore.Change> seen = new ConcurrentLinkedQueue<>();
         try (AutoCloseable watch = b.watch("endpoints/" + n + "/", from, seen::add, () -> { }))
@@ -192,7 +192,7 @@ class EtcdStoreTest
     {
         final EtcdStore a = host("r1", 10);
         final String n = freshName();
-        a.createNetwork(n, 5401, Cidr.parse("10.240.0.0/24", "subnet"), "{\"v\":1}");
+        a.createNetwork(n, 5401, Cidr.parse("10.240.0.0/24", "subnet"), v -> "{\"v\":1}");
         final int ip = a.allocateAddress(n, Ipv4.parse("10.240.0.2", "ip"), Ipv4.parse("10.240.0.9", "ip"), x -> false, "c");
         etcd.stop();
         final long t0 = System.nanoTime();

@@ -1,0 +1,598 @@
+package io.berth.control.driver.overlay;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.BerthException;
+import io.berth.control.api.Json;
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.dataplane.SegmentSpec;
+import io.berth.control.driver.NetworkDriver;
+import io.berth.control.driver.Scope;
+import io.berth.control.driver.SegmentIds;
+import io.berth.control.ipam.AddressPool;
+import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.state.Endpoint;
+import io.berth.control.state.Network;
+import io.berth.control.store.etcd.EtcdStore;
+import io.berth.control.store.etcd.GlobalStore;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executor;
+
+/**
+ * Docker's overlay driver in userspace: a global network is a dataplane segment (the same anycast gateway on every
+ * host, so each host routes and masquerades its own containers) joined to the other hosts by VXLAN.
+ * <ul>
+ * <li>The network's definition, its addresses (the cluster-wide IPAM, on etcd transactions) and its endpoints
+ *     live in the store; each endpoint under its host's lease.</li>
+ * <li>Every remote endpoint becomes a static MAC entry behind the tunnel port of its host's VTEP and a proxy-ARP
+ *     entry, as Docker's overlay installs static FDB and neighbour entries: nothing floods to learn them.</li>
+ * <li>A tunnel port exists per remote host with endpoints on the network, and per {@code vxlan.peers} address
+ *     (a kernel VXLAN device, whose MACs are learned from what it sends), so head-end replication reaches exactly
+ *     those.</li>
+ * <li>A watcher on the store's endpoints applies other hosts' joins and leaves (and the withdrawal of a dead
+ *     host's, when its lease expires), listing again after a compaction or an outage.</li>
+ * </ul>
+ * Control thread (the watcher hands its changes over to it).
+ */
+public final class OverlayDriver implements NetworkDriver
+{
+    public static final String NAME = "overlay";
+    private static final System.Logger LOG = System.getLogger(OverlayDriver.class.getName());
+    /** Docker shows the VNI under this option. */
+    static final String VXLANID_LIST = "com.docker.network.driver.overlay.vxlanid_list";
+
+    /** What an overlay needs of berthd: its store, its name there, and its VTEP (the uplink address). */
+    public record Cluster(GlobalStore store, String node, int vtep)
+    {
+        EtcdStore etcd()
+        {
+            return store.etcd();
+        }
+    }
+
+    private final Dataplane dataplane;
+    private final SegmentIds segmentIds;
+    /** Null without --store or --uplink: creating an overlay is refused, naming what is missing. */
+    private final Cluster cluster;
+    private final String missing;
+    /** Network name -> what this host has of it in the dataplane. */
+    private final Map<String, Overlay> overlays = new HashMap<>();
+    /** Every other host's endpoint, by store key (NETWORK/ID), whether or not its network is set up here yet. */
+    private final Map<String, Remote> remotes = new LinkedHashMap<>();
+    private AutoCloseable watch;
+
+    private record Remote(String network, String node, int vtep, int ip, long mac, String container)
+    {
+    }
+
+    /** One overlay network here: its segment, and a tunnel port per remote VTEP (with what holds it open). */
+    private static final class Overlay
+    {
+        final Network network;
+        final int segment;
+        final OverlayOptions options;
+        final Map<Integer, Integer> tunnelPorts = new HashMap<>();
+        final Map<Integer, Integer> tunnelUsers = new HashMap<>();
+        int localEndpoints;
+
+        Overlay(final Network network, final int segment, final OverlayOptions options)
+        {
+            this.network = network;
+            this.segment = segment;
+            this.options = options;
+        }
+    }
+
+    /**
+     * @param cluster null when berthd has no store or no uplink.
+     * @param missing what to tell the user then (the flag to add).
+     */
+    public OverlayDriver(final Dataplane dataplane, final SegmentIds segmentIds, final Cluster cluster,
+        final String missing)
+    {
+        this.dataplane = dataplane;
+        this.segmentIds = segmentIds;
+        this.cluster = cluster;
+        this.missing = missing;
+    }
+
+    @Override
+    public String name()
+    {
+        return NAME;
+    }
+
+    @Override
+    public Scope scope()
+    {
+        return Scope.GLOBAL;
+    }
+
+    @Override
+    public Attachment attachment()
+    {
+        return Attachment.ENDPOINT;
+    }
+
+    @Override
+    public boolean userCreatable()
+    {
+        return true;
+    }
+
+    @Override
+    public boolean externalConnectivity()
+    {
+        return true;
+    }
+
+    @Override
+    public Map<String, String> parseOptions(final List<String> options)
+    {
+        requireCluster();
+        return OverlayOptions.parse(options).toMap();
+    }
+
+    private Cluster requireCluster()
+    {
+        if (cluster == null)
+        {
+            throw new BerthException("an overlay network needs " + missing);
+        }
+        return cluster;
+    }
+
+    @Override
+    public Map<String, String> shownOptions(final Network network)
+    {
+        final Map<String, String> shown = new LinkedHashMap<>(network.options());
+        shown.put(VXLANID_LIST, network.options().getOrDefault("vni", ""));
+        return shown;
+    }
+
+    @Override
+    public Map<Cidr, String> subnetsElsewhere()
+    {
+        return requireCluster().store().subnets();
+    }
+
+    /** The first free /24 of 10.0.0.0/8, as Docker's overlay pool hands them out. */
+    @Override
+    public Cidr defaultSubnet(final Collection<Cidr> taken)
+    {
+        for (int third = 0; third < 1 << 16; third++)
+        {
+            final Cidr candidate = new Cidr(0x0A00_0000 | (third << 8), 24);
+            if (taken.stream().noneMatch(candidate::overlaps))
+            {
+                return candidate;
+            }
+        }
+        throw new BerthException("every /24 of 10.0.0.0/8 is in use; pass --subnet");
+    }
+
+    @Override
+    public int allocateAddress(final Network network, final String pinnedIp, final String owner)
+    {
+        final EtcdStore etcd = requireCluster().etcd();
+        final AddressPool pool = network.addresses();
+        final String claimant = cluster.node() + "/" + owner;
+        if (pinnedIp == null || pinnedIp.isEmpty())
+        {
+            return etcd.allocateAddress(network.name(), pool.firstInRange(), pool.lastInRange(), pool::isReserved,
+                claimant);
+        }
+        final int ip = Ipv4.parse(pinnedIp, "--ip");
+        pool.checkAssignable(ip);
+        etcd.claimAddress(network.name(), ip, claimant);
+        return ip;
+    }
+
+    @Override
+    public void releaseAddress(final Network network, final int ip)
+    {
+        requireCluster().etcd().releaseAddress(network.name(), ip);
+    }
+
+    // ------------------------------------------------------------------ the network in the dataplane
+
+    @Override
+    public void createNetwork(final Network network)
+    {
+        requireCluster();
+        final OverlayOptions options = OverlayOptions.of(network.options());
+        final int segment = segmentIds.allocate();
+        try
+        {
+            dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
+                network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), true,
+                network.internal(), options.mtu()));
+            try
+            {
+                dataplane.addOverlay(segment, options.vni(), options.udpPort());
+            }
+            catch (final RuntimeException e)
+            {
+                dataplane.removeSegment(segment);
+                throw e;
+            }
+        }
+        catch (final RuntimeException e)
+        {
+            segmentIds.free(segment);
+            throw e;
+        }
+        final Overlay overlay = new Overlay(network, segment, options);
+        overlays.put(network.name(), overlay);
+        for (final int peer : options.peers())
+        {
+            holdTunnel(overlay, peer);
+        }
+        for (final Remote remote : remotes.values())
+        {
+            if (remote.network().equals(network.name()))
+            {
+                install(overlay, remote);
+            }
+        }
+    }
+
+    @Override
+    public void deleteNetwork(final Network network)
+    {
+        final Overlay overlay = overlays.remove(network.name());
+        if (overlay == null)
+        {
+            return;
+        }
+        for (final int port : overlay.tunnelPorts.values())
+        {
+            dataplane.removeTunnel(port);
+        }
+        dataplane.removeOverlay(overlay.options.vni());
+        dataplane.removeSegment(overlay.segment);
+        segmentIds.free(overlay.segment);
+    }
+
+    @Override
+    public int join(final Network network, final String sandbox, final Endpoint endpoint, final boolean defaultRoute,
+        final boolean restore) throws IOException
+    {
+        final Overlay overlay = overlays.get(network.name());
+        if (overlay == null)
+        {
+            throw new IOException("overlay network " + network.name() + " is not set up in the dataplane");
+        }
+        final EndpointSpec spec = new EndpointSpec(overlay.segment, sandbox, endpoint.ifName(), endpoint.device(),
+            endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute,
+            overlay.options.mtu());
+        final int port = dataplane.attachTap(spec, restore);
+        final String id = endpointId(endpoint);
+        final String json = endpointJson(network, sandbox, endpoint);
+        try
+        {
+            cluster.etcd().putEndpoint(network.name(), id, json);
+        }
+        catch (final BerthException e)
+        {
+            if (!restore)
+            {
+                dataplane.detachPort(port);
+                throw e;
+            }
+            // berthd starts while the store is away: the endpoint is put once it registers again
+            cluster.etcd().rememberEndpoint(network.name(), id, json);
+            LOG.log(System.Logger.Level.WARNING, "endpoint " + sandbox + " on " + network.name() + " is published " +
+                "once the store is back: " + e.getMessage());
+        }
+        overlay.localEndpoints++;
+        return port;
+    }
+
+    @Override
+    public void leave(final Network network, final Endpoint endpoint, final int handle)
+    {
+        try
+        {
+            cluster.etcd().removeEndpoint(network.name(), endpointId(endpoint));
+        }
+        catch (final BerthException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, "endpoint " + endpoint.ifName() + " on " + network.name() +
+                " stays in the store until this host's lease ends: " + e.getMessage());
+        }
+        final Overlay overlay = overlays.get(network.name());
+        if (overlay != null)
+        {
+            overlay.localEndpoints--;
+        }
+        dataplane.detachPort(handle);
+    }
+
+    @Override
+    public void takeDefaultRoute(final Network network, final String sandbox, final Endpoint endpoint)
+        throws IOException
+    {
+        dataplane.defaultRouteVia(sandbox, endpoint.ifName(), network.gateway());
+    }
+
+    private String endpointId(final Endpoint endpoint)
+    {
+        return cluster.node() + "-" + endpoint.device();
+    }
+
+    private String endpointJson(final Network network, final String sandbox, final Endpoint endpoint)
+    {
+        final ObjectNode node = Json.WIRE.createObjectNode();
+        node.put("node", cluster.node());
+        node.put("vtep", Ipv4.format(cluster.vtep()));
+        node.put("network", network.name());
+        node.put("container", sandbox);
+        node.put("ip", Ipv4.format(endpoint.ip()));
+        node.put("mac", Ipv4.formatMac(endpoint.mac()));
+        return node.toString();
+    }
+
+    // ------------------------------------------------------------------ other hosts' endpoints
+
+    /**
+     * Lists every host's endpoints and then follows the store's changes to them, on {@code controlThread}; again
+     * from a fresh listing after a compaction. Called once berthd has restored its own networks.
+     */
+    public void watchEndpoints(final Executor controlThread)
+    {
+        if (cluster != null)
+        {
+            controlThread.execute(() -> relist(controlThread));
+        }
+    }
+
+    private void relist(final Executor controlThread)
+    {
+        final EtcdStore.Listing listing;
+        try
+        {
+            listing = cluster.etcd().list("endpoints/");
+        }
+        catch (final BerthException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot list the store's endpoints (" + e.getMessage() + "); " +
+                "trying again");
+            later(() -> controlThread.execute(() -> relist(controlThread)));
+            return;
+        }
+        final Map<String, Remote> now = new TreeMap<>();
+        listing.entries().forEach((key, value) ->
+        {
+            final Remote remote = parse(value);
+            if (remote != null)
+            {
+                now.put(key, remote);
+            }
+        });
+        for (final String key : new ArrayList<>(remotes.keySet()))
+        {
+            if (!now.containsKey(key))
+            {
+                withdraw(key);
+            }
+        }
+        now.forEach(this::announce);
+        closeWatch();
+        watch = cluster.etcd().watch("endpoints/", listing.revision(), change -> controlThread.execute(() ->
+        {
+            if (change.value() == null)
+            {
+                withdraw(change.key());
+            }
+            else
+            {
+                final Remote remote = parse(change.value());
+                if (remote != null)
+                {
+                    announce(change.key(), remote);
+                }
+            }
+        }), () -> controlThread.execute(() -> relist(controlThread)));
+    }
+
+    private Remote parse(final String json)
+    {
+        try
+        {
+            final JsonNode node = Json.WIRE.readTree(json);
+            if (node.path("node").asText().equals(cluster.node()))
+            {
+                return null; // ours
+            }
+            return new Remote(node.path("network").asText(), node.path("node").asText(),
+                Ipv4.parse(node.path("vtep").asText(), "vtep"), Ipv4.parse(node.path("ip").asText(), "ip"),
+                Long.parseLong(node.path("mac").asText().replace(":", ""), 16), node.path("container").asText());
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, "skipping an unreadable endpoint in the store: " + e.getMessage());
+            return null;
+        }
+    }
+
+    private void announce(final String key, final Remote remote)
+    {
+        final Remote before = remotes.get(key);
+        if (remote.equals(before))
+        {
+            return;
+        }
+        if (before != null)
+        {
+            withdraw(key);
+        }
+        remotes.put(key, remote);
+        final Overlay overlay = overlays.get(remote.network());
+        if (overlay != null)
+        {
+            install(overlay, remote);
+        }
+    }
+
+    private void withdraw(final String key)
+    {
+        final Remote remote = remotes.remove(key);
+        if (remote == null)
+        {
+            return;
+        }
+        final Overlay overlay = overlays.get(remote.network());
+        if (overlay != null)
+        {
+            try
+            {
+                dataplane.removeRemoteEndpoint(overlay.segment, remote.ip(), remote.mac());
+            }
+            finally
+            {
+                releaseTunnel(overlay, remote.vtep());
+            }
+        }
+    }
+
+    private void install(final Overlay overlay, final Remote remote)
+    {
+        if (remote.vtep() == cluster.vtep())
+        {
+            LOG.log(System.Logger.Level.WARNING, "host " + remote.node() + " has this host's VTEP " +
+                Ipv4.format(remote.vtep()) + "; its endpoint " + remote.container() + " is ignored");
+            return;
+        }
+        try
+        {
+            final int port = holdTunnel(overlay, remote.vtep());
+            dataplane.putRemoteEndpoint(overlay.segment, port, remote.ip(), remote.mac());
+        }
+        catch (final RuntimeException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot reach " + remote.container() + " on " + remote.node() +
+                ": " + e.getMessage());
+        }
+    }
+
+    /** The tunnel port to {@code vtep}, made on first use; every user (an endpoint, the peer list) counts. */
+    private int holdTunnel(final Overlay overlay, final int vtep)
+    {
+        Integer port = overlay.tunnelPorts.get(vtep);
+        if (port == null)
+        {
+            port = dataplane.addTunnel(overlay.segment, overlay.options.vni(), vtep, overlay.options.mtu());
+            overlay.tunnelPorts.put(vtep, port);
+        }
+        overlay.tunnelUsers.merge(vtep, 1, Integer::sum);
+        return port;
+    }
+
+    private void releaseTunnel(final Overlay overlay, final int vtep)
+    {
+        final Integer users = overlay.tunnelUsers.get(vtep);
+        if (users == null)
+        {
+            return;
+        }
+        if (users > 1)
+        {
+            overlay.tunnelUsers.put(vtep, users - 1);
+            return;
+        }
+        overlay.tunnelUsers.remove(vtep);
+        final Integer port = overlay.tunnelPorts.remove(vtep);
+        if (port != null)
+        {
+            dataplane.removeTunnel(port);
+        }
+    }
+
+    // ------------------------------------------------------------------ inspect
+
+    @Override
+    public Map<String, Object> inspectExtras(final Network network)
+    {
+        final Map<String, Integer> peers = new TreeMap<>();
+        final Overlay overlay = overlays.get(network.name());
+        if (overlay != null && overlay.localEndpoints > 0 && cluster != null)
+        {
+            peers.put(cluster.node(), cluster.vtep());
+        }
+        for (final Remote remote : remotes.values())
+        {
+            if (remote.network().equals(network.name()))
+            {
+                peers.put(remote.node(), remote.vtep());
+            }
+        }
+        final List<Map<String, String>> shown = new ArrayList<>();
+        peers.forEach((name, vtep) -> shown.add(Map.of("Name", name, "IP", Ipv4.format(vtep))));
+        return Map.of("Peers", shown);
+    }
+
+    @Override
+    public Map<String, Map<String, Object>> remoteContainers(final Network network)
+    {
+        final Map<String, Map<String, Object>> shown = new TreeMap<>();
+        remotes.forEach((key, remote) ->
+        {
+            if (remote.network().equals(network.name()))
+            {
+                final Map<String, Object> entry = new LinkedHashMap<>();
+                entry.put("Name", remote.container());
+                entry.put("EndpointID", key.substring(key.indexOf('/') + 1));
+                entry.put("MacAddress", Ipv4.formatMac(remote.mac()));
+                entry.put("IPv4Address", Ipv4.format(remote.ip()) + "/" + network.subnet().prefixLength());
+                entry.put("Node", remote.node());
+                shown.put(remote.container(), entry);
+            }
+        });
+        return shown;
+    }
+
+    private void closeWatch()
+    {
+        if (watch != null)
+        {
+            try
+            {
+                watch.close();
+            }
+            catch (final Exception ignored)
+            {
+                // ended already
+            }
+            watch = null;
+        }
+    }
+
+    private static void later(final Runnable task)
+    {
+        final Thread retry = new Thread(() ->
+        {
+            try
+            {
+                Thread.sleep(1000);
+            }
+            catch (final InterruptedException e)
+            {
+                return;
+            }
+            task.run();
+        }, "berth-overlay-relist");
+        retry.setDaemon(true);
+        retry.start();
+    }
+}

@@ -1,0 +1,143 @@
+package io.berth.vxlan;
+
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.Checksums;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.TcpFlyweight;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * Cuts a TSO super-frame (IPv4/TCP, gso_size from its virtio-net header) into MSS-sized segments in place, for a
+ * port that must see each segment as its own frame (a VXLAN tunnel: the segments are encapsulated one by one).
+ * No copy of the payload: segment k's headers are written just in front of its payload, over the tail of segment
+ * k-1, which was already handed on; the bytes overwritten there (and the room the caller's encapsulation needs in
+ * front) are saved first and put back afterwards, so the packet leaves exactly as it came, for the next copy of a
+ * flood.
+ * <pre>
+ *  | eth | ip | tcp | payload 0 ........ | payload 1 ........ | payload 2 ... |
+ *                          segment 1:  | room | eth | ip | tcp | payload 1 ... |
+ *                                      ^ saved, restored after the last segment
+ * </pre>
+ * Each segment gets its IP total length, identification (id + k) and header checksum, its sequence number, FIN and
+ * PSH on the last segment only, CWR on the first only, and a full TCP checksum. Worker thread; allocation-free.
+ */
+public final class TcpSegmenter
+{
+    /** Called for each segment, the packet's frame being that segment. */
+    @FunctionalInterface
+    public interface SegmentSink
+    {
+        boolean send(PacketPool pool, int handle);
+    }
+
+    /** Bytes in front of each segment's headers the sink may write (virtio-net header + outer headers). */
+    private static final int ROOM = PacketPool.VNET_HDR_LEN + VxlanEncapsulation.OVERHEAD;
+    private static final int MAX_HEADERS = EthernetFlyweight.HEADER_LENGTH + 60 + 60;
+    private static final int SAVE_SLOT = ROOM + MAX_HEADERS;
+    /** At most this many segments (a 64 KiB frame at an MSS of 512). */
+    private static final int MAX_SEGMENTS = 128;
+
+    private final UnsafeBuffer saved = new UnsafeBuffer(new byte[SAVE_SLOT * MAX_SEGMENTS]);
+    private final UnsafeBuffer headers = new UnsafeBuffer(new byte[MAX_HEADERS + PacketPool.VNET_HDR_LEN]);
+    private final VirtioNetHeader vnet = new VirtioNetHeader();
+
+    /**
+     * @return the segments the sink accepted, or -1 when the frame is not IPv4/TCP with sane lengths (nothing
+     * was sent and the packet is unchanged).
+     */
+    public int segment(final PacketPool pool, final int handle, final SegmentSink sink)
+    {
+        final UnsafeBuffer buffer = pool.buffer();
+        final int frame = pool.frameOffset(handle);
+        final int length = pool.frameLength(handle);
+        vnet.wrap(buffer, pool.vnetOffset(handle));
+        final int mss = vnet.gsoSize();
+        if (length < EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH
+            || (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF)
+            != EthernetFlyweight.TYPE_IPV4)
+        {
+            return -1;
+        }
+        final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
+        final int ihl = (buffer.getByte(ip) & 0xF) * 4;
+        if (ihl < Ipv4Flyweight.MIN_HEADER_LENGTH
+            || (buffer.getByte(ip + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) != Ipv4Flyweight.PROTO_TCP)
+        {
+            return -1;
+        }
+        final int tcp = ip + ihl;
+        final int thl = ((buffer.getByte(tcp + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >> 4) * 4;
+        final int headerLength = EthernetFlyweight.HEADER_LENGTH + ihl + thl;
+        final int payload = length - headerLength;
+        if (thl < TcpFlyweight.MIN_HEADER_LENGTH || payload <= 0 || mss <= 0
+            || mss <= ROOM + headerLength || (payload + mss - 1) / mss > MAX_SEGMENTS)
+        {
+            return -1;
+        }
+        final int segments = (payload + mss - 1) / mss;
+        headers.putBytes(0, buffer, frame, headerLength);
+        headers.putBytes(MAX_HEADERS, buffer, pool.vnetOffset(handle), PacketPool.VNET_HDR_LEN);
+        final int id = buffer.getShort(ip + Ipv4Flyweight.IDENTIFICATION_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        final int sequence = buffer.getInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, ByteOrder.BIG_ENDIAN);
+        final int flags = buffer.getByte(tcp + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
+        final int source = buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
+        final int destination = buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
+        final long pseudo = ((source >>> 16) & 0xFFFF) + (source & 0xFFFF) + ((destination >>> 16) & 0xFFFF)
+            + (destination & 0xFFFF) + Ipv4Flyweight.PROTO_TCP;
+
+        int sent = 0;
+        for (int k = 0; k < segments; k++)
+        {
+            final int chunk = Math.min(mss, payload - k * mss);
+            final int at = frame + k * mss; // segment k's headers go here, its payload follows in place
+            if (k > 0)
+            {
+                buffer.getBytes(at - ROOM, saved, k * SAVE_SLOT, ROOM + headerLength);
+                buffer.putBytes(at, headers, 0, headerLength);
+            }
+            pool.adjustFrameStart(handle, at - pool.frameOffset(handle));
+            pool.frameLength(handle, headerLength + chunk);
+            final int segIp = at + EthernetFlyweight.HEADER_LENGTH;
+            final int segTcp = segIp + ihl;
+            buffer.putShort(segIp + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, (short)(ihl + thl + chunk), ByteOrder.BIG_ENDIAN);
+            buffer.putShort(segIp + Ipv4Flyweight.IDENTIFICATION_OFFSET, (short)(id + k), ByteOrder.BIG_ENDIAN);
+            buffer.putShort(segIp + Ipv4Flyweight.CHECKSUM_OFFSET, (short)0);
+            buffer.putShort(segIp + Ipv4Flyweight.CHECKSUM_OFFSET,
+                (short)Checksums.internet(buffer, segIp, ihl, 0), ByteOrder.BIG_ENDIAN);
+            buffer.putInt(segTcp + TcpFlyweight.SEQUENCE_OFFSET, sequence + k * mss, ByteOrder.BIG_ENDIAN);
+            int segFlags = flags;
+            if (k != segments - 1)
+            {
+                segFlags &= ~(TcpFlyweight.FIN | TcpFlyweight.PSH);
+            }
+            if (k != 0)
+            {
+                segFlags &= ~0x80; // CWR
+            }
+            buffer.putByte(segTcp + TcpFlyweight.FLAGS_OFFSET, (byte)segFlags);
+            buffer.putShort(segTcp + TcpFlyweight.CHECKSUM_OFFSET, (short)0);
+            final int checksum = Checksums.internet(buffer, segTcp, thl + chunk, 0);
+            final int withPseudo = ~Checksums.fold((~checksum & 0xFFFF) + pseudo + thl + chunk) & 0xFFFF;
+            buffer.putShort(segTcp + TcpFlyweight.CHECKSUM_OFFSET, (short)withPseudo, ByteOrder.BIG_ENDIAN);
+            pool.clearVnetHeader(handle);
+            if (sink.send(pool, handle))
+            {
+                sent++;
+            }
+        }
+        // put the packet back as it came: the overwritten bytes, last segment first, then the first headers
+        for (int k = segments - 1; k > 0; k--)
+        {
+            buffer.putBytes(frame + k * mss - ROOM, saved, k * SAVE_SLOT, ROOM + headerLength);
+        }
+        pool.adjustFrameStart(handle, frame - pool.frameOffset(handle));
+        pool.frameLength(handle, length);
+        buffer.putBytes(frame, headers, 0, headerLength);
+        buffer.putBytes(pool.vnetOffset(handle), headers, MAX_HEADERS, PacketPool.VNET_HDR_LEN);
+        return sent;
+    }
+}
