@@ -1,0 +1,339 @@
+package io.berth.systest;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * Several hosts on one underlay, sharing a real etcd, in namespaces this class makes (prefix {@code ov<6 hex>}):
+ * <pre>
+ *   PREFIX-u   the "LAN": bridge br0, 10.240.0.0/24        PREFIX-m   management: bridge br0, etcd on 10.250.0.1
+ *     |  |  |  \__ PREFIX-k  kernel VXLAN peer 10.240.0.50: vx0 + bridge kbr0 + container PREFIX-kc (eth0)
+ *     |  |  \_____ host 3: berthd, uplink0 (10.240.0.13, berthd's own), mgmt0 10.250.0.13 (kernel)
+ *     |  \________ host 2: 10.240.0.12 / 10.250.0.12
+ *     \___________ host 1: 10.240.0.11 / 10.250.0.11
+ * </pre>
+ * Each host is a {@link BerthHost} (its own prefix, namespace and berthd, started with {@code --uplink uplink0
+ * --store etcd://10.250.0.1:2379 --node nodeN --store-ttl 3}). {@link #close()} closes the hosts first (their
+ * containers are removed through berthd while etcd still answers), then stops etcd, deletes its data dir and
+ * every namespace with this lab's prefix. Test thread only.
+ */
+public final class OverlayLab implements AutoCloseable
+{
+    public static final String ETCD_IP = "10.250.0.1";
+    public static final String STORE = "etcd://" + ETCD_IP + ":2379";
+    public static final String KERNEL_PEER_IP = "10.240.0.50";
+    public static final int TTL_SECONDS = 3;
+
+    private final String prefix = String.format("ov%06x", ThreadLocalRandom.current().nextInt(1 << 24));
+    private final List<BerthHost> hosts = new ArrayList<>();
+    private final Path etcdDir;
+    private Process etcd;
+    private final Thread hook = new Thread(this::closeQuietly, "overlay-lab-cleanup");
+
+    private OverlayLab()
+    {
+        try
+        {
+            etcdDir = Files.createTempDirectory("berth-" + prefix + "-etcd");
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+        Runtime.getRuntime().addShutdownHook(hook);
+    }
+
+    /** The underlay, etcd and {@code hostCount} berthd hosts. */
+    public static OverlayLab start(final int hostCount)
+    {
+        Capabilities.require();
+        final boolean haveEtcd = Files.isExecutable(Path.of("/usr/bin/etcd"));
+        if (!haveEtcd)
+        {
+            if ("true".equalsIgnoreCase(System.getenv("CI")))
+            {
+                fail("CI=true and etcd (etcd-server) is missing: .ci/install-tools installs it");
+            }
+            org.junit.jupiter.api.Assumptions.assumeTrue(false, "etcd (etcd-server) is not installed");
+        }
+        final OverlayLab lab = new OverlayLab();
+        try
+        {
+            lab.makeUnderlay();
+            lab.startEtcd();
+            for (int i = 1; i <= hostCount; i++)
+            {
+                lab.hosts.add(lab.startHost(i));
+            }
+            return lab;
+        }
+        catch (final Throwable t)
+        {
+            lab.closeQuietly();
+            throw t;
+        }
+    }
+
+    public BerthHost host(final int index)
+    {
+        return hosts.get(index - 1);
+    }
+
+    public static String underlayIp(final int index)
+    {
+        return "10.240.0." + (10 + index);
+    }
+
+    public static String node(final int index)
+    {
+        return "node" + index;
+    }
+
+    public String underlay()
+    {
+        return prefix + "-u";
+    }
+
+    public String kernelPeer()
+    {
+        return prefix + "-k";
+    }
+
+    /** The kernel peer's container namespace. */
+    public String kernelContainer()
+    {
+        return prefix + "-kc";
+    }
+
+    // ------------------------------------------------------------------------------------------- topology
+
+    private void makeUnderlay()
+    {
+        for (final String ns : List.of(underlay(), prefix + "-m"))
+        {
+            must(Sh.run("ip", "netns", "add", ns));
+            must(Sh.run("ip", "-n", ns, "link", "set", "lo", "up"));
+            must(Sh.run("ip", "-n", ns, "link", "add", "br0", "type", "bridge"));
+            must(Sh.run("ip", "-n", ns, "link", "set", "br0", "up"));
+        }
+        // etcd's address on the management bridge itself
+        must(Sh.run("ip", "-n", prefix + "-m", "addr", "add", ETCD_IP + "/24", "dev", "br0"));
+    }
+
+    private void startEtcd()
+    {
+        try
+        {
+            final String client = "http://" + ETCD_IP + ":2379";
+            final String peer = "http://127.0.0.1:2380";
+            etcd = new ProcessBuilder("ip", "netns", "exec", prefix + "-m", "/usr/bin/etcd", "--name", "lab",
+                "--data-dir", etcdDir.resolve("data").toString(), "--listen-client-urls", client,
+                "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+                "--initial-cluster", "lab=" + peer, "--logger", "zap", "--log-outputs", "stderr")
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(etcdDir.resolve("etcd.log").toFile())).start();
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+        final boolean up = poll(Duration.ofSeconds(20), () -> BerthHost.inNs(prefix + "-m", "bash", "-c",
+            "exec 3<>/dev/tcp/" + ETCD_IP + "/2379").ok());
+        assertTrue(up, "etcd did not listen: " + etcdLog());
+    }
+
+    /** Stops etcd (SIGTERM), keeping its data. */
+    public void stopEtcd()
+    {
+        if (etcd != null)
+        {
+            Sh.killTree(etcd.toHandle());
+            try
+            {
+                etcd.waitFor();
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+            }
+            etcd = null;
+        }
+    }
+
+    /** Starts etcd again on the same data dir. */
+    public void startEtcdAgain()
+    {
+        startEtcd();
+    }
+
+    public String etcdLog()
+    {
+        try
+        {
+            return Files.exists(etcdDir.resolve("etcd.log")) ? Files.readString(etcdDir.resolve("etcd.log")) : "";
+        }
+        catch (final IOException e)
+        {
+            return e.toString();
+        }
+    }
+
+    private BerthHost startHost(final int index)
+    {
+        final List<String> args = List.of("--uplink", Uplink.IFACE, "--uplink-ip", underlayIp(index) + "/24",
+            "--store", STORE, "--node", node(index), "--store-ttl", Integer.toString(TTL_SECONDS));
+        return BerthHost.start(host ->
+        {
+            final String ns = host.hostNs();
+            must(Sh.run("ip", "-n", underlay(), "link", "add", "h" + index, "type", "veth", "peer", "name",
+                Uplink.IFACE, "netns", ns));
+            must(Sh.run("ip", "-n", underlay(), "link", "set", "h" + index, "master", "br0", "up"));
+            must(Sh.run("ip", "-n", ns, "link", "set", Uplink.IFACE, "up"));
+            must(Sh.run("ip", "-n", prefix + "-m", "link", "add", "m" + index, "type", "veth", "peer", "name",
+                "mgmt0", "netns", ns));
+            must(Sh.run("ip", "-n", prefix + "-m", "link", "set", "m" + index, "master", "br0", "up"));
+            must(Sh.run("ip", "-n", ns, "addr", "add", "10.250.0." + (10 + index) + "/24", "dev", "mgmt0"));
+            must(Sh.run("ip", "-n", ns, "link", "set", "mgmt0", "up"));
+            assertTrue(poll(Duration.ofSeconds(10), () -> BerthHost.inNs(ns, "bash", "-c",
+                "exec 3<>/dev/tcp/" + ETCD_IP + "/2379").ok()), "host " + index + " cannot reach etcd");
+        }, args);
+    }
+
+    /**
+     * The kernel's VXLAN as a peer: {@code vx0} (VNI, UDP 4789, local 10.240.0.50, nolearning) in a bridge with a
+     * container namespace whose eth0 has {@code containerCidr}; every unknown MAC goes to {@code berthHostIp}.
+     */
+    public void makeKernelPeer(final int vni, final String containerCidr, final String berthHostIp)
+    {
+        final String k = kernelPeer();
+        final String c = kernelContainer();
+        must(Sh.run("ip", "netns", "add", k));
+        must(Sh.run("ip", "netns", "add", c));
+        must(Sh.run("ip", "-n", k, "link", "set", "lo", "up"));
+        must(Sh.run("ip", "-n", c, "link", "set", "lo", "up"));
+        must(Sh.run("ip", "-n", underlay(), "link", "add", "kp", "type", "veth", "peer", "name", "eth0", "netns", k));
+        must(Sh.run("ip", "-n", underlay(), "link", "set", "kp", "master", "br0", "up"));
+        must(Sh.run("ip", "-n", k, "addr", "add", KERNEL_PEER_IP + "/24", "dev", "eth0"));
+        must(Sh.run("ip", "-n", k, "link", "set", "eth0", "up"));
+        must(Sh.run("ip", "-n", k, "link", "add", "vx0", "type", "vxlan", "id", Integer.toString(vni), "dstport",
+            "4789", "local", KERNEL_PEER_IP, "nolearning"));
+        must(Sh.run("ip", "-n", k, "link", "add", "kbr0", "type", "bridge"));
+        must(Sh.run("ip", "-n", k, "link", "set", "vx0", "master", "kbr0", "up"));
+        must(Sh.run("ip", "-n", k, "link", "add", "kc", "type", "veth", "peer", "name", "eth0", "netns", c));
+        must(Sh.run("ip", "-n", k, "link", "set", "kc", "master", "kbr0", "up"));
+        must(Sh.run("ip", "-n", k, "link", "set", "kbr0", "up"));
+        must(Sh.run("ip", "-n", c, "link", "set", "eth0", "mtu", "1450"));
+        must(Sh.run("ip", "-n", c, "addr", "add", containerCidr, "dev", "eth0"));
+        must(Sh.run("ip", "-n", c, "link", "set", "eth0", "up"));
+        must(Sh.run("ip", "netns", "exec", k, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx0", "dst",
+            berthHostIp));
+    }
+
+    // ---------------------------------------------------------------------------------------------- cleanup
+
+    @Override
+    public void close()
+    {
+        try
+        {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+        catch (final IllegalStateException ignored)
+        {
+            // shutting down: the hook is the caller
+        }
+        closeQuietly();
+    }
+
+    private void closeQuietly()
+    {
+        if (etcd == null && hosts.isEmpty() && !Files.exists(etcdDir))
+        {
+            return;
+        }
+        if (etcd == null && Files.exists(etcdDir.resolve("data")))
+        {
+            try
+            {
+                startEtcd(); // the hosts remove their containers through the store
+            }
+            catch (final Throwable ignored)
+            {
+                // removed with their namespaces anyway
+            }
+        }
+        for (final BerthHost host : hosts)
+        {
+            host.close();
+        }
+        hosts.clear();
+        stopEtcd();
+        for (final String ns : BerthHost.namespaces())
+        {
+            if (ns.startsWith(prefix))
+            {
+                final Result pids = Sh.run("ip", "netns", "pids", ns);
+                for (final String pid : pids.out().split("\\s+"))
+                {
+                    if (!pid.isBlank())
+                    {
+                        ProcessHandle.of(Long.parseLong(pid.trim())).ifPresent(Sh::killTree);
+                    }
+                }
+                Sh.run("ip", "netns", "del", ns);
+            }
+        }
+        try (Stream<Path> files = Files.walk(etcdDir))
+        {
+            for (final Path p : files.sorted(Comparator.reverseOrder()).toList())
+            {
+                Files.deleteIfExists(p);
+            }
+        }
+        catch (final IOException ignored)
+        {
+            // a temp dir
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------- helpers
+
+    static void must(final Result r)
+    {
+        assertTrue(r.ok(), () -> "command failed: " + r);
+    }
+
+    public static boolean poll(final Duration timeout, final java.util.function.BooleanSupplier condition)
+    {
+        final long deadline = System.nanoTime() + timeout.toNanos();
+        do
+        {
+            if (condition.getAsBoolean())
+            {
+                return true;
+            }
+            try
+            {
+                Thread.sleep(100);
+            }
+            catch (final InterruptedException e)
+            {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        while (System.nanoTime() < deadline);
+        return condition.getAsBoolean();
+    }
+}
