@@ -406,6 +406,13 @@ public final class BerthHost implements AutoCloseable
     /** Removes every container and network this host's tests created (ignoring errors), e.g. after each test. */
     public void reset()
     {
+        resetContainers();
+        resetNetworks();
+    }
+
+    /** The containers (and background processes) of {@link #reset()} only: networks stay. */
+    public void resetContainers()
+    {
         for (Spawned s : spawned)
         {
             s.kill();
@@ -416,6 +423,11 @@ public final class BerthHost implements AutoCloseable
             berth("rm", "-f", c);
         }
         containers.clear();
+    }
+
+    /** The networks of {@link #reset()} only (a network some container still uses stays). */
+    public void resetNetworks()
+    {
         for (String n : networks)
         {
             berth("network", "rm", n);

@@ -51,14 +51,14 @@ class OverlayTest
         {
             if (host.running())
             {
-                host.reset();
+                host.resetContainers();
             }
         }
         for (final BerthHost host : List.of(a, b, c))
         {
             if (host.running())
             {
-                host.reset();
+                host.resetNetworks();
             }
         }
     }
@@ -102,8 +102,8 @@ class OverlayTest
         assertTrue(ls.lines().anyMatch(l -> l.contains(net) && l.contains("overlay") && l.contains("global")), ls);
         final JsonNode inspect = c.inspectNetwork(net);
         assertEquals("global", inspect.path("Scope").asText(), inspect.toString());
-        assertEquals("4096", inspect.path("Options").path("com.docker.network.driver.overlay.vxlanid_list").asText(),
-            inspect.toString());
+        final String vni = inspect.path("Options").path("com.docker.network.driver.overlay.vxlanid_list").asText();
+        assertTrue(Integer.parseInt(vni) >= 4096, inspect.toString()); // from 4096 upward
 
         final String c1 = a.run("c1", "--network", net);
         final String c2 = b.run("c2", "--network", net);
@@ -129,5 +129,341 @@ class OverlayTest
         final String peers = a.inspectNetwork(net).path("Peers").toString();
         assertTrue(peers.contains("\"node2\"") && peers.contains(OverlayLab.underlayIp(2)), peers);
         assertTrue(seen.path("Containers").has(c1), seen.toString());
+    }
+
+    @Test
+    void tcpUdpAndBulkTcpCrossHosts()
+    {
+        final String net = a.prefix() + "tcp";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.34.0.0/24");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        final String c1 = a.run("t1", "--network", net);
+        final String c2 = b.run("t2", "--network", net);
+        final String ip2 = ipOf(b, c2);
+        final String ip1 = ipOf(a, c1);
+        assertTrue(pingSoon(c1, ip2));
+        Net.assertTcpEcho(b, c2, c1, ip2, 7101);
+        Net.assertTcpEcho(a, c1, c2, ip1, 7102);
+        Net.assertUdp(b, c2, c1, ip2, 7103);
+        // TSO super-frames from the container are cut into segments in the tunnel port: bulk TCP completes
+        final double bytes = iperf(b, c2, c1, ip2, 3);
+        assertTrue(bytes > 1e6, "iperf3 moved " + bytes + " bytes");
+    }
+
+    /** iperf3 from CLIENT to SERVER_IP for SECONDS; the bytes received. */
+    private static double iperf(final BerthHost serverHost, final String serverNs, final String clientNs,
+        final String serverIp, final int seconds)
+    {
+        final BerthHost.Spawned server = serverHost.spawn(serverNs, "iperf3", "-s", "-1", "-p", "5201");
+        try
+        {
+            Result r = null;
+            for (int i = 0; i < 20; i++)
+            {
+                r = BerthHost.inNs(Duration.ofSeconds(seconds + 30), clientNs, "iperf3", "-c", serverIp, "-p", "5201",
+                    "-t", Integer.toString(seconds), "-J");
+                if (r.ok() || !server.alive())
+                {
+                    break;
+                }
+                BerthHost.sleep(200);
+            }
+            assertTrue(r != null && r.ok(), "iperf3 failed: " + r + "\nserver: " + server);
+            final JsonNode j = Net.parse(r);
+            final double received = j.path("end").path("sum_received").path("bits_per_second").asDouble();
+            System.out.printf("iperf3 across hosts on the overlay: %.2f Gbit/s%n", received / 1e9);
+            return j.path("end").path("sum_received").path("bytes").asDouble();
+        }
+        finally
+        {
+            server.kill();
+        }
+    }
+
+    @Test
+    void concurrentRunsOnThreeHostsGetUniqueAddresses() throws Exception
+    {
+        final String net = a.prefix() + "many";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.35.0.0/24");
+        for (final BerthHost host : List.of(b, c))
+        {
+            assertTrue(poll(SEEN, () -> host.berth("network", "ls").out().contains(net)));
+        }
+        final int perHost = 20;
+        final ExecutorService pool = Executors.newFixedThreadPool(3);
+        final List<List<String>> names = new ArrayList<>();
+        try
+        {
+            final List<Future<?>> runs = new ArrayList<>();
+            for (final BerthHost host : List.of(a, b, c))
+            {
+                final List<String> mine = new ArrayList<>();
+                for (int i = 0; i < perHost; i++)
+                {
+                    mine.add(host.name("m" + i));
+                }
+                names.add(mine);
+                runs.add(pool.submit(() ->
+                {
+                    for (final String name : mine)
+                    {
+                        host.berthOk("run", "-d", "--name", name, "--network", net);
+                    }
+                }));
+            }
+            for (final Future<?> run : runs)
+            {
+                run.get();
+            }
+            assertTrue(poll(SEEN, () -> a.inspectNetwork(net).path("Containers").size() == 3 * perHost),
+                a.inspectNetwork(net).path("Containers").toString());
+            final Set<String> addresses = new HashSet<>();
+            a.inspectNetwork(net).path("Containers").forEach(entry -> addresses.add(entry.path("IPv4Address").asText()));
+            assertEquals(3 * perHost, addresses.size(), "addresses handed out twice: " + addresses);
+        }
+        finally
+        {
+            final List<Future<?>> removals = new ArrayList<>();
+            final List<BerthHost> hosts = List.of(a, b, c);
+            for (int h = 0; h < names.size(); h++)
+            {
+                final BerthHost host = hosts.get(h);
+                final List<String> args = new ArrayList<>(List.of("rm", "-f"));
+                args.addAll(names.get(h));
+                removals.add(pool.submit(() -> host.berth(Duration.ofSeconds(120), args.toArray(String[]::new))));
+            }
+            for (final Future<?> removal : removals)
+            {
+                removal.get();
+            }
+            pool.shutdown();
+        }
+        // rm freed every address: the network can go, from another host
+        c.berthOk("network", "rm", net);
+    }
+
+    @Test
+    void theUnderlayCarriesVxlanWithTheNetworksVni()
+    {
+        final String net = a.prefix() + "cap";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.36.0.0/24", "-o", "vni=7777");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        final String c1 = a.run("k1", "--network", net);
+        final String c2 = b.run("k2", "--network", net);
+        final String ip2 = ipOf(b, c2);
+        assertTrue(pingSoon(c1, ip2));
+        final BerthHost.Spawned dump = a.spawn(lab.underlay(), "tcpdump", "-l", "-n", "-e", "-i", "br0", "-c", "4",
+            "udp", "port", "4789");
+        assertTrue(dump.awaitOutput("listening on", Duration.ofSeconds(10)), dump.toString());
+        BerthHost.inNs(c1, "ping", "-c", "2", "-i", "0.2", ip2);
+        assertTrue(dump.awaitOutput("ICMP echo reply", Duration.ofSeconds(10)), dump.output());
+        final String seen = dump.output();
+        assertTrue(seen.contains("VXLAN, flags [I] (0x08), vni 7777"), seen);
+        assertTrue(seen.contains(OverlayLab.underlayIp(1) + "."), seen);
+        assertTrue(seen.contains("> " + ip2 + ": ICMP echo request"), seen);
+    }
+
+    @Test
+    void aKernelVxlanPeerExchangesArpPingAndTcp()
+    {
+        final String net = a.prefix() + "kern";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.37.0.0/24", "-o", "vni=4242",
+            "-o", "vxlan.peers=" + OverlayLab.KERNEL_PEER_IP);
+        lab.makeKernelPeer(4242, "10.37.0.200/24", OverlayLab.underlayIp(1));
+        final String c1 = a.run("kp", "--network", net);
+        final String ip1 = ipOf(a, c1);
+        final String kernel = lab.kernelContainer();
+        assertTrue(pingSoon(c1, "10.37.0.200"), "berth -> kernel peer\n" + a.logTail());
+        assertTrue(pingSoon(kernel, ip1), "kernel peer -> berth");
+        Net.assertTcpEcho(a, kernel, c1, "10.37.0.200", 7201);
+        Net.assertTcpEcho(a, c1, kernel, ip1, 7202);
+        // the kernel container's MAC was learned behind the peer's tunnel port
+        final String counters = a.berthOk("counters").out();
+        assertTrue(counters.contains("vxlan4242:" + OverlayLab.KERNEL_PEER_IP), counters);
+    }
+
+    @Test
+    void aKilledHostIsWithdrawnAndComesBack()
+    {
+        final String net = a.prefix() + "kill";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.38.0.0/24");
+        assertTrue(poll(SEEN, () -> c.berth("network", "ls").out().contains(net)));
+        final String c1 = a.run("w1", "--network", net);
+        final String c3 = c.run("w3", "--network", net);
+        final String ip3 = ipOf(c, c3);
+        assertTrue(pingSoon(c1, ip3));
+        assertTrue(poll(SEEN, () -> a.inspectNetwork(net).path("Containers").has(c3)));
+        c.killBerthd();
+        final long killed = System.nanoTime();
+        assertTrue(poll(Duration.ofSeconds(OverlayLab.TTL_SECONDS + 5),
+            () -> !a.inspectNetwork(net).path("Containers").has(c3)), "c3 still listed on host 1");
+        final long withdrawnMillis = (System.nanoTime() - killed) / 1_000_000;
+        System.out.printf("a killed host's endpoints withdrawn after %d ms (TTL %d s)%n", withdrawnMillis,
+            OverlayLab.TTL_SECONDS);
+        // TTL + 1 s, and what one poll of inspect (a CLI start) adds
+        assertTrue(withdrawnMillis <= (OverlayLab.TTL_SECONDS + 1) * 1000L + 1500, withdrawnMillis + " ms");
+        assertFalse(a.inspectNetwork(net).path("Peers").toString().contains("node3"));
+        c.startBerthd();
+        assertTrue(poll(SEEN, () -> a.inspectNetwork(net).path("Containers").has(c3)), "c3 not back on host 1");
+        assertTrue(pingSoon(c1, ip3), "c3 not reachable after its host restarted");
+    }
+
+    @Test
+    void anEtcdOutageStopsChangesNotTraffic() throws Exception
+    {
+        final String net = a.prefix() + "out";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.39.0.0/24");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        final String c1 = a.run("o1", "--network", net);
+        final String c2 = b.run("o2", "--network", net);
+        final String ip2 = ipOf(b, c2);
+        assertTrue(pingSoon(c1, ip2));
+        final BerthHost.Spawned server = b.spawn(c2, "iperf3", "-s", "-1", "-p", "5202");
+        BerthHost.sleep(300);
+        final BerthHost.Spawned client = a.spawn(c1, "iperf3", "-c", ip2, "-p", "5202", "-t", "6", "-J");
+        try
+        {
+            BerthHost.sleep(1500);
+            lab.stopEtcd();
+            final long before = System.nanoTime();
+            final Result refused = a.berth("run", "-d", "--name", a.name("o3"), "--network", net);
+            final long took = (System.nanoTime() - before) / 1_000_000;
+            assertFalse(refused.ok(), refused.toString());
+            assertTrue(refused.output().contains("store"), refused.toString());
+            assertTrue(took < 10_000, "a change took " + took + " ms to fail while etcd is away");
+            assertTrue(ping(c1, ip2), "traffic stopped with etcd");
+            assertTrue(poll(Duration.ofSeconds(20), () -> !client.alive()), "iperf3 did not finish");
+            assertTrue(client.output().contains("\"sum_received\""), client.output());
+            final JsonNode result = BerthHost.JSON.readTree(client.output());
+            assertTrue(result.path("end").path("sum_received").path("bytes").asDouble() > 1e6, client.output());
+            assertFalse(result.has("error"), client.output());
+        }
+        finally
+        {
+            client.kill();
+            server.kill();
+            lab.startEtcdAgain();
+        }
+        // back: changes work again, and nothing was lost
+        assertTrue(poll(Duration.ofSeconds(20), () -> a.berth("run", "-d", "--name", a.name("o4"), "--network", net).ok()),
+            "changes do not work after etcd came back\n" + a.logTail());
+        a.track(a.name("o4"));
+        final String ip4 = ipOf(a, a.name("o4"));
+        assertTrue(pingSoon(c2, ip4), "host 2 did not learn the container made after the outage");
+    }
+
+    @Test
+    void badOverlayRequestsAreRefusedAndChangeNothing()
+    {
+        final String net = a.prefix() + "bad";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.40.0.0/24", "-o", "vni=5000");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        final String before = b.berthOk("network", "ls").out();
+        assertRefused(b, "VNI 5000 is taken by network " + net, "network", "create", "-d", "overlay", "--subnet",
+            "10.41.0.0/24", "-o", "vni=5000", b.prefix() + "x1");
+        assertRefused(b, "overlaps subnet 10.40.0.0/24 of network " + net, "network", "create", "-d", "overlay",
+            "--subnet", "10.40.0.128/25", b.prefix() + "x2");
+        assertRefused(b, "give 1..16777215", "network", "create", "-d", "overlay", "-o", "vni=16777216",
+            b.prefix() + "x3");
+        assertRefused(b, "give 1..16777215", "network", "create", "-d", "overlay", "-o", "vni=0", b.prefix() + "x4");
+        assertRefused(b, "unknown option \"colour\"", "network", "create", "-d", "overlay", "-o", "colour=red",
+            b.prefix() + "x5");
+        assertRefused(b, "4789", "network", "create", "-d", "overlay", "-o", "vxlan.port=1234", b.prefix() + "x6");
+        assertRefused(b, "already exists", "network", "create", "-d", "overlay", net);
+        // a local bridge may not overlap a global network either
+        assertRefused(b, "overlaps subnet 10.40.0.0/24", "network", "create", "--subnet", "10.40.0.0/16",
+            b.prefix() + "x7");
+        // an address pinned on another host
+        final String c1 = a.run("p1", "--network", net, "--ip", "10.40.0.9");
+        assertTrue(ipOf(a, c1).equals("10.40.0.9"));
+        final Result taken = b.berth("run", "-d", "--name", b.name("p2"), "--network", net, "--ip", "10.40.0.9");
+        assertFalse(taken.ok(), taken.toString());
+        assertTrue(taken.output().contains("10.40.0.9") && taken.output().contains("in use"), taken.toString());
+        assertEquals(before, b.berthOk("network", "ls").out());
+        // a network in use on another host is not removed
+        assertRefused(c, "in use", "network", "rm", net);
+        assertTrue(c.berth("network", "ls").out().contains(net));
+        assertTrue(b.berth("network", "ls").out().contains(net));
+    }
+
+    private static void assertRefused(final BerthHost host, final String expected, final String... args)
+    {
+        final Result r = host.berth(args);
+        assertFalse(r.ok(), "accepted: " + r);
+        assertTrue(r.output().contains(expected), "expected \"" + expected + "\" in: " + r);
+    }
+
+    @Test
+    void anOverlayNeedsAStoreAndAnUplink()
+    {
+        try (BerthHost alone = BerthHost.start())
+        {
+            final Result r = alone.berth("network", "create", "--driver", "overlay", alone.prefix() + "x");
+            assertFalse(r.ok(), r.toString());
+            assertTrue(r.output().contains("--store etcd://HOST:PORT"), r.toString());
+            assertTrue(r.output().contains("--uplink"), r.toString());
+            alone.stopBerthd();
+            final Result bad = alone.runBerthdToExit(Duration.ofSeconds(30), "--store", "http://10.250.0.1:2379");
+            assertFalse(bad.ok(), bad.toString());
+            assertTrue(bad.output().contains("etcd://HOST:PORT"), bad.toString());
+        }
+    }
+
+    @Test
+    void defaultsAndRemovalFromAnyHost()
+    {
+        final String net = a.prefix() + "dflt";
+        a.createNetwork(net, "--driver", "overlay");
+        final JsonNode inspect = a.inspectNetwork(net);
+        final String subnet = inspect.path("IPAM").path("Config").get(0).path("Subnet").asText();
+        assertTrue(subnet.startsWith("10.") && subnet.endsWith("/24"), inspect.toString());
+        assertTrue(Integer.parseInt(inspect.path("Options").path("vni").asText()) >= 4096, inspect.toString());
+        final String second = b.prefix() + "dflt2";
+        b.createNetwork(second, "--driver", "overlay");
+        final JsonNode other = b.inspectNetwork(second);
+        assertFalse(other.path("Options").path("vni").asText().equals(inspect.path("Options").path("vni").asText()),
+            other.toString());
+        assertFalse(other.path("IPAM").path("Config").get(0).path("Subnet").asText().equals(subnet), other.toString());
+        assertEquals("1450", inspect.path("Options").path("mtu").asText());
+        assertEquals("4789", inspect.path("Options").path("vxlan.port").asText());
+        assertTrue(poll(SEEN, () -> c.berth("network", "ls").out().contains(net)));
+        final String c2 = b.run("r2", "--network", net);
+        final Result inUse = c.berth("network", "rm", net);
+        assertFalse(inUse.ok(), inUse.toString());
+        assertTrue(inUse.output().contains("node2"), inUse.toString());
+        b.berthOk("rm", "-f", c2);
+        c.berthOk("network", "rm", net);
+        for (final BerthHost host : List.of(a, b))
+        {
+            assertTrue(poll(SEEN, () -> !host.berth("network", "ls").out().contains(net)),
+                "network still on " + host.hostNs());
+        }
+    }
+
+    @Test
+    void outsideAccessFromItsOwnHost()
+    {
+        final String net = a.prefix() + "ext";
+        final String internal = a.prefix() + "int";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.42.0.0/24");
+        a.createNetwork(internal, "--driver", "overlay", "--subnet", "10.43.0.0/24", "--internal");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(internal)));
+        // masqueraded through host 1's uplink: host 2's berthd answers a ping to its uplink address
+        final String c1 = a.run("e1", "--network", net);
+        final BerthHost.Spawned dump = a.spawn(lab.underlay(), "tcpdump", "-l", "-n", "-i", "br0", "-c", "1", "icmp");
+        assertTrue(dump.awaitOutput("listening on", Duration.ofSeconds(10)), dump.toString());
+        assertTrue(pingSoon(c1, OverlayLab.underlayIp(2)), "no outside access\n" + a.logTail());
+        assertTrue(dump.awaitOutput(OverlayLab.underlayIp(1) + " > " + OverlayLab.underlayIp(2), Duration.ofSeconds(5)),
+            dump.output());
+        // a port published on host 1, reached from a container on host 2 through host 2's outside access
+        a.run("web", "--network", net, "-p", "18080:8080", "--", "python3", "-m", "http.server", "8080");
+        final String client = b.run("e2", "--network", net);
+        assertTrue(poll(Duration.ofSeconds(15),
+            () -> "200".equals(Net.httpStatus(client, OverlayLab.underlayIp(1), 18080, 3))), "published port not reached");
+        // an internal overlay: across hosts yes, outside no
+        final String i1 = a.run("i1", "--network", internal);
+        final String i2 = b.run("i2", "--network", internal);
+        assertTrue(pingSoon(i1, ipOf(b, i2)));
+        assertFalse(ping(i1, OverlayLab.underlayIp(2)), "an internal overlay reached the outside");
     }
 }

@@ -6,6 +6,7 @@ import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.flyweight.UdpFlyweight;
 import io.berth.dataplane.flyweight.VxlanFlyweight;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -118,11 +119,31 @@ public final class VxlanDecapsulation
         return sourceVtep;
     }
 
-    /** After a valid {@link #inspect}: the packet becomes the inner frame (outer padding cut off). */
+    /**
+     * After a valid {@link #inspect}: the packet becomes the inner frame (outer padding cut off). A checksum the
+     * sender left to the device (a kernel peer's inner TCP, CHECKSUM_PARTIAL across a veth) stays pending, its
+     * offsets moved to the inner frame (and so does a segmentation request); anything else the device said was about
+     * the outer packet.
+     */
     public void strip(final PacketPool pool, final int handle)
     {
+        vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
+        final boolean pending = (vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0
+            && vnet.csumStart() >= innerOffset;
+        final int csumStart = vnet.csumStart() - innerOffset;
+        final int csumOffset = vnet.csumOffset();
+        final int gsoType = vnet.gsoType();
+        final int gsoSize = vnet.gsoSize();
+        final int hdrLen = Math.max(0, vnet.hdrLen() - innerOffset);
         pool.adjustFrameStart(handle, innerOffset);
         pool.frameLength(handle, innerLength);
-        pool.clearVnetHeader(handle); // the device's checksum flags were about the outer packet
+        pool.clearVnetHeader(handle);
+        if (pending)
+        {
+            vnet.wrap(pool.buffer(), pool.vnetOffset(handle))
+                .set(VirtioNetHeader.F_NEEDS_CSUM, gsoType, hdrLen, gsoSize, csumStart, csumOffset); // GSO too
+        }
     }
+
+    private final VirtioNetHeader vnet = new VirtioNetHeader();
 }
