@@ -60,7 +60,7 @@ public record OverlayOptions(int vni, int udpPort, List<Integer> peers, int mtu)
                 }
                 case "vxlan.peers" ->
                 {
-                    for (final String peer : value.split(","))
+                    for (final String peer : value.split(",", -1))
                     {
                         if (peer.isBlank())
                         {
