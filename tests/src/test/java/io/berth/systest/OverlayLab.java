@@ -240,6 +240,50 @@ public final class OverlayLab implements AutoCloseable
             berthHostIp));
     }
 
+    /** A namespace on the underlay that is neither a berth host nor anybody's peer: {@link #STRANGER_IP}. */
+    public String makeStranger()
+    {
+        final String ns = prefix + "-s";
+        if (BerthHost.namespaces().contains(ns))
+        {
+            return ns;
+        }
+        must(Sh.run("ip", "netns", "add", ns));
+        must(Sh.run("ip", "-n", ns, "link", "set", "lo", "up"));
+        must(Sh.run("ip", "-n", underlay(), "link", "add", "st", "type", "veth", "peer", "name", "eth0", "netns", ns));
+        must(Sh.run("ip", "-n", underlay(), "link", "set", "st", "master", "br0", "up"));
+        must(Sh.run("ip", "-n", ns, "addr", "add", STRANGER_IP + "/24", "dev", "eth0"));
+        must(Sh.run("ip", "-n", ns, "link", "set", "eth0", "up"));
+        return ns;
+    }
+
+    public static final String STRANGER_IP = "10.240.0.60";
+
+    /**
+     * A second kernel VXLAN device in the kernel peer (made by {@link #makeKernelPeer} first): {@code vx1}
+     * on UDP {@code port}, bridged with container namespace PREFIX-kc2 at {@code containerCidr}.
+     */
+    public String addKernelVxlan(final int vni, final int port, final String containerCidr, final String berthHostIp)
+    {
+        final String k = kernelPeer();
+        final String c = prefix + "-kc2";
+        must(Sh.run("ip", "netns", "add", c));
+        must(Sh.run("ip", "-n", c, "link", "set", "lo", "up"));
+        must(Sh.run("ip", "-n", k, "link", "add", "vx1", "type", "vxlan", "id", Integer.toString(vni), "dstport",
+            Integer.toString(port), "local", KERNEL_PEER_IP, "nolearning"));
+        must(Sh.run("ip", "-n", k, "link", "add", "kbr1", "type", "bridge"));
+        must(Sh.run("ip", "-n", k, "link", "set", "vx1", "master", "kbr1", "up"));
+        must(Sh.run("ip", "-n", k, "link", "add", "kc2", "type", "veth", "peer", "name", "eth0", "netns", c));
+        must(Sh.run("ip", "-n", k, "link", "set", "kc2", "master", "kbr1", "up"));
+        must(Sh.run("ip", "-n", k, "link", "set", "kbr1", "up"));
+        must(Sh.run("ip", "-n", c, "link", "set", "eth0", "mtu", "1450"));
+        must(Sh.run("ip", "-n", c, "addr", "add", containerCidr, "dev", "eth0"));
+        must(Sh.run("ip", "-n", c, "link", "set", "eth0", "up"));
+        must(Sh.run("ip", "netns", "exec", k, "bridge", "fdb", "append", "00:00:00:00:00:00", "dev", "vx1", "dst",
+            berthHostIp));
+        return c;
+    }
+
     // ---------------------------------------------------------------------------------------------- cleanup
 
     @Override

@@ -466,4 +466,112 @@ class OverlayTest
         assertTrue(pingSoon(i1, ipOf(b, i2)));
         assertFalse(ping(i1, OverlayLab.underlayIp(2)), "an internal overlay reached the outside");
     }
+
+    @Test
+    void floodsGoOnlyToHostsWithEndpointsAndArpForRemoteEndpointsIsAnsweredLocally()
+    {
+        final String net = a.prefix() + "fl";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.44.0.0/24");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)
+            && c.berth("network", "ls").out().contains(net)));
+        final String f1 = a.run("f1", "--network", net);
+        final String f2 = b.run("f2", "--network", net);
+        final String ip2 = ipOf(b, f2);
+        assertTrue(poll(SEEN, () -> a.inspectNetwork(net).path("Containers").has(f2)));
+        final BerthHost.Spawned dump = a.spawn(lab.underlay(), "tcpdump", "-l", "-n", "-i", "br0", "udp", "port",
+            "4789");
+        assertTrue(dump.awaitOutput("listening on", Duration.ofSeconds(10)), dump.toString());
+        BerthHost.inNs(f1, "ip", "neigh", "flush", "all");
+        assertTrue(pingSoon(f1, ip2));
+        // an address nobody has: its ARP requests are flooded, to host 2 (which has an endpoint) only
+        BerthHost.inNs(f1, "ping", "-c", "1", "-W", "1", "10.44.0.99");
+        assertTrue(dump.awaitOutput("who-has 10.44.0.99", Duration.ofSeconds(5)), dump.output());
+        BerthHost.sleep(300);
+        final String seen = dump.output();
+        // tcpdump prints the outer datagram, then the inner frame on the next line
+        final List<String> lines = seen.lines().toList();
+        boolean toHost2 = false;
+        for (int i = 0; i + 1 < lines.size(); i++)
+        {
+            toHost2 |= lines.get(i).contains("> " + OverlayLab.underlayIp(2) + ".4789")
+                && lines.get(i + 1).contains("who-has 10.44.0.99");
+        }
+        assertTrue(toHost2, "the flood did not reach host 2\n" + seen);
+        assertFalse(seen.contains("> " + OverlayLab.underlayIp(3) + ".4789"), "flooded to a host without endpoints\n"
+            + seen);
+        assertFalse(seen.contains("who-has " + ip2), "ARP for a remote endpoint crossed the underlay\n" + seen);
+        assertTrue(BerthHost.inNs(f1, "ip", "neigh", "show", ip2).out().contains(Net.macFor(ip2)),
+            BerthHost.inNs(f1, "ip", "neigh", "show", ip2).out());
+    }
+
+    @Test
+    void badDatagramsOnTheUnderlayAreCountedAndDropped()
+    {
+        final String net = a.prefix() + "drop";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.45.0.0/24", "-o", "vni=6001");
+        final String d1 = a.run("d1", "--network", net);
+        final String stranger = lab.makeStranger();
+        final JsonNode before = a.json("counters", "-o", "json").path("drops");
+        final String script = a.root().resolve("tests/src/test/resources/vxlan-send.py").toString();
+        final String target = OverlayLab.underlayIp(1);
+        for (final String[] send : List.of(new String[] {"good", "999999"}, new String[] {"good", "6001"},
+            new String[] {"noflag", "6001"}, new String[] {"fragment", "6001"}))
+        {
+            final Result r = BerthHost.inNs(stranger, "python3", script, OverlayLab.STRANGER_IP, target, send[0],
+                send[1], "3");
+            assertTrue(r.ok(), r.toString());
+        }
+        assertTrue(poll(SEEN, () ->
+        {
+            final JsonNode now = a.json("counters", "-o", "json").path("drops");
+            return grew(before, now, "vxlan_unknown_vni") && grew(before, now, "vxlan_unknown_source")
+                && grew(before, now, "vxlan_malformed") && grew(before, now, "vxlan_fragmented");
+        }), "drops before " + before + "\nafter " + a.json("counters", "-o", "json").path("drops"));
+        assertTrue(a.running());
+        assertTrue(pingSoon(d1, "10.45.0.1"), "the host's overlay stopped working");
+    }
+
+    private static boolean grew(final JsonNode before, final JsonNode now, final String reason)
+    {
+        return now.path(reason).asLong() >= before.path(reason).asLong() + 3;
+    }
+
+    @Test
+    void aRestartedBerthdKeepsItsNetworksAddressesAndReachability()
+    {
+        final String net = a.prefix() + "rst";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.46.0.0/24");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        final String r1 = a.run("r1", "--network", net);
+        final String r2 = b.run("r2", "--network", net);
+        final String ip1 = ipOf(a, r1);
+        final String ip2 = ipOf(b, r2);
+        assertTrue(pingSoon(r1, ip2));
+        a.stopBerthd();
+        a.startBerthd();
+        assertTrue(a.berthOk("network", "ls").out().contains(net));
+        assertEquals(ip1, ipOf(a, r1));
+        assertTrue(pingSoon(r1, ip2), "host 1's container lost host 2 after a restart\n" + a.logTail());
+        assertTrue(pingSoon(r2, ip1), "host 2 lost host 1's container after its restart");
+        // the address stays claimed in the store: another host cannot take it
+        final Result taken = b.berth("run", "-d", "--name", b.name("r3"), "--network", net, "--ip", ip1);
+        assertFalse(taken.ok(), taken.toString());
+    }
+
+    @Test
+    void aKernelPeerOnLinuxsPort8472()
+    {
+        final String net = a.prefix() + "k84";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.47.0.0/24", "-o", "vni=4343",
+            "-o", "vxlan.port=8472", "-o", "vxlan.peers=" + OverlayLab.KERNEL_PEER_IP);
+        if (!BerthHost.namespaces().contains(lab.kernelPeer()))
+        {
+            lab.makeKernelPeer(4242, "10.37.0.200/24", OverlayLab.underlayIp(1));
+        }
+        final String kernel = lab.addKernelVxlan(4343, 8472, "10.47.0.200/24", OverlayLab.underlayIp(1));
+        final String k1 = a.run("k8", "--network", net);
+        assertTrue(pingSoon(k1, "10.47.0.200"), "berth -> kernel peer on 8472\n" + a.logTail());
+        Net.assertTcpEcho(a, kernel, k1, "10.47.0.200", 7301);
+        Net.assertTcpEcho(a, k1, kernel, ipOf(a, k1), 7302);
+    }
 }
