@@ -68,6 +68,7 @@ public final class EtcdStore implements AutoCloseable
     private final long timeoutMillis;
     private final Map<String, byte[]> ownEndpoints = new ConcurrentHashMap<>(); // key -> value, put again on a new lease
     private volatile long leaseId;
+    private io.etcd.jetcd.support.CloseableClient keepAlive;
     private volatile byte[] nodeValue;
     private volatile boolean closed;
 
@@ -105,7 +106,7 @@ public final class EtcdStore implements AutoCloseable
     // ------------------------------------------------------------------ liveness
 
     /** Puts this host under a fresh lease and keeps it alive; its endpoints go under the same lease. */
-    public void register(final String nodeJson)
+    public synchronized void register(final String nodeJson)
     {
         nodeValue = bytes(nodeJson);
         final long lease = await(client.getLeaseClient().grant(ttlSeconds)).getID();
@@ -116,11 +117,21 @@ public final class EtcdStore implements AutoCloseable
             await(kv.put(key(endpoint.getKey()), ByteSequence.from(endpoint.getValue()),
                 PutOption.builder().withLeaseId(lease).build()));
         }
-        client.getLeaseClient().keepAlive(lease, new StreamObserver<LeaseKeepAliveResponse>()
+        if (keepAlive != null)
+        {
+            keepAlive.close(); // the lease it kept is gone or replaced
+        }
+        keepAlive = client.getLeaseClient().keepAlive(lease, new StreamObserver<LeaseKeepAliveResponse>()
         {
             @Override
             public void onNext(final LeaseKeepAliveResponse response)
             {
+                if (response.getTTL() <= 0 && !closed && leaseId == lease)
+                {
+                    // the lease expired (keep-alives starved longer than the TTL): a new one, everything put again
+                    LOG.log(System.Logger.Level.WARNING, "store lease " + lease + " expired: registering again");
+                    reRegisterLater();
+                }
             }
 
             @Override
@@ -437,6 +448,24 @@ public final class EtcdStore implements AutoCloseable
      * network is not in the store. The JSON must hold {@code "node"}.
      */
     public void putEndpoint(final String network, final String id, final String json)
+    {
+        try
+        {
+            putEndpointOnce(network, id, json);
+        }
+        catch (final BerthException e)
+        {
+            if (!String.valueOf(e.getMessage()).contains("lease not found") || nodeValue == null)
+            {
+                throw e;
+            }
+            // this host's lease ran out before jetcd's keep-alive noticed: take a new one and try once more
+            register(new String(nodeValue, StandardCharsets.UTF_8));
+            putEndpointOnce(network, id, json);
+        }
+    }
+
+    private void putEndpointOnce(final String network, final String id, final String json)
     {
         final String k = "endpoints/" + network + "/" + id;
         final boolean committed = await(kv.txn()

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# berth's overlay vs. the kernel's VXLAN, between containers on two hosts, end to end, in one run.
+#
+# Both sides use private network namespaces only, with an "underlay" bridge standing in for the LAN:
+#   kernel: two host namespaces on the underlay (10.241.0.1, .2), each with a vxlan device (VNI 100, port
+#           4789, nolearning, the other host as default FDB destination) in a bridge with one container
+#           namespace (10.77.0.2 and .3, MTU 1450): the way Docker's overlay builds it with the kernel;
+#   berth:  a real etcd on a management bridge, two berthd host namespaces whose uplinks are on the underlay
+#           (10.241.0.11, .12, berthd's own addresses), one overlay network made with bin/berth, a container
+#           on each host (bin/berth run -d).
+# It measures TCP throughput c2->c1 (iperf3) and ping average RTT c2->c1 on each, and prints
+# metric | kernel | berth | berth/kernel.
+#
+# Usage: benchmarks/e2e/compare-overlay.sh [seconds]     (iperf3 window, default 5)
+# Run as root. Needs etcd (etcd-server), iperf3, iproute2, python3. Leaves no namespace, process or temp
+# file behind.
+set -u
+set -o pipefail
+
+T=${1:-5}
+case "$T" in ''|*[!0-9]*|0) echo "compare-overlay.sh: seconds must be a positive integer, got '$T'" >&2; exit 1 ;; esac
+[ "$(id -u)" = 0 ] || { echo "compare-overlay.sh: must run as root" >&2; exit 1; }
+for t in iperf3 ip python3 /usr/bin/etcd; do
+  command -v "$t" >/dev/null 2>&1 || { echo "compare-overlay.sh: $t missing (.ci/install-tools installs it)" >&2; exit 1; }
+done
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=$ROOT/bin
+P=ovc$$
+TMP=$(mktemp -d /tmp/berth-overlay.XXXXXX)
+ETCD_PID=""
+declare -A R
+
+ns() { ip netns add "$1" && ip -n "$1" link set lo up; }
+cleanup() {
+  trap - EXIT INT TERM
+  for h in 1 2; do
+    if [ -S "$TMP/s$h.sock" ]; then
+      timeout 20 env BERTH_SOCKET="$TMP/s$h.sock" "$BIN/berth" rm -f "$P-c$h" >/dev/null 2>&1
+    fi
+  done
+  [ -S "$TMP/s1.sock" ] && timeout 20 env BERTH_SOCKET="$TMP/s1.sock" "$BIN/berth" network rm "${P}net" >/dev/null 2>&1
+  for n in $(ip netns list | awk '{print $1}' | grep "^$P"); do
+    pids=$(ip netns pids "$n" 2>/dev/null); [ -z "$pids" ] || kill $pids 2>/dev/null
+  done
+  sleep 1
+  for n in $(ip netns list | awk '{print $1}' | grep "^$P"); do
+    pids=$(ip netns pids "$n" 2>/dev/null); [ -z "$pids" ] || kill -9 $pids 2>/dev/null
+    ip netns del "$n" 2>/dev/null
+  done
+  [ -z "$ETCD_PID" ] || kill "$ETCD_PID" 2>/dev/null
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+iperf_gbps() {  # client ns, server ns, server ip
+  ip netns exec "$2" iperf3 -s -1 -p 5201 >/dev/null 2>&1 &
+  local spid=$!
+  for _ in $(seq 50); do ip netns exec "$2" ss -Hltn "sport = :5201" | grep -q . && break; sleep 0.1; done
+  timeout $((T + 30)) ip netns exec "$1" iperf3 -c "$3" -p 5201 -t "$T" -J > "$TMP/iperf.json" 2>&1
+  kill $spid 2>/dev/null; wait $spid 2>/dev/null
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.3f" % (d["end"]["sum_received"]["bits_per_second"]/1e9))' "$TMP/iperf.json"
+}
+ping_ms() {  # client ns, ip: warm up (JIT), then 200 echoes
+  ip netns exec "$1" ping -f -c 20000 -W 2 -q "$2" >/dev/null 2>&1
+  ip netns exec "$1" ping -c 200 -i 0.005 -W 2 -q "$2" | sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/\1/p'
+}
+measure() {  # side, client ns, server ns, server ip
+  R[$1.ping]=$(ping_ms "$2" "$4")
+  R[$1.tcp]=$(iperf_gbps "$2" "$3" "$4")
+  echo "[$1] ping ${R[$1.ping]} ms, TCP ${R[$1.tcp]} Gbps" >&2
+}
+
+# ---- kernel ----
+ns ${P}u; ip -n ${P}u link add br0 type bridge; ip -n ${P}u link set br0 up
+for h in 1 2; do
+  ns ${P}kh$h; ns ${P}kc$h
+  ip -n ${P}u link add k$h type veth peer name eth0 netns ${P}kh$h
+  ip -n ${P}u link set k$h master br0 up
+  ip -n ${P}kh$h addr add 10.241.0.$h/24 dev eth0; ip -n ${P}kh$h link set eth0 up
+  ip -n ${P}kh$h link add vx0 type vxlan id 100 dstport 4789 local 10.241.0.$h nolearning
+  ip -n ${P}kh$h link add br0 type bridge
+  ip -n ${P}kh$h link set vx0 master br0 up
+  ip -n ${P}kh$h link add v0 type veth peer name eth0 netns ${P}kc$h
+  ip -n ${P}kh$h link set v0 master br0 up; ip -n ${P}kh$h link set br0 up
+  ip -n ${P}kc$h link set eth0 mtu 1450; ip -n ${P}kc$h addr add 10.77.0.$((h + 1))/24 dev eth0
+  ip -n ${P}kc$h link set eth0 up
+  ip netns exec ${P}kh$h bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.241.0.$((3 - h))
+done
+for _ in $(seq 30); do ip netns exec ${P}kc2 ping -c1 -W1 -q 10.77.0.2 >/dev/null 2>&1 && break; done
+echo "[kernel] measuring ..." >&2
+measure kernel ${P}kc2 ${P}kc1 10.77.0.2
+for h in 1 2; do ip netns del ${P}kc$h; ip netns del ${P}kh$h; done   # idle during berth's turn
+
+# ---- berth ----
+ns ${P}m; ip -n ${P}m link add br0 type bridge; ip -n ${P}m addr add 10.251.0.1/24 dev br0; ip -n ${P}m link set br0 up
+ip netns exec ${P}m /usr/bin/etcd --name b --data-dir "$TMP/etcd" --listen-client-urls http://10.251.0.1:2379 \
+  --advertise-client-urls http://10.251.0.1:2379 --listen-peer-urls http://127.0.0.1:2380 \
+  --initial-advertise-peer-urls http://127.0.0.1:2380 --initial-cluster b=http://127.0.0.1:2380 \
+  --log-outputs stderr >"$TMP/etcd.log" 2>&1 &
+ETCD_PID=$!
+for h in 1 2; do
+  ns ${P}bh$h
+  ip -n ${P}u link add b$h type veth peer name uplink0 netns ${P}bh$h
+  ip -n ${P}u link set b$h master br0 up; ip -n ${P}bh$h link set uplink0 up
+  ip -n ${P}m link add m$h type veth peer name mgmt0 netns ${P}bh$h
+  ip -n ${P}m link set m$h master br0 up
+  ip -n ${P}bh$h addr add 10.251.0.1$h/24 dev mgmt0; ip -n ${P}bh$h link set mgmt0 up
+  ip netns exec ${P}bh$h "$BIN/berthd" --socket "$TMP/s$h.sock" --state-dir "$TMP/state$h" --uplink uplink0 \
+    --uplink-ip 10.241.0.1$h/24 --store etcd://10.251.0.1:2379 --node host$h >"$TMP/berthd$h.log" 2>&1 &
+done
+for h in 1 2; do
+  for _ in $(seq 600); do [ -S "$TMP/s$h.sock" ] && break; sleep 0.1; done
+  [ -S "$TMP/s$h.sock" ] || { echo "berthd $h did not start: $(tail -5 "$TMP/berthd$h.log")" >&2; exit 2; }
+done
+BERTH_SOCKET=$TMP/s1.sock "$BIN/berth" network create -d overlay --subnet 10.78.0.0/24 ${P}net >/dev/null || exit 2
+for _ in $(seq 100); do BERTH_SOCKET=$TMP/s2.sock "$BIN/berth" network ls | grep -q ${P}net && break; sleep 0.1; done
+for h in 1 2; do BERTH_SOCKET=$TMP/s$h.sock "$BIN/berth" run -d --name $P-c$h --network ${P}net >/dev/null || exit 2; done
+ip1=$(ip -n $P-c1 -4 -br addr show eth0 | awk '{print $3}' | cut -d/ -f1)
+for _ in $(seq 50); do ip netns exec $P-c2 ping -c1 -W1 -q "$ip1" >/dev/null 2>&1 && break; done
+echo "[berth] measuring ..." >&2
+c0=0; for h in 1 2; do for pid in $(ip netns pids ${P}bh$h); do c0=$((c0 + $(awk '{print $14+$15}' /proc/$pid/stat))); done; done
+measure berth $P-c2 $P-c1 "$ip1"
+c1=0; for h in 1 2; do for pid in $(ip netns pids ${P}bh$h); do c1=$((c1 + $(awk '{print $14+$15}' /proc/$pid/stat))); done; done
+
+python3 - "${R[kernel.tcp]:-}" "${R[berth.tcp]:-}" "${R[kernel.ping]:-}" "${R[berth.ping]:-}" "$(( (c1 - c0) ))" "$(getconf CLK_TCK)" <<'PY'
+import sys
+kt, bt, kp, bp, ticks, hz = sys.argv[1:7]
+def f(x):
+    try: return float(x)
+    except ValueError: return None
+kt, bt, kp, bp = map(f, (kt, bt, kp, bp))
+print("%-34s | %-12s | %-12s | %s" % ("metric", "kernel", "berth", "berth/kernel"))
+print("%-34s | %-12s | %-12s | %s" % ("TCP c2->c1 across hosts (iperf3)", "%.3f Gbps" % kt if kt else "-",
+      "%.3f Gbps" % bt if bt else "-", "%.2fx" % (bt / kt) if kt and bt else "-"))
+print("%-34s | %-12s | %-12s | %s" % ("ping RTT avg c2->c1", "%.3f ms" % kp if kp else "-",
+      "%.3f ms" % bp if bp else "-", "%.2fx" % (bp / kp) if kp and bp else "-"))
+print("both berthds' CPU time while measuring: %.2f s" % (int(ticks) / float(hz)))
+PY
