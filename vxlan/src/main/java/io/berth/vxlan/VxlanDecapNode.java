@@ -72,6 +72,12 @@ public final class VxlanDecapNode extends Node
                 graph.drop(handle, DropReason.VXLAN_UNKNOWN_SOURCE);
                 continue;
             }
+            vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
+            if (vnet.gsoType() == UdpGsoEncapsulation.GSO_UDP_L4 && vnet.gsoSize() > 0)
+            {
+                superDatagram(pool, handle, tunnel, decapsulation.vni(), vnet.gsoSize());
+                continue;
+            }
             decapsulation.strip(pool, handle);
             final DropReason inner = innerCheck.check(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
             if (inner != null)
@@ -83,4 +89,82 @@ public final class VxlanDecapNode extends Node
             graph.enqueue(next, handle);
         }
     }
+
+    /**
+     * Many VXLAN datagrams in one (a berth sender's UDP GSO, kept whole by a veth): one inner TSO frame when they
+     * are one TCP stream, else each its own packet (a copy into a fresh one; none free: that datagram is lost
+     * and counted, as a full queue would lose it).
+     */
+    private void superDatagram(final PacketPool pool, final int handle, final int tunnel, final int vni, final int unit)
+    {
+        final org.agrona.concurrent.UnsafeBuffer buffer = pool.buffer();
+        final int frame = pool.frameOffset(handle);
+        final int base = frame + decapsulation.innerOffset() - io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
+        final int total = decapsulation.innerLength() + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
+        final int innerStart = base + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
+        final int length = coalescer.coalesce(buffer, base, total, unit, vni, vnet, innerStart - PacketPool.VNET_HDR_LEN);
+        if (length > 0)
+        {
+            pool.adjustFrameStart(handle, innerStart - frame);
+            pool.frameLength(handle, length);
+            deliver(pool, handle, tunnel);
+            return;
+        }
+        final int units = (total + unit - 1) / unit;
+        for (int k = 1; k < units; k++)
+        {
+            final int at = base + k * unit;
+            final int size = Math.min(unit, total - k * unit) - io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
+            if (size <= 0 || (buffer.getByte(at) & io.berth.dataplane.flyweight.VxlanFlyweight.FLAG_I) == 0
+                || buffer.getInt(at + io.berth.dataplane.flyweight.VxlanFlyweight.VNI_OFFSET,
+                java.nio.ByteOrder.BIG_ENDIAN) >>> 8 != vni)
+            {
+                malformedUnits++;
+                continue;
+            }
+            final int copy = pool.allocate();
+            if (copy == PacketPool.NO_PACKET)
+            {
+                lostUnits++;
+                continue;
+            }
+            buffer.putBytes(pool.frameOffset(copy), buffer, at + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH,
+                size);
+            pool.frameLength(copy, size);
+            pool.clearVnetHeader(copy);
+            deliver(pool, copy, tunnel);
+        }
+        pool.adjustFrameStart(handle, innerStart - frame);
+        pool.frameLength(handle, Math.min(unit, total) - io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH);
+        pool.clearVnetHeader(handle);
+        deliver(pool, handle, tunnel);
+    }
+
+    private void deliver(final PacketPool pool, final int handle, final int tunnel)
+    {
+        final DropReason inner = innerCheck.check(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
+        if (inner != null)
+        {
+            graph.drop(handle, inner);
+            return;
+        }
+        pool.inPort(handle, tunnel);
+        graph.enqueue(next, handle);
+    }
+
+    /** Datagrams inside a UDP GSO super-datagram that were lost (no packet free) or not VXLAN of its VNI. */
+    public long lostUnits()
+    {
+        return lostUnits;
+    }
+
+    public long malformedUnits()
+    {
+        return malformedUnits;
+    }
+
+    private final io.berth.dataplane.flyweight.VirtioNetHeader vnet = new io.berth.dataplane.flyweight.VirtioNetHeader();
+    private final UdpGsoDecapsulation coalescer = new UdpGsoDecapsulation();
+    private long lostUnits;
+    private long malformedUnits;
 }

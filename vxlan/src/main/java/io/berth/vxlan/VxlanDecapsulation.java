@@ -119,6 +119,18 @@ public final class VxlanDecapsulation
         return sourceVtep;
     }
 
+    /** After a valid {@link #inspect}: where the inner frame starts, from the outer frame's start. */
+    public int innerOffset()
+    {
+        return innerOffset;
+    }
+
+    /** After a valid {@link #inspect}: the inner frame's length (of all of them, for a UDP GSO super-datagram). */
+    public int innerLength()
+    {
+        return innerLength;
+    }
+
     /**
      * After a valid {@link #inspect}: the packet becomes the inner frame (outer padding cut off). A checksum the
      * sender left to the device (a kernel peer's inner TCP, CHECKSUM_PARTIAL across a veth) stays pending, its

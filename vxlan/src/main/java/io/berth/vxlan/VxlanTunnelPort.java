@@ -41,6 +41,9 @@ public final class VxlanTunnelPort implements Port
     private final PortCounters counters = new PortCounters();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
     private final TcpSegmenter segmenter = new TcpSegmenter();
+    private final UdpGsoEncapsulation udpGso = new UdpGsoEncapsulation();
+    /** {@code -Dberth.vxlan.udp-gso=false}: one write per segment (the comparison in docs/performance.md). */
+    static final boolean UDP_GSO = !"false".equals(System.getProperty("berth.vxlan.udp-gso"));
     private final TcpSegmenter.SegmentSink encapsulateAndSend = this::sendOne;
     private long nextHopMac;
 
@@ -102,7 +105,23 @@ public final class VxlanTunnelPort implements Port
         vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
         if (vnet.isSegmented())
         {
-            // TSO from a container: each segment goes into its own datagram (the underlay has no tunnel GSO here)
+            // TSO from a container: its segments, each in its own VXLAN datagram, in one UDP GSO write per 64 KiB
+            if (UDP_GSO)
+            {
+                final int groups = udpGso.send(pool, handle, uplink, vni, tunnels.localVtep(), remoteVtep,
+                    tunnels.udpPortOf(vni), localMac, mac);
+                if (groups >= 0)
+                {
+                    if (groups > 0)
+                    {
+                        counters.transmitted(pool.frameLength(handle));
+                        return true;
+                    }
+                    counters.increment(PortCounters.TX_ERRORS);
+                    return false;
+                }
+            }
+            // or one write per segment (no scratch packet free, or UDP GSO switched off)
             final int sent = segmenter.segment(pool, handle, encapsulateAndSend);
             if (sent < 0)
             {
