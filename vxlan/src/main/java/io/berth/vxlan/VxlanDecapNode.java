@@ -44,7 +44,7 @@ public final class VxlanDecapNode extends Node
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            if (pool.inPort(handle) != uplink || tunnels.localVtep() == 0)
+            if (pool.inPort(handle) != uplink || !tunnels.active())
             {
                 graph.enqueue(next, handle);
                 continue;

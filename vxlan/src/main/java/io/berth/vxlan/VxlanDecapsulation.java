@@ -76,8 +76,10 @@ public final class VxlanDecapsulation
         final int l4 = ip + ihl;
         if ((flagsOffset & 0x1FFF) != 0)
         {
-            // a later fragment has no UDP header to tell the port by: any fragment to the VTEP's address counts
-            return FRAGMENTED;
+            // a later fragment has no UDP header to tell the port by: it goes on (the VTEP address is also
+            // berthd's uplink address, whose published ports take fragmented datagrams); the first fragment of a
+            // fragmented VXLAN datagram is what is counted and dropped, and reassembly gives up on the rest
+            return NOT_VXLAN;
         }
         if (total < ihl + UdpFlyweight.HEADER_LENGTH)
         {

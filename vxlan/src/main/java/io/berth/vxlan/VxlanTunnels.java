@@ -104,6 +104,12 @@ public final class VxlanTunnels
         }
     }
 
+    /** Whether any overlay network is here: until then vxlan-decap lets everything pass. */
+    public boolean active()
+    {
+        return localVtep != 0 && !domainByVni.isEmpty();
+    }
+
     /** The bridge domain of {@code vni}, or {@link #NONE}. */
     public int domainOf(final int vni)
     {
