@@ -126,12 +126,10 @@ public final class UdpGsoDecapsulation
     private static boolean sameHeaders(final UnsafeBuffer buffer, final int first, final int inner, final int ihl,
         final int thl)
     {
-        for (int i = 0; i < EthernetFlyweight.HEADER_LENGTH; i++)
+        if (buffer.getLong(first) != buffer.getLong(inner) || buffer.getInt(first + 8) != buffer.getInt(inner + 8)
+            || buffer.getShort(first + 12) != buffer.getShort(inner + 12))
         {
-            if (buffer.getByte(first + i) != buffer.getByte(inner + i))
-            {
-                return false;
-            }
+            return false;
         }
         final int ipA = first + EthernetFlyweight.HEADER_LENGTH;
         final int ipB = inner + EthernetFlyweight.HEADER_LENGTH;
@@ -150,9 +148,17 @@ public final class UdpGsoDecapsulation
         {
             return false;
         }
-        for (int i = TcpFlyweight.MIN_HEADER_LENGTH; i < thl; i++)
+        int i = TcpFlyweight.MIN_HEADER_LENGTH;
+        for (; i + 8 <= thl; i += 8)
         {
-            if (buffer.getByte(tcpA + i) != buffer.getByte(tcpB + i))
+            if (buffer.getLong(tcpA + i) != buffer.getLong(tcpB + i))
+            {
+                return false;
+            }
+        }
+        for (; i < thl; i += 4) // TCP options come in 4-byte words
+        {
+            if (buffer.getInt(tcpA + i) != buffer.getInt(tcpB + i))
             {
                 return false;
             }
