@@ -260,6 +260,8 @@ public final class Berthd implements Callable<Integer>
             etcd.registerOrRetry(nodeJson.toString());
         }
         final EtcdStore etcdStore = etcd;
+        final io.berth.control.dataplane.DataplaneOptions pathOptions =
+            dataplaneOptions.withOverlay(etcdStore != null && uplink != null);
 
         final ExecutorService controlThread = Executors.newSingleThreadExecutor(runnable ->
         {
@@ -269,7 +271,7 @@ public final class Berthd implements Callable<Integer>
         });
         final HostMountNamespace hostMounts = HostMountNamespace.discover();
         final Dataplane dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
-            new UserspaceDataplane(state.resolve("dataplane"), dataplaneOptions);
+            new UserspaceDataplane(state.resolve("dataplane"), pathOptions);
         final Journal[] journal = new Journal[1];
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
         final ControlService service;

@@ -158,9 +158,12 @@ public final class PacketPath
             .connect("related-error", "next", "snat")
             .connect("snat", "next", "ip-fragment")
             .connect("ip-fragment", "next", "tx");
-        // VXLAN datagrams for this host's VTEP become their inner frames before port security (a no-op until an
-        // overlay network gives the VTEP an address)
-        builder.splice("parse", "next", new io.berth.vxlan.VxlanDecapNode(tunnels, router::uplinkPort), "next");
+        // VXLAN datagrams for this host's VTEP become their inner frames before port security (a pass-through until
+        // an overlay network exists); only in a berthd that can have overlays (--store and --uplink)
+        if (options.overlay())
+        {
+            builder.splice("parse", "next", new io.berth.vxlan.VxlanDecapNode(tunnels, router::uplinkPort), "next");
+        }
         contributions.forEach(c -> c.accept(builder));
         graph = builder.build(pool, drops);
         worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, options.spinMicros());

@@ -25,7 +25,7 @@ public final class OverlayHost
     public OverlayHost(final int vni, final int network, final int tunnelPort, final int vtep, final long uplinkMac,
         final int peerVtep, final long peerMac)
     {
-        path = new MemoryPacketPath(1024, DataplaneOptions.defaults(), SystemEpochClock.INSTANCE, List.of());
+        path = new MemoryPacketPath(1024, DataplaneOptions.defaults().withOverlay(true), SystemEpochClock.INSTANCE, List.of());
         tunnels = path.tunnels();
         path.network(network, ip("10.0.0.0"), 24, ip("10.0.0.1"), true, false)
             .uplink(uplink, vtep, 24, uplinkMac, 0);

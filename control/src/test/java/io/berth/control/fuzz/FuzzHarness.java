@@ -81,7 +81,7 @@ public final class FuzzHarness
     public FuzzHarness(final long seed)
     {
         final FrameMutator mutator = new FrameMutator(seeds(), seed);
-        path = new MemoryPacketPath(1024, DataplaneOptions.defaults(), SystemEpochClock.INSTANCE);
+        path = new MemoryPacketPath(1024, DataplaneOptions.defaults().withOverlay(true), SystemEpochClock.INSTANCE);
         path.network(NET_A, ip("172.18.0.0"), 16, GW_A, true, false)
             .network(NET_ISOLATED, ip("172.19.0.0"), 16, GW_C, false, false)
             .network(NET_INTERNAL, ip("172.20.0.0"), 16, GW_I, true, true);
@@ -102,6 +102,9 @@ public final class FuzzHarness
             .publish(UPLINK_IP, Ipv4Flyweight.PROTO_TCP, 12211, IP_A, 8080)
             .publish(UPLINK_IP, Ipv4Flyweight.PROTO_UDP, 12212, IP_A, 53)
             .publish(0, Ipv4Flyweight.PROTO_TCP, 12213, IP_C, 80);
+        // vxlan-decap in the graph and active: every uplink frame passes it (VNI 4096 is network A)
+        path.tunnels().local(UPLINK_IP, 4789);
+        path.tunnels().addNetwork(4096, NET_A, 4789);
     }
 
     private FuzzPort port(final int id, final String name, final boolean offloads, final FrameMutator mutator)
