@@ -44,6 +44,7 @@ public final class TcpSegmenter
     private final UnsafeBuffer saved = new UnsafeBuffer(new byte[SAVE_SLOT * MAX_SEGMENTS]);
     private final UnsafeBuffer headers = new UnsafeBuffer(new byte[MAX_HEADERS + PacketPool.VNET_HDR_LEN]);
     private final VirtioNetHeader vnet = new VirtioNetHeader();
+    private final TcpSegments parsed = new TcpSegments();
 
     /**
      * @return the segments the sink accepted, or -1 when the frame is not IPv4/TCP with sane lengths (nothing
@@ -56,25 +57,17 @@ public final class TcpSegmenter
         final int length = pool.frameLength(handle);
         vnet.wrap(buffer, pool.vnetOffset(handle));
         final int mss = vnet.gsoSize();
-        if (length < EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH
-            || (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF)
-            != EthernetFlyweight.TYPE_IPV4)
+        if (!parsed.parse(buffer, frame, length))
         {
             return -1;
         }
         final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
-        final int ihl = (buffer.getByte(ip) & 0xF) * 4;
-        if (ihl < Ipv4Flyweight.MIN_HEADER_LENGTH
-            || (buffer.getByte(ip + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) != Ipv4Flyweight.PROTO_TCP)
-        {
-            return -1;
-        }
+        final int ihl = parsed.ihl;
         final int tcp = ip + ihl;
-        final int thl = ((buffer.getByte(tcp + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >> 4) * 4;
-        final int headerLength = EthernetFlyweight.HEADER_LENGTH + ihl + thl;
+        final int thl = parsed.thl;
+        final int headerLength = parsed.headerLength;
         final int payload = length - headerLength;
-        if (thl < TcpFlyweight.MIN_HEADER_LENGTH || payload <= 0 || mss <= 0
-            || mss <= ROOM + headerLength || (payload + mss - 1) / mss > MAX_SEGMENTS)
+        if (payload <= 0 || mss <= 0 || mss <= ROOM + headerLength || (payload + mss - 1) / mss > MAX_SEGMENTS)
         {
             return -1;
         }
@@ -86,8 +79,7 @@ public final class TcpSegmenter
         final int flags = buffer.getByte(tcp + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
         final int source = buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
         final int destination = buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
-        final long pseudo = ((source >>> 16) & 0xFFFF) + (source & 0xFFFF) + ((destination >>> 16) & 0xFFFF)
-            + (destination & 0xFFFF) + Ipv4Flyweight.PROTO_TCP;
+        final long pseudo = TcpSegments.halves(source) + TcpSegments.halves(destination) + Ipv4Flyweight.PROTO_TCP;
 
         int sent = 0;
         for (int k = 0; k < segments; k++)
@@ -101,28 +93,8 @@ public final class TcpSegmenter
             }
             pool.adjustFrameStart(handle, at - pool.frameOffset(handle));
             pool.frameLength(handle, headerLength + chunk);
-            final int segIp = at + EthernetFlyweight.HEADER_LENGTH;
-            final int segTcp = segIp + ihl;
-            buffer.putShort(segIp + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, (short)(ihl + thl + chunk), ByteOrder.BIG_ENDIAN);
-            buffer.putShort(segIp + Ipv4Flyweight.IDENTIFICATION_OFFSET, (short)(id + k), ByteOrder.BIG_ENDIAN);
-            buffer.putShort(segIp + Ipv4Flyweight.CHECKSUM_OFFSET, (short)0);
-            buffer.putShort(segIp + Ipv4Flyweight.CHECKSUM_OFFSET,
-                (short)Checksums.internet(buffer, segIp, ihl, 0), ByteOrder.BIG_ENDIAN);
-            buffer.putInt(segTcp + TcpFlyweight.SEQUENCE_OFFSET, sequence + k * mss, ByteOrder.BIG_ENDIAN);
-            int segFlags = flags;
-            if (k != segments - 1)
-            {
-                segFlags &= ~(TcpFlyweight.FIN | TcpFlyweight.PSH);
-            }
-            if (k != 0)
-            {
-                segFlags &= ~0x80; // CWR
-            }
-            buffer.putByte(segTcp + TcpFlyweight.FLAGS_OFFSET, (byte)segFlags);
-            buffer.putShort(segTcp + TcpFlyweight.CHECKSUM_OFFSET, (short)0);
-            final int checksum = Checksums.internet(buffer, segTcp, thl + chunk, 0);
-            final int withPseudo = ~Checksums.fold((~checksum & 0xFFFF) + pseudo + thl + chunk) & 0xFFFF;
-            buffer.putShort(segTcp + TcpFlyweight.CHECKSUM_OFFSET, (short)withPseudo, ByteOrder.BIG_ENDIAN);
+            TcpSegments.fixSegment(buffer, at + EthernetFlyweight.HEADER_LENGTH, ihl, thl, chunk, id + k,
+                sequence + k * mss, TcpSegments.segmentFlags(flags, k, segments), pseudo);
             pool.clearVnetHeader(handle);
             if (sink.send(pool, handle))
             {

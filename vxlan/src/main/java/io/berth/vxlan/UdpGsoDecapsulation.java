@@ -26,6 +26,7 @@ import java.nio.ByteOrder;
 public final class UdpGsoDecapsulation
 {
     private static final int NOT_PLAIN = TcpFlyweight.SYN | TcpFlyweight.RST | 0x20; // SYN, RST, URG
+    private final TcpSegments headers = new TcpSegments();
 
     /**
      * @param base  offset of the first VXLAN header.
@@ -39,25 +40,17 @@ public final class UdpGsoDecapsulation
     {
         final int units = (total + unit - 1) / unit;
         final int first = base + VxlanFlyweight.HEADER_LENGTH;
-        if (units < 2 || unit < VxlanFlyweight.HEADER_LENGTH + EthernetFlyweight.HEADER_LENGTH
-            + Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH
-            || (buffer.getShort(first + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF)
-            != EthernetFlyweight.TYPE_IPV4)
+        if (units < 2 || !headers.parse(buffer, first, Math.min(unit, total) - VxlanFlyweight.HEADER_LENGTH))
         {
             return -1;
         }
         final int ip0 = first + EthernetFlyweight.HEADER_LENGTH;
-        final int ihl = (buffer.getByte(ip0) & 0xF) * 4;
-        if (ihl < Ipv4Flyweight.MIN_HEADER_LENGTH
-            || (buffer.getByte(ip0 + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) != Ipv4Flyweight.PROTO_TCP)
-        {
-            return -1;
-        }
+        final int ihl = headers.ihl;
         final int tcp0 = ip0 + ihl;
-        final int thl = ((buffer.getByte(tcp0 + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >> 4) * 4;
-        final int headerLength = EthernetFlyweight.HEADER_LENGTH + ihl + thl;
+        final int thl = headers.thl;
+        final int headerLength = headers.headerLength;
         final int mss = unit - VxlanFlyweight.HEADER_LENGTH - headerLength;
-        if (thl < TcpFlyweight.MIN_HEADER_LENGTH || mss <= 0)
+        if (mss <= 0)
         {
             return -1;
         }
@@ -113,8 +106,8 @@ public final class UdpGsoDecapsulation
         buffer.putByte(tcp0 + TcpFlyweight.FLAGS_OFFSET,
             (byte)(flags0 | (lastFlags & (TcpFlyweight.FIN | TcpFlyweight.PSH))));
         // a partial checksum, as a sender's TSO frame has it: the pseudo-header sum for the whole segment
-        final long pseudo = UdpGsoEncapsulation.halves(buffer.getInt(ip0 + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN))
-            + UdpGsoEncapsulation.halves(buffer.getInt(ip0 + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN))
+        final long pseudo = TcpSegments.halves(buffer.getInt(ip0 + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN))
+            + TcpSegments.halves(buffer.getInt(ip0 + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN))
             + Ipv4Flyweight.PROTO_TCP + tcpLength;
         buffer.putShort(tcp0 + TcpFlyweight.CHECKSUM_OFFSET, (short)Checksums.fold(pseudo), ByteOrder.BIG_ENDIAN);
         vnet.wrap(buffer, vnetAt).set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, headerLength, mss,

@@ -43,6 +43,7 @@ public final class UdpGsoEncapsulation
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final VxlanFlyweight vxlan = new VxlanFlyweight();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
+    private final TcpSegments headers = new TcpSegments();
 
     /**
      * Sends the TSO frame in {@code handle} (left unchanged) towards {@code remoteVtep}.
@@ -58,25 +59,18 @@ public final class UdpGsoEncapsulation
         final int length = pool.frameLength(handle);
         vnet.wrap(buffer, pool.vnetOffset(handle));
         final int mss = vnet.gsoSize();
-        if (length < EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH
-            || (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF)
-            != EthernetFlyweight.TYPE_IPV4)
+        if (!headers.parse(buffer, frame, length))
         {
             return -1;
         }
         final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
-        final int ihl = (buffer.getByte(ip) & 0xF) * 4;
-        if (ihl < Ipv4Flyweight.MIN_HEADER_LENGTH
-            || (buffer.getByte(ip + Ipv4Flyweight.PROTOCOL_OFFSET) & 0xFF) != Ipv4Flyweight.PROTO_TCP)
-        {
-            return -1;
-        }
+        final int ihl = headers.ihl;
         final int tcp = ip + ihl;
-        final int thl = ((buffer.getByte(tcp + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >> 4) * 4;
-        final int headerLength = EthernetFlyweight.HEADER_LENGTH + ihl + thl;
+        final int thl = headers.thl;
+        final int headerLength = headers.headerLength;
         final int payload = length - headerLength;
         final int unit = VxlanFlyweight.HEADER_LENGTH + headerLength + mss;
-        if (thl < TcpFlyweight.MIN_HEADER_LENGTH || payload <= mss || mss <= 0
+        if (payload <= mss || mss <= 0
             || UdpFlyweight.HEADER_LENGTH + 2 * unit > MAX_IP_PAYLOAD)
         {
             return -1;
@@ -96,7 +90,7 @@ public final class UdpGsoEncapsulation
             final int flags = buffer.getByte(tcp + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
             final int source = buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
             final int destination = buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
-            final long pseudo = halves(source) + halves(destination) + Ipv4Flyweight.PROTO_TCP;
+            final long pseudo = TcpSegments.halves(source) + TcpSegments.halves(destination) + Ipv4Flyweight.PROTO_TCP;
             int sentGroups = 0;
             for (int first = 0; first < segments; first += perGroup)
             {
@@ -110,8 +104,8 @@ public final class UdpGsoEncapsulation
                     final int inner = at + VxlanFlyweight.HEADER_LENGTH;
                     buffer.putBytes(inner, buffer, frame, headerLength);
                     buffer.putBytes(inner + headerLength, buffer, frame + headerLength + k * mss, chunk);
-                    fixSegment(buffer, inner + EthernetFlyweight.HEADER_LENGTH, ihl, thl, chunk, id + k,
-                        sequence + k * mss, segmentFlags(flags, k, segments), pseudo);
+                    TcpSegments.fixSegment(buffer, inner + EthernetFlyweight.HEADER_LENGTH, ihl, thl, chunk, id + k,
+                        sequence + k * mss, TcpSegments.segmentFlags(flags, k, segments), pseudo);
                     at = inner + headerLength + chunk;
                 }
                 final int udpLength = at - (out + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH);
@@ -134,7 +128,8 @@ public final class UdpGsoEncapsulation
                 else
                 {
                     // partial checksum: the pseudo-header sum, which the kernel adjusts for each segment's length
-                    final long udpPseudo = halves(localVtep) + halves(remoteVtep) + Ipv4Flyweight.PROTO_UDP + udpLength;
+                    final long udpPseudo = TcpSegments.halves(localVtep) + TcpSegments.halves(remoteVtep) + Ipv4Flyweight.PROTO_UDP
+                        + udpLength;
                     buffer.putShort(udp + UdpFlyweight.CHECKSUM_OFFSET, (short)Checksums.fold(udpPseudo),
                         ByteOrder.BIG_ENDIAN);
                     header.set(VirtioNetHeader.F_NEEDS_CSUM, GSO_UDP_L4, OUTER, unit,
@@ -151,43 +146,5 @@ public final class UdpGsoEncapsulation
         {
             pool.release(scratch);
         }
-    }
-
-    /** FIN and PSH on the last segment only, CWR on the first only. */
-    static int segmentFlags(final int flags, final int k, final int segments)
-    {
-        int result = flags;
-        if (k != segments - 1)
-        {
-            result &= ~(TcpFlyweight.FIN | TcpFlyweight.PSH);
-        }
-        if (k != 0)
-        {
-            result &= ~0x80;
-        }
-        return result;
-    }
-
-    /** One segment's IPv4 length, id and checksum, and its TCP sequence, flags and full checksum. */
-    static void fixSegment(final UnsafeBuffer buffer, final int ip, final int ihl, final int thl, final int chunk,
-        final int id, final int sequence, final int flags, final long pseudo)
-    {
-        final int tcp = ip + ihl;
-        buffer.putShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, (short)(ihl + thl + chunk), ByteOrder.BIG_ENDIAN);
-        buffer.putShort(ip + Ipv4Flyweight.IDENTIFICATION_OFFSET, (short)id, ByteOrder.BIG_ENDIAN);
-        buffer.putShort(ip + Ipv4Flyweight.CHECKSUM_OFFSET, (short)0);
-        buffer.putShort(ip + Ipv4Flyweight.CHECKSUM_OFFSET, (short)Checksums.internet(buffer, ip, ihl, 0),
-            ByteOrder.BIG_ENDIAN);
-        buffer.putInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, sequence, ByteOrder.BIG_ENDIAN);
-        buffer.putByte(tcp + TcpFlyweight.FLAGS_OFFSET, (byte)flags);
-        buffer.putShort(tcp + TcpFlyweight.CHECKSUM_OFFSET, (short)0);
-        final int sum = Checksums.internet(buffer, tcp, thl + chunk, 0);
-        final int checksum = ~Checksums.fold((~sum & 0xFFFF) + pseudo + thl + chunk) & 0xFFFF;
-        buffer.putShort(tcp + TcpFlyweight.CHECKSUM_OFFSET, (short)checksum, ByteOrder.BIG_ENDIAN);
-    }
-
-    static long halves(final int address)
-    {
-        return ((address >>> 16) & 0xFFFF) + (address & 0xFFFF);
     }
 }

@@ -368,7 +368,7 @@ public final class OverlayDriver implements NetworkDriver
         {
             LOG.log(System.Logger.Level.WARNING, "cannot list the store's endpoints (" + e.getMessage() + "); " +
                 "trying again");
-            later(() -> controlThread.execute(() -> relist(controlThread)));
+            io.berth.control.store.etcd.Later.inASecond("berth-overlay-relist", () -> controlThread.execute(() -> relist(controlThread)));
             return;
         }
         final Map<String, Remote> now = new TreeMap<>();
@@ -576,23 +576,5 @@ public final class OverlayDriver implements NetworkDriver
             }
             watch = null;
         }
-    }
-
-    private static void later(final Runnable task)
-    {
-        final Thread retry = new Thread(() ->
-        {
-            try
-            {
-                Thread.sleep(1000);
-            }
-            catch (final InterruptedException e)
-            {
-                return;
-            }
-            task.run();
-        }, "berth-overlay-relist");
-        retry.setDaemon(true);
-        retry.start();
     }
 }

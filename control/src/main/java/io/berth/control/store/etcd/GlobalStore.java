@@ -149,7 +149,7 @@ public final class GlobalStore implements Store
         {
             LOG.log(System.Logger.Level.WARNING, "cannot list the store's networks (" + ex.getMessage() + "); " +
                 "trying again");
-            retryLater(() -> controlThread.execute(() -> relist(controlThread, changes)));
+            Later.inASecond("berth-store-relist", () -> controlThread.execute(() -> relist(controlThread, changes)));
             return;
         }
         final Map<String, Event.NetworkCreated> now = new HashMap<>();
@@ -198,24 +198,6 @@ public final class GlobalStore implements Store
                 }
             }
         }), () -> controlThread.execute(() -> relist(controlThread, changes)));
-    }
-
-    private static void retryLater(final Runnable task)
-    {
-        final Thread retry = new Thread(() ->
-        {
-            try
-            {
-                Thread.sleep(1000);
-            }
-            catch (final InterruptedException e)
-            {
-                return;
-            }
-            task.run();
-        }, "berth-store-relist");
-        retry.setDaemon(true);
-        retry.start();
     }
 
     private static List<Event.NetworkCreated> decode(final java.util.Collection<String> texts)
