@@ -29,7 +29,7 @@ public final class VxlanDecapNode extends Node
     public VxlanDecapNode(final VxlanTunnels tunnels, final IntSupplier uplinkPort)
     {
         super("vxlan-decap", DropReason.VXLAN_MALFORMED, DropReason.VXLAN_FRAGMENTED, DropReason.VXLAN_UNKNOWN_VNI,
-            DropReason.VXLAN_UNKNOWN_SOURCE, DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG,
+            DropReason.VXLAN_UNKNOWN_SOURCE, DropReason.VXLAN_NO_BUFFER, DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG,
             DropReason.SOURCE_MAC_INVALID, DropReason.ARP_TRUNCATED, DropReason.ARP_MALFORMED,
             DropReason.IPV4_TRUNCATED, DropReason.IPV4_MALFORMED);
         this.tunnels = tunnels;
@@ -93,7 +93,7 @@ public final class VxlanDecapNode extends Node
     /**
      * Many VXLAN datagrams in one (a berth sender's UDP GSO, kept whole by a veth): one inner TSO frame when they
      * are one TCP stream, else each its own packet (a copy into a fresh one; none free: that datagram is lost
-     * and counted, as a full queue would lose it).
+     * and counted as vxlan_no_buffer, as a full queue would lose it; a bad one is counted by its reason).
      */
     private void superDatagram(final PacketPool pool, final int handle, final int tunnel, final int vni, final int unit)
     {
@@ -119,20 +119,27 @@ public final class VxlanDecapNode extends Node
                 || buffer.getInt(at + io.berth.dataplane.flyweight.VxlanFlyweight.VNI_OFFSET,
                 java.nio.ByteOrder.BIG_ENDIAN) >>> 8 != vni)
             {
-                malformedUnits++;
+                graph.countDrop(DropReason.VXLAN_MALFORMED);
+                continue;
+            }
+            final int innerAt = at + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
+            final DropReason problem = innerCheck.check(buffer, innerAt, size); // before it is a packet of its own
+            if (problem != null)
+            {
+                graph.countDrop(problem);
                 continue;
             }
             final int copy = pool.allocate();
             if (copy == PacketPool.NO_PACKET)
             {
-                lostUnits++;
+                graph.countDrop(DropReason.VXLAN_NO_BUFFER);
                 continue;
             }
-            buffer.putBytes(pool.frameOffset(copy), buffer, at + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH,
-                size);
+            buffer.putBytes(pool.frameOffset(copy), buffer, innerAt, size);
             pool.frameLength(copy, size);
             pool.clearVnetHeader(copy);
-            deliver(pool, copy, tunnel);
+            pool.inPort(copy, tunnel);
+            graph.enqueueCreated(next, copy);
         }
         pool.adjustFrameStart(handle, innerStart - frame);
         pool.frameLength(handle, Math.min(unit, total) - io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH);
@@ -152,19 +159,7 @@ public final class VxlanDecapNode extends Node
         graph.enqueue(next, handle);
     }
 
-    /** Datagrams inside a UDP GSO super-datagram that were lost (no packet free) or not VXLAN of its VNI. */
-    public long lostUnits()
-    {
-        return lostUnits;
-    }
-
-    public long malformedUnits()
-    {
-        return malformedUnits;
-    }
-
     private final io.berth.dataplane.flyweight.VirtioNetHeader vnet = new io.berth.dataplane.flyweight.VirtioNetHeader();
     private final UdpGsoDecapsulation coalescer = new UdpGsoDecapsulation();
-    private long lostUnits;
-    private long malformedUnits;
+
 }
