@@ -187,6 +187,30 @@ class EtcdStoreTest
         a.deleteNetwork(n, 5301);
     }
 
+    /** A watch from a revision etcd compacted away cannot resume: the caller is told to list again. */
+    @Test
+    void aWatchFromACompactedRevisionAsksForANewListing() throws Exception
+    {
+        final EtcdStore a = host("k1", 10);
+        final String n = freshName();
+        final long old = a.revision();
+        a.createNetwork(n, 5501, Cidr.parse("10.250.128.0/24", "subnet"), v -> "{}");
+        a.putEndpoint(n, "y", "{\"node\":\"k1\"}");
+        try (io.etcd.jetcd.Client admin = io.etcd.jetcd.Client.builder().endpoints(etcd.url()).build())
+        {
+            admin.getKVClient().compact(a.revision()).get(5, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        final java.util.concurrent.CountDownLatch relisted = new java.util.concurrent.CountDownLatch(1);
+        final ConcurrentLinkedQueue<EtcdStore.Change> seen = new ConcurrentLinkedQueue<>();
+        try (AutoCloseable watch = a.watch("endpoints/", old, seen::add, relisted::countDown))
+        {
+            assertTrue(relisted.await(10, java.util.concurrent.TimeUnit.SECONDS), "no relist after the compaction");
+        }
+        assertTrue(seen.isEmpty(), "changes from a compacted history: " + seen);
+        a.removeEndpoint(n, "y");
+        a.deleteNetwork(n, 5501);
+    }
+
     @Test
     void anEtcdRestartLosesNothingAndAnOutageFailsFast() throws Exception
     {
