@@ -576,4 +576,40 @@ class OverlayTest
         Net.assertTcpEcho(a, kernel, k1, "10.47.0.200", 7301);
         Net.assertTcpEcho(a, k1, kernel, ipOf(a, k1), 7302);
     }
+
+    /** A run cut short by SIGKILL after it claimed its address in etcd: the next start gives the claim back. */
+    @Test
+    void aRunCutShortGivesItsClaimedAddressBack() throws Exception
+    {
+        final String net = a.prefix() + "cut";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.49.0.0/24");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        for (int attempt = 0; attempt < 8; attempt++)
+        {
+            final String pinned = "10.49.0." + (10 + attempt);
+            final String name = a.name("cut" + attempt);
+            a.track(name);
+            final java.nio.file.Path netns = java.nio.file.Path.of("/run/netns", name);
+            final Process run = new ProcessBuilder(a.root().resolve("bin/berth").toString(), "--socket",
+                a.socket().toString(), "run", "-d", "--name", name, "--network", net, "--ip", pinned)
+                .redirectErrorStream(true).start();
+            final long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!java.nio.file.Files.exists(netns) && run.isAlive() && System.nanoTime() < deadline)
+            {
+                Thread.onSpinWait();
+            }
+            a.killBerthd(); // the address is claimed before the namespace is made
+            run.waitFor();
+            a.startBerthd();
+            if (a.berth("inspect", name).ok())
+            {
+                continue; // the run completed before the kill landed: try again
+            }
+            assertTrue(a.logTail().contains("cut short by a crash"), a::logTail);
+            final String other = b.run("cut" + attempt, "--network", net, "--ip", pinned);
+            assertEquals(pinned, ipOf(b, other), "the claim of the cut-short run was given back");
+            return;
+        }
+        throw new AssertionError("berthd was never caught in the middle of a run in 8 attempts\n" + a.logTail());
+    }
 }

@@ -101,6 +101,15 @@ public interface NetworkDriver
     }
 
     /**
+     * Gives back every address {@code owner} (a container id) still holds on the network: a {@code berth run} that a
+     * crash cut short may have claimed one in a cluster-wide IPAM before it was journaled. Local IPAMs have nothing
+     * to do (their addresses are taken only when journaled).
+     */
+    default void releaseClaimsOf(final Network network, final String owner)
+    {
+    }
+
+    /**
      * What {@code network inspect} shows beyond the network's own fields (the overlay's "Peers"), and the
      * containers other hosts have on it, each as {@code Containers} shows them, by name.
      */

@@ -214,6 +214,13 @@ public final class ControlService
                 dataplane.removeLeftoverDevice(intent.device());
             }
             deleteTree(containersDir.resolve(intent.id()));
+            for (final Network network : state.networks())
+            {
+                if (network.hasAddresses())
+                {
+                    driverOf(network).releaseClaimsOf(network, intent.id()); // a cluster IPAM's claim, made first
+                }
+            }
             commit(new Event.ContainerAbandoned(intent.id(), intent.name()));
             problems.add("container " + intent.name() + ": berth run was cut short by a crash; what it had made " +
                 (intent.sandbox() == null ? "" : "(namespace " + intent.sandbox() + ") ") + "was removed");

@@ -204,6 +204,31 @@ public final class OverlayDriver implements NetworkDriver
         requireCluster().etcd().releaseAddress(network.name(), ip);
     }
 
+    @Override
+    public void releaseClaimsOf(final Network network, final String owner)
+    {
+        if (cluster == null)
+        {
+            return;
+        }
+        final String claimant = cluster.node() + "/" + owner;
+        try
+        {
+            for (final Map.Entry<Integer, String> held : cluster.etcd().addresses(network.name()).entrySet())
+            {
+                if (held.getValue().equals(claimant))
+                {
+                    cluster.etcd().releaseAddress(network.name(), held.getKey());
+                }
+            }
+        }
+        catch (final BerthException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, "addresses of " + claimant + " on " + network.name() + " stay " +
+                "claimed (the store is away): " + e.getMessage());
+        }
+    }
+
     // ------------------------------------------------------------------ the network in the dataplane
 
     @Override
