@@ -71,11 +71,6 @@ public final class BridgeDomain
         return proxyArp.get(ip & 0xFFFF_FFFFL);
     }
 
-    public int remoteEndpoints()
-    {
-        return proxyArp.size();
-    }
-
     void putRemote(final int ip, final long mac, final int tunnelPort)
     {
         staticPorts.put(mac, tunnelPort);

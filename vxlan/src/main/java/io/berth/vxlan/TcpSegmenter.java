@@ -74,12 +74,10 @@ public final class TcpSegmenter
         final int segments = (payload + mss - 1) / mss;
         headers.putBytes(0, buffer, frame, headerLength);
         headers.putBytes(MAX_HEADERS, buffer, pool.vnetOffset(handle), PacketPool.VNET_HDR_LEN);
-        final int id = buffer.getShort(ip + Ipv4Flyweight.IDENTIFICATION_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-        final int sequence = buffer.getInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, ByteOrder.BIG_ENDIAN);
-        final int flags = buffer.getByte(tcp + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
-        final int source = buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
-        final int destination = buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
-        final long pseudo = TcpSegments.halves(source) + TcpSegments.halves(destination) + Ipv4Flyweight.PROTO_TCP;
+        final int id = parsed.id;
+        final int sequence = parsed.sequence;
+        final int flags = parsed.flags;
+        final long pseudo = parsed.pseudo;
 
         int sent = 0;
         for (int k = 0; k < segments; k++)

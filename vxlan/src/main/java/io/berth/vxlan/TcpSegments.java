@@ -10,7 +10,7 @@ import java.nio.ByteOrder;
 
 /**
  * What cutting a TCP stream into segments needs, shared by {@link TcpSegmenter}, {@link UdpGsoEncapsulation} and
- * {@link UdpGsoDecapsulation}: reading an Ethernet/IPv4/TCP frame's header lengths, and writing one segment's
+ * {@link UdpGsoDecapsulation}: reading an Ethernet/IPv4/TCP frame's header lengths and first-segment fields, and writing one segment's
  * lengths, id, sequence number, flags and checksums. A reader holds the last frame it parsed. Worker thread;
  * allocation-free.
  */
@@ -22,6 +22,12 @@ final class TcpSegments
     int thl;
     /** Ethernet + IPv4 + TCP. */
     int headerLength;
+    /** The frame's IPv4 identification, TCP sequence number and flags: the first segment's. */
+    int id;
+    int sequence;
+    int flags;
+    /** The pseudo-header sum of source, destination and protocol, without the length. */
+    long pseudo;
 
     /** Reads the frame's header lengths; false (nothing to cut) unless it is Ethernet/IPv4/TCP with sane ones. */
     boolean parse(final UnsafeBuffer buffer, final int frame, final int length)
@@ -40,8 +46,14 @@ final class TcpSegments
         {
             return false;
         }
-        thl = ((buffer.getByte(ip + ihl + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >> 4) * 4;
+        final int tcp = ip + ihl;
+        thl = ((buffer.getByte(tcp + TcpFlyweight.DATA_OFFSET_OFFSET) & 0xF0) >> 4) * 4;
         headerLength = EthernetFlyweight.HEADER_LENGTH + ihl + thl;
+        id = buffer.getShort(ip + Ipv4Flyweight.IDENTIFICATION_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        sequence = buffer.getInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, ByteOrder.BIG_ENDIAN);
+        flags = buffer.getByte(tcp + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
+        pseudo = halves(buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN))
+            + halves(buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN)) + Ipv4Flyweight.PROTO_TCP;
         return thl >= TcpFlyweight.MIN_HEADER_LENGTH && headerLength <= length;
     }
 

@@ -54,7 +54,7 @@ public final class UdpGsoDecapsulation
         {
             return -1;
         }
-        final int sequence0 = buffer.getInt(tcp0 + TcpFlyweight.SEQUENCE_OFFSET, ByteOrder.BIG_ENDIAN);
+        final int sequence0 = headers.sequence;
         int lastFlags = 0;
         int payload = 0;
         // check every unit before moving a byte
@@ -102,13 +102,11 @@ public final class UdpGsoDecapsulation
         buffer.putShort(ip0 + Ipv4Flyweight.CHECKSUM_OFFSET, (short)0);
         buffer.putShort(ip0 + Ipv4Flyweight.CHECKSUM_OFFSET, (short)Checksums.internet(buffer, ip0, ihl, 0),
             ByteOrder.BIG_ENDIAN);
-        final int flags0 = buffer.getByte(tcp0 + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
+        final int flags0 = headers.flags;
         buffer.putByte(tcp0 + TcpFlyweight.FLAGS_OFFSET,
             (byte)(flags0 | (lastFlags & (TcpFlyweight.FIN | TcpFlyweight.PSH))));
         // a partial checksum, as a sender's TSO frame has it: the pseudo-header sum for the whole segment
-        final long pseudo = TcpSegments.halves(buffer.getInt(ip0 + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN))
-            + TcpSegments.halves(buffer.getInt(ip0 + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN))
-            + Ipv4Flyweight.PROTO_TCP + tcpLength;
+        final long pseudo = headers.pseudo + tcpLength;
         buffer.putShort(tcp0 + TcpFlyweight.CHECKSUM_OFFSET, (short)Checksums.fold(pseudo), ByteOrder.BIG_ENDIAN);
         vnet.wrap(buffer, vnetAt).set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, headerLength, mss,
             EthernetFlyweight.HEADER_LENGTH + ihl, TcpFlyweight.CHECKSUM_OFFSET);

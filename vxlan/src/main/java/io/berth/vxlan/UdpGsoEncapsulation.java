@@ -85,12 +85,10 @@ public final class UdpGsoEncapsulation
             final int sourcePort = FlowHash.sourcePort(buffer, frame, length);
             final int perGroup = Math.min(MAX_SEGMENTS, (MAX_IP_PAYLOAD - UdpFlyweight.HEADER_LENGTH) / unit);
             final int segments = (payload + mss - 1) / mss;
-            final int id = buffer.getShort(ip + Ipv4Flyweight.IDENTIFICATION_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
-            final int sequence = buffer.getInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, ByteOrder.BIG_ENDIAN);
-            final int flags = buffer.getByte(tcp + TcpFlyweight.FLAGS_OFFSET) & 0xFF;
-            final int source = buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN);
-            final int destination = buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN);
-            final long pseudo = TcpSegments.halves(source) + TcpSegments.halves(destination) + Ipv4Flyweight.PROTO_TCP;
+            final int id = headers.id;
+            final int sequence = headers.sequence;
+            final int flags = headers.flags;
+            final long pseudo = headers.pseudo;
             int sentGroups = 0;
             for (int first = 0; first < segments; first += perGroup)
             {

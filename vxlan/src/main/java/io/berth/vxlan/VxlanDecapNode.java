@@ -6,6 +6,11 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.FrameCheck;
 import io.berth.dataplane.graph.Node;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
+import io.berth.dataplane.flyweight.VxlanFlyweight;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
 
 import java.util.function.IntSupplier;
 
@@ -97,11 +102,11 @@ public final class VxlanDecapNode extends Node
      */
     private void superDatagram(final PacketPool pool, final int handle, final int tunnel, final int vni, final int unit)
     {
-        final org.agrona.concurrent.UnsafeBuffer buffer = pool.buffer();
+        final UnsafeBuffer buffer = pool.buffer();
         final int frame = pool.frameOffset(handle);
-        final int base = frame + decapsulation.innerOffset() - io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
-        final int total = decapsulation.innerLength() + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
-        final int innerStart = base + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
+        final int base = frame + decapsulation.innerOffset() - VxlanFlyweight.HEADER_LENGTH;
+        final int total = decapsulation.innerLength() + VxlanFlyweight.HEADER_LENGTH;
+        final int innerStart = base + VxlanFlyweight.HEADER_LENGTH;
         final int length = coalescer.coalesce(buffer, base, total, unit, vni, vnet, innerStart - PacketPool.VNET_HDR_LEN);
         if (length > 0)
         {
@@ -114,15 +119,15 @@ public final class VxlanDecapNode extends Node
         for (int k = 1; k < units; k++)
         {
             final int at = base + k * unit;
-            final int size = Math.min(unit, total - k * unit) - io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
-            if (size <= 0 || (buffer.getByte(at) & io.berth.dataplane.flyweight.VxlanFlyweight.FLAG_I) == 0
-                || buffer.getInt(at + io.berth.dataplane.flyweight.VxlanFlyweight.VNI_OFFSET,
-                java.nio.ByteOrder.BIG_ENDIAN) >>> 8 != vni)
+            final int size = Math.min(unit, total - k * unit) - VxlanFlyweight.HEADER_LENGTH;
+            if (size <= 0 || (buffer.getByte(at) & VxlanFlyweight.FLAG_I) == 0
+                || buffer.getInt(at + VxlanFlyweight.VNI_OFFSET,
+                ByteOrder.BIG_ENDIAN) >>> 8 != vni)
             {
                 graph.countDrop(DropReason.VXLAN_MALFORMED);
                 continue;
             }
-            final int innerAt = at + io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH;
+            final int innerAt = at + VxlanFlyweight.HEADER_LENGTH;
             final DropReason problem = innerCheck.check(buffer, innerAt, size); // before it is a packet of its own
             if (problem != null)
             {
@@ -142,7 +147,7 @@ public final class VxlanDecapNode extends Node
             graph.enqueueCreated(next, copy);
         }
         pool.adjustFrameStart(handle, innerStart - frame);
-        pool.frameLength(handle, Math.min(unit, total) - io.berth.dataplane.flyweight.VxlanFlyweight.HEADER_LENGTH);
+        pool.frameLength(handle, Math.min(unit, total) - VxlanFlyweight.HEADER_LENGTH);
         pool.clearVnetHeader(handle);
         deliver(pool, handle, tunnel);
     }
@@ -159,7 +164,7 @@ public final class VxlanDecapNode extends Node
         graph.enqueue(next, handle);
     }
 
-    private final io.berth.dataplane.flyweight.VirtioNetHeader vnet = new io.berth.dataplane.flyweight.VirtioNetHeader();
+    private final VirtioNetHeader vnet = new VirtioNetHeader();
     private final UdpGsoDecapsulation coalescer = new UdpGsoDecapsulation();
 
 }

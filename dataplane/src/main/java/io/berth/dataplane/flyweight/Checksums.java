@@ -8,6 +8,8 @@ import java.nio.ByteOrder;
 /** The Internet checksum (RFC 1071) and its incremental update (RFC 1624). Stateless. */
 public final class Checksums
 {
+    private static final boolean NATIVE_BIG_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN;
+
     private Checksums()
     {
     }
@@ -52,8 +54,7 @@ public final class Checksums
                 a += (x >>> 32) + (x & 0xFFFF_FFFFL);
             }
             final int folded = fold(fold(a) + fold(b) + fold(c) + fold(d));
-            sum += java.nio.ByteOrder.nativeOrder() == ByteOrder.BIG_ENDIAN ? folded :
-                ((folded & 0xFF) << 8) | (folded >>> 8);
+            sum += NATIVE_BIG_ENDIAN ? folded : ((folded & 0xFF) << 8) | (folded >>> 8);
         }
         for (; i + 4 <= length; i += 4)
         {

@@ -78,16 +78,14 @@ public final class OverlayDriver implements NetworkDriver
     /** One overlay network here: its segment, and a tunnel port per remote VTEP (with what holds it open). */
     private static final class Overlay
     {
-        final Network network;
         final int segment;
         final OverlayOptions options;
         final Map<Integer, Integer> tunnelPorts = new HashMap<>();
         final Map<Integer, Integer> tunnelUsers = new HashMap<>();
         int localEndpoints;
 
-        Overlay(final Network network, final int segment, final OverlayOptions options)
+        Overlay(final int segment, final OverlayOptions options)
         {
-            this.network = network;
             this.segment = segment;
             this.options = options;
         }
@@ -257,7 +255,7 @@ public final class OverlayDriver implements NetworkDriver
             segmentIds.free(segment);
             throw e;
         }
-        final Overlay overlay = new Overlay(network, segment, options);
+        final Overlay overlay = new Overlay(segment, options);
         overlays.put(network.name(), overlay);
         for (final int peer : options.peers())
         {

@@ -275,18 +275,6 @@ public final class EtcdStore implements AutoCloseable
         return result;
     }
 
-    /** Every node registered now: name -> its JSON. */
-    public Map<String, String> nodes()
-    {
-        final Map<String, String> result = new TreeMap<>();
-        final String prefix = key("nodes/").toString(StandardCharsets.UTF_8);
-        for (final KeyValue held : getPrefix(key("nodes/"), 0))
-        {
-            result.put(string(held.getKey()).substring(prefix.length()), string(held.getValue()));
-        }
-        return result;
-    }
-
     /** Keys below a prefix with their values, and the revision they were read at (to watch from). */
     public record Listing(Map<String, String> entries, long revision)
     {
