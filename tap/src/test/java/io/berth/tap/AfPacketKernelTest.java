@@ -73,7 +73,7 @@ class AfPacketKernelTest
     {
     }
 
-    private Uplink uplink() throws IOException
+    private Uplink uplink() throws IOException, InterruptedException
     {
         final String ns = kernel.namespace();
         final String peerNs = kernel.namespace();
@@ -81,6 +81,8 @@ class AfPacketKernelTest
         Kernel.sh("ip", "-n", ns, "link", "set", UPLINK, "up");
         Kernel.sh("ip", "-n", peerNs, "addr", "add", "192.0.2.1/24", "dev", "eth0");
         Kernel.sh("ip", "-n", peerNs, "link", "set", "eth0", "up");
+        Kernel.awaitTransmitReady(ns, UPLINK);
+        Kernel.awaitTransmitReady(peerNs, "eth0");
         final AfPacketPort port = NetNamespace.run(ns, () -> AfPacketPort.open(5, UPLINK));
         kernel.onClose(port::close);
         final byte[] outsideMac = Kernel.parseMac(

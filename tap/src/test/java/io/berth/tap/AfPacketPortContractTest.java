@@ -22,6 +22,8 @@ class AfPacketPortContractTest extends KernelPortContract
         Kernel.sh("ip", "-n", ns, "link", "add", "up0", "type", "veth", "peer", "name", "eth0", "netns", peerNs);
         Kernel.sh("ip", "-n", ns, "link", "set", "up0", "up");
         Kernel.sh("ip", "-n", peerNs, "link", "set", "eth0", "up");
+        Kernel.awaitTransmitReady(ns, "up0");
+        Kernel.awaitTransmitReady(peerNs, "eth0");
         port = NetNamespace.run(ns, () -> AfPacketPort.open(portId(), "up0"));
         return new String[] {peerNs, "eth0"};
     }

@@ -178,6 +178,26 @@ final class Kernel implements AutoCloseable
         }
     }
 
+    /**
+     * Waits until the kernel transmits on {@code dev}: carrier up and its qdisc attached. The link watcher does
+     * that after {@code ip link set up}, up to a second later; until then frames sent on it are dropped silently.
+     */
+    static void awaitTransmitReady(final String ns, final String dev) throws IOException, InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        String state = "";
+        while (System.nanoTime() < deadline)
+        {
+            state = sh("ip", "-n", ns, "-o", "link", "show", "dev", dev);
+            if (state.contains("LOWER_UP") && !state.contains("qdisc noop"))
+            {
+                return;
+            }
+            Thread.sleep(5);
+        }
+        fail(dev + " in " + ns + " is not ready to transmit after 10 s: " + state);
+    }
+
     static boolean linkExists(final String ns, final String dev) throws IOException
     {
         return ns == null ? run("ip", "link", "show", "dev", dev).exit == 0

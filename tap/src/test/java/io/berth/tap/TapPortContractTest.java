@@ -20,6 +20,7 @@ class TapPortContractTest extends KernelPortContract
         final String dev = kernel.device(kernel.name('t'));
         port = TapPort.open(portId(), dev, false);
         Kernel.plumbAsEth0(dev, ns);
+        Kernel.awaitTransmitReady(ns, "eth0");
         return new String[] {ns, "eth0"};
     }
 }
