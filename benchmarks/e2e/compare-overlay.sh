@@ -8,17 +8,21 @@
 #   berth:  a real etcd on a management bridge, two berthd host namespaces whose uplinks are on the underlay
 #           (10.241.0.11, .12, berthd's own addresses), one overlay network made with bin/berth, a container
 #           on each host (bin/berth run -d).
-# It measures ping average RTT c2->c1 (after a 20,000-echo warm-up) and TCP throughput c2->c1 (iperf3, after a
-# 2 s warm-up run) on each, and prints
-# metric | kernel | berth | berth/kernel.
+# Both setups stay up side by side. It measures ping average RTT c2->c1 (after a 20,000-echo warm-up) on each,
+# then TCP throughput c2->c1 (iperf3, each window after a 2 s warm-up run) in ROUNDS rounds (default 1) that
+# alternate kernel, berth, kernel, berth, ..., and prints metric | kernel | berth | berth/kernel with the
+# medians, each round's pair, and berthd's CPU seconds per GB moved.
 #
-# Usage: benchmarks/e2e/compare-overlay.sh [seconds]     (iperf3 window, default 5)
+# Usage: [ROUNDS=N] benchmarks/e2e/compare-overlay.sh [seconds]     (iperf3 window, default 5)
+# BERTHD_ARGS (extra berthd flags, e.g. "--spin-us 50") and BERTHD_JAVA_OPTS reach both berthds.
 # Run as root. Needs etcd (etcd-server), iperf3, iproute2, python3. Leaves no namespace, process or temp
 # file behind.
 set -u
 set -o pipefail
 
 T=${1:-5}
+ROUNDS=${ROUNDS:-1}
+case "$ROUNDS" in ''|*[!0-9]*|0) echo "compare-overlay.sh: ROUNDS must be a positive integer, got '$ROUNDS'" >&2; exit 1 ;; esac
 case "$T" in ''|*[!0-9]*|0) echo "compare-overlay.sh: seconds must be a positive integer, got '$T'" >&2; exit 1 ;; esac
 [ "$(id -u)" = 0 ] || { echo "compare-overlay.sh: must run as root" >&2; exit 1; }
 for t in iperf3 ip python3 /usr/bin/etcd; do
@@ -66,13 +70,21 @@ ping_ms() {  # client ns, ip: warm up (JIT), then 200 echoes
   ip netns exec "$1" ping -f -c 20000 -W 2 -q "$2" >/dev/null 2>&1
   ip netns exec "$1" ping -c 200 -i 0.005 -W 2 -q "$2" | sed -n 's/.*= [0-9.]*\/\([0-9.]*\)\/.*/\1/p'
 }
-measure() {  # side, client ns, server ns, server ip
-  R[$1.ping]=$(ping_ms "$2" "$4")
-  # a 2 s warm-up on both sides alike: berthd's TSO path is JIT-compiled code, and the steady state is compared
-  T0=$T; T=${WARMUP:-2}; iperf_gbps "$2" "$3" "$4" >/dev/null; T=$T0
-  R[$1.tcp]=$(iperf_gbps "$2" "$3" "$4")
-  echo "[$1] ping ${R[$1.ping]} ms, TCP ${R[$1.tcp]} Gbps" >&2
+cpu_ticks() {  # utime+stime of every process in the berth host namespaces
+  local c=0
+  for h in 1 2; do for pid in $(ip netns pids ${P}bh$h); do c=$((c + $(awk '{print $14+$15}' /proc/$pid/stat))); done; done
+  echo $c
 }
+tcp_round() {  # side, client ns, server ns, server ip: a warm-up, then the measured window
+  # the warm-up on both sides alike: berthd's TSO path is JIT-compiled code, and the steady state is compared
+  T0=$T; T=${WARMUP:-2}; iperf_gbps "$2" "$3" "$4" >/dev/null; T=$T0
+  local c0; c0=$(cpu_ticks)
+  local g; g=$(iperf_gbps "$2" "$3" "$4")
+  [ "$1" = berth ] && BERTH_TICKS=$((BERTH_TICKS + $(cpu_ticks) - c0))
+  R[$1.tcp]="${R[$1.tcp]:-} $g"
+  echo "[$1] round $r: TCP $g Gbps" >&2
+}
+BERTH_TICKS=0
 
 # ---- kernel ----
 ns ${P}u; ip -n ${P}u link add br0 type bridge; ip -n ${P}u link set br0 up
@@ -91,9 +103,6 @@ for h in 1 2; do
   ip netns exec ${P}kh$h bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.241.0.$((3 - h))
 done
 for _ in $(seq 30); do ip netns exec ${P}kc2 ping -c1 -W1 -q 10.77.0.2 >/dev/null 2>&1 && break; done
-echo "[kernel] measuring ..." >&2
-measure kernel ${P}kc2 ${P}kc1 10.77.0.2
-for h in 1 2; do ip netns del ${P}kc$h; ip netns del ${P}kh$h; done   # idle during berth's turn
 
 # ---- berth ----
 ns ${P}m; ip -n ${P}m link add br0 type bridge; ip -n ${P}m addr add 10.251.0.1/24 dev br0; ip -n ${P}m link set br0 up
@@ -110,7 +119,7 @@ for h in 1 2; do
   ip -n ${P}m link set m$h master br0 up
   ip -n ${P}bh$h addr add 10.251.0.1$h/24 dev mgmt0; ip -n ${P}bh$h link set mgmt0 up
   ip netns exec ${P}bh$h "$BIN/berthd" --socket "$TMP/s$h.sock" --state-dir "$TMP/state$h" --uplink uplink0 \
-    --uplink-ip 10.241.0.1$h/24 --store etcd://10.251.0.1:2379 --node host$h >"$TMP/berthd$h.log" 2>&1 &
+    --uplink-ip 10.241.0.1$h/24 --store etcd://10.251.0.1:2379 --node host$h ${BERTHD_ARGS:-} >"$TMP/berthd$h.log" 2>&1 &
 done
 for h in 1 2; do
   for _ in $(seq 600); do [ -S "$TMP/s$h.sock" ] && break; sleep 0.1; done
@@ -121,22 +130,37 @@ for _ in $(seq 100); do BERTH_SOCKET=$TMP/s2.sock "$BIN/berth" network ls | grep
 for h in 1 2; do BERTH_SOCKET=$TMP/s$h.sock "$BIN/berth" run -d --name $P-c$h --network ${P}net >/dev/null || exit 2; done
 ip1=$(ip -n $P-c1 -4 -br addr show eth0 | awk '{print $3}' | cut -d/ -f1)
 for _ in $(seq 50); do ip netns exec $P-c2 ping -c1 -W1 -q "$ip1" >/dev/null 2>&1 && break; done
-echo "[berth] measuring ..." >&2
-c0=0; for h in 1 2; do for pid in $(ip netns pids ${P}bh$h); do c0=$((c0 + $(awk '{print $14+$15}' /proc/$pid/stat))); done; done
-measure berth $P-c2 $P-c1 "$ip1"
-c1=0; for h in 1 2; do for pid in $(ip netns pids ${P}bh$h); do c1=$((c1 + $(awk '{print $14+$15}' /proc/$pid/stat))); done; done
+# both setups stay up; the rounds alternate between them, so a slow spell of this shared machine hits both alike
+echo "[both] measuring, $ROUNDS round(s) ..." >&2
+R[kernel.ping]=$(ping_ms ${P}kc2 10.77.0.2)
+R[berth.ping]=$(ping_ms $P-c2 "$ip1")
+for r in $(seq "$ROUNDS"); do
+  tcp_round kernel ${P}kc2 ${P}kc1 10.77.0.2
+  tcp_round berth $P-c2 $P-c1 "$ip1"
+done
 
-python3 - "${R[kernel.tcp]:-}" "${R[berth.tcp]:-}" "${R[kernel.ping]:-}" "${R[berth.ping]:-}" "$(( (c1 - c0) ))" "$(getconf CLK_TCK)" <<'PY'
-import sys
-kt, bt, kp, bp, ticks, hz = sys.argv[1:7]
+python3 - "${R[kernel.tcp]:-}" "${R[berth.tcp]:-}" "${R[kernel.ping]:-}" "${R[berth.ping]:-}" "$BERTH_TICKS" \
+  "$(getconf CLK_TCK)" "$T" <<'PY'
+import statistics, sys
+kts, bts, kp, bp, ticks, hz, secs = sys.argv[1:8]
 def f(x):
     try: return float(x)
     except ValueError: return None
-kt, bt, kp, bp = map(f, (kt, bt, kp, bp))
+kts = [float(x) for x in kts.split()]
+bts = [float(x) for x in bts.split()]
+kp, bp = f(kp), f(bp)
+kt = statistics.median(kts) if kts else None
+bt = statistics.median(bts) if bts else None
 print("%-34s | %-12s | %-12s | %s" % ("metric", "kernel", "berth", "berth/kernel"))
 print("%-34s | %-12s | %-12s | %s" % ("TCP c2->c1 across hosts (iperf3)", "%.3f Gbps" % kt if kt else "-",
       "%.3f Gbps" % bt if bt else "-", "%.2fx" % (bt / kt) if kt and bt else "-"))
 print("%-34s | %-12s | %-12s | %s" % ("ping RTT avg c2->c1", "%.3f ms" % kp if kp else "-",
       "%.3f ms" % bp if bp else "-", "%.2fx" % (bp / kp) if kp and bp else "-"))
-print("both berthds' CPU time while measuring: %.2f s" % (int(ticks) / float(hz)))
+if len(kts) > 1 and len(kts) == len(bts):
+    print("TCP per round (kernel/berth Gbps, ratio): " + ", ".join(
+        "%.2f/%.2f %.2fx" % (k, b, b / k) for k, b in zip(kts, bts)) + "; medians above")
+if bts:
+    gb = sum(bts) * float(secs) / 8
+    print("both berthds' CPU over the measured TCP windows: %.2f s, %.2f CPU-s per GB" % (
+        int(ticks) / float(hz), int(ticks) / float(hz) / gb))
 PY

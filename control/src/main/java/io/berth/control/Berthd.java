@@ -83,6 +83,10 @@ public final class Berthd implements Callable<Integer>
         "most, a quarter of them per source address; beyond, the oldest is dropped (default: ${DEFAULT-VALUE})")
     private int fragMax = io.berth.control.dataplane.DataplaneOptions.DEFAULT_FRAG_MAX;
 
+    @Option(names = "--mac-age", paramLabel = "SECONDS", description = "how long a learned MAC address stays in a " +
+        "network's table without a frame from it, as the kernel bridge's ageing_time (default: ${DEFAULT-VALUE})")
+    private int macAge = io.berth.control.dataplane.DataplaneOptions.DEFAULT_MAC_AGE_SECONDS;
+
     @Option(names = "--spin-us", paramLabel = "MICROS", description = "how long the dataplane worker keeps " +
         "polling after traffic before it sleeps in epoll (default: ${DEFAULT-VALUE}; more = lower latency, more CPU)")
     private long spinMicros = io.berth.control.dataplane.DataplaneOptions.DEFAULT_SPIN_MICROS;
@@ -222,7 +226,7 @@ public final class Berthd implements Callable<Integer>
         {
             uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
             dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts, spinMicros)
-                .withFragMax(fragMax);
+                .withFragMax(fragMax).withMacAge(macAge);
         }
         catch (final BerthException | IllegalArgumentException ex)
         {

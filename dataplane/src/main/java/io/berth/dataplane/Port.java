@@ -29,6 +29,26 @@ public interface Port
      */
     boolean transmit(PacketPool pool, int handle);
 
+    /**
+     * True when {@link #transmitGathered} works. A port that gathers takes a frame in pieces (an array of struct
+     * iovec), so a caller that assembles one from several places need not copy them together first.
+     */
+    default boolean gathers()
+    {
+        return false;
+    }
+
+    /**
+     * Sends one [virtio-net header | frame] given as {@code count} struct iovec (8-byte address, 8-byte length)
+     * at native address {@code iovecs}, which together make {@code frameLength} bytes of frame after the header.
+     * Only where {@link #gathers()}; same outcome and counting as {@link #transmit}.
+     */
+    default boolean transmitGathered(final long iovecs, final int count, final int frameLength)
+    {
+        counters().increment(PortCounters.TX_ERRORS);
+        return false;
+    }
+
     /** True when the port accepts and produces virtio-net headers with partial checksums and GSO frames. */
     boolean offloads();
 

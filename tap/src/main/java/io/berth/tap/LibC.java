@@ -31,6 +31,10 @@ public interface LibC
     @SaveError
     @ssize_t long write(int fd, long address, @size_t long count);
 
+    /** write from {@code iovcnt} struct iovec at native address {@code iov}. */
+    @SaveError
+    @ssize_t long writev(int fd, long iov, int iovcnt);
+
     /** ioctl whose argument is a pointer (struct ifreq, an int in direct memory). */
     @SaveError
     int ioctl(int fd, long request, Pointer arg);

@@ -9,7 +9,7 @@ import java.io.IOException;
 
 /**
  * The thin wrapper over {@link LibC}: control-path calls throw an {@link IOException} naming the call, errno and
- * argument; hot-path calls ({@link #read}, {@link #write}, {@link #recv}, {@link #epollWait}) return {@code -errno} instead so the
+ * argument; hot-path calls ({@link #read}, {@link #write}, {@link #writev}, {@link #recv}, {@link #epollWait}) return {@code -errno} instead so the
  * packet path neither throws nor allocates. Stateless; any thread (errno is per thread).
  */
 public final class Natives
@@ -118,6 +118,13 @@ public final class Natives
     public static long write(final int fd, final long address, final long count)
     {
         final long n = LIBC.write(fd, address, count);
+        return n >= 0 ? n : -errno();
+    }
+
+    /** Hot path: bytes written from {@code count} iovecs at {@code iovecs}, or {@code -errno}. Allocates nothing. */
+    public static long writev(final int fd, final long iovecs, final int count)
+    {
+        final long n = LIBC.writev(fd, iovecs, count);
         return n >= 0 ? n : -errno();
     }
 

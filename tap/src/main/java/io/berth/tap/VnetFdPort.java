@@ -102,6 +102,26 @@ abstract class VnetFdPort implements Port
         return true;
     }
 
+    /** A TAP's writev and an AF_PACKET socket's both take one frame from many pieces. */
+    @Override
+    public final boolean gathers()
+    {
+        return true;
+    }
+
+    @Override
+    public final boolean transmitGathered(final long iovecs, final int count, final int frameLength)
+    {
+        final long n = Natives.writev(fd, iovecs, count);
+        if (n != frameLength + VNET)
+        {
+            counters.increment(PortCounters.TX_ERRORS); // as in transmit: drop, never block
+            return false;
+        }
+        counters.transmitted(frameLength);
+        return true;
+    }
+
     @Override
     public final boolean offloads()
     {

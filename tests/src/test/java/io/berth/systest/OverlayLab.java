@@ -226,6 +226,13 @@ public final class OverlayLab implements AutoCloseable
         must(Sh.run("ip", "netns", "add", c));
         must(Sh.run("ip", "-n", k, "link", "set", "lo", "up"));
         must(Sh.run("ip", "-n", c, "link", "set", "lo", "up"));
+        // no IPv6 start-up chatter (router solicitations, MLD) from the peer's bridge and container: the frames
+        // berth learns from the peer are the test's own
+        for (final String ns : List.of(k, c))
+        {
+            must(Sh.run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1",
+                "net.ipv6.conf.default.disable_ipv6=1"));
+        }
         must(Sh.run("ip", "-n", underlay(), "link", "add", "kp", "type", "veth", "peer", "name", "eth0", "netns", k));
         must(Sh.run("ip", "-n", underlay(), "link", "set", "kp", "master", "br0", "up"));
         must(Sh.run("ip", "-n", k, "addr", "add", KERNEL_PEER_IP + "/24", "dev", "eth0"));

@@ -284,6 +284,48 @@ class OverlayTest
         assertTrue(counters.contains("vxlan4242:" + OverlayLab.KERNEL_PEER_IP), counters);
     }
 
+    /** MACs host {@code host} has learned on {@code net}: its own containers' and those behind a listed peer. */
+    private static int learnedMacs(final BerthHost host, final String net)
+    {
+        return host.json("counters", "-o", "json").path("networks").path(net).path("macs").asInt(-1);
+    }
+
+    @Test
+    void macsLearnedBehindAKernelPeerAgeOut()
+    {
+        a.stopBerthd();
+        a.startBerthd(List.of("--mac-age", "3"));
+        try
+        {
+            final String net = a.prefix() + "age";
+            a.createNetwork(net, "--driver", "overlay", "--subnet", "10.37.0.0/24", "-o", "vni=4242",
+                "-o", "vxlan.peers=" + OverlayLab.KERNEL_PEER_IP);
+            lab.makeKernelPeer(4242, "10.37.0.200/24", OverlayLab.underlayIp(1));
+            final String c1 = a.run("ag", "--network", net);
+            // its IPv6 router solicitations (backing off, but unending) would teach berth its MAC again
+            assertTrue(BerthHost.inNs(c1, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1").ok());
+            final String ip1 = ipOf(a, c1);
+            final String kernel = lab.kernelContainer();
+            assertTrue(pingSoon(kernel, ip1), "kernel peer -> berth\n" + a.logTail());
+            // the container's own MAC and, from the frames the peer sent, the kernel container's
+            assertEquals(2, learnedMacs(a, net), a.berthOk("counters").out());
+            // then silence: both age out after 3 s (the sweep runs once a second)
+            final long quiet = System.nanoTime();
+            assertTrue(poll(Duration.ofSeconds(15), () -> learnedMacs(a, net) == 0),
+                "learned MACs did not age out\n" + a.berthOk("counters").out());
+            assertTrue(System.nanoTime() - quiet >= Duration.ofSeconds(2).toNanos(), "aged out before the ageing time");
+            // and traffic learns them again: flooded to the peer, answered, learned
+            assertTrue(pingSoon(c1, "10.37.0.200"), "berth -> kernel peer after ageing");
+            assertEquals(2, learnedMacs(a, net), a.berthOk("counters").out());
+        }
+        finally
+        {
+            reset();
+            a.stopBerthd();
+            a.startBerthd();
+        }
+    }
+
     @Test
     void aKilledHostIsWithdrawnAndComesBack()
     {

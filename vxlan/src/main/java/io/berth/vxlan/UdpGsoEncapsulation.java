@@ -11,6 +11,7 @@ import io.berth.dataplane.flyweight.VirtioNetHeader;
 import io.berth.dataplane.flyweight.VxlanFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -27,6 +28,14 @@ import java.nio.ByteOrder;
  *  scratch packet: | eth | IPv4 | UDP | VXLAN | eth | ip | tcp | chunk 0 | VXLAN | eth | ip | tcp | chunk 1 | ...
  *                   <------- 42 -----> <--------------- gso_size ---------> <------- gso_size ------->
  * </pre>
+ * When the uplink {@link Port#gathers() gathers} (a TAP or AF_PACKET fd: writev), the chunks are not copied: the
+ * scratch packet holds only the headers, and one struct iovec per piece points at the outer headers, each
+ * segment's headers in scratch and its chunk where it lies in the TSO frame. The kernel's one copy into its skb
+ * then replaces berth's copy into scratch.
+ * <pre>
+ *  scratch packet: | vnet | eth | IPv4 | UDP | VXLAN | eth | ip | tcp | VXLAN | eth | ip | tcp | ...
+ *  iovecs:         [ vnet + outer      ][ headers 0       ][chunk 0 in the TSO frame][ headers 1 ][chunk 1] ...
+ * </pre>
  * Uses one scratch packet from the pool per group (released before returning). Worker thread; allocation-free.
  */
 public final class UdpGsoEncapsulation
@@ -38,12 +47,17 @@ public final class UdpGsoEncapsulation
     private static final int OUTER = EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
         + UdpFlyweight.HEADER_LENGTH;
     private static final int MAX_IP_PAYLOAD = 65535 - Ipv4Flyweight.MIN_HEADER_LENGTH;
+    private static final int IOVEC_SIZE = 16;
 
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final VxlanFlyweight vxlan = new VxlanFlyweight();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
     private final TcpSegments headers = new TcpSegments();
+    /** struct iovec[1 + 2 * MAX_SEGMENTS] for a gathering uplink: the outer headers, then per segment its headers and payload. */
+    private final UnsafeBuffer iovecArray = new UnsafeBuffer(
+        ByteBuffer.allocateDirect(IOVEC_SIZE * (1 + 2 * MAX_SEGMENTS)).order(ByteOrder.nativeOrder()));
+    private final long iovecAddress = iovecArray.addressOffset();
 
     /**
      * Sends the TSO frame in {@code handle} (left unchanged) towards {@code remoteVtep}.
@@ -82,6 +96,8 @@ public final class UdpGsoEncapsulation
         }
         try
         {
+            final boolean gather = uplink.gathers();
+            final long base = pool.baseAddress();
             final int sourcePort = FlowHash.sourcePort(buffer, frame, length);
             final int perGroup = Math.min(MAX_SEGMENTS, (MAX_IP_PAYLOAD - UdpFlyweight.HEADER_LENGTH) / unit);
             final int segments = (payload + mss - 1) / mss;
@@ -95,18 +111,39 @@ public final class UdpGsoEncapsulation
                 final int last = Math.min(segments, first + perGroup) - 1;
                 final int out = pool.frameOffset(scratch);
                 int at = out + OUTER;
+                int datagramEnd = at;
+                int iovecs = 0;
+                if (gather)
+                {
+                    iovecs = iovec(iovecs, base + pool.vnetOffset(scratch), PacketPool.VNET_HDR_LEN + OUTER);
+                }
                 for (int k = first; k <= last; k++)
                 {
                     final int chunk = Math.min(mss, payload - k * mss);
+                    final int source = frame + headerLength + k * mss;
                     vxlan.wrap(buffer, at).fill(vni);
                     final int inner = at + VxlanFlyweight.HEADER_LENGTH;
                     buffer.putBytes(inner, buffer, frame, headerLength);
-                    buffer.putBytes(inner + headerLength, buffer, frame + headerLength + k * mss, chunk);
-                    TcpSegments.fixSegment(buffer, inner + EthernetFlyweight.HEADER_LENGTH, ihl, thl, chunk, id + k,
-                        sequence + k * mss, TcpSegments.segmentFlags(flags, k, segments), pseudo);
-                    at = inner + headerLength + chunk;
+                    final int segmentFlags = TcpSegments.segmentFlags(flags, k, segments);
+                    if (gather)
+                    {
+                        // only the headers go to scratch; the payload is written from where the container put it
+                        TcpSegments.fixSegmentApart(buffer, inner + EthernetFlyweight.HEADER_LENGTH, ihl, thl, source,
+                            chunk, id + k, sequence + k * mss, segmentFlags, pseudo);
+                        iovecs = iovec(iovecs, base + at, VxlanFlyweight.HEADER_LENGTH + headerLength);
+                        iovecs = iovec(iovecs, base + source, chunk);
+                        at = inner + headerLength;
+                    }
+                    else
+                    {
+                        buffer.putBytes(inner + headerLength, buffer, source, chunk);
+                        TcpSegments.fixSegment(buffer, inner + EthernetFlyweight.HEADER_LENGTH, ihl, thl, chunk, id + k,
+                            sequence + k * mss, segmentFlags, pseudo);
+                        at = inner + headerLength + chunk;
+                    }
+                    datagramEnd += VxlanFlyweight.HEADER_LENGTH + headerLength + chunk;
                 }
-                final int udpLength = at - (out + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH);
+                final int udpLength = datagramEnd - (out + EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH);
                 ethernet.wrap(buffer, out).destination(nextHopMac).source(localMac).etherType(EthernetFlyweight.TYPE_IPV4);
                 final int outerIp = out + EthernetFlyweight.HEADER_LENGTH;
                 ipv4.wrap(buffer, outerIp).fill(Ipv4Flyweight.MIN_HEADER_LENGTH + udpLength, 64, Ipv4Flyweight.PROTO_UDP,
@@ -115,7 +152,7 @@ public final class UdpGsoEncapsulation
                 buffer.putShort(udp + UdpFlyweight.SOURCE_PORT_OFFSET, (short)sourcePort, ByteOrder.BIG_ENDIAN);
                 buffer.putShort(udp + UdpFlyweight.DESTINATION_PORT_OFFSET, (short)udpPort, ByteOrder.BIG_ENDIAN);
                 buffer.putShort(udp + UdpFlyweight.LENGTH_OFFSET, (short)udpLength, ByteOrder.BIG_ENDIAN);
-                pool.frameLength(scratch, at - out);
+                pool.frameLength(scratch, datagramEnd - out);
                 final VirtioNetHeader header = vnet.wrap(buffer, pool.vnetOffset(scratch));
                 if (first == last)
                 {
@@ -133,7 +170,8 @@ public final class UdpGsoEncapsulation
                     header.set(VirtioNetHeader.F_NEEDS_CSUM, GSO_UDP_L4, OUTER, unit,
                         EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH, UdpFlyweight.CHECKSUM_OFFSET);
                 }
-                if (uplink.transmit(pool, scratch))
+                if (gather ? uplink.transmitGathered(iovecAddress, iovecs, datagramEnd - out)
+                    : uplink.transmit(pool, scratch))
                 {
                     sentGroups++;
                 }
@@ -144,5 +182,13 @@ public final class UdpGsoEncapsulation
         {
             pool.release(scratch);
         }
+    }
+
+    /** Fills struct iovec number {@code index}; returns the next index. */
+    private int iovec(final int index, final long address, final int length)
+    {
+        iovecArray.putLong(index * IOVEC_SIZE, address);
+        iovecArray.putLong(index * IOVEC_SIZE + 8, length);
+        return index + 1;
     }
 }

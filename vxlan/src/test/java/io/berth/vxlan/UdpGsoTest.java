@@ -8,6 +8,8 @@ import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -32,11 +34,43 @@ class UdpGsoTest
     private static final int VTEP_B = ip("192.168.0.2");
     private static final int MSS = 1400;
 
-    /** The uplink: keeps [virtio-net header | frame] of what it is given. */
+    /** The uplink: keeps [virtio-net header | frame] of what it is given, whole or (when it gathers) in iovecs. */
     private static final class Capture implements Port
     {
         final List<byte[]> vnets = new ArrayList<>();
         final List<byte[]> frames = new ArrayList<>();
+        final boolean gathers;
+        int gatheredWrites;
+
+        Capture(final boolean gathers)
+        {
+            this.gathers = gathers;
+        }
+
+        @Override
+        public boolean gathers()
+        {
+            return gathers;
+        }
+
+        /** As writev would: the pieces joined, the first 10 bytes the virtio-net header. */
+        @Override
+        public boolean transmitGathered(final long iovecs, final int count, final int frameLength)
+        {
+            final ByteBuffer joined = ByteBuffer.allocate(PacketPool.VNET_HDR_LEN + frameLength);
+            for (int i = 0; i < count; i++)
+            {
+                final UnsafeBuffer iovec = new UnsafeBuffer(iovecs + 16L * i, 16);
+                final byte[] piece = new byte[(int)iovec.getLong(8)];
+                new UnsafeBuffer(iovec.getLong(0), piece.length).getBytes(0, piece);
+                joined.put(piece);
+            }
+            assertEquals(0, joined.remaining(), "the iovecs add up to the frame length given");
+            vnets.add(Arrays.copyOfRange(joined.array(), 0, PacketPool.VNET_HDR_LEN));
+            frames.add(Arrays.copyOfRange(joined.array(), PacketPool.VNET_HDR_LEN, joined.capacity()));
+            gatheredWrites++;
+            return true;
+        }
 
         @Override
         public boolean transmit(final PacketPool pool, final int handle)
@@ -102,8 +136,9 @@ class UdpGsoTest
         return bytes;
     }
 
-    @Test
-    void oneWritePerGroupAndTheKernelsSegmentsAreVxlanDatagramsThatCoalesceBack()
+    @ParameterizedTest(name = "gathered write: {0}")
+    @ValueSource(booleans = {false, true})
+    void oneWritePerGroupAndTheKernelsSegmentsAreVxlanDatagramsThatCoalesceBack(final boolean gathers)
     {
         final byte[] data = payload(5000);
         final byte[] frame = ethernet(0x0242_0a00_0003L, 0x0242_0a00_0002L, ETHER_IPV4,
@@ -115,9 +150,10 @@ class UdpGsoTest
         new VirtioNetHeader().wrap(pool.buffer(), pool.vnetOffset(h))
             .set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, 54, MSS, 34, 16);
 
-        final Capture uplink = new Capture();
+        final Capture uplink = new Capture(gathers);
         assertEquals(1, new UdpGsoEncapsulation().send(pool, h, uplink, 4242, VTEP_A, VTEP_B, 4789, 0x0200_0000_0001L,
             0x0200_0000_0002L));
+        assertEquals(gathers ? 1 : 0, uplink.gatheredWrites, "a gathering uplink gets the datagram in pieces");
         final byte[] after = new byte[pool.frameLength(h)];
         pool.buffer().getBytes(pool.frameOffset(h), after);
         assertArrayEquals(frame, after, "the TSO frame is left as it was");
@@ -187,7 +223,7 @@ class UdpGsoTest
         pool.frameLength(h, frame.length);
         new VirtioNetHeader().wrap(pool.buffer(), pool.vnetOffset(h))
             .set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, 54, MSS, 34, 16);
-        final Capture uplink = new Capture();
+        final Capture uplink = new Capture(false);
         new UdpGsoEncapsulation().send(pool, h, uplink, 7, VTEP_A, VTEP_B, 4789, 1, 2);
         final byte[] datagram = uplink.frames.get(0);
         final int unit = 8 + 54 + MSS;

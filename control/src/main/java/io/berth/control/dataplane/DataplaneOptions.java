@@ -14,10 +14,21 @@ import java.util.Map;
  * @param spinMicros       how long the worker polls on after traffic before it blocks.
  * @param neighborMax      neighbours ARP on routed ports may teach at most (the uplink's LAN hosts).
  * @param fragMax          routed datagrams in reassembly at most (a quarter of them per source address).
+ * @param overlay          vxlan-decap is in the graph.
+ * @param macAgeSeconds    how long a learned MAC stays without a frame from it (the kernel bridge's ageing_time).
  */
 public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMicros, int neighborMax, int fragMax,
-    boolean overlay)
+    boolean overlay, int macAgeSeconds)
 {
+    public static final int DEFAULT_MAC_AGE_SECONDS = io.berth.l2.L2Switch.DEFAULT_MAC_AGE_SECONDS;
+    public static final int MAX_MAC_AGE_SECONDS = 1_000_000;
+
+    public DataplaneOptions(final int conntrackMax, final Timeouts timeouts, final long spinMicros, final int neighborMax,
+        final int fragMax, final boolean overlay)
+    {
+        this(conntrackMax, timeouts, spinMicros, neighborMax, fragMax, overlay, DEFAULT_MAC_AGE_SECONDS);
+    }
+
     public static final int DEFAULT_NEIGHBOR_MAX = io.berth.l3.NeighborTable.DEFAULT_LIMIT;
     public static final int DEFAULT_FRAG_MAX = 64;
 
@@ -37,7 +48,7 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
      */
     public DataplaneOptions withOverlay(final boolean enabled)
     {
-        return new DataplaneOptions(conntrackMax, timeouts, spinMicros, neighborMax, fragMax, enabled);
+        return new DataplaneOptions(conntrackMax, timeouts, spinMicros, neighborMax, fragMax, enabled, macAgeSeconds);
     }
 
     /** The same with another reassembly bound; checked against the packet pool when the path is built. */
@@ -49,7 +60,18 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
             throw new IllegalArgumentException("--frag-max " + datagrams + " is out of range: give 1.." + most
                 + " datagrams (each holds a packet; at most half the pool of " + UserspaceDataplane.POOL_PACKETS + ")");
         }
-        return new DataplaneOptions(conntrackMax, timeouts, spinMicros, neighborMax, datagrams, overlay);
+        return new DataplaneOptions(conntrackMax, timeouts, spinMicros, neighborMax, datagrams, overlay, macAgeSeconds);
+    }
+
+    /** The same with another MAC ageing time. */
+    public DataplaneOptions withMacAge(final int seconds)
+    {
+        if (seconds < 1 || seconds > MAX_MAC_AGE_SECONDS)
+        {
+            throw new IllegalArgumentException("--mac-age " + seconds + " is out of range: give 1.." + MAX_MAC_AGE_SECONDS
+                + " seconds");
+        }
+        return new DataplaneOptions(conntrackMax, timeouts, spinMicros, neighborMax, fragMax, overlay, seconds);
     }
 
     /** Of {@link #fragMax}, from one source address at most. */

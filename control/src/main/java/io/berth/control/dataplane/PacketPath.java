@@ -75,7 +75,7 @@ public final class PacketPath
 
     final PortTable ports = new PortTable();
     final DropCounters drops = new DropCounters();
-    final L2Switch l2 = new L2Switch(ports);
+    final L2Switch l2;
     final PortSecurity portSecurity = new PortSecurity();
     final Router router;
     final ConntrackCounters conntrackCounters = new ConntrackCounters();
@@ -109,6 +109,7 @@ public final class PacketPath
         final EpochClock clock, final List<Contribution> contributions)
     {
         this.clock = clock;
+        l2 = new L2Switch(ports, 1 << 16, L2Switch.DEFAULT_MAX_MACS_PER_PORT, options.macAgeSeconds());
         router = new Router(options.neighborMax());
         connections = new ConnectionTable(options.conntrackMax(), conntrackCounters);
         natBindings = new NatBindings(options.conntrackMax());

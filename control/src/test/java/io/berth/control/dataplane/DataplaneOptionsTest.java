@@ -42,5 +42,15 @@ class DataplaneOptionsTest
             () -> DataplaneOptions.parse(0, List.of(), 0));
         assertTrue(max.getMessage().contains("--conntrack-max 0"), max.getMessage());
         assertThrows(IllegalArgumentException.class, () -> DataplaneOptions.parse(10, List.of(), -1));
+        final IllegalArgumentException age = assertThrows(IllegalArgumentException.class,
+            () -> DataplaneOptions.defaults().withMacAge(0));
+        assertTrue(age.getMessage().contains("--mac-age 0") && age.getMessage().contains("1.."), age.getMessage());
+    }
+
+    @Test
+    void macAgeDefaultsToTheKernelBridgesAndCanBeSet()
+    {
+        assertEquals(300, DataplaneOptions.defaults().macAgeSeconds());
+        assertEquals(3, DataplaneOptions.defaults().withFragMax(8).withMacAge(3).withOverlay(true).macAgeSeconds());
     }
 }
