@@ -83,6 +83,11 @@ public final class Berthd implements Callable<Integer>
         "most, a quarter of them per source address; beyond, the oldest is dropped (default: ${DEFAULT-VALUE})")
     private int fragMax = io.berth.control.dataplane.DataplaneOptions.DEFAULT_FRAG_MAX;
 
+    @Option(names = "--dns-upstream", paramLabel = "IP[:PORT]", description = "where the embedded DNS (127.0.0.11 " +
+        "in containers on user-defined networks) forwards names that are not containers'; repeatable, tried in " +
+        "order (default: the nameservers of /etc/resolv.conf, loopback ones included)")
+    private List<String> dnsUpstreams = new java.util.ArrayList<>();
+
     @Option(names = "--mac-age", paramLabel = "SECONDS", description = "how long a learned MAC address stays in a " +
         "network's table without a frame from it, as the kernel bridge's ageing_time (default: ${DEFAULT-VALUE})")
     private int macAge = io.berth.control.dataplane.DataplaneOptions.DEFAULT_MAC_AGE_SECONDS;
@@ -222,11 +227,16 @@ public final class Berthd implements Callable<Integer>
 
         final UplinkSpec uplink;
         final io.berth.control.dataplane.DataplaneOptions dataplaneOptions;
+        final io.berth.control.dns.EmbeddedDns dns;
         try
         {
             uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
             dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts, spinMicros)
                 .withFragMax(fragMax).withMacAge(macAge);
+            final io.berth.control.dns.ResolvConf hostResolv =
+                io.berth.control.dns.ResolvConf.read(Path.of("/etc/resolv.conf"));
+            dns = io.berth.control.dns.EmbeddedDns.inNamespaces(dnsUpstreams.isEmpty() ? hostResolv.upstreams() :
+                io.berth.control.dns.Upstreams.parse(dnsUpstreams), hostResolv);
         }
         catch (final BerthException | IllegalArgumentException ex)
         {
@@ -346,7 +356,7 @@ public final class Berthd implements Callable<Integer>
                 {
                     stores.add(global);
                 }
-                final Services services = new Services().register(new LoopbackPublishing(proxy));
+                final Services services = new Services().register(new LoopbackPublishing(proxy)).register(dns);
                 final java.util.Map<io.berth.control.ipam.Cidr, String> hostRanges = new java.util.LinkedHashMap<>();
                 if (uplink != null)
                 {
@@ -358,6 +368,7 @@ public final class Berthd implements Callable<Integer>
                 final ControlService created = new ControlService(new State(new LocalIpam(hostRanges)),
                     stores, dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
+                created.addCounters("dns", () -> dns.counters().snapshot());
                 final List<String> problems = created.restore();
                 problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
                 if (global != null)
@@ -448,6 +459,7 @@ public final class Berthd implements Callable<Integer>
                 Thread.currentThread().interrupt();
             }
             proxy.close();
+            dns.close();
             if (etcdStore != null)
             {
                 etcdStore.close(); // its lease ends with the TTL: a restart within it keeps the endpoints seen

@@ -575,6 +575,15 @@ public final class BerthHost implements AutoCloseable
                 Sh.run("ip", "netns", "delete", ns);
             }
         }
+        // the resolv.conf and hosts files berthd writes per sandbox, and any a test wrote for the host namespace
+        try (java.util.stream.Stream<Path> dirs = Files.list(Path.of("/etc/netns")))
+        {
+            dirs.filter(d -> d.getFileName().toString().startsWith(prefix)).forEach(Sh::deleteTree);
+        }
+        catch (IOException | RuntimeException ignored)
+        {
+            // no /etc/netns: nothing was written
+        }
         keepLog();
         Sh.deleteTree(tmp);
     }

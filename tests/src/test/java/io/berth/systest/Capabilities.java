@@ -15,7 +15,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 public final class Capabilities
 {
-    public static final List<String> TOOLS = List.of("ip", "ping", "nc", "iperf3", "curl", "python3", "tcpdump");
+    public static final List<String> TOOLS = List.of("ip", "ping", "nc", "iperf3", "curl", "python3", "tcpdump", "dig",
+        "dnsmasq", "getent");
 
     private static volatile String missing;
 

@@ -117,7 +117,7 @@ public final class RequestHandler
     private JsonNode networkConnect(final JsonNode request)
     {
         final Endpoint endpoint = service.connect(required(request, "network"), required(request, "container"),
-            text(request, "ip"));
+            text(request, "ip"), strings(request, "aliases"));
         final ObjectNode result = Json.WIRE.createObjectNode();
         result.put("Interface", endpoint.ifName());
         result.put("IPAddress", Ipv4.format(endpoint.ip()));
@@ -134,7 +134,9 @@ public final class RequestHandler
     private JsonNode containerRun(final JsonNode request)
     {
         final Container container = service.run(required(request, "name"), text(request, "network"),
-            text(request, "ip"), strings(request, "cmd"), strings(request, "publish"));
+            text(request, "ip"), strings(request, "cmd"), strings(request, "publish"), strings(request, "aliases"),
+            new io.berth.control.journal.Event.DnsSettings(strings(request, "links"), strings(request, "dns"),
+                strings(request, "dnsSearch"), strings(request, "dnsOptions")));
         return idAndName(container.id(), container.name());
     }
 

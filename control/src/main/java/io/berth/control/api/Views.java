@@ -156,7 +156,13 @@ public final class Views
         stateNode.put("Running", running);
         stateNode.put("Pid", running ? container.process().pid() : 0);
         node.put("LogPath", container.process() == null ? "" : container.process().log());
-        final ObjectNode bindings = node.putObject("HostConfig").putObject("PortBindings");
+        final ObjectNode hostConfig = node.putObject("HostConfig");
+        final ObjectNode bindings = hostConfig.putObject("PortBindings");
+        final Event.DnsSettings dns = container.dns();
+        dns.servers().forEach(hostConfig.putArray("Dns")::add);
+        dns.search().forEach(hostConfig.putArray("DnsSearch")::add);
+        dns.options().forEach(hostConfig.putArray("DnsOptions")::add);
+        dns.links().forEach(hostConfig.putArray("Links")::add);
         final ObjectNode settings = node.putObject("NetworkSettings");
         final String namespace = namespaceOrNull(container);
         settings.put("SandboxKey", namespace == null ? "" : "/run/netns/" + namespace);
@@ -181,6 +187,8 @@ public final class Views
             entry.put("IPPrefixLen", network.subnet().prefixLength());
             entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
             entry.put("Gateway", Ipv4.format(network.gateway()));
+            final ArrayNode aliases = entry.putArray("Aliases");
+            endpoint.aliases().forEach(aliases::add);
         }
         if (container.endpoints().isEmpty() && (container.mode().name().equals("HOST") ||
             container.mode().name().equals("NONE")))

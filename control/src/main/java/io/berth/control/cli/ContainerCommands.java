@@ -50,6 +50,24 @@ final class ContainerCommands
             "127.0.0.1), 127.0.0.1 (this host only) or the uplink address; repeatable")
         List<String> publish = new ArrayList<>();
 
+        @Option(names = {"--network-alias", "--alias"}, paramLabel = "ALIAS", description = "another DNS name of " +
+            "the container on its network (user-defined networks); repeatable")
+        List<String> aliases = new ArrayList<>();
+
+        @Option(names = "--link", paramLabel = "OTHER[:ALIAS]", description = "let this container reach OTHER as " +
+            "ALIAS (by DNS on user-defined networks, through /etc/hosts on the default bridge); repeatable")
+        List<String> links = new ArrayList<>();
+
+        @Option(names = "--dns", paramLabel = "IP", description = "a nameserver for this container: on user-defined " +
+            "networks the embedded DNS forwards to it, on the default bridge it is written to resolv.conf; repeatable")
+        List<String> dns = new ArrayList<>();
+
+        @Option(names = "--dns-search", paramLabel = "DOMAIN", description = "a search domain; repeatable")
+        List<String> dnsSearch = new ArrayList<>();
+
+        @Option(names = "--dns-option", paramLabel = "OPTION", description = "a resolv.conf option; repeatable")
+        List<String> dnsOptions = new ArrayList<>();
+
         @Parameters(paramLabel = "CMD", arity = "0..*", description = "command and arguments, after --")
         List<String> command = new ArrayList<>();
 
@@ -57,6 +75,11 @@ final class ContainerCommands
         public void run()
         {
             final ObjectNode request = BerthCli.request("container.run").put("name", name);
+            aliases.forEach(request.withArray("aliases")::add);
+            links.forEach(request.withArray("links")::add);
+            dns.forEach(request.withArray("dns")::add);
+            dnsSearch.forEach(request.withArray("dnsSearch")::add);
+            dnsOptions.forEach(request.withArray("dnsOptions")::add);
             NetworkCommands.putIfSet(request, "network", network);
             NetworkCommands.putIfSet(request, "ip", ip);
             final List<String> cmd = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1,

@@ -63,6 +63,13 @@ final class CountersCommand implements Runnable
                 e.getValue().isValueNode() ? e.getValue().asText() : e.getValue().toString()));
             conntrack.print(out);
         }
+        if (counters.path("dns").isObject())
+        {
+            out.println();
+            final Table dns = new Table("DNS", "COUNT");
+            counters.path("dns").fields().forEachRemaining(e -> dns.row(e.getKey(), e.getValue().asText()));
+            dns.print(out);
+        }
         if (counters.path("nodes").isObject())
         {
             out.println();

@@ -159,6 +159,10 @@ final class NetworkCommands implements Runnable
         @Option(names = "--ip", paramLabel = "IP", description = "pin the address")
         String ip;
 
+        @Option(names = "--alias", paramLabel = "ALIAS", description = "another DNS name of the container on this " +
+            "network; repeatable")
+        List<String> aliases = new ArrayList<>();
+
         @Parameters(index = "0", paramLabel = "NETWORK")
         String network;
 
@@ -171,6 +175,7 @@ final class NetworkCommands implements Runnable
             final ObjectNode request = BerthCli.request("network.connect").put("network", network)
                 .put("container", container);
             putIfSet(request, "ip", ip);
+            aliases.forEach(request.withArray("aliases")::add);
             parent.root.api().call(request);
         }
     }

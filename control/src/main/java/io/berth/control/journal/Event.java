@@ -63,9 +63,30 @@ public sealed interface Event
      * {@code --network} for "network", the joined container's id for "container", else null. {@code sandbox} is
      * the network namespace name for "network" and "none", else null.
      */
-    record ContainerCreated(String id, String name, String mode, String modeTarget, String sandbox, String created)
-        implements Event
+    record ContainerCreated(String id, String name, String mode, String modeTarget, String sandbox, String created,
+        DnsSettings dns) implements Event
     {
+        public ContainerCreated
+        {
+            dns = dns == null ? DnsSettings.NONE : dns; // journals from before embedded DNS have none
+        }
+    }
+
+    /**
+     * A container's name-service settings, as {@code berth run} took them: {@code --link OTHER[:ALIAS]} (as
+     * "OTHER:ALIAS", the alias defaulting to OTHER), {@code --dns}, {@code --dns-search}, {@code --dns-option}.
+     */
+    record DnsSettings(List<String> links, List<String> servers, List<String> search, List<String> options)
+    {
+        public static final DnsSettings NONE = new DnsSettings(List.of(), List.of(), List.of(), List.of());
+
+        public DnsSettings
+        {
+            links = links == null ? List.of() : List.copyOf(links);
+            servers = servers == null ? List.of() : List.copyOf(servers);
+            search = search == null ? List.of() : List.copyOf(search);
+            options = options == null ? List.of() : List.copyOf(options);
+        }
     }
 
     /**
@@ -89,10 +110,17 @@ public sealed interface Event
     {
     }
 
-    /** An interface of a container on a network; {@code device} is the TAP's name in berthd's namespace. */
-    record EndpointAttached(String container, String network, String ifName, String ip, String mac, String device)
-        implements Event
+    /**
+     * An interface of a container on a network; {@code device} is the TAP's name in berthd's namespace,
+     * {@code aliases} the extra DNS names it has on that network.
+     */
+    record EndpointAttached(String container, String network, String ifName, String ip, String mac, String device,
+        List<String> aliases) implements Event
     {
+        public EndpointAttached
+        {
+            aliases = aliases == null ? List.of() : List.copyOf(aliases); // --network-alias / connect --alias
+        }
     }
 
     record EndpointDetached(String container, String network) implements Event

@@ -50,6 +50,12 @@ public final class Container
         return created.sandbox();
     }
 
+    /** Its --link, --dns, --dns-search and --dns-option settings. */
+    public Event.DnsSettings dns()
+    {
+        return created.dns();
+    }
+
     public String createdAt()
     {
         return created.created();

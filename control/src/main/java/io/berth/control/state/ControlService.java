@@ -65,6 +65,7 @@ public final class ControlService
     private final Clock clock;
     /** The driver's handle (a dataplane port) per endpoint device name; runtime only, re-learned on restore. */
     private final Map<String, Integer> portsByDevice = new HashMap<>();
+    private final Map<String, java.util.function.Supplier<Object>> extraCounters = new java.util.LinkedHashMap<>();
     /** berthd's uplink address (a start option, not journaled state), 0 when host-only. */
     private final int uplinkIp;
 
@@ -418,7 +419,20 @@ public final class ControlService
 
     public Endpoint connect(final String networkName, final String containerName, final String pinnedIp)
     {
+        return connect(networkName, containerName, pinnedIp, List.of());
+    }
+
+    /** {@code berth network connect [--alias A ...]}. */
+    public Endpoint connect(final String networkName, final String containerName, final String pinnedIp,
+        final List<String> aliasArgs)
+    {
         final Network network = state.network(networkName);
+        final List<String> aliases = io.berth.control.dns.Upstreams.aliases(aliasArgs, "--alias");
+        if (!aliases.isEmpty() && network.isPredefined())
+        {
+            throw new BerthException("network-scoped aliases (--alias " + String.join(", ", aliases) + ") are " +
+                "supported on user-defined networks only, not on " + network.name());
+        }
         final Container container = state.container(containerName);
         if (driverOf(network).attachment() != NetworkDriver.Attachment.ENDPOINT)
         {
@@ -439,7 +453,7 @@ public final class ControlService
         final int ip = driver.allocateAddress(network, pinnedIp, container.id());
         try
         {
-            return attachNew(container, network, ip, lowestFreeInterface(container));
+            return attachNew(container, network, ip, lowestFreeInterface(container), aliases);
         }
         catch (final RuntimeException ex)
         {
@@ -504,7 +518,19 @@ public final class ControlService
     public Container run(final String nameArg, final String networkArg, final String pinnedIp, final List<String> cmd,
         final List<String> publish)
     {
+        return run(nameArg, networkArg, pinnedIp, cmd, publish, List.of(), Event.DnsSettings.NONE);
+    }
+
+    /**
+     * {@code berth run} with its name-service flags: {@code --network-alias} (eth0's aliases), {@code --link},
+     * {@code --dns}, {@code --dns-search} and {@code --dns-option}; each checked before anything is made.
+     */
+    public Container run(final String nameArg, final String networkArg, final String pinnedIp, final List<String> cmd,
+        final List<String> publish, final List<String> aliasArgs, final Event.DnsSettings dnsArgs)
+    {
         final String name = checkName(nameArg, "container");
+        final List<String> aliases = io.berth.control.dns.Upstreams.aliases(aliasArgs, "--network-alias");
+        final Event.DnsSettings dns = checkDns(dnsArgs);
         if (state.containers().stream().anyMatch(c -> c.name().equals(name)))
         {
             throw new BerthException("the container name " + name + " is already in use; remove that container " +
@@ -528,6 +554,11 @@ public final class ControlService
                 case ISOLATED -> NetworkMode.NONE;
                 case ENDPOINT -> NetworkMode.NETWORK;
             };
+        }
+        if (!aliases.isEmpty() && (mode != NetworkMode.NETWORK || network.isPredefined()))
+        {
+            throw new BerthException("network-scoped aliases (--network-alias " + String.join(", ", aliases) + ") " +
+                "are supported on user-defined networks only, not on --network " + networkText);
         }
         if (pinnedIp != null && !pinnedIp.isEmpty())
         {
@@ -574,10 +605,10 @@ public final class ControlService
         }
         final Event.ContainerCreated created = new Event.ContainerCreated(id, name, mode.journalName(),
             mode == NetworkMode.NETWORK ? network.name() : mode == NetworkMode.CONTAINER ? joined.id() : null,
-            sandbox, now());
+            sandbox, now(), dns);
         Event.EndpointAttached attached = null;
         Event.ProcessStarted started = null;
-        final Endpoint eth0 = mode == NetworkMode.NETWORK ? newEndpoint(network, ip, "eth0") : null;
+        final Endpoint eth0 = mode == NetworkMode.NETWORK ? newEndpoint(network, ip, "eth0", aliases) : null;
         // the intent first: a crash from here on leaves a record of what to take back at the next start
         try
         {
@@ -741,7 +772,15 @@ public final class ControlService
 
     public Map<String, Object> counters()
     {
-        return dataplane.counters();
+        final Map<String, Object> counters = new java.util.LinkedHashMap<>(dataplane.counters());
+        extraCounters.forEach((name, supplier) -> counters.put(name, supplier.get()));
+        return counters;
+    }
+
+    /** A section of {@code berth counters} that a service keeps (DNS). */
+    public void addCounters(final String name, final java.util.function.Supplier<Object> supplier)
+    {
+        extraCounters.put(name, supplier);
     }
 
     /** The dataplane's tracked connections ({@code berth conntrack ls}). */
@@ -882,9 +921,10 @@ public final class ControlService
 
     // ----------------------------------------------------------------------------------------------- internals
 
-    private Endpoint attachNew(final Container container, final Network network, final int ip, final String ifName)
+    private Endpoint attachNew(final Container container, final Network network, final int ip, final String ifName,
+        final List<String> aliases)
     {
-        final Endpoint endpoint = newEndpoint(network, ip, ifName);
+        final Endpoint endpoint = newEndpoint(network, ip, ifName, aliases);
         final Rollback rollback = new Rollback();
         try
         {
@@ -901,14 +941,14 @@ public final class ControlService
         return endpoint;
     }
 
-    private Endpoint newEndpoint(final Network network, final int ip, final String ifName)
+    private Endpoint newEndpoint(final Network network, final int ip, final String ifName, final List<String> aliases)
     {
         String device = ids.newDeviceName();
         while (portsByDevice.containsKey(device) || deviceInUse(device))
         {
             device = ids.newDeviceName();
         }
-        return new Endpoint(network.id(), ifName, ip, Ipv4.macFor(ip), device);
+        return new Endpoint(network.id(), ifName, ip, Ipv4.macFor(ip), device, aliases);
     }
 
     private boolean deviceInUse(final String device)
@@ -957,7 +997,9 @@ public final class ControlService
         final Endpoint endpoint, final List<Event.PortMapping> ports, final boolean restore)
     {
         return new EndpointEvent(container.name(), container.id(), network == null ? "?" : network.name(),
-            endpoint.networkId(), container.sandbox(), endpoint.ifName(), endpoint.ip(), ports, restore);
+            endpoint.networkId(), container.sandbox(), endpoint.ifName(), endpoint.ip(), ports, restore,
+            endpoint.aliases(), container.dns(), network != null && !network.isPredefined(),
+            network != null && network.internal());
     }
 
     /** The published ports that lead to {@code endpoint}: the container's, when it is its publish address. */
@@ -970,7 +1012,7 @@ public final class ControlService
     private Event.EndpointAttached attachedEvent(final String containerId, final Endpoint endpoint)
     {
         return new Event.EndpointAttached(containerId, endpoint.networkId(), endpoint.ifName(),
-            Ipv4.format(endpoint.ip()), Ipv4.formatMac(endpoint.mac()), endpoint.device());
+            Ipv4.format(endpoint.ip()), Ipv4.formatMac(endpoint.mac()), endpoint.device(), endpoint.aliases());
     }
 
     /** Container and endpoint events: this host's, so the local store's. */
@@ -1028,6 +1070,30 @@ public final class ControlService
     private String processNamespace(final NetworkMode mode, final String sandbox, final Container joined)
     {
         return mode == NetworkMode.CONTAINER ? namespaceOf(joined) : sandbox;
+    }
+
+    /** Links name existing containers and valid aliases; servers are addresses; search and options are words. */
+    private Event.DnsSettings checkDns(final Event.DnsSettings dns)
+    {
+        final List<String> links = new ArrayList<>();
+        for (final String link : dns.links())
+        {
+            final int colon = link.indexOf(':');
+            final String other = colon < 0 ? link : link.substring(0, colon);
+            final String alias = colon < 0 ? other : link.substring(colon + 1);
+            final Container target = state.containers().stream().filter(c -> c.name().equals(other)).findFirst()
+                .orElseThrow(() -> new BerthException("--link " + link + ": no such container: " + other +
+                    " (berth ps lists them)"));
+            if (!io.berth.control.dns.Upstreams.isLabel(alias) && !alias.equals(target.name()))
+            {
+                throw new BerthException("--link " + link + ": the alias " + alias + " is not a valid DNS label: " +
+                    "use letters, digits and inner hyphens (RFC 1123)");
+            }
+            links.add(target.name() + ":" + alias);
+        }
+        return new Event.DnsSettings(links, io.berth.control.dns.Upstreams.servers(dns.servers()),
+            io.berth.control.dns.Upstreams.words(dns.search(), "--dns-search"),
+            io.berth.control.dns.Upstreams.words(dns.options(), "--dns-option"));
     }
 
     private static String checkName(final String name, final String what)

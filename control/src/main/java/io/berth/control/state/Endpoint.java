@@ -1,5 +1,7 @@
 package io.berth.control.state;
 
+import java.util.List;
+
 /**
  * A container's interface on a network. Immutable.
  *
@@ -8,7 +10,12 @@ package io.berth.control.state;
  * @param ip        the address.
  * @param mac       02:42 followed by the address.
  * @param device    the TAP's name in berthd's namespace before it moved into the sandbox.
+ * @param aliases   its extra DNS names on that network ({@code --network-alias}, {@code connect --alias}).
  */
-public record Endpoint(String networkId, String ifName, int ip, long mac, String device)
+public record Endpoint(String networkId, String ifName, int ip, long mac, String device, List<String> aliases)
 {
+    public Endpoint
+    {
+        aliases = aliases == null ? List.of() : List.copyOf(aliases);
+    }
 }

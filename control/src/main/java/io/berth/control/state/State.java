@@ -80,7 +80,7 @@ public final class State
         else if (event instanceof Event.EndpointAttached attached)
         {
             final Endpoint endpoint = new Endpoint(attached.network(), attached.ifName(),
-                Ipv4.parse(attached.ip(), "ip"), parseMac(attached.mac()), attached.device());
+                Ipv4.parse(attached.ip(), "ip"), parseMac(attached.mac()), attached.device(), attached.aliases());
             requireContainer(attached.container()).addEndpoint(endpoint);
             final Network network = networksById.get(attached.network());
             if (network != null && network.hasAddresses())
