@@ -375,7 +375,9 @@ public final class Berthd implements Callable<Integer>
                 {
                     // what other hosts change from now on (and missed while this one was down) comes in here
                     global.watch(controlThread, created::applyFromStore);
-                    ((OverlayDriver)drivers.get(OverlayDriver.NAME)).watchEndpoints(controlThread);
+                    final OverlayDriver overlay = (OverlayDriver)drivers.get(OverlayDriver.NAME);
+                    overlay.onRemoteEndpoints(dns); // other hosts' containers get names too
+                    overlay.watchEndpoints(controlThread);
                 }
                 return created;
             });

@@ -106,10 +106,15 @@ class OverlayTest
         assertTrue(Integer.parseInt(vni) >= 4096, inspect.toString()); // from 4096 upward
 
         final String c1 = a.run("c1", "--network", net);
-        final String c2 = b.run("c2", "--network", net);
+        final String c2 = b.run("c2", "--network", net, "--network-alias", "svc");
         final String c3 = c.run("c3", "--network", net);
         final String ip2 = ipOf(b, c2);
         final String ip3 = ipOf(c, c3);
+        // names across hosts: the embedded DNS knows the other hosts' containers from the store
+        assertTrue(poll(SEEN, () -> BerthHost.inNs(c1, "dig", "+short", "+time=2", "+tries=1", "@127.0.0.11", c2)
+            .out().strip().equals(ip2)), "c1 does not resolve c2 on host 2");
+        assertTrue(poll(SEEN, () -> BerthHost.inNs(c3, "getent", "hosts", "svc").out().startsWith(ip2)),
+            "c3 does not resolve host 2's alias svc");
         assertTrue(BerthHost.inNs(c1, "ip", "link", "show", "eth0").out().contains("mtu 1450"),
             BerthHost.inNs(c1, "ip", "link", "show", "eth0").out());
         assertTrue(pingSoon(c1, ip2), "c1 on host 1 cannot ping c2 on host 2 (" + ip2 + ")\n" + a.logTail());

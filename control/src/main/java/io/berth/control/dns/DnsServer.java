@@ -134,7 +134,7 @@ public final class DnsServer implements AutoCloseable
 
     /**
      * Opens 127.0.0.11:53 over UDP and TCP on the calling thread, which must be inside the sandbox's namespace
-     * (see {@link io.berth.tap.NetNamespace}); the DNS thread starts serving them.
+     * (see {@link io.berth.control.dataplane.InSandbox}); the DNS thread starts serving them.
      */
     public static Listener open(final String sandbox, final InetSocketAddress address) throws IOException
     {

@@ -4,7 +4,6 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.Event;
 import io.berth.control.service.EndpointEvent;
 import io.berth.control.service.EndpointService;
-import io.berth.tap.NetNamespace;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -26,7 +25,8 @@ import java.util.Map;
  * and {@code hosts}, which {@code ip netns exec} (and so {@code berth run} and {@code berth exec}) bind-mounts
  * over /etc. Control thread.
  */
-public final class EmbeddedDns implements EndpointService, AutoCloseable
+public final class EmbeddedDns implements EndpointService, AutoCloseable,
+    io.berth.control.driver.overlay.OverlayDriver.RemoteEndpoints
 {
     /** How a sandbox's sockets are opened: inside its namespace, on the calling thread. */
     @FunctionalInterface
@@ -59,6 +59,12 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable
     }
 
     private final Map<String, Member> members = new LinkedHashMap<>();
+    /** Containers of other hosts on global networks, by store key: named like local ones on those networks. */
+    private final Map<String, Remote> remotes = new LinkedHashMap<>();
+
+    private record Remote(String network, String container, int ip, List<String> aliases)
+    {
+    }
     private final DnsCounters counters = new DnsCounters();
     private final List<InetSocketAddress> upstreams;
     private final ResolvConf host;
@@ -85,7 +91,7 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable
     public static EmbeddedDns inNamespaces(final List<InetSocketAddress> upstreams, final ResolvConf host)
     {
         return new EmbeddedDns(upstreams, host, Path.of("/etc/netns"),
-            sandbox -> NetNamespace.run(sandbox, () -> DnsServer.open(sandbox, ADDRESS)));
+            sandbox -> io.berth.control.dataplane.InSandbox.run(sandbox, () -> DnsServer.open(sandbox, ADDRESS)));
     }
 
     @Override
@@ -196,6 +202,23 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable
         rebuild();
     }
 
+    @Override
+    public void joined(final String key, final String network, final String container, final int ip,
+        final List<String> aliases)
+    {
+        remotes.put(key, new Remote(network, container, ip, List.copyOf(aliases)));
+        rebuild();
+    }
+
+    @Override
+    public void left(final String key)
+    {
+        if (remotes.remove(key) != null)
+        {
+            rebuild();
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------- names
 
     /** Every sandbox's names, from scratch: containers sharing a network see each other. */
@@ -244,6 +267,23 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable
                         add(addresses, alias.toLowerCase(Locale.ROOT) + "." + network, theirs.ip());
                     }
                     pointers.putIfAbsent(theirs.ip(), name + "." + network);
+                }
+                for (final Remote remote : remotes.values())
+                {
+                    if (!remote.network().equals(mine.network()))
+                    {
+                        continue;
+                    }
+                    final String network = mine.network().toLowerCase(Locale.ROOT);
+                    final String name = remote.container().toLowerCase(Locale.ROOT);
+                    add(addresses, name, remote.ip());
+                    add(addresses, name + "." + network, remote.ip());
+                    for (final String alias : remote.aliases())
+                    {
+                        add(addresses, alias.toLowerCase(Locale.ROOT), remote.ip());
+                        add(addresses, alias.toLowerCase(Locale.ROOT) + "." + network, remote.ip());
+                    }
+                    pointers.putIfAbsent(remote.ip(), name + "." + network);
                 }
             }
             // --link OTHER:ALIAS: for this container only, at OTHER's address on a network they share

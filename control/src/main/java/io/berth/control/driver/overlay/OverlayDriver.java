@@ -71,8 +71,25 @@ public final class OverlayDriver implements NetworkDriver
     private final Map<String, Remote> remotes = new LinkedHashMap<>();
     private AutoCloseable watch;
 
-    private record Remote(String network, String node, int vtep, int ip, long mac, String container)
+    private record Remote(String network, String node, int vtep, int ip, long mac, String container,
+        List<String> aliases)
     {
+    }
+
+    /** Told of other hosts' endpoints as they come and go (embedded DNS names them). Control thread. */
+    public interface RemoteEndpoints
+    {
+        void joined(String key, String network, String container, int ip, List<String> aliases);
+
+        void left(String key);
+    }
+
+    private RemoteEndpoints remoteEndpoints;
+
+    /** Who hears of other hosts' endpoints; set before {@link #watchEndpoints}. */
+    public void onRemoteEndpoints(final RemoteEndpoints listener)
+    {
+        this.remoteEndpoints = listener;
     }
 
     /** One overlay network here: its segment, and a tunnel port per remote VTEP (with what holds it open). */
@@ -363,6 +380,7 @@ public final class OverlayDriver implements NetworkDriver
         node.put("container", sandbox);
         node.put("ip", Ipv4.format(endpoint.ip()));
         node.put("mac", Ipv4.formatMac(endpoint.mac()));
+        endpoint.aliases().forEach(node.putArray("aliases")::add);
         return node.toString();
     }
 
@@ -438,9 +456,12 @@ public final class OverlayDriver implements NetworkDriver
             {
                 return null; // ours
             }
+            final List<String> aliases = new ArrayList<>();
+            node.path("aliases").forEach(alias -> aliases.add(alias.asText()));
             return new Remote(node.path("network").asText(), node.path("node").asText(),
                 Ipv4.parse(node.path("vtep").asText(), "vtep"), Ipv4.parse(node.path("ip").asText(), "ip"),
-                Long.parseLong(node.path("mac").asText().replace(":", ""), 16), node.path("container").asText());
+                Long.parseLong(node.path("mac").asText().replace(":", ""), 16), node.path("container").asText(),
+                List.copyOf(aliases));
         }
         catch (final IOException | RuntimeException e)
         {
@@ -461,6 +482,10 @@ public final class OverlayDriver implements NetworkDriver
             withdraw(key);
         }
         remotes.put(key, remote);
+        if (remoteEndpoints != null)
+        {
+            remoteEndpoints.joined(key, remote.network(), remote.container(), remote.ip(), remote.aliases());
+        }
         final Overlay overlay = overlays.get(remote.network());
         if (overlay != null)
         {
@@ -474,6 +499,10 @@ public final class OverlayDriver implements NetworkDriver
         if (remote == null)
         {
             return;
+        }
+        if (remoteEndpoints != null)
+        {
+            remoteEndpoints.left(key);
         }
         final Overlay overlay = overlays.get(remote.network());
         if (overlay != null)
