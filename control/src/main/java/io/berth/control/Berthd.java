@@ -83,6 +83,11 @@ public final class Berthd implements Callable<Integer>
         "most, a quarter of them per source address; beyond, the oldest is dropped (default: ${DEFAULT-VALUE})")
     private int fragMax = io.berth.control.dataplane.DataplaneOptions.DEFAULT_FRAG_MAX;
 
+    @Option(names = "--metrics-addr", paramLabel = "HOST:PORT", description = "serve Prometheus metrics at " +
+        "http://HOST:PORT/metrics (ports, drops by node and reason, conntrack, NAT, MAC tables, DNS, the JVM); " +
+        "off by default")
+    private String metricsAddr;
+
     @Option(names = "--dns-upstream", paramLabel = "IP[:PORT]", description = "where the embedded DNS (127.0.0.11 " +
         "in containers on user-defined networks) forwards names that are not containers'; repeatable, tried in " +
         "order (default: the nameservers of /etc/resolv.conf, loopback ones included)")
@@ -237,6 +242,10 @@ public final class Berthd implements Callable<Integer>
                 io.berth.control.dns.ResolvConf.read(Path.of("/etc/resolv.conf"));
             dns = io.berth.control.dns.EmbeddedDns.inNamespaces(dnsUpstreams.isEmpty() ? hostResolv.upstreams() :
                 io.berth.control.dns.Upstreams.parse(dnsUpstreams), hostResolv);
+            if (metricsAddr != null)
+            {
+                probeFree(metricsAddr);
+            }
         }
         catch (final BerthException | IllegalArgumentException ex)
         {
@@ -482,12 +491,42 @@ public final class Berthd implements Callable<Integer>
             stopped.countDown();
         }, "berth-shutdown"));
 
+        if (metricsAddr != null)
+        {
+            try
+            {
+                final io.berth.control.metrics.MetricsServer metrics = io.berth.control.metrics.MetricsServer.start(
+                    metricsAddr, () -> onControlThread(controlThread, handler::countersView));
+                Runtime.getRuntime().addShutdownHook(new Thread(metrics::close, "berth-metrics-close"));
+            }
+            catch (final IOException ex)
+            {
+                System.err.println("berthd: cannot serve metrics on " + metricsAddr + ": " + ex.getMessage());
+                System.exit(1); // the shutdown hook above puts everything away
+            }
+        }
         api.start();
         System.out.println("berthd ready on " + socketPath + " (state " + state + ", pid " +
             ProcessHandle.current().pid() + ")");
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** Refuses a --metrics-addr that is malformed or already taken, before berthd changes anything. */
+    private static void probeFree(final String address)
+    {
+        final int colon = io.berth.control.metrics.MetricsServer.parse(address);
+        try (java.net.ServerSocket probe = new java.net.ServerSocket())
+        {
+            probe.bind(new java.net.InetSocketAddress(address.substring(0, colon),
+                Integer.parseInt(address.substring(colon + 1))));
+        }
+        catch (final IOException ex)
+        {
+            throw new IllegalArgumentException("--metrics-addr " + address + " cannot be bound: " + ex.getMessage() +
+                " (another program on that port, or an address berthd's namespace does not have)");
+        }
     }
 
     /** {@code etcd://HOST:PORT[,HOST:PORT...]} as the client URLs jetcd takes; a sentence naming what is wrong. */

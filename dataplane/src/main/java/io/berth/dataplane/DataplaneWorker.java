@@ -37,6 +37,10 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     private final long spinNanos;
     private long lastWorkNanos;
     private int receivedThisCycle;
+    /** Duty cycles, those that found work, and the time spent blocked in the poller: written here, read by anyone. */
+    private final java.util.concurrent.atomic.AtomicLong cycles = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong busyCycles = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong blockedNanos = new java.util.concurrent.atomic.AtomicLong();
 
     public DataplaneWorker(final String name, final PacketPool pool, final Graph graph, final PortTable ports,
         final Poller poller, final int idleTimeoutMs)
@@ -148,7 +152,16 @@ public final class DataplaneWorker implements Agent, WorkerCommands
             // receiver on this CPU go first: on 2 cores a pure spin starves the very traffic it waits for
             Thread.yield();
         }
-        poller.poll(spinning ? 0 : idleTimeoutMs, onReady);
+        if (spinning)
+        {
+            poller.poll(0, onReady);
+        }
+        else
+        {
+            final long blockedFrom = System.nanoTime();
+            poller.poll(idleTimeoutMs, onReady);
+            blockedNanos.lazySet(blockedNanos.get() + System.nanoTime() - blockedFrom); // single writer
+        }
         if (graph.entry().count() > 0)
         {
             graph.run();
@@ -165,8 +178,28 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         if (work > 0)
         {
             lastWorkNanos = System.nanoTime();
+            busyCycles.lazySet(busyCycles.get() + 1);
         }
+        cycles.lazySet(cycles.get() + 1);
         return work;
+    }
+
+    /** Duty cycles run so far. Any thread. */
+    public long cycles()
+    {
+        return cycles.get();
+    }
+
+    /** Duty cycles that found work (packets, commands or housekeeping). Any thread. */
+    public long busyCycles()
+    {
+        return busyCycles.get();
+    }
+
+    /** Nanoseconds spent blocked in the poller waiting for traffic: the worker's idle time. Any thread. */
+    public long blockedNanos()
+    {
+        return blockedNanos.get();
     }
 
     private void receiveFrom(final Port port)

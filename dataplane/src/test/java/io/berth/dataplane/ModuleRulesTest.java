@@ -23,7 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <li>dataplane: the JDK and agrona only;</li>
  * <li>tap: dataplane, and jnr-ffi for syscalls; switch (l2, l3) and nat (conntrack, nat): dataplane only, never
  * each other; vxlan likewise; conntrack never nat;</li>
- * <li>control (with Jackson, picocli, Chronicle, jetcd and dnsjava) wires them, but only its {@code dataplane}
+ * <li>control (with Jackson, picocli, Chronicle, jetcd, dnsjava and the Prometheus client) wires them, but only its {@code dataplane}
  * package touches the packet-path modules (everyone else
  * goes through the Dataplane boundary and the typed proxies); a driver package never imports another driver's,
  * and the driver SPI package none of them; the controller ({@code control.state}) no driver implementation but
@@ -45,7 +45,7 @@ class ModuleRulesTest
         "nat", List.of("org.agrona.", "io.berth.dataplane", "io.berth.conntrack", "io.berth.nat"),
         "vxlan", List.of("org.agrona.", "io.berth.dataplane", "io.berth.vxlan"),
         "control", List.of("org.agrona.", "jnr.", "com.fasterxml.jackson.", "picocli.", "net.openhft.", "io.etcd.jetcd",
-            "io.grpc.", "org.xbill.DNS.", "io.berth.")));
+            "io.grpc.", "org.xbill.DNS.", "io.prometheus.metrics.", "io.berth.")));
 
     private static final String PACKET_PATH = "io\\.berth\\.(tap|l2|l3|conntrack|nat|vxlan)\\b.*";
 

@@ -203,6 +203,12 @@ public final class RequestHandler
         return result;
     }
 
+    /** What {@code berth counters -o json} prints (the metrics exporter reads the same). Control thread. */
+    public JsonNode countersView()
+    {
+        return counters();
+    }
+
     private JsonNode counters()
     {
         final ObjectNode result = Json.WIRE.valueToTree(service.counters());

@@ -506,6 +506,11 @@ public final class UserspaceDataplane implements Dataplane
             fragments.put(counter.name().toLowerCase(), pipeline.fragmentCounters.get(counter));
         }
         result.put("fragments", fragments);
+        final Map<String, Object> worker = new LinkedHashMap<>();
+        worker.put("cycles", pipeline.worker.cycles());
+        worker.put("busy_cycles", pipeline.worker.busyCycles());
+        worker.put("blocked_seconds", pipeline.worker.blockedNanos() / 1e9);
+        result.put("worker", worker);
         return result;
     }
 
