@@ -423,6 +423,7 @@ public final class Berthd implements Callable<Integer>
         }
         final RequestHandler handler = new RequestHandler(service, sandboxes, info);
         final ApiServer api = new ApiServer(socketPath, controlThread, handler::handle);
+        api.streamer(io.berth.control.api.RequestHandler.captureStream(service, controlThread));
 
         final java.util.concurrent.ScheduledExecutorService saver =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable ->

@@ -85,6 +85,40 @@ public final class ApiClient implements AutoCloseable
         }
     }
 
+    /**
+     * Sends one streaming request and hands every line of the answer to {@code onLine} until it returns false or
+     * berthd ends the stream; the first line's refusal is thrown as {@link BerthException}.
+     */
+    public void stream(final JsonNode request, final java.util.function.Predicate<JsonNode> onLine)
+    {
+        try
+        {
+            out.write((Json.WIRE.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            final String first = in.readLine();
+            if (first == null)
+            {
+                throw new BerthException("berthd closed the connection without answering");
+            }
+            final JsonNode response = Json.WIRE.readTree(first);
+            if (!response.path("ok").asBoolean(false))
+            {
+                throw new BerthException(response.path("error").asText("berthd refused the request"));
+            }
+            for (String line; (line = in.readLine()) != null; )
+            {
+                if (!onLine.test(Json.WIRE.readTree(line)))
+                {
+                    return;
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("talking to berthd failed: " + ex.getMessage(), ex);
+        }
+    }
+
     @Override
     public void close()
     {

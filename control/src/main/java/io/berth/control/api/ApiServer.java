@@ -38,6 +38,24 @@ public final class ApiServer implements AutoCloseable
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closed;
+    private volatile Streamer streamer;
+
+    /**
+     * An op that answers with a stream of lines instead of one (a capture): run on the client's own thread, which
+     * it may hold as long as the stream lasts; the connection closes when it returns.
+     */
+    public interface Streamer
+    {
+        boolean streams(String op);
+
+        void stream(JsonNode request, OutputStream out) throws IOException;
+    }
+
+    /** Sets the streaming ops' handler (before {@link #start()}). */
+    public void streamer(final Streamer streamer)
+    {
+        this.streamer = streamer;
+    }
 
     /**
      * Binds the socket (refusing when another berthd answers on it, replacing a stale file otherwise).
@@ -134,6 +152,11 @@ public final class ApiServer implements AutoCloseable
                 {
                     continue;
                 }
+                final Streamer streams = streamer;
+                if (streams != null && line.contains("\"op\"") && streamOp(streams, line, out))
+                {
+                    return; // a stream ends the connection
+                }
                 out.write((Json.WIRE.writeValueAsString(answer(line)) + "\n").getBytes(StandardCharsets.UTF_8));
                 out.flush();
             }
@@ -146,6 +169,26 @@ public final class ApiServer implements AutoCloseable
         {
             clients.remove(client);
         }
+    }
+
+    /** True when the line was a streaming op and has been served. */
+    private static boolean streamOp(final Streamer streams, final String line, final OutputStream out) throws IOException
+    {
+        final JsonNode request;
+        try
+        {
+            request = Json.WIRE.readTree(line);
+        }
+        catch (final IOException malformed)
+        {
+            return false; // answer() says what is wrong
+        }
+        if (!streams.streams(request.path("op").asText()))
+        {
+            return false;
+        }
+        streams.stream(request, out);
+        return true;
     }
 
     private ObjectNode answer(final String line)

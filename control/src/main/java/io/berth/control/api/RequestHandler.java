@@ -203,6 +203,13 @@ public final class RequestHandler
         return result;
     }
 
+    /** The streaming ops ({@code capture}) for the API server. */
+    public static ApiServer.Streamer captureStream(final ControlService service,
+        final java.util.concurrent.ExecutorService controlThread)
+    {
+        return new CaptureStream(service, controlThread);
+    }
+
     /** What {@code berth counters -o json} prints (the metrics exporter reads the same). Control thread. */
     public JsonNode countersView()
     {

@@ -21,7 +21,8 @@ import java.util.function.Supplier;
     description = "Docker-style container networking in a userspace dataplane.",
     subcommands = {CommandLine.HelpCommand.class, NetworkCommands.class, ContainerCommands.Run.class, ContainerCommands.Exec.class,
         ContainerCommands.Ps.class, ContainerCommands.Inspect.class, ContainerCommands.Logs.class,
-        ContainerCommands.Rm.class, ContainerCommands.Port.class, ConntrackCommands.class, CountersCommand.class})
+        ContainerCommands.Rm.class, ContainerCommands.Port.class, ConntrackCommands.class, CountersCommand.class,
+        CaptureCommand.class})
 public final class BerthCli implements Runnable
 {
     /** Exit code of a refused or failed request (picocli's own for bad usage is 2). */

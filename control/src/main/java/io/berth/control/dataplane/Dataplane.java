@@ -130,4 +130,15 @@ public interface Dataplane extends AutoCloseable
     /** Stops the worker and closes every fd, leaving devices (persistent TAPs) in the sandboxes. */
     @Override
     void close();
+
+    /**
+     * Arms a capture: copies of the packets handed to graph node {@code stage} that arrived on, or leave by, a port
+     * named in {@code portNames} (the names {@code berth counters} shows; "uplink" for the uplink).
+     *
+     * @throws io.berth.control.BerthException naming an unknown stage or port and what is valid.
+     */
+    default CaptureRing.Session capture(final String stage, final java.util.List<String> portNames, final int snaplen)
+    {
+        throw new io.berth.control.BerthException("capture needs berthd's userspace dataplane");
+    }
 }

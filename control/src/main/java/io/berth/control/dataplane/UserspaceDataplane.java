@@ -550,9 +550,88 @@ public final class UserspaceDataplane implements Dataplane
         return values;
     }
 
+    private CaptureRing captures;
+
+    @Override
+    public synchronized CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)
+    {
+        final io.berth.dataplane.graph.Node node = pipeline.graph().nodes().stream()
+            .filter(n -> n.name().equals(stage)).findFirst()
+            .orElseThrow(() -> new io.berth.control.BerthException("unknown capture stage " + stage + ": give rx, " +
+                "pre-nat, post-nat, tx or a graph node (" + String.join(", ",
+                pipeline.graph().nodes().stream().map(io.berth.dataplane.graph.Node::name).toList()) + ")"));
+        final boolean[] armed = new boolean[io.berth.dataplane.PortTable.MAX_PORTS];
+        for (final String name : portNames)
+        {
+            final int id = portIdOf(name);
+            if (id < 0)
+            {
+                throw new io.berth.control.BerthException("no port " + name + " to capture on: berth counters lists them");
+            }
+            armed[id] = true;
+        }
+        if (captures == null)
+        {
+            captures = new CaptureRing(pipeline, this::portNameOf);
+        }
+        return captures.open(node.index(), stage, armed, snaplen);
+    }
+
+    private int portIdOf(final String name)
+    {
+        if (uplink != null && (name.equals("uplink") || name.equals(uplink.name()) || name.equals("uplink/" + uplink.name())))
+        {
+            return uplink.id();
+        }
+        if (hostLink != null && (name.equals(hostLink.name()) || name.equals(HOST_LINK_DEVICE)))
+        {
+            return hostLink.id();
+        }
+        for (final Attached attached : ports.values())
+        {
+            if (attached.port().name().equals(name) || attached.endpoint().deviceName().equals(name)
+                || (attached.endpoint().sandbox() + "/" + attached.endpoint().ifName()).equals(name))
+            {
+                return attached.port().id();
+            }
+        }
+        for (final io.berth.vxlan.VxlanTunnelPort tunnel : tunnelPorts.values())
+        {
+            if (tunnel.name().equals(name))
+            {
+                return tunnel.id();
+            }
+        }
+        return -1;
+    }
+
+    /** For capture records: a port's name by id (any thread; the tables change only on the control thread). */
+    private String portNameOf(final int id)
+    {
+        if (uplink != null && uplink.id() == id)
+        {
+            return "uplink/" + uplink.name();
+        }
+        if (hostLink != null && hostLink.id() == id)
+        {
+            return HOST_LINK_DEVICE;
+        }
+        final Attached attached = ports.get(id);
+        if (attached != null)
+        {
+            return attached.port().name();
+        }
+        final io.berth.vxlan.VxlanTunnelPort tunnel = tunnelPorts.get(id);
+        return tunnel != null ? tunnel.name() : "port" + id;
+    }
+
     @Override
     public void close()
     {
+        if (captures != null)
+        {
+            captures.close();
+        }
         if (runner != null)
         {
             runner.close(); // joins the worker; its onClose closes the poller
@@ -587,7 +666,7 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     /** Waits for a worker command; the control thread's calls return once the dataplane acted. */
-    private static <T> T await(final java.util.concurrent.CompletableFuture<T> command)
+    static <T> T await(final java.util.concurrent.CompletableFuture<T> command)
     {
         try
         {

@@ -783,6 +783,88 @@ public final class ControlService
         extraCounters.put(name, supplier);
     }
 
+    /** Capture stage names as the CLI gives them, and the graph node each stands for. */
+    public static String stageNode(final String stage)
+    {
+        return switch (stage == null || stage.isEmpty() ? "rx" : stage)
+        {
+            case "rx" -> "parse";               // as the ports handed them over
+            case "pre-nat" -> "conntrack";      // routed packets, before DNAT and SNAT
+            case "post-nat" -> "ip-fragment";   // routed packets, translated, before tx
+            case "tx" -> "tx";                  // whatever leaves, on its way to the port
+            default -> stage;                   // any graph node by name
+        };
+    }
+
+    /**
+     * {@code berth capture}: arms a capture at {@code stage} on the ports of exactly one target, a container
+     * (optionally one interface), a port by name, the uplink, or every local container of a network.
+     */
+    public io.berth.control.dataplane.CaptureRing.Session capture(final String containerArg, final String port,
+        final boolean uplink, final String networkArg, final String stage, final int snaplen)
+    {
+        final int targets = (containerArg == null ? 0 : 1) + (port == null ? 0 : 1) + (uplink ? 1 : 0)
+            + (networkArg == null ? 0 : 1);
+        if (targets != 1)
+        {
+            throw new BerthException("give exactly one capture target: CONTAINER[:IFACE], --port NAME, --uplink or " +
+                "--network NET");
+        }
+        if (snaplen < 1 || snaplen > 262144)
+        {
+            throw new BerthException("--snaplen " + snaplen + " is out of range: give 1..262144 bytes");
+        }
+        final List<String> names = new ArrayList<>();
+        if (containerArg != null)
+        {
+            final int colon = containerArg.indexOf(':');
+            final Container container = state.container(colon < 0 ? containerArg : containerArg.substring(0, colon));
+            final String iface = colon < 0 ? null : containerArg.substring(colon + 1);
+            for (final Endpoint endpoint : container.endpoints())
+            {
+                if (iface == null || iface.equals(endpoint.ifName()))
+                {
+                    names.add(endpoint.device());
+                }
+            }
+            if (names.isEmpty())
+            {
+                throw new BerthException("container " + container.name() + (iface == null ? " has no interface "
+                    + "berth switches (--network " + modeText(container) + ")" : " has no interface " + iface + "; it has "
+                    + container.endpoints().stream().map(Endpoint::ifName).toList()));
+            }
+        }
+        else if (networkArg != null)
+        {
+            final Network network = state.network(networkArg);
+            for (final Container container : state.containers())
+            {
+                final Endpoint endpoint = container.endpointOn(network.id());
+                if (endpoint != null)
+                {
+                    names.add(endpoint.device());
+                }
+            }
+            if (names.isEmpty())
+            {
+                throw new BerthException("network " + network.name() + " has no containers on this host to capture");
+            }
+        }
+        else if (uplink)
+        {
+            if (uplinkIp == 0)
+            {
+                throw new BerthException("berthd has no uplink (start it with --uplink IFACE --uplink-ip CIDR)");
+            }
+            names.add("uplink");
+        }
+        else
+        {
+            names.add(port);
+        }
+        return dataplane.capture(stageNode(stage), names, snaplen);
+    }
+
     /** The dataplane's tracked connections ({@code berth conntrack ls}). */
     public List<Map<String, Object>> connections()
     {

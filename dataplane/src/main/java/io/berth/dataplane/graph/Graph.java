@@ -54,6 +54,8 @@ public final class Graph
     private final CounterSet nodeCounters;
     private final CounterSet totals = new CounterSet(6);
     private final long[] exceptionsLogged;
+    /** By node index: the capture armed there, or null (worker thread). */
+    private final io.berth.dataplane.capture.CaptureTap[] taps;
     private int running = -1;
 
     Graph(final PacketPool pool, final DropCounters drops, final Node[] nodes)
@@ -63,6 +65,7 @@ public final class Graph
         this.nodes = nodes;
         this.nodeCounters = new CounterSet(nodes.length * STRIDE);
         this.exceptionsLogged = new long[nodes.length];
+        this.taps = new io.berth.dataplane.capture.CaptureTap[nodes.length];
         for (int i = 0; i < nodes.length; i++)
         {
             nodes[i].attach(this, i);
@@ -223,6 +226,11 @@ public final class Graph
             }
         }
         nodeCounters.add(node.index * STRIDE + NODE_PACKETS, count);
+        final io.berth.dataplane.capture.CaptureTap tap = taps[node.index];
+        if (tap != null)
+        {
+            tap.capture(pool, batch); // what this node is handed, before it acts
+        }
         try
         {
             node.process(batch);
@@ -290,6 +298,12 @@ public final class Graph
     }
 
     /** Every node, in run order. */
+    /** Arms (or, with null, disarms) a capture at node {@code index}. Worker thread. */
+    public void tap(final int index, final io.berth.dataplane.capture.CaptureTap tap)
+    {
+        taps[index] = tap;
+    }
+
     public List<Node> nodes()
     {
         return Collections.unmodifiableList(Arrays.asList(nodes));

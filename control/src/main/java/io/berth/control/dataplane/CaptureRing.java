@@ -1,0 +1,197 @@
+package io.berth.control.dataplane;
+
+import io.berth.dataplane.capture.CaptureTap;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+
+/**
+ * Capture sessions over one ring: the worker's {@link CaptureTap}s write copies into it, a reader thread
+ * ("berth-capture") hands each record to the sessions whose stage and ports it matches, each with a bounded queue
+ * (a slow reader loses copies, counted, and never slows the worker). Arming and disarming re-tap the node with the
+ * union of its sessions' ports, by worker command. Any thread; open and close are serialised.
+ */
+public final class CaptureRing implements AutoCloseable
+{
+    private static final int RING_BYTES = 4 << 20;
+    private static final int SESSION_QUEUE = 8192;
+
+    /** One copied packet. */
+    public record Record(String stage, String inPort, String outPort, long epochNanos, int length, byte[] data)
+    {
+    }
+
+    /** A capture: its records until closed. */
+    public final class Session implements AutoCloseable
+    {
+        final int node;
+        final String stage;
+        final boolean[] ports;
+        final int snaplen;
+        final BlockingQueue<Record> queue = new ArrayBlockingQueue<>(SESSION_QUEUE);
+        final AtomicLong lost = new AtomicLong();
+        private volatile boolean closed;
+
+        Session(final int node, final String stage, final boolean[] ports, final int snaplen)
+        {
+            this.node = node;
+            this.stage = stage;
+            this.ports = ports;
+            this.snaplen = snaplen;
+        }
+
+        /** The next record, or null after {@code timeoutMs}. */
+        public Record poll(final long timeoutMs) throws InterruptedException
+        {
+            return queue.poll(timeoutMs, TimeUnit.MILLISECONDS);
+        }
+
+        /** Copies lost: the ring was full (the worker's side) or this session's queue was. */
+        public long lost()
+        {
+            return lost.get() + ringDrops.get();
+        }
+
+        @Override
+        public void close()
+        {
+            if (!closed)
+            {
+                closed = true;
+                remove(this);
+            }
+        }
+    }
+
+    private final PacketPath pipeline;
+    private final IntFunction<String> portName;
+    private final OneToOneRingBuffer ring = new OneToOneRingBuffer(
+        new UnsafeBuffer(ByteBuffer.allocateDirect(RING_BYTES + RingBufferDescriptor.TRAILER_LENGTH)));
+    private final AtomicLong ringDrops = new AtomicLong();
+    private final List<Session> sessions = new CopyOnWriteArrayList<>();
+    private Thread reader;
+    private volatile boolean running = true;
+
+    CaptureRing(final PacketPath pipeline, final IntFunction<String> portName)
+    {
+        this.pipeline = pipeline;
+        this.portName = portName;
+    }
+
+    /** Arms a capture at graph node {@code node} for the ports marked in {@code ports} (by id). */
+    synchronized Session open(final int node, final String stage, final boolean[] ports, final int snaplen)
+    {
+        final Session session = new Session(node, stage, ports.clone(), snaplen);
+        sessions.add(session);
+        if (reader == null)
+        {
+            reader = new Thread(this::readLoop, "berth-capture");
+            reader.setDaemon(true);
+            reader.start();
+        }
+        rearm(node);
+        return session;
+    }
+
+    private synchronized void remove(final Session session)
+    {
+        sessions.remove(session);
+        rearm(session.node);
+    }
+
+    /** The node's tap: the union of its sessions' ports, or none. */
+    private void rearm(final int node)
+    {
+        boolean[] union = null;
+        int snaplen = 0;
+        for (final Session s : sessions)
+        {
+            if (s.node != node)
+            {
+                continue;
+            }
+            if (union == null)
+            {
+                union = new boolean[s.ports.length];
+            }
+            for (int i = 0; i < s.ports.length; i++)
+            {
+                union[i] |= s.ports[i];
+            }
+            snaplen = Math.max(snaplen, s.snaplen);
+        }
+        final CaptureTap tap = union == null ? null : new CaptureTap(node, union, snaplen, ring, ringDrops);
+        UserspaceDataplane.await(pipeline.worker.submit(() -> pipeline.graph.tap(node, tap)));
+    }
+
+    private void readLoop()
+    {
+        while (running)
+        {
+            final int read = ring.read((type, buffer, index, length) ->
+            {
+                final int node = buffer.getInt(index + CaptureTap.NODE_OFFSET);
+                final int in = buffer.getInt(index + CaptureTap.IN_PORT_OFFSET);
+                final int out = buffer.getInt(index + CaptureTap.EGRESS_OFFSET);
+                final int wire = buffer.getInt(index + CaptureTap.LENGTH_OFFSET);
+                final long time = buffer.getLong(index + CaptureTap.TIME_OFFSET);
+                final byte[] data = new byte[length - CaptureTap.HEADER];
+                buffer.getBytes(index + CaptureTap.HEADER, data);
+                Record record = null;
+                for (final Session s : sessions)
+                {
+                    if (s.node != node || !(armed(s.ports, in) || armed(s.ports, out)))
+                    {
+                        continue;
+                    }
+                    if (record == null)
+                    {
+                        record = new Record(s.stage, in >= 0 ? portName.apply(in) : "", out >= 0 ? portName.apply(out) : "",
+                            time, wire, data);
+                    }
+                    final Record own = data.length <= s.snaplen ? record : new Record(record.stage(), record.inPort(),
+                        record.outPort(), time, wire, java.util.Arrays.copyOf(data, s.snaplen));
+                    if (!s.queue.offer(own))
+                    {
+                        s.lost.incrementAndGet();
+                    }
+                }
+            }, 256);
+            if (read == 0)
+            {
+                try
+                {
+                    Thread.sleep(sessions.isEmpty() ? 50 : 1);
+                }
+                catch (final InterruptedException e)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private static boolean armed(final boolean[] ports, final int port)
+    {
+        return port >= 0 && port < ports.length && ports[port];
+    }
+
+    @Override
+    public void close()
+    {
+        running = false;
+        if (reader != null)
+        {
+            reader.interrupt();
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package io.berth.systest;
+
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue 12, capture: {@code berth capture} at the graph's stages, read back by tcpdump and tshark; the same DNAT
+ * connection seen at rx (addressed to the published port) and at post-nat (translated to the container); a live
+ * pipe into {@code tcpdump -r -}; Ctrl-C; bad arguments.
+ */
+class CaptureTest extends UplinkTestBase
+{
+    private static final String UP = Uplink.UPLINK_IP;
+
+    private Path tmp(final String name)
+    {
+        return host.root().resolve("tests/target").resolve(host.prefix() + "-" + name);
+    }
+
+    /** Runs {@code captures} in the background and repeats {@code traffic} until all of them have ended. */
+    private List<Result> whileTrafficFlows(final Runnable traffic, final List<String[]> captures) throws Exception
+    {
+        final ExecutorService pool = Executors.newFixedThreadPool(captures.size());
+        try
+        {
+            final List<Future<Result>> running = captures.stream()
+                .map(args -> pool.submit(() -> host.berth(Duration.ofSeconds(40), args))).toList();
+            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (running.stream().anyMatch(f -> !f.isDone()) && System.nanoTime() < deadline)
+            {
+                traffic.run(); // until every capture is armed and has its packets
+            }
+            final List<Result> results = new java.util.ArrayList<>();
+            for (final Future<Result> f : running)
+            {
+                results.add(f.get());
+            }
+            return results;
+        }
+        finally
+        {
+            pool.shutdownNow();
+        }
+    }
+
+    private static Result read(final String... cmd)
+    {
+        return Sh.run(Duration.ofSeconds(30), Map.of(), List.of(cmd));
+    }
+
+    @Test
+    void aDnatConnectionBeforeAndAfterTranslationInTcpdumpAndTshark() throws Exception
+    {
+        final String web = host.run("web", "-p", "12231:8080", "--", "python3", "-u", "-m", "http.server", "8080");
+        final String webIp = host.inspect(web).path("NetworkSettings").path("Networks").path("bridge")
+            .path("IPAddress").asText();
+        Net.assertHttpOk(outside, UP, 12231, host);
+        final Path rx = tmp("rx.pcapng");
+        final Path post = tmp("post.pcapng");
+        try
+        {
+            final List<Result> done = whileTrafficFlows(() -> Net.httpStatus(outside, UP, 12231, 2), List.of(
+                new String[] {"capture", "--uplink", "-c", "2", "-w", rx.toString(), "tcp", "and", "port", "12231"},
+                new String[] {"capture", "--uplink", "--stage", "post-nat", "-c", "2", "-w", post.toString(), "tcp",
+                    "and", "port", "8080"}));
+            done.forEach(r -> assertTrue(r.ok(), r.toString()));
+            final Result before = read("tcpdump", "-nr", rx.toString());
+            assertTrue(before.out().contains("> " + UP + ".12231:"), "at rx: to the published port\n" + before);
+            final Result after = read("tshark", "-r", post.toString(), "-T", "fields", "-e", "frame.interface_name",
+                "-e", "ip.dst", "-e", "tcp.dstport");
+            assertTrue(after.ok(), after.toString());
+            assertTrue(after.out().contains("post-nat\t" + webIp + "\t8080"), "at post-nat: translated\n" + after);
+        }
+        finally
+        {
+            Files.deleteIfExists(rx);
+            Files.deleteIfExists(post);
+        }
+    }
+
+    @Test
+    void aLivePipeIntoTcpdumpAndOneLinePerPacket()
+    {
+        host.createNetwork("capnet", "--subnet", "10.72.0.0/24");
+        final String a = host.run("pa", "--network", "capnet");
+        final String b = host.run("pb", "--network", "capnet");
+        final Result[] piped = new Result[1];
+        final Thread capture = new Thread(() -> piped[0] = Sh.run(Duration.ofSeconds(40),
+            Map.of("BERTH_SOCKET", host.socket().toString()), List.of("sh", "-c", host.root().resolve("bin/berth")
+                + " capture " + a + " --stage tx -c 4 -w - icmp | tcpdump -nr -")));
+        capture.start();
+        final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (capture.isAlive() && System.nanoTime() < deadline)
+        {
+            BerthHost.inNs(a, "ping", "-c", "2", "-i", "0.1", "-W", "1", "10.72.0.3");
+        }
+        try
+        {
+            capture.join(10_000);
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
+        assertTrue(piped[0] != null && piped[0].ok(), String.valueOf(piped[0]));
+        assertTrue(piped[0].out().contains("10.72.0.2 > 10.72.0.3: ICMP echo request")
+            && piped[0].out().contains("10.72.0.3 > 10.72.0.2: ICMP echo reply"), piped[0].toString());
+
+        // without -w: a line per packet, with the stage and the ports
+        final List<Result> lines;
+        try
+        {
+            lines = whileTrafficFlows(() -> BerthHost.inNs(b, "ping", "-c", "1", "-W", "1", "10.72.0.2"),
+                List.<String[]>of(new String[] {"capture", b, "-c", "1", "icmp"}));
+        }
+        catch (final Exception e)
+        {
+            throw new AssertionError(e);
+        }
+        assertTrue(lines.get(0).out().contains("rx " + b + "/eth0 -> ") && lines.get(0).out().contains("icmp"),
+            lines.get(0).toString());
+    }
+
+    @Test
+    void ctrlCLeavesAReadableFile() throws Exception
+    {
+        final String c = host.run("cc");
+        final Path file = tmp("ctrlc.pcapng");
+        try
+        {
+            final ProcessBuilder q = new ProcessBuilder("sh", "-c", "exec " + host.root().resolve("bin/berth") + " capture " + c
+                + " -w " + file).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            q.environment().put("BERTH_SOCKET", host.socket().toString());
+            final Process capture = q.start();
+            final long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (System.nanoTime() < deadline && (!Files.exists(file) || Files.size(file) < 200))
+            {
+                BerthHost.inNs(c, "ping", "-c", "1", "-W", "1", "172.17.0.1");
+            }
+            Sh.run(Duration.ofSeconds(5), Map.of(), List.of("kill", "-INT", Long.toString(capture.pid())));
+            assertTrue(capture.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "capture ended on SIGINT");
+            final Result read = read("tcpdump", "-nr", file.toString());
+            assertTrue(read.ok() && read.out().contains("ICMP echo request"), read.toString());
+        }
+        finally
+        {
+            Files.deleteIfExists(file);
+        }
+        // and the capture was disarmed: berthd goes on, and a new one works
+        Net.assertPings(c, "172.17.0.1", host);
+    }
+
+    @Test
+    void badCaptureArgumentsAreRefusedClearly()
+    {
+        final String c = host.run("bc");
+        final Result stage = host.berth("capture", c, "--stage", "nosuchnode", "-c", "1");
+        assertFalse(stage.ok());
+        assertTrue(stage.err().contains("nosuchnode") && stage.err().contains("post-nat")
+            && stage.err().contains("l2-forward"), stage.err());
+        final Result filter = host.berth("capture", c, "-c", "1", "port", "http");
+        assertFalse(filter.ok());
+        assertTrue(filter.err().contains("port http") && filter.err().contains("host IP"), filter.err());
+        final Result none = host.berth("capture", "-c", "1");
+        assertFalse(none.ok());
+        assertTrue(none.err().contains("exactly one capture target"), none.err());
+        final Result unknown = host.berth("capture", "nosuchcontainer", "-c", "1");
+        assertFalse(unknown.ok());
+        assertTrue(unknown.err().contains("nosuchcontainer"), unknown.err());
+    }
+}
