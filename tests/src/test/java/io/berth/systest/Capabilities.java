@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 public final class Capabilities
 {
     public static final List<String> TOOLS = List.of("ip", "ping", "nc", "iperf3", "curl", "python3", "tcpdump", "dig",
-        "dnsmasq", "getent", "promtool");
+        "dnsmasq", "getent", "promtool", "tshark");
 
     private static volatile String missing;
 
