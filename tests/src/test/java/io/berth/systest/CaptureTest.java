@@ -54,6 +54,11 @@ class CaptureTest extends UplinkTestBase
         }
     }
 
+    private static Path both(final Path rx)
+    {
+        return rx.resolveSibling(rx.getFileName() + ".both");
+    }
+
     private static Result read(final String... cmd)
     {
         return Sh.run(Duration.ofSeconds(30), Map.of(), List.of(cmd));
@@ -81,11 +86,22 @@ class CaptureTest extends UplinkTestBase
                 "-e", "ip.dst", "-e", "tcp.dstport");
             assertTrue(after.ok(), after.toString());
             assertTrue(after.out().contains("post-nat\t" + webIp + "\t8080"), "at post-nat: translated\n" + after);
+
+            // one capture, two stages: the same packets before and after, told apart by the pcapng interface
+            final List<Result> both = whileTrafficFlows(() -> Net.httpStatus(outside, UP, 12231, 2), List.<String[]>of(
+                new String[] {"capture", "--uplink", "--stage", "rx", "--stage", "post-nat", "-c", "8", "-w",
+                    both(rx).toString(), "tcp"}));
+            assertTrue(both.get(0).ok(), both.get(0).toString());
+            final Result twoStages = read("tshark", "-r", both(rx).toString(), "-T", "fields", "-e",
+                "frame.interface_name", "-e", "ip.dst", "-e", "tcp.dstport");
+            assertTrue(twoStages.out().contains("rx\t" + UP + "\t12231")
+                && twoStages.out().contains("post-nat\t" + webIp + "\t8080"), twoStages.toString());
         }
         finally
         {
             Files.deleteIfExists(rx);
             Files.deleteIfExists(post);
+            Files.deleteIfExists(both(rx));
         }
     }
 

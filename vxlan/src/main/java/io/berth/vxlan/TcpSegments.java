@@ -80,22 +80,11 @@ final class TcpSegments
     static void fixSegment(final UnsafeBuffer buffer, final int ip, final int ihl, final int thl, final int chunk,
         final int id, final int sequence, final int flags, final long pseudo)
     {
-        final int tcp = ip + ihl;
-        buffer.putShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, (short)(ihl + thl + chunk), ByteOrder.BIG_ENDIAN);
-        buffer.putShort(ip + Ipv4Flyweight.IDENTIFICATION_OFFSET, (short)id, ByteOrder.BIG_ENDIAN);
-        buffer.putShort(ip + Ipv4Flyweight.CHECKSUM_OFFSET, (short)0);
-        buffer.putShort(ip + Ipv4Flyweight.CHECKSUM_OFFSET, (short)Checksums.internet(buffer, ip, ihl, 0),
-            ByteOrder.BIG_ENDIAN);
-        buffer.putInt(tcp + TcpFlyweight.SEQUENCE_OFFSET, sequence, ByteOrder.BIG_ENDIAN);
-        buffer.putByte(tcp + TcpFlyweight.FLAGS_OFFSET, (byte)flags);
-        buffer.putShort(tcp + TcpFlyweight.CHECKSUM_OFFSET, (short)0);
-        final int sum = Checksums.internet(buffer, tcp, thl + chunk, 0);
-        final int checksum = ~Checksums.fold((~sum & 0xFFFF) + pseudo + thl + chunk) & 0xFFFF;
-        buffer.putShort(tcp + TcpFlyweight.CHECKSUM_OFFSET, (short)checksum, ByteOrder.BIG_ENDIAN);
+        fixSegmentApart(buffer, ip, ihl, thl, ip + ihl + thl, chunk, id, sequence, flags, pseudo);
     }
 
     /**
-     * {@link #fixSegment} for a segment whose headers and payload lie apart: the headers at {@code ip}, the
+     * {@link #fixSegment} for a segment whose headers and payload may lie apart: the headers at {@code ip}, the
      * {@code chunk} payload bytes at {@code payload} (a gathered write joins them).
      */
     static void fixSegmentApart(final UnsafeBuffer buffer, final int ip, final int ihl, final int thl,

@@ -65,19 +65,7 @@ public final class ApiClient implements AutoCloseable
     {
         try
         {
-            out.write((Json.WIRE.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            final String line = in.readLine();
-            if (line == null)
-            {
-                throw new BerthException("berthd closed the connection without answering");
-            }
-            final JsonNode response = Json.WIRE.readTree(line);
-            if (!response.path("ok").asBoolean(false))
-            {
-                throw new BerthException(response.path("error").asText("berthd refused the request"));
-            }
-            return response.path("result");
+            return send(request).path("result");
         }
         catch (final IOException ex)
         {
@@ -93,18 +81,7 @@ public final class ApiClient implements AutoCloseable
     {
         try
         {
-            out.write((Json.WIRE.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
-            out.flush();
-            final String first = in.readLine();
-            if (first == null)
-            {
-                throw new BerthException("berthd closed the connection without answering");
-            }
-            final JsonNode response = Json.WIRE.readTree(first);
-            if (!response.path("ok").asBoolean(false))
-            {
-                throw new BerthException(response.path("error").asText("berthd refused the request"));
-            }
+            send(request);
             for (String line; (line = in.readLine()) != null; )
             {
                 if (!onLine.test(Json.WIRE.readTree(line)))
@@ -117,6 +94,24 @@ public final class ApiClient implements AutoCloseable
         {
             throw new BerthException("talking to berthd failed: " + ex.getMessage(), ex);
         }
+    }
+
+    /** Writes the request, reads the first answer line, and throws berthd's refusal. */
+    private JsonNode send(final JsonNode request) throws IOException
+    {
+        out.write((Json.WIRE.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        final String line = in.readLine();
+        if (line == null)
+        {
+            throw new BerthException("berthd closed the connection without answering");
+        }
+        final JsonNode response = Json.WIRE.readTree(line);
+        if (!response.path("ok").asBoolean(false))
+        {
+            throw new BerthException(response.path("error").asText("berthd refused the request"));
+        }
+        return response;
     }
 
     @Override

@@ -42,72 +42,100 @@ final class CaptureStream implements ApiServer.Streamer
     @Override
     public void stream(final JsonNode request, final OutputStream out) throws IOException
     {
-        final CaptureRing.Session session;
+        final List<String> stages = new ArrayList<>();
+        request.path("stages").forEach(st -> stages.add(st.asText()));
+        if (stages.isEmpty())
+        {
+            stages.add(text(request, "stage") == null ? "rx" : text(request, "stage"));
+        }
+        final List<CaptureRing.Session> sessions = new ArrayList<>();
         final CaptureFilter filter;
         try
         {
             final List<String> words = new ArrayList<>();
             request.path("filter").forEach(w -> words.add(w.asText()));
             filter = CaptureFilter.parse(words);
-            session = controlThread.submit(() -> service.capture(text(request, "container"), text(request, "port"),
-                request.path("uplink").asBoolean(false), text(request, "network"), text(request, "stage"),
-                request.path("snaplen").asInt(262144))).get();
+            for (final String stage : stages)
+            {
+                sessions.add(controlThread.submit(() -> service.capture(text(request, "container"),
+                    text(request, "port"), request.path("uplink").asBoolean(false), text(request, "network"), stage,
+                    request.path("snaplen").asInt(262144))).get());
+            }
         }
-        catch (final BerthException ex)
+        catch (final BerthException | ExecutionException ex)
         {
-            line(out, Json.WIRE.createObjectNode().put("ok", false).put("error", ex.getMessage()));
-            return;
-        }
-        catch (final ExecutionException ex)
-        {
-            line(out, Json.WIRE.createObjectNode().put("ok", false).put("error", ex.getCause() instanceof BerthException
-                ? ex.getCause().getMessage() : "internal error: " + ex.getCause()));
+            sessions.forEach(CaptureRing.Session::close);
+            final Throwable cause = ex instanceof ExecutionException ? ex.getCause() : ex;
+            line(out, Json.WIRE.createObjectNode().put("ok", false).put("error", cause instanceof BerthException
+                ? cause.getMessage() : "internal error: " + cause));
             return;
         }
         catch (final InterruptedException ex)
         {
+            sessions.forEach(CaptureRing.Session::close);
             Thread.currentThread().interrupt();
             return;
         }
-        try (session)
+        try
         {
             final ObjectNode ok = Json.WIRE.createObjectNode().put("ok", true);
-            ok.putObject("result").put("stage", ControlService.stageNode(text(request, "stage")));
+            stages.forEach(ok.putObject("result").putArray("stages")::add);
             line(out, ok);
             final long count = request.path("count").asLong(0);
-            final String label = text(request, "stage") == null ? "rx" : text(request, "stage"); // as the user named it
             long sent = 0;
             long quietSince = System.nanoTime();
             while (count == 0 || sent < count)
             {
-                final CaptureRing.Record record = session.poll(200);
-                if (record == null)
+                // every stage's next record in turn (the same packet before and after NAT shows at both)
+                boolean any = false;
+                for (int i = 0; i < sessions.size() && (count == 0 || sent < count); i++)
                 {
+                    final CaptureRing.Record record = sessions.get(i).poll(sessions.size() == 1 ? 200 : 0);
+                    if (record == null)
+                    {
+                        continue;
+                    }
+                    any = true;
+                    if (!filter.matches(record.data()))
+                    {
+                        continue;
+                    }
+                    final ObjectNode packet = Json.WIRE.createObjectNode();
+                    packet.put("stage", stages.get(i)).put("in", record.inPort()).put("out", record.outPort())
+                        .put("time", record.epochNanos()).put("length", record.length())
+                        .put("data", Base64.getEncoder().encodeToString(record.data()));
+                    line(out, packet);
+                    sent++;
+                    quietSince = System.nanoTime();
+                }
+                if (!any)
+                {
+                    if (sessions.size() > 1)
+                    {
+                        Thread.sleep(1);
+                    }
                     if (System.nanoTime() - quietSince > 1_000_000_000L)
                     {
-                        line(out, Json.WIRE.createObjectNode().put("keepalive", true).put("lost", session.lost()));
+                        line(out, Json.WIRE.createObjectNode().put("keepalive", true).put("lost", lost(sessions)));
                         quietSince = System.nanoTime();
                     }
-                    continue;
                 }
-                if (!filter.matches(record.data()))
-                {
-                    continue;
-                }
-                final ObjectNode packet = Json.WIRE.createObjectNode();
-                packet.put("stage", label).put("in", record.inPort()).put("out", record.outPort())
-                    .put("time", record.epochNanos()).put("length", record.length())
-                    .put("data", Base64.getEncoder().encodeToString(record.data()));
-                line(out, packet);
-                sent++;
-                quietSince = System.nanoTime();
             }
-            line(out, Json.WIRE.createObjectNode().put("end", true).put("lost", session.lost()));
+            line(out, Json.WIRE.createObjectNode().put("end", true).put("lost", lost(sessions)));
         }
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
         }
+        finally
+        {
+            sessions.forEach(CaptureRing.Session::close); // disarmed, whatever the way out
+        }
+    }
+
+    private static long lost(final List<CaptureRing.Session> sessions)
+    {
+        return sessions.stream().mapToLong(CaptureRing.Session::lost).sum();
     }
 
     private static String text(final JsonNode request, final String field)

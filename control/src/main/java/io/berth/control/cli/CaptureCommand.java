@@ -43,8 +43,8 @@ final class CaptureCommand implements Callable<Integer>
     String network;
 
     @Option(names = "--stage", paramLabel = "STAGE", description = "rx (default: as received), pre-nat, post-nat, " +
-        "tx, or any graph node by name")
-    String stage = "rx";
+        "tx, or any graph node by name; repeatable: each stage is its own pcapng interface")
+    List<String> stages = new ArrayList<>();
 
     @Option(names = "-c", paramLabel = "COUNT", description = "stop after COUNT packets")
     long count;
@@ -70,7 +70,8 @@ final class CaptureCommand implements Callable<Integer>
         }
         NetworkCommands.putIfSet(request, "port", port);
         NetworkCommands.putIfSet(request, "network", network);
-        request.put("uplink", uplink).put("stage", stage).put("count", count).put("snaplen", snaplen);
+        request.put("uplink", uplink).put("count", count).put("snaplen", snaplen);
+        (stages.isEmpty() ? List.of("rx") : stages).forEach(request.putArray("stages")::add);
         filter.forEach(request.putArray("filter")::add);
         final PrintStream stdout = System.out;
         final OutputStream sink = file == null ? null : file.equals("-") ? stdout : new FileOutputStream(file);

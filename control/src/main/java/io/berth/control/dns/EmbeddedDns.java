@@ -65,6 +65,19 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
     private record Remote(String network, String container, int ip, List<String> aliases)
     {
     }
+
+    /** A {@code --link OTHER:ALIAS} as journaled. */
+    private record Link(String other, String alias)
+    {
+        static List<Link> all(final Event.DnsSettings dns)
+        {
+            return dns.links().stream().map(link ->
+            {
+                final int colon = link.indexOf(':');
+                return colon < 0 ? new Link(link, link) : new Link(link.substring(0, colon), link.substring(colon + 1));
+            }).toList();
+        }
+    }
     private final DnsCounters counters = new DnsCounters();
     private final List<InetSocketAddress> upstreams;
     private final ResolvConf host;
@@ -287,15 +300,12 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
                 }
             }
             // --link OTHER:ALIAS: for this container only, at OTHER's address on a network they share
-            for (final String link : member.dns.links())
+            for (final Link link : Link.all(member.dns))
             {
-                final int colon = link.indexOf(':');
-                final String other = colon < 0 ? link : link.substring(0, colon);
-                final String alias = colon < 0 ? link : link.substring(colon + 1);
-                final int ip = sharedAddress(member, other);
+                final int ip = sharedAddress(member, link.other());
                 if (ip != 0)
                 {
-                    add(addresses, alias.toLowerCase(Locale.ROOT), ip);
+                    add(addresses, link.alias().toLowerCase(Locale.ROOT), ip);
                 }
             }
             final List<InetSocketAddress> ups = member.dns.servers().isEmpty() ? upstreams
@@ -354,16 +364,13 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
             hosts.append(' ').append(member.id, 0, 12);
         }
         hosts.append('\n');
-        for (final String link : member.dns.links())
+        for (final Link link : Link.all(member.dns))
         {
-            final int colon = link.indexOf(':');
-            final String other = colon < 0 ? link : link.substring(0, colon);
-            final String alias = colon < 0 ? link : link.substring(colon + 1);
-            final int ip = sharedAddress(member, other);
+            final int ip = sharedAddress(member, link.other());
             if (ip != 0)
             {
-                hosts.append(Ipv4.format(ip)).append('\t').append(alias.equals(other) ? other : alias + " " + other)
-                    .append('\n');
+                hosts.append(Ipv4.format(ip)).append('\t').append(link.alias().equals(link.other()) ? link.other()
+                    : link.alias() + " " + link.other()).append('\n');
             }
         }
         write(dir.resolve("hosts"), hosts.toString());
