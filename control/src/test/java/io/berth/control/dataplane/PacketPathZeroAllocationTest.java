@@ -106,6 +106,35 @@ class PacketPathZeroAllocationTest
     }
 
     @Test
+    void anArmedCaptureAllocatesNothing()
+    {
+        final org.agrona.concurrent.ringbuffer.OneToOneRingBuffer ring = new org.agrona.concurrent.ringbuffer.OneToOneRingBuffer(
+            new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect((1 << 20)
+                + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
+        final boolean[] armed = new boolean[io.berth.dataplane.PortTable.MAX_PORTS];
+        armed[a.id()] = true;
+        final java.util.concurrent.atomic.AtomicLong lost = new java.util.concurrent.atomic.AtomicLong();
+        for (final String stage : new String[] {"parse", "tx"})
+        {
+            final int node = path.graph().nodes().stream().filter(n -> n.name().equals(stage)).findFirst()
+                .orElseThrow().index();
+            path.graph().tap(node, new io.berth.dataplane.capture.CaptureTap(node, armed, 256, ring, lost));
+        }
+        final long[] copies = {0};
+        final org.agrona.concurrent.MessageHandler reader = (type, buffer, index, length) -> copies[0]++;
+        b.inject(udpFrame(MemoryPacketPath.macFor(IP_B), MemoryPacketPath.macFor(IP_A), IP_B, IP_A, 9, 9, 60));
+        path.cycle();
+        a.replay(udpFrame(MemoryPacketPath.macFor(IP_A), MemoryPacketPath.macFor(IP_B), IP_A, IP_B, 1, 2, 64));
+        assertClean(allocatedWhile(b, () ->
+        {
+            path.cycle();
+            ring.read(reader); // the reader's side, drained as it goes
+        }), "switched under an armed capture");
+        assertTrue(copies[0] >= 2L * PACKETS, "every packet copied at rx and at tx: " + copies[0]);
+        assertEquals(0, lost.get());
+    }
+
+    @Test
     void floodingAndTheGatewayAllocateNothing()
     {
         a.replay(udpFrame(MemoryPacketPath.macFor(IP_A), mac("02:42:ac:12:00:fe"), IP_A, ip("172.18.0.254"), 1, 2, 64));
