@@ -61,6 +61,26 @@ class MacAgingTest
     }
 
     @Test
+    void anIdleWorkerStillSweepsTheWholeTableInAboutASecond()
+    {
+        final L2Switch big = new L2Switch(new PortTable(), 65536, 100_000, 300);
+        final MacAging idle = new MacAging(big);
+        for (int i = 0; i < 1000; i++)
+        {
+            big.macs().learn(0, 0x0242_ac20_0000L + i * 977L, i % 8, 0);
+        }
+        long now = 1_000_000L;
+        idle.doWork(now);
+        // an idle worker: a duty cycle every 100 ms
+        for (int i = 0; i < 11; i++)
+        {
+            now += 100;
+            idle.doWork(now);
+        }
+        assertEquals(0, big.macs().size(), "within ~1.1 s of idle cycles, not the 25 s of 256-slot slices");
+    }
+
+    @Test
     void freshEntriesSurvive()
     {
         learn(100, 0x0242_ac11_0000L, 701);   // 300 s old at second 1001: not more than the age
