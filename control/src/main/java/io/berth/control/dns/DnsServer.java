@@ -1,5 +1,7 @@
 package io.berth.control.dns;
 
+import org.xbill.DNS.Rcode;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
@@ -309,7 +311,7 @@ public final class DnsServer implements AutoCloseable
     {
         final SandboxNames names = namesOf.apply(listener.sandbox);
         final DnsResolver.Outcome outcome = names == null
-            ? new DnsResolver.Answer(wire.length >= DnsResolver.HEADER ? DnsResolver.headerOnly(wire, 5) : null)
+            ? new DnsResolver.Answer(wire.length >= DnsResolver.HEADER ? DnsResolver.headerOnly(wire, Rcode.REFUSED) : null)
             : resolver.resolve(wire, names, tcpClient != null);
         if (outcome instanceof DnsResolver.Answer answer && answer.wire() != null)
         {
@@ -433,7 +435,7 @@ public final class DnsServer implements AutoCloseable
         if (pending.size() >= MAX_IN_FLIGHT)
         {
             counters.refusedBusy.incrementAndGet();
-            reply(listener, udpClient, tcpClient, DnsResolver.headerOnly(wire, 5)); // REFUSED: berthd is busy
+            reply(listener, udpClient, tcpClient, DnsResolver.headerOnly(wire, Rcode.REFUSED)); // berthd is busy
             return;
         }
         int id = nextId;
@@ -485,7 +487,7 @@ public final class DnsServer implements AutoCloseable
                 continue; // late, or not from the server we asked: ignored
             }
             final int rcode = datagram.get(3) & 0x0F;
-            if ((rcode == 2 || rcode == 5) && p.upstream + 1 < p.upstreams.size())
+            if ((rcode == Rcode.SERVFAIL || rcode == Rcode.REFUSED) && p.upstream + 1 < p.upstreams.size())
             {
                 counters.upstreamFailures.incrementAndGet(); // SERVFAIL or REFUSED: ask the next one
                 p.upstream++;
@@ -493,7 +495,7 @@ public final class DnsServer implements AutoCloseable
                 continue;
             }
             pending.remove(id);
-            if (rcode == 3)
+            if (rcode == Rcode.NXDOMAIN)
             {
                 counters.nxdomain.incrementAndGet();
             }
@@ -524,7 +526,7 @@ public final class DnsServer implements AutoCloseable
             else
             {
                 it.remove();
-                final byte[] failure = DnsResolver.headerOnly(p.query, 2); // SERVFAIL: nobody answered
+                final byte[] failure = DnsResolver.headerOnly(p.query, Rcode.SERVFAIL); // nobody answered
                 failure[0] = (byte)(p.clientId >>> 8);
                 failure[1] = (byte)p.clientId;
                 failure[2] |= p.query[2] & 0x01; // RD as asked

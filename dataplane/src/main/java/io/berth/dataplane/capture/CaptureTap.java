@@ -66,7 +66,7 @@ public final class CaptureTap
             final int length = pool.frameLength(handle);
             final int caplen = Math.min(length, snaplen);
             final int index = ring.tryClaim(RECORD, HEADER + caplen);
-            if (index <= 0)
+            if (index < 0) // INSUFFICIENT_CAPACITY; a claimed index is never negative
             {
                 dropped.lazySet(dropped.get() + 1); // single writer: the worker
                 continue;
