@@ -101,6 +101,18 @@ public final class Berthd implements Callable<Integer>
         "polling after traffic before it sleeps in epoll (default: ${DEFAULT-VALUE}; more = lower latency, more CPU)")
     private long spinMicros = io.berth.control.dataplane.DataplaneOptions.DEFAULT_SPIN_MICROS;
 
+    @Option(names = "--flow-log", description = "record every connection's end (tuples before and after NAT, " +
+        "container, packets and bytes each way, duration, reason) in STATE/flows; `berth flows` reads it")
+    private boolean flowLog;
+
+    @Option(names = "--flow-log-start", description = "with --flow-log, record connection starts too (when the " +
+        "other side first answers)")
+    private boolean flowLogStart;
+
+    @Option(names = "--flow-log-retention", paramLabel = "DURATION", description = "how long flow records are " +
+        "kept, e.g. 90m, 24h, 7d (default: 24h; whole five-minute files are deleted)")
+    private String flowLogRetention = "24h";
+
     @Option(names = "--repair", description = "before starting, keep every readable record of a damaged journal " +
         "(in a fresh journal; the old one is kept aside) and report what was dropped")
     private boolean repair;
@@ -231,6 +243,7 @@ public final class Berthd implements Callable<Integer>
         }
 
         final UplinkSpec uplink;
+        final java.time.Duration flowRetention;
         final io.berth.control.dataplane.DataplaneOptions dataplaneOptions;
         final io.berth.control.dns.EmbeddedDns dns;
         try
@@ -245,6 +258,15 @@ public final class Berthd implements Callable<Integer>
             if (metricsAddr != null)
             {
                 probeFree(metricsAddr);
+            }
+            if (flowLogStart && !flowLog)
+            {
+                throw new IllegalArgumentException("--flow-log-start needs --flow-log");
+            }
+            flowRetention = io.berth.control.flowlog.FlowLog.parseRetention(flowLogRetention);
+            if ("noop".equals(dataplaneKind) && flowLog)
+            {
+                throw new IllegalArgumentException("--flow-log needs the userspace dataplane");
             }
         }
         catch (final BerthException | IllegalArgumentException ex)
@@ -296,6 +318,7 @@ public final class Berthd implements Callable<Integer>
         final Dataplane dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
             new UserspaceDataplane(state.resolve("dataplane"), pathOptions);
         final Journal[] journal = new Journal[1];
+        final io.berth.control.flowlog.FlowLog[] flows = new io.berth.control.flowlog.FlowLog[1];
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
         final ControlService service;
         final UserlandProxy proxy;
@@ -328,6 +351,12 @@ public final class Berthd implements Callable<Integer>
             {
                 LOG.log(System.Logger.Level.WARNING, "tracked connections from before the restart are lost: " +
                     state.resolve(CONNTRACK_FILE) + ": " + ex.getMessage());
+            }
+            if (flowLog)
+            {
+                final Dataplane.FlowSource source = dataplane.flowLog(flowLogStart);
+                flows[0] = new io.berth.control.flowlog.FlowLog(state.resolve("flows"), source.ring(), source.lost(),
+                    flowRetention);
             }
             if (uplink != null)
             {
@@ -366,6 +395,10 @@ public final class Berthd implements Callable<Integer>
                     stores.add(global);
                 }
                 final Services services = new Services().register(new LoopbackPublishing(proxy)).register(dns);
+                if (flows[0] != null)
+                {
+                    services.register(flows[0]); // which container an address is
+                }
                 final java.util.Map<io.berth.control.ipam.Cidr, String> hostRanges = new java.util.LinkedHashMap<>();
                 if (uplink != null)
                 {
@@ -378,6 +411,10 @@ public final class Berthd implements Callable<Integer>
                     stores, dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
                 created.addCounters("dns", () -> dns.counters().snapshot());
+                if (flows[0] != null)
+                {
+                    created.addCounters("flow_log", flows[0]::counters);
+                }
                 final List<String> problems = created.restore();
                 problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
                 if (global != null)
@@ -407,6 +444,10 @@ public final class Berthd implements Callable<Integer>
             }
             controlThread.shutdownNow();
             proxy.close();
+            if (flows[0] != null)
+            {
+                flows[0].close();
+            }
             dataplane.close();
             return 1;
         }
@@ -424,6 +465,7 @@ public final class Berthd implements Callable<Integer>
         final RequestHandler handler = new RequestHandler(service, sandboxes, info);
         final ApiServer api = new ApiServer(socketPath, controlThread, handler::handle);
         api.streamer(io.berth.control.api.RequestHandler.captureStream(service, controlThread));
+        api.streamer(io.berth.control.api.RequestHandler.flowStream(flows[0]));
 
         final java.util.concurrent.ScheduledExecutorService saver =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable ->
@@ -472,6 +514,18 @@ public final class Berthd implements Callable<Integer>
             }
             proxy.close();
             dns.close();
+            if (flows[0] != null)
+            {
+                try
+                {
+                    flows[0].flush(); // what the worker handed over before it stops
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                flows[0].close();
+            }
             if (etcdStore != null)
             {
                 etcdStore.close(); // its lease ends with the TTL: a restart within it keeps the endpoints seen

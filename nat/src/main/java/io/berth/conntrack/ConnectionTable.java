@@ -65,6 +65,10 @@ public final class ConnectionTable implements Housekeeping
     public static final int F_PICKED_UP = 1 << 10;
     /** With {@link #F_PICKED_UP}: the packet that re-created it travelled in the reply direction. */
     public static final int F_PICKED_UP_REPLY = 1 << 11;
+    /** The flow log was told the connection started (its other side answered). */
+    public static final int F_FLOW_STARTED = 1 << 12;
+    /** The flow log was told the connection ended (FIN both ways, RST): its expiry is not another end. */
+    public static final int F_FLOW_ENDED = 1 << 13;
 
     private static final int EMPTY = -1;
     private static final int NONE = -1;
@@ -90,6 +94,11 @@ public final class ConnectionTable implements Housekeeping
     private final long[] expiry;
     private final int[] nextFree;
     private final int[] generations;
+    // accounting, as the kernel's nf_conntrack_acct: [entry << 1 | direction]; IPv4 bytes (a GSO frame is one packet)
+    private final long[] packets;
+    private final long[] bytes;
+    private final long[] started;
+    private FlowEvents flowEvents = FlowEvents.NONE;
     private int freeHead;
     private int size;
 
@@ -141,6 +150,9 @@ public final class ConnectionTable implements Housekeeping
         expiry = new long[capacity];
         nextFree = new int[capacity];
         generations = new int[capacity];
+        packets = new long[capacity * 2];
+        bytes = new long[capacity * 2];
+        started = new long[capacity];
         for (int i = 0; i < capacity; i++)
         {
             nextFree[i] = i + 1 < capacity ? i + 1 : NONE;
@@ -216,7 +228,7 @@ public final class ConnectionTable implements Housekeeping
         if (ref != NOT_FOUND && expiry[ref >>> 1] <= nowMillis)
         {
             counters.count(ConntrackCounter.EXPIRED);
-            remove(ref >>> 1);
+            remove(ref >>> 1, FlowEnd.TIMEOUT, nowMillis);
             return NOT_FOUND;
         }
         return ref;
@@ -226,6 +238,12 @@ public final class ConnectionTable implements Housekeeping
     public void onRemoval(final EntryRemoval removal)
     {
         this.removal = removal;
+    }
+
+    /** Who is told when connections start and end (the flow log). Setup time. */
+    public void onFlow(final FlowEvents events)
+    {
+        this.flowEvents = events;
     }
 
     // ------------------------------------------------------------------ create, change, remove
@@ -262,6 +280,7 @@ public final class ConnectionTable implements Housekeeping
         key1[(e << 1) | 1] = r1;
         key2[(e << 1) | 1] = r2;
         expiry[e] = expiryMillis;
+        startFlow(e, nowMillis);
         insertKey(k1, k2, e << 1);
         if (r1 != k1 || r2 != k2) // a tuple that is its own inverse (x:p -> x:p) has one key
         {
@@ -306,9 +325,22 @@ public final class ConnectionTable implements Housekeeping
      */
     public void remove(final int entry)
     {
+        remove(entry, FlowEnd.REMOVED, Long.MIN_VALUE);
+    }
+
+    /**
+     * {@link #remove(int)}, telling the flow log why ({@link FlowEnd}) unless it heard of the end already; a
+     * connection that carried no packet (refused as it was made) is not a flow.
+     */
+    public void remove(final int entry, final int reason, final long nowMillis)
+    {
         if (protocol[entry] == 0)
         {
             return;
+        }
+        if ((flags[entry] & F_FLOW_ENDED) == 0 && packets[entry << 1] + packets[(entry << 1) | 1] > 0)
+        {
+            flowEvents.ended(this, entry, reason, nowMillis == Long.MIN_VALUE ? expiry[entry] : nowMillis);
         }
         final int ref = entry << 1;
         removeKey(key1[ref], key2[ref]);
@@ -331,7 +363,7 @@ public final class ConnectionTable implements Housekeeping
         {
             if (protocol[e] != 0)
             {
-                remove(e);
+                remove(e, FlowEnd.FLUSH, System.currentTimeMillis());
             }
         }
     }
@@ -345,6 +377,69 @@ public final class ConnectionTable implements Housekeeping
             unschedule(entry);
             schedule(entry);
         }
+    }
+
+    // ------------------------------------------------------------------ accounting and the flow log
+
+    /** Counts one packet of {@code length} IPv4 bytes in {@code direction}. Packet path: two array writes. */
+    public void account(final int entry, final int direction, final int length)
+    {
+        final int ref = (entry << 1) | direction;
+        packets[ref]++;
+        bytes[ref] += length;
+    }
+
+    /** Packets seen in a ref's direction ({@code entry << 1 | direction}). */
+    public long packets(final int ref)
+    {
+        return packets[ref];
+    }
+
+    public long bytes(final int ref)
+    {
+        return bytes[ref];
+    }
+
+    /** When the connection was made (epoch ms), or re-opened by a SYN on its tuple. */
+    public long started(final int entry)
+    {
+        return started[entry];
+    }
+
+    /** The flow log hears that the connection started, once: its other side answered. */
+    public void flowAnswered(final int entry, final long nowMillis)
+    {
+        if ((flags[entry] & F_FLOW_STARTED) == 0)
+        {
+            flags[entry] |= F_FLOW_STARTED;
+            flowEvents.started(this, entry, nowMillis);
+        }
+    }
+
+    /** The flow log hears that the connection ended ({@link FlowEnd#FIN}, {@link FlowEnd#RESET}), once. */
+    public void flowClosed(final int entry, final int reason, final long nowMillis)
+    {
+        if ((flags[entry] & F_FLOW_ENDED) == 0)
+        {
+            flags[entry] |= F_FLOW_ENDED;
+            flowEvents.ended(this, entry, reason, nowMillis);
+        }
+    }
+
+    /** A closed TCP connection's tuple was opened again by a new SYN: a new flow on the same entry. */
+    public void restartFlow(final int entry, final long nowMillis)
+    {
+        flags[entry] &= ~(F_FLOW_STARTED | F_FLOW_ENDED);
+        startFlow(entry, nowMillis);
+    }
+
+    private void startFlow(final int e, final long nowMillis)
+    {
+        started[e] = nowMillis;
+        packets[e << 1] = 0;
+        packets[(e << 1) | 1] = 0;
+        bytes[e << 1] = 0;
+        bytes[(e << 1) | 1] = 0;
     }
 
     // ------------------------------------------------------------------ entry fields
@@ -487,7 +582,7 @@ public final class ConnectionTable implements Housekeeping
                 if (expiry[e] <= nowMillis)
                 {
                     counters.count(ConntrackCounter.EXPIRED);
-                    remove(e);
+                    remove(e, FlowEnd.TIMEOUT, nowMillis);
                 }
                 else
                 {

@@ -55,6 +55,8 @@ public final class ConntrackNode extends Node
     private final MidstreamPickup pickup;
     private final Arc next = declareArc("next");
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+    /** IPv4 bytes of the packet being tracked, for the entry's accounting. */
+    private int packetLength;
 
     /**
      * @param dropInvalid drop INVALID packets (else they pass untracked and untranslated).
@@ -149,6 +151,8 @@ public final class ConntrackNode extends Node
             return PASS;
         }
         final int headerLength = ipv4.headerLength();
+        // a GSO frame's header may carry 0 (a 64 KiB super-frame): then the frame says how much it holds
+        packetLength = ipv4.totalLength() != 0 ? ipv4.totalLength() : frameLength - EthernetFlyweight.HEADER_LENGTH;
         final int l4 = ip + headerLength;
         final int l4Length = ipv4.totalLength() - headerLength;
         final int source = ipv4.source();
@@ -209,7 +213,22 @@ public final class ConntrackNode extends Node
         {
             table.refresh(entry, now + tcpTimeout(entry, direction, state));
         }
-        return classified(handle, entry, direction);
+        if (state == ConnState.SYN_SENT && table.hasFlags(entry, ConnectionTable.F_FLOW_ENDED))
+        {
+            table.restartFlow(entry, now); // a new SYN on a closed connection's tuple
+        }
+        final int verdict = classified(handle, entry, direction);
+        if (direction == REPLY)
+        {
+            table.flowAnswered(entry, now);
+        }
+        final int current = table.state(entry);
+        if (current == ConnState.TIME_WAIT || current == ConnState.CLOSE)
+        {
+            table.flowClosed(entry, (tcpFlags & TcpFlyweight.RST) != 0 || current == ConnState.CLOSE
+                ? FlowEnd.RESET : FlowEnd.FIN, now);
+        }
+        return verdict;
     }
 
     /**
@@ -302,7 +321,12 @@ public final class ConntrackNode extends Node
             table.state(entry, ConnState.REPLIED);
         }
         table.refresh(entry, now + timeouts.udpMillis(table.hasFlags(entry, F_ASSURED)));
-        return classified(handle, entry, direction);
+        final int verdict = classified(handle, entry, direction);
+        if (direction == REPLY)
+        {
+            table.flowAnswered(entry, now);
+        }
+        return verdict;
     }
 
     private int icmp(final UnsafeBuffer buffer, final int handle, final long now, final int source, final int destination, final int l4, final int l4Length)
@@ -348,7 +372,12 @@ public final class ConntrackNode extends Node
             table.state(entry, ConnState.REPLIED);
         }
         table.refresh(entry, now + timeouts.icmpMillis());
-        return classified(handle, entry, direction);
+        final int verdict = classified(handle, entry, direction);
+        if (direction == REPLY)
+        {
+            table.flowAnswered(entry, now);
+        }
+        return verdict;
     }
 
     /**
@@ -420,6 +449,7 @@ public final class ConntrackNode extends Node
             return refusal(entry);
         }
         info.set(handle, entry, ORIGINAL, CtInfo.NEW, table.generation(entry));
+        table.account(entry, ORIGINAL, packetLength);
         return PASS;
     }
 
@@ -427,6 +457,7 @@ public final class ConntrackNode extends Node
     {
         final boolean fresh = direction == ORIGINAL && !table.hasFlags(entry, F_SEEN_REPLY);
         info.set(handle, entry, direction, fresh ? CtInfo.NEW : CtInfo.ESTABLISHED, table.generation(entry));
+        table.account(entry, direction, packetLength);
         return PASS;
     }
 

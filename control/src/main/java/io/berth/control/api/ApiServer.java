@@ -38,7 +38,7 @@ public final class ApiServer implements AutoCloseable
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closed;
-    private volatile Streamer streamer;
+    private final java.util.List<Streamer> streamers = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * An op that answers with a stream of lines instead of one (a capture): run on the client's own thread, which
@@ -51,11 +51,35 @@ public final class ApiServer implements AutoCloseable
         void stream(JsonNode request, OutputStream out) throws IOException;
     }
 
-    /** Sets the streaming ops' handler (before {@link #start()}). */
+    /** Adds a handler of streaming ops (before {@link #start()}); the first that {@code streams} an op serves it. */
     public void streamer(final Streamer streamer)
     {
-        this.streamer = streamer;
+        streamers.add(streamer);
     }
+
+    /** The streamers as one. */
+    private final Streamer streamer = new Streamer()
+    {
+        @Override
+        public boolean streams(final String op)
+        {
+            return streamers.stream().anyMatch(s -> s.streams(op));
+        }
+
+        @Override
+        public void stream(final JsonNode request, final OutputStream out) throws IOException
+        {
+            final String op = request.path("op").asText();
+            for (final Streamer s : streamers)
+            {
+                if (s.streams(op))
+                {
+                    s.stream(request, out);
+                    return;
+                }
+            }
+        }
+    };
 
     /**
      * Binds the socket (refusing when another berthd answers on it, replacing a stale file otherwise).

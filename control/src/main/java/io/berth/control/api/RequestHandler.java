@@ -210,6 +210,12 @@ public final class RequestHandler
         return new CaptureStream(service, controlThread);
     }
 
+    /** The {@code flows} op over {@code log} (null: berthd has no --flow-log). */
+    public static ApiServer.Streamer flowStream(final io.berth.control.flowlog.FlowLog log)
+    {
+        return new FlowStream(log);
+    }
+
     /** What {@code berth counters -o json} prints (the metrics exporter reads the same). Control thread. */
     public JsonNode countersView()
     {

@@ -141,4 +141,18 @@ public interface Dataplane extends AutoCloseable
     {
         throw new io.berth.control.BerthException("capture needs berthd's userspace dataplane");
     }
+
+    /**
+     * Starts recording flows: the conntrack table tells a ring of the connections that end (and, with
+     * {@code starts}, start); the caller drains it ({@code FlowLog}).
+     */
+    default FlowSource flowLog(final boolean starts)
+    {
+        throw new io.berth.control.BerthException("the flow log needs berthd's userspace dataplane");
+    }
+
+    /** The worker's flow ring and the records it lost for want of room. */
+    record FlowSource(org.agrona.concurrent.ringbuffer.RingBuffer ring, java.util.function.LongSupplier lost)
+    {
+    }
 }

@@ -1,0 +1,94 @@
+package io.berth.control.flowlog;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.FlowEnd;
+import io.berth.conntrack.FlowRecorder;
+import io.berth.conntrack.Tuples;
+import io.berth.control.api.Json;
+import io.berth.control.ipam.Ipv4;
+import org.agrona.DirectBuffer;
+
+import java.time.Instant;
+import java.util.function.IntFunction;
+
+/**
+ * One flow-log record decoded from the worker's ring ({@link FlowRecorder}'s layout) into the JSON that is stored
+ * and that {@code berth flows -o json} prints:
+ * <pre>
+ * {"event":"end","time":"…","proto":"tcp","container":"web","nat":"dnat",
+ *  "original":{"src":"10.0.0.9","sport":40112,"dst":"10.0.0.1","dport":8080},
+ *  "translated":{"src":"10.0.0.9","sport":40112,"dst":"172.18.0.2","dport":80},
+ *  "packets":{"original":6,"reply":5},"bytes":{"original":406,"reply":1042},
+ *  "durationMs":12,"reason":"fin","state":"TIME_WAIT"}
+ * </pre>
+ * "translated" is the original direction as it left berth: the reply tuple turned round. Stateless.
+ */
+public final class FlowRecord
+{
+    private FlowRecord()
+    {
+    }
+
+    /** @param containerOf the container an address belongs to, or null. */
+    public static ObjectNode decode(final int type, final DirectBuffer buffer, final int index,
+        final IntFunction<String> containerOf)
+    {
+        final int protocol = buffer.getInt(index + FlowRecorder.PROTOCOL_OFFSET);
+        final long o1 = buffer.getLong(index + FlowRecorder.ORIGINAL_OFFSET);
+        final long o2 = buffer.getLong(index + FlowRecorder.ORIGINAL_OFFSET + 8);
+        final long t1 = Tuples.invert1(buffer.getLong(index + FlowRecorder.REPLY_OFFSET));
+        final long t2 = Tuples.invert2(buffer.getLong(index + FlowRecorder.REPLY_OFFSET + 8));
+        final int flags = buffer.getInt(index + FlowRecorder.FLAGS_OFFSET);
+        final long started = buffer.getLong(index + FlowRecorder.STARTED_OFFSET);
+        final long now = buffer.getLong(index + FlowRecorder.TIME_OFFSET);
+
+        final ObjectNode record = Json.WIRE.createObjectNode();
+        record.put("event", type == FlowRecorder.START ? "start" : "end");
+        record.put("time", Instant.ofEpochMilli(now).toString());
+        record.put("timeMs", now);
+        record.put("proto", Tuples.protocolName(protocol));
+        String container = containerOf.apply(Tuples.source(o1));
+        if (container == null)
+        {
+            container = containerOf.apply(Tuples.destination(t1)); // published: the container it was sent on to
+        }
+        if (container == null)
+        {
+            container = containerOf.apply(Tuples.destination(o1));
+        }
+        record.put("container", container == null ? "" : container);
+        final boolean snat = (flags & ConnectionTable.F_SNAT) != 0;
+        final boolean dnat = (flags & ConnectionTable.F_DNAT) != 0;
+        record.put("nat", snat && dnat ? "snat+dnat" : snat ? "snat" : dnat ? "dnat" : "");
+        tuple(record.putObject("original"), protocol, o1, o2);
+        tuple(record.putObject("translated"), protocol, t1, t2);
+        record.putObject("packets")
+            .put("original", buffer.getLong(index + FlowRecorder.ORIGINAL_COUNTS_OFFSET))
+            .put("reply", buffer.getLong(index + FlowRecorder.REPLY_COUNTS_OFFSET));
+        record.putObject("bytes")
+            .put("original", buffer.getLong(index + FlowRecorder.ORIGINAL_COUNTS_OFFSET + 8))
+            .put("reply", buffer.getLong(index + FlowRecorder.REPLY_COUNTS_OFFSET + 8));
+        record.put("startedMs", started);
+        record.put("durationMs", Math.max(0, now - started));
+        if (type == FlowRecorder.END)
+        {
+            record.put("reason", FlowEnd.name(buffer.getInt(index + FlowRecorder.REASON_OFFSET)));
+        }
+        record.put("state", ConnState.name(buffer.getInt(index + FlowRecorder.STATE_OFFSET)));
+        return record;
+    }
+
+    private static void tuple(final ObjectNode node, final int protocol, final long k1, final long k2)
+    {
+        node.put("src", Ipv4.format(Tuples.source(k1)));
+        node.put("sport", Tuples.sourcePort(k2));
+        node.put("dst", Ipv4.format(Tuples.destination(k1)));
+        node.put("dport", Tuples.destinationPort(k2));
+        if (protocol == 1)
+        {
+            node.put("id", Tuples.sourcePort(k2)); // ICMP echo: the identifier is both "ports"
+        }
+    }
+}
