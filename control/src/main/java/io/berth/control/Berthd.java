@@ -259,15 +259,7 @@ public final class Berthd implements Callable<Integer>
             {
                 probeFree(metricsAddr);
             }
-            if (flowLogStart && !flowLog)
-            {
-                throw new IllegalArgumentException("--flow-log-start needs --flow-log");
-            }
-            flowRetention = io.berth.control.flowlog.FlowLog.parseRetention(flowLogRetention);
-            if ("noop".equals(dataplaneKind) && flowLog)
-            {
-                throw new IllegalArgumentException("--flow-log needs the userspace dataplane");
-            }
+            flowRetention = flowLogRetention(flowLog, flowLogStart, flowLogRetention, !"noop".equals(dataplaneKind));
         }
         catch (final BerthException | IllegalArgumentException ex)
         {
@@ -566,6 +558,21 @@ public final class Berthd implements Callable<Integer>
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    /** The flow log's retention, after checking the --flow-log options go together. */
+    static java.time.Duration flowLogRetention(final boolean flowLog, final boolean starts, final String retention,
+        final boolean userspace)
+    {
+        if (starts && !flowLog)
+        {
+            throw new IllegalArgumentException("--flow-log-start needs --flow-log");
+        }
+        if (flowLog && !userspace)
+        {
+            throw new IllegalArgumentException("--flow-log needs the userspace dataplane");
+        }
+        return io.berth.control.flowlog.FlowLog.parseRetention(retention);
     }
 
     /** Refuses a --metrics-addr that is malformed or already taken, before berthd changes anything. */

@@ -42,4 +42,17 @@ class BerthdOptionsTest
         refused("--uplink no-such-nic0: no such interface", "no-such-nic0", "10.99.0.1/24", null, true);
         refused("--uplink lo holds the kernel address 127.0.0.1", "lo", "10.99.0.1/24", null, true);
     }
+
+    @Test
+    void flowLogOptions()
+    {
+        assertEquals(java.time.Duration.ofHours(24), Berthd.flowLogRetention(true, true, "24h", true));
+        assertEquals(java.time.Duration.ofMinutes(90), Berthd.flowLogRetention(false, false, "90m", true));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(false, true, "24h", true))
+            .getMessage().contains("--flow-log-start needs --flow-log"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(true, false, "24h", false))
+            .getMessage().contains("userspace"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(true, false, "5x", true))
+            .getMessage().contains("--flow-log-retention '5x'"));
+    }
 }
