@@ -55,6 +55,8 @@ public final class PacketPool
     private final int[] domain;
     /** Which node's input holds the packet (graph index), or FREE / OUTSIDE / PARKED: what a crash must release. */
     private final int[] location;
+    /** berth trace: 0 untraced, > 0 a real packet followed, < 0 a synthetic one (never sent). */
+    private final int[] trace;
     private final CounterSet counters = new CounterSet(1);
     /** {@link #counters()} index: releases of a handle that was already free. */
     public static final int DOUBLE_RELEASES = 0;
@@ -74,6 +76,7 @@ public final class PacketPool
         this.egress = new int[capacity];
         this.domain = new int[capacity];
         this.location = new int[capacity];
+        this.trace = new int[capacity];
         java.util.Arrays.fill(location, FREE);
         for (int i = 0; i < capacity; i++)
         {
@@ -118,6 +121,7 @@ public final class PacketPool
         egress[handle] = Egress.NONE;
         domain[handle] = -1;
         location[handle] = OUTSIDE;
+        trace[handle] = 0;
         return handle;
     }
 
@@ -149,6 +153,17 @@ public final class PacketPool
     public void location(final int handle, final int where)
     {
         location[handle] = where;
+    }
+
+    /** The packet's trace mark (berth trace): 0 untraced, > 0 a real packet followed, < 0 synthetic. */
+    public int trace(final int handle)
+    {
+        return trace[handle];
+    }
+
+    public void trace(final int handle, final int mark)
+    {
+        trace[handle] = mark;
     }
 
     /** Pool events any thread may read: {@link #DOUBLE_RELEASES}. */

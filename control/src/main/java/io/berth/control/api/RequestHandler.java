@@ -210,6 +210,13 @@ public final class RequestHandler
         return new CaptureStream(service, controlThread);
     }
 
+    /** The {@code trace} op. */
+    public static ApiServer.Streamer traceStream(final ControlService service,
+        final java.util.concurrent.ExecutorService controlThread)
+    {
+        return new TraceStream(service, controlThread);
+    }
+
     /** The {@code flows} op over {@code log} (null: berthd has no --flow-log). */
     public static ApiServer.Streamer flowStream(final io.berth.control.flowlog.FlowLog log)
     {

@@ -91,7 +91,7 @@ public final class PacketPath
     private final org.agrona.concurrent.EpochClock clock;
     final DataplaneWorker worker;
     final Graph graph;
-    private final CtInfo ctInfo;
+    final CtInfo ctInfo;
     private final NeighborResolver resolver;
 
     private L2Commands l2Commands;

@@ -552,6 +552,121 @@ public final class UserspaceDataplane implements Dataplane
 
     private CaptureRing captures;
 
+    /** One trace at a time: the graph has one tracer. */
+    private final Object tracing = new Object();
+
+    @Override
+    public java.util.List<TraceEvent> trace(final String portName, final byte[] frame, final long tupleKey1,
+        final long tupleKey2, final int destination, final int protocol, final int l4Port, final int count,
+        final long timeoutMs) throws InterruptedException
+    {
+        final int port = portIdOf(portName);
+        if (port < 0)
+        {
+            throw new io.berth.control.BerthException("no port " + portName + " to trace from");
+        }
+        synchronized (tracing)
+        {
+            final io.berth.dataplane.graph.Graph graph = pipeline.graph();
+            final PacketTracer tracer = new PacketTracer(pipeline.graph().pool(), pipeline.connections, pipeline.ctInfo,
+                graph.node("conntrack").index());
+            await(pipeline.worker.submit(() -> graph.tracer(tracer)));
+            try
+            {
+                final int traced;
+                if (frame != null)
+                {
+                    traced = 1;
+                    await(pipeline.worker.submit(() -> injectSynthetic(tracer, port, frame, tupleKey1, tupleKey2)));
+                }
+                else
+                {
+                    traced = count;
+                    await(pipeline.worker.submit(() -> tracer.follow(port, destination, protocol, l4Port, count)));
+                }
+                final long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+                java.util.List<PacketTracer.Event> events;
+                while (true)
+                {
+                    events = await(pipeline.worker.call(tracer::events));
+                    final long ended = events.stream().filter(e -> !e.kind().equals("enter")).map(PacketTracer.Event::packet)
+                        .distinct().count();
+                    if (ended >= traced || System.nanoTime() > deadline)
+                    {
+                        break;
+                    }
+                    Thread.sleep(20);
+                }
+                if (frame != null)
+                {
+                    // a synthetic packet parked for ARP, or whose connection outlived it: forget its connection
+                    await(pipeline.worker.submit(() -> forgetSynthetic(tupleKey1, tupleKey2)));
+                }
+                return events.stream().map(e -> new TraceEvent(e.packet(), graph.node(e.node()).name(), e.kind(),
+                    e.reason(), e.frame(), e.frameLength(), e.inPort() < 0 ? "" : portNameOf(e.inPort()),
+                    egressName(e.egress()), ctClassName(e.ctClass()), e.ctDirection() < 0 ? null
+                    : e.ctDirection() == 0 ? "original" : "reply", e.ctEntry())).toList();
+            }
+            finally
+            {
+                await(pipeline.worker.submit(() -> graph.tracer(null)));
+            }
+        }
+    }
+
+    /** Worker thread: the synthetic packet enters as if its port had sent it. */
+    private void injectSynthetic(final PacketTracer tracer, final int port, final byte[] frame, final long k1,
+        final long k2)
+    {
+        final io.berth.dataplane.PacketPool pool = pipeline.graph().pool();
+        final int handle = pool.allocate();
+        if (handle == io.berth.dataplane.PacketPool.NO_PACKET)
+        {
+            throw new io.berth.control.BerthException("the packet pool is dry: try the trace again");
+        }
+        pool.clearVnetHeader(handle);
+        pool.buffer().putBytes(pool.frameOffset(handle), frame);
+        pool.frameLength(handle, frame.length);
+        pool.inPort(handle, port);
+        pool.trace(handle, tracer.syntheticMark());
+        syntheticWasNew = pipeline.connections.lookup(k1, k2) == io.berth.conntrack.ConnectionTable.NOT_FOUND;
+        pipeline.graph().inject(handle);
+        pipeline.graph().run();
+    }
+
+    /** Worker thread: whether the synthetic packet's tuple had no connection before it (then its entry goes). */
+    private boolean syntheticWasNew;
+
+    private void forgetSynthetic(final long k1, final long k2)
+    {
+        final int ref = pipeline.connections.lookup(k1, k2);
+        if (syntheticWasNew && ref != io.berth.conntrack.ConnectionTable.NOT_FOUND)
+        {
+            pipeline.connections.remove(io.berth.conntrack.ConnectionTable.entry(ref));
+        }
+    }
+
+    private String egressName(final int egress)
+    {
+        if (egress >= 0)
+        {
+            return portNameOf(egress);
+        }
+        return io.berth.dataplane.Egress.isFlood(egress) ? "flood" : "";
+    }
+
+    private static String ctClassName(final int ctClass)
+    {
+        return switch (ctClass)
+        {
+            case -1 -> null;
+            case io.berth.conntrack.CtInfo.NEW -> "new";
+            case io.berth.conntrack.CtInfo.ESTABLISHED -> "established";
+            case io.berth.conntrack.CtInfo.RELATED -> "related";
+            default -> "untracked";
+        };
+    }
+
     @Override
     public FlowSource flowLog(final boolean starts)
     {

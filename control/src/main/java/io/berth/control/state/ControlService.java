@@ -865,6 +865,123 @@ public final class ControlService
         return dataplane.capture(stageNode(stage), names, snaplen);
     }
 
+    /**
+     * What {@code berth trace --from CONTAINER --to IP[:PORT][/tcp|/udp|/icmp]} sends or follows: the container's
+     * port on the network that leads to IP (the one whose subnet holds it, else the first), and the packet its
+     * kernel would send there (to the destination's MAC on the same network, else to the gateway's).
+     */
+    public record TracePlan(String container, String portName, int protocol, int source, int destination,
+        int sourcePort, int destinationPort, byte[] frame, long tupleKey1, long tupleKey2)
+    {
+    }
+
+    public TracePlan planTrace(final String from, final String to)
+    {
+        if (from == null || to == null)
+        {
+            throw new BerthException("give --from CONTAINER and --to IP[:PORT][/tcp|/udp|/icmp]");
+        }
+        final Container container = state.container(from);
+        if (container.endpoints().isEmpty())
+        {
+            throw new BerthException("container " + container.name() + " has no interface berth switches (--network "
+                + modeText(container) + "): nothing to trace");
+        }
+        String target = to;
+        int protocol = 0;
+        final int slash = target.indexOf('/');
+        if (slash >= 0)
+        {
+            protocol = switch (target.substring(slash + 1))
+            {
+                case "tcp" -> io.berth.control.dataplane.TraceFrames.TCP;
+                case "udp" -> io.berth.control.dataplane.TraceFrames.UDP;
+                case "icmp" -> io.berth.control.dataplane.TraceFrames.ICMP;
+                default -> throw new BerthException("--to " + to + ": unknown protocol '" + target.substring(slash + 1)
+                    + "': give tcp, udp or icmp");
+            };
+            target = target.substring(0, slash);
+        }
+        int port = -1;
+        final int colon = target.indexOf(':');
+        if (colon >= 0)
+        {
+            try
+            {
+                port = Integer.parseInt(target.substring(colon + 1));
+            }
+            catch (final NumberFormatException ex)
+            {
+                port = -1;
+            }
+            if (port < 1 || port > 65535)
+            {
+                throw new BerthException("--to " + to + ": port '" + target.substring(colon + 1) + "' is not 1..65535");
+            }
+            target = target.substring(0, colon);
+        }
+        final int destination = Ipv4.parse(target, "--to");
+        if (protocol == 0)
+        {
+            protocol = port > 0 ? io.berth.control.dataplane.TraceFrames.TCP : io.berth.control.dataplane.TraceFrames.ICMP;
+        }
+        if (protocol == io.berth.control.dataplane.TraceFrames.ICMP && port > 0)
+        {
+            throw new BerthException("--to " + to + ": ICMP has no port; give IP/icmp or IP:PORT/tcp|udp");
+        }
+        if (protocol != io.berth.control.dataplane.TraceFrames.ICMP && port < 0)
+        {
+            throw new BerthException("--to " + to + ": TCP and UDP need a port (IP:PORT/tcp)");
+        }
+        Endpoint via = container.endpoints().iterator().next();
+        for (final Endpoint endpoint : container.endpoints())
+        {
+            if (state.networkById(endpoint.networkId()).subnet().contains(destination))
+            {
+                via = endpoint;
+                break;
+            }
+        }
+        final Network network = state.networkById(via.networkId());
+        long dstMac = Ipv4.macFor(network.gateway());
+        if (network.subnet().contains(destination) && destination != network.gateway())
+        {
+            dstMac = 0xFFFF_FFFF_FFFFL; // nobody of that address here: what ARP would be for, flooded
+            for (final Container other : state.containers())
+            {
+                final Endpoint theirs = other.endpointOn(network.id());
+                if (theirs != null && theirs.ip() == destination)
+                {
+                    dstMac = theirs.mac();
+                }
+            }
+        }
+        final int sourcePort = 32768 + java.util.concurrent.ThreadLocalRandom.current().nextInt(28000);
+        final byte[] frame = io.berth.control.dataplane.TraceFrames.build(dstMac, via.mac(), protocol, via.ip(),
+            destination, sourcePort, Math.max(port, 0));
+        final long k1 = ((long)via.ip() << 32) | (destination & 0xFFFF_FFFFL);
+        final long k2 = protocol == io.berth.control.dataplane.TraceFrames.ICMP
+            ? tupleKey2(protocol, sourcePort, sourcePort) : tupleKey2(protocol, sourcePort, port);
+        return new TracePlan(container.name(), via.device(), protocol, via.ip(), destination, sourcePort, port, frame,
+            k1, k2);
+    }
+
+    private static long tupleKey2(final int protocol, final int sourcePort, final int destinationPort)
+    {
+        return ((long)protocol << 32) | ((long)sourcePort << 16) | destinationPort;
+    }
+
+    /** Runs a planned trace (caller's thread: it waits on the dataplane, not the control thread). */
+    public java.util.List<io.berth.control.dataplane.TraceEvent> trace(final TracePlan plan, final int next,
+        final long timeoutMs) throws InterruptedException
+    {
+        return next > 0
+            ? dataplane.trace(plan.portName(), null, 0, 0, plan.destination(), plan.protocol(),
+                plan.protocol() == io.berth.control.dataplane.TraceFrames.ICMP ? -1 : plan.destinationPort(), next,
+                timeoutMs)
+            : dataplane.trace(plan.portName(), plan.frame(), plan.tupleKey1(), plan.tupleKey2(), 0, 0, 0, 0, timeoutMs);
+    }
+
     /** The dataplane's tracked connections ({@code berth conntrack ls}). */
     public List<Map<String, Object>> connections()
     {

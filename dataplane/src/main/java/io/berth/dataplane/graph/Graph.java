@@ -57,6 +57,8 @@ public final class Graph
     /** By node index: the capture armed there, or null (worker thread). */
     private final io.berth.dataplane.capture.CaptureTap[] taps;
     private int running = -1;
+    /** berth trace, or null (worker thread): told of traced packets at every node and of their end. */
+    private GraphTracer tracer;
 
     Graph(final PacketPool pool, final DropCounters drops, final Node[] nodes)
     {
@@ -137,6 +139,10 @@ public final class Graph
     /** Counts the drop for the running node and releases the packet. */
     public void drop(final int handle, final DropReason reason)
     {
+        if (tracer != null && pool.trace(handle) != 0)
+        {
+            tracer.ended(running, handle, GraphTracer.DROPPED, reason);
+        }
         countDrop(reason);
         totals.increment(DROPPED);
         pool.release(handle);
@@ -173,6 +179,10 @@ public final class Graph
     /** The packet was handed to its port(s): releases it. Called by the transmit stage. */
     public void transmitted(final int handle)
     {
+        if (tracer != null && pool.trace(handle) != 0)
+        {
+            tracer.ended(running, handle, GraphTracer.TRANSMITTED, null);
+        }
         totals.increment(TRANSMITTED);
         pool.release(handle);
     }
@@ -187,6 +197,10 @@ public final class Graph
     /** The packet's content went into another packet: releases it. */
     public void merged(final int handle)
     {
+        if (tracer != null && pool.trace(handle) != 0)
+        {
+            tracer.ended(running, handle, GraphTracer.MERGED, null);
+        }
         totals.increment(MERGED);
         pool.release(handle);
     }
@@ -194,6 +208,10 @@ public final class Graph
     /** A local service consumed the packet: releases it. */
     public void delivered(final int handle)
     {
+        if (tracer != null && pool.trace(handle) != 0)
+        {
+            tracer.ended(running, handle, GraphTracer.DELIVERED, null);
+        }
         totals.increment(DELIVERED);
         pool.release(handle);
     }
@@ -230,6 +248,10 @@ public final class Graph
         if (tap != null)
         {
             tap.capture(pool, batch); // what this node is handed, before it acts
+        }
+        if (tracer != null)
+        {
+            tracer.entering(node.index, pool, batch);
         }
         try
         {
@@ -297,13 +319,19 @@ public final class Graph
         return null;
     }
 
-    /** Every node, in run order. */
+    /** Arms (or, with null, disarms) berth trace. Worker thread. */
+    public void tracer(final GraphTracer tracer)
+    {
+        this.tracer = tracer;
+    }
+
     /** Arms (or, with null, disarms) a capture at node {@code index}. Worker thread. */
     public void tap(final int index, final io.berth.dataplane.capture.CaptureTap tap)
     {
         taps[index] = tap;
     }
 
+    /** Every node, in run order. */
     public List<Node> nodes()
     {
         return Collections.unmodifiableList(Arrays.asList(nodes));

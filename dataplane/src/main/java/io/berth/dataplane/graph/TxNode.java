@@ -31,6 +31,11 @@ public final class TxNode extends Node
         {
             final int handle = batch.get(i);
             final int egress = pool.egress(handle);
+            if (pool.trace(handle) < 0)
+            {
+                graph.transmitted(handle); // synthetic (berth trace): its way out is reported, it is never sent
+                continue;
+            }
             if (egress >= 0)
             {
                 final DropReason problem = send(pool, handle, ports.get(egress));

@@ -1,0 +1,200 @@
+package io.berth.control.dataplane;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The synthetic packets of berth trace, built as a container's kernel would send them: a TCP SYN, a small UDP
+ * datagram or an ICMP echo request, with valid IPv4 and L4 checksums, DF set and TTL 64. Also reads back the
+ * few header fields a trace report shows. Stateless.
+ * <pre>
+ *  0      6      12   14            34               54
+ *  | dst  | src  |type| IPv4 (20)   | TCP (20) / UDP (8) + payload / ICMP echo (8) + payload |
+ * </pre>
+ */
+public final class TraceFrames
+{
+    public static final int TCP = 6;
+    public static final int UDP = 17;
+    public static final int ICMP = 1;
+    private static final byte[] PAYLOAD = "berth trace".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private TraceFrames()
+    {
+    }
+
+    /** @param sourcePort the TCP/UDP source port, or the ICMP echo identifier. */
+    public static byte[] build(final long dstMac, final long srcMac, final int protocol, final int source,
+        final int destination, final int sourcePort, final int destinationPort)
+    {
+        final int l4Length = switch (protocol)
+        {
+            case TCP -> 20;
+            case UDP -> 8 + PAYLOAD.length;
+            default -> 8 + PAYLOAD.length;
+        };
+        final ByteBuffer f = ByteBuffer.allocate(14 + 20 + l4Length);
+        putMac(f, dstMac);
+        putMac(f, srcMac);
+        f.putShort((short)0x0800);
+        f.put((byte)0x45).put((byte)0).putShort((short)(20 + l4Length)).putShort((short)0x4242)
+            .putShort((short)0x4000).put((byte)64).put((byte)protocol).putShort((short)0).putInt(source)
+            .putInt(destination);
+        f.putShort(24, (short)checksum(f.array(), 14, 20, 0));
+        final int l4 = 34;
+        switch (protocol)
+        {
+            case TCP -> f.putShort((short)sourcePort).putShort((short)destinationPort).putInt(0x1000_0000).putInt(0)
+                .put((byte)0x50).put((byte)0x02).putShort((short)64240).putShort((short)0).putShort((short)0);
+            case UDP -> f.putShort((short)sourcePort).putShort((short)destinationPort).putShort((short)l4Length)
+                .putShort((short)0).put(PAYLOAD);
+            default -> f.put((byte)8).put((byte)0).putShort((short)0).putShort((short)sourcePort).putShort((short)1)
+                .put(PAYLOAD);
+        }
+        if (protocol == ICMP)
+        {
+            f.putShort(l4 + 2, (short)checksum(f.array(), l4, l4Length, 0));
+        }
+        else
+        {
+            final long pseudo = (source >>> 16) + (source & 0xFFFF) + (destination >>> 16) + (destination & 0xFFFF)
+                + protocol + l4Length;
+            f.putShort(l4 + (protocol == TCP ? 16 : 6), (short)checksum(f.array(), l4, l4Length, pseudo));
+        }
+        return f.array();
+    }
+
+    private static void putMac(final ByteBuffer f, final long mac)
+    {
+        for (int shift = 40; shift >= 0; shift -= 8)
+        {
+            f.put((byte)(mac >>> shift));
+        }
+    }
+
+    static int checksum(final byte[] b, final int offset, final int length, final long initial)
+    {
+        long sum = initial;
+        for (int i = 0; i < length; i += 2)
+        {
+            final int hi = b[offset + i] & 0xFF;
+            final int lo = i + 1 < length ? b[offset + i + 1] & 0xFF : 0;
+            sum += (hi << 8) | lo;
+        }
+        while ((sum >>> 16) != 0)
+        {
+            sum = (sum & 0xFFFF) + (sum >>> 16);
+        }
+        final int result = (int)(~sum & 0xFFFF);
+        return result;
+    }
+
+    // ------------------------------------------------------------------ reading back
+
+    /** The frame's IPv4 5-tuple and TCP flags in a line ("tcp 172.17.0.2:40000 > 10.0.0.2:80 [S]"), or what it is. */
+    public static String describe(final byte[] f)
+    {
+        if (f == null || f.length < 14)
+        {
+            return "?";
+        }
+        final int type = u16(f, 12);
+        if (type == 0x0806)
+        {
+            return "ARP " + (f.length >= 42 ? (u16(f, 20) == 1 ? "who-has " + ip(f, 38) + " tell " + ip(f, 28)
+                : "reply " + ip(f, 28) + " is-at " + mac(f, 22)) : "");
+        }
+        if (type != 0x0800 || f.length < 34)
+        {
+            return "ethertype 0x" + Integer.toHexString(type);
+        }
+        final int protocol = f[23] & 0xFF;
+        final int l4 = 14 + (f[14] & 0x0F) * 4;
+        final StringBuilder b = new StringBuilder();
+        if ((protocol == TCP || protocol == UDP) && f.length >= l4 + 4)
+        {
+            b.append(protocol == TCP ? "tcp " : "udp ").append(ip(f, 26)).append(':').append(u16(f, l4)).append(" > ")
+                .append(ip(f, 30)).append(':').append(u16(f, l4 + 2));
+            if (protocol == TCP && f.length >= l4 + 14)
+            {
+                b.append(" [").append(tcpFlags(f[l4 + 13] & 0xFF)).append(']');
+            }
+        }
+        else if (protocol == ICMP && f.length >= l4 + 8)
+        {
+            final int icmpType = f[l4] & 0xFF;
+            b.append("icmp ").append(ip(f, 26)).append(" > ").append(ip(f, 30)).append(' ').append(switch (icmpType)
+            {
+                case 8 -> "echo request id " + u16(f, l4 + 4);
+                case 0 -> "echo reply id " + u16(f, l4 + 4);
+                case 3 -> "destination unreachable (code " + (f[l4 + 1] & 0xFF) + ")";
+                case 11 -> "time exceeded";
+                default -> "type " + icmpType;
+            });
+        }
+        else
+        {
+            b.append("proto ").append(protocol).append(' ').append(ip(f, 26)).append(" > ").append(ip(f, 30));
+        }
+        return b.toString();
+    }
+
+    /** Source and destination address and port (or ICMP id) of an IPv4 frame, for before/after comparisons. */
+    static String tuple(final byte[] f)
+    {
+        if (f == null || f.length < 34 || u16(f, 12) != 0x0800)
+        {
+            return null;
+        }
+        final int protocol = f[23] & 0xFF;
+        final int l4 = 14 + (f[14] & 0x0F) * 4;
+        if ((protocol == TCP || protocol == UDP) && f.length >= l4 + 4)
+        {
+            return ip(f, 26) + ":" + u16(f, l4) + " > " + ip(f, 30) + ":" + u16(f, l4 + 2);
+        }
+        return ip(f, 26) + " > " + ip(f, 30);
+    }
+
+    static String destinationMac(final byte[] f)
+    {
+        return f == null || f.length < 6 ? "?" : mac(f, 0);
+    }
+
+    static String sourceMac(final byte[] f)
+    {
+        return f == null || f.length < 12 ? "?" : mac(f, 6);
+    }
+
+    private static String tcpFlags(final int flags)
+    {
+        final StringBuilder b = new StringBuilder();
+        final String names = "FSRPAU";
+        for (int i = 0; i < names.length(); i++)
+        {
+            if ((flags & (1 << i)) != 0)
+            {
+                b.append(names.charAt(i));
+            }
+        }
+        return b.toString();
+    }
+
+    private static int u16(final byte[] f, final int at)
+    {
+        return ((f[at] & 0xFF) << 8) | (f[at + 1] & 0xFF);
+    }
+
+    private static String ip(final byte[] f, final int at)
+    {
+        return (f[at] & 0xFF) + "." + (f[at + 1] & 0xFF) + "." + (f[at + 2] & 0xFF) + "." + (f[at + 3] & 0xFF);
+    }
+
+    private static String mac(final byte[] f, final int at)
+    {
+        final StringBuilder b = new StringBuilder();
+        for (int i = 0; i < 6; i++)
+        {
+            b.append(i == 0 ? "" : ":").append(String.format("%02x", f[at + i] & 0xFF));
+        }
+        return b.toString();
+    }
+}
