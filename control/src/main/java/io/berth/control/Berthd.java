@@ -459,6 +459,7 @@ public final class Berthd implements Callable<Integer>
         api.streamer(io.berth.control.api.RequestHandler.captureStream(service, controlThread));
         api.streamer(io.berth.control.api.RequestHandler.flowStream(flows[0]));
         api.streamer(io.berth.control.api.RequestHandler.traceStream(service, controlThread));
+        api.streamer(io.berth.control.api.RequestHandler.exposureStream(service, controlThread));
 
         final java.util.concurrent.ScheduledExecutorService saver =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable ->

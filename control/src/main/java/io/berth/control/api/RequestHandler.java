@@ -210,6 +210,13 @@ public final class RequestHandler
         return new CaptureStream(service, controlThread);
     }
 
+    /** The {@code exposure} op. */
+    public static ApiServer.Streamer exposureStream(final ControlService service,
+        final java.util.concurrent.ExecutorService controlThread)
+    {
+        return new ExposureStream(service, controlThread);
+    }
+
     /** The {@code trace} op. */
     public static ApiServer.Streamer traceStream(final ControlService service,
         final java.util.concurrent.ExecutorService controlThread)

@@ -170,4 +170,15 @@ public interface Dataplane extends AutoCloseable
     {
         throw new io.berth.control.BerthException("trace needs berthd's userspace dataplane");
     }
+
+    /**
+     * berth trace from outside the containers: a synthetic packet as a LAN host sends it to berthd's uplink
+     * ({@code fromUplink}: from the uplink gateway, else another address of the uplink's subnet), or as this host
+     * sends it over berth0. Never sent; its connection is forgotten.
+     */
+    default java.util.List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
+        final int destinationPort, final long timeoutMs) throws InterruptedException
+    {
+        throw new io.berth.control.BerthException("trace needs berthd's userspace dataplane");
+    }
 }

@@ -154,6 +154,12 @@ public final class TraceFrames
         return ip(f, 26) + " > " + ip(f, 30);
     }
 
+    /** The IPv4 source address of a frame, or "" when it is not IPv4. */
+    static String sourceIp(final byte[] f)
+    {
+        return f == null || f.length < 34 || u16(f, 12) != 0x0800 ? "" : ip(f, 26);
+    }
+
     static String destinationMac(final byte[] f)
     {
         return f == null || f.length < 6 ? "?" : mac(f, 0);

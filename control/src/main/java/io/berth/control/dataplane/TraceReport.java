@@ -43,15 +43,23 @@ public final class TraceReport
         final ObjectNode p = Json.WIRE.createObjectNode();
         p.put("packet", number).put("synthetic", synthetic);
         final TraceEvent first = steps.get(0);
-        p.put("packetSeen", TraceFrames.describe(first.frame())).put("inPort", first.inPort());
+        p.put("packetSeen", TraceFrames.describe(first.frame())).put("inPort", first.inPort())
+            .put("source", TraceFrames.sourceIp(first.frame()));
         final ArrayNode out = p.putArray("steps");
         String verdict = "still in the dataplane when the trace ended (parked for ARP?)";
+        p.put("outcome", "pending").put("egress", "");
         for (int i = 0; i < steps.size(); i++)
         {
             final TraceEvent step = steps.get(i);
             if (!step.kind().equals("enter"))
             {
                 verdict = end(step, synthetic, lastFrame(steps, i));
+                p.put("outcome", step.kind()).put("egress", step.kind().equals("tx") ? step.egress() : "")
+                    .put("endNode", step.node());
+                if (step.reason() != null)
+                {
+                    p.put("reason", step.reason());
+                }
                 continue;
             }
             final TraceEvent next = i + 1 < steps.size() ? steps.get(i + 1) : null;

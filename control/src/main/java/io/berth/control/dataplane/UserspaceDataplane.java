@@ -61,6 +61,7 @@ public final class UserspaceDataplane implements Dataplane
     private AgentRunner runner;
     private TapPort hostLink;
     private AfPacketPort uplink;
+    private UplinkSpec uplinkSpec;
 
     private record Attached(TapPort port, EndpointSpec endpoint)
     {
@@ -145,6 +146,7 @@ public final class UserspaceDataplane implements Dataplane
             throw new IOException("attaching uplink " + spec.iface() + " failed: " + e.getMessage(), e);
         }
         uplink = port;
+        uplinkSpec = spec;
         await(pipeline.localVtep(spec.ip()));
     }
 
@@ -612,6 +614,46 @@ public final class UserspaceDataplane implements Dataplane
                 await(pipeline.worker.submit(() -> graph.tracer(null)));
             }
         }
+    }
+
+    @Override
+    public java.util.List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
+        final int destinationPort, final long timeoutMs) throws InterruptedException
+    {
+        final long srcMac;
+        final long dstMac;
+        final int source;
+        final String port;
+        if (fromUplink)
+        {
+            if (uplink == null || uplinkSpec == null)
+            {
+                throw new io.berth.control.BerthException("berthd has no uplink");
+            }
+            final int mask = uplinkSpec.prefixLength() == 0 ? 0 : -1 << (32 - uplinkSpec.prefixLength());
+            final int other = (uplinkSpec.ip() & mask) | ((uplinkSpec.ip() + 1) & ~mask);
+            source = uplinkSpec.gateway() != 0 ? uplinkSpec.gateway() : other != uplinkSpec.ip() ? other : uplinkSpec.ip() - 1;
+            srcMac = 0x0200_5e00_0000L | (source & 0xFFFF_FFFFL) & 0xFF_FFFFL; // a LAN host's (locally administered)
+            dstMac = macOf(uplink.mac());
+            port = "uplink";
+        }
+        else
+        {
+            if (hostLink == null)
+            {
+                throw new io.berth.control.BerthException("berthd has no host link (berth0)");
+            }
+            source = HOST_LINK_HOST_IP;
+            srcMac = HOST_LINK_HOST_MAC;
+            dstMac = HOST_LINK_OUR_MAC;
+            port = HOST_LINK_DEVICE;
+        }
+        final int sourcePort = 32768 + java.util.concurrent.ThreadLocalRandom.current().nextInt(28000);
+        final byte[] frame = TraceFrames.build(dstMac, srcMac, protocol, source, destination, sourcePort, destinationPort);
+        final long k1 = io.berth.conntrack.Tuples.key1(source, destination);
+        final long k2 = protocol == TraceFrames.ICMP ? io.berth.conntrack.Tuples.key2(protocol, sourcePort, sourcePort)
+            : io.berth.conntrack.Tuples.key2(protocol, sourcePort, destinationPort);
+        return trace(port, frame, k1, k2, 0, 0, 0, 0, timeoutMs);
     }
 
     /** Worker thread: the synthetic packet enters as if its port had sent it. */

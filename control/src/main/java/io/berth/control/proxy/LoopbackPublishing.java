@@ -71,6 +71,12 @@ public final class LoopbackPublishing implements EndpointService
         }
     }
 
+    /** Whether a published port has the 127.0.0.1 proxy in berthd's namespace (published on 0.0.0.0 or 127.0.0.1). */
+    public static boolean onLoopback(final Event.PortMapping mapping)
+    {
+        return forwardOf(mapping, 0) != null;
+    }
+
     /** The forward on 127.0.0.1: for ports published on 0.0.0.0 and on 127.0.0.1. */
     static Forward forwardOf(final Event.PortMapping mapping, final int containerIp)
     {

@@ -971,6 +971,13 @@ public final class ControlService
         return ((long)protocol << 32) | ((long)sourcePort << 16) | destinationPort;
     }
 
+    /** A synthetic packet from the LAN (to the uplink) or from this host (over berth0); caller's thread. */
+    public java.util.List<io.berth.control.dataplane.TraceEvent> traceFrom(final boolean uplink, final int protocol,
+        final int destination, final int port, final long timeoutMs) throws InterruptedException
+    {
+        return dataplane.traceFrom(uplink, protocol, destination, port, timeoutMs);
+    }
+
     /** Runs a planned trace (caller's thread: it waits on the dataplane, not the control thread). */
     public java.util.List<io.berth.control.dataplane.TraceEvent> trace(final TracePlan plan, final int next,
         final long timeoutMs) throws InterruptedException
