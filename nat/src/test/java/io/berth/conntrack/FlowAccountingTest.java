@@ -162,4 +162,39 @@ class FlowAccountingTest
         }
         assertTrue(recorder.lost() > 0);
     }
+
+    @Test
+    void recordingFlowsAllocatesNothing()
+    {
+        final OneToOneRingBuffer ring = new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(
+            (1 << 16) + RingBufferDescriptor.TRAILER_LENGTH)));
+        final FlowRecorder recorder = new FlowRecorder(ring, true);
+        final ConnectionTable flows = new ConnectionTable(1024, new ConntrackCounters());
+        flows.onFlow(recorder);
+        final org.agrona.concurrent.MessageHandler drain = (type, buffer, index, length) -> { };
+        final Runnable oneFlow = () ->
+        {
+            final int e = flows.create(Tuples.key1(C, S), Tuples.key2(17, 5000, 53), ConnState.UNREPLIED, 0, 2000, 1000);
+            flows.account(e, ConnectionTable.ORIGINAL, 60);
+            flows.account(e, ConnectionTable.REPLY, 90);
+            flows.flowAnswered(e, 1001);
+            flows.remove(e, FlowEnd.TIMEOUT, 1002);
+            ring.read(drain);
+        };
+        for (int i = 0; i < 20_000; i++)
+        {
+            oneFlow.run();
+        }
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        final long id = Thread.currentThread().getId();
+        final long before = threads.getThreadAllocatedBytes(id);
+        for (int i = 0; i < 100_000; i++)
+        {
+            oneFlow.run();
+        }
+        final long allocated = threads.getThreadAllocatedBytes(id) - before;
+        assertTrue(allocated < 4096, allocated + " bytes allocated for 100,000 flows recorded");
+        assertEquals(0, recorder.lost());
+    }
 }
