@@ -720,8 +720,11 @@ public final class UserspaceDataplane implements Dataplane
         return new FlowSource(ring, recorder::lost);
     }
 
-    /** About 10,000 records (96 bytes and the ring's 8-byte header each): 5 s of 2,000 ended connections a second. */
-    private static final int FLOW_RING_BYTES = 1 << 20;
+    /**
+     * About 80,000 records (96 bytes and the ring's 8-byte header each): 4 s of 10,000 new connections a second
+     * (a start and an end each), should the flow log's writer be held up that long.
+     */
+    private static final int FLOW_RING_BYTES = 8 << 20;
 
     @Override
     public synchronized CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)

@@ -1,8 +1,6 @@
 package io.berth.control.flowlog;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.api.Json;
 import io.berth.control.service.EndpointEvent;
 import io.berth.control.service.EndpointService;
 import net.openhft.chronicle.queue.ChronicleQueue;
@@ -11,7 +9,11 @@ import net.openhft.chronicle.queue.ExcerptTailer;
 import net.openhft.chronicle.queue.RollCycle;
 import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
+import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.wire.DocumentContext;
+import io.berth.conntrack.FlowRecorder;
+import io.berth.conntrack.Tuples;
+import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.io.File;
@@ -35,7 +37,8 @@ import java.util.function.Predicate;
 public final class FlowLog implements EndpointService, AutoCloseable
 {
     public static final Duration DEFAULT_RETENTION = Duration.ofHours(24);
-    private static final String FIELD = "flow";
+    /** Each stored record begins with it: the layout below may change, old files are then skipped, not misread. */
+    private static final int VERSION = 1;
     private static final System.Logger LOG = System.getLogger("io.berth.control.flowlog");
 
     private final ChronicleQueue queue;
@@ -111,18 +114,35 @@ public final class FlowLog implements EndpointService, AutoCloseable
     private void drainLoop()
     {
         final ExcerptAppender appender = queue.acquireAppender();
+        final byte[] raw = new byte[FlowRecorder.LENGTH];
         long lastRetention = 0;
         while (running)
         {
             final int read = ring.read((type, buffer, index, length) ->
             {
-                final ObjectNode record = FlowRecord.decode(type, buffer, index, containers::get);
+                // stored as the worker wrote it, with the container's name: JSON is made when read, not here
+                buffer.getBytes(index, raw);
+                final int original = (int)(buffer.getLong(index + FlowRecorder.ORIGINAL_OFFSET) >>> 32);
+                final int replied = (int)Tuples.invert1(buffer.getLong(index + FlowRecorder.REPLY_OFFSET));
+                String container = containers.get(original);
+                if (container == null)
+                {
+                    container = containers.get(replied);
+                }
+                if (container == null)
+                {
+                    container = containers.get((int)buffer.getLong(index + FlowRecorder.ORIGINAL_OFFSET));
+                }
                 try (DocumentContext document = appender.writingDocument())
                 {
-                    document.wire().write(FIELD).text(record.toString());
+                    final Bytes<?> bytes = document.wire().bytes();
+                    bytes.writeInt(VERSION);
+                    bytes.writeInt(type);
+                    bytes.write(raw);
+                    bytes.writeUtf8(container == null ? "" : container);
                 }
                 written.incrementAndGet();
-            }, 256);
+            }, 1024);
             final long now = System.currentTimeMillis();
             if (now - lastRetention > 10_000)
             {
@@ -177,12 +197,17 @@ public final class FlowLog implements EndpointService, AutoCloseable
             long quietSince = System.nanoTime();
             while (true)
             {
-                final String text;
+                JsonNode record = null;
+                boolean present;
                 try (DocumentContext document = tailer.readingDocument())
                 {
-                    text = document.isPresent() ? document.wire().read(FIELD).text() : null;
+                    present = document.isPresent();
+                    if (present)
+                    {
+                        record = decode(document.wire().bytes());
+                    }
                 }
-                if (text == null)
+                if (!present)
                 {
                     if (!follow)
                     {
@@ -200,14 +225,8 @@ public final class FlowLog implements EndpointService, AutoCloseable
                     continue;
                 }
                 quietSince = System.nanoTime();
-                final JsonNode record;
-                try
+                if (record == null)
                 {
-                    record = Json.WIRE.readTree(text);
-                }
-                catch (final IOException ex)
-                {
-                    LOG.log(System.Logger.Level.WARNING, "unreadable flow record skipped: " + ex.getMessage());
                     continue;
                 }
                 if (record.path("timeMs").asLong() >= sinceMillis && !sink.test(record))
@@ -216,6 +235,22 @@ public final class FlowLog implements EndpointService, AutoCloseable
                 }
             }
         }
+    }
+
+    /** One stored record as JSON, or null (logged) when it is not one this version wrote. */
+    private static JsonNode decode(final Bytes<?> bytes)
+    {
+        if (bytes.readRemaining() < 8 + FlowRecorder.LENGTH || bytes.readInt() != VERSION)
+        {
+            LOG.log(System.Logger.Level.WARNING, "unreadable flow record skipped");
+            return null;
+        }
+        final int type = bytes.readInt();
+        final byte[] raw = new byte[FlowRecorder.LENGTH];
+        bytes.read(raw);
+        final String container = bytes.readUtf8();
+        return FlowRecord.decode(type, new UnsafeBuffer(raw), 0, ip -> container == null || container.isEmpty()
+            ? null : container);
     }
 
     /** Waits until every record the worker has handed over is stored (tests, shutdown). */
