@@ -195,6 +195,26 @@ public final class ConnectionTable implements Housekeeping
         return size;
     }
 
+    /** {@link #size()} for any thread (counters, metrics): no worker command needed. */
+    public int sizeAnyThread()
+    {
+        return (int)SIZE_VH.getAcquire(this);
+    }
+
+    private static final java.lang.invoke.VarHandle SIZE_VH;
+
+    static
+    {
+        try
+        {
+            SIZE_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(ConnectionTable.class, "size", int.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     public ConntrackCounters counters()
     {
         return counters;
@@ -270,7 +290,7 @@ public final class ConnectionTable implements Housekeeping
         }
         final int e = freeHead;
         freeHead = nextFree[e];
-        size++;
+        SIZE_VH.setRelease(this, size + 1); // readers on other threads: sizeAnyThread()
         generations[e]++;
         protocol[e] = Tuples.protocol(k2);
         state[e] = connState;
@@ -353,7 +373,7 @@ public final class ConnectionTable implements Housekeeping
         protocol[entry] = 0;
         nextFree[entry] = freeHead;
         freeHead = entry;
-        size--;
+        SIZE_VH.setRelease(this, size - 1);
     }
 
     /** Removes every connection (`berth conntrack flush`). */

@@ -140,11 +140,6 @@ public final class NatCommands
         });
     }
 
-    public CompletableFuture<Integer> connectionCount()
-    {
-        return worker.call(connections::size);
-    }
-
     private ConnectionSnapshot snapshot(final int entry, final long now)
     {
         final long o1 = connections.key1(entry << 1);

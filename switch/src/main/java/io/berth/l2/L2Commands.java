@@ -2,8 +2,6 @@ package io.berth.l2;
 
 import io.berth.dataplane.WorkerCommands;
 
-import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -64,22 +62,5 @@ public final class L2Commands
     public CompletableFuture<Void> removeRemote(final int domainId, final int ip, final long mac)
     {
         return worker.run(() -> l2.removeRemote(domainId, ip, mac));
-    }
-
-    /** Learned MACs per bridge domain id, counted on the worker. */
-    public CompletableFuture<Map<Integer, Integer>> macCounts()
-    {
-        return worker.call(() ->
-        {
-            final Map<Integer, Integer> counts = new TreeMap<>();
-            for (int id = 0; id < L2Switch.MAX_DOMAINS; id++)
-            {
-                if (l2.domain(id) != null)
-                {
-                    counts.put(id, l2.macs().macsInDomain(id));
-                }
-            }
-            return counts;
-        });
     }
 }

@@ -138,7 +138,7 @@ public final class MacTable
         ports[slot] = port;
         lastSeen[slot] = nowSeconds;
         macsPerPort[port]++;
-        macsPerDomain[domain]++;
+        PER_DOMAIN.setRelease(macsPerDomain, domain, macsPerDomain[domain] + 1);
         size++;
         return NO_PORT;
     }
@@ -211,7 +211,8 @@ public final class MacTable
     {
         final long key = keys[slot];
         macsPerPort[ports[slot]]--;
-        macsPerDomain[domainOf(key)]--;
+        final int d = domainOf(key);
+        PER_DOMAIN.setRelease(macsPerDomain, d, macsPerDomain[d] - 1);
         size--;
         generation++;
         // backward-shift: move later members of the probe run into the gap when their home allows it
@@ -256,6 +257,14 @@ public final class MacTable
     {
         return macsPerDomain[domain];
     }
+
+    /** {@link #macsInDomain} for any thread (counters): no worker command needed. */
+    public int macsInDomainAnyThread(final int domain)
+    {
+        return (int)PER_DOMAIN.getAcquire(macsPerDomain, domain);
+    }
+
+    private static final java.lang.invoke.VarHandle PER_DOMAIN = java.lang.invoke.MethodHandles.arrayElementVarHandle(int[].class);
 
     public int maxMacsPerPort()
     {

@@ -56,6 +56,52 @@ public final class NeighborTable implements Housekeeping
         return size;
     }
 
+    /** size, refused and aged for any thread (counters): no worker command needed. */
+    public long[] countsAnyThread()
+    {
+        return new long[] {(int)SIZE_VH.getAcquire(this), (long)REFUSED_VH.getAcquire(this), (long)AGED_VH.getAcquire(this)};
+    }
+
+    private static final java.lang.invoke.VarHandle SIZE_VH;
+
+    static
+    {
+        try
+        {
+            SIZE_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(NeighborTable.class, "size", int.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    private static final java.lang.invoke.VarHandle REFUSED_VH;
+
+    static
+    {
+        try
+        {
+            REFUSED_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(NeighborTable.class, "refused", long.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+    private static final java.lang.invoke.VarHandle AGED_VH;
+
+    static
+    {
+        try
+        {
+            AGED_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(NeighborTable.class, "aged", long.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     /** Addresses not learned because the table was full. */
     public long refused()
     {
@@ -109,13 +155,13 @@ public final class NeighborTable implements Housekeeping
         }
         if (size == limit)
         {
-            refused++;
+            REFUSED_VH.setRelease(this, refused + 1);
             return false;
         }
         keys[i] = address;
         values[i] = neighbor;
         seen[i] = nowMillis;
-        size++;
+        SIZE_VH.setRelease(this, size + 1);
         return true;
     }
 
@@ -134,7 +180,7 @@ public final class NeighborTable implements Housekeeping
     public void clear()
     {
         Arrays.fill(keys, 0);
-        size = 0;
+        SIZE_VH.setRelease(this, 0);
     }
 
     /** Ages a bounded slice of slots. */
@@ -153,7 +199,7 @@ public final class NeighborTable implements Housekeeping
             {
                 removeAt(i); // the slot may now hold a shifted entry: look at it again next
                 removed++;
-                aged++;
+                AGED_VH.setRelease(this, aged + 1);
             }
             else
             {
@@ -167,7 +213,7 @@ public final class NeighborTable implements Housekeeping
     {
         int hole = slot;
         keys[hole] = 0;
-        size--;
+        SIZE_VH.setRelease(this, size - 1);
         for (int i = (hole + 1) & mask; keys[i] != 0; i = (i + 1) & mask)
         {
             final int home = slot(keys[i]);

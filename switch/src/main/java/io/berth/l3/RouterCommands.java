@@ -2,8 +2,6 @@ package io.berth.l3;
 
 import io.berth.dataplane.WorkerCommands;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -52,20 +50,5 @@ public final class RouterCommands
         final int hostAddress, final long hostMac)
     {
         return worker.run(() -> router.hostLink(portId, ourAddress, ourMac, hostAddress, hostMac));
-    }
-
-    /** The learned-neighbour table's figures: size, limit, refused, aged. */
-    public CompletableFuture<Map<String, Long>> neighborCounts()
-    {
-        return worker.call(() ->
-        {
-            final NeighborTable table = router.learnedNeighbors();
-            final Map<String, Long> counts = new LinkedHashMap<>();
-            counts.put("neighbors", (long)table.size());
-            counts.put("neighbor_limit", (long)table.limit());
-            counts.put("neighbor_refused", table.refused());
-            counts.put("neighbor_aged", table.aged());
-            return counts;
-        });
     }
 }

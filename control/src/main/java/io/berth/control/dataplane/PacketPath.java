@@ -242,12 +242,6 @@ public final class PacketPath
         return localDelivery;
     }
 
-    /** Datagrams in reassembly now, counted on the worker. */
-    public java.util.concurrent.CompletableFuture<Integer> datagramsInReassembly()
-    {
-        return commands.call(reassembly::size);
-    }
-
     /**
      * The MAC to send to for a remote VTEP (a VXLAN tunnel's next hop on the uplink): the VTEP's own on the
      * uplink's subnet, else the uplink gateway's; unknown yet, an ARP request goes out and the packet is dropped

@@ -480,18 +480,23 @@ public final class UserspaceDataplane implements Dataplane
         }
         result.put("drops", drops);
         final Map<String, Object> networkCounters = new LinkedHashMap<>();
-        final Map<Integer, Integer> macs = await(pipeline.l2Commands().macCounts()); // counted on the worker
+        // every figure here is read as the worker publishes it: reading counters never queues work for the worker
         for (final SegmentSpec network : networks.values())
         {
-            networkCounters.put(network.name(), Map.of("macs", macs.getOrDefault(network.id(), 0)));
+            networkCounters.put(network.name(), Map.of("macs", pipeline.l2.macs().macsInDomainAnyThread(network.id())));
         }
         result.put("networks", networkCounters);
         result.put("nodes", nodeCounters());
-        final Map<String, Object> routing = new LinkedHashMap<>(await(pipeline.routerCommands().neighborCounts()));
+        final Map<String, Object> routing = new LinkedHashMap<>();
+        final long[] neighbors = pipeline.router.learnedNeighbors().countsAnyThread();
+        routing.put("neighbors", neighbors[0]);
+        routing.put("neighbor_limit", (long)pipeline.router.learnedNeighbors().limit());
+        routing.put("neighbor_refused", neighbors[1]);
+        routing.put("neighbor_aged", neighbors[2]);
         routing.put("pool_double_releases", pipeline.graph.pool().counters().get(PacketPool.DOUBLE_RELEASES));
         result.put("routing", routing);
         final Map<String, Object> conntrack = new LinkedHashMap<>();
-        conntrack.put("connections", await(pipeline.natCommands().connectionCount()));
+        conntrack.put("connections", pipeline.connections.sizeAnyThread());
         for (final ConntrackCounter counter : ConntrackCounter.values())
         {
             conntrack.put(counter.name().toLowerCase(), pipeline.conntrackCounters().get(counter));
@@ -502,7 +507,7 @@ public final class UserspaceDataplane implements Dataplane
         }
         result.put("conntrack", conntrack);
         final Map<String, Object> fragments = new LinkedHashMap<>();
-        fragments.put("in_reassembly", await(pipeline.datagramsInReassembly()));
+        fragments.put("in_reassembly", pipeline.reassembly.sizeAnyThread());
         for (final io.berth.l3.frag.FragmentCounter counter : io.berth.l3.frag.FragmentCounter.values())
         {
             fragments.put(counter.name().toLowerCase(), pipeline.fragmentCounters.get(counter));

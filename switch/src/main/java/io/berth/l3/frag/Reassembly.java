@@ -136,6 +136,26 @@ public final class Reassembly implements Housekeeping
         return size;
     }
 
+    /** {@link #size()} for any thread (counters): no worker command needed. */
+    public int sizeAnyThread()
+    {
+        return (int)SIZE_VH.getAcquire(this);
+    }
+
+    private static final java.lang.invoke.VarHandle SIZE_VH;
+
+    static
+    {
+        try
+        {
+            SIZE_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(Reassembly.class, "size", int.class);
+        }
+        catch (final ReflectiveOperationException e)
+        {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
     public int capacity()
     {
         return capacity;
@@ -311,7 +331,7 @@ public final class Reassembly implements Housekeeping
         pool.location(packet, PacketPool.PARKED);
         final int entry = freeHead;
         freeHead = nextFree[entry];
-        size++;
+        SIZE_VH.setRelease(this, size + 1);
         key1[entry] = k1;
         key2[entry] = k2;
         handle[entry] = packet;
@@ -396,7 +416,7 @@ public final class Reassembly implements Housekeeping
         }
         nextFree[entry] = freeHead;
         freeHead = entry;
-        size--;
+        SIZE_VH.setRelease(this, size - 1);
     }
 
     private int find(final long k1, final long k2)
