@@ -62,45 +62,12 @@ public final class NeighborTable implements Housekeeping
         return new long[] {(int)SIZE_VH.getAcquire(this), (long)REFUSED_VH.getAcquire(this), (long)AGED_VH.getAcquire(this)};
     }
 
-    private static final java.lang.invoke.VarHandle SIZE_VH;
-
-    static
-    {
-        try
-        {
-            SIZE_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(NeighborTable.class, "size", int.class);
-        }
-        catch (final ReflectiveOperationException e)
-        {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-    private static final java.lang.invoke.VarHandle REFUSED_VH;
-
-    static
-    {
-        try
-        {
-            REFUSED_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(NeighborTable.class, "refused", long.class);
-        }
-        catch (final ReflectiveOperationException e)
-        {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
-    private static final java.lang.invoke.VarHandle AGED_VH;
-
-    static
-    {
-        try
-        {
-            AGED_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(NeighborTable.class, "aged", long.class);
-        }
-        catch (final ReflectiveOperationException e)
-        {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final java.lang.invoke.VarHandle SIZE_VH =
+        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "size", int.class);
+    private static final java.lang.invoke.VarHandle REFUSED_VH =
+        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "refused", long.class);
+    private static final java.lang.invoke.VarHandle AGED_VH =
+        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "aged", long.class);
 
     /** Addresses not learned because the table was full. */
     public long refused()

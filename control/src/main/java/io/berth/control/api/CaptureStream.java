@@ -1,5 +1,8 @@
 package io.berth.control.api;
 
+import static io.berth.control.api.OneAnswerStream.line;
+import static io.berth.control.api.OneAnswerStream.text;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;
@@ -9,7 +12,6 @@ import io.berth.control.state.ControlService;
 
 import java.io.IOException;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -138,15 +140,5 @@ final class CaptureStream implements ApiServer.Streamer
         return sessions.stream().mapToLong(CaptureRing.Session::lost).sum();
     }
 
-    private static String text(final JsonNode request, final String field)
-    {
-        final JsonNode node = request.get(field);
-        return node == null || node.isNull() ? null : node.asText();
-    }
 
-    private static void line(final OutputStream out, final JsonNode node) throws IOException
-    {
-        out.write((Json.WIRE.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
 }

@@ -1,5 +1,7 @@
 package io.berth.control.api;
 
+import static io.berth.control.api.OneAnswerStream.line;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.control.flowlog.Durations;
 import io.berth.control.flowlog.FlowLog;
@@ -7,7 +9,6 @@ import io.berth.control.flowlog.FlowLog;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 
 /**
  * The {@code flows} op: one JSON line per stored flow record since {@code since} ("10m" or an ISO time), then,
@@ -76,9 +77,4 @@ final class FlowStream implements ApiServer.Streamer
         }
     }
 
-    private static void line(final OutputStream out, final JsonNode node) throws IOException
-    {
-        out.write((Json.WIRE.writeValueAsString(node) + "\n").getBytes(StandardCharsets.UTF_8));
-        out.flush();
-    }
 }

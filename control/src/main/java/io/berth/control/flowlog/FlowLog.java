@@ -11,8 +11,7 @@ import net.openhft.chronicle.queue.RollCycles;
 import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.wire.DocumentContext;
-import io.berth.conntrack.FlowRecorder;
-import io.berth.conntrack.Tuples;
+import io.berth.control.dataplane.FlowRecords;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
@@ -114,7 +113,7 @@ public final class FlowLog implements EndpointService, AutoCloseable
     private void drainLoop()
     {
         final ExcerptAppender appender = queue.acquireAppender();
-        final byte[] raw = new byte[FlowRecorder.LENGTH];
+        final byte[] raw = new byte[FlowRecords.LENGTH];
         long lastRetention = 0;
         while (running)
         {
@@ -122,16 +121,10 @@ public final class FlowLog implements EndpointService, AutoCloseable
             {
                 // stored as the worker wrote it, with the container's name: JSON is made when read, not here
                 buffer.getBytes(index, raw);
-                final int original = (int)(buffer.getLong(index + FlowRecorder.ORIGINAL_OFFSET) >>> 32);
-                final int replied = (int)Tuples.invert1(buffer.getLong(index + FlowRecorder.REPLY_OFFSET));
-                String container = containers.get(original);
-                if (container == null)
+                String container = null;
+                for (final int address : FlowRecords.addresses(buffer, index))
                 {
-                    container = containers.get(replied);
-                }
-                if (container == null)
-                {
-                    container = containers.get((int)buffer.getLong(index + FlowRecorder.ORIGINAL_OFFSET));
+                    container = container == null ? containers.get(address) : container;
                 }
                 try (DocumentContext document = appender.writingDocument())
                 {
@@ -240,16 +233,16 @@ public final class FlowLog implements EndpointService, AutoCloseable
     /** One stored record as JSON, or null (logged) when it is not one this version wrote. */
     private static JsonNode decode(final Bytes<?> bytes)
     {
-        if (bytes.readRemaining() < 8 + FlowRecorder.LENGTH || bytes.readInt() != VERSION)
+        if (bytes.readRemaining() < 8 + FlowRecords.LENGTH || bytes.readInt() != VERSION)
         {
             LOG.log(System.Logger.Level.WARNING, "unreadable flow record skipped");
             return null;
         }
         final int type = bytes.readInt();
-        final byte[] raw = new byte[FlowRecorder.LENGTH];
+        final byte[] raw = new byte[FlowRecords.LENGTH];
         bytes.read(raw);
         final String container = bytes.readUtf8();
-        return FlowRecord.decode(type, new UnsafeBuffer(raw), 0, ip -> container == null || container.isEmpty()
+        return FlowRecords.decode(type, new UnsafeBuffer(raw), 0, ip -> container == null || container.isEmpty()
             ? null : container);
     }
 

@@ -142,19 +142,8 @@ public final class Reassembly implements Housekeeping
         return (int)SIZE_VH.getAcquire(this);
     }
 
-    private static final java.lang.invoke.VarHandle SIZE_VH;
-
-    static
-    {
-        try
-        {
-            SIZE_VH = java.lang.invoke.MethodHandles.lookup().findVarHandle(Reassembly.class, "size", int.class);
-        }
-        catch (final ReflectiveOperationException e)
-        {
-            throw new ExceptionInInitializerError(e);
-        }
-    }
+    private static final java.lang.invoke.VarHandle SIZE_VH =
+        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "size", int.class);
 
     public int capacity()
     {

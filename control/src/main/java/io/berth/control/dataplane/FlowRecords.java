@@ -1,4 +1,4 @@
-package io.berth.control.flowlog;
+package io.berth.control.dataplane;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.conntrack.ConnState;
@@ -14,8 +14,7 @@ import java.time.Instant;
 import java.util.function.IntFunction;
 
 /**
- * One flow-log record decoded from the worker's ring ({@link FlowRecorder}'s layout) into the JSON that is stored
- * and that {@code berth flows -o json} prints:
+ * The flow log's records as the worker writes them ({@link FlowRecorder}'s layout), decoded into the JSON that * {@code berth flows -o json} prints:
  * <pre>
  * {"event":"end","time":"…","proto":"tcp","container":"web","nat":"dnat",
  *  "original":{"src":"10.0.0.9","sport":40112,"dst":"10.0.0.1","dport":8080},
@@ -25,10 +24,24 @@ import java.util.function.IntFunction;
  * </pre>
  * "translated" is the original direction as it left berth: the reply tuple turned round. Stateless.
  */
-public final class FlowRecord
+public final class FlowRecords
 {
-    private FlowRecord()
+    /** Bytes of one record as the worker writes it. */
+    public static final int LENGTH = FlowRecorder.LENGTH;
+
+    private FlowRecords()
     {
+    }
+
+    /**
+     * The addresses whose container a record is about, in the order to ask: the original source (the container
+     * made the connection), the translated destination (a published port led to it), the original destination.
+     */
+    public static int[] addresses(final DirectBuffer buffer, final int index)
+    {
+        final long original = buffer.getLong(index + FlowRecorder.ORIGINAL_OFFSET);
+        final long translated = Tuples.invert1(buffer.getLong(index + FlowRecorder.REPLY_OFFSET));
+        return new int[] {Tuples.source(original), Tuples.destination(translated), Tuples.destination(original)};
     }
 
     /** @param containerOf the container an address belongs to, or null. */
@@ -49,14 +62,10 @@ public final class FlowRecord
         record.put("time", Instant.ofEpochMilli(now).toString());
         record.put("timeMs", now);
         record.put("proto", Tuples.protocolName(protocol));
-        String container = containerOf.apply(Tuples.source(o1));
-        if (container == null)
+        String container = null;
+        for (final int address : addresses(buffer, index))
         {
-            container = containerOf.apply(Tuples.destination(t1)); // published: the container it was sent on to
-        }
-        if (container == null)
-        {
-            container = containerOf.apply(Tuples.destination(o1));
+            container = container == null ? containerOf.apply(address) : container;
         }
         record.put("container", container == null ? "" : container);
         final boolean snat = (flags & ConnectionTable.F_SNAT) != 0;
