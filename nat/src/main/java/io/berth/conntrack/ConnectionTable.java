@@ -99,6 +99,8 @@ public final class ConnectionTable implements Housekeeping
     private final long[] bytes;
     private final long[] started;
     private FlowEvents flowEvents = FlowEvents.NONE;
+    /** Live connections with a translated source ({@link #F_SNAT}): the external ports masquerade holds. */
+    private int sourceTranslated;
     private int freeHead;
     private int size;
 
@@ -289,6 +291,10 @@ public final class ConnectionTable implements Housekeeping
         key1[(e << 1) | 1] = r1;
         key2[(e << 1) | 1] = r2;
         expiry[e] = expiryMillis;
+        if ((connFlags & F_SNAT) != 0)
+        {
+            SOURCE_TRANSLATED_VH.setRelease(this, sourceTranslated + 1);
+        }
         startFlow(e, nowMillis);
         insertKey(k1, k2, e << 1);
         if (r1 != k1 || r2 != k2) // a tuple that is its own inverse (x:p -> x:p) has one key
@@ -358,6 +364,10 @@ public final class ConnectionTable implements Housekeeping
             removeKey(key1[ref | 1], key2[ref | 1]);
         }
         unschedule(entry);
+        if ((flags[entry] & F_SNAT) != 0)
+        {
+            SOURCE_TRANSLATED_VH.setRelease(this, sourceTranslated - 1);
+        }
         removal.removed(entry);
         protocol[entry] = 0;
         nextFree[entry] = freeHead;
@@ -491,13 +501,30 @@ public final class ConnectionTable implements Housekeeping
 
     public void addFlags(final int entry, final int mask)
     {
+        if ((mask & F_SNAT) != 0 && (flags[entry] & F_SNAT) == 0)
+        {
+            SOURCE_TRANSLATED_VH.setRelease(this, sourceTranslated + 1);
+        }
         flags[entry] |= mask;
     }
 
     public void clearFlags(final int entry, final int mask)
     {
+        if ((mask & F_SNAT) != 0 && (flags[entry] & F_SNAT) != 0)
+        {
+            SOURCE_TRANSLATED_VH.setRelease(this, sourceTranslated - 1);
+        }
         flags[entry] &= ~mask;
     }
+
+    /** Any thread: live masqueraded connections, each holding one external port (NAT ports in use). */
+    public int sourceTranslatedAnyThread()
+    {
+        return (int)SOURCE_TRANSLATED_VH.getAcquire(this);
+    }
+
+    private static final java.lang.invoke.VarHandle SOURCE_TRANSLATED_VH =
+        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "sourceTranslated", int.class);
 
     public long expiry(final int entry)
     {

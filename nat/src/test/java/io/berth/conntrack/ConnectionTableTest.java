@@ -30,6 +30,27 @@ class ConnectionTableTest
         return Tuples.key2(17, 1024 + (i % 50000), 53);
     }
 
+    /** NAT ports in use: live masqueraded connections, counted as flags come and go, readable from any thread. */
+    @Test
+    void masqueradedConnectionsAreCountedWhileTheyLive()
+    {
+        final ConnectionTable table = new ConnectionTable(16, counters);
+        final int a = table.create(k1(1), k2(1), ConnState.UNREPLIED, 0, 10_000, 0);
+        final int b = table.create(k1(2), k2(2), ConnState.UNREPLIED, ConnectionTable.F_SNAT, 10_000, 0); // restored
+        table.addFlags(a, ConnectionTable.F_SNAT | ConnectionTable.F_SNAT_DONE);
+        table.addFlags(a, ConnectionTable.F_SNAT); // again: still one
+        assertEquals(2, table.sourceTranslatedAnyThread());
+        table.remove(b);
+        assertEquals(1, table.sourceTranslatedAnyThread());
+        table.clearFlags(a, ConnectionTable.F_SNAT);
+        table.clearFlags(a, ConnectionTable.F_SNAT);
+        assertEquals(0, table.sourceTranslatedAnyThread());
+        table.addFlags(a, ConnectionTable.F_SNAT);
+        table.clear();
+        assertEquals(0, table.sourceTranslatedAnyThread());
+        assertEquals(0, table.sizeAnyThread());
+    }
+
     /** Freeing an entry twice must not hand it to two connections, nor count below zero. */
     @Test
     void removingAFreeEntryChangesNothing()

@@ -497,6 +497,7 @@ public final class UserspaceDataplane implements Dataplane
         result.put("routing", routing);
         final Map<String, Object> conntrack = new LinkedHashMap<>();
         conntrack.put("connections", pipeline.connections.sizeAnyThread());
+        conntrack.put("nat_ports_in_use", pipeline.connections.sourceTranslatedAnyThread());
         for (final ConntrackCounter counter : ConntrackCounter.values())
         {
             conntrack.put(counter.name().toLowerCase(), pipeline.conntrackCounters().get(counter));
