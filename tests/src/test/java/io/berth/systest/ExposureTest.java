@@ -74,6 +74,7 @@ class ExposureTest extends UplinkTestBase
         host.createNetwork("expa", "--subnet", "10.76.1.0/24");
         host.createNetwork("expb", "--subnet", "10.76.2.0/24");
         host.createNetwork("expn", "--subnet", "10.76.3.0/24", "-o", "icc=false");
+        host.createNetwork("expi", "--subnet", "10.76.4.0/24", "--internal");
         final String web = host.run("eweb", "--network", "expa", "-p", "12261:8080", "--", "sh", "-c",
             "python3 -m http.server 8080 & exec python3 -m http.server 9090");
         final String ca = host.run("eca", "--network", "expa");
@@ -81,6 +82,7 @@ class ExposureTest extends UplinkTestBase
         final String n1 = host.run("en1", "--network", "expn", "--", "python3", "-m", "http.server", "6060");
         final String n2 = host.run("en2", "--network", "expn");
         final String cx = host.run("ecx", "--network", "expb");
+        final String ci = host.run("eci", "--network", "expi");
         host.berthOk("network", "connect", "expa", cx);
         for (final String[] listener : new String[][] {{web, "10.76.1.2", "8080"}, {web, "10.76.1.2", "9090"},
             {n1, "10.76.3.2", "6060"}})
@@ -124,6 +126,11 @@ class ExposureTest extends UplinkTestBase
         assertTrue(row(probes, "network expa", "host").reported(), "the host reaches containers over berth0");
         assertFalse(row(probes, "network expa", "outside").reported(), "outside reaches only published ports");
         assertFalse(row(probes, "network expn", "container " + n2).reported(), "icc=false");
+        assertFalse(row(probes, "network expi", "outside").reported(), "an internal network's container from outside");
+        final JsonNode expa = networkRow(report, "expa").path("reachableFrom");
+        assertEquals("[\"expa\"]", expa.path("networks").toString(), "expa only from its own containers, cx by its "
+            + "interface on expa: " + expa);
+        assertTrue(expa.path("host").asBoolean() && !expa.path("outside").asBoolean(), expa.toString());
         assertFalse(row(probes, "listening " + web + ":9090", "outside").reported(), "9090 is not published");
         assertTrue(row(probes, "listening " + web + ":9090", "container " + ca).reported(), "but is open inside expa");
         final JsonNode webRow = containerRow(report, web);
@@ -167,6 +174,18 @@ class ExposureTest extends UplinkTestBase
     {
         return probes.stream().filter(p -> p.where().equals(where) && p.from().equals(from)).findFirst()
             .orElseThrow(() -> new AssertionError("no row " + where + " from " + from + " in " + probes));
+    }
+
+    private static JsonNode networkRow(final JsonNode report, final String network)
+    {
+        for (final JsonNode n : report.path("networks"))
+        {
+            if (n.path("network").asText().equals(network))
+            {
+                return n;
+            }
+        }
+        throw new AssertionError("no network " + network);
     }
 
     private static JsonNode containerRow(final JsonNode report, final String container)

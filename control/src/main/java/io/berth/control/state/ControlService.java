@@ -870,8 +870,8 @@ public final class ControlService
      * port on the network that leads to IP (the one whose subnet holds it, else the first), and the packet its
      * kernel would send there (to the destination's MAC on the same network, else to the gateway's).
      */
-    public record TracePlan(String container, String portName, int protocol, int source, int destination,
-        int sourcePort, int destinationPort, byte[] frame, long tupleKey1, long tupleKey2)
+    public record TracePlan(String container, String portName, String network, int protocol, int source,
+        int destination, int sourcePort, int destinationPort, byte[] frame, long tupleKey1, long tupleKey2)
     {
     }
 
@@ -962,8 +962,8 @@ public final class ControlService
         final long k1 = ((long)via.ip() << 32) | (destination & 0xFFFF_FFFFL);
         final long k2 = protocol == io.berth.control.dataplane.TraceFrames.ICMP
             ? tupleKey2(protocol, sourcePort, sourcePort) : tupleKey2(protocol, sourcePort, port);
-        return new TracePlan(container.name(), via.device(), protocol, via.ip(), destination, sourcePort, port, frame,
-            k1, k2);
+        return new TracePlan(container.name(), via.device(), network.name(), protocol, via.ip(), destination, sourcePort,
+            port, frame, k1, k2);
     }
 
     private static long tupleKey2(final int protocol, final int sourcePort, final int destinationPort)

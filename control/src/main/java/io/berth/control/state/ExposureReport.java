@@ -109,8 +109,7 @@ public final class ExposureReport
                         {
                             final JsonNode packet = fromContainer(source, endpoint, TraceFrames.ICMP, 0);
                             from.add(row("container " + source.name(), source.name(), endpoint, "icmp", 0, packet)
-                                .put("sourceNetworks", String.join(",", source.endpoints().stream()
-                                    .map(Target::network).toList())));
+                                .put("sourceNetwork", packet.path("sourceNetwork").asText()));
                         }
                     }
                     from.add(row("host", "", endpoint, "icmp", 0, fromOutside(false, TraceFrames.ICMP, endpoint.ip(), 0)));
@@ -121,6 +120,7 @@ public final class ExposureReport
                     }
                 }
             }
+            summarise(n, from);
         }
 
         final ArrayNode containerRows = report.putArray("containers");
@@ -175,6 +175,33 @@ public final class ExposureReport
             }
         }
         return report;
+    }
+
+    /**
+     * The network's answer in short: the networks from which at least one of its containers is reached (the
+     * network of the interface the packet left its source by), and whether the host and the LAN reach one.
+     */
+    private static void summarise(final ObjectNode network, final ArrayNode rows)
+    {
+        final java.util.Set<String> networks = new java.util.TreeSet<>();
+        boolean host = false;
+        boolean outside = false;
+        for (final JsonNode row : rows)
+        {
+            if (!row.path("reachable").asBoolean())
+            {
+                continue;
+            }
+            switch (row.path("from").asText())
+            {
+                case "host" -> host = true;
+                case "outside" -> outside = true;
+                default -> networks.add(row.path("sourceNetwork").asText());
+            }
+        }
+        final ObjectNode summary = network.putObject("reachableFrom");
+        networks.forEach(summary.putArray("networks")::add);
+        summary.put("host", host).put("outside", outside);
     }
 
     private ObjectNode publishedRow(final View target, final Event.PortMapping m, final List<View> views,
@@ -245,7 +272,8 @@ public final class ExposureReport
         final String to = Ipv4.format(target.ip()) + (protocol == TraceFrames.ICMP ? "/icmp"
             : ":" + port + (protocol == TraceFrames.UDP ? "/udp" : "/tcp"));
         final ControlService.TracePlan plan = onControl.call(() -> service.planTrace(source.name(), to));
-        return report(service.trace(plan, 0, TRACE_TIMEOUT_MS));
+        final JsonNode packet = report(service.trace(plan, 0, TRACE_TIMEOUT_MS));
+        return ((ObjectNode)packet).put("sourceNetwork", plan.network()); // the interface it left the source by
     }
 
     private JsonNode fromOutside(final boolean uplink, final int protocol, final int destination, final int port)
