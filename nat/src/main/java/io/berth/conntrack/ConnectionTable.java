@@ -340,7 +340,7 @@ public final class ConnectionTable implements Housekeeping
      */
     public void remove(final int entry)
     {
-        remove(entry, FlowEnd.REMOVED, Long.MIN_VALUE);
+        remove(entry, FlowEnd.REMOVED, System.currentTimeMillis());
     }
 
     /**
@@ -355,7 +355,7 @@ public final class ConnectionTable implements Housekeeping
         }
         if ((flags[entry] & F_FLOW_ENDED) == 0 && packets[entry << 1] + packets[(entry << 1) | 1] > 0)
         {
-            flowEvents.ended(this, entry, reason, nowMillis == Long.MIN_VALUE ? expiry[entry] : nowMillis);
+            flowEvents.ended(this, entry, reason, nowMillis);
         }
         final int ref = entry << 1;
         removeKey(key1[ref], key2[ref]);
@@ -378,11 +378,12 @@ public final class ConnectionTable implements Housekeeping
     /** Removes every connection (`berth conntrack flush`). */
     public void clear()
     {
+        final long now = System.currentTimeMillis();
         for (int e = 0; e < capacity; e++)
         {
             if (protocol[e] != 0)
             {
-                remove(e, FlowEnd.FLUSH, System.currentTimeMillis());
+                remove(e, FlowEnd.FLUSH, now);
             }
         }
     }

@@ -217,16 +217,11 @@ public final class ConntrackNode extends Node
         {
             table.restartFlow(entry, now); // a new SYN on a closed connection's tuple
         }
-        final int verdict = classified(handle, entry, direction);
-        if (direction == REPLY)
-        {
-            table.flowAnswered(entry, now);
-        }
+        final int verdict = classified(handle, entry, direction, now);
         final int current = table.state(entry);
-        if (current == ConnState.TIME_WAIT || current == ConnState.CLOSE)
+        if (current == ConnState.TIME_WAIT || current == ConnState.CLOSE) // a RST always leads to CLOSE
         {
-            table.flowClosed(entry, (tcpFlags & TcpFlyweight.RST) != 0 || current == ConnState.CLOSE
-                ? FlowEnd.RESET : FlowEnd.FIN, now);
+            table.flowClosed(entry, current == ConnState.CLOSE ? FlowEnd.RESET : FlowEnd.FIN, now);
         }
         return verdict;
     }
@@ -280,7 +275,7 @@ public final class ConntrackNode extends Node
             }
             if (!table.reply(entry, k1, k2))
             {
-                table.remove(entry);
+                table.remove(entry, FlowEnd.REMOVED, now);
                 return REFUSED_CLASH;
             }
             return pickedUp(handle, now, entry, REPLY, tcpFlags);
@@ -303,7 +298,7 @@ public final class ConntrackNode extends Node
         counters.count(ConntrackCounter.PICKED_UP);
         final int state = TcpTracker.track(table, entry, direction, tcpFlags); // a FIN moves it on at once
         table.refresh(entry, now + tcpTimeout(entry, direction, state >= 0 ? state : ConnState.ESTABLISHED));
-        return classified(handle, entry, direction);
+        return classified(handle, entry, direction, now);
     }
 
     private int udp(final int handle, final long now, final long k1, final long k2)
@@ -321,12 +316,7 @@ public final class ConntrackNode extends Node
             table.state(entry, ConnState.REPLIED);
         }
         table.refresh(entry, now + timeouts.udpMillis(table.hasFlags(entry, F_ASSURED)));
-        final int verdict = classified(handle, entry, direction);
-        if (direction == REPLY)
-        {
-            table.flowAnswered(entry, now);
-        }
-        return verdict;
+        return classified(handle, entry, direction, now);
     }
 
     private int icmp(final UnsafeBuffer buffer, final int handle, final long now, final int source, final int destination, final int l4, final int l4Length)
@@ -372,12 +362,7 @@ public final class ConntrackNode extends Node
             table.state(entry, ConnState.REPLIED);
         }
         table.refresh(entry, now + timeouts.icmpMillis());
-        final int verdict = classified(handle, entry, direction);
-        if (direction == REPLY)
-        {
-            table.flowAnswered(entry, now);
-        }
-        return verdict;
+        return classified(handle, entry, direction, now);
     }
 
     /**
@@ -453,11 +438,15 @@ public final class ConntrackNode extends Node
         return PASS;
     }
 
-    private int classified(final int handle, final int entry, final int direction)
+    private int classified(final int handle, final int entry, final int direction, final long now)
     {
         final boolean fresh = direction == ORIGINAL && !table.hasFlags(entry, F_SEEN_REPLY);
         info.set(handle, entry, direction, fresh ? CtInfo.NEW : CtInfo.ESTABLISHED, table.generation(entry));
         table.account(entry, direction, packetLength);
+        if (direction == REPLY)
+        {
+            table.flowAnswered(entry, now); // the other side answered: the flow log's start
+        }
         return PASS;
     }
 

@@ -161,12 +161,9 @@ public interface Dataplane extends AutoCloseable
      * sends it, and the connection it made is forgotten after); without, follows the next {@code count} packets
      * arriving on that port for {@code destination} (protocol 0: any; l4Port -1: any). Returns every step of every
      * traced packet once all have ended, or what was seen when {@code timeoutMs} ran out. Caller's thread (blocks).
-     *
-     * @param tupleKey1 with {@code tupleKey2}, the synthetic packet's conntrack tuple (to forget its connection).
      */
-    default java.util.List<TraceEvent> trace(final String portName, final byte[] frame, final long tupleKey1,
-        final long tupleKey2, final int destination, final int protocol, final int l4Port, final int count,
-        final long timeoutMs) throws InterruptedException
+    default java.util.List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
+        final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
     {
         throw new io.berth.control.BerthException("trace needs berthd's userspace dataplane");
     }

@@ -74,12 +74,6 @@ final class PacketTracer implements GraphTracer
         return List.copyOf(events);
     }
 
-    /** Packets still to be picked up by {@link #follow}. */
-    int remaining()
-    {
-        return remaining;
-    }
-
     @Override
     public void entering(final int node, final PacketPool pool, final PacketBatch batch)
     {

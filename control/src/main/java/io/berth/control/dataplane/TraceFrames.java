@@ -88,6 +88,24 @@ public final class TraceFrames
         return result;
     }
 
+    /** A source port (or echo identifier) from the kernel's default ephemeral range, for a synthetic packet. */
+    public static int ephemeralPort()
+    {
+        return 32768 + java.util.concurrent.ThreadLocalRandom.current().nextInt(28000);
+    }
+
+    /** The conntrack keys ({@code Tuples}) of a frame {@link #build} made: what its connection is found by. */
+    static long[] conntrackKeys(final byte[] f)
+    {
+        final int protocol = f[23] & 0xFF;
+        final int l4 = 14 + (f[14] & 0x0F) * 4;
+        final int sourcePort = protocol == ICMP ? u16(f, l4 + 4) : u16(f, l4);
+        final int destinationPort = protocol == ICMP ? sourcePort : u16(f, l4 + 2);
+        final ByteBuffer b = ByteBuffer.wrap(f);
+        return new long[] {io.berth.conntrack.Tuples.key1(b.getInt(26), b.getInt(30)),
+            io.berth.conntrack.Tuples.key2(protocol, sourcePort, destinationPort)};
+    }
+
     // ------------------------------------------------------------------ reading back
 
     /** The frame's IPv4 5-tuple and TCP flags in a line ("tcp 172.17.0.2:40000 > 10.0.0.2:80 [S]"), or what it is. */

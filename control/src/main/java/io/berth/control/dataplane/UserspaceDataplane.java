@@ -564,10 +564,10 @@ public final class UserspaceDataplane implements Dataplane
     private final Object tracing = new Object();
 
     @Override
-    public java.util.List<TraceEvent> trace(final String portName, final byte[] frame, final long tupleKey1,
-        final long tupleKey2, final int destination, final int protocol, final int l4Port, final int count,
-        final long timeoutMs) throws InterruptedException
+    public java.util.List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
+        final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
     {
+        final long[] keys = frame == null ? null : TraceFrames.conntrackKeys(frame);
         final int port = portIdOf(portName);
         if (port < 0)
         {
@@ -576,7 +576,7 @@ public final class UserspaceDataplane implements Dataplane
         synchronized (tracing)
         {
             final io.berth.dataplane.graph.Graph graph = pipeline.graph();
-            final PacketTracer tracer = new PacketTracer(pipeline.graph().pool(), pipeline.connections, pipeline.ctInfo,
+            final PacketTracer tracer = new PacketTracer(graph.pool(), pipeline.connections, pipeline.ctInfo,
                 graph.node("conntrack").index());
             await(pipeline.worker.submit(() -> graph.tracer(tracer)));
             try
@@ -585,7 +585,7 @@ public final class UserspaceDataplane implements Dataplane
                 if (frame != null)
                 {
                     traced = 1;
-                    await(pipeline.worker.submit(() -> injectSynthetic(tracer, port, frame, tupleKey1, tupleKey2)));
+                    await(pipeline.worker.submit(() -> injectSynthetic(tracer, port, frame, keys[0], keys[1])));
                 }
                 else
                 {
@@ -608,7 +608,7 @@ public final class UserspaceDataplane implements Dataplane
                 if (frame != null)
                 {
                     // a synthetic packet parked for ARP, or whose connection outlived it: forget its connection
-                    await(pipeline.worker.submit(() -> forgetSynthetic(tupleKey1, tupleKey2)));
+                    await(pipeline.worker.submit(() -> forgetSynthetic(keys[0], keys[1])));
                 }
                 return events.stream().map(e -> new TraceEvent(e.packet(), graph.node(e.node()).name(), e.kind(),
                     e.reason(), e.frame(), e.frameLength(), e.inPort() < 0 ? "" : portNameOf(e.inPort()),
@@ -654,12 +654,9 @@ public final class UserspaceDataplane implements Dataplane
             dstMac = HOST_LINK_OUR_MAC;
             port = HOST_LINK_DEVICE;
         }
-        final int sourcePort = 32768 + java.util.concurrent.ThreadLocalRandom.current().nextInt(28000);
-        final byte[] frame = TraceFrames.build(dstMac, srcMac, protocol, source, destination, sourcePort, destinationPort);
-        final long k1 = io.berth.conntrack.Tuples.key1(source, destination);
-        final long k2 = protocol == TraceFrames.ICMP ? io.berth.conntrack.Tuples.key2(protocol, sourcePort, sourcePort)
-            : io.berth.conntrack.Tuples.key2(protocol, sourcePort, destinationPort);
-        return trace(port, frame, k1, k2, 0, 0, 0, 0, timeoutMs);
+        final byte[] frame = TraceFrames.build(dstMac, srcMac, protocol, source, destination,
+            TraceFrames.ephemeralPort(), destinationPort);
+        return trace(port, frame, 0, 0, 0, 0, timeoutMs);
     }
 
     /** Worker thread: the synthetic packet enters as if its port had sent it. */

@@ -871,7 +871,7 @@ public final class ControlService
      * kernel would send there (to the destination's MAC on the same network, else to the gateway's).
      */
     public record TracePlan(String container, String portName, String network, int protocol, int source,
-        int destination, int sourcePort, int destinationPort, byte[] frame, long tupleKey1, long tupleKey2)
+        int destination, int sourcePort, int destinationPort, byte[] frame)
     {
     }
 
@@ -956,19 +956,11 @@ public final class ControlService
                 }
             }
         }
-        final int sourcePort = 32768 + java.util.concurrent.ThreadLocalRandom.current().nextInt(28000);
+        final int sourcePort = io.berth.control.dataplane.TraceFrames.ephemeralPort();
         final byte[] frame = io.berth.control.dataplane.TraceFrames.build(dstMac, via.mac(), protocol, via.ip(),
             destination, sourcePort, Math.max(port, 0));
-        final long k1 = ((long)via.ip() << 32) | (destination & 0xFFFF_FFFFL);
-        final long k2 = protocol == io.berth.control.dataplane.TraceFrames.ICMP
-            ? tupleKey2(protocol, sourcePort, sourcePort) : tupleKey2(protocol, sourcePort, port);
         return new TracePlan(container.name(), via.device(), network.name(), protocol, via.ip(), destination, sourcePort,
-            port, frame, k1, k2);
-    }
-
-    private static long tupleKey2(final int protocol, final int sourcePort, final int destinationPort)
-    {
-        return ((long)protocol << 32) | ((long)sourcePort << 16) | destinationPort;
+            port, frame);
     }
 
     /** A synthetic packet from the LAN (to the uplink) or from this host (over berth0); caller's thread. */
@@ -983,10 +975,10 @@ public final class ControlService
         final long timeoutMs) throws InterruptedException
     {
         return next > 0
-            ? dataplane.trace(plan.portName(), null, 0, 0, plan.destination(), plan.protocol(),
+            ? dataplane.trace(plan.portName(), null, plan.destination(), plan.protocol(),
                 plan.protocol() == io.berth.control.dataplane.TraceFrames.ICMP ? -1 : plan.destinationPort(), next,
                 timeoutMs)
-            : dataplane.trace(plan.portName(), plan.frame(), plan.tupleKey1(), plan.tupleKey2(), 0, 0, 0, 0, timeoutMs);
+            : dataplane.trace(plan.portName(), plan.frame(), 0, 0, 0, 0, timeoutMs);
     }
 
     /** The dataplane's tracked connections ({@code berth conntrack ls}). */
