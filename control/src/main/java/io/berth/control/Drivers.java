@@ -7,6 +7,8 @@ import io.berth.control.driver.bridge.BridgeDriver;
 import io.berth.control.driver.overlay.OverlayDriver;
 import io.berth.control.driver.host.HostDriver;
 import io.berth.control.driver.none.NullDriver;
+import io.berth.control.driver.ipvlan.IpvlanDriver;
+import io.berth.control.driver.macvlan.MacvlanDriver;
 
 /**
  * The composition root's list of network drivers: the one place that names them all. A new driver is a package
@@ -28,7 +30,7 @@ public final class Drivers
     }
 
     /**
-     * Every driver berthd offers: bridge, host, null and overlay.
+     * Every driver berthd offers: bridge, host, null, overlay, macvlan and ipvlan.
      *
      * @param cluster the overlay's store and VTEP; null when berthd has no store or no uplink, and then
      *                {@code missing} says which flag an overlay needs.
@@ -41,6 +43,8 @@ public final class Drivers
             .register(new BridgeDriver(dataplane, segments))
             .register(new HostDriver())
             .register(new NullDriver())
-            .register(new OverlayDriver(dataplane, segments, cluster, missing));
+            .register(new OverlayDriver(dataplane, segments, cluster, missing))
+            .register(new MacvlanDriver(dataplane, segments))
+            .register(new IpvlanDriver(dataplane, segments));
     }
 }

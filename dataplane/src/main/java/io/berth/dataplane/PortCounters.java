@@ -13,9 +13,12 @@ public final class PortCounters extends CounterSet
     public static final int TX_ERRORS = 5;
     /** Frames not read because the packet pool was empty. */
     public static final int RX_NO_BUFFER = 6;
+    /** Frames read but for no network of this port (a VLAN no network here has); dropped at the port. */
+    public static final int RX_FILTERED = 7;
 
     public static final String[] NAMES = {
-        "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_errors", "tx_errors", "rx_no_buffer" };
+        "rx_packets", "rx_bytes", "tx_packets", "tx_bytes", "rx_errors", "tx_errors", "rx_no_buffer",
+        "rx_filtered" };
 
     public PortCounters()
     {

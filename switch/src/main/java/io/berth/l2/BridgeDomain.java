@@ -13,10 +13,26 @@ import java.util.Arrays;
  */
 public final class BridgeDomain
 {
+    /** A bridge or overlay network: MAC learning, flooding, the gateway answered here. */
+    public static final int MODE_BRIDGE = 0;
+    /**
+     * A macvlan network: containers with MACs of their own on a parent's LAN. Nothing is learned: a container's
+     * MAC is a static entry, everything else is the LAN's (sent to the LAN port; from the LAN, not for us).
+     */
+    public static final int MODE_MACVLAN = 1;
+    /** An ipvlan L2 network: every container has the parent's MAC; frames to that MAC are delivered by address. */
+    public static final int MODE_IPVLAN_L2 = 2;
+
     private final int id;
     private final int gatewayIp;
     private final long gatewayMac;
     private final boolean interContainer;
+    private final int mode;
+    private final boolean answersEcho;
+    private final long lanMac;
+    private int lanPort = MacTable.NO_PORT;
+    /** ipvlan: container address -> its port. */
+    private final Long2LongHashMap portByAddress = new Long2LongHashMap(16, 0.5f, MacTable.NO_PORT);
     private int[] members = new int[0];
     /** Remote endpoint MAC -> tunnel port. */
     private final Long2LongHashMap staticPorts = new Long2LongHashMap(64, 0.5f, MacTable.NO_PORT);
@@ -27,10 +43,114 @@ public final class BridgeDomain
 
     public BridgeDomain(final int id, final int gatewayIp, final long gatewayMac, final boolean interContainer)
     {
+        this(id, gatewayIp, gatewayMac, interContainer, MODE_BRIDGE, NO_MAC);
+    }
+
+    /**
+     * A LAN network (macvlan, ipvlan): its gateway is a router on the LAN, not berth, so the address answered here
+     * ({@code hostIp}, with {@code hostMac}) is the host's, reached through berth: ARP from containers for it is
+     * answered, and what they send to it is routed to the host link, never answered here.
+     *
+     * @param lanMac ipvlan: the parent's MAC, which every container has; macvlan: {@link #NO_MAC}.
+     */
+    public static BridgeDomain lan(final int id, final int mode, final int hostIp, final long hostMac,
+        final long lanMac, final boolean interContainer)
+    {
+        if (mode != MODE_MACVLAN && mode != MODE_IPVLAN_L2)
+        {
+            throw new IllegalArgumentException("not a LAN mode: " + mode);
+        }
+        return new BridgeDomain(id, hostIp, hostMac, interContainer, mode, lanMac);
+    }
+
+    private BridgeDomain(final int id, final int gatewayIp, final long gatewayMac, final boolean interContainer,
+        final int mode, final long lanMac)
+    {
         this.id = id;
         this.gatewayIp = gatewayIp;
         this.gatewayMac = gatewayMac;
         this.interContainer = interContainer;
+        this.mode = mode;
+        this.answersEcho = mode == MODE_BRIDGE;
+        this.lanMac = lanMac;
+    }
+
+    public int mode()
+    {
+        return mode;
+    }
+
+    /** False for LAN networks: a ping to the host address they answer ARP for is the host's to answer. */
+    public boolean answersEcho()
+    {
+        return answersEcho;
+    }
+
+    /** ipvlan: the parent's MAC, every container's; else {@link #NO_MAC}. */
+    public long lanMac()
+    {
+        return lanMac;
+    }
+
+    /** The port to the parent's LAN, or {@link MacTable#NO_PORT} (none: an internal LAN network). */
+    public int lanPort()
+    {
+        return lanPort;
+    }
+
+    /** ipvlan: the container port with {@code address}, or {@link MacTable#NO_PORT}. Allocation-free. */
+    public int portByAddress(final int address)
+    {
+        return (int)portByAddress.get(address & 0xFFFF_FFFFL);
+    }
+
+    void lanPort(final int port)
+    {
+        lanPort = port;
+    }
+
+    /**
+     * A container of a LAN network: macvlan, its MAC is a static entry on its port; ipvlan, its address is
+     * delivered to its port and ARP for it is answered with the parent's MAC (which is also the container's).
+     */
+    void putLanEndpoint(final int port, final int ip, final long mac)
+    {
+        if (mode == MODE_MACVLAN)
+        {
+            staticPorts.put(mac, port);
+        }
+        else
+        {
+            portByAddress.put(ip & 0xFFFF_FFFFL, port);
+            proxyArp.put(ip & 0xFFFF_FFFFL, lanMac);
+        }
+    }
+
+    /** Forgets what {@link #putLanEndpoint} said about the port. */
+    void removeLanEndpointsOn(final int port)
+    {
+        if (mode == MODE_MACVLAN)
+        {
+            final Long2LongHashMap.KeyIterator macs = staticPorts.keySet().iterator();
+            while (macs.hasNext())
+            {
+                if (staticPorts.get(macs.nextValue()) == port)
+                {
+                    macs.remove();
+                }
+            }
+            return;
+        }
+        final Long2LongHashMap.KeyIterator addresses = portByAddress.keySet().iterator();
+        while (addresses.hasNext())
+        {
+            final long address = addresses.nextValue();
+            if (portByAddress.get(address) == port)
+            {
+                addresses.remove();
+                proxyArp.remove(address);
+            }
+        }
     }
 
     public int id()

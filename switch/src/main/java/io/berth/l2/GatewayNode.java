@@ -89,7 +89,7 @@ public final class GatewayNode extends Node
                     ? REPLY : drop(DropReason.GATEWAY_UNHANDLED);
             case EthernetFlyweight.TYPE_IPV4:
                 ipv4.wrap(buffer, ethernet.payloadOffset());
-                if (ipv4.destination() != domain.gatewayIp())
+                if (ipv4.destination() != domain.gatewayIp() || !domain.answersEcho())
                 {
                     return routeNode.connected() ? ROUTE : drop(DropReason.NO_ROUTE);
                 }

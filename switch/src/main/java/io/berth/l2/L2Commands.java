@@ -38,6 +38,29 @@ public final class L2Commands
         return worker.run(() -> l2.addDomain(new BridgeDomain(id, gatewayIp, gatewayMac, icc)));
     }
 
+    /** A macvlan or ipvlan network's domain, see {@link BridgeDomain#lan}. */
+    public CompletableFuture<Void> addLanDomain(final int id, final int mode, final int hostIp, final long hostMac,
+        final long lanMac, final boolean icc)
+    {
+        return worker.run(() -> l2.addDomain(BridgeDomain.lan(id, mode, hostIp, hostMac, lanMac, icc)));
+    }
+
+    public CompletableFuture<Void> addLanPort(final int portId, final int domainId)
+    {
+        return worker.run(() -> l2.addLanPort(portId, domainId));
+    }
+
+    public CompletableFuture<Void> putLanEndpoint(final int domainId, final int portId, final int ip, final long mac)
+    {
+        return worker.run(() -> l2.putLanEndpoint(domainId, portId, ip, mac));
+    }
+
+    /** Port security for an ipvlan container: it sends as {@code mac} (the parent's, shared) without owning it. */
+    public CompletableFuture<Void> bindPortSharedMac(final int portId, final int domainId, final long mac, final int ip)
+    {
+        return worker.run(() -> security.bind(portId, domainId, mac, ip, false));
+    }
+
     public CompletableFuture<Void> removeDomain(final int id)
     {
         return worker.run(() -> l2.removeDomain(id));

@@ -36,7 +36,8 @@ public final class L2ForwardNode extends Node
      */
     public L2ForwardNode(final L2Switch l2)
     {
-        super("l2-forward", DropReason.UNKNOWN_PORT, DropReason.MAC_LIMIT, DropReason.ISOLATED, DropReason.SAME_PORT);
+        super("l2-forward", DropReason.UNKNOWN_PORT, DropReason.MAC_LIMIT, DropReason.ISOLATED, DropReason.SAME_PORT,
+            DropReason.NOT_FOR_US);
         this.l2 = l2;
         this.macs = l2.macs();
     }
@@ -76,6 +77,10 @@ public final class L2ForwardNode extends Node
         pool.domain(handle, domainId);
         ethernet.wrap(buffer, pool.frameOffset(handle));
         final long destination = ethernet.destination();
+        if (domain.mode() != BridgeDomain.MODE_BRIDGE)
+        {
+            return forwardLan(pool, buffer, handle, inPort, domain, destination);
+        }
 
         final int learned = macs.learn(domainId, ethernet.source(), inPort, nowSeconds);
         if (learned == MacTable.LEARN_LIMITED)
@@ -136,6 +141,96 @@ public final class L2ForwardNode extends Node
         graph.enqueue(txNode, handle);
         return null;
     }
+
+    /**
+     * A macvlan or ipvlan network: nothing is learned (a promiscuous parent sees the whole LAN). A container's frame
+     * goes to another container of the network when it is addressed to one, to the host through berth when to
+     * the host address's MAC, and otherwise to the LAN; a LAN frame goes to the container it is addressed to, or
+     * is not for us. Broadcasts reach every member; ARP for the host address (from containers) and, in ipvlan, for
+     * a container's address is answered by the gateway stage.
+     */
+    private DropReason forwardLan(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int inPort,
+        final BridgeDomain domain, final long destination)
+    {
+        final int lanPort = domain.lanPort();
+        final boolean fromLan = inPort == lanPort;
+        if (!fromLan && destination == domain.gatewayMac())
+        {
+            graph.enqueue(gatewayNode, handle);
+            return null;
+        }
+        if (EthernetFlyweight.isMulticast(destination))
+        {
+            if (ethernet.etherType() == EthernetFlyweight.TYPE_ARP && arp.wrap(buffer, ethernet.payloadOffset())
+                .operation() == ArpFlyweight.OP_REQUEST)
+            {
+                final int target = arp.targetIp();
+                if ((!fromLan && target == domain.gatewayIp()) || domain.proxyArpMac(target) != BridgeDomain.NO_MAC)
+                {
+                    graph.enqueue(gatewayNode, handle);
+                    return null;
+                }
+            }
+            if (!domain.interContainer() && !fromLan)
+            {
+                if (lanPort == MacTable.NO_PORT)
+                {
+                    return DropReason.ISOLATED;
+                }
+                pool.egress(handle, lanPort); // private: a container's broadcast reaches the LAN only
+            }
+            else
+            {
+                pool.egress(handle, Egress.flood(domain.id()));
+            }
+            graph.enqueue(txNode, handle);
+            return null;
+        }
+        int outPort;
+        if (domain.mode() == BridgeDomain.MODE_MACVLAN)
+        {
+            outPort = domain.staticPort(destination);
+        }
+        else
+        {
+            outPort = destination == domain.lanMac() ? domain.portByAddress(addressedTo(buffer)) : MacTable.NO_PORT;
+        }
+        if (outPort == MacTable.NO_PORT)
+        {
+            if (fromLan || lanPort == MacTable.NO_PORT)
+            {
+                return DropReason.NOT_FOR_US;
+            }
+            outPort = lanPort;
+        }
+        if (outPort == inPort)
+        {
+            return DropReason.SAME_PORT;
+        }
+        if (!domain.interContainer() && !fromLan && outPort != lanPort)
+        {
+            return DropReason.ISOLATED;
+        }
+        pool.egress(handle, outPort);
+        graph.enqueue(txNode, handle);
+        return null;
+    }
+
+    /** The IPv4 destination, or the ARP target, of the frame {@link #ethernet} wraps; 0 for anything else. */
+    private int addressedTo(final UnsafeBuffer buffer)
+    {
+        switch (ethernet.etherType())
+        {
+            case EthernetFlyweight.TYPE_IPV4:
+                return buffer.getInt(ethernet.payloadOffset() + IPV4_DESTINATION, java.nio.ByteOrder.BIG_ENDIAN);
+            case EthernetFlyweight.TYPE_ARP:
+                return arp.wrap(buffer, ethernet.payloadOffset()).targetIp();
+            default:
+                return 0;
+        }
+    }
+
+    private static final int IPV4_DESTINATION = 16;
 
     private int lookup(final int domainId, final long mac)
     {

@@ -109,9 +109,32 @@ public final class L2Switch
         final BridgeDomain domain = domains[domainId];
         domain.removeMember(portId);
         domain.removeRemotesOn(portId);
+        domain.removeLanEndpointsOn(portId);
+        if (domain.lanPort() == portId)
+        {
+            domain.lanPort(MacTable.NO_PORT);
+        }
         portDomain[portId] = -1;
         macs.removePort(portId);
         ports.floodList(domainId, domain.members());
+    }
+
+    /** The LAN network's port to its parent's LAN: a member whose frames are the LAN's. */
+    public void addLanPort(final int portId, final int domainId)
+    {
+        addPort(portId, domainId);
+        domains[domainId].lanPort(portId);
+    }
+
+    /** A container of a LAN network, on {@code portId} (a member already), see {@link BridgeDomain#lan}. */
+    public void putLanEndpoint(final int domainId, final int portId, final int ip, final long mac)
+    {
+        final BridgeDomain domain = domain(domainId);
+        if (domain == null || domain.mode() == BridgeDomain.MODE_BRIDGE || portDomain[portId] != domainId)
+        {
+            throw new IllegalArgumentException("port " + portId + " is not in LAN domain " + domainId);
+        }
+        domain.putLanEndpoint(portId, ip, mac);
     }
 
     /**

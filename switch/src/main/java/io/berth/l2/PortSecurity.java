@@ -24,6 +24,7 @@ public final class PortSecurity
     private final long[] mac = new long[PortTable.MAX_PORTS];
     private final int[] ip = new int[PortTable.MAX_PORTS];
     private final int[] domain = new int[PortTable.MAX_PORTS];
+    private final boolean[] ownsMacOf = new boolean[PortTable.MAX_PORTS];
     private final Long2LongHashMap owners = new Long2LongHashMap(NO_OWNER);
 
     public PortSecurity()
@@ -34,12 +35,25 @@ public final class PortSecurity
     /** Control command: {@code port} on {@code domainId} is {@code portMac} with {@code portIp}. */
     public void bind(final int port, final int domainId, final long portMac, final int portIp)
     {
+        bind(port, domainId, portMac, portIp, true);
+    }
+
+    /**
+     * @param ownsMac false for a MAC several ports share (ipvlan: the parent's): the port may send only from it,
+     *                but nobody else is kept from it.
+     */
+    public void bind(final int port, final int domainId, final long portMac, final int portIp, final boolean ownsMac)
+    {
         unbind(port);
         bound[port] = true;
         mac[port] = portMac;
         ip[port] = portIp;
         domain[port] = domainId;
-        owners.put(MacTable.key(domainId, portMac), port);
+        ownsMacOf[port] = ownsMac;
+        if (ownsMac)
+        {
+            owners.put(MacTable.key(domainId, portMac), port);
+        }
     }
 
     /** Control command: the port goes (or is no longer a container's). */
@@ -47,7 +61,10 @@ public final class PortSecurity
     {
         if (bound[port])
         {
-            owners.remove(MacTable.key(domain[port], mac[port]));
+            if (ownsMacOf[port])
+            {
+                owners.remove(MacTable.key(domain[port], mac[port]));
+            }
             bound[port] = false;
             domain[port] = -1;
         }

@@ -41,7 +41,8 @@ import java.nio.charset.StandardCharsets;
  * <p>
  * {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close} on the control path
  * after the worker dropped the port; {@link #counters()}, {@link #mac()}, {@link #mtu()} and {@link #kernelDrops()}
- * may be called from any thread. VLAN tags a NIC strips on receive (rx-vlan-offload) are not restored into the frame.
+ * may be called from any thread. The kernel takes every received frame's 802.1Q tag off into PACKET_AUXDATA; the port
+ * reads it there and hands each VLAN's frames to the port of the network on it ({@link #demux}, {@link LanPort}).
  */
 public final class AfPacketPort extends VnetFdPort
 {
@@ -53,6 +54,9 @@ public final class AfPacketPort extends VnetFdPort
     static final int SOL_PACKET = 263;
     // linux/if_packet.h
     static final int PACKET_ADD_MEMBERSHIP = 1;
+    static final int PACKET_AUXDATA = 8;
+    /** tpacket_auxdata.tp_status: the frame had an 802.1Q tag, which the kernel took off into tp_vlan_tci. */
+    static final int TP_STATUS_VLAN_VALID = 1 << 4;
     static final int PACKET_STATISTICS = 6;
     static final int PACKET_VNET_HDR = 15;
     static final int PACKET_QDISC_BYPASS = 20;
@@ -73,10 +77,41 @@ public final class AfPacketPort extends VnetFdPort
     public static final int SOCKET_BUFFER_BYTES = 4 << 20;
 
 
+    /*
+     * recvmsg's buffers (worker only): struct msghdr (56 bytes) whose one iovec points at the pool slot and whose
+     * control buffer takes the PACKET_AUXDATA message:
+     *
+     *   msghdr  0 name=0 | 8 namelen=0 | 16 iov | 24 iovlen=1 | 32 control | 40 controllen | 48 flags
+     *   iovec   0 base (the slot, per read) | 8 len
+     *   cmsghdr 0 len (8) | 8 level (4) | 12 type (4) | 16 tpacket_auxdata:
+     *           status(4) len(4) snaplen(4) mac(2) net(2) vlan_tci(2) vlan_tpid(2)
+     */
+    private static final int MSGHDR = 0;
+    private static final int IOVEC = 64;
+    private static final int CONTROL = 128;
+    private static final int CONTROL_SIZE = 64;
+    private static final int AUXDATA = CONTROL + 16;
+    private final org.agrona.concurrent.UnsafeBuffer receiveMessage =
+        new org.agrona.concurrent.UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(256, 64));
+
+    /** The VLAN of the frame read last: its VID, or 0 when it came untagged (or priority-tagged). Worker only. */
+    private int lastVid;
+
     private final String ifname;
     private final int ifindex;
     private final byte[] mac;
+    private final long macValue;
     private long kernelDrops;
+
+    /*
+     * Demultiplexing (worker only; changed by worker commands). A parent interface serves several networks: each
+     * VLAN's frames enter with that network's port as in-port, untagged ones with the untagged network's. When
+     * this port is also berthd's routed uplink, untagged frames to its own MAC and ARP for its routed address stay
+     * the uplink's. A tagged frame for a VLAN nobody has is dropped here (rx_filtered).
+     */
+    private final int[] vlanPorts = new int[4096];
+    private int routedAddress;
+    private boolean routed;
 
     private AfPacketPort(final int id, final String ifname, final int ifindex, final int fd, final byte[] mac)
     {
@@ -84,6 +119,40 @@ public final class AfPacketPort extends VnetFdPort
         this.ifname = ifname;
         this.ifindex = ifindex;
         this.mac = mac;
+        long value = 0;
+        for (final byte b : mac)
+        {
+            value = (value << 8) | (b & 0xFF);
+        }
+        this.macValue = value;
+        java.util.Arrays.fill(vlanPorts, -1);
+        final long base = receiveMessage.addressOffset();
+        receiveMessage.putLong(MSGHDR + 16, base + IOVEC);
+        receiveMessage.putLong(MSGHDR + 24, 1);
+        receiveMessage.putLong(MSGHDR + 32, base + CONTROL);
+        receiveMessage.putLong(IOVEC + 8, RECEIVE_CAPACITY);
+    }
+
+    /**
+     * Worker command: frames of VLAN {@code vid} (0: untagged) enter as port {@code portId}'s, or again as this
+     * port's own (untagged) or are filtered (tagged) when {@code portId} is -1.
+     */
+    public void demux(final int vid, final int portId)
+    {
+        vlanPorts[vid] = portId;
+    }
+
+    /** Worker command: this port is also the routed uplink owning {@code address}, which keeps its own frames. */
+    public void routed(final int address)
+    {
+        routed = true;
+        routedAddress = address;
+    }
+
+    /** The interface's MAC as a 48-bit value. */
+    public long macAddress()
+    {
+        return macValue;
     }
 
     /** {@link #open(int, String, boolean)} without qdisc bypass. */
@@ -112,6 +181,8 @@ public final class AfPacketPort extends VnetFdPort
             final byte[] mac = hardwareAddress(fd, ifname);
             Natives.setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, 1, "PACKET_VNET_HDR", ifname);
             Natives.setsockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", ifname);
+            // a received frame's 802.1Q tag is not in the frame but in this ancillary message
+            Natives.setsockopt(fd, SOL_PACKET, PACKET_AUXDATA, 1, "PACKET_AUXDATA", ifname);
             if (qdiscBypass)
             {
                 Natives.setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS", ifname);
@@ -230,11 +301,58 @@ public final class AfPacketPort extends VnetFdPort
         return kernelDrops;
     }
 
-    /** recv with MSG_TRUNC: the real length comes back, so a frame too long for a slot is seen, not cut. */
+    /**
+     * recvmsg with MSG_TRUNC: the real length comes back, so a frame too long for a slot is seen, not cut; and the
+     * PACKET_AUXDATA message says whether the frame was tagged (the kernel always takes the tag off).
+     */
     @Override
     long readFrame(final long address)
     {
-        return Natives.recv(fd, address, RECEIVE_CAPACITY, Natives.MSG_TRUNC);
+        receiveMessage.putLong(IOVEC, address);
+        receiveMessage.putLong(MSGHDR + 40, CONTROL_SIZE);
+        receiveMessage.putInt(AUXDATA, 0);
+        final long n = Natives.recvmsg(fd, receiveMessage.addressOffset() + MSGHDR, Natives.MSG_TRUNC);
+        lastVid = receiveMessage.getLong(MSGHDR + 40) >= 16 + 20 && receiveMessage.getInt(CONTROL + 8) == SOL_PACKET
+            && receiveMessage.getInt(CONTROL + 12) == PACKET_AUXDATA
+            && (receiveMessage.getInt(AUXDATA) & TP_STATUS_VLAN_VALID) != 0
+            ? receiveMessage.getShort(AUXDATA + 16) & 0x0FFF : 0;
+        return n;
+    }
+
+    @Override
+    int inPortOf(final PacketPool pool, final int frame, final int frameLength)
+    {
+        final int vid = lastVid;
+        if (vid != 0)
+        {
+            final int port = vlanPorts[vid];
+            return port >= 0 ? port : FILTERED;
+        }
+        final int untagged = vlanPorts[0];
+        if (untagged < 0)
+        {
+            return id();
+        }
+        if (!routed)
+        {
+            return untagged;
+        }
+        // the wire is shared with the routed uplink: what is addressed to it stays its own
+        final org.agrona.concurrent.UnsafeBuffer buffer = pool.buffer();
+        final long destination = ((buffer.getInt(frame, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16)
+            | (buffer.getShort(frame + 4, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        if (destination == macValue)
+        {
+            return id();
+        }
+        // broadcast ARP (Ethernet/IPv4) asking for the routed address: target IP at 14 + 24
+        if (destination == 0xFFFF_FFFF_FFFFL && frameLength >= 42
+            && buffer.getShort(frame + 12, java.nio.ByteOrder.BIG_ENDIAN) == 0x0806
+            && buffer.getInt(frame + 38, java.nio.ByteOrder.BIG_ENDIAN) == routedAddress)
+        {
+            return id();
+        }
+        return untagged;
     }
 
     /**

@@ -83,4 +83,8 @@ public interface LibC
     /** Hot path on sockets: like read, but MSG_TRUNC makes a packet socket return the frame's real length. */
     @SaveError
     @ssize_t long recv(int fd, long address, @size_t long count, int flags);
+
+    /** Hot path on packet sockets: {@code msg} is a struct msghdr in direct memory (iovec and control buffer too). */
+    @SaveError
+    @ssize_t long recvmsg(int fd, long msg, int flags);
 }

@@ -145,6 +145,13 @@ public final class Natives
         return n >= 0 ? n : -errno();
     }
 
+    /** Hot path: like {@link #recv}, through a struct msghdr at {@code msg} (for ancillary data). Allocates nothing. */
+    public static long recvmsg(final int fd, final long msg, final int flags)
+    {
+        final long n = LIBC.recvmsg(fd, msg, flags);
+        return n >= 0 ? n : -errno();
+    }
+
     public static int socket(final int domain, final int type, final int protocol, final String argument)
         throws IOException
     {

@@ -36,6 +36,18 @@ abstract class VnetFdPort implements Port
     /** True when a failed read consumed one bad frame and the next may be fine; false ends the burst. */
     abstract boolean isPerFrameError(long negativeErrno);
 
+    /** A frame's port for the graph: this port's id, another port's it stands for, or {@link #FILTERED}. */
+    static final int FILTERED = -2;
+
+    /**
+     * The in-port of the frame just read at {@code frame} (a pool offset), {@code frameLength} bytes: this port's
+     * own id unless a subclass demultiplexes (a parent interface hands each VLAN to its own network's port).
+     */
+    int inPortOf(final PacketPool pool, final int frame, final int frameLength)
+    {
+        return id;
+    }
+
     @Override
     public final int id()
     {
@@ -77,10 +89,17 @@ abstract class VnetFdPort implements Port
                 continue; // a runt, a truncated frame, or one the header cannot describe: next one
             }
             final int frameLength = (int)n - VNET;
-            pool.frameLength(handle, frameLength);
-            pool.inPort(handle, id);
-            into.add(handle);
             counters.received(frameLength);
+            final int inPort = inPortOf(pool, pool.frameOffset(handle), frameLength);
+            if (inPort == FILTERED)
+            {
+                pool.release(handle);
+                counters.increment(PortCounters.RX_FILTERED);
+                continue;
+            }
+            pool.frameLength(handle, frameLength);
+            pool.inPort(handle, inPort);
+            into.add(handle);
             added++;
         }
         return added;

@@ -127,6 +127,40 @@ public interface Dataplane extends AutoCloseable
     {
     }
 
+    // ------------------------------------------------------------------ LAN (macvlan, ipvlan) building blocks
+
+    /**
+     * Creates a LAN segment: a bridge domain whose containers sit on {@code segment.parent()}'s LAN (driven with
+     * AF_PACKET, promiscuous, the VLAN tagged and untagged by berth), and which the host reaches through berth0.
+     *
+     * @throws io.berth.control.BerthException when the parent does not exist or is not Ethernet, when its VLAN is
+     *                                         another network's, or when it serves the other LAN driver; naming it.
+     */
+    default void addLanSegment(final LanSegmentSpec segment)
+    {
+        throw new io.berth.control.BerthException("this dataplane has no macvlan or ipvlan networks");
+    }
+
+    /** Removes a LAN segment; its parent is given back (promiscuous membership dropped) when no other uses it. */
+    default void removeLanSegment(final int segmentId)
+    {
+    }
+
+    /**
+     * The MAC every container of ipvlan segment {@code segmentId} has: its parent's, or for one without a LAN a MAC
+     * of berth's (02:42 and the subnet's address).
+     */
+    default long sharedMac(final int segmentId)
+    {
+        throw new io.berth.control.BerthException("this dataplane has no macvlan or ipvlan networks");
+    }
+
+    /** The MTU of interface {@code iface} in berthd's namespace; 1500 when it cannot be read. */
+    default int interfaceMtu(final String iface)
+    {
+        return 1500;
+    }
+
     /** Stops the worker and closes every fd, leaving devices (persistent TAPs) in the sandboxes. */
     @Override
     void close();

@@ -93,6 +93,13 @@ final class Iproute
         }
     }
 
+    /** A route to {@code address} straight on the sandbox's link (ARP for it on {@code ifName}). */
+    static void onLinkRoute(final String netns, final String ifName, final int address) throws IOException
+    {
+        run(true, "ip", "-n", netns, "route", "replace", Ipv4Flyweight.format(address) + "/32", "dev", ifName,
+            "scope", "link");
+    }
+
     static void defaultRoute(final String netns, final String ifName, final int gatewayIp) throws IOException
     {
         run(true, "ip", "-n", netns, "route", "replace", "default", "via", Ipv4Flyweight.format(gatewayIp), "dev", ifName);

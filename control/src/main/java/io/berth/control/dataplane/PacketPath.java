@@ -330,6 +330,40 @@ public final class PacketPath
         });
     }
 
+    /**
+     * A LAN network's port to its parent: a member of the domain (its LAN port), never read itself; the parent hands
+     * it the frames of its VLAN.
+     */
+    public java.util.concurrent.CompletableFuture<Void> attachLanPort(final io.berth.tap.LanPort port, final int domain,
+        final int mtu)
+    {
+        return commands.run(() ->
+        {
+            ports.mtu(port.id(), mtu);
+            ports.put(port);
+            try
+            {
+                l2.addLanPort(port.id(), domain);
+            }
+            catch (final RuntimeException e)
+            {
+                ports.remove(port.id());
+                throw e;
+            }
+            port.parent().demux(port.vid(), port.id());
+        });
+    }
+
+    public java.util.concurrent.CompletableFuture<Void> detachLanPort(final io.berth.tap.LanPort port)
+    {
+        return commands.run(() ->
+        {
+            port.parent().demux(port.vid(), -1);
+            l2.removePort(port.id());
+            ports.remove(port.id());
+        });
+    }
+
     /** Packets parked for ARP (worker thread). */
     int resolverWaiting()
     {

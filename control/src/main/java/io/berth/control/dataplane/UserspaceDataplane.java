@@ -58,12 +58,20 @@ public final class UserspaceDataplane implements Dataplane
     private final Map<Integer, Attached> ports = new TreeMap<>();
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
     private final Map<Integer, io.berth.vxlan.VxlanTunnelPort> tunnelPorts = new TreeMap<>();
+    /** Parent interfaces LAN segments opened (the uplink's socket is the uplink's, not in here). */
+    private final Map<String, AfPacketPort> parents = new TreeMap<>();
+    /** LAN segments by id, with their port to the parent (null: no LAN). */
+    private final Map<Integer, Lan> lans = new TreeMap<>();
     private AgentRunner runner;
     private TapPort hostLink;
     private AfPacketPort uplink;
     private UplinkSpec uplinkSpec;
 
     private record Attached(TapPort port, EndpointSpec endpoint)
+    {
+    }
+
+    private record Lan(LanSegmentSpec spec, io.berth.tap.LanPort port, long sharedMac)
     {
     }
 
@@ -139,6 +147,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             await(pipeline.portCommands().attach(port, Iproute.mtu(spec.iface())));
             await(pipeline.routerCommands().uplink(port.id(), spec.ip(), spec.prefixLength(), macOf(port.mac()), spec.gateway()));
+            await(pipeline.worker.submit(() -> port.routed(spec.ip()))); // a LAN network may share its wire
         }
         catch (final RuntimeException e)
         {
@@ -293,6 +302,12 @@ public final class UserspaceDataplane implements Dataplane
         await(pipeline.routerCommands().addDomain(network.id(), network.subnet(), network.prefixLength(),
             network.gatewayIp(), network.gatewayMac(), network.internal()));
         networks.put(network.id(), network);
+        routeFromHost(network);
+    }
+
+    /** The host reaches the network through berth0. */
+    private void routeFromHost(final SegmentSpec network)
+    {
         if (hostLink != null)
         {
             try
@@ -304,6 +319,169 @@ public final class UserspaceDataplane implements Dataplane
                 LOG.log(System.Logger.Level.WARNING, "the host will not reach " + network.name() + ": " + e.getMessage());
             }
         }
+    }
+
+    @Override
+    public void addLanSegment(final LanSegmentSpec lan)
+    {
+        if (networks.containsKey(lan.id()))
+        {
+            throw new IllegalStateException("segment " + lan.id() + " exists already");
+        }
+        AfPacketPort parent = null;
+        boolean opened = false;
+        if (lan.parent() != null)
+        {
+            for (final Lan other : lans.values())
+            {
+                if (lan.parent().equals(other.spec().parent()))
+                {
+                    if (other.spec().mode().driver().equals(lan.mode().driver()) && other.spec().vid() == lan.vid())
+                    {
+                        throw new io.berth.control.BerthException("parent " + parentName(lan.parent(), lan.vid()) +
+                            " is in use by network " + other.spec().name() + ": one network per parent and VLAN; " +
+                            "give another VLAN (parent=" + lan.parent() + ".VID) or another interface");
+                    }
+                    if (!other.spec().mode().driver().equals(lan.mode().driver()))
+                    {
+                        throw new io.berth.control.BerthException("parent " + lan.parent() + " serves " +
+                            other.spec().mode().driver() + " network " + other.spec().name() + ": one parent cannot " +
+                            "serve macvlan and ipvlan networks at once");
+                    }
+                }
+            }
+            parent = uplink != null && uplink.name().equals(lan.parent()) ? uplink : parents.get(lan.parent());
+            if (parent == null)
+            {
+                parent = openParent(lan.parent());
+                opened = true;
+            }
+        }
+        final long sharedMac = parent != null ? parent.macAddress() : 0x0242_0000_0000L | (lan.subnet() & 0xFFFF_FFFFL);
+        final long lanMac = lan.mode() == LanSegmentSpec.Mode.IPVLAN_L2 ? sharedMac : io.berth.l2.BridgeDomain.NO_MAC;
+        final int mode = lan.mode() == LanSegmentSpec.Mode.MACVLAN ? io.berth.l2.BridgeDomain.MODE_MACVLAN
+            : io.berth.l2.BridgeDomain.MODE_IPVLAN_L2;
+        io.berth.tap.LanPort port = null;
+        try
+        {
+            await(pipeline.l2Commands().addLanDomain(lan.id(), mode, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC, lanMac,
+                lan.icc()));
+            // routed only to and from the host: internal, so nothing reaches the uplink or another network this way
+            await(pipeline.routerCommands().addDomain(lan.id(), lan.subnet(), lan.prefixLength(), HOST_LINK_HOST_IP,
+                HOST_LINK_HOST_MAC, true));
+            if (parent != null)
+            {
+                port = new io.berth.tap.LanPort(freePortId(), parent, lan.vid());
+                await(pipeline.attachLanPort(port, lan.id(), parentMtu(lan.parent())));
+            }
+        }
+        catch (final RuntimeException e)
+        {
+            await(pipeline.l2Commands().removeDomain(lan.id()));
+            await(pipeline.routerCommands().removeDomain(lan.id()));
+            if (opened)
+            {
+                closeParent(parent);
+            }
+            throw e;
+        }
+        if (opened)
+        {
+            parents.put(lan.parent(), parent);
+        }
+        lans.put(lan.id(), new Lan(lan, port, sharedMac));
+        final SegmentSpec segment = new SegmentSpec(lan.id(), lan.name(), lan.subnet(), lan.prefixLength(),
+            HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC, lan.icc(), true, lan.mtu());
+        networks.put(lan.id(), segment);
+        routeFromHost(segment);
+    }
+
+    private static String parentName(final String iface, final int vid)
+    {
+        return vid == 0 ? iface : iface + "." + vid;
+    }
+
+    private AfPacketPort openParent(final String iface)
+    {
+        final AfPacketPort port;
+        try
+        {
+            port = AfPacketPort.open(freePortId(), iface);
+        }
+        catch (final IOException | IllegalArgumentException e)
+        {
+            throw new io.berth.control.BerthException("parent " + iface + " cannot be used: " + e.getMessage() +
+                " (give an Ethernet interface in berthd's namespace: ip link shows them)");
+        }
+        try
+        {
+            await(pipeline.portCommands().attach(port, parentMtu(iface)));
+        }
+        catch (final RuntimeException e)
+        {
+            port.close();
+            throw e;
+        }
+        return port;
+    }
+
+    private static int parentMtu(final String iface)
+    {
+        return Iproute.mtu(iface);
+    }
+
+    /** Detaches a parent from the worker and closes its socket: the kernel drops its promiscuous membership. */
+    private void closeParent(final AfPacketPort parent)
+    {
+        try
+        {
+            await(pipeline.portCommands().detach(parent));
+        }
+        finally
+        {
+            parent.close();
+        }
+    }
+
+    @Override
+    public void removeLanSegment(final int segmentId)
+    {
+        final Lan lan = lans.remove(segmentId);
+        if (lan == null)
+        {
+            return;
+        }
+        if (lan.port() != null)
+        {
+            await(pipeline.detachLanPort(lan.port()));
+        }
+        removeSegment(segmentId);
+        final String iface = lan.spec().parent();
+        if (iface != null && lans.values().stream().noneMatch(other -> iface.equals(other.spec().parent())))
+        {
+            final AfPacketPort parent = parents.remove(iface);
+            if (parent != null)
+            {
+                closeParent(parent);
+            }
+        }
+    }
+
+    @Override
+    public long sharedMac(final int segmentId)
+    {
+        final Lan lan = lans.get(segmentId);
+        if (lan == null)
+        {
+            throw new IllegalStateException("no LAN segment " + segmentId);
+        }
+        return lan.sharedMac();
+    }
+
+    @Override
+    public int interfaceMtu(final String iface)
+    {
+        return Iproute.mtu(iface);
     }
 
     @Override
@@ -326,6 +504,7 @@ public final class UserspaceDataplane implements Dataplane
             throw new IOException("no network with id " + endpoint.segmentId() + " in the dataplane");
         }
         final int portId = freePortId();
+        final Lan lan = lans.get(endpoint.segmentId());
         final boolean inSandbox = reattach && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
         final int fd = inSandbox
             ? NetNamespace.run(endpoint.sandbox(), () -> TapDevice.open(endpoint.ifName(), true))
@@ -338,6 +517,11 @@ public final class UserspaceDataplane implements Dataplane
                 Iproute.moveInto(endpoint.deviceName(), endpoint.sandbox(), endpoint.ifName());
             }
             Iproute.configure(endpoint);
+            if (lan != null && hostLink != null)
+            {
+                // the LAN's router is not berth: the host is reached on the link, berth answering ARP for it
+                Iproute.onLinkRoute(endpoint.sandbox(), endpoint.ifName(), HOST_LINK_HOST_IP);
+            }
         }
         catch (final IOException | RuntimeException e)
         {
@@ -348,9 +532,20 @@ public final class UserspaceDataplane implements Dataplane
         try
         {
             // bound before the worker reads the port: not one frame passes before port security knows it
-            await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
+            if (lan != null && lan.spec().mode() == LanSegmentSpec.Mode.IPVLAN_L2)
+            {
+                await(pipeline.l2Commands().bindPortSharedMac(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
+            }
+            else
+            {
+                await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
+            }
             await(pipeline.portCommands().attach(port, endpoint.mtu()));
             await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
+            if (lan != null)
+            {
+                await(pipeline.l2Commands().putLanEndpoint(endpoint.segmentId(), portId, endpoint.ip(), endpoint.mac()));
+            }
             await(pipeline.routerCommands().putEndpoint(endpoint.ip(), portId, endpoint.mac()));
         }
         catch (final RuntimeException e)
@@ -463,6 +658,17 @@ public final class UserspaceDataplane implements Dataplane
         for (final io.berth.vxlan.VxlanTunnelPort tunnel : tunnelPorts.values())
         {
             portCounters.put(tunnel.name(), portValues(tunnel, "tunnel"));
+        }
+        for (final Lan lan : lans.values())
+        {
+            if (lan.port() != null)
+            {
+                portCounters.put(lan.port().name(), portValues(lan.port(), lan.spec().name()));
+            }
+        }
+        for (final AfPacketPort parent : parents.values())
+        {
+            portCounters.put("parent/" + parent.name(), portValues(parent, "parent"));
         }
         if (hostLink != null)
         {
@@ -779,6 +985,20 @@ public final class UserspaceDataplane implements Dataplane
                 return tunnel.id();
             }
         }
+        for (final Lan lan : lans.values())
+        {
+            if (lan.port() != null && lan.port().name().equals(name))
+            {
+                return lan.port().id();
+            }
+        }
+        for (final AfPacketPort parent : parents.values())
+        {
+            if (("parent/" + parent.name()).equals(name))
+            {
+                return parent.id();
+            }
+        }
         return -1;
     }
 
@@ -799,7 +1019,25 @@ public final class UserspaceDataplane implements Dataplane
             return attached.port().name();
         }
         final io.berth.vxlan.VxlanTunnelPort tunnel = tunnelPorts.get(id);
-        return tunnel != null ? tunnel.name() : "port" + id;
+        if (tunnel != null)
+        {
+            return tunnel.name();
+        }
+        for (final Lan lan : lans.values())
+        {
+            if (lan.port() != null && lan.port().id() == id)
+            {
+                return lan.port().name();
+            }
+        }
+        for (final AfPacketPort parent : parents.values())
+        {
+            if (parent.id() == id)
+            {
+                return "parent/" + parent.name();
+            }
+        }
+        return "port" + id;
     }
 
     @Override
@@ -830,16 +1068,38 @@ public final class UserspaceDataplane implements Dataplane
             uplink.close();
             uplink = null;
         }
+        parents.values().forEach(AfPacketPort::close); // promiscuous memberships go with the sockets
+        parents.clear();
     }
 
     private int freePortId()
     {
         int id = 0;
-        while (ports.containsKey(id) || tunnelPorts.containsKey(id) || (hostLink != null && hostLink.id() == id) || (uplink != null && uplink.id() == id))
+        while (ports.containsKey(id) || tunnelPorts.containsKey(id) || (hostLink != null && hostLink.id() == id)
+            || (uplink != null && uplink.id() == id) || isLanPortId(id))
         {
             id++;
         }
         return id;
+    }
+
+    private boolean isLanPortId(final int id)
+    {
+        for (final AfPacketPort parent : parents.values())
+        {
+            if (parent.id() == id)
+            {
+                return true;
+            }
+        }
+        for (final Lan lan : lans.values())
+        {
+            if (lan.port() != null && lan.port().id() == id)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Waits for a worker command; the control thread's calls return once the dataplane acted. */

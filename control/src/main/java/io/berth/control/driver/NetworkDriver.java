@@ -95,6 +95,12 @@ public interface NetworkDriver
         return ip;
     }
 
+    /** The MAC of a new endpoint with {@code ip}: Docker's 02:42 followed by the address, unless the driver says. */
+    default long endpointMac(final Network network, final int ip)
+    {
+        return io.berth.control.ipam.Ipv4.macFor(ip);
+    }
+
     /** Gives back an address {@link #allocateAddress} handed out (the endpoint left, or its attach failed). */
     default void releaseAddress(final Network network, final int ip)
     {

@@ -1146,7 +1146,7 @@ public final class ControlService
         {
             device = ids.newDeviceName();
         }
-        return new Endpoint(network.id(), ifName, ip, Ipv4.macFor(ip), device, aliases);
+        return new Endpoint(network.id(), ifName, ip, driverOf(network).endpointMac(network, ip), device, aliases);
     }
 
     private boolean deviceInUse(final String device)

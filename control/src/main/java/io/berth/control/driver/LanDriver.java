@@ -1,0 +1,155 @@
+package io.berth.control.driver;
+
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.dataplane.LanSegmentSpec;
+import io.berth.control.state.Endpoint;
+import io.berth.control.state.Network;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * What the macvlan and ipvlan drivers share: a network is a LAN segment of the dataplane on its parent interface
+ * (none when internal or no parent is given: Docker's dummy parent, a network of its own containers only), an
+ * endpoint a TAP on it. Containers' default route goes to the network's gateway, a router on the LAN; the host
+ * reaches them through berth0. Local scope; no published ports, no masquerade: they are on the LAN themselves.
+ * Control thread.
+ */
+public abstract class LanDriver implements NetworkDriver
+{
+    /** The journaled option holding the parent, as given ({@code IFACE[.VID]}); absent when there is none. */
+    public static final String PARENT = "parent";
+
+    protected final Dataplane dataplane;
+    private final SegmentIds segmentIds;
+    /** Network id -> segment id. */
+    private final Map<String, Integer> segments = new HashMap<>();
+
+    protected LanDriver(final Dataplane dataplane, final SegmentIds segmentIds)
+    {
+        this.dataplane = dataplane;
+        this.segmentIds = segmentIds;
+    }
+
+    /** How the driver's containers sit on the LAN. */
+    protected abstract LanSegmentSpec.Mode mode(Network network);
+
+    /** False when the network's containers may not talk to each other (ipvlan private). */
+    protected boolean interContainer(final Network network)
+    {
+        return true;
+    }
+
+    @Override
+    public final Scope scope()
+    {
+        return Scope.LOCAL;
+    }
+
+    @Override
+    public final Attachment attachment()
+    {
+        return Attachment.ENDPOINT;
+    }
+
+    @Override
+    public final boolean userCreatable()
+    {
+        return true;
+    }
+
+    @Override
+    public final boolean externalConnectivity()
+    {
+        return false;
+    }
+
+    /** The parent the network is on, or null: internal, or none given. */
+    protected static ParentInterface parentOf(final Network network)
+    {
+        final String parent = network.options().get(PARENT);
+        return network.internal() || parent == null ? null : ParentInterface.parse(parent);
+    }
+
+    @Override
+    public void createNetwork(final Network network)
+    {
+        final int segment = segmentIds.allocate();
+        final ParentInterface parent = parentOf(network);
+        try
+        {
+            dataplane.addLanSegment(new LanSegmentSpec(segment, network.name(), network.subnet().network(),
+                network.subnet().prefixLength(), parent == null ? null : parent.iface(), parent == null ? 0 : parent.vid(),
+                mode(network), interContainer(network), mtu(network)));
+        }
+        catch (final RuntimeException e)
+        {
+            segmentIds.free(segment);
+            throw e;
+        }
+        segments.put(network.id(), segment);
+    }
+
+    /** The parent's MTU (a container's frames go out on it as they are), 1500 without one. */
+    private int mtu(final Network network)
+    {
+        final ParentInterface parent = parentOf(network);
+        return parent == null ? 1500 : dataplane.interfaceMtu(parent.iface());
+    }
+
+    @Override
+    public void deleteNetwork(final Network network)
+    {
+        final Integer segment = segments.remove(network.id());
+        if (segment != null)
+        {
+            dataplane.removeLanSegment(segment);
+            segmentIds.free(segment);
+        }
+    }
+
+    /** The segment of a network set up here. */
+    protected final int segmentOf(final Network network)
+    {
+        final Integer segment = segments.get(network.id());
+        if (segment == null)
+        {
+            throw new IllegalStateException("network " + network.name() + " has no segment in the dataplane");
+        }
+        return segment;
+    }
+
+    @Override
+    public int join(final Network network, final String sandbox, final Endpoint endpoint, final boolean defaultRoute,
+        final boolean restore) throws IOException
+    {
+        final Integer segment = segments.get(network.id());
+        if (segment == null)
+        {
+            throw new IOException("network " + network.name() + " has no segment in the dataplane");
+        }
+        // no LAN, no router: the containers have only each other (and the host)
+        final boolean routed = parentOf(network) != null;
+        return dataplane.attachTap(new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
+            endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute && routed,
+            mtu(network)), restore);
+    }
+
+    @Override
+    public void leave(final Network network, final Endpoint endpoint, final int handle)
+    {
+        dataplane.detachPort(handle);
+    }
+
+    @Override
+    public void takeDefaultRoute(final Network network, final String sandbox, final Endpoint endpoint)
+        throws IOException
+    {
+        if (parentOf(network) != null)
+        {
+            dataplane.defaultRouteVia(sandbox, endpoint.ifName(), network.gateway());
+        }
+    }
+}
