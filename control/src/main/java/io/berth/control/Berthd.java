@@ -399,7 +399,8 @@ public final class Berthd implements Callable<Integer>
                     hostRanges.put(uplinkSubnet, "the uplink's subnet, --uplink-ip " + Ipv4.format(uplink.ip()) + "/" +
                         uplink.prefixLength());
                 }
-                final ControlService created = new ControlService(new State(new LocalIpam(hostRanges)),
+                final ControlService created = new ControlService(new State(new LocalIpam(hostRanges, uplink == null
+                    ? java.util.Map.of() : java.util.Map.of(uplink.ip(), "berthd's uplink address"))),
                     stores, dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
                 created.addCounters("dns", () -> dns.counters().snapshot());

@@ -20,6 +20,8 @@ public final class Router
     private final int[] gatewayIp = new int[MAX_DOMAINS];
     private final long[] gatewayMac = new long[MAX_DOMAINS];
     private final boolean[] internal = new boolean[MAX_DOMAINS];
+    /** A LAN network (macvlan, ipvlan): of its subnet only its containers are berth's; the rest is the LAN's. */
+    private final boolean[] lan = new boolean[MAX_DOMAINS];
     /** (prefix length << 32 | subnet address) -> domain id; subnets never overlap, so at most one matches. */
     private final Long2LongHashMap domainBySubnet = new Long2LongHashMap(NONE);
     /** Prefix lengths in use, longest first: domainOf costs one lookup per distinct length, whatever the count. */
@@ -88,8 +90,21 @@ public final class Router
         gatewayIp[id] = gateway;
         gatewayMac[id] = gatewayMacAddress;
         internal[id] = isInternal;
+        lan[id] = false;
         prefix[id] = prefixLength;
         rebuildDomainIndex();
+    }
+
+    /**
+     * A LAN network's subnet: routed only between its containers and the host (internal: never to the uplink or
+     * another network), and holding only its containers' addresses, since the other hosts of its LAN (the uplink's,
+     * when the network shares the uplink's wire) are outside as far as berth's router is concerned.
+     */
+    public void addLanDomain(final int id, final int subnetAddress, final int prefixLength, final int hostIp,
+        final long hostMac)
+    {
+        addDomain(id, subnetAddress, prefixLength, hostIp, hostMac, true);
+        lan[id] = true;
     }
 
     public void removeDomain(final int id)
@@ -130,7 +145,8 @@ public final class Router
     }
 
     /**
-     * The bridge network whose subnet holds {@code address}, or {@link #NONE}. Subnets never overlap. One hash
+     * The bridge network whose subnet holds {@code address} (a LAN network: only its containers'), or {@link #NONE}.
+     * Subnets never overlap. One hash
      * lookup per distinct prefix length in use (at most 31), independent of the number of networks.
      */
     public int domainOf(final int address)
@@ -141,7 +157,7 @@ public final class Router
             final long id = domainBySubnet.get(subnetKey(length, address & mask(length)));
             if (id != NONE)
             {
-                return (int)id;
+                return lan[(int)id] && !endpoints.containsKey(address) ? NONE : (int)id;
             }
         }
         return NONE;

@@ -25,6 +25,13 @@ public final class RouterCommands
         return worker.run(() -> router.addDomain(id, subnet, prefixLength, gatewayIp, gatewayMac, internal));
     }
 
+    /** A macvlan or ipvlan network's subnet, see {@link Router#addLanDomain}. */
+    public CompletableFuture<Void> addLanDomain(final int id, final int subnet, final int prefixLength, final int hostIp,
+        final long hostMac)
+    {
+        return worker.run(() -> router.addLanDomain(id, subnet, prefixLength, hostIp, hostMac));
+    }
+
     public CompletableFuture<Void> removeDomain(final int id)
     {
         return worker.run(() -> router.removeDomain(id));

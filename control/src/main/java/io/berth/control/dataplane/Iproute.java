@@ -100,6 +100,12 @@ final class Iproute
             "scope", "link");
     }
 
+    /** Whether {@code device} exists in berthd's own namespace. */
+    static boolean exists(final String device)
+    {
+        return java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", device));
+    }
+
     static void defaultRoute(final String netns, final String ifName, final int gatewayIp) throws IOException
     {
         run(true, "ip", "-n", netns, "route", "replace", "default", "via", Ipv4Flyweight.format(gatewayIp), "dev", ifName);

@@ -367,8 +367,8 @@ public final class UserspaceDataplane implements Dataplane
             await(pipeline.l2Commands().addLanDomain(lan.id(), mode, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC, lanMac,
                 lan.icc()));
             // routed only to and from the host: internal, so nothing reaches the uplink or another network this way
-            await(pipeline.routerCommands().addDomain(lan.id(), lan.subnet(), lan.prefixLength(), HOST_LINK_HOST_IP,
-                HOST_LINK_HOST_MAC, true));
+            await(pipeline.routerCommands().addLanDomain(lan.id(), lan.subnet(), lan.prefixLength(), HOST_LINK_HOST_IP,
+                HOST_LINK_HOST_MAC));
             if (parent != null)
             {
                 port = new io.berth.tap.LanPort(freePortId(), parent, lan.vid());
@@ -410,8 +410,9 @@ public final class UserspaceDataplane implements Dataplane
         }
         catch (final IOException | IllegalArgumentException e)
         {
-            throw new io.berth.control.BerthException("parent " + iface + " cannot be used: " + e.getMessage() +
-                " (give an Ethernet interface in berthd's namespace: ip link shows them)");
+            throw new io.berth.control.BerthException("parent " + iface + " cannot be used: " + (Iproute.exists(iface)
+                ? e.getMessage() : "no interface " + iface + " in berthd's namespace") +
+                " (give an Ethernet interface there: ip link lists them)");
         }
         try
         {

@@ -66,6 +66,12 @@ public abstract class LanDriver implements NetworkDriver
         return false;
     }
 
+    @Override
+    public final boolean onHostLan()
+    {
+        return true;
+    }
+
     /** The parent the network is on, or null: internal, or none given. */
     protected static ParentInterface parentOf(final Network network)
     {

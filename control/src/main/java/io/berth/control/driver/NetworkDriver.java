@@ -49,6 +49,15 @@ public interface NetworkDriver
     }
 
     /**
+     * True when its containers sit on a LAN the host may be on itself (macvlan, ipvlan): its subnet may be the
+     * uplink's, whose address is then never given out.
+     */
+    default boolean onHostLan()
+    {
+        return false;
+    }
+
+    /**
      * Validates {@code -o KEY=VALUE} options and returns them normalised, defaults filled in: what is journaled.
      *
      * @throws io.berth.control.BerthException naming the offending option or value and what would be valid.

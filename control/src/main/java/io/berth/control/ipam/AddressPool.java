@@ -16,6 +16,8 @@ public final class AddressPool
     private final Cidr range;
     private final int gateway;
     private final BitSet used = new BitSet(); // bit = offset of the address within the subnet
+    /** Addresses of the host's own inside the subnet (the uplink's, for a network on the uplink's LAN), with what. */
+    private final java.util.Map<Integer, String> hostAddresses = new java.util.HashMap<>();
 
     /**
      * @param range the ip-range to allocate from; null for the whole subnet. Must lie inside the subnet.
@@ -101,6 +103,20 @@ public final class AddressPool
         {
             throw new BerthException("address " + text + " is the gateway of network " + networkName);
         }
+        if (hostAddresses.containsKey(ip))
+        {
+            throw new BerthException("address " + text + " is " + hostAddresses.get(ip) + ", on network " +
+                networkName + "'s LAN");
+        }
+    }
+
+    /** {@code ip} belongs to the host ({@code what} it is): never given out. */
+    public void reserveForHost(final int ip, final String what)
+    {
+        if (subnet.contains(ip))
+        {
+            hostAddresses.put(ip, what);
+        }
     }
 
     public void take(final int ip)
@@ -128,7 +144,7 @@ public final class AddressPool
 
     private boolean isAssignable(final int ip)
     {
-        return ip != subnet.network() && ip != subnet.last() && ip != gateway;
+        return ip != subnet.network() && ip != subnet.last() && ip != gateway && !hostAddresses.containsKey(ip);
     }
 
     private int offset(final int ip)

@@ -22,6 +22,17 @@ public interface Ipam
      */
     Event.IpamConfig requestPool(String subnet, String ipRange, String gateway, Map<Cidr, String> inUse);
 
+    /**
+     * Like {@link #requestPool(String, String, String, Map)}; with {@code onHostLan}, for a network whose containers
+     * sit on a LAN the host is on (macvlan, ipvlan): the host's own subnets (the uplink's) are not refused, only the
+     * host's addresses in them are never given out.
+     */
+    default Event.IpamConfig requestPool(final String subnet, final String ipRange, final String gateway,
+        final Map<Cidr, String> inUse, final boolean onHostLan)
+    {
+        return requestPool(subnet, ipRange, gateway, inUse);
+    }
+
     /** Ranges no network may overlap (special-purpose blocks, the uplink's subnet), with why. */
     default Map<Cidr, String> reservedRanges()
     {

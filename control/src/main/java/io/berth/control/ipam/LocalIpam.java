@@ -29,10 +29,22 @@ public final class LocalIpam implements Ipam
      */
     public LocalIpam(final Map<Cidr, String> hostRanges)
     {
+        this(hostRanges, Map.of());
+    }
+
+    /**
+     * @param hostAddresses the host's own addresses in {@code hostRanges} (the uplink's), with what each is: a LAN
+     *                      network (macvlan, ipvlan) may take the uplink's subnet, but never gives these out.
+     */
+    public LocalIpam(final Map<Cidr, String> hostRanges, final Map<Integer, String> hostAddresses)
+    {
         final Map<Cidr, String> all = new java.util.LinkedHashMap<>(ALWAYS_RESERVED);
         all.putAll(hostRanges);
         this.reservedRanges = java.util.Collections.unmodifiableMap(all);
+        this.hostAddresses = Map.copyOf(hostAddresses);
     }
+
+    private final Map<Integer, String> hostAddresses;
 
     private static Map<Cidr, String> reserved()
     {
@@ -61,7 +73,20 @@ public final class LocalIpam implements Ipam
     public Event.IpamConfig requestPool(final String subnetText, final String ipRangeText, final String gatewayText,
         final Map<Cidr, String> inUse)
     {
-        final Cidr subnet = chooseSubnet(subnetText, ipRangeText, gatewayText, inUse);
+        return requestPool(subnetText, ipRangeText, gatewayText, inUse, false);
+    }
+
+    @Override
+    public Event.IpamConfig requestPool(final String subnetText, final String ipRangeText, final String gatewayText,
+        final Map<Cidr, String> inUse, final boolean onHostLan)
+    {
+        final Cidr subnet = chooseSubnet(subnetText, ipRangeText, gatewayText, inUse,
+            onHostLan ? ALWAYS_RESERVED : reservedRanges);
+        if (onHostLan && hostAddresses.containsKey(chooseGateway(gatewayText, subnet)))
+        {
+            throw new BerthException("gateway " + Ipv4.format(chooseGateway(gatewayText, subnet)) + " is " +
+                hostAddresses.get(chooseGateway(gatewayText, subnet)) + ": give the LAN's router with --gateway");
+        }
         final Cidr ipRange = ipRangeText == null ? null : Cidr.parse(ipRangeText, "ip-range");
         if (ipRange != null && !subnet.contains(ipRange))
         {
@@ -75,11 +100,13 @@ public final class LocalIpam implements Ipam
     @Override
     public AddressPool addressBook(final String networkName, final Cidr subnet, final Cidr range, final int gateway)
     {
-        return new AddressPool(networkName, subnet, range, gateway);
+        final AddressPool pool = new AddressPool(networkName, subnet, range, gateway);
+        hostAddresses.forEach(pool::reserveForHost);
+        return pool;
     }
 
     private Cidr chooseSubnet(final String subnetText, final String ipRange, final String gateway,
-        final Map<Cidr, String> inUse)
+        final Map<Cidr, String> inUse, final Map<Cidr, String> reservedRanges)
     {
         if (subnetText == null || subnetText.isEmpty())
         {

@@ -299,7 +299,7 @@ public final class ControlService
                 final Cidr chosen = driver.defaultSubnet(taken);
                 subnet = chosen == null ? subnet : chosen.toString();
             }
-            pool = state.ipam().requestPool(subnet, request.ipRange(), request.gateway(), inUse);
+            pool = state.ipam().requestPool(subnet, request.ipRange(), request.gateway(), inUse, driver.onHostLan());
         }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), now());
