@@ -29,13 +29,17 @@ public final class LanPort implements Port
 
     private final int id;
     private final String name;
-    private final AfPacketPort parent;
+    private final Port parent;
     private final int vid;
     private final PortCounters counters = new PortCounters();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
 
-    /** @param vid 1..4094, or 0 for the untagged network. */
-    public LanPort(final int id, final AfPacketPort parent, final int vid)
+    /**
+     * @param parent the port that writes to the parent interface (its {@link AfPacketPort}, which hands this port
+     *               the frames of its VLAN once told with {@link AfPacketPort#demux}).
+     * @param vid    1..4094, or 0 for the untagged network.
+     */
+    public LanPort(final int id, final Port parent, final int vid)
     {
         if (vid < 0 || vid > 4094)
         {
@@ -47,7 +51,7 @@ public final class LanPort implements Port
         this.name = vid == 0 ? "lan/" + parent.name() : "lan/" + parent.name() + "." + vid;
     }
 
-    public AfPacketPort parent()
+    public Port parent()
     {
         return parent;
     }

@@ -228,6 +228,54 @@ class AfPacketKernelTest
         fail("the outside did not learn 192.0.2.2 from our ARP reply: " + neigh);
     }
 
+    /**
+     * The kernel takes every received frame's 802.1Q tag off into PACKET_AUXDATA: the port reads it there and hands
+     * the frame of a VLAN a network has to that network's port, untagged frames to its own id (no untagged network),
+     * and filters the tag nobody has (counted).
+     */
+    @Test
+    void vlanTagsAreReadFromAuxdataAndEachVlanEntersAsItsNetworksPort() throws Exception
+    {
+        final Uplink u = uplink();
+        u.port().demux(10, 42);
+        final String arp = "0806000108000604000102005e100002c0000201000000000000c0000202";
+        final String send = "import socket,sys;s=socket.socket(socket.AF_PACKET,socket.SOCK_RAW);s.bind(('eth0',0));" +
+            "[s.send(bytes.fromhex(f)+bytes(18)) for f in sys.argv[1:]]";
+        final String head = "ffffffffffff02005e100002";
+        Kernel.sh("ip", "netns", "exec", u.peerNs(), "/usr/bin/python3", "-c", send,
+            head + "8100000a" + arp, head + "81000014" + arp, head + arp);
+        final List<Integer> inPorts = new ArrayList<>();
+        final List<byte[]> frames = new ArrayList<>();
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (inPorts.size() < 2 && System.nanoTime() < deadline)
+        {
+            batch.clear();
+            u.port().receive(pool, batch, 16);
+            for (int i = 0; i < batch.count(); i++)
+            {
+                final int h = batch.get(i);
+                final byte[] frame = Frames.frameOf(pool, h);
+                if (Frames.isArp(frame))
+                {
+                    inPorts.add(pool.inPort(h));
+                    frames.add(frame);
+                }
+                pool.release(h);
+            }
+            Thread.sleep(5);
+        }
+        assertEquals(List.of(42, u.port().id()), inPorts, "VLAN 10 as port 42, untagged as the port itself");
+        assertEquals(frames.get(0).length, frames.get(1).length, "the tag is not in the frame");
+        assertArrayEquals(frames.get(1), frames.get(0));
+        assertEquals(1, u.port().counters().get(PortCounters.RX_FILTERED), "VLAN 20 is nobody's");
+
+        u.port().demux(0, 43);
+        Kernel.sh("ip", "netns", "exec", u.peerNs(), "/usr/bin/python3", "-c", send, head + arp);
+        final int h = receiveArp(u.port(), 5000, new ArrayList<>());
+        assertEquals(43, pool.inPort(h), "an untagged network takes the untagged frames");
+        pool.release(h);
+    }
+
     @Test
     void ownTransmissionsAreNotReadBack() throws Exception
     {

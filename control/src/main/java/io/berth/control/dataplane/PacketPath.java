@@ -334,8 +334,8 @@ public final class PacketPath
      * A LAN network's port to its parent: a member of the domain (its LAN port), never read itself; the parent hands
      * it the frames of its VLAN.
      */
-    public java.util.concurrent.CompletableFuture<Void> attachLanPort(final io.berth.tap.LanPort port, final int domain,
-        final int mtu)
+    public java.util.concurrent.CompletableFuture<Void> attachLanPort(final io.berth.tap.LanPort port,
+        final io.berth.tap.AfPacketPort parent, final int domain, final int mtu)
     {
         return commands.run(() ->
         {
@@ -350,15 +350,16 @@ public final class PacketPath
                 ports.remove(port.id());
                 throw e;
             }
-            port.parent().demux(port.vid(), port.id());
+            parent.demux(port.vid(), port.id());
         });
     }
 
-    public java.util.concurrent.CompletableFuture<Void> detachLanPort(final io.berth.tap.LanPort port)
+    public java.util.concurrent.CompletableFuture<Void> detachLanPort(final io.berth.tap.LanPort port,
+        final io.berth.tap.AfPacketPort parent)
     {
         return commands.run(() ->
         {
-            port.parent().demux(port.vid(), -1);
+            parent.demux(port.vid(), -1);
             l2.removePort(port.id());
             ports.remove(port.id());
         });

@@ -71,7 +71,8 @@ public final class UserspaceDataplane implements Dataplane
     {
     }
 
-    private record Lan(LanSegmentSpec spec, io.berth.tap.LanPort port, long sharedMac)
+    /** @param parent the socket on the parent interface (the uplink's, or one of {@link #parents}); null without. */
+    private record Lan(LanSegmentSpec spec, io.berth.tap.LanPort port, AfPacketPort parent, long sharedMac)
     {
     }
 
@@ -372,7 +373,7 @@ public final class UserspaceDataplane implements Dataplane
             if (parent != null)
             {
                 port = new io.berth.tap.LanPort(freePortId(), parent, lan.vid());
-                await(pipeline.attachLanPort(port, lan.id(), parentMtu(lan.parent())));
+                await(pipeline.attachLanPort(port, parent, lan.id(), parentMtu(lan.parent())));
             }
         }
         catch (final RuntimeException e)
@@ -389,7 +390,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             parents.put(lan.parent(), parent);
         }
-        lans.put(lan.id(), new Lan(lan, port, sharedMac));
+        lans.put(lan.id(), new Lan(lan, port, parent, sharedMac));
         final SegmentSpec segment = new SegmentSpec(lan.id(), lan.name(), lan.subnet(), lan.prefixLength(),
             HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC, lan.icc(), true, lan.mtu());
         networks.put(lan.id(), segment);
@@ -454,7 +455,7 @@ public final class UserspaceDataplane implements Dataplane
         }
         if (lan.port() != null)
         {
-            await(pipeline.detachLanPort(lan.port()));
+            await(pipeline.detachLanPort(lan.port(), lan.parent()));
         }
         removeSegment(segmentId);
         final String iface = lan.spec().parent();
