@@ -22,6 +22,11 @@ public final class BridgeDomain
     public static final int MODE_MACVLAN = 1;
     /** An ipvlan L2 network: every container has the parent's MAC; frames to that MAC are delivered by address. */
     public static final int MODE_IPVLAN_L2 = 2;
+    /**
+     * An ipvlan L3 network: containers (NOARP, the parent's MAC) send everything to their own MAC, which is the
+     * domain's gateway MAC; it is all routed, and broadcasts go nowhere. No LAN port is a member: the LAN is routed.
+     */
+    public static final int MODE_IPVLAN_L3 = 3;
 
     private final int id;
     private final int gatewayIp;
@@ -56,7 +61,7 @@ public final class BridgeDomain
     public static BridgeDomain lan(final int id, final int mode, final int hostIp, final long hostMac,
         final long lanMac, final boolean interContainer)
     {
-        if (mode != MODE_MACVLAN && mode != MODE_IPVLAN_L2)
+        if (mode != MODE_MACVLAN && mode != MODE_IPVLAN_L2 && mode != MODE_IPVLAN_L3)
         {
             throw new IllegalArgumentException("not a LAN mode: " + mode);
         }
@@ -119,7 +124,7 @@ public final class BridgeDomain
         {
             staticPorts.put(mac, port);
         }
-        else
+        else if (mode == MODE_IPVLAN_L2)
         {
             portByAddress.put(ip & 0xFFFF_FFFFL, port);
             proxyArp.put(ip & 0xFFFF_FFFFL, lanMac);

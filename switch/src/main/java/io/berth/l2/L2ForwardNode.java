@@ -37,7 +37,7 @@ public final class L2ForwardNode extends Node
     public L2ForwardNode(final L2Switch l2)
     {
         super("l2-forward", DropReason.UNKNOWN_PORT, DropReason.MAC_LIMIT, DropReason.ISOLATED, DropReason.SAME_PORT,
-            DropReason.NOT_FOR_US);
+            DropReason.NOT_FOR_US, DropReason.LAN_L3_BROADCAST);
         this.l2 = l2;
         this.macs = l2.macs();
     }
@@ -152,6 +152,20 @@ public final class L2ForwardNode extends Node
     private DropReason forwardLan(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int inPort,
         final BridgeDomain domain, final long destination)
     {
+        if (domain.mode() == BridgeDomain.MODE_IPVLAN_L3)
+        {
+            // everything a container sends is to its own MAC, the gateway's; the router decides from there
+            if (EthernetFlyweight.isMulticast(destination) || ethernet.etherType() != EthernetFlyweight.TYPE_IPV4)
+            {
+                return DropReason.LAN_L3_BROADCAST;
+            }
+            if (destination != domain.gatewayMac())
+            {
+                return DropReason.NOT_FOR_US;
+            }
+            graph.enqueue(gatewayNode, handle);
+            return null;
+        }
         final int lanPort = domain.lanPort();
         final boolean fromLan = inPort == lanPort;
         if (!fromLan && destination == domain.gatewayMac())

@@ -27,6 +27,8 @@ public final class NeighborResolver implements Housekeeping
     private final Node routeNode;
     private final int[] handles = new int[CAPACITY];
     private final int[] nextHops = new int[CAPACITY];
+    /** The routed port each waits to be sent on (the uplink, or an ipvlan L3 network's LAN router port). */
+    private final int[] viaPorts = new int[CAPACITY];
     private final long[] since = new long[CAPACITY];
     private int count;
     private int lastRequested;
@@ -45,6 +47,12 @@ public final class NeighborResolver implements Housekeeping
     /** Keeps the packet until {@code nextHop} answers ARP (or drops it when the queue is full). */
     public void park(final int handle, final int nextHop, final long nowMillis)
     {
+        park(handle, nextHop, router.uplinkPort(), nowMillis);
+    }
+
+    /** Like {@link #park(int, int, long)}, for a next hop on routed port {@code port}. */
+    public void park(final int handle, final int nextHop, final int port, final long nowMillis)
+    {
         if (count == CAPACITY)
         {
             routeNode.graph().drop(handle, DropReason.NEIGHBOR_UNRESOLVED);
@@ -53,11 +61,12 @@ public final class NeighborResolver implements Housekeeping
         routeNode.graph().pool().location(handle, PacketPool.PARKED); // ours now: a crash of the route node must not free it
         handles[count] = handle;
         nextHops[count] = nextHop;
+        viaPorts[count] = port;
         since[count] = nowMillis;
         count++;
         if (nextHop != lastRequested || nowMillis - lastRequestAt >= REQUEST_INTERVAL_MILLIS)
         {
-            request(nextHop, nowMillis);
+            request(nextHop, port, nowMillis);
         }
     }
 
@@ -69,7 +78,7 @@ public final class NeighborResolver implements Housekeeping
     {
         if (nextHop != lastRequested || nowMillis - lastRequestAt >= REQUEST_INTERVAL_MILLIS)
         {
-            request(nextHop, nowMillis);
+            request(nextHop, router.uplinkPort(), nowMillis);
         }
     }
 
@@ -87,6 +96,7 @@ public final class NeighborResolver implements Housekeeping
             {
                 handles[kept] = handles[i];
                 nextHops[kept] = nextHops[i];
+                viaPorts[kept] = viaPorts[i];
                 since[kept] = since[i];
                 kept++;
             }
@@ -115,10 +125,11 @@ public final class NeighborResolver implements Housekeeping
             {
                 if (nowMillis - lastRequestAt >= REQUEST_INTERVAL_MILLIS)
                 {
-                    request(nextHops[i], nowMillis); // ask again: the first request may have been lost
+                    request(nextHops[i], viaPorts[i], nowMillis); // ask again: the first request may have been lost
                 }
                 handles[kept] = handles[i];
                 nextHops[kept] = nextHops[i];
+                viaPorts[kept] = viaPorts[i];
                 since[kept] = since[i];
                 kept++;
             }
@@ -127,12 +138,12 @@ public final class NeighborResolver implements Housekeeping
         return work;
     }
 
-    /** Broadcasts "who has nextHop" from the uplink address; a pool packet, sent and released at once. */
-    void request(final int nextHop, final long nowMillis)
+    /** Broadcasts "who has nextHop" from berth's address on {@code via}; a pool packet, sent and released at once. */
+    void request(final int nextHop, final int via, final long nowMillis)
     {
         lastRequested = nextHop;
         lastRequestAt = nowMillis;
-        final Port uplink = ports.get(router.uplinkPort());
+        final Port uplink = via < 0 ? null : ports.get(via);
         final PacketPool pool = routeNode.graph().pool();
         if (uplink == null)
         {
@@ -146,9 +157,9 @@ public final class NeighborResolver implements Housekeeping
         pool.clearVnetHeader(handle);
         final int frame = pool.frameOffset(handle);
         ethernet.wrap(pool.buffer(), frame)
-            .destination(EthernetFlyweight.BROADCAST).source(router.uplinkMac()).etherType(EthernetFlyweight.TYPE_ARP);
+            .destination(EthernetFlyweight.BROADCAST).source(router.lanRouterMac(via)).etherType(EthernetFlyweight.TYPE_ARP);
         arp.wrap(pool.buffer(), ethernet.payloadOffset())
-            .fill(ArpFlyweight.OP_REQUEST, router.uplinkMac(), router.uplinkIp(), 0L, nextHop);
+            .fill(ArpFlyweight.OP_REQUEST, router.lanRouterMac(via), router.lanRouterIp(via), 0L, nextHop);
         pool.frameLength(handle, ARP_FRAME);
         uplink.transmit(pool, handle);
         pool.release(handle);

@@ -73,7 +73,7 @@ public final class RouteNode extends Node
     {
         super("route", DropReason.SPOOFED_SOURCE, DropReason.ISOLATED_NETWORKS, DropReason.NEIGHBOR_UNRESOLVED,
             DropReason.INTERNAL_NETWORK, DropReason.LOCAL_UNHANDLED, DropReason.NO_ROUTE, DropReason.TTL_EXCEEDED,
-            DropReason.FRAG_NEEDED);
+            DropReason.FRAG_NEEDED, DropReason.ISOLATED);
         this.router = router;
         this.permit = permit;
         this.refusals = refusals;
@@ -117,11 +117,21 @@ public final class RouteNode extends Node
             final long sourceMac;
             if (toDomain != Router.NONE && destination != router.gatewayIp(toDomain))
             {
-                final boolean fromOutside = pool.inPort(handle) == router.uplinkPort();
-                if (((fromDomain != Router.NONE && fromDomain != toDomain) || fromOutside) && !permit.permits(pool, handle))
+                final int inPort = pool.inPort(handle);
+                final boolean fromOutside = inPort == router.uplinkPort() || router.isLanRouter(inPort);
+                // an ipvlan L3 network is routed from its own LAN (that is its point: no NAT, no port mapping)
+                final boolean fromItsLan = inPort == router.lanRouterOf(toDomain);
+                if (((fromDomain != Router.NONE && fromDomain != toDomain) || (fromOutside && !fromItsLan))
+                    && !permit.permits(pool, handle))
                 {
                     refusals.refused(pool, handle);
                     graph.drop(handle, DropReason.ISOLATED_NETWORKS); // outside: only replies and published ports
+                    continue;
+                }
+                if (fromDomain == toDomain && router.isIsolated(toDomain))
+                {
+                    refusals.refused(pool, handle);
+                    graph.drop(handle, DropReason.ISOLATED); // ipvlan private
                     continue;
                 }
                 if (ipv4.ttl() <= 1)
@@ -157,10 +167,38 @@ public final class RouteNode extends Node
                 unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_PORT_UNREACHABLE, DropReason.LOCAL_UNHANDLED);
                 continue;
             }
+            else if (router.lanRouterOf(fromDomain) != Router.NONE)
+            {
+                // an ipvlan L3 network's way out is its parent's LAN, as its own address there, never translated
+                final int lanPort = router.lanRouterOf(fromDomain);
+                final int nextHop = router.lanNextHop(lanPort, destination);
+                if (nextHop == 0)
+                {
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.NO_ROUTE);
+                    continue;
+                }
+                if (ipv4.ttl() <= 1)
+                {
+                    timeExceeded(pool, handle, fromDomain);
+                    continue;
+                }
+                neighbor = router.neighbor(nextHop);
+                if (neighbor == Router.NO_NEIGHBOR || Router.neighborPort(neighbor) != lanPort)
+                {
+                    if (now == 0)
+                    {
+                        now = System.currentTimeMillis();
+                    }
+                    resolver.park(handle, nextHop, lanPort, now);
+                    continue;
+                }
+                sourceMac = router.lanRouterMac(lanPort);
+            }
             else
             {
                 // the outside: only through the uplink, never for internal networks, never outside to outside
-                if (router.uplinkPort() == Router.NONE || pool.inPort(handle) == router.uplinkPort())
+                if (router.uplinkPort() == Router.NONE || pool.inPort(handle) == router.uplinkPort()
+                    || router.isLanRouter(pool.inPort(handle)))
                 {
                     unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.NO_ROUTE);
                     continue;

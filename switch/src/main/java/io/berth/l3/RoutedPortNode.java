@@ -55,6 +55,11 @@ public final class RoutedPortNode extends Node
                 ourIp = router.hostLinkIp();
                 ourMac = router.hostLinkMac();
             }
+            else if (router.isLanRouter(inPort))
+            {
+                ourIp = router.lanRouterIp(inPort); // an ipvlan L3 network's address on its parent's LAN
+                ourMac = router.lanRouterMac(inPort);
+            }
             else
             {
                 graph.drop(handle, DropReason.UNKNOWN_PORT);

@@ -22,6 +22,22 @@ public final class Router
     private final boolean[] internal = new boolean[MAX_DOMAINS];
     /** A LAN network (macvlan, ipvlan): of its subnet only its containers are berth's; the rest is the LAN's. */
     private final boolean[] lan = new boolean[MAX_DOMAINS];
+    /** ipvlan private: no routing between two containers of the network. */
+    private final boolean[] isolatedDomain = new boolean[MAX_DOMAINS];
+    /** A network's second and later subnets (ipvlan L3): {domain, prefix length, masked address} each. */
+    private final java.util.List<int[]> moreSubnets = new java.util.ArrayList<>();
+    /** An ipvlan L3 network's routed port on its parent's LAN, per domain, or NONE. */
+    private final int[] lanRouterOfDomain = new int[MAX_DOMAINS];
+    /*
+     * LAN router ports (ipvlan L3): berth owns an address on a parent's LAN there, as on the uplink, and routes the
+     * network's subnets behind it. Indexed by port id.
+     */
+    private final boolean[] lanRouter = new boolean[PortTable.MAX_PORTS];
+    private final int[] lanRouterIp = new int[PortTable.MAX_PORTS];
+    private final int[] lanRouterMask = new int[PortTable.MAX_PORTS];
+    private final long[] lanRouterMac = new long[PortTable.MAX_PORTS];
+    private final int[] lanRouterGateway = new int[PortTable.MAX_PORTS];
+    private int[] lanRouterAddresses = new int[0];
     /** (prefix length << 32 | subnet address) -> domain id; subnets never overlap, so at most one matches. */
     private final Long2LongHashMap domainBySubnet = new Long2LongHashMap(NONE);
     /** Prefix lengths in use, longest first: domainOf costs one lookup per distinct length, whatever the count. */
@@ -53,6 +69,7 @@ public final class Router
     public Router(final int learnedNeighborLimit)
     {
         learned = new NeighborTable(learnedNeighborLimit);
+        java.util.Arrays.fill(lanRouterOfDomain, NONE);
     }
 
     /** The learned-neighbour table, for aging as housekeeping and for its counters. */
@@ -110,7 +127,117 @@ public final class Router
     public void removeDomain(final int id)
     {
         present[id] = false;
+        moreSubnets.removeIf(s -> s[0] == id);
+        isolatedDomain[id] = false;
+        final int router = lanRouterOfDomain[id];
+        if (router != NONE && router != uplinkPort)
+        {
+            removeLanRouter(router);
+        }
+        lanRouterOfDomain[id] = NONE;
         rebuildDomainIndex();
+    }
+
+    /** Another subnet of domain {@code id} (an ipvlan L3 network has several). */
+    public void addSubnet(final int id, final int subnetAddress, final int prefixLength)
+    {
+        moreSubnets.add(new int[] {id, prefixLength, subnetAddress & mask(prefixLength)});
+        rebuildDomainIndex();
+    }
+
+    /** ipvlan private: containers of the network are not routed to each other. */
+    public void isolate(final int id, final boolean isolated)
+    {
+        isolatedDomain[id] = isolated;
+    }
+
+    public boolean isIsolated(final int domain)
+    {
+        return isolatedDomain[domain];
+    }
+
+    public boolean isLan(final int domain)
+    {
+        return domain >= 0 && lan[domain];
+    }
+
+    /**
+     * Port {@code portId} is ipvlan L3 network {@code domain}'s router on its parent's LAN: berth owns
+     * {@code address} there with {@code mac}, destinations in {@code prefixLength} are on the link, the rest goes
+     * via {@code gateway} (0: nowhere). The uplink itself may be one (then its own address and gateway are given).
+     */
+    public void lanRouter(final int portId, final int domain, final int address, final int prefixLength, final long mac,
+        final int gateway)
+    {
+        lanRouterOfDomain[domain] = portId;
+        if (portId == uplinkPort)
+        {
+            return; // the uplink answers for itself already
+        }
+        lanRouter[portId] = true;
+        lanRouterIp[portId] = address;
+        lanRouterMask[portId] = mask(prefixLength);
+        lanRouterMac[portId] = mac;
+        lanRouterGateway[portId] = gateway;
+        routedPort[portId] = true;
+        rebuildLanRouterAddresses();
+    }
+
+    public void removeLanRouter(final int portId)
+    {
+        lanRouter[portId] = false;
+        routedPort[portId] = portId == uplinkPort || portId == hostPort;
+        rebuildLanRouterAddresses();
+    }
+
+    private void rebuildLanRouterAddresses()
+    {
+        int n = 0;
+        final int[] addresses = new int[PortTable.MAX_PORTS];
+        for (int p = 0; p < PortTable.MAX_PORTS; p++)
+        {
+            if (lanRouter[p])
+            {
+                addresses[n++] = lanRouterIp[p];
+            }
+        }
+        lanRouterAddresses = java.util.Arrays.copyOf(addresses, n);
+    }
+
+    /** The LAN router port of ipvlan L3 network {@code domain} (the uplink's id when it is that), or NONE. */
+    public int lanRouterOf(final int domain)
+    {
+        return domain >= 0 ? lanRouterOfDomain[domain] : NONE;
+    }
+
+    /** A LAN router port other than the uplink. */
+    public boolean isLanRouter(final int portId)
+    {
+        return portId >= 0 && portId < lanRouter.length && lanRouter[portId];
+    }
+
+    public int lanRouterIp(final int portId)
+    {
+        return portId == uplinkPort ? uplinkIp : lanRouterIp[portId];
+    }
+
+    public long lanRouterMac(final int portId)
+    {
+        return portId == uplinkPort ? uplinkMac : lanRouterMac[portId];
+    }
+
+    /** On the LAN router port's link: the destination itself, else its gateway (0: none). */
+    public int lanNextHop(final int portId, final int destination)
+    {
+        if (portId == uplinkPort)
+        {
+            return uplinkNextHop(destination);
+        }
+        if ((destination & lanRouterMask[portId]) == (lanRouterIp[portId] & lanRouterMask[portId]))
+        {
+            return destination;
+        }
+        return lanRouterGateway[portId];
     }
 
     private final int[] prefix = new int[MAX_DOMAINS];
@@ -127,6 +254,11 @@ public final class Router
                 domainBySubnet.put(subnetKey(prefix[i], subnet[i]), i);
                 lengths |= 1L << prefix[i];
             }
+        }
+        for (final int[] extra : moreSubnets)
+        {
+            domainBySubnet.put(subnetKey(extra[1], extra[2]), extra[0]);
+            lengths |= 1L << extra[1];
         }
         final int[] ordered = new int[Long.bitCount(lengths)];
         for (int length = 32, j = 0; length >= 0; length--)
@@ -169,6 +301,13 @@ public final class Router
         if ((uplinkPort != NONE && address == uplinkIp) || (hostPort != NONE && address == hostLinkIp))
         {
             return true;
+        }
+        for (final int lanRouterAddress : lanRouterAddresses)
+        {
+            if (address == lanRouterAddress)
+            {
+                return true;
+            }
         }
         final int domain = domainOf(address);
         return domain != NONE && gatewayIp[domain] == address;

@@ -32,6 +32,24 @@ public final class RouterCommands
         return worker.run(() -> router.addLanDomain(id, subnet, prefixLength, hostIp, hostMac));
     }
 
+    /** An ipvlan L3 network's further subnets, isolation and router on its LAN, see {@link Router#lanRouter}. */
+    public CompletableFuture<Void> routedLan(final int id, final int[] moreSubnets, final boolean isolated,
+        final int routerPort, final int address, final int prefixLength, final long mac, final int gateway)
+    {
+        return worker.run(() ->
+        {
+            for (int i = 0; i + 1 < moreSubnets.length; i += 2)
+            {
+                router.addSubnet(id, moreSubnets[i], moreSubnets[i + 1]);
+            }
+            router.isolate(id, isolated);
+            if (routerPort != Router.NONE)
+            {
+                router.lanRouter(routerPort, id, address, prefixLength, mac, gateway);
+            }
+        });
+    }
+
     public CompletableFuture<Void> removeDomain(final int id)
     {
         return worker.run(() -> router.removeDomain(id));

@@ -64,6 +64,7 @@ public final class Views
                 config.put("IPRange", network.ipRange().toString());
             }
             config.put("Gateway", Ipv4.format(network.gateway()));
+            network.moreSubnets().forEach(extra -> configs.addObject().put("Subnet", extra.toString()));
         }
         final NetworkDriver driver = service.driverOf(network);
         driver.shownOptions(network).forEach(options::put);
@@ -86,7 +87,7 @@ public final class Views
             entry.put("Id", container.id());
             entry.put("MacAddress", endpoint == null ? "" : Ipv4.formatMac(endpoint.mac()));
             entry.put("IPv4Address", endpoint == null ? "" :
-                Ipv4.format(endpoint.ip()) + "/" + network.subnet().prefixLength());
+                Ipv4.format(endpoint.ip()) + "/" + network.subnetOf(endpoint.ip()).prefixLength());
             entry.put("IPv6Address", "");
         }
         // a global network: the containers other hosts have on it, and what the driver adds (the overlay's Peers)
@@ -184,7 +185,7 @@ public final class Views
             entry.put("Interface", endpoint.ifName());
             entry.put("NetworkID", network.id());
             entry.put("IPAddress", Ipv4.format(endpoint.ip()));
-            entry.put("IPPrefixLen", network.subnet().prefixLength());
+            entry.put("IPPrefixLen", network.subnetOf(endpoint.ip()).prefixLength());
             entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
             entry.put("Gateway", Ipv4.format(network.gateway()));
             final ArrayNode aliases = entry.putArray("Aliases");

@@ -42,12 +42,12 @@ final class NetworkCommands implements Runnable
         @Spec
         CommandSpec spec;
 
-        @Option(names = {"-d", "--driver"}, paramLabel = "DRIVER", description = "bridge (default) or overlay (global: needs berthd --store and --uplink)")
+        @Option(names = {"-d", "--driver"}, paramLabel = "DRIVER", description = "bridge (default), overlay (global: needs berthd --store and --uplink), macvlan or ipvlan")
         String driver = "bridge";
 
         @Option(names = "--subnet", paramLabel = "CIDR", description = "e.g. 192.168.100.0/24 (default: the " +
-            "first free of 172.18.0.0/16 .. 172.31.0.0/16, 192.168.0.0/20 ..)")
-        String subnet;
+            "first free of 172.18.0.0/16 .. 172.31.0.0/16, 192.168.0.0/20 ..); repeatable for ipvlan_mode=l3")
+        List<String> subnets = new ArrayList<>();
 
         @Option(names = "--ip-range", paramLabel = "CIDR", description = "allocate container addresses from this " +
             "part of the subnet")
@@ -70,7 +70,11 @@ final class NetworkCommands implements Runnable
         {
             final ObjectNode request = BerthCli.request("network.create").put("name", name).put("driver", driver)
                 .put("internal", internal);
-            putIfSet(request, "subnet", subnet);
+            putIfSet(request, "subnet", subnets.isEmpty() ? null : subnets.get(0));
+            if (subnets.size() > 1)
+            {
+                subnets.subList(1, subnets.size()).forEach(request.putArray("moreSubnets")::add);
+            }
             putIfSet(request, "ipRange", ipRange);
             putIfSet(request, "gateway", gateway);
             options.forEach(request.putArray("options")::add);

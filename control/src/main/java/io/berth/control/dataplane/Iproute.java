@@ -106,8 +106,23 @@ final class Iproute
         return java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", device));
     }
 
+    /** A link with no ARP (ipvlan L3), and when {@code defaultRoute}, the default route straight on it. */
+    static void routedLink(final String netns, final String ifName, final boolean defaultRoute) throws IOException
+    {
+        run(true, "ip", "-n", netns, "link", "set", "dev", ifName, "arp", "off");
+        if (defaultRoute)
+        {
+            run(true, "ip", "-n", netns, "route", "replace", "default", "dev", ifName);
+        }
+    }
+
     static void defaultRoute(final String netns, final String ifName, final int gatewayIp) throws IOException
     {
+        if (gatewayIp == 0)
+        {
+            run(true, "ip", "-n", netns, "route", "replace", "default", "dev", ifName);
+            return;
+        }
         run(true, "ip", "-n", netns, "route", "replace", "default", "via", Ipv4Flyweight.format(gatewayIp), "dev", ifName);
     }
 

@@ -14,16 +14,27 @@ package io.berth.control.dataplane;
  * @param mode         how containers sit on the LAN.
  * @param icc          false (ipvlan private): containers of the network cannot talk to each other.
  * @param mtu          the MTU of container interfaces.
+ * @param moreSubnets  ipvlan L3: the further subnets, as (address, prefix length) pairs; else empty.
+ * @param routerIp     ipvlan L3: berth's address on the parent's LAN (0: the uplink's, when the parent is it).
+ * @param routerPrefix its prefix length.
  */
 public record LanSegmentSpec(int id, String name, int subnet, int prefixLength, String parent, int vid, Mode mode,
-    boolean icc, int mtu)
+    boolean icc, int mtu, int[] moreSubnets, int routerIp, int routerPrefix)
 {
+    public LanSegmentSpec(final int id, final String name, final int subnet, final int prefixLength, final String parent,
+        final int vid, final Mode mode, final boolean icc, final int mtu)
+    {
+        this(id, name, subnet, prefixLength, parent, vid, mode, icc, mtu, new int[0], 0, 0);
+    }
+
     public enum Mode
     {
         /** Each container has a MAC of its own on the LAN. */
         MACVLAN,
         /** Every container has the parent's MAC; berth answers ARP for their addresses with it. */
-        IPVLAN_L2;
+        IPVLAN_L2,
+        /** Containers (NOARP, the parent's MAC) are routed: between the subnets, to the LAN from berth's address. */
+        IPVLAN_L3;
 
         /** Docker's rule: one parent serves macvlan or ipvlan networks, never both at once. */
         public String driver()

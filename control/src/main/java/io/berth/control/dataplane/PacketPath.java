@@ -354,6 +354,18 @@ public final class PacketPath
         });
     }
 
+    /** An ipvlan L3 network's port on its parent's LAN: a routed port in no domain, its VLAN's frames handed to it. */
+    public java.util.concurrent.CompletableFuture<Void> attachLanRouterPort(final io.berth.tap.LanPort port,
+        final io.berth.tap.AfPacketPort parent, final int mtu)
+    {
+        return commands.run(() ->
+        {
+            ports.mtu(port.id(), mtu);
+            ports.put(port);
+            parent.demux(port.vid(), port.id());
+        });
+    }
+
     public java.util.concurrent.CompletableFuture<Void> detachLanPort(final io.berth.tap.LanPort port,
         final io.berth.tap.AfPacketPort parent)
     {
@@ -361,6 +373,10 @@ public final class PacketPath
         {
             parent.demux(port.vid(), -1);
             l2.removePort(port.id());
+            if (router.isLanRouter(port.id()))
+            {
+                router.removeLanRouter(port.id());
+            }
             ports.remove(port.id());
         });
     }
@@ -413,6 +429,10 @@ public final class PacketPath
     private int masqueradeAddress(final PacketPool pool, final int handle, final int source, final int destination)
     {
         final int egress = pool.egress(handle);
+        if (router.isLan(pool.domain(handle)))
+        {
+            return SnatPolicy.NO_SNAT; // a LAN network's containers are LAN hosts: they leave as themselves
+        }
         if (egress == router.uplinkPort() && router.uplinkPort() != Router.NONE)
         {
             return source == router.uplinkIp() ? SnatPolicy.NO_SNAT : router.uplinkIp();

@@ -359,21 +359,69 @@ public final class UserspaceDataplane implements Dataplane
             }
         }
         final long sharedMac = parent != null ? parent.macAddress() : 0x0242_0000_0000L | (lan.subnet() & 0xFFFF_FFFFL);
-        final long lanMac = lan.mode() == LanSegmentSpec.Mode.IPVLAN_L2 ? sharedMac : io.berth.l2.BridgeDomain.NO_MAC;
-        final int mode = lan.mode() == LanSegmentSpec.Mode.MACVLAN ? io.berth.l2.BridgeDomain.MODE_MACVLAN
-            : io.berth.l2.BridgeDomain.MODE_IPVLAN_L2;
+        final boolean l3 = lan.mode() == LanSegmentSpec.Mode.IPVLAN_L3;
+        final long lanMac = lan.mode() != LanSegmentSpec.Mode.MACVLAN ? sharedMac : io.berth.l2.BridgeDomain.NO_MAC;
+        final int mode = switch (lan.mode())
+        {
+            case MACVLAN -> io.berth.l2.BridgeDomain.MODE_MACVLAN;
+            case IPVLAN_L2 -> io.berth.l2.BridgeDomain.MODE_IPVLAN_L2;
+            case IPVLAN_L3 -> io.berth.l2.BridgeDomain.MODE_IPVLAN_L3;
+        };
+        // ipvlan L3 routes its LAN from an address of berth's there (given, or the uplink's on the uplink's wire)
+        int routerIp = lan.routerIp();
+        int routerPrefix = lan.routerPrefix();
+        int routerGateway = 0;
+        final boolean onUplink = parent != null && parent == uplink;
+        if (l3 && parent != null && routerIp == 0)
+        {
+            if (!onUplink || lan.vid() != 0)
+            {
+                if (opened)
+                {
+                    closeParent(parent);
+                }
+                throw new io.berth.control.BerthException("ipvlan_mode=l3 on parent " + parentName(lan.parent(),
+                    lan.vid()) + " needs -o parent_ip=ADDR/PREFIX: the address berth owns on that LAN, which its " +
+                    "hosts route the network's subnets via (only the uplink's own wire has one already)");
+            }
+            routerIp = uplinkSpec.ip();
+            routerPrefix = uplinkSpec.prefixLength();
+        }
+        if (onUplink && lan.vid() == 0 && routerIp == uplinkSpec.ip())
+        {
+            routerGateway = uplinkSpec.gateway();
+        }
+        final int hostIp = l3 ? (routerIp != 0 ? routerIp : HOST_LINK_HOST_IP) : HOST_LINK_HOST_IP;
+        final long hostMac = l3 ? sharedMac : HOST_LINK_HOST_MAC;
         io.berth.tap.LanPort port = null;
         try
         {
-            await(pipeline.l2Commands().addLanDomain(lan.id(), mode, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC, lanMac,
-                lan.icc()));
+            await(pipeline.l2Commands().addLanDomain(lan.id(), mode, hostIp, hostMac, lanMac, lan.icc()));
             // routed only to and from the host: internal, so nothing reaches the uplink or another network this way
-            await(pipeline.routerCommands().addLanDomain(lan.id(), lan.subnet(), lan.prefixLength(), HOST_LINK_HOST_IP,
-                HOST_LINK_HOST_MAC));
-            if (parent != null)
+            await(pipeline.routerCommands().addLanDomain(lan.id(), lan.subnet(), lan.prefixLength(), hostIp, hostMac));
+            int routerPort = io.berth.l3.Router.NONE;
+            if (parent != null && (!l3 || !(onUplink && lan.vid() == 0 && routerIp == uplinkSpec.ip())))
             {
                 port = new io.berth.tap.LanPort(freePortId(), parent, lan.vid());
-                await(pipeline.attachLanPort(port, parent, lan.id(), parentMtu(lan.parent())));
+                if (l3)
+                {
+                    // not a member of the domain: a routed port in none, the LAN's frames handed to it by its VLAN
+                    await(pipeline.attachLanRouterPort(port, parent, parentMtu(lan.parent())));
+                    routerPort = port.id();
+                }
+                else
+                {
+                    await(pipeline.attachLanPort(port, parent, lan.id(), parentMtu(lan.parent())));
+                }
+            }
+            else if (l3 && parent != null)
+            {
+                routerPort = uplink.id();
+            }
+            if (l3)
+            {
+                await(pipeline.routerCommands().routedLan(lan.id(), lan.moreSubnets(), !lan.icc(), routerPort,
+                    routerIp, routerPrefix, parent == null ? 0 : parent.macAddress(), routerGateway));
             }
         }
         catch (final RuntimeException e)
@@ -392,9 +440,14 @@ public final class UserspaceDataplane implements Dataplane
         }
         lans.put(lan.id(), new Lan(lan, port, parent, sharedMac));
         final SegmentSpec segment = new SegmentSpec(lan.id(), lan.name(), lan.subnet(), lan.prefixLength(),
-            HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC, lan.icc(), true, lan.mtu());
+            hostIp, hostMac, lan.icc(), true, lan.mtu());
         networks.put(lan.id(), segment);
         routeFromHost(segment);
+        for (int i = 0; i + 1 < lan.moreSubnets().length; i += 2)
+        {
+            routeFromHost(new SegmentSpec(lan.id(), lan.name(), lan.moreSubnets()[i], lan.moreSubnets()[i + 1], hostIp,
+                hostMac, lan.icc(), true, lan.mtu()));
+        }
     }
 
     private static String parentName(final String iface, final int vid)
@@ -457,6 +510,10 @@ public final class UserspaceDataplane implements Dataplane
         {
             await(pipeline.detachLanPort(lan.port(), lan.parent()));
         }
+        for (int i = 0; i + 1 < lan.spec().moreSubnets().length; i += 2)
+        {
+            Iproute.deleteRoute(lan.spec().moreSubnets()[i], lan.spec().moreSubnets()[i + 1]);
+        }
         removeSegment(segmentId);
         final String iface = lan.spec().parent();
         if (iface != null && lans.values().stream().noneMatch(other -> iface.equals(other.spec().parent())))
@@ -518,8 +575,20 @@ public final class UserspaceDataplane implements Dataplane
             {
                 Iproute.moveInto(endpoint.deviceName(), endpoint.sandbox(), endpoint.ifName());
             }
-            Iproute.configure(endpoint);
-            if (lan != null && hostLink != null)
+            final boolean l3 = lan != null && lan.spec().mode() == LanSegmentSpec.Mode.IPVLAN_L3;
+            if (l3)
+            {
+                // ipvlan L3: no ARP on the link, everything routed by berth (the kernel's ipvlan slaves are NOARP)
+                Iproute.configure(new EndpointSpec(endpoint.segmentId(), endpoint.sandbox(), endpoint.ifName(),
+                    endpoint.deviceName(), endpoint.mac(), endpoint.ip(), endpoint.prefixLength(), 0, false,
+                    endpoint.mtu()));
+                Iproute.routedLink(endpoint.sandbox(), endpoint.ifName(), endpoint.defaultRoute());
+            }
+            else
+            {
+                Iproute.configure(endpoint);
+            }
+            if (lan != null && hostLink != null && !l3)
             {
                 // the LAN's router is not berth: the host is reached on the link, berth answering ARP for it
                 Iproute.onLinkRoute(endpoint.sandbox(), endpoint.ifName(), HOST_LINK_HOST_IP);
@@ -534,7 +603,7 @@ public final class UserspaceDataplane implements Dataplane
         try
         {
             // bound before the worker reads the port: not one frame passes before port security knows it
-            if (lan != null && lan.spec().mode() == LanSegmentSpec.Mode.IPVLAN_L2)
+            if (lan != null && lan.spec().mode() != LanSegmentSpec.Mode.MACVLAN)
             {
                 await(pipeline.l2Commands().bindPortSharedMac(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
             }

@@ -36,6 +36,17 @@ public abstract class LanDriver implements NetworkDriver
     /** How the driver's containers sit on the LAN. */
     protected abstract LanSegmentSpec.Mode mode(Network network);
 
+    /** ipvlan L3: berth's address on the parent's LAN as {address, prefix length}; null when not routed. */
+    protected int[] routerAddress(final Network network)
+    {
+        return null;
+    }
+
+    private boolean routed(final Network network)
+    {
+        return mode(network) == LanSegmentSpec.Mode.IPVLAN_L3;
+    }
+
     /** False when the network's containers may not talk to each other (ipvlan private). */
     protected boolean interContainer(final Network network)
     {
@@ -86,9 +97,17 @@ public abstract class LanDriver implements NetworkDriver
         final ParentInterface parent = parentOf(network);
         try
         {
+            final int[] more = new int[network.moreSubnets().size() * 2];
+            for (int i = 0; i < network.moreSubnets().size(); i++)
+            {
+                more[2 * i] = network.moreSubnets().get(i).network();
+                more[2 * i + 1] = network.moreSubnets().get(i).prefixLength();
+            }
+            final int[] router = routerAddress(network);
             dataplane.addLanSegment(new LanSegmentSpec(segment, network.name(), network.subnet().network(),
                 network.subnet().prefixLength(), parent == null ? null : parent.iface(), parent == null ? 0 : parent.vid(),
-                mode(network), interContainer(network), mtu(network)));
+                mode(network), interContainer(network), mtu(network), more, router == null ? 0 : router[0],
+                router == null ? 0 : router[1]));
         }
         catch (final RuntimeException e)
         {
@@ -136,11 +155,11 @@ public abstract class LanDriver implements NetworkDriver
         {
             throw new IOException("network " + network.name() + " has no segment in the dataplane");
         }
-        // no LAN, no router: the containers have only each other (and the host)
-        final boolean routed = parentOf(network) != null;
+        // no LAN, no router: the containers have only each other (and the host); an L3 network's router is berth
+        final boolean withRouter = parentOf(network) != null || routed(network);
         return dataplane.attachTap(new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
-            endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute && routed,
-            mtu(network)), restore);
+            endpoint.mac(), endpoint.ip(), network.subnetOf(endpoint.ip()).prefixLength(),
+            routed(network) ? 0 : network.gateway(), defaultRoute && withRouter, mtu(network)), restore);
     }
 
     @Override
@@ -153,7 +172,11 @@ public abstract class LanDriver implements NetworkDriver
     public void takeDefaultRoute(final Network network, final String sandbox, final Endpoint endpoint)
         throws IOException
     {
-        if (parentOf(network) != null)
+        if (routed(network))
+        {
+            dataplane.defaultRouteVia(sandbox, endpoint.ifName(), 0); // straight on the link: berth routes it
+        }
+        else if (parentOf(network) != null)
         {
             dataplane.defaultRouteVia(sandbox, endpoint.ifName(), network.gateway());
         }

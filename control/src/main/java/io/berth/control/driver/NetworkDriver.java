@@ -48,6 +48,12 @@ public interface NetworkDriver
         return attachment() == Attachment.ENDPOINT;
     }
 
+    /** Whether a network with these (normalised) options may have more than one subnet (ipvlan L3). */
+    default boolean takesSeveralSubnets(final Map<String, String> options)
+    {
+        return false;
+    }
+
     /**
      * True when its containers sit on a LAN the host may be on itself (macvlan, ipvlan): its subnet may be the
      * uplink's, whose address is then never given out.
@@ -100,7 +106,7 @@ public interface NetworkDriver
             return network.addresses().nextFree();
         }
         final int ip = io.berth.control.ipam.Ipv4.parse(pinnedIp, "--ip");
-        network.addresses().checkPinnable(ip);
+        network.addressesFor(ip).checkPinnable(ip);
         return ip;
     }
 

@@ -284,7 +284,13 @@ public final class ControlService
         }
         final NetworkDriver driver = drivers.forCreate(request.driver() == null || request.driver().isEmpty() ?
             DEFAULT_NETWORK_DRIVER : request.driver());
-        final Map<String, String> options = driver.parseOptions(request.options());
+        final Map<String, String> options = new java.util.LinkedHashMap<>(driver.parseOptions(request.options()));
+        final List<String> moreSubnets = request.moreSubnets() == null ? List.of() : request.moreSubnets();
+        if (!moreSubnets.isEmpty() && !driver.takesSeveralSubnets(options))
+        {
+            throw new BerthException("network driver " + driver.name() + " takes one --subnet, not " +
+                (moreSubnets.size() + 1) + " (ipvlan with -o ipvlan_mode=l3 takes several)");
+        }
         final Store store = stores.forScope(driver.scope());
         Event.IpamConfig pool = null;
         if (driver.hasAddresses())
@@ -300,6 +306,19 @@ public final class ControlService
                 subnet = chosen == null ? subnet : chosen.toString();
             }
             pool = state.ipam().requestPool(subnet, request.ipRange(), request.gateway(), inUse, driver.onHostLan());
+            final Cidr first = Cidr.parse(pool.subnet(), "subnet");
+            final List<String> more = new ArrayList<>();
+            for (final String text : moreSubnets)
+            {
+                inUse.put(first, name);
+                final Event.IpamConfig extra = state.ipam().requestPool(text, null, null, inUse, driver.onHostLan());
+                inUse.put(Cidr.parse(extra.subnet(), "subnet"), name);
+                more.add(extra.subnet());
+            }
+            if (!more.isEmpty())
+            {
+                options.put(Network.MORE_SUBNETS, String.join(",", more));
+            }
         }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), now());
@@ -1233,6 +1252,7 @@ public final class ControlService
             if (network.hasAddresses())
             {
                 inUse.put(network.subnet(), network.name());
+                network.moreSubnets().forEach(extra -> inUse.put(extra, network.name()));
             }
         }
         return inUse;

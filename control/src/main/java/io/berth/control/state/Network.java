@@ -20,6 +20,12 @@ public final class Network
     private final Cidr ipRange;
     private final int gateway;
     private final AddressPool addresses;
+    /** The second and later subnets (ipvlan L3), each with its own address book. */
+    private final java.util.List<AddressPool> moreAddresses = new java.util.ArrayList<>();
+    private final java.util.List<Cidr> moreSubnets = new java.util.ArrayList<>();
+
+    /** Where a network with several subnets keeps the second and later ones: in its journaled options. */
+    public static final String MORE_SUBNETS = "subnets";
 
     Network(final Event.NetworkCreated created, final Ipam ipam)
     {
@@ -31,6 +37,13 @@ public final class Network
             ipRange = pool.ipRange() == null ? null : Cidr.parse(pool.ipRange(), "ip-range");
             gateway = Ipv4.parse(pool.gateway(), "gateway");
             addresses = ipam.addressBook(created.name(), subnet, ipRange, gateway);
+            final String more = created.options().get(MORE_SUBNETS);
+            for (final String text : more == null || more.isEmpty() ? new String[0] : more.split(","))
+            {
+                final Cidr extra = Cidr.parse(text, "subnet");
+                moreSubnets.add(extra);
+                moreAddresses.add(ipam.addressBook(created.name(), extra, null, 0));
+            }
         }
         else
         {
@@ -113,5 +126,37 @@ public final class Network
     public AddressPool addresses()
     {
         return addresses;
+    }
+
+    /** The address book of the subnet holding {@code ip}; the first subnet's when none does (it then refuses). */
+    public AddressPool addressesFor(final int ip)
+    {
+        for (int i = 0; i < moreSubnets.size(); i++)
+        {
+            if (moreSubnets.get(i).contains(ip))
+            {
+                return moreAddresses.get(i);
+            }
+        }
+        return addresses;
+    }
+
+    /** The subnet holding {@code ip} (the first subnet when none does). */
+    public Cidr subnetOf(final int ip)
+    {
+        for (final Cidr extra : moreSubnets)
+        {
+            if (extra.contains(ip))
+            {
+                return extra;
+            }
+        }
+        return subnet;
+    }
+
+    /** The second and later subnets; empty for most networks. */
+    public java.util.List<Cidr> moreSubnets()
+    {
+        return java.util.List.copyOf(moreSubnets);
     }
 }

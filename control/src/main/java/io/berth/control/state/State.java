@@ -85,7 +85,7 @@ public final class State
             final Network network = networksById.get(attached.network());
             if (network != null && network.hasAddresses())
             {
-                network.addresses().take(endpoint.ip());
+                network.addressesFor(endpoint.ip()).take(endpoint.ip());
             }
         }
         else if (event instanceof Event.EndpointDetached detached)
@@ -205,7 +205,7 @@ public final class State
         final Network network = networksById.get(endpoint.networkId());
         if (network != null && network.hasAddresses())
         {
-            network.addresses().release(endpoint.ip());
+            network.addressesFor(endpoint.ip()).release(endpoint.ip());
         }
     }
 

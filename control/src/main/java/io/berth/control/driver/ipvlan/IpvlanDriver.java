@@ -6,6 +6,7 @@ import io.berth.control.dataplane.LanSegmentSpec;
 import io.berth.control.driver.LanDriver;
 import io.berth.control.driver.ParentInterface;
 import io.berth.control.driver.SegmentIds;
+import io.berth.control.ipam.Ipv4;
 import io.berth.control.state.Network;
 
 import java.util.LinkedHashMap;
@@ -15,17 +16,21 @@ import java.util.Map;
 /**
  * Docker's ipvlan driver where the kernel has none (this machine's has no IPVLAN): in L2 mode every container's eth0
  * carries the parent's MAC, berth answers ARP for the containers' addresses with it and delivers what arrives for
- * that MAC by destination address, so the LAN sees one MAC for all of them. Options: {@code parent=IFACE[.VID]},
- * {@code ipvlan_mode=l2}, {@code ipvlan_flag=bridge|private} (private: containers of the network cannot reach each
- * other, only the LAN). Control thread.
+ * that MAC by destination address, so the LAN sees one MAC for all of them. In L3 mode the containers' eth0 is NOARP
+ * with its default route on the link, and berth routes: between the network's subnets (several {@code --subnet}),
+ * to the host, and to the LAN from {@code parent_ip}, which it owns there and which the LAN's hosts route the
+ * subnets via (the uplink's address when the parent is the uplink). Options: {@code parent=IFACE[.VID]},
+ * {@code ipvlan_mode=l2|l3}, {@code ipvlan_flag=bridge|private} (private: containers of the network cannot reach
+ * each other, only the LAN), {@code parent_ip=ADDR/PREFIX}. Control thread.
  */
 public final class IpvlanDriver extends LanDriver
 {
     public static final String NAME = "ipvlan";
     private static final String MODE = "ipvlan_mode";
     private static final String FLAG = "ipvlan_flag";
+    private static final String PARENT_IP = "parent_ip";
     private static final String VALID = "valid options: parent=IFACE[.VID] (VID 1.." + ParentInterface.MAX_VID +
-        "), ipvlan_mode=l2, ipvlan_flag=bridge|private";
+        "), ipvlan_mode=l2|l3, ipvlan_flag=bridge|private, parent_ip=ADDR/PREFIX (l3)";
 
     public IpvlanDriver(final Dataplane dataplane, final SegmentIds segmentIds)
     {
@@ -41,7 +46,25 @@ public final class IpvlanDriver extends LanDriver
     @Override
     protected LanSegmentSpec.Mode mode(final Network network)
     {
-        return LanSegmentSpec.Mode.IPVLAN_L2;
+        return "l3".equals(network.options().get(MODE)) ? LanSegmentSpec.Mode.IPVLAN_L3 : LanSegmentSpec.Mode.IPVLAN_L2;
+    }
+
+    @Override
+    public boolean takesSeveralSubnets(final Map<String, String> options)
+    {
+        return "l3".equals(options.get(MODE));
+    }
+
+    @Override
+    protected int[] routerAddress(final Network network)
+    {
+        final String text = network.options().get(PARENT_IP);
+        if (text == null)
+        {
+            return null;
+        }
+        final int slash = text.indexOf('/');
+        return new int[] {Ipv4.parse(text.substring(0, slash), PARENT_IP), Integer.parseInt(text.substring(slash + 1))};
     }
 
     @Override
@@ -63,6 +86,7 @@ public final class IpvlanDriver extends LanDriver
         String parent = null;
         String mode = "l2";
         String flag = "bridge";
+        String parentIp = null;
         for (final String option : options == null ? List.<String>of() : options)
         {
             final int equals = option.indexOf('=');
@@ -77,16 +101,32 @@ public final class IpvlanDriver extends LanDriver
                 case PARENT -> parent = ParentInterface.parse(value).toString();
                 case MODE ->
                 {
-                    if (value.equals("l3") || value.equals("l3s"))
+                    if (value.equals("l3s"))
                     {
-                        throw new BerthException("ipvlan_mode " + value + " is not supported yet: berth's ipvlan " +
-                            "networks have l2 mode (ipvlan_mode=l2)");
+                        throw new BerthException("ipvlan_mode l3s is not supported: berth has no iptables to apply " +
+                            "to the slaves' traffic; use l2 or l3");
                     }
-                    if (!value.equals("l2"))
+                    if (!value.equals("l2") && !value.equals("l3"))
                     {
-                        throw new BerthException("invalid ipvlan_mode " + value + ": expected l2");
+                        throw new BerthException("invalid ipvlan_mode " + value + ": expected l2 or l3");
                     }
                     mode = value;
+                }
+                case PARENT_IP ->
+                {
+                    final int slash = value.indexOf('/');
+                    if (slash < 0)
+                    {
+                        throw new BerthException("invalid parent_ip " + value + ": expected ADDR/PREFIX, e.g. " +
+                            "192.168.1.5/24 (berth's address on the parent's LAN)");
+                    }
+                    Ipv4.parse(value.substring(0, slash), PARENT_IP);
+                    final String prefix = value.substring(slash + 1);
+                    if (!prefix.matches("[0-9]{1,2}") || Integer.parseInt(prefix) < 1 || Integer.parseInt(prefix) > 30)
+                    {
+                        throw new BerthException("invalid prefix length in parent_ip " + value + ": expected 1..30");
+                    }
+                    parentIp = value;
                 }
                 case FLAG ->
                 {
@@ -107,6 +147,15 @@ public final class IpvlanDriver extends LanDriver
         }
         normalised.put(MODE, mode);
         normalised.put(FLAG, flag);
+        if (parentIp != null)
+        {
+            if (!mode.equals("l3"))
+            {
+                throw new BerthException("parent_ip is for ipvlan_mode=l3 (an l2 network's containers are on the LAN " +
+                    "themselves)");
+            }
+            normalised.put(PARENT_IP, parentIp);
+        }
         return normalised;
     }
 }
