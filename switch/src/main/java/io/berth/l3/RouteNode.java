@@ -73,7 +73,7 @@ public final class RouteNode extends Node
     {
         super("route", DropReason.SPOOFED_SOURCE, DropReason.ISOLATED_NETWORKS, DropReason.NEIGHBOR_UNRESOLVED,
             DropReason.INTERNAL_NETWORK, DropReason.LOCAL_UNHANDLED, DropReason.NO_ROUTE, DropReason.TTL_EXCEEDED,
-            DropReason.FRAG_NEEDED, DropReason.ISOLATED);
+            DropReason.FRAG_NEEDED, DropReason.ISOLATED, DropReason.LAN_L3_BROADCAST);
         this.router = router;
         this.permit = permit;
         this.refusals = refusals;
@@ -109,6 +109,12 @@ public final class RouteNode extends Node
             {
                 refusals.refused(pool, handle);
                 graph.drop(handle, DropReason.SPOOFED_SOURCE);
+                continue;
+            }
+            if (fromDomain != Router.NONE && router.isLan(fromDomain) && router.isBroadcastFor(fromDomain, destination))
+            {
+                refusals.refused(pool, handle);
+                graph.drop(handle, DropReason.LAN_L3_BROADCAST); // a LAN network's router forwards no broadcast
                 continue;
             }
             final int toDomain = router.domainOf(destination);

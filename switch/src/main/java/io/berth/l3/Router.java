@@ -156,6 +156,30 @@ public final class Router
         return isolatedDomain[domain];
     }
 
+    /**
+     * A broadcast or multicast address as seen from LAN network {@code domain}: multicast, the limited broadcast,
+     * or a directed broadcast of one of its subnets (a NOARP container sends those to its own MAC, as unicast).
+     */
+    public boolean isBroadcastFor(final int domain, final int address)
+    {
+        if ((address & 0xF000_0000) == 0xE000_0000 || address == -1)
+        {
+            return true;
+        }
+        if ((address & mask[domain]) == subnet[domain] && (address | mask[domain]) == -1)
+        {
+            return true;
+        }
+        for (final int[] extra : moreSubnets)
+        {
+            if (extra[0] == domain && (address & mask(extra[1])) == extra[2] && (address | mask(extra[1])) == -1)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public boolean isLan(final int domain)
     {
         return domain >= 0 && lan[domain];

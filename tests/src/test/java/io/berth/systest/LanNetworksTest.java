@@ -325,6 +325,80 @@ class LanNetworksTest
         assertEquals("private", host.inspectNetwork("ivp").path("Options").path("ipvlan_flag").asText());
     }
 
+    /**
+     * ipvlan L3: containers in two subnets, NOARP with the default route on the link; berth routes between the
+     * subnets, to the host, and to the LAN from parent_ip, which it owns there; a LAN host reaches the subnets with
+     * a route via parent_ip. Broadcasts from containers are dropped and counted.
+     */
+    @Test
+    void ipvlanL3RoutesBetweenSubnetsAndFromTheLanViaTheParentAddress()
+    {
+        host.createNetwork("iv3", "-d", "ipvlan", "-o", "ipvlan_mode=l3", "--subnet", "10.66.1.0/24", "--subnet",
+            "10.66.2.0/24", "-o", "parent=lan1", "-o", "parent_ip=192.168.79.2/24");
+        final String a = host.run("l3a", "--network", "iv3");
+        final String b = host.run("l3b", "--network", "iv3", "--ip", "10.66.2.5");
+        assertEquals("10.66.2.5", ipOf(b, "iv3"));
+        assertEquals(24, host.inspect(b).path("NetworkSettings").path("Networks").path("iv3").path("IPPrefixLen").asInt());
+        final JsonNode link = Net.ipJson(a, "-j", "link", "show", "eth0").get(0);
+        assertTrue(link.path("flags").toString().contains("NOARP"), link.toString());
+        assertEquals(linkMac(host.hostNs(), "lan1"), link.path("address").asText());
+        final JsonNode routes = Net.routes(a);
+        assertTrue(routes.toString().contains("\"dst\":\"default\",\"dev\":\"eth0\""), routes.toString());
+        final JsonNode ipam = host.inspectNetwork("iv3").path("IPAM").path("Config");
+        assertEquals(2, ipam.size());
+        assertEquals("10.66.2.0/24", ipam.get(1).path("Subnet").asText());
+
+        final String ipA = ipOf(a, "iv3");
+        Net.assertPings(a, "10.66.2.5", host);
+        Net.assertTcpEcho(host, b, a, "10.66.2.5", 7401);
+        Net.assertPings(host.hostNs(), ipA, host);
+        // the LAN: berth answers ARP and ping for parent_ip with the parent's MAC, and routes what comes via it
+        Net.assertPings(h2, "192.168.79.2", host);
+        assertEquals(linkMac(host.hostNs(), "lan1"), neighbour(h2, "192.168.79.2"));
+        assertTrue(BerthHost.inNs(h2, "ip", "route", "replace", "10.66.0.0/16", "via", "192.168.79.2").ok());
+        try
+        {
+            Net.assertPings(h2, ipA, host);
+            Net.assertTcpEcho(host, b, h2, "10.66.2.5", 7402);
+            Net.assertTcpEcho(host, h2, a, H2_IPVLAN, 7403); // out to the LAN as itself: no NAT
+            final long broadcasts = drops("lan_l3_broadcast");
+            final BerthHost.Spawned wire = captureOnLan("p-lan1", "icmp");
+            BerthHost.inNs(a, "ping", "-n", "-b", "-c", "2", "-i", "0.2", "-W", "1", "10.66.1.255");
+            BerthHost.inNs(a, "ping", "-n", "-b", "-c", "1", "-W", "1", "255.255.255.255");
+            assertTrue(drops("lan_l3_broadcast") >= broadcasts + 3, "a container's broadcasts go nowhere, counted");
+            assertFalse(wire.output().contains("10.66.1.255") || wire.output().contains("255.255.255.255"),
+                "no broadcast on the LAN:\n" + wire.output());
+            wire.kill();
+        }
+        finally
+        {
+            BerthHost.inNs(h2, "ip", "route", "del", "10.66.0.0/16");
+        }
+    }
+
+    @Test
+    void ipvlanL3PrivateRoutesNoContainerToAnother()
+    {
+        host.createNetwork("iv3p", "-d", "ipvlan", "-o", "ipvlan_mode=l3", "-o", "ipvlan_flag=private",
+            "--subnet", "10.67.1.0/24", "--subnet", "10.67.2.0/24", "-o", "parent=lan1",
+            "-o", "parent_ip=192.168.79.3/24");
+        final String a = host.run("l3pa", "--network", "iv3p");
+        final String b = host.run("l3pb", "--network", "iv3p", "--ip", "10.67.2.5");
+        final long isolated = drops("isolated");
+        Net.assertNoPing(a, ipOf(b, "iv3p"));
+        assertTrue(drops("isolated") > isolated);
+        assertTrue(BerthHost.inNs(h2, "ip", "route", "replace", "10.67.0.0/16", "via", "192.168.79.3").ok());
+        try
+        {
+            Net.assertPings(a, H2_IPVLAN, host);
+            Net.assertPings(h2, ipOf(b, "iv3p"), host);
+        }
+        finally
+        {
+            BerthHost.inNs(h2, "ip", "route", "del", "10.67.0.0/16");
+        }
+    }
+
     // ------------------------------------------------------------------------------------ rules, bad input
 
     @Test
@@ -346,7 +420,10 @@ class LanNetworksTest
             {"macvlan", "192.168.84.0/24", "macvlan_mode=vepa", "macvlan_mode vepa is not supported: berth's macvlan networks have bridge mode only"},
             {"macvlan", "192.168.84.0/24", "color=blue", "unknown option \"color\" for a macvlan network; valid options: parent=IFACE[.VID]"},
             {"ipvlan", "192.168.84.0/24", "ipvlan_flag=vepa", "ipvlan_flag vepa is not supported: expected bridge or private"},
-            {"ipvlan", "192.168.84.0/24", "ipvlan_mode=l4", "invalid ipvlan_mode l4"},
+            {"ipvlan", "192.168.84.0/24", "ipvlan_mode=l4", "invalid ipvlan_mode l4: expected l2 or l3"},
+            {"ipvlan", "192.168.84.0/24", "ipvlan_mode=l3s", "ipvlan_mode l3s is not supported"},
+            {"ipvlan", "192.168.84.0/24", "parent_ip=192.168.79.9/24", "parent_ip is for ipvlan_mode=l3"},
+            {"ipvlan", "192.168.84.0/24", "parent_ip=192.168.79.9", "invalid parent_ip 192.168.79.9: expected ADDR/PREFIX"},
             {"macvlan", "192.168.82.0/25", "parent=lan0.50", "overlaps subnet 192.168.82.0/24 of network rmv"},
         };
         for (final String[] r : refused)
@@ -355,6 +432,16 @@ class LanNetworksTest
             assertFalse(result.ok(), "must refuse " + String.join(" ", r));
             assertTrue(result.output().contains(r[3]), "expected \"" + r[3] + "\" in\n" + result.output());
         }
+        final Result l3WithoutAddress = host.berth("network", "create", "-d", "ipvlan", "-o", "ipvlan_mode=l3",
+            "--subnet", "10.68.0.0/24", "-o", "parent=lan1.40", "bad");
+        assertTrue(l3WithoutAddress.output().contains("ipvlan_mode=l3 on parent lan1.40 needs -o parent_ip=ADDR/PREFIX"),
+            l3WithoutAddress.output());
+        final Result twoSubnets = host.berth("network", "create", "-d", "macvlan", "--subnet", "10.68.0.0/24",
+            "--subnet", "10.69.0.0/24", "bad");
+        assertTrue(twoSubnets.output().contains("network driver macvlan takes one --subnet, not 2"), twoSubnets.output());
+        final Result overlapping = host.berth("network", "create", "-d", "ipvlan", "-o", "ipvlan_mode=l3",
+            "--subnet", "10.68.0.0/24", "--subnet", "10.68.0.0/25", "bad");
+        assertTrue(overlapping.output().contains("overlaps subnet 10.68.0.0/24"), overlapping.output());
         assertEquals(before, host.berthOk("network", "ls").out());
         // the uplink's address is the host's: never a container's
         host.createNetwork("rup", "-d", "macvlan", "--subnet", "192.168.77.0/24", "--ip-range", "192.168.77.0/29",
@@ -381,8 +468,13 @@ class LanNetworksTest
             "--gateway", "192.168.77.1", "-o", "parent=lan0");
         host.createNetwork("ivr", "-d", "ipvlan", "--subnet", "192.168.79.0/24", "--ip-range", "192.168.79.192/26",
             "--gateway", "192.168.79.1", "-o", "parent=lan1");
+        host.createNetwork("l3r", "-d", "ipvlan", "-o", "ipvlan_mode=l3", "--subnet", "10.70.1.0/24", "--subnet",
+            "10.70.2.0/24", "-o", "parent=lan1.60", "-o", "parent_ip=192.168.85.2/24");
         final String m = host.run("mr", "--network", "mvr");
         final String i = host.run("ir", "--network", "ivr");
+        final String la = host.run("l3ra", "--network", "l3r");
+        host.run("l3rb", "--network", "l3r", "--ip", "10.70.2.9");
+        Net.assertPings(la, "10.70.2.9", host);
         final String mip = ipOf(m, "mvr");
         final String iip = ipOf(i, "ivr");
         Net.assertPings(h1, mip, host);
@@ -405,5 +497,7 @@ class LanNetworksTest
         Net.assertPings(h2, iip, host);
         Net.assertPings(m, H2, host);
         Net.assertPings(host.hostNs(), iip, host);
+        Net.assertPings(la, "10.70.2.9", host);
+        assertEquals("10.70.2.0/24", host.inspectNetwork("l3r").path("IPAM").path("Config").get(1).path("Subnet").asText());
     }
 }
