@@ -376,6 +376,31 @@ class LanNetworksTest
         }
     }
 
+    /** On the uplink's own wire an L3 network needs no parent_ip: it is routed from the uplink's address. */
+    @Test
+    void ipvlanL3OnTheUplinkIsRoutedFromTheUplinksAddressUntranslated()
+    {
+        host.createNetwork("iv3u", "-d", "ipvlan", "-o", "ipvlan_mode=l3", "--subnet", "10.71.1.0/24",
+            "-o", "parent=lan0");
+        final String a = host.run("l3ua", "--network", "iv3u");
+        final String ip = ipOf(a, "iv3u");
+        assertTrue(BerthHost.inNs(h1, "ip", "route", "replace", "10.71.0.0/16", "via", UPLINK_IP).ok());
+        try
+        {
+            Net.assertPings(h1, ip, host);
+            final BerthHost.Spawned server = host.spawn(h1, "nc", "-l", "-n", "-v", "7501");
+            BerthHost.sleep(300);
+            assertTrue(BerthHost.inNs(a, "sh", "-c", "echo hi | nc -N -n -w 3 " + H1 + " 7501").ok());
+            assertTrue(server.awaitOutput(ip, Duration.ofSeconds(3)), "the LAN host sees the container's own " +
+                "address, not the uplink's:\n" + server);
+            server.kill();
+        }
+        finally
+        {
+            BerthHost.inNs(h1, "ip", "route", "del", "10.71.0.0/16");
+        }
+    }
+
     @Test
     void ipvlanL3PrivateRoutesNoContainerToAnother()
     {
