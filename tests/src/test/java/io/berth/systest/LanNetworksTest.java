@@ -310,6 +310,37 @@ class LanNetworksTest
         assertEquals(promiscuousBefore, promiscuity(host.hostNs(), "lan1"), "network rm gives the parent back");
     }
 
+    /** ipvlan L2 with two subnets on one LAN, each with its own gateway (a router on the LAN, not berth). */
+    @Test
+    void ipvlanL2TakesSeveralSubnetsEachWithItsGateway()
+    {
+        host.createNetwork("iv2s", "-d", "ipvlan", "--subnet", "192.168.79.0/24", "--ip-range", "192.168.79.32/28",
+            "--gateway", "192.168.79.1", "--subnet", "192.168.86.0/24", "--gateway", "192.168.86.1", "-o", "parent=lan1");
+        final String first = host.run("iv2a", "--network", "iv2s");
+        final String second = host.run("iv2b", "--network", "iv2s", "--ip", "192.168.86.5");
+        assertEquals("192.168.79.1", Net.defaultGateway(first));
+        assertEquals("192.168.86.1", Net.defaultGateway(second));
+        assertEquals("192.168.86.1", host.inspect(second).path("NetworkSettings").path("Networks").path("iv2s")
+            .path("Gateway").asText());
+        final JsonNode config = host.inspectNetwork("iv2s").path("IPAM").path("Config");
+        assertEquals("192.168.86.1", config.get(1).path("Gateway").asText());
+        assertTrue(BerthHost.inNs(h2, "ip", "addr", "add", "192.168.86.11/24", "dev", "eth0").ok());
+        try
+        {
+            Net.assertPings(h2, "192.168.86.5", host);
+            Net.assertPings(h2, ipOf(first, "iv2s"), host);
+            assertEquals(linkMac(host.hostNs(), "lan1"), neighbour(h2, "192.168.86.5"));
+            Net.assertPings(host.hostNs(), "192.168.86.5", host);
+        }
+        finally
+        {
+            BerthHost.inNs(h2, "ip", "addr", "del", "192.168.86.11/24", "dev", "eth0");
+        }
+        final Result tooMany = host.berth("network", "create", "-d", "ipvlan", "--subnet", "10.72.0.0/24",
+            "--gateway", "10.72.0.1", "--gateway", "10.72.0.2", "bad");
+        assertTrue(tooMany.output().contains("2 --gateway for 1 --subnet"), tooMany.output());
+    }
+
     @Test
     void ipvlanPrivateKeepsContainersFromEachOtherButNotFromTheLan()
     {

@@ -85,7 +85,8 @@ public final class RequestHandler
     {
         final Network network = service.createNetwork(new NetworkRequest(required(request, "name"),
             text(request, "driver"), text(request, "subnet"), text(request, "ipRange"), text(request, "gateway"),
-            request.path("internal").asBoolean(false), strings(request, "options"), strings(request, "moreSubnets")));
+            request.path("internal").asBoolean(false), strings(request, "options"), strings(request, "moreSubnets"),
+            strings(request, "moreGateways")));
         return idAndName(network.id(), network.name());
     }
 

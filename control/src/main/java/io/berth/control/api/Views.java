@@ -64,7 +64,14 @@ public final class Views
                 config.put("IPRange", network.ipRange().toString());
             }
             config.put("Gateway", Ipv4.format(network.gateway()));
-            network.moreSubnets().forEach(extra -> configs.addObject().put("Subnet", extra.toString()));
+            for (int i = 0; i < network.moreSubnets().size(); i++)
+            {
+                final ObjectNode extra = configs.addObject().put("Subnet", network.moreSubnets().get(i).toString());
+                if (network.moreGateway(i) != 0)
+                {
+                    extra.put("Gateway", Ipv4.format(network.moreGateway(i)));
+                }
+            }
         }
         final NetworkDriver driver = service.driverOf(network);
         driver.shownOptions(network).forEach(options::put);
@@ -187,7 +194,7 @@ public final class Views
             entry.put("IPAddress", Ipv4.format(endpoint.ip()));
             entry.put("IPPrefixLen", network.subnetOf(endpoint.ip()).prefixLength());
             entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
-            entry.put("Gateway", Ipv4.format(network.gateway()));
+            entry.put("Gateway", Ipv4.format(network.gatewayOf(endpoint.ip())));
             final ArrayNode aliases = entry.putArray("Aliases");
             endpoint.aliases().forEach(aliases::add);
         }

@@ -53,8 +53,9 @@ final class NetworkCommands implements Runnable
             "part of the subnet")
         String ipRange;
 
-        @Option(names = "--gateway", paramLabel = "IP", description = "default: the subnet's first address")
-        String gateway;
+        @Option(names = "--gateway", paramLabel = "IP", description = "default: the subnet's first address; " +
+            "repeatable, one per --subnet in order")
+        List<String> gateways = new ArrayList<>();
 
         @Option(names = "--internal", description = "no outside access")
         boolean internal;
@@ -76,7 +77,11 @@ final class NetworkCommands implements Runnable
                 subnets.subList(1, subnets.size()).forEach(request.putArray("moreSubnets")::add);
             }
             putIfSet(request, "ipRange", ipRange);
-            putIfSet(request, "gateway", gateway);
+            putIfSet(request, "gateway", gateways.isEmpty() ? null : gateways.get(0));
+            if (gateways.size() > 1)
+            {
+                gateways.subList(1, gateways.size()).forEach(request.putArray("moreGateways")::add);
+            }
             options.forEach(request.putArray("options")::add);
             final JsonNode result = parent.root.api().call(request);
             spec.commandLine().getOut().println(result.path("Id").asText());

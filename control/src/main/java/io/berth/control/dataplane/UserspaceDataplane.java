@@ -418,11 +418,9 @@ public final class UserspaceDataplane implements Dataplane
             {
                 routerPort = uplink.id();
             }
-            if (l3)
-            {
-                await(pipeline.routerCommands().routedLan(lan.id(), lan.moreSubnets(), !lan.icc(), routerPort,
-                    routerIp, routerPrefix, parent == null ? 0 : parent.macAddress(), routerGateway));
-            }
+            // every subnet is reached from the host; only L3 isolates in the router (L2 does in the switch)
+            await(pipeline.routerCommands().routedLan(lan.id(), lan.moreSubnets(), l3 && !lan.icc(), routerPort,
+                routerIp, routerPrefix, parent == null ? 0 : parent.macAddress(), routerGateway));
         }
         catch (final RuntimeException e)
         {

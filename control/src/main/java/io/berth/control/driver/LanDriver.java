@@ -159,7 +159,9 @@ public abstract class LanDriver implements NetworkDriver
         final boolean withRouter = parentOf(network) != null || routed(network);
         return dataplane.attachTap(new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
             endpoint.mac(), endpoint.ip(), network.subnetOf(endpoint.ip()).prefixLength(),
-            routed(network) ? 0 : network.gateway(), defaultRoute && withRouter, mtu(network)), restore);
+            routed(network) ? 0 : network.gatewayOf(endpoint.ip()),
+            defaultRoute && withRouter && (routed(network) || network.gatewayOf(endpoint.ip()) != 0), mtu(network)),
+            restore);
     }
 
     @Override
@@ -176,9 +178,9 @@ public abstract class LanDriver implements NetworkDriver
         {
             dataplane.defaultRouteVia(sandbox, endpoint.ifName(), 0); // straight on the link: berth routes it
         }
-        else if (parentOf(network) != null)
+        else if (parentOf(network) != null && network.gatewayOf(endpoint.ip()) != 0)
         {
-            dataplane.defaultRouteVia(sandbox, endpoint.ifName(), network.gateway());
+            dataplane.defaultRouteVia(sandbox, endpoint.ifName(), network.gatewayOf(endpoint.ip()));
         }
     }
 }

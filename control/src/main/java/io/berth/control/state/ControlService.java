@@ -289,7 +289,13 @@ public final class ControlService
         if (!moreSubnets.isEmpty() && !driver.takesSeveralSubnets(options))
         {
             throw new BerthException("network driver " + driver.name() + " takes one --subnet, not " +
-                (moreSubnets.size() + 1) + " (ipvlan with -o ipvlan_mode=l3 takes several)");
+                (moreSubnets.size() + 1) + " (ipvlan takes several)");
+        }
+        final List<String> moreGateways = request.moreGateways() == null ? List.of() : request.moreGateways();
+        if (moreGateways.size() > moreSubnets.size())
+        {
+            throw new BerthException((moreGateways.size() + 1) + " --gateway for " + (moreSubnets.size() + 1) +
+                " --subnet: give at most one gateway per subnet, in the same order");
         }
         final Store store = stores.forScope(driver.scope());
         Event.IpamConfig pool = null;
@@ -308,12 +314,14 @@ public final class ControlService
             pool = state.ipam().requestPool(subnet, request.ipRange(), request.gateway(), inUse, driver.onHostLan());
             final Cidr first = Cidr.parse(pool.subnet(), "subnet");
             final List<String> more = new ArrayList<>();
-            for (final String text : moreSubnets)
+            for (int i = 0; i < moreSubnets.size(); i++)
             {
                 inUse.put(first, name);
-                final Event.IpamConfig extra = state.ipam().requestPool(text, null, null, inUse, driver.onHostLan());
+                final String gatewayText = i < moreGateways.size() ? moreGateways.get(i) : null;
+                final Event.IpamConfig extra = state.ipam().requestPool(moreSubnets.get(i), null, gatewayText, inUse,
+                    driver.onHostLan());
                 inUse.put(Cidr.parse(extra.subnet(), "subnet"), name);
-                more.add(extra.subnet());
+                more.add(extra.subnet() + (gatewayText == null ? "" : "=" + extra.gateway()));
             }
             if (!more.isEmpty())
             {

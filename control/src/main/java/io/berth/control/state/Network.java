@@ -23,8 +23,13 @@ public final class Network
     /** The second and later subnets (ipvlan L3), each with its own address book. */
     private final java.util.List<AddressPool> moreAddresses = new java.util.ArrayList<>();
     private final java.util.List<Cidr> moreSubnets = new java.util.ArrayList<>();
+    /** Their gateways, 0 where none was given. */
+    private final java.util.List<Integer> moreGateways = new java.util.ArrayList<>();
 
-    /** Where a network with several subnets keeps the second and later ones: in its journaled options. */
+    /**
+     * Where a network with several subnets keeps the second and later ones: in its journaled options, as
+     * {@code CIDR[=GATEWAY],...}.
+     */
     public static final String MORE_SUBNETS = "subnets";
 
     Network(final Event.NetworkCreated created, final Ipam ipam)
@@ -40,9 +45,12 @@ public final class Network
             final String more = created.options().get(MORE_SUBNETS);
             for (final String text : more == null || more.isEmpty() ? new String[0] : more.split(","))
             {
-                final Cidr extra = Cidr.parse(text, "subnet");
+                final int equals = text.indexOf('=');
+                final Cidr extra = Cidr.parse(equals < 0 ? text : text.substring(0, equals), "subnet");
+                final int extraGateway = equals < 0 ? 0 : Ipv4.parse(text.substring(equals + 1), "gateway");
                 moreSubnets.add(extra);
-                moreAddresses.add(ipam.addressBook(created.name(), extra, null, 0));
+                moreGateways.add(extraGateway);
+                moreAddresses.add(ipam.addressBook(created.name(), extra, null, extraGateway));
             }
         }
         else
@@ -152,6 +160,25 @@ public final class Network
             }
         }
         return subnet;
+    }
+
+    /** The gateway of the subnet holding {@code ip}: the network's, or a further subnet's (0 if it has none). */
+    public int gatewayOf(final int ip)
+    {
+        for (int i = 0; i < moreSubnets.size(); i++)
+        {
+            if (moreSubnets.get(i).contains(ip))
+            {
+                return moreGateways.get(i);
+            }
+        }
+        return gateway;
+    }
+
+    /** The gateway of the i-th further subnet, 0 if none. */
+    public int moreGateway(final int i)
+    {
+        return moreGateways.get(i);
     }
 
     /** The second and later subnets; empty for most networks. */

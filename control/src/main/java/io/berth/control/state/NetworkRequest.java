@@ -6,14 +6,21 @@ import java.util.List;
  * {@code berth network create} as the API receives it, before validation. Null means "not given".
  *
  * @param options     {@code -o KEY=VALUE} strings as typed, validated by the service.
- * @param moreSubnets the second and later {@code --subnet}s (ipvlan L3 takes several); empty for one.
+ * @param moreSubnets  the second and later {@code --subnet}s (ipvlan takes several); empty for one.
+ * @param moreGateways the second and later {@code --gateway}s, one for each of {@code moreSubnets} in order.
  */
 public record NetworkRequest(String name, String driver, String subnet, String ipRange, String gateway,
-    boolean internal, List<String> options, List<String> moreSubnets)
+    boolean internal, List<String> options, List<String> moreSubnets, List<String> moreGateways)
 {
+    public NetworkRequest(final String name, final String driver, final String subnet, final String ipRange,
+        final String gateway, final boolean internal, final List<String> options, final List<String> moreSubnets)
+    {
+        this(name, driver, subnet, ipRange, gateway, internal, options, moreSubnets, List.of());
+    }
+
     public NetworkRequest(final String name, final String driver, final String subnet, final String ipRange,
         final String gateway, final boolean internal, final List<String> options)
     {
-        this(name, driver, subnet, ipRange, gateway, internal, options, List.of());
+        this(name, driver, subnet, ipRange, gateway, internal, options, List.of(), List.of());
     }
 }

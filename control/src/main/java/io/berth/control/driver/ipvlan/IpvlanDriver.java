@@ -52,7 +52,7 @@ public final class IpvlanDriver extends LanDriver
     @Override
     public boolean takesSeveralSubnets(final Map<String, String> options)
     {
-        return "l3".equals(options.get(MODE));
+        return true; // L2: each with its --gateway on the LAN; L3: routed by berth
     }
 
     @Override
