@@ -387,7 +387,9 @@ public final class UserspaceDataplane implements Dataplane
             routerIp = uplinkSpec.ip();
             routerPrefix = uplinkSpec.prefixLength();
         }
-        if (onUplink && lan.vid() == 0 && routerIp == uplinkSpec.ip())
+        // an L3 network on the uplink's untagged wire, at the uplink's address, is routed by the uplink port itself
+        final boolean routedByUplink = l3 && onUplink && lan.vid() == 0 && routerIp == uplinkSpec.ip();
+        if (routedByUplink)
         {
             routerGateway = uplinkSpec.gateway();
         }
@@ -400,7 +402,7 @@ public final class UserspaceDataplane implements Dataplane
             // routed only to and from the host: internal, so nothing reaches the uplink or another network this way
             await(pipeline.routerCommands().addLanDomain(lan.id(), lan.subnet(), lan.prefixLength(), hostIp, hostMac));
             int routerPort = io.berth.l3.Router.NONE;
-            if (parent != null && (!l3 || !(onUplink && lan.vid() == 0 && routerIp == uplinkSpec.ip())))
+            if (parent != null && !routedByUplink)
             {
                 port = new io.berth.tap.LanPort(freePortId(), parent, lan.vid());
                 if (l3)
@@ -414,7 +416,7 @@ public final class UserspaceDataplane implements Dataplane
                     await(pipeline.attachLanPort(port, parent, lan.id(), parentMtu(lan.parent())));
                 }
             }
-            else if (l3 && parent != null)
+            else if (routedByUplink)
             {
                 routerPort = uplink.id();
             }

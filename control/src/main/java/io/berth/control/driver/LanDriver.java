@@ -36,6 +36,28 @@ public abstract class LanDriver implements NetworkDriver
     /** How the driver's containers sit on the LAN. */
     protected abstract LanSegmentSpec.Mode mode(Network network);
 
+    /**
+     * {@code -o KEY=VALUE} strings as (key, value) pairs, in the order given, each one kept.
+     *
+     * @param valid what the driver takes, for the message about an option without '='.
+     */
+    protected static java.util.List<Map.Entry<String, String>> keyValues(final java.util.List<String> options,
+        final String valid)
+    {
+        final java.util.List<Map.Entry<String, String>> values = new java.util.ArrayList<>();
+        for (final String option : options == null ? java.util.List.<String>of() : options)
+        {
+            final int equals = option.indexOf('=');
+            if (equals <= 0)
+            {
+                throw new io.berth.control.BerthException("invalid option \"" + option + "\": expected KEY=VALUE; " +
+                    valid);
+            }
+            values.add(Map.entry(option.substring(0, equals), option.substring(equals + 1)));
+        }
+        return values;
+    }
+
     /** ipvlan L3: berth's address on the parent's LAN as {address, prefix length}; null when not routed. */
     protected int[] routerAddress(final Network network)
     {

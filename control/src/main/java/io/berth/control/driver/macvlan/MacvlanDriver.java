@@ -46,15 +46,10 @@ public final class MacvlanDriver extends LanDriver
     {
         String parent = null;
         String mode = "bridge";
-        for (final String option : options == null ? List.<String>of() : options)
+        for (final Map.Entry<String, String> option : keyValues(options, VALID))
         {
-            final int equals = option.indexOf('=');
-            if (equals <= 0)
-            {
-                throw new BerthException("invalid option \"" + option + "\": expected KEY=VALUE; " + VALID);
-            }
-            final String key = option.substring(0, equals);
-            final String value = option.substring(equals + 1);
+            final String key = option.getKey();
+            final String value = option.getValue();
             switch (key)
             {
                 case PARENT -> parent = ParentInterface.parse(value).toString();
