@@ -461,6 +461,8 @@ public final class Berthd implements Callable<Integer>
         api.streamer(io.berth.control.api.RequestHandler.flowStream(flows[0]));
         api.streamer(io.berth.control.api.RequestHandler.traceStream(service, controlThread));
         api.streamer(io.berth.control.api.RequestHandler.exposureStream(service, controlThread));
+        api.streamer(new io.berth.control.cli.ServedCli(api::call));
+        api.streamer(new io.berth.control.cni.CniService(service, sandboxes, controlThread));
 
         final java.util.concurrent.ScheduledExecutorService saver =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable ->

@@ -217,10 +217,28 @@ public final class ApiServer implements AutoCloseable
 
     private ObjectNode answer(final String line)
     {
+        try
+        {
+            return call(Json.WIRE.readTree(line));
+        }
+        catch (final IOException ex)
+        {
+            final ObjectNode response = Json.WIRE.createObjectNode();
+            response.put("ok", false);
+            response.put("error", "malformed request (expected one JSON object per line): " + ex.getMessage());
+            return response;
+        }
+    }
+
+    /**
+     * Executes one request on the control thread, as if it had come over the socket, and returns the response
+     * ({@code ok} with {@code result}, or {@code error}). For served CLI commands, which run on a client's thread.
+     */
+    public ObjectNode call(final JsonNode request)
+    {
         final ObjectNode response = Json.WIRE.createObjectNode();
         try
         {
-            final JsonNode request = Json.WIRE.readTree(line);
             final JsonNode result = controlThread.submit(() -> handler.apply(request)).get();
             response.put("ok", true);
             response.set("result", result);
@@ -235,14 +253,9 @@ public final class ApiServer implements AutoCloseable
             }
             else
             {
-                LOG.log(System.Logger.Level.ERROR, "request failed: " + line, cause);
+                LOG.log(System.Logger.Level.ERROR, "request failed: " + request, cause);
                 response.put("error", "internal error: " + cause);
             }
-        }
-        catch (final IOException ex)
-        {
-            response.put("ok", false);
-            response.put("error", "malformed request (expected one JSON object per line): " + ex.getMessage());
         }
         catch (final InterruptedException ex)
         {

@@ -128,6 +128,7 @@ public final class Views
         }
         row.put("Status", status(container));
         row.put("Pid", container.process() == null ? 0 : container.process().pid());
+        putCni(row, container);
         return row;
     }
 
@@ -159,11 +160,12 @@ public final class Views
         {
             case "Up" -> "running";
             case "Exited" -> "exited";
-            default -> "created";
+            default -> container.cni() != null ? "attached" : "created";
         });
         stateNode.put("Running", running);
         stateNode.put("Pid", running ? container.process().pid() : 0);
         node.put("LogPath", container.process() == null ? "" : container.process().log());
+        putCni(node, container);
         final ObjectNode hostConfig = node.putObject("HostConfig");
         final ObjectNode bindings = hostConfig.putObject("PortBindings");
         final Event.DnsSettings dns = container.dns();
@@ -209,11 +211,32 @@ public final class Views
     /** Up (command running), Exited (command ended) or Created (a sandbox without command, like a pause container). */
     public String status(final Container container)
     {
+        if (container.cni() != null)
+        {
+            // the runtime runs its processes; berth holds its interfaces
+            return "Attached (cni " + shortId(container.cni().containerId()) + " in " + container.cni().netnsPath() +
+                ")";
+        }
         if (container.process() == null)
         {
             return "Created";
         }
         return service.isRunning(container) ? "Up" : "Exited";
+    }
+
+    /** A CNI container's runtime side: Cni {ContainerID, Netns}. */
+    private static void putCni(final ObjectNode node, final Container container)
+    {
+        if (container.cni() != null)
+        {
+            node.putObject("Cni").put("ContainerID", container.cni().containerId())
+                .put("Netns", container.cni().netnsPath());
+        }
+    }
+
+    private static String shortId(final String id)
+    {
+        return id.length() > 12 ? id.substring(0, 12) : id;
     }
 
     private String namespaceOrNull(final Container container)

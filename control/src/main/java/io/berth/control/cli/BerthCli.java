@@ -22,7 +22,7 @@ import java.util.function.Supplier;
     subcommands = {CommandLine.HelpCommand.class, NetworkCommands.class, ContainerCommands.Run.class, ContainerCommands.Exec.class,
         ContainerCommands.Ps.class, ContainerCommands.Inspect.class, ContainerCommands.Logs.class,
         ContainerCommands.Rm.class, ContainerCommands.Port.class, ConntrackCommands.class, CountersCommand.class,
-        CaptureCommand.class, FlowsCommand.class, TraceCommand.class, ExposureCommand.class})
+        CaptureCommand.class, FlowsCommand.class, TraceCommand.class, ExposureCommand.class, CniCommands.class})
 public final class BerthCli implements Runnable
 {
     /** Exit code of a refused or failed request (picocli's own for bad usage is 2). */
@@ -104,15 +104,26 @@ public final class BerthCli implements Runnable
         return api;
     }
 
+    /** The socket this CLI talks to: --socket, else $BERTH_SOCKET, else the default. */
+    Path socketPath()
+    {
+        return io.berth.control.Berthd.socketPath(socket);
+    }
+
     ProcessRunner runner()
     {
         return runner;
     }
 
+    /** The pid of the client a served command runs for (berthd's side); unset in the CLI's own JVM. */
+    static final ThreadLocal<Long> SERVED_CLIENT_PID = new ThreadLocal<>();
+
     static ObjectNode request(final String op)
     {
         // the pid lets berthd bind new namespaces in this CLI's mount namespace, where the user looks for them
-        return Json.WIRE.createObjectNode().put("op", op).put("clientPid", ProcessHandle.current().pid());
+        final Long served = SERVED_CLIENT_PID.get();
+        return Json.WIRE.createObjectNode().put("op", op).put("clientPid",
+            served != null ? served : ProcessHandle.current().pid());
     }
 
     static String shortId(final JsonNode id)

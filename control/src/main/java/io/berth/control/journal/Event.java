@@ -64,12 +64,20 @@ public sealed interface Event
      * the network namespace name for "network" and "none", else null.
      */
     record ContainerCreated(String id, String name, String mode, String modeTarget, String sandbox, String created,
-        DnsSettings dns) implements Event
+        DnsSettings dns, CniAttachment cni) implements Event
     {
         public ContainerCreated
         {
             dns = dns == null ? DnsSettings.NONE : dns; // journals from before embedded DNS have none
         }
+    }
+
+    /**
+     * A container a CNI runtime (podman) attached: its {@code CNI_CONTAINERID} and {@code CNI_NETNS}. The runtime
+     * owns the namespace (berth neither makes nor deletes it) and the processes; berth owns the interfaces.
+     */
+    record CniAttachment(String containerId, String netnsPath)
+    {
     }
 
     /**

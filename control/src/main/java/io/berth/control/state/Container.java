@@ -56,6 +56,12 @@ public final class Container
         return created.dns();
     }
 
+    /** The CNI runtime's container this is, or null for berth's own. */
+    public Event.CniAttachment cni()
+    {
+        return created.cni();
+    }
+
     public String createdAt()
     {
         return created.created();

@@ -163,8 +163,15 @@ public final class ControlService
             }
         }
         takeBackInterruptedRuns(problems);
-        for (final Container container : state.containers())
+        for (final Container container : List.copyOf(state.containers()))
         {
+            if (container.cni() != null && !sandboxes.exists(container.sandbox()))
+            {
+                forgetCniContainer(container);
+                problems.add("container " + container.name() + ": its CNI namespace " + container.cni().netnsPath() +
+                    " is gone (removed by its runtime while berthd was down); its addresses and ports are freed");
+                continue;
+            }
             try
             {
                 if (container.sandbox() != null && !sandboxes.exists(container.sandbox()))
@@ -632,7 +639,7 @@ public final class ControlService
         }
         final Event.ContainerCreated created = new Event.ContainerCreated(id, name, mode.journalName(),
             mode == NetworkMode.NETWORK ? network.name() : mode == NetworkMode.CONTAINER ? joined.id() : null,
-            sandbox, now(), dns);
+            sandbox, now(), dns, null);
         Event.EndpointAttached attached = null;
         Event.ProcessStarted started = null;
         final Endpoint eth0 = mode == NetworkMode.NETWORK ? newEndpoint(network, ip, "eth0", aliases) : null;
@@ -700,6 +707,12 @@ public final class ControlService
     public void remove(final String nameOrId, final boolean force)
     {
         final Container container = state.container(nameOrId);
+        if (container.cni() != null && !force)
+        {
+            throw new BerthException("container " + container.name() + " was attached by a CNI runtime (container " +
+                "id " + container.cni().containerId() + "); remove it there (podman rm " + container.name() + "), " +
+                "or use berth rm -f " + container.name() + " to take its interfaces away");
+        }
         final List<Container> joining = state.containersJoining(container.id());
         if (!joining.isEmpty() && !force)
         {
@@ -722,7 +735,7 @@ public final class ControlService
                 driverOf(network).releaseAddress(network, endpoint.ip());
             }
         }
-        if (container.sandbox() != null)
+        if (container.sandbox() != null && container.cni() == null)
         {
             sandboxes.killAllIn(container.sandbox());
         }
@@ -735,7 +748,7 @@ public final class ControlService
             detach(container, endpoint, portsOf(container, endpoint));
         }
         unpublishAll(container);
-        if (container.sandbox() != null)
+        if (container.sandbox() != null && container.cni() == null)
         {
             try
             {
@@ -746,6 +759,227 @@ public final class ControlService
                 LOG.log(System.Logger.Level.WARNING, "cannot delete namespace " + container.sandbox() + ": " +
                     ex.getMessage());
             }
+        }
+        deleteTree(containersDir.resolve(container.id()));
+        commit(new Event.ContainerRemoved(container.id(), container.name()));
+    }
+
+    // ---------------------------------------------------------------------------------------------- CNI
+
+    /**
+     * What a CNI {@code ADD} asks for. {@code netns} is the namespace's name under /run/netns; {@code name} the
+     * runtime's container name (podman's K8S_POD_NAME), or null; {@code ip} and {@code mac} the pinned ones, or
+     * null and 0; {@code publish} in {@code berth run -p} syntax.
+     */
+    public record CniAdd(String containerId, String netns, String netnsPath, String ifName, String network,
+        String name, String ip, long mac, List<String> publish, List<String> aliases)
+    {
+    }
+
+    /** The container a CNI runtime attached under {@code containerId}, or null. */
+    public Container cniContainer(final String containerId)
+    {
+        return state.containers().stream()
+            .filter(c -> c.cni() != null && c.cni().containerId().equals(containerId))
+            .findFirst().orElse(null);
+    }
+
+    /** The endpoint of a CNI container inside its namespace as {@code ifName}, or null. */
+    public static Endpoint endpointNamed(final Container container, final String ifName)
+    {
+        return container.endpoints().stream().filter(e -> e.ifName().equals(ifName)).findFirst().orElse(null);
+    }
+
+    /**
+     * CNI {@code ADD}: the first interface makes the container (its name, eth0's address, its published ports),
+     * a further one (the runtime's second network) connects it. The same container and interface again is
+     * answered with what it already has, as long as it is on the same network.
+     */
+    public Container cniAdd(final CniAdd add)
+    {
+        final Network network = state.network(add.network());
+        if (driverOf(network).attachment() != NetworkDriver.Attachment.ENDPOINT)
+        {
+            throw new BerthException("network " + network.name() + " (driver " + network.driver() + ") gives " +
+                "containers no interface of their own; a CNI network needs one that does (bridge, overlay, macvlan, " +
+                "ipvlan)");
+        }
+        final List<String> aliases = network.isPredefined() ? List.of() :
+            io.berth.control.dns.Upstreams.aliases(add.aliases(), "aliases");
+        final Container existing = cniContainer(add.containerId());
+        if (existing != null)
+        {
+            final Endpoint same = endpointNamed(existing, add.ifName());
+            if (same != null)
+            {
+                if (!same.networkId().equals(network.id()))
+                {
+                    throw new BerthException("container " + add.containerId() + " already has " + add.ifName() +
+                        " on network " + state.networkById(same.networkId()).name() + "; DEL it first");
+                }
+                return existing;
+            }
+            if (existing.endpointOn(network.id()) != null)
+            {
+                throw new BerthException("container " + existing.name() + " is already on network " +
+                    network.name() + " as " + existing.endpointOn(network.id()).ifName());
+            }
+            final int ip = driverOf(network).allocateAddress(network, add.ip(), existing.id());
+            final Endpoint endpoint = newEndpoint(network, ip, add.ifName(), aliases, add.mac());
+            try
+            {
+                attach(existing, endpoint, false, List.of());
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                releaseQuietly(network, ip);
+                throw ex instanceof BerthException be ? be : new BerthException("cannot attach " + add.ifName() +
+                    " of " + existing.name() + " to network " + network.name() + ": " + ex.getMessage(), ex);
+            }
+            commit(attachedEvent(existing.id(), endpoint));
+            return existing;
+        }
+        if (!sandboxes.exists(add.netns()))
+        {
+            throw new BerthException("CNI_NETNS " + add.netnsPath() + " is no network namespace (no nsfs mount " +
+                "at /run/netns/" + add.netns() + ")");
+        }
+        final String name = cniName(add);
+        final List<Event.PortMapping> ports = parsePorts(add.publish());
+        if (!ports.isEmpty() && !driverOf(network).externalConnectivity())
+        {
+            throw new BerthException("cannot publish ports (" + String.join(", ", add.publish()) + ") on network " +
+                network.name() + ": it has no way out (internal, or a LAN network)");
+        }
+        checkPortsFree(ports);
+        final String id = ids.newId();
+        final int ip = driverOf(network).allocateAddress(network, add.ip(), id);
+        final Rollback undo = new Rollback();
+        undo.add(() -> releaseQuietly(network, ip));
+        final Event.ContainerCreated created = new Event.ContainerCreated(id, name, NetworkMode.NETWORK.journalName(),
+            network.name(), add.netns(), now(), Event.DnsSettings.NONE,
+            new Event.CniAttachment(add.containerId(), add.netnsPath()));
+        final Endpoint endpoint = newEndpoint(network, ip, add.ifName(), aliases, add.mac());
+        try
+        {
+            // no namespace in the intent: the runtime's, which a crash must not take away
+            commit(new Event.ContainerIntent(id, name, null, endpoint.device(), now()));
+        }
+        catch (final RuntimeException ex)
+        {
+            undo.undo();
+            throw ex;
+        }
+        try
+        {
+            final Container draft = new Container(created);
+            for (final Event.PortMapping mapping : ports)
+            {
+                publishDnat(name, mapping, ip, undo);
+            }
+            attach(draft, endpoint, false, ports);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            undo.undo();
+            commit(new Event.ContainerAbandoned(id, name));
+            throw ex instanceof BerthException be ? be :
+                new BerthException("cannot attach " + add.ifName() + " in " + add.netnsPath() + ": " + ex.getMessage(),
+                    ex);
+        }
+        commit(created);
+        commit(attachedEvent(id, endpoint));
+        if (!ports.isEmpty())
+        {
+            commit(new Event.PortsPublished(id, ports));
+        }
+        return state.containerById(id);
+    }
+
+    /**
+     * CNI {@code DEL}: takes the interface away, and the container with its last one (addresses and ports freed).
+     * Idempotent: an unknown container or interface is no error.
+     *
+     * @return whether there was something to delete.
+     */
+    public boolean cniDel(final String containerId, final String ifName)
+    {
+        final Container container = cniContainer(containerId);
+        if (container == null)
+        {
+            return false;
+        }
+        final Endpoint endpoint = endpointNamed(container, ifName);
+        if (endpoint == null)
+        {
+            return false;
+        }
+        if (container.endpoints().size() == 1)
+        {
+            remove(container.id(), true);
+            return true;
+        }
+        final Network network = state.networkById(endpoint.networkId());
+        if (network != null)
+        {
+            driverOf(network).releaseAddress(network, endpoint.ip());
+        }
+        detach(container, endpoint, portsOf(container, endpoint));
+        commit(new Event.EndpointDetached(container.id(), endpoint.networkId()));
+        return true;
+    }
+
+    /**
+     * CNI {@code GC}: deletes the attachments to {@code networkName} that the runtime no longer lists (keys
+     * {@code CONTAINERID/IFNAME}).
+     *
+     * @return the container names whose attachments were deleted.
+     */
+    public List<String> cniGc(final String networkName, final java.util.Set<String> valid)
+    {
+        final Network network = state.network(networkName);
+        final List<String> deleted = new ArrayList<>();
+        for (final Container container : List.copyOf(state.containers()))
+        {
+            final Endpoint endpoint = container.cni() == null ? null : container.endpointOn(network.id());
+            if (endpoint != null && !valid.contains(container.cni().containerId() + "/" + endpoint.ifName()))
+            {
+                deleted.add(container.name());
+                cniDel(container.cni().containerId(), endpoint.ifName());
+            }
+        }
+        return deleted;
+    }
+
+    /** The runtime's name when it is free and fits, else cni-ID (12 hex of the runtime's id). */
+    private String cniName(final CniAdd add)
+    {
+        final String asked = add.name();
+        if (asked != null && NAME.matcher(asked).matches() &&
+            state.containers().stream().noneMatch(c -> c.name().equals(asked)))
+        {
+            return asked;
+        }
+        final String id = add.containerId();
+        final String fallback = "cni-" + (id.length() > 12 ? id.substring(0, 12) : id);
+        if (state.containers().stream().anyMatch(c -> c.name().equals(fallback)))
+        {
+            throw new BerthException("the container names " + asked + " and " + fallback + " are both in use");
+        }
+        return fallback;
+    }
+
+    /** Frees what a CNI container whose namespace vanished still holds, and forgets it. */
+    private void forgetCniContainer(final Container container)
+    {
+        for (final Endpoint endpoint : container.endpoints())
+        {
+            final Network network = state.networkById(endpoint.networkId());
+            if (network != null)
+            {
+                releaseQuietly(network, endpoint.ip());
+            }
+            dataplane.removeLeftoverDevice(endpoint.device());
         }
         deleteTree(containersDir.resolve(container.id()));
         commit(new Event.ContainerRemoved(container.id(), container.name()));
@@ -1168,12 +1402,20 @@ public final class ControlService
 
     private Endpoint newEndpoint(final Network network, final int ip, final String ifName, final List<String> aliases)
     {
+        return newEndpoint(network, ip, ifName, aliases, 0);
+    }
+
+    /** @param mac the MAC asked for, 0 for the driver's. */
+    private Endpoint newEndpoint(final Network network, final int ip, final String ifName, final List<String> aliases,
+        final long mac)
+    {
         String device = ids.newDeviceName();
         while (portsByDevice.containsKey(device) || deviceInUse(device))
         {
             device = ids.newDeviceName();
         }
-        return new Endpoint(network.id(), ifName, ip, driverOf(network).endpointMac(network, ip), device, aliases);
+        return new Endpoint(network.id(), ifName, ip, mac != 0 ? mac : driverOf(network).endpointMac(network, ip),
+            device, aliases);
     }
 
     private boolean deviceInUse(final String device)

@@ -1,0 +1,81 @@
+package io.berth.control.client;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * The build's training run for the clients' class-data archive ({@code -XX:ArchiveClassesAtExit}): both clients
+ * make a served call to a stand-in berthd on a temporary socket, so every class a real call loads is archived.
+ * Runs once, at build time, on the main thread plus the stand-in's.
+ */
+public final class CdsTraining
+{
+    private CdsTraining()
+    {
+    }
+
+    public static void main(final String[] args) throws Exception
+    {
+        final Path dir = Files.createTempDirectory("berth-cds");
+        final Path socket = dir.resolve("training.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX))
+        {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            final Thread standIn = new Thread(() -> answer(server, 2), "berth-cds-stand-in");
+            standIn.start();
+            final java.io.PrintStream quiet = new java.io.PrintStream(OutputStream.nullOutputStream());
+            final java.io.PrintStream out = System.out;
+            System.setOut(quiet);
+            try
+            {
+                BerthClient.run(new String[] {"--socket", socket.toString(), "ps"});
+                CniPlugin.run(Map.of("CNI_COMMAND", "ADD", "CNI_CONTAINERID", "training"),
+                    "{\"cniVersion\":\"1.0.0\",\"socket\":\"" + socket + "\"}");
+                CniPlugin.run(Map.of("CNI_COMMAND", "VERSION"), "{\"cniVersion\":\"1.0.0\"}");
+                CniPlugin.run(Map.of("CNI_COMMAND", "DEL"), "{\"socket\":\"" + dir.resolve("absent.sock") + "\"}");
+            }
+            finally
+            {
+                System.setOut(out);
+            }
+            standIn.join();
+        }
+        finally
+        {
+            Files.deleteIfExists(socket);
+            Files.deleteIfExists(dir);
+        }
+    }
+
+    private static void answer(final ServerSocketChannel server, final int calls)
+    {
+        for (int i = 0; i < calls; i++)
+        {
+            try (SocketChannel client = server.accept())
+            {
+                final BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
+                    StandardCharsets.UTF_8));
+                in.readLine();
+                final OutputStream out = Channels.newOutputStream(client);
+                ServedCall.writeFrame(out, ServedCall.STDOUT, "trained\n".getBytes(StandardCharsets.UTF_8));
+                ServedCall.writeFrame(out, ServedCall.STDERR, new byte[0]);
+                ServedCall.writeFrame(out, ServedCall.EXIT, ServedCall.exitPayload(0));
+            }
+            catch (final IOException ex)
+            {
+                throw new java.io.UncheckedIOException(ex);
+            }
+        }
+    }
+}
