@@ -309,6 +309,22 @@ class PodmanCniTest extends UplinkTestBase
             Sh.run("ip", "netns", "del", ns);
             assertEquals(0, call(plugin, with(del, "CNI_NETNS", "/run/netns/" + ns), good).exit);
 
+            // podman in berthd's own namespace reserves its -p ports there: berth publishes them on the uplink,
+            // where its dataplane answers, and refuses a loopback-only mapping it could not serve
+            mustOk(Sh.run("ip", "netns", "add", ns));
+            final List<String> inBerthdsNs = List.of("ip", "netns", "exec", host.hostNs(), plugin);
+            final String mapped = good.substring(0, good.length() - 1) + ",\"runtimeConfig\":{\"portMappings\":" +
+                "[{\"hostPort\":18090,\"containerPort\":80,\"protocol\":\"tcp\"}]}}";
+            final Map<String, String> add2 = with(with(add, "CNI_CONTAINERID", "direct2"), "CNI_ARGS", "");
+            assertError(call(inBerthdsNs, add2, mapped.replace("\"hostPort\"", "\"hostIP\":\"127.0.0.1\",\"hostPort\"")),
+                100, "reserves");
+            final Call shared = call(inBerthdsNs, add2, mapped);
+            assertEquals(0, shared.exit, shared::toString);
+            final String sharedPorts = host.berthOk("port", "cni-direct2").out();
+            assertTrue(sharedPorts.contains("80/tcp -> " + Uplink.UPLINK_IP + ":18090"), sharedPorts);
+            assertEquals(0, call(plugin, with(add2, "CNI_COMMAND", "DEL"), mapped).exit);
+            assertFalse(host.berthOk("ps").out().contains("direct2"));
+
             // berthd away: try again later (11); STATUS says the plugin is not available (50)
             final String away = good.replace(socket, dir.resolve("absent.sock").toString());
             assertError(call(plugin, with(add, "CNI_NETNS", "/run/netns/" + host.hostNs()), away), 11, "absent.sock");
@@ -317,6 +333,7 @@ class PodmanCniTest extends UplinkTestBase
         finally
         {
             host.berth("rm", "-f", "cni-direct1"); // what a failed assertion may have left
+            host.berth("rm", "-f", "cni-direct2");
             Sh.run("ip", "netns", "del", ns);
         }
     }
@@ -357,7 +374,12 @@ class PodmanCniTest extends UplinkTestBase
     /** Runs the plugin as a runtime does: the CNI_* environment (and nothing else of CNI), the config on stdin. */
     private static Call call(String plugin, Map<String, String> env, String stdin) throws Exception
     {
-        final ProcessBuilder pb = new ProcessBuilder(plugin);
+        return call(List.of(plugin), env, stdin);
+    }
+
+    private static Call call(List<String> command, Map<String, String> env, String stdin) throws Exception
+    {
+        final ProcessBuilder pb = new ProcessBuilder(command);
         pb.environment().keySet().removeIf(k -> k.startsWith("CNI_") || k.equals("BERTH_SOCKET"));
         pb.environment().putAll(env);
         final Process p = pb.start();

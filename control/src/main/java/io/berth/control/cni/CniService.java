@@ -85,7 +85,7 @@ public final class CniService implements ApiServer.Streamer
         {
             case "VERSION" -> versionJson(cni.cniVersion());
             case "STATUS" -> "";
-            case "ADD" -> onControlThread(clientPid, () -> add(cni)).toString();
+            case "ADD" -> onControlThread(clientPid, () -> add(cni, clientPid)).toString();
             case "DEL" -> onControlThread(clientPid, () ->
             {
                 service.cniDel(cni.containerId(), cni.ifName());
@@ -133,7 +133,7 @@ public final class CniService implements ApiServer.Streamer
         }
     }
 
-    private Object add(final CniRequest cni)
+    private Object add(final CniRequest cni, final long clientPid)
     {
         network(cni);
         if (!sandboxes.exists(cni.netns()))
@@ -152,9 +152,10 @@ public final class CniService implements ApiServer.Streamer
         }
         final JsonNode runtime = cni.config().path("runtimeConfig");
         final List<String> publish = new ArrayList<>();
+        final boolean runtimeHere = sameNetworkNamespace(clientPid);
         for (final JsonNode mapping : runtime.path("portMappings"))
         {
-            publish.add(publishSpec(mapping));
+            publish.add(publishSpec(mapping, runtimeHere));
         }
         final List<String> aliases = new ArrayList<>();
         for (final JsonNode alias : runtime.path("aliases").path(cni.config().path("name").asText()))
@@ -306,8 +307,13 @@ public final class CniService implements ApiServer.Streamer
         return "";
     }
 
-    /** A runtimeConfig port mapping as {@code berth run -p} takes it. */
-    private static String publishSpec(final JsonNode mapping)
+    /**
+     * A runtime config port mapping as {@code berth run -p} takes it. podman reserves every published host port
+     * itself, with a listening socket on HOSTIP:PORT in its own network namespace. When that is berthd's, the
+     * kernel's port is podman's and berth's loopback proxy cannot have it: the port is then published on the
+     * uplink only, where berth's dataplane answers before the kernel sees a packet.
+     */
+    private String publishSpec(final JsonNode mapping, final boolean runtimeHere)
     {
         final int host = mapping.path("hostPort").asInt(0);
         final int container = mapping.path("containerPort").asInt(0);
@@ -317,9 +323,41 @@ public final class CniService implements ApiServer.Streamer
                 "{\"hostPort\": 8080, \"containerPort\": 80, \"protocol\": \"tcp\"}");
         }
         final String protocol = mapping.path("protocol").asText("tcp").toLowerCase(java.util.Locale.ROOT);
-        final String hostIp = mapping.path("hostIP").asText("");
+        String hostIp = mapping.path("hostIP").asText("");
+        if (runtimeHere)
+        {
+            final int uplink = service.uplinkIp();
+            final String uplinkText = uplink == 0 ? null : Ipv4.format(uplink);
+            if (uplinkText == null || !(hostIp.isEmpty() || hostIp.equals("0.0.0.0") || hostIp.equals(uplinkText)))
+            {
+                throw new CniError(CniError.REFUSED, "cannot publish " + (hostIp.isEmpty() ? "" : hostIp + ":") +
+                    host + ": podman reserves that port itself in berthd's own network namespace, where berth's " +
+                    "loopback proxy would need it", uplinkText == null ? "give berthd an --uplink (published " +
+                    "ports are then served there), or run berthd in a namespace of its own" : "publish on the " +
+                    "uplink address " + uplinkText + " (or all addresses), which berth serves in its dataplane");
+            }
+            hostIp = uplinkText;
+        }
         return (hostIp.isEmpty() ? "" : hostIp + ":") + host + ":" + container + "/" + (protocol.isEmpty() ? "tcp" :
             protocol);
+    }
+
+    /** Whether the plugin process runs in berthd's network namespace (podman and berthd on the same host stack). */
+    private static boolean sameNetworkNamespace(final long pid)
+    {
+        if (pid <= 0)
+        {
+            return false;
+        }
+        try
+        {
+            return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/" + pid + "/ns/net"))
+                .equals(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/ns/net")));
+        }
+        catch (final IOException ex)
+        {
+            return false; // the plugin is gone already, or not ours to see
+        }
     }
 
     private static long parseMac(final String text)
