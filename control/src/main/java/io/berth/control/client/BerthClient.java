@@ -39,9 +39,15 @@ public final class BerthClient
         {
             code = ServedCall.run(socket, request, System.out, System.err);
         }
-        catch (final IOException ex)
+        catch (final ServedCall.UnreachableException ex)
         {
             code = ServedCall.DELEGATED;
+        }
+        catch (final IOException ex)
+        {
+            // berthd went away mid-call: the command may have been done, so it is not tried again
+            System.err.println("Error: talking to berthd failed: " + ex.getMessage());
+            code = 1;
         }
         return code == ServedCall.DELEGATED ? RUN_FULL_CLI : code;
     }

@@ -65,7 +65,7 @@ public final class CniPlugin
         }
         catch (final IOException ex)
         {
-            code = ServedCall.DELEGATED;
+            code = ServedCall.DELEGATED; // unreachable, or gone mid-call: either way the runtime should try again
         }
         if (code == ServedCall.DELEGATED)
         {

@@ -40,6 +40,15 @@ public final class ServedCall
     /** What {@link #run} returns when the full CLI has to run the command. */
     public static final int DELEGATED = -1;
 
+    /** berthd could not be reached: nothing was sent, so the full CLI may try (and say why). */
+    public static final class UnreachableException extends IOException
+    {
+        UnreachableException(final IOException cause)
+        {
+            super(cause.getMessage(), cause);
+        }
+    }
+
     private ServedCall()
     {
     }
@@ -71,15 +80,22 @@ public final class ServedCall
      * Sends {@code requestJson} and copies the answer's frames to {@code out} and {@code err}.
      *
      * @return the exit code, or {@link #DELEGATED}.
-     * @throws IOException when berthd cannot be reached or breaks off; nothing has been printed then unless the
-     *                     stream broke after frames arrived.
+     * @throws UnreachableException when berthd cannot be reached (nothing was sent).
+     * @throws IOException          when berthd breaks off: the command may have run, so it must not run again.
      */
     public static int run(final Path socket, final String requestJson, final PrintStream out, final PrintStream err)
         throws IOException
     {
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX))
         {
-            channel.connect(UnixDomainSocketAddress.of(socket));
+            try
+            {
+                channel.connect(UnixDomainSocketAddress.of(socket));
+            }
+            catch (final IOException ex)
+            {
+                throw new UnreachableException(ex);
+            }
             final OutputStream request = Channels.newOutputStream(channel);
             request.write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
             request.flush();
