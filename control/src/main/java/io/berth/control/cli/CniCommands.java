@@ -220,7 +220,8 @@ final class CniCommands implements Runnable
         final Path archive = dir.resolve("berth-client.jsa");
         final String java = ProcessHandle.current().info().command().orElse("java");
         return "#!/bin/sh\n" + MARKER + " (berth cni install): hands each call to berthd, which does the work\n" +
-            "exec " + shellQuote(java) + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xshare:auto -Xlog:disable " +
+            "exec " + shellQuote(java) + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:-UsePerfData -Xshare:auto " +
+            "-Xlog:disable " +
             "-Xlog:all=off -XX:SharedArchiveFile=" + shellQuote(archive.toString()) + " -cp " +
             shellQuote(clientJar.toString()) + " io.berth.control.client.CniPlugin \"$@\"\n";
     }

@@ -21,13 +21,14 @@ import java.util.function.Function;
 /**
  * berthd's side of the thin {@code berth} client (op {@code cli}): runs the real CLI, parser and all, on the
  * client's connection thread, with its requests going straight to the control thread, and streams stdout, stderr
- * and the exit code back as {@link ServedCall} frames. Commands that work on the client's side (a process on the
- * user's terminal, a file they name, a stream to their terminal) are handed back to the full CLI.
+ * and the exit code back as {@link ServedCall} frames. {@code exec}'s command is sent back for the client to run on
+ * the user's terminal; commands that work on the client's side otherwise (a file they name, a stream to their
+ * terminal) are handed back to the full CLI.
  */
 public final class ServedCli implements ApiServer.Streamer
 {
     /** Subcommands that must run in the user's own process. */
-    static final Set<String> CLIENT_SIDE = Set.of("exec", "capture", "flows", "trace", "exposure", "cni");
+    static final Set<String> CLIENT_SIDE = Set.of("capture", "flows", "trace", "exposure", "cni");
 
     private final Function<JsonNode, JsonNode> requests;
 
@@ -75,6 +76,8 @@ public final class ServedCli implements ApiServer.Streamer
             BerthCli.SERVED_CLIENT_PID.remove();
         }
         final boolean clientSide = parser.clientSide;
+        final List<String> runOnClient = parser.runOnClient;
+        parser.runOnClient = null;
         parser.commandLine.setOut(NOWHERE);
         parser.commandLine.setErr(NOWHERE);
         idle.offer(parser);
@@ -85,6 +88,13 @@ public final class ServedCli implements ApiServer.Streamer
         }
         out.flush();
         err.flush();
+        if (runOnClient != null)
+        {
+            // berth exec: the command runs on the user's terminal, and its exit code is the client's
+            ServedCall.writeFrame(socket, ServedCall.RUN, String.join("\0", runOnClient)
+                .getBytes(StandardCharsets.UTF_8));
+            return;
+        }
         ServedCall.writeFrame(socket, ServedCall.EXIT, ServedCall.exitPayload(code));
     }
 
@@ -100,12 +110,15 @@ public final class ServedCli implements ApiServer.Streamer
     {
         final CommandLine commandLine;
         boolean clientSide;
+        /** What {@code exec} would run: sent to the client, which runs it. */
+        List<String> runOnClient;
 
         Parser()
         {
             final BerthCli cli = new BerthCli(socketPath -> ServedCli.this::call, command ->
             {
-                throw new BerthException("berthd runs no process for a served command");
+                runOnClient = List.copyOf(command);
+                return 0;
             });
             commandLine = cli.commandLine();
             final CommandLine.IExecutionStrategy run = commandLine.getExecutionStrategy();

@@ -32,7 +32,7 @@ public final class CdsTraining
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX))
         {
             server.bind(UnixDomainSocketAddress.of(socket));
-            final Thread standIn = new Thread(() -> answer(server, 2), "berth-cds-stand-in");
+            final Thread standIn = new Thread(() -> answer(server, 3), "berth-cds-stand-in");
             standIn.start();
             final java.io.PrintStream quiet = new java.io.PrintStream(OutputStream.nullOutputStream());
             final java.io.PrintStream out = System.out;
@@ -40,6 +40,7 @@ public final class CdsTraining
             try
             {
                 BerthClient.run(new String[] {"--socket", socket.toString(), "ps"});
+                BerthClient.run(new String[] {"--socket", socket.toString(), "exec", "c", "true"});
                 CniPlugin.run(Map.of("CNI_COMMAND", "ADD", "CNI_CONTAINERID", "training"),
                     "{\"cniVersion\":\"1.0.0\",\"socket\":\"" + socket + "\"}");
                 CniPlugin.run(Map.of("CNI_COMMAND", "VERSION"), "{\"cniVersion\":\"1.0.0\"}");
@@ -66,8 +67,13 @@ public final class CdsTraining
             {
                 final BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
                     StandardCharsets.UTF_8));
-                in.readLine();
+                final String request = in.readLine();
                 final OutputStream out = Channels.newOutputStream(client);
+                if (request.contains("\"exec\""))
+                {
+                    ServedCall.writeFrame(out, ServedCall.RUN, "true".getBytes(StandardCharsets.UTF_8));
+                    continue;
+                }
                 ServedCall.writeFrame(out, ServedCall.STDOUT, "trained\n".getBytes(StandardCharsets.UTF_8));
                 ServedCall.writeFrame(out, ServedCall.STDERR, new byte[0]);
                 ServedCall.writeFrame(out, ServedCall.EXIT, ServedCall.exitPayload(0));

@@ -27,6 +27,8 @@ import java.util.Map;
  *  kind 'o': bytes for stdout     kind 'e': bytes for stderr
  *  kind 'x': exit code (payload int32), the last frame
  *  kind 'd': berthd does not serve this command here: run the full CLI (the last frame)
+ *  kind 'r': run this command here, on the user's terminal, and exit with its code (NUL-separated argv; the
+ *            last frame): berth exec
  * </pre>
  * A berthd without served calls answers a JSON line instead (its first byte is '{'): treated as 'd'.
  */
@@ -36,6 +38,7 @@ public final class ServedCall
     public static final byte STDERR = 'e';
     public static final byte EXIT = 'x';
     public static final byte DELEGATE = 'd';
+    public static final byte RUN = 'r';
 
     /** What {@link #run} returns when the full CLI has to run the command. */
     public static final int DELEGATED = -1;
@@ -86,6 +89,27 @@ public final class ServedCall
     public static int run(final Path socket, final String requestJson, final PrintStream out, final PrintStream err)
         throws IOException
     {
+        final List<String> command = new java.util.ArrayList<>();
+        final int code = call(socket, requestJson, out, err, command);
+        if (command.isEmpty())
+        {
+            return code;
+        }
+        // the connection is closed by now: berthd holds nothing while the command runs
+        try
+        {
+            return new ProcessBuilder(command).inheritIO().start().waitFor();
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return 130;
+        }
+    }
+
+    private static int call(final Path socket, final String requestJson, final PrintStream out, final PrintStream err,
+        final List<String> command) throws IOException
+    {
         try (SocketChannel channel = SocketChannel.open(StandardProtocolFamily.UNIX))
         {
             try
@@ -99,7 +123,8 @@ public final class ServedCall
             final OutputStream request = Channels.newOutputStream(channel);
             request.write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
             request.flush();
-            final DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(Channels.newInputStream(channel)));
+            final DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(
+                Channels.newInputStream(channel)));
             boolean first = true;
             while (true)
             {
@@ -137,6 +162,16 @@ public final class ServedCall
                     case DELEGATE ->
                     {
                         return DELEGATED;
+                    }
+                    case RUN ->
+                    {
+                        out.flush();
+                        err.flush();
+                        for (final String arg : new String(payload, StandardCharsets.UTF_8).split("\0", -1))
+                        {
+                            command.add(arg);
+                        }
+                        return 0;
                     }
                     default -> throw new IOException("malformed frame from berthd (kind " + kind + ")");
                 }

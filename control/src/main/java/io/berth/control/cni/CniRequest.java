@@ -47,7 +47,8 @@ public record CniRequest(String command, String containerId, String netnsPath, S
         catch (final IOException ex)
         {
             throw new CniError(CniError.DECODE_FAILURE, "the network config on stdin is not JSON",
-                ex instanceof com.fasterxml.jackson.core.JsonProcessingException jpe ? jpe.getOriginalMessage() : ex.getMessage());
+                ex instanceof com.fasterxml.jackson.core.JsonProcessingException jpe ? jpe.getOriginalMessage() :
+                    ex.getMessage());
         }
         if (config == null || !config.isObject())
         {

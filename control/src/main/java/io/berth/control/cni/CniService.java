@@ -269,7 +269,8 @@ public final class CniService implements ApiServer.Streamer
                 for (final JsonNode have : table)
                 {
                     found |= have.path("dst").asText().equals(wanted) &&
-                        (route.path("gw").isMissingNode() || have.path("gateway").asText().equals(route.path("gw").asText()));
+                        (route.path("gw").isMissingNode() ||
+                            have.path("gateway").asText().equals(route.path("gw").asText()));
                 }
                 if (!found)
                 {

@@ -36,7 +36,7 @@ class ServedCliTest
         return response;
     });
 
-    private record Answer(String out, String err, int exit, boolean delegated)
+    private record Answer(String out, String err, int exit, boolean delegated, List<String> run)
     {
     }
 
@@ -63,11 +63,16 @@ class ServedCliTest
                 case 'x' ->
                 {
                     return new Answer(out.toString(), err.toString(), new DataInputStream(new ByteArrayInputStream(
-                        payload)).readInt(), false);
+                        payload)).readInt(), false, List.of());
                 }
                 case 'd' ->
                 {
-                    return new Answer(out.toString(), err.toString(), -1, true);
+                    return new Answer(out.toString(), err.toString(), -1, true, List.of());
+                }
+                case 'r' ->
+                {
+                    return new Answer(out.toString(), err.toString(), -1, false,
+                        List.of(new String(payload, StandardCharsets.UTF_8).split("\0")));
                 }
                 default -> throw new AssertionError("frame kind " + kind);
             }
@@ -101,7 +106,7 @@ class ServedCliTest
     @Test
     void clientSideCommandsAreHandedBackUntouched() throws IOException
     {
-        for (final String[] args : List.of(new String[] {"exec", "c1", "true"}, new String[] {"capture", "c1"},
+        for (final String[] args : List.of(new String[] {"capture", "c1"},
             new String[] {"cni", "install", "--network", "n"}, new String[] {"flows"}))
         {
             final Answer answer = call(1, args);
@@ -112,6 +117,19 @@ class ServedCliTest
         final Answer help = call(1, "--help");
         assertEquals(0, help.exit());
         assertTrue(help.out().contains("cni"), help::toString);
+    }
+
+    @Test
+    void execSendsItsCommandBackToRunOnTheUsersTerminal() throws IOException
+    {
+        final Answer exec = call(1, "exec", "c1", "--", "true", "a b");
+        assertEquals("container.netns", requests.get(0).path("op").asText());
+        assertTrue(exec.run().size() > 2, exec::toString);
+        assertEquals(List.of("true", "a b"), exec.run().subList(exec.run().size() - 2, exec.run().size()), exec::toString);
+        // a command that cannot run is refused here, with Docker's exit code, and nothing is sent to run
+        final Answer missing = call(1, "exec", "c1", "/nonexistent/cmd");
+        assertEquals(127, missing.exit(), missing::toString);
+        assertTrue(missing.run().isEmpty());
     }
 
     @Test
