@@ -8,7 +8,8 @@
 #   berth --help          the same, help text from berthd's parser
 #   full CLI network ls   BERTH_FULL_CLI=1: the whole CLI (picocli, Jackson) in the client's JVM, as before
 #   plugin VERSION        the CNI plugin answering alone
-#   plugin ADD + DEL      a CNI ADD into a fresh namespace and its DEL, one pair per run (shell included)
+#   plugin ADD / DEL      a CNI ADD into a namespace (after a DEL), and a DEL (after an ADD), each through a small
+#                         sh script that pipes the config in, as a runtime would
 #   java Hello            a JVM that prints one line: the floor for any Java client on this machine
 # and prints hyperfine's table (mean, min, max) for each, plus the machine's load before and after.
 #
@@ -48,13 +49,14 @@ for _ in $(seq 100); do "$BIN/berth" ps >/dev/null 2>&1 && break; sleep 0.2; don
 "$BIN/berth" cni install --network "${P}net" --bin-dir "$TMP/cni-bin" --conf-dir "$TMP/cni-conf" >/dev/null || exit 1
 ip netns add "$P-c"
 CFG="{\"cniVersion\":\"1.0.0\",\"name\":\"b\",\"type\":\"berth\",\"network\":\"${P}net\",\"socket\":\"$SOCK\"}"
-cat > "$TMP/add-del.sh" <<SH
+for c in ADD DEL; do
+  cat > "$TMP/$c.sh" <<SH
 #!/bin/sh
-export CNI_CONTAINERID=bench CNI_NETNS=/run/netns/$P-c CNI_IFNAME=eth0 CNI_PATH=$TMP/cni-bin
-echo '$CFG' | CNI_COMMAND=ADD $TMP/cni-bin/berth > /dev/null || exit 1
-echo '$CFG' | CNI_COMMAND=DEL $TMP/cni-bin/berth > /dev/null
+export CNI_COMMAND=$c CNI_CONTAINERID=bench CNI_NETNS=/run/netns/$P-c CNI_IFNAME=eth0 CNI_PATH=$TMP/cni-bin
+echo '$CFG' | $TMP/cni-bin/berth > /dev/null
 SH
-chmod +x "$TMP/add-del.sh"
+  chmod +x "$TMP/$c.sh"
+done
 echo '{"cniVersion":"1.0.0"}' > "$TMP/version.json"
 printf 'public class Hello { public static void main(String[] a) { System.out.println("hi"); } }\n' > "$TMP/Hello.java"
 javac -d "$TMP" "$TMP/Hello.java"
@@ -66,8 +68,14 @@ hyperfine -N -w 3 -r "$RUNS" --export-markdown "$TMP/table.md" \
   -n "berth --help" "$BIN/berth --help" \
   -n "full CLI network ls" "env BERTH_FULL_CLI=1 $BIN/berth network ls" \
   -n "plugin VERSION" "sh -c 'CNI_COMMAND=VERSION $TMP/cni-bin/berth < $TMP/version.json'" \
-  -n "plugin ADD + DEL" "$TMP/add-del.sh" \
   -n "java Hello" "java -Xshare:auto -XX:TieredStopAtLevel=1 -cp $TMP Hello" > "$TMP/hyperfine.out" 2>&1 \
   || { cat "$TMP/hyperfine.out"; tail -20 "$TMP/berthd.log"; exit 1; }
+# ADD alone (each run after a DEL) and DEL alone (each after an ADD): one prepare per command, in order
+hyperfine -N -w 3 -r "$RUNS" --export-markdown "$TMP/table-cni.md" \
+  --prepare "$TMP/DEL.sh" -n "plugin ADD (sh + echo + plugin)" "$TMP/ADD.sh" \
+  --prepare "$TMP/ADD.sh" -n "plugin DEL (sh + echo + plugin)" "$TMP/DEL.sh" > "$TMP/hyperfine-cni.out" 2>&1 \
+  || { cat "$TMP/hyperfine-cni.out"; tail -20 "$TMP/berthd.log"; exit 1; }
+"$TMP/DEL.sh"
 echo "load after:  $(cut -d' ' -f1-3 /proc/loadavg)"
 cat "$TMP/table.md"
+tail -n +3 "$TMP/table-cni.md"
