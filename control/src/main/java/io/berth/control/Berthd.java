@@ -97,9 +97,10 @@ public final class Berthd implements Callable<Integer>
         "network's table without a frame from it, as the kernel bridge's ageing_time (default: ${DEFAULT-VALUE})")
     private int macAge = io.berth.control.dataplane.DataplaneOptions.DEFAULT_MAC_AGE_SECONDS;
 
-    @Option(names = "--spin-us", paramLabel = "MICROS", description = "how long the dataplane worker keeps " +
-        "polling after traffic before it sleeps in epoll (default: ${DEFAULT-VALUE}; more = lower latency, more CPU)")
-    private long spinMicros = io.berth.control.dataplane.DataplaneOptions.DEFAULT_SPIN_MICROS;
+    @Option(names = "--spin-us", paramLabel = "auto|MICROS", description = "how long the dataplane worker keeps " +
+        "polling after traffic before it sleeps in epoll: auto (the default) adapts the window to the gaps in the " +
+        "traffic, 50 us to 20 ms; MICROS fixes it (0: never poll on; more = lower latency, more CPU)")
+    private String spinMicros = "auto";
 
     @Option(names = "--flow-log", description = "record every connection's end (tuples before and after NAT, " +
         "container, packets and bytes each way, duration, reason) in STATE/flows; `berth flows` reads it")
@@ -249,7 +250,8 @@ public final class Berthd implements Callable<Integer>
         try
         {
             uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
-            dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts, spinMicros)
+            dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
+                io.berth.control.dataplane.DataplaneOptions.parseSpin(spinMicros))
                 .withFragMax(fragMax).withMacAge(macAge);
             final io.berth.control.dns.ResolvConf hostResolv =
                 io.berth.control.dns.ResolvConf.read(Path.of("/etc/resolv.conf"));

@@ -34,7 +34,10 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(1024);
     private final Consumer<Runnable> runCommand = Runnable::run;
     private final Poller.ReadyHandler onReady = this::receiveFrom;
-    private final long spinNanos;
+    /** {@code spinMicros} for an adaptive spin window ({@link SpinWindow}), berthd's default. */
+    public static final long ADAPTIVE_SPIN = -1;
+
+    private final SpinWindow spin;
     private long lastWorkNanos;
     private int receivedThisCycle;
     /** Duty cycles, those that found work, and the time spent blocked in the poller: written here, read by anyone. */
@@ -49,15 +52,17 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     }
 
     /**
-     * @param spinMicros how long after its last work the worker keeps polling without blocking. A blocked worker
-     *                   costs every packet that arrives a thread wake-up (on a VM an inter-processor interrupt and
-     *                   often a VM exit); polling on for a short while keeps request/response traffic and bursts
-     *                   from paying it, and costs a core only while traffic is recent.
+     * @param spinMicros how long after its last work the worker keeps polling without blocking, or
+     *                   {@link #ADAPTIVE_SPIN}. A blocked worker costs every packet that arrives a thread wake-up
+     *                   (on a VM an inter-processor interrupt and often a VM exit); polling on for a short while
+     *                   keeps request/response traffic and bursts from paying it, and costs a core only while
+     *                   traffic is recent.
      */
     public DataplaneWorker(final String name, final PacketPool pool, final Graph graph, final PortTable ports,
         final Poller poller, final int idleTimeoutMs, final long spinMicros)
     {
-        this.spinNanos = spinMicros * 1000;
+        this.spin = spinMicros == ADAPTIVE_SPIN ? SpinWindow.adaptive(idleTimeoutMs) :
+            SpinWindow.fixed(spinMicros * 1000);
         this.name = name;
         this.pool = pool;
         this.graph = graph;
@@ -145,7 +150,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         {
             lastWorkNanos = nowNanos;
         }
-        final boolean spinning = nowNanos - lastWorkNanos <= spinNanos;
+        final boolean spinning = nowNanos - lastWorkNanos <= spin.nanos();
         if (spinning && work == 0)
         {
             // keep the CPU out of idle (no wake-up interrupt for the next packet) but let a runnable sender or
@@ -160,7 +165,9 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         {
             final long blockedFrom = System.nanoTime();
             poller.poll(idleTimeoutMs, onReady);
-            blockedNanos.lazySet(blockedNanos.get() + System.nanoTime() - blockedFrom); // single writer
+            final long blocked = System.nanoTime() - blockedFrom;
+            blockedNanos.lazySet(blockedNanos.get() + blocked); // single writer
+            spin.afterBlocking(blocked, receivedThisCycle > 0);
         }
         if (graph.entry().count() > 0)
         {
@@ -182,6 +189,12 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         }
         cycles.lazySet(cycles.get() + 1);
         return work;
+    }
+
+    /** The spin window now, in nanoseconds. Any thread (a racy read of a long the worker writes). */
+    public long spinWindowNanos()
+    {
+        return spin.nanos();
     }
 
     /** Duty cycles run so far. Any thread. */

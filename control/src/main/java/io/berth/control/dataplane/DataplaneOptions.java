@@ -81,7 +81,8 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
     }
 
     public static final int DEFAULT_CONNTRACK_MAX = 262_144;
-    public static final long DEFAULT_SPIN_MICROS = 0;
+    /** Adaptive ({@link io.berth.dataplane.DataplaneWorker#ADAPTIVE_SPIN}): {@code --spin-us auto}. */
+    public static final long DEFAULT_SPIN_MICROS = io.berth.dataplane.DataplaneWorker.ADAPTIVE_SPIN;
 
     /** Timeout names as Linux's nf_conntrack_*_timeout* sysctls, minus the prefix. */
     private static final Map<String, String> NAMES = new LinkedHashMap<>();
@@ -111,15 +112,39 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
      * @param timeoutSettings NAME=SECONDS entries (e.g. {@code udp=10}).
      * @throws IllegalArgumentException naming the offending value and what is valid.
      */
+    /** {@code --spin-us}: auto (adaptive, the default) or MICROS; throws naming the value and what is valid. */
+    public static long parseSpin(final String text)
+    {
+        if (text == null || text.equals("auto"))
+        {
+            return DEFAULT_SPIN_MICROS;
+        }
+        try
+        {
+            final long micros = Long.parseLong(text);
+            if (micros >= 0 && micros <= 1_000_000)
+            {
+                return micros;
+            }
+        }
+        catch (final NumberFormatException ignored)
+        {
+            // said below
+        }
+        throw new IllegalArgumentException("--spin-us " + text + " is not valid: give auto (adapt to the traffic) " +
+            "or microseconds, 0..1000000");
+    }
+
     public static DataplaneOptions parse(final int conntrackMax, final Iterable<String> timeoutSettings, final long spinMicros)
     {
         if (conntrackMax < 1 || conntrackMax > (1 << 24))
         {
             throw new IllegalArgumentException("--conntrack-max " + conntrackMax + " is out of range: give 1.." + (1 << 24));
         }
-        if (spinMicros < 0 || spinMicros > 1_000_000)
+        if ((spinMicros < 0 && spinMicros != DEFAULT_SPIN_MICROS) || spinMicros > 1_000_000)
         {
-            throw new IllegalArgumentException("--spin-us " + spinMicros + " is out of range: give 0..1000000");
+            throw new IllegalArgumentException("--spin-us " + spinMicros + " is out of range: give auto or " +
+                "0..1000000");
         }
         final Timeouts timeouts = new Timeouts();
         for (final String setting : timeoutSettings)

@@ -28,6 +28,21 @@ class DataplaneOptionsTest
     }
 
     @Test
+    void spinIsAutoByDefaultOrFixedMicros()
+    {
+        assertEquals(DataplaneOptions.DEFAULT_SPIN_MICROS, DataplaneOptions.parseSpin("auto"));
+        assertEquals(DataplaneOptions.DEFAULT_SPIN_MICROS, DataplaneOptions.parseSpin(null));
+        assertEquals(10_000, DataplaneOptions.parseSpin("10000"));
+        assertEquals(0, DataplaneOptions.parseSpin("0"));
+        for (final String bad : List.of("-1", "2000000", "fast", ""))
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> DataplaneOptions.parseSpin(bad));
+            assertTrue(ex.getMessage().contains("--spin-us " + bad) && ex.getMessage().contains("auto"), ex.getMessage());
+        }
+    }
+
+    @Test
     void badSettingsNameTheValueAndWhatIsValid()
     {
         final IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
@@ -41,7 +56,7 @@ class DataplaneOptionsTest
         final IllegalArgumentException max = assertThrows(IllegalArgumentException.class,
             () -> DataplaneOptions.parse(0, List.of(), 0));
         assertTrue(max.getMessage().contains("--conntrack-max 0"), max.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> DataplaneOptions.parse(10, List.of(), -1));
+        assertThrows(IllegalArgumentException.class, () -> DataplaneOptions.parse(10, List.of(), -2));
         final IllegalArgumentException age = assertThrows(IllegalArgumentException.class,
             () -> DataplaneOptions.defaults().withMacAge(0));
         assertTrue(age.getMessage().contains("--mac-age 0") && age.getMessage().contains("1.."), age.getMessage());
