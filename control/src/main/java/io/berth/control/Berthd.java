@@ -102,6 +102,10 @@ public final class Berthd implements Callable<Integer>
         "traffic, 50 us to 20 ms; MICROS fixes it (0: never poll on; more = lower latency, more CPU)")
     private String spinMicros = "auto";
 
+    @Option(names = "--io-uring", description = "batch the dataplane's TAP and packet-socket writes: one " +
+        "io_uring_enter per transmit pass instead of one write syscall per frame (see docs/performance.md)")
+    private boolean ioUring;
+
     @Option(names = "--flow-log", description = "record every connection's end (tuples before and after NAT, " +
         "container, packets and bytes each way, duration, reason) in STATE/flows; `berth flows` reads it")
     private boolean flowLog;
@@ -309,8 +313,21 @@ public final class Berthd implements Callable<Integer>
             return thread;
         });
         final HostMountNamespace hostMounts = HostMountNamespace.discover();
+        io.berth.dataplane.WriteBatch writeBatch = null;
+        if (ioUring && !"noop".equals(dataplaneKind))
+        {
+            try
+            {
+                writeBatch = io.berth.tap.uring.UringWriteBatch.open(64);
+            }
+            catch (final IOException e)
+            {
+                System.err.println("berthd: --io-uring: " + e.getMessage() + "; run without --io-uring");
+                return 1;
+            }
+        }
         final Dataplane dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
-            new UserspaceDataplane(state.resolve("dataplane"), pathOptions);
+            new UserspaceDataplane(state.resolve("dataplane"), pathOptions, writeBatch);
         final Journal[] journal = new Journal[1];
         final io.berth.control.flowlog.FlowLog[] flows = new io.berth.control.flowlog.FlowLog[1];
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);

@@ -49,6 +49,16 @@ public interface Port
         return false;
     }
 
+    /**
+     * Queues the packet's write on {@code writes} instead of making it now (the same bytes {@link #transmit}
+     * would write); the outcome is counted when the batch is flushed. False when this port does not batch, or the
+     * batch is full: the caller then flushes or calls {@link #transmit}.
+     */
+    default boolean transmitLater(final PacketPool pool, final int handle, final WriteBatch writes, final int tag)
+    {
+        return false;
+    }
+
     /** True when the port accepts and produces virtio-net headers with partial checksums and GSO frames. */
     boolean offloads();
 

@@ -4,6 +4,7 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PortCounters;
+import io.berth.dataplane.WriteBatch;
 
 /**
  * A {@link Port} over a file descriptor whose every read and write is [virtio_net_hdr (10) | Ethernet frame]: a
@@ -119,6 +120,13 @@ abstract class VnetFdPort implements Port
         }
         counters.transmitted(length);
         return true;
+    }
+
+    @Override
+    public final boolean transmitLater(final PacketPool pool, final int handle, final WriteBatch writes, final int tag)
+    {
+        final int length = pool.frameLength(handle);
+        return writes.queue(this, fd, pool.baseAddress() + pool.vnetOffset(handle), length + VNET, length, tag);
     }
 
     /** A TAP's writev and an AF_PACKET socket's both take one frame from many pieces. */

@@ -97,8 +97,15 @@ public final class PacketPath
     private L2Commands l2Commands;
     private RouterCommands routerCommands;
     private NatCommands natCommands;
+    private final TxNode tx;
     private PortCommands portCommands;
     private WorkerCommands commands;
+
+    /** Hands the writes of ports that batch to {@code batch} ({@code berthd --io-uring}); before the worker runs. */
+    public void batchWrites(final io.berth.dataplane.WriteBatch batch)
+    {
+        tx.writeBatch(batch);
+    }
 
     public PacketPath(final PacketPool pool, final Poller poller, final int idleTimeoutMs, final DataplaneOptions options)
     {
@@ -122,6 +129,7 @@ public final class PacketPath
         reassembly = new Reassembly(pool, fragMax, Math.min(fragMax, options.fragMaxPerSource()), fragmentCounters);
         resolver = new NeighborResolver(router, ports, route);
         route.resolver(resolver);
+        tx = new TxNode(ports);
         final GraphBuilder builder = new GraphBuilder()
             .add(new ParseNode())
             .add(new PortSecurityNode(portSecurity, l2))
@@ -137,7 +145,7 @@ public final class PacketPath
                 natBindings))
             .add(new RelatedErrorNode(ctInfo))
             .add(new FragmentNode(ports, fragmentCounters))
-            .add(new TxNode(ports))
+            .add(tx)
             .connect("parse", "next", "port-security")
             .connect("port-security", "next", "l2-forward")
             .connect("l2-forward", "gateway", "gateway")

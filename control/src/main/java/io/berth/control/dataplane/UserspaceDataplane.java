@@ -63,6 +63,7 @@ public final class UserspaceDataplane implements Dataplane
     /** LAN segments by id, with their port to the parent (null: no LAN). */
     private final Map<Integer, Lan> lans = new TreeMap<>();
     private AgentRunner runner;
+    private final io.berth.dataplane.WriteBatch writes;
     private TapPort hostLink;
     private AfPacketPort uplink;
     private UplinkSpec uplinkSpec;
@@ -83,7 +84,18 @@ public final class UserspaceDataplane implements Dataplane
 
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options)
     {
+        this(stateDir, options, null);
+    }
+
+    /** @param writes the transmit stage's write batch ({@code --io-uring}), closed with the dataplane; null: none */
+    public UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final io.berth.dataplane.WriteBatch writes)
+    {
+        this.writes = writes;
         pipeline = new PacketPath(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS, options);
+        if (writes != null)
+        {
+            pipeline.batchWrites(writes);
+        }
         worker = pipeline.worker;
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
     }
@@ -1124,6 +1136,10 @@ public final class UserspaceDataplane implements Dataplane
             runner = null;
         }
         pipeline.natBindings.detach(); // the worker is gone: nothing writes to the mirror any more
+        if (writes != null)
+        {
+            writes.close(); // after the worker: it flushed its last pass before it stopped
+        }
         for (final Attached attached : ports.values())
         {
             attached.port().close(); // persistent: the device stays in the sandbox for the next berthd

@@ -6,16 +6,36 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PortTable;
+import io.berth.dataplane.WriteBatch;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
+
+import java.util.function.IntConsumer;
 
 /**
  * Last stage: hands each packet to its egress port, or to every port of its flood list but the one it came in
  * on, then releases it. Owned by the worker thread.
+ * <p>
+ * With a {@link WriteBatch} ({@code berthd --io-uring}) the writes of ports that batch are queued and flushed
+ * once, at the end of the pass or when the batch fills: a unicast packet whose write is queued is counted sent
+ * or dropped only after the flush, so every packet still ends in exactly one way.
  */
 public final class TxNode extends Node
 {
+    private static final int SENT = 0;
+    private static final int QUEUED = 1;
+    private static final int FAILED = 2;
+    /** {@link WriteBatch} tag of a flood copy: its failure is counted, the packet itself is sent by the others. */
+    private static final int FLOOD_COPY = -1;
+
     private final PortTable ports;
     private final VirtioNetHeader vnet = new VirtioNetHeader();
+    private WriteBatch writes;
+    /** Unicast packets whose write is queued, by tag, and whether the flush reported it failed. */
+    private int[] queuedHandles = new int[PacketBatch.DEFAULT_CAPACITY];
+    private boolean[] queuedFailed = new boolean[PacketBatch.DEFAULT_CAPACITY];
+    private int queuedCount;
+    private DropReason problem;
+    private final IntConsumer onFailedWrite = this::failedWrite;
 
     public TxNode(final PortTable ports)
     {
@@ -23,11 +43,23 @@ public final class TxNode extends Node
         this.ports = ports;
     }
 
+    /** Batches the writes of ports that can through {@code batch} (null: one syscall a write). Before the worker runs. */
+    public void writeBatch(final WriteBatch batch)
+    {
+        this.writes = batch;
+    }
+
     @Override
     protected void process(final PacketBatch batch)
     {
         final PacketPool pool = graph.pool();
-        for (int i = 0, n = batch.count(); i < n; i++)
+        final int n = batch.count();
+        if (n > queuedHandles.length)
+        {
+            queuedHandles = new int[n]; // once, for a batch larger than any before: never per packet
+            queuedFailed = new boolean[n];
+        }
+        for (int i = 0; i < n; i++)
         {
             final int handle = batch.get(i);
             final int egress = pool.egress(handle);
@@ -38,56 +70,112 @@ public final class TxNode extends Node
             }
             if (egress >= 0)
             {
-                final DropReason problem = send(pool, handle, ports.get(egress));
-                if (problem != null)
+                final int outcome = send(pool, handle, ports.get(egress), 0);
+                if (outcome == FAILED)
                 {
                     graph.drop(handle, problem);
-                    continue;
                 }
+                else if (outcome == QUEUED)
+                {
+                    queuedHandles[queuedCount] = handle;
+                    queuedFailed[queuedCount] = false;
+                    queuedCount++;
+                }
+                else
+                {
+                    graph.transmitted(handle);
+                }
+                continue;
             }
-            else if (Egress.isFlood(egress))
+            if (Egress.isFlood(egress))
             {
                 final int[] members = ports.floodList(Egress.floodListId(egress));
                 final int inPort = pool.inPort(handle);
                 for (final int member : members)
                 {
-                    if (member != inPort)
+                    if (member != inPort && send(pool, handle, ports.get(member), FLOOD_COPY) == FAILED)
                     {
-                        final DropReason copyProblem = send(pool, handle, ports.get(member));
-                        if (copyProblem != null)
-                        {
-                            graph.countDrop(copyProblem); // one copy lost; the others still go
-                        }
+                        graph.countDrop(problem); // one copy lost; the others still go
                     }
                 }
-            }
-            else
-            {
-                graph.drop(handle, DropReason.NO_EGRESS);
+                // released now, though copies may still be queued: nothing allocates before this pass's flush, so
+                // the slot keeps its bytes until the kernel has them
+                graph.transmitted(handle);
                 continue;
             }
-            graph.transmitted(handle);
+            graph.drop(handle, DropReason.NO_EGRESS);
+        }
+        if (writes != null && (queuedCount > 0 || !writes.isEmpty()))
+        {
+            flush();
         }
     }
 
-    private DropReason send(final PacketPool pool, final int handle, final Port port)
+    private int send(final PacketPool pool, final int handle, final Port port, final int tag)
     {
         if (port == null)
         {
-            return DropReason.NO_EGRESS;
+            problem = DropReason.NO_EGRESS;
+            return FAILED;
         }
         if (!port.offloads())
         {
             vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
             if (vnet.isSegmented())
             {
-                return DropReason.GSO_UNSUPPORTED;
+                problem = DropReason.GSO_UNSUPPORTED;
+                return FAILED;
             }
             if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
             {
                 vnet.completeChecksum(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle)); // for every later copy too
             }
         }
-        return port.transmit(pool, handle) ? null : DropReason.TX_FAILED;
+        if (writes != null)
+        {
+            if (writes.isFull())
+            {
+                flush(); // before this write joins: a port's frames leave in the order they came
+            }
+            if (port.transmitLater(pool, handle, writes, tag == FLOOD_COPY ? FLOOD_COPY : queuedCount))
+            {
+                return tag == FLOOD_COPY ? SENT : QUEUED; // a flood copy's failure is counted by the flush alone
+            }
+        }
+        if (port.transmit(pool, handle))
+        {
+            return SENT;
+        }
+        problem = DropReason.TX_FAILED;
+        return FAILED;
+    }
+
+    private void flush()
+    {
+        writes.flush(onFailedWrite);
+        for (int k = 0; k < queuedCount; k++)
+        {
+            if (queuedFailed[k])
+            {
+                graph.drop(queuedHandles[k], DropReason.TX_FAILED);
+            }
+            else
+            {
+                graph.transmitted(queuedHandles[k]);
+            }
+        }
+        queuedCount = 0;
+    }
+
+    private void failedWrite(final int tag)
+    {
+        if (tag >= 0)
+        {
+            queuedFailed[tag] = true;
+        }
+        else
+        {
+            graph.countDrop(DropReason.TX_FAILED);
+        }
     }
 }

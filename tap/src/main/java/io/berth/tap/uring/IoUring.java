@@ -279,6 +279,15 @@ public final class IoUring implements AutoCloseable
         return prepare(OP_WRITE, fd, address, length, -1L, 0, userData);
     }
 
+    /**
+     * Queues a write that never waits (RWF_NOWAIT): a full socket buffer completes it with -EAGAIN where a plain
+     * write would park until there is room.
+     */
+    public boolean prepareWriteNow(final int fd, final long address, final int length, final long userData)
+    {
+        return prepare(OP_WRITE, fd, address, length, -1L, RWF_NOWAIT, userData);
+    }
+
     public boolean prepareNop(final long userData)
     {
         return prepare(OP_NOP, -1, 0, 0, 0, 0, userData);
