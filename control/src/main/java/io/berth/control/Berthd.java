@@ -313,21 +313,17 @@ public final class Berthd implements Callable<Integer>
             return thread;
         });
         final HostMountNamespace hostMounts = HostMountNamespace.discover();
-        io.berth.dataplane.WriteBatch writeBatch = null;
-        if (ioUring && !"noop".equals(dataplaneKind))
+        final Dataplane dataplane;
+        try
         {
-            try
-            {
-                writeBatch = io.berth.tap.uring.UringWriteBatch.open(64);
-            }
-            catch (final IOException e)
-            {
-                System.err.println("berthd: --io-uring: " + e.getMessage() + "; run without --io-uring");
-                return 1;
-            }
+            dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
+                new UserspaceDataplane(state.resolve("dataplane"), pathOptions, ioUring);
         }
-        final Dataplane dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
-            new UserspaceDataplane(state.resolve("dataplane"), pathOptions, writeBatch);
+        catch (final IOException e)
+        {
+            System.err.println("berthd: --io-uring: " + e.getMessage() + "; run without --io-uring");
+            return 1;
+        }
         final Journal[] journal = new Journal[1];
         final io.berth.control.flowlog.FlowLog[] flows = new io.berth.control.flowlog.FlowLog[1];
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);

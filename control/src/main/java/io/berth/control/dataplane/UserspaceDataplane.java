@@ -84,11 +84,20 @@ public final class UserspaceDataplane implements Dataplane
 
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options)
     {
-        this(stateDir, options, null);
+        this(stateDir, options, (io.berth.dataplane.WriteBatch)null);
     }
 
-    /** @param writes the transmit stage's write batch ({@code --io-uring}), closed with the dataplane; null: none */
-    public UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final io.berth.dataplane.WriteBatch writes)
+    /**
+     * @param ioUring batch the transmit stage's writes through an io_uring ({@code --io-uring})
+     * @throws IOException naming errno when io_uring is missing or disabled
+     */
+    public UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final boolean ioUring) throws IOException
+    {
+        this(stateDir, options, ioUring ? io.berth.tap.uring.UringWriteBatch.open(64) : null);
+    }
+
+    /** @param writes the transmit stage's write batch, closed with the dataplane; null: one write a frame */
+    private UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final io.berth.dataplane.WriteBatch writes)
     {
         this.writes = writes;
         pipeline = new PacketPath(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS, options);
