@@ -3,7 +3,6 @@ package io.berth.systest;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
-import java.time.Duration;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -45,33 +44,6 @@ class IoUringWritesTest extends UplinkTestBase
         return new long[] {packets, errors};
     }
 
-    /** Bytes {@code client} sent to an iperf3 server on {@code serverNs}, one 2 s run (retried while it is not up). */
-    private double iperfBytes(final String serverNs, final String bindIp, final String client, final String serverIp,
-        final int port)
-    {
-        final BerthHost.Spawned server = bindIp == null ? host.spawn(serverNs, "iperf3", "-s", "-1", "-p", Integer.toString(port))
-            : host.spawn(serverNs, "iperf3", "-s", "-1", "-B", bindIp, "-p", Integer.toString(port));
-        try
-        {
-            Result r = null;
-            for (int i = 0; i < 20; i++)
-            {
-                r = inNs(Duration.ofSeconds(30), client, "iperf3", "-c", serverIp, "-p", Integer.toString(port), "-t", "2", "-J");
-                if (r.ok() || !server.alive())
-                {
-                    break;
-                }
-                BerthHost.sleep(200);
-            }
-            assertTrue(r != null && r.ok(), "iperf3: " + r + "\nserver: " + server);
-            return Net.parse(r).path("end").path("sum_received").path("bytes").asDouble();
-        }
-        finally
-        {
-            server.kill();
-        }
-    }
-
     @Test
     void containersPingTalkTcpAndMoveBulkTsoFramesWithBatchedWrites()
     {
@@ -83,7 +55,7 @@ class IoUringWritesTest extends UplinkTestBase
         assertTrue(ping.ok() && ping.out().contains(" 0% packet loss"), ping.toString());
         Net.assertTcpEcho(host, b, a, ipB, 7401);
         // 64 KiB TSO frames from a's TAP, written whole into b's: a lost or cut one stalls TCP far below this
-        assertTrue(iperfBytes(b, null, a, ipB, 5201) > 50e6);
+        Net.assertBulkTcp(host, b, null, a, ipB, 5201, 2, 50e6);
         final long[] after = transmitTotals();
         assertTrue(after[0] - before[0] > 1000, "frames went out through the batch: " + (after[0] - before[0]));
         assertEquals(before[1], after[1], "no batched write failed");
@@ -93,6 +65,6 @@ class IoUringWritesTest extends UplinkTestBase
     void bulkTcpThroughSnatLeavesThroughTheUplinkSocket()
     {
         final String c = host.run("c");
-        assertTrue(iperfBytes(outside, Uplink.OUTSIDE_IP, c, Uplink.OUTSIDE_IP, 5202) > 10e6);
+        Net.assertBulkTcp(host, outside, Uplink.OUTSIDE_IP, c, Uplink.OUTSIDE_IP, 5202, 2, 10e6);
     }
 }

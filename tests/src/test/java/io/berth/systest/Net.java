@@ -20,6 +20,105 @@ public final class Net
     {
     }
 
+    // ------------------------------------------------------------------------------------------------ bulk TCP
+
+    /**
+     * Bytes received in one {@code seconds}-long iperf3 run from {@code clientNs} to a server that {@code host}
+     * spawns in {@code serverNs} (bound to {@code bindIp} when not null), retried while the server is not up yet.
+     */
+    public static double iperfBytes(BerthHost host, String serverNs, String bindIp, String clientNs, String serverIp,
+        int port, int seconds, StringBuilder diagnosis)
+    {
+        final List<String> serve = new ArrayList<>(List.of("iperf3", "-s", "-1", "-p", Integer.toString(port)));
+        if (bindIp != null)
+        {
+            serve.addAll(List.of("-B", bindIp));
+        }
+        final BerthHost.Spawned server = host.spawn(serverNs, serve.toArray(new String[0]));
+        try
+        {
+            Result r = null;
+            final long[] cpuBefore = cpuJiffies();
+            for (int i = 0; i < 20; i++)
+            {
+                r = inNs(Duration.ofSeconds(seconds + 30), clientNs, "iperf3", "-c", serverIp, "-p",
+                    Integer.toString(port), "-t", Integer.toString(seconds), "-J");
+                if (r.ok() || !server.alive())
+                {
+                    break;
+                }
+                BerthHost.sleep(200);
+            }
+            final long[] cpuAfter = cpuJiffies();
+            if (r == null || !r.ok())
+            {
+                fail("iperf3: " + r + "\nserver: " + server);
+            }
+            final JsonNode end = parse(r).path("end");
+            final double bytes = end.path("sum_received").path("bytes").asDouble();
+            diagnosis.append(String.format("%s -> %s:%d: %.0f bytes in %d s, %d retransmits; machine over the run "
+                    + "(jiffies): user %d system %d idle %d iowait %d steal %d; loadavg %s%n", clientNs, serverIp, port,
+                bytes, seconds, end.path("sum_sent").path("retransmits").asLong(), cpuAfter[0] - cpuBefore[0],
+                cpuAfter[2] - cpuBefore[2], cpuAfter[3] - cpuBefore[3], cpuAfter[4] - cpuBefore[4],
+                cpuAfter[7] - cpuBefore[7], readQuietly("/proc/loadavg").trim()));
+            return bytes;
+        }
+        finally
+        {
+            server.kill();
+        }
+    }
+
+    /**
+     * Bulk TCP that must move more than {@code minBytes}: one run, and when it falls short (a stall on a loaded
+     * CI machine, or a path that loses or cuts frames) a diagnosis (iperf's intervals, the machine's CPU and steal
+     * over the run, berthd's counters and log) and a second run that must carry it. A path that cuts or loses
+     * frames fails both; the message carries the first run's diagnosis either way.
+     */
+    public static double assertBulkTcp(BerthHost host, String serverNs, String bindIp, String clientNs,
+        String serverIp, int port, int seconds, double minBytes)
+    {
+        final StringBuilder diagnosis = new StringBuilder();
+        final double first = iperfBytes(host, serverNs, bindIp, clientNs, serverIp, port, seconds, diagnosis);
+        System.out.print("bulk TCP: " + diagnosis);
+        if (first > minBytes)
+        {
+            return first;
+        }
+        diagnosis.append("counters:\n").append(host.berth("counters").out()).append('\n').append(host.logTail());
+        System.out.println("bulk TCP short of " + minBytes + " bytes, running it again:\n" + diagnosis);
+        final double second = iperfBytes(host, serverNs, bindIp, clientNs, serverIp, port, seconds, diagnosis);
+        if (second <= minBytes)
+        {
+            fail("bulk TCP moved at most " + minBytes + " bytes twice:\n" + diagnosis);
+        }
+        return second;
+    }
+
+    /** /proc/stat's first line: user, nice, system, idle, iowait, irq, softirq, steal (jiffies, all CPUs). */
+    private static long[] cpuJiffies()
+    {
+        final String[] f = readQuietly("/proc/stat").split("\n", 2)[0].trim().split("\\s+");
+        final long[] v = new long[8];
+        for (int i = 0; i < v.length && i + 1 < f.length; i++)
+        {
+            v[i] = Long.parseLong(f[i + 1]);
+        }
+        return v;
+    }
+
+    private static String readQuietly(String path)
+    {
+        try
+        {
+            return java.nio.file.Files.readString(java.nio.file.Path.of(path));
+        }
+        catch (IOException e)
+        {
+            return "";
+        }
+    }
+
     // ------------------------------------------------------------------------------------------------ ping
 
     /** True when NS gets an echo reply from IP within a few attempts. */

@@ -151,45 +151,7 @@ class OverlayTest
         Net.assertTcpEcho(a, c1, c2, ip1, 7102);
         Net.assertUdp(b, c2, c1, ip2, 7103);
         // TSO super-frames from the container are cut into segments in the tunnel port: bulk TCP completes
-        final double bytes = iperf(b, c2, c1, ip2, 3);
-        assertTrue(bytes > 1e6, "iperf3 moved " + bytes + " bytes");
-    }
-
-    /** iperf3 from CLIENT to SERVER_IP for SECONDS; the bytes received. */
-    private static double iperf(final BerthHost serverHost, final String serverNs, final String clientNs,
-        final String serverIp, final int seconds)
-    {
-        final BerthHost.Spawned server = serverHost.spawn(serverNs, "iperf3", "-s", "-1", "-p", "5201");
-        try
-        {
-            Result r = null;
-            for (int i = 0; i < 20; i++)
-            {
-                r = BerthHost.inNs(Duration.ofSeconds(seconds + 30), clientNs, "iperf3", "-c", serverIp, "-p", "5201",
-                    "-t", Integer.toString(seconds), "-J");
-                if (r.ok() || !server.alive())
-                {
-                    break;
-                }
-                BerthHost.sleep(200);
-            }
-            assertTrue(r != null && r.ok(), "iperf3 failed: " + r + "\nserver: " + server);
-            final JsonNode j = Net.parse(r);
-            final double received = j.path("end").path("sum_received").path("bits_per_second").asDouble();
-            System.out.printf("iperf3 across hosts on the overlay: %.2f Gbit/s%n", received / 1e9);
-            final double bytes = j.path("end").path("sum_received").path("bytes").asDouble();
-            if (bytes <= 1e6)
-            {
-                // a stall: keep what tells why (intervals, retransmits, berthd's drops)
-                System.out.println("iperf3 stalled: " + r.out() + "\ncounters:\n" + serverHost.berth("counters").out()
-                    + "\n" + serverHost.logTail());
-            }
-            return bytes;
-        }
-        finally
-        {
-            server.kill();
-        }
+        Net.assertBulkTcp(b, c2, null, c1, ip2, 5201, 3, 1e6);
     }
 
     @Test
@@ -290,9 +252,8 @@ class OverlayTest
         Net.assertTcpEcho(a, kernel, c1, "10.37.0.200", 7201);
         Net.assertTcpEcho(a, c1, kernel, ip1, 7202);
         // bulk TCP to the kernel: berth's UDP GSO super-datagrams are cut by the kernel for its VXLAN socket
-        // one CI run in about twenty saw this stall (< 1 MB in 2 s) and none of a dozen local runs under load did:
-        // iperf prints why when it happens, and a second run must then carry the bulk
-        assertTrue(iperf(a, kernel, c1, "10.37.0.200", 2) > 1e6 || iperf(a, kernel, c1, "10.37.0.200", 3) > 1e6);
+        // one CI run in about twenty saw this stall (< 1 MB in 2 s) and none of a dozen local runs under load did
+        Net.assertBulkTcp(a, kernel, null, c1, "10.37.0.200", 5201, 2, 1e6);
         // the kernel container's MAC was learned behind the peer's tunnel port
         final String counters = a.berthOk("counters").out();
         assertTrue(counters.contains("vxlan4242:" + OverlayLab.KERNEL_PEER_IP), counters);
