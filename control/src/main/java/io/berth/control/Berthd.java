@@ -102,6 +102,11 @@ public final class Berthd implements Callable<Integer>
         "traffic, 50 us to 20 ms; MICROS fixes it (0: never poll on; more = lower latency, more CPU)")
     private String spinMicros = "auto";
 
+    @Option(names = "--workers", paramLabel = "N", description = "dataplane threads: 1 (the default) runs every " +
+        "port and the graph on one; N > 1 adds N-1 port workers that read and write a share of the containers' " +
+        "ports, the graph and its tables staying on the first (see docs/design.md)")
+    private int workers = 1;
+
     @Option(names = "--io-uring", description = "batch the dataplane's TAP and packet-socket writes: one " +
         "io_uring_enter per transmit pass instead of one write syscall per frame (see docs/performance.md)")
     private boolean ioUring;
@@ -254,6 +259,7 @@ public final class Berthd implements Callable<Integer>
         try
         {
             uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
+            UserspaceDataplane.checkWorkers(workers);
             dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
                 io.berth.control.dataplane.DataplaneOptions.parseSpin(spinMicros))
                 .withFragMax(fragMax).withMacAge(macAge);
@@ -317,7 +323,7 @@ public final class Berthd implements Callable<Integer>
         try
         {
             dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
-                new UserspaceDataplane(state.resolve("dataplane"), pathOptions, ioUring);
+                new UserspaceDataplane(state.resolve("dataplane"), pathOptions, ioUring, workers);
         }
         catch (final IOException e)
         {

@@ -44,6 +44,13 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     private final java.util.concurrent.atomic.AtomicLong cycles = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong busyCycles = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong blockedNanos = new java.util.concurrent.atomic.AtomicLong();
+    /** Links to the port workers ({@code --workers N}); empty with one worker. */
+    private final List<ShardLink> shards = new ArrayList<>();
+    /** Set while this worker blocks or is about to: the port workers' signal to wake it. */
+    private final java.util.concurrent.atomic.AtomicBoolean parked = new java.util.concurrent.atomic.AtomicBoolean();
+    /** Slots lent to each port worker at most, and what the owner keeps for itself whatever it lends. */
+    private final int lendPerShard;
+    private final int keepForOwner;
 
     public DataplaneWorker(final String name, final PacketPool pool, final Graph graph, final PortTable ports,
         final Poller poller, final int idleTimeoutMs)
@@ -69,6 +76,19 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         this.ports = ports;
         this.poller = poller;
         this.idleTimeoutMs = idleTimeoutMs;
+        this.keepForOwner = pool.capacity() / 4;
+        this.lendPerShard = Math.max(1, Math.min(PortWorker.KEEP, pool.capacity() / 8));
+    }
+
+    /**
+     * A link to a new port worker, which reads and writes the ports this worker's table holds as
+     * {@link RemotePort}s. Setup time, before the worker runs.
+     */
+    public ShardLink newShardLink()
+    {
+        final ShardLink link = new ShardLink(pool.capacity(), lendPerShard, parked, poller::wakeup);
+        shards.add(link);
+        return link;
     }
 
     public PacketPool pool()
@@ -136,8 +156,17 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     /** Worker thread: stops reading the port; it is closed by the caller afterwards. */
     public void detachPort(final Port port)
     {
-        poller.unregister(port);
+        if (!(ports.get(port.id()) instanceof RemotePort))
+        {
+            poller.unregister(port);
+        }
         ports.remove(port.id());
+    }
+
+    /** Worker thread: {@code port}'s packets go to its port worker from now on; that worker reads it. */
+    public void attachRemotePort(final RemotePort port)
+    {
+        ports.put(port);
     }
 
     @Override
@@ -145,6 +174,10 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     {
         int work = commands.drain(runCommand, COMMAND_LIMIT);
         receivedThisCycle = 0;
+        if (!shards.isEmpty())
+        {
+            work += serviceShards();
+        }
         final long nowNanos = System.nanoTime();
         if (work > 0)
         {
@@ -161,10 +194,15 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         {
             poller.poll(0, onReady);
         }
+        else if (!shards.isEmpty() && !ShardLink.ownerParking(parked, shards))
+        {
+            poller.poll(0, onReady); // a port worker handed something over as this worker went to block
+        }
         else
         {
             final long blockedFrom = System.nanoTime();
             poller.poll(idleTimeoutMs, onReady);
+            parked.set(false);
             final long blocked = System.nanoTime() - blockedFrom;
             blockedNanos.lazySet(blockedNanos.get() + blocked); // single writer
             spin.afterBlocking(blocked, receivedThisCycle > 0);
@@ -172,6 +210,10 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         if (graph.entry().count() > 0)
         {
             graph.run();
+        }
+        if (!shards.isEmpty())
+        {
+            signalShards();
         }
         work += receivedThisCycle;
         if (!housekeeping.isEmpty())
@@ -213,6 +255,61 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     public long blockedNanos()
     {
         return blockedNanos.get();
+    }
+
+    /**
+     * Takes back the slots the port workers returned, lends them more up to their share (keeping a quarter of
+     * the pool for this worker's own ports and the packets nodes make), and puts what they read into the graph.
+     */
+    private int serviceShards()
+    {
+        int work = 0;
+        final PacketBatch entry = graph.entry();
+        for (int s = 0, n = shards.size(); s < n; s++)
+        {
+            final ShardLink link = shards.get(s);
+            for (int handle = link.returned.poll(); handle != PacketPool.NO_PACKET; handle = link.returned.poll())
+            {
+                link.lent--;
+                pool.release(handle);
+                work++;
+            }
+            for (int handle = link.received.poll(); handle != PacketPool.NO_PACKET; handle = link.received.poll())
+            {
+                link.lent--;
+                if (entry.remaining() == 0)
+                {
+                    graph.run();
+                }
+                entry.add(handle);
+                receivedThisCycle++;
+                work++; // before the spin decision: what waits in the entry must not wait out a block in epoll
+            }
+            boolean lent = false;
+            while (link.lent < lendPerShard && pool.available() > keepForOwner)
+            {
+                final int handle = pool.allocate();
+                link.spare.offer(handle); // sized for the whole pool: never full
+                link.lent++;
+                lent = true;
+            }
+            link.egressPending |= lent;
+        }
+        return work;
+    }
+
+    /** After a pass: wakes each port worker that was handed packets or slots and may be blocked. */
+    private void signalShards()
+    {
+        for (int s = 0, n = shards.size(); s < n; s++)
+        {
+            final ShardLink link = shards.get(s);
+            if (link.egressPending)
+            {
+                link.egressPending = false;
+                link.signalPortWorker();
+            }
+        }
     }
 
     private void receiveFrom(final Port port)

@@ -109,6 +109,23 @@ public final class MemoryPort implements Port
         return received;
     }
 
+    /** One queued frame into a packet the caller holds (a port worker's lent slot). */
+    @Override
+    public int receiveOne(final PacketPool pool, final int handle)
+    {
+        final byte[] frame = replayFrame != null ? replayFrame : inbound.poll();
+        if (frame == null)
+        {
+            return NOTHING;
+        }
+        pool.clearVnetHeader(handle);
+        pool.buffer().putBytes(pool.frameOffset(handle), frame);
+        pool.frameLength(handle, frame.length);
+        pool.inPort(handle, id);
+        counters.received(frame.length);
+        return RECEIVED;
+    }
+
     @Override
     public boolean transmit(final PacketPool pool, final int handle)
     {

@@ -115,6 +115,17 @@ public final class PacketPool
             return NO_PACKET;
         }
         final int handle = freeStack[--freeCount];
+        renew(handle);
+        return handle;
+    }
+
+    /**
+     * Makes a packet the caller holds fresh again (an empty frame at the default offset, no port, no egress), as
+     * {@link #allocate} hands it out, without going through the free stack: a port worker reuses a slot it was
+     * lent ({@link PortWorker}). Only the thread that holds the packet calls this.
+     */
+    public void renew(final int handle)
+    {
         frameOffset[handle] = handle * SLOT_SIZE + HEADROOM;
         frameLength[handle] = 0;
         inPort[handle] = -1;
@@ -122,7 +133,6 @@ public final class PacketPool
         domain[handle] = -1;
         location[handle] = OUTSIDE;
         trace[handle] = 0;
-        return handle;
     }
 
     /**

@@ -21,6 +21,39 @@ public interface Port
      */
     int receive(PacketPool pool, PacketBatch into, int limit);
 
+    /** {@link #receiveOne}: a frame is in the packet. */
+    int RECEIVED = 1;
+    /** {@link #receiveOne}: nothing was waiting. */
+    int NOTHING = 0;
+    /** {@link #receiveOne}: a frame was taken and refused (counted); the packet is unused, the next may be good. */
+    int SKIPPED = 2;
+    /** {@link #receiveOne}: the port failed (counted); stop reading it this cycle. */
+    int STOPPED = -1;
+    /** {@link #receiveOne}: this port reads only through {@link #receive}. */
+    int UNSUPPORTED = -2;
+
+    /**
+     * Reads one frame into {@code handle}, a packet someone else allocated (a port worker reads into slots the
+     * pool's owner lent it, see {@link PortWorker}), and sets its in-port and frame length as {@link #receive}
+     * does. The packet stays the caller's whatever the outcome.
+     *
+     * @return {@link #RECEIVED}, {@link #NOTHING}, {@link #SKIPPED}, {@link #STOPPED} or {@link #UNSUPPORTED}
+     */
+    default int receiveOne(final PacketPool pool, final int handle)
+    {
+        return UNSUPPORTED;
+    }
+
+    /**
+     * Takes the packet over instead of writing it now: another worker writes it and gives the slot back
+     * ({@link RemotePort}). The caller then neither releases nor touches the packet again. False when this port
+     * does not, or cannot just now; the caller then calls {@link #transmit}.
+     */
+    default boolean handOff(final PacketPool pool, final int handle)
+    {
+        return false;
+    }
+
     /**
      * Sends the packet's frame (with its virtio-net header where the port takes one). Never releases the packet:
      * the caller may send the same packet to several ports.

@@ -74,36 +74,50 @@ abstract class VnetFdPort implements Port
                 counters.increment(PortCounters.RX_NO_BUFFER);
                 break;
             }
-            final long n = readFrame(pool.baseAddress() + pool.receiveOffset(handle));
-            if (n < VNET || n > RECEIVE_CAPACITY)
+            final int outcome = receiveOne(pool, handle);
+            if (outcome == RECEIVED)
             {
-                pool.release(handle);
-                if (n == -Errors.EAGAIN || n == 0)
-                {
-                    break; // drained: the normal way out
-                }
-                counters.increment(PortCounters.RX_ERRORS);
-                if (n < 0 && !isPerFrameError(n))
-                {
-                    break; // device gone, link down, bad fd: retrying now would spin on the same error
-                }
-                continue; // a runt, a truncated frame, or one the header cannot describe: next one
-            }
-            final int frameLength = (int)n - VNET;
-            counters.received(frameLength);
-            final int inPort = inPortOf(pool, pool.frameOffset(handle), frameLength);
-            if (inPort == FILTERED)
-            {
-                pool.release(handle);
-                counters.increment(PortCounters.RX_FILTERED);
+                into.add(handle);
+                added++;
                 continue;
             }
-            pool.frameLength(handle, frameLength);
-            pool.inPort(handle, inPort);
-            into.add(handle);
-            added++;
+            pool.release(handle);
+            if (outcome != SKIPPED)
+            {
+                break;
+            }
         }
         return added;
+    }
+
+    @Override
+    public final int receiveOne(final PacketPool pool, final int handle)
+    {
+        final long n = readFrame(pool.baseAddress() + pool.receiveOffset(handle));
+        if (n < VNET || n > RECEIVE_CAPACITY)
+        {
+            if (n == -Errors.EAGAIN || n == 0)
+            {
+                return NOTHING; // drained: the normal way out
+            }
+            counters.increment(PortCounters.RX_ERRORS);
+            if (n < 0 && !isPerFrameError(n))
+            {
+                return STOPPED; // device gone, link down, bad fd: retrying now would spin on the same error
+            }
+            return SKIPPED; // a runt, a truncated frame, or one the header cannot describe: next one
+        }
+        final int frameLength = (int)n - VNET;
+        counters.received(frameLength);
+        final int inPort = inPortOf(pool, pool.frameOffset(handle), frameLength);
+        if (inPort == FILTERED)
+        {
+            counters.increment(PortCounters.RX_FILTERED);
+            return SKIPPED;
+        }
+        pool.frameLength(handle, frameLength);
+        pool.inPort(handle, inPort);
+        return RECEIVED;
     }
 
     @Override

@@ -61,6 +61,11 @@ public final class Net
                 bytes, seconds, end.path("sum_sent").path("retransmits").asLong(), cpuAfter[0] - cpuBefore[0],
                 cpuAfter[2] - cpuBefore[2], cpuAfter[3] - cpuBefore[3], cpuAfter[4] - cpuBefore[4],
                 cpuAfter[7] - cpuBefore[7], readQuietly("/proc/loadavg").trim()));
+            if (bytes == 0)
+            {
+                diagnosis.append("iperf3 said: ").append(r.out().length() > 4000 ? r.out().substring(0, 4000) : r.out())
+                    .append('\n').append(r.err()).append('\n');
+            }
             return bytes;
         }
         finally

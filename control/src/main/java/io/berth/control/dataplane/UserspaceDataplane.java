@@ -56,6 +56,15 @@ public final class UserspaceDataplane implements Dataplane
     private final PacketPath pipeline;
     private final DataplaneWorker worker;
     private final Map<Integer, Attached> ports = new TreeMap<>();
+    /** {@code --workers N} at most: a port worker is a thread, and a host has a few dozen cores at most. */
+    public static final int MAX_WORKERS = 64;
+    /** Workers 2..N ({@code --workers N}): each reads and writes a share of the containers' ports. */
+    private final List<io.berth.dataplane.PortWorker> portWorkers = new java.util.ArrayList<>();
+    private final List<AgentRunner> portRunners = new java.util.ArrayList<>();
+    /** The port worker of each container port that has one (the rest are the owner's). */
+    private final Map<Integer, io.berth.dataplane.PortWorker> portWorkerOf = new TreeMap<>();
+    /** Round robin over the owner (0) and the port workers, one container port after another. */
+    private int nextShard;
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
     private final Map<Integer, io.berth.vxlan.VxlanTunnelPort> tunnelPorts = new TreeMap<>();
     /** Parent interfaces LAN segments opened (the uplink's socket is the uplink's, not in here). */
@@ -84,7 +93,7 @@ public final class UserspaceDataplane implements Dataplane
 
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options)
     {
-        this(stateDir, options, (io.berth.dataplane.WriteBatch)null);
+        this(stateDir, options, (io.berth.dataplane.WriteBatch)null, 1);
     }
 
     /**
@@ -93,11 +102,35 @@ public final class UserspaceDataplane implements Dataplane
      */
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final boolean ioUring) throws IOException
     {
-        this(stateDir, options, ioUring ? io.berth.tap.uring.UringWriteBatch.open(64) : null);
+        this(stateDir, options, ioUring, 1);
+    }
+
+    /**
+     * @param workers dataplane threads ({@code --workers}): the owner, which runs the graph and every table, and
+     *                {@code workers - 1} port workers that read and write a share of the containers' ports
+     * @throws IOException naming errno when io_uring is missing or disabled
+     */
+    public UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final boolean ioUring,
+        final int workers) throws IOException
+    {
+        this(stateDir, options, ioUring ? io.berth.tap.uring.UringWriteBatch.open(64) : null, checkWorkers(workers));
+    }
+
+    /** {@code --workers}: 1 to {@link #MAX_WORKERS}; throws naming the value and what is valid. */
+    public static int checkWorkers(final int workers)
+    {
+        if (workers < 1 || workers > MAX_WORKERS)
+        {
+            throw new IllegalArgumentException("--workers " + workers + " is out of range: give 1 to " + MAX_WORKERS +
+                " (1, the default, runs the whole dataplane on one thread; this host has " +
+                Runtime.getRuntime().availableProcessors() + " CPUs)");
+        }
+        return workers;
     }
 
     /** @param writes the transmit stage's write batch, closed with the dataplane; null: one write a frame */
-    private UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final io.berth.dataplane.WriteBatch writes)
+    private UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final io.berth.dataplane.WriteBatch writes,
+        final int workers)
     {
         this.writes = writes;
         pipeline = new PacketPath(new PacketPool(POOL_PACKETS), new EpollPoller(), IDLE_TIMEOUT_MS, options);
@@ -107,11 +140,23 @@ public final class UserspaceDataplane implements Dataplane
         }
         worker = pipeline.worker;
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
+        for (int k = 1; k < workers; k++)
+        {
+            portWorkers.add(new io.berth.dataplane.PortWorker("berth-ports-" + k, worker.pool(), worker.newShardLink(),
+                new EpollPoller(), IDLE_TIMEOUT_MS, options.spinMicros()));
+        }
     }
 
     @Override
     public void start()
     {
+        for (final io.berth.dataplane.PortWorker portWorker : portWorkers)
+        {
+            final AgentRunner portRunner = new AgentRunner(new NoOpIdleStrategy(), UserspaceDataplane::onWorkerError,
+                null, portWorker);
+            AgentRunner.startOnThread(portRunner);
+            portRunners.add(portRunner);
+        }
         runner = new AgentRunner(new NoOpIdleStrategy(), UserspaceDataplane::onWorkerError, null, worker);
         AgentRunner.startOnThread(runner);
         pipeline.commandsThrough(worker);
@@ -632,7 +677,7 @@ public final class UserspaceDataplane implements Dataplane
             {
                 await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
             }
-            await(pipeline.portCommands().attach(port, endpoint.mtu()));
+            attachContainerPort(port, endpoint.mtu());
             await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
             if (lan != null)
             {
@@ -650,13 +695,48 @@ public final class UserspaceDataplane implements Dataplane
         return portId;
     }
 
+    /**
+     * Gives a container's port to the next worker in turn: the owner reads it itself, or the owner's table gets
+     * a {@link io.berth.dataplane.RemotePort} (packets to the port cross to its worker) before that worker starts
+     * reading it. Before the workers run (a restart's endpoints), every port is the owner's.
+     */
+    private void attachContainerPort(final TapPort port, final int mtu)
+    {
+        final int shard = runner == null || portWorkers.isEmpty() ? 0 : nextShard++ % (portWorkers.size() + 1);
+        if (shard == 0)
+        {
+            await(pipeline.portCommands().attach(port, mtu));
+            return;
+        }
+        final io.berth.dataplane.PortWorker portWorker = portWorkers.get(shard - 1);
+        final io.berth.dataplane.RemotePort remote = new io.berth.dataplane.RemotePort(port, portWorker.link());
+        await(worker.submit(() ->
+        {
+            worker.ports().mtu(port.id(), mtu);
+            worker.attachRemotePort(remote);
+        }));
+        portWorkerOf.put(port.id(), portWorker);
+        await(portWorker.run(() -> portWorker.attach(port)));
+    }
+
+    /** Its worker stops reading and writing the port, then the owner forgets it: it can be closed after. */
+    private java.util.concurrent.CompletableFuture<Void> detachContainerPort(final TapPort port)
+    {
+        final io.berth.dataplane.PortWorker portWorker = portWorkerOf.remove(port.id());
+        if (portWorker == null)
+        {
+            return pipeline.portCommands().detach(port);
+        }
+        return portWorker.run(() -> portWorker.detach(port)).thenCompose(done -> pipeline.portCommands().detach(port));
+    }
+
     /** Takes back whatever of an attach reached the worker; each step on its own, so one failure stops none. */
     private void undoAttach(final TapPort port, final EndpointSpec endpoint)
     {
         final List<java.util.concurrent.CompletableFuture<Void>> undo = List.of(
             pipeline.routerCommands().removeEndpoint(endpoint.ip()),
             pipeline.l2Commands().removePort(port.id()),
-            pipeline.portCommands().detach(port),
+            detachContainerPort(port),
             pipeline.l2Commands().unbindPort(port.id()));
         for (final java.util.concurrent.CompletableFuture<Void> step : undo)
         {
@@ -696,7 +776,7 @@ public final class UserspaceDataplane implements Dataplane
         await(pipeline.l2Commands().unbindPort(portId));
         await(pipeline.l2Commands().removePort(portId));
         await(pipeline.routerCommands().removeEndpoint(attached.endpoint().ip()));
-        await(pipeline.portCommands().detach(attached.port()));
+        await(detachContainerPort(attached.port()));
         try
         {
             TapDevice.setPersistent(attached.port().fd(), false);
@@ -741,6 +821,8 @@ public final class UserspaceDataplane implements Dataplane
             final Map<String, Object> values = new LinkedHashMap<>();
             final SegmentSpec network = networks.get(attached.endpoint().segmentId());
             values.put("network", network == null ? "?" : network.name());
+            final io.berth.dataplane.PortWorker portWorker = portWorkerOf.get(attached.port().id());
+            values.put("worker", portWorker == null ? "berth-dataplane" : portWorker.roleName());
             for (int i = 0; i < PortCounters.NAMES.length; i++)
             {
                 values.put(PortCounters.NAMES[i], counters.get(i));
@@ -817,6 +899,19 @@ public final class UserspaceDataplane implements Dataplane
         worker.put("busy_cycles", pipeline.worker.busyCycles());
         worker.put("blocked_seconds", pipeline.worker.blockedNanos() / 1e9);
         result.put("worker", worker);
+        if (!portWorkers.isEmpty())
+        {
+            final Map<String, Object> shards = new LinkedHashMap<>();
+            for (final io.berth.dataplane.PortWorker portWorker : portWorkers)
+            {
+                final Map<String, Object> values = new LinkedHashMap<>();
+                values.put("ports", portWorkerOf.values().stream().filter(w -> w == portWorker).count());
+                values.put("cycles", portWorker.cycles());
+                values.put("blocked_seconds", portWorker.blockedNanos() / 1e9);
+                shards.put(portWorker.roleName(), values);
+            }
+            result.put("port_workers", shards);
+        }
         return result;
     }
 
@@ -1139,6 +1234,8 @@ public final class UserspaceDataplane implements Dataplane
         {
             captures.close();
         }
+        portRunners.forEach(AgentRunner::close); // first: they only read and write, the owner's tables need them not
+        portRunners.clear();
         if (runner != null)
         {
             runner.close(); // joins the worker; its onClose closes the poller

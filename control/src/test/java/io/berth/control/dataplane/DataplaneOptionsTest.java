@@ -68,4 +68,17 @@ class DataplaneOptionsTest
         assertEquals(300, DataplaneOptions.defaults().macAgeSeconds());
         assertEquals(3, DataplaneOptions.defaults().withFragMax(8).withMacAge(3).withOverlay(true).macAgeSeconds());
     }
+
+    @Test
+    void workersAreOneToSixtyFourAndABadCountNamesWhatIsValid()
+    {
+        assertEquals(1, UserspaceDataplane.checkWorkers(1));
+        assertEquals(2, UserspaceDataplane.checkWorkers(2));
+        for (final int bad : new int[] {0, -1, 65})
+        {
+            final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
+                () -> UserspaceDataplane.checkWorkers(bad));
+            assertTrue(ex.getMessage().contains("--workers " + bad) && ex.getMessage().contains("1 to 64"), ex.getMessage());
+        }
+    }
 }

@@ -187,6 +187,16 @@ public final class Graph
         pool.release(handle);
     }
 
+    /**
+     * The packet was handed to the worker that owns its port, which writes it and gives the slot back: counted as
+     * sent, not released, and not looked at again: the slot is the other worker's now (a traced packet is never
+     * handed off, so the tracer has nothing to report here). Called by the transmit stage.
+     */
+    public void handedOff(final int handle)
+    {
+        totals.increment(TRANSMITTED);
+    }
+
     /** A node made this packet (not received from a port) and hands it on along {@code arc}. */
     public void enqueueCreated(final Arc arc, final int handle)
     {

@@ -24,6 +24,8 @@ public final class TxNode extends Node
     private static final int SENT = 0;
     private static final int QUEUED = 1;
     private static final int FAILED = 2;
+    /** Taken over by the port's worker ({@link Port#handOff}): neither released nor touched here again. */
+    private static final int HANDED_OFF = 3;
     /** {@link WriteBatch} tag of a flood copy: its failure is counted, the packet itself is sent by the others. */
     private static final int FLOOD_COPY = -1;
 
@@ -74,6 +76,10 @@ public final class TxNode extends Node
                 if (outcome == FAILED)
                 {
                     graph.drop(handle, problem);
+                }
+                else if (outcome == HANDED_OFF)
+                {
+                    graph.handedOff(handle);
                 }
                 else if (outcome == QUEUED)
                 {
@@ -130,6 +136,10 @@ public final class TxNode extends Node
             {
                 vnet.completeChecksum(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle)); // for every later copy too
             }
+        }
+        if (tag != FLOOD_COPY && port.handOff(pool, handle))
+        {
+            return HANDED_OFF;
         }
         if (writes != null)
         {
