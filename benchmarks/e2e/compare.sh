@@ -175,19 +175,23 @@ HZ=$(getconf CLK_TCK)
 
 declare -A R   # R[side.metric] = value
 measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip [, $6 ns whose CPU time to count]
-  local side=$1 c=$2 s=$3 cip=$4 sip=$5 cpu_ns=${6:-} v x0
+  local side=$1 c=$2 s=$3 cip=$4 sip=$5 cpu_ns=${6:-} v x0 m0
   echo "[$side] ping c2->c1 ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
   run_bg ping_avg_ms "$c" "$sip" && v=$(<"$TMP/result") && R[$side.ping]=$v || R[$side.err]+="ping failed; "
   [ -z "$cpu_ns" ] || R[$side.cpu_ping]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
   echo "[$side] TCP c2->c1, ${T} s ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
+  m0=$(machine_busy_ticks)
   run_bg iperf_gbps "$c" "$s" "$sip" && v=$(<"$TMP/result") && R[$side.tcp]=$v || R[$side.err]+="iperf3 failed; "
+  R[$side.mcpu_tcp]=$(( $(machine_busy_ticks) - m0 ))
   [ -z "$cpu_ns" ] || R[$side.cpu_tcp]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
   echo "[$side] 64-byte frames c2->c1, ${T} s ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
+  m0=$(machine_busy_ticks)
   run_bg frames_mpps "$c" "$s" "$cip" "$sip" && v=$(<"$TMP/result") && { R[$side.mpps]=${v% *}; R[$side.offered]=${v#* }; } ||
     R[$side.err]+="trafgen failed: $(tail -3 "$TMP/trafgen.out" 2>/dev/null | tr '\n' ' '); "
+  R[$side.mcpu_mpps]=$(( $(machine_busy_ticks) - m0 ))
   [ -z "$cpu_ns" ] || R[$side.cpu_mpps]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
 }
 
@@ -285,7 +289,8 @@ END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 export CMP_BERTHD_ARGS="$BERTHD_ARGS" CMP_LOAD="$LOAD" CMP_HZ=$HZ CMP_T=$T CMP_START=$START CMP_END=$END CMP_JSON=$JSON_OUT CMP_ONLY=$ONLY
 for k in kernel.tcp kernel.mpps kernel.offered kernel.ping kernel.err berth.tcp berth.mpps berth.offered \
-         berth.ping berth.err berth.cpu berth.wall berth.cpu_ping berth.cpu_tcp berth.cpu_mpps; do
+         berth.ping berth.err berth.cpu berth.wall berth.cpu_ping berth.cpu_tcp berth.cpu_mpps \
+         kernel.mcpu_tcp kernel.mcpu_mpps berth.mcpu_tcp berth.mcpu_mpps; do
   export "CMP_${k/./_}=${R[$k]:-}"
 done
 export CMP_COMMIT=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -325,6 +330,22 @@ if cpu is not None:
             res["berth"]["berthd_cpu_s_" + key] = round(t / hz, 2)
             table.append(("  of which during the %s window" % label, "-", "%.2f s (%.0f%% of %d s)"
                           % (t / hz, 100 * t / hz / int(E["CMP_T"]), int(E["CMP_T"])), "-", ""))
+# CPU per unit of work: the whole machine's busy time (both sides: the senders, receivers and the forwarding,
+# which the kernel does in softirq) per GB of TCP and per 64-byte frame delivered, and berthd's own share
+hz, T = float(E["CMP_HZ"]), int(E["CMP_T"])
+def per_gb(ticks, gbps): return None if ticks is None or not gbps else ticks / hz / (gbps * T / 8)
+def ns_per_frame(ticks, mpps): return None if ticks is None or not mpps else ticks / hz / (mpps * 1e6 * T) * 1e9
+def fmt2(v, unit): return "-" if v is None else ("%.2f %s" % (v, unit))
+kg, bg = per_gb(num("kernel_mcpu_tcp"), res["kernel"]["tcp"]), per_gb(num("berth_mcpu_tcp"), res["berth"]["tcp"])
+kf, bf = ns_per_frame(num("kernel_mcpu_mpps"), res["kernel"]["mpps"]), ns_per_frame(num("berth_mcpu_mpps"), res["berth"]["mpps"])
+res["kernel"]["machine_cpu_s_per_gb"] = kg; res["berth"]["machine_cpu_s_per_gb"] = bg
+res["kernel"]["machine_cpu_ns_per_frame"] = kf; res["berth"]["machine_cpu_ns_per_frame"] = bf
+table.append(("TCP: machine CPU per GB", fmt2(kg, "s"), fmt2(bg, "s"), "-" if not (kg and bg) else "%.2fx" % (bg / kg), ""))
+table.append(("64 B: machine CPU per frame", fmt2(kf, "ns"), fmt2(bf, "ns"), "-" if not (kf and bf) else "%.2fx" % (bf / kf), ""))
+dg = per_gb(num("berth_cpu_tcp"), res["berth"]["tcp"]); df = ns_per_frame(num("berth_cpu_mpps"), res["berth"]["mpps"])
+res["berth"]["berthd_cpu_s_per_gb"] = dg; res["berth"]["berthd_cpu_ns_per_frame"] = df
+if dg is not None or df is not None:
+    table.append(("  berthd's share: per GB, per frame", "-", "%s, %s" % (fmt2(dg, "s"), fmt2(df, "ns")), "-", ""))
 w = [max(len(r[i]) for r in table + [("metric", "kernel", "berth", "berth/kernel", "target")]) for i in range(5)]
 line = lambda r: " | ".join(r[i].ljust(w[i]) for i in range(4)).rstrip()
 print()

@@ -22,6 +22,9 @@ cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
   done
   echo $sum
 }
+machine_busy_ticks() {  # user+nice+system+irq+softirq clock ticks of all CPUs (/proc/stat): the kernel's
+  awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat   # forwarding is in softirq and system time
+}
 # bash runs a trap only once the foreground command (or $(...)) in progress has ended; a measurement runs
 # in the background and is waited for, so that Ctrl-C or SIGTERM stop the script at once
 run_bg() {  # command... -> its stdout in $TMP/result, its exit status

@@ -183,6 +183,40 @@ public abstract class PortContract
         pool.release(handle);
     }
 
+    /**
+     * A port worker reads into packets the owner lent it ({@link PortWorker}): one frame into the packet the
+     * caller holds, with its in-port, the packet reused after a refused or empty read, and the caller's always.
+     */
+    @Test
+    void receiveOneReadsAFrameIntoAPacketTheCallerHolds() throws Exception
+    {
+        final int handle = pool.allocate();
+        final byte[] sent = frame(40, 150);
+        peer().send(sent);
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        boolean got = false;
+        while (!got && System.nanoTime() < deadline)
+        {
+            pool.renew(handle);
+            final int outcome = port().receiveOne(pool, handle);
+            assertTrue(outcome == Port.RECEIVED || outcome == Port.NOTHING || outcome == Port.SKIPPED,
+                "outcome " + outcome);
+            if (outcome == Port.RECEIVED)
+            {
+                assertEquals(port().id(), pool.inPort(handle), "in-port set");
+                got = isTestFrame(frameOf(pool, handle)); // the kernel's own frames (IPv6 DAD, ...) are skipped
+            }
+            else if (outcome == Port.NOTHING)
+            {
+                Thread.sleep(2);
+            }
+        }
+        assertTrue(got, "the peer's frame was read");
+        assertArrayEquals(sent, frameOf(pool, handle));
+        assertEquals(pool.capacity() - 1, pool.available(), "the packet stays the caller's");
+        pool.release(handle);
+    }
+
     @Test
     void transmitSendsTheFrameAndLeavesThePacketToTheCaller() throws Exception
     {

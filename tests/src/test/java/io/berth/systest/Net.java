@@ -37,20 +37,21 @@ public final class Net
         final BerthHost.Spawned server = host.spawn(serverNs, serve.toArray(new String[0]));
         try
         {
+            awaitListening(serverNs, port);
             Result r = null;
             final long[] cpuBefore = cpuJiffies();
             for (int i = 0; i < 20; i++)
             {
                 r = inNs(Duration.ofSeconds(seconds + 30), clientNs, "iperf3", "-c", serverIp, "-p",
                     Integer.toString(port), "-t", Integer.toString(seconds), "-J");
-                if (r.ok() || !server.alive())
+                if (iperfOk(r) || !server.alive())
                 {
                     break;
                 }
-                BerthHost.sleep(200);
+                BerthHost.sleep(200); // the server is not listening yet
             }
             final long[] cpuAfter = cpuJiffies();
-            if (r == null || !r.ok())
+            if (r == null || !iperfOk(r))
             {
                 fail("iperf3: " + r + "\nserver: " + server);
             }
@@ -98,6 +99,41 @@ public final class Net
             fail("bulk TCP moved at most " + minBytes + " bytes twice:\n" + diagnosis);
         }
         return second;
+    }
+
+    /** Polls (up to 10 s) until something in {@code ns} listens on TCP {@code port}; false if nothing came. */
+    public static boolean awaitListening(String ns, int port)
+    {
+        final long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline)
+        {
+            if (!inNs(ns, "ss", "-Hltn", "sport = :" + port).out().isBlank())
+            {
+                return true;
+            }
+            BerthHost.sleep(50);
+        }
+        return false;
+    }
+
+    /**
+     * iperf3 ran and measured. iperf 3.12 with {@code -J} exits 0 even when it could not connect ("Connection
+     * refused" while the server is still starting): only the JSON's "error" tells.
+     */
+    public static boolean iperfOk(Result r)
+    {
+        if (!r.ok())
+        {
+            return false;
+        }
+        try
+        {
+            return !BerthHost.JSON.readTree(r.out()).has("error");
+        }
+        catch (IOException e)
+        {
+            return false;
+        }
     }
 
     /** /proc/stat's first line: user, nice, system, idle, iowait, irq, softirq, steal (jiffies, all CPUs). */

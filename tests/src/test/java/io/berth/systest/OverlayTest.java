@@ -338,7 +338,7 @@ class OverlayTest
         final String ip2 = ipOf(b, c2);
         assertTrue(pingSoon(c1, ip2));
         final BerthHost.Spawned server = b.spawn(c2, "iperf3", "-s", "-1", "-p", "5202");
-        BerthHost.sleep(300);
+        assertTrue(Net.awaitListening(c2, 5202), "iperf3 server: " + server);
         final BerthHost.Spawned client = a.spawn(c1, "iperf3", "-c", ip2, "-p", "5202", "-t", "6", "-J");
         try
         {
