@@ -9,7 +9,8 @@
 #           whose fd berthd holds).
 # and measures on each: TCP throughput c2->c1 (iperf3), 64-byte frames delivered per second (trafgen on
 # one core in c2, counted as rx packets on c1's eth0) and ping average RTT c2->c1. Prints a table
-# metric | kernel | berth | berth/kernel.
+# metric | kernel | berth | berth/kernel, then the CPU each side cost: the machine's busy time (user, system,
+# irq, softirq from /proc/stat) per GB of TCP and per 64-byte frame delivered, and berthd's own share.
 #
 # Usage: benchmarks/e2e/compare.sh [seconds] [--json FILE] [--only kernel|berth] [--berthd-log FILE]
 #                                  [--berthd-args "ARGS"]
