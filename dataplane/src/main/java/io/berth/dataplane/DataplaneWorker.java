@@ -2,12 +2,10 @@ package io.berth.dataplane;
 
 import io.berth.dataplane.graph.Graph;
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 
 /**
  * The agent that owns a graph, its ports and their tables. Each duty cycle it runs a bounded number of control
@@ -22,7 +20,6 @@ public final class DataplaneWorker implements Agent, WorkerCommands
 {
     /** Frames read from one port per visit: fairness between ports, and a bound on batch size. */
     public static final int RECEIVE_BURST = 64;
-    private static final int COMMAND_LIMIT = 16;
 
     private final String name;
     private final PacketPool pool;
@@ -31,8 +28,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     private final Poller poller;
     private final int idleTimeoutMs;
     private final List<Housekeeping> housekeeping = new ArrayList<>();
-    private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(1024);
-    private final Consumer<Runnable> runCommand = Runnable::run;
+    private final CommandQueue commands;
     private final Poller.ReadyHandler onReady = this::receiveFrom;
     /** {@code spinMicros} for an adaptive spin window ({@link SpinWindow}), berthd's default. */
     public static final long ADAPTIVE_SPIN = -1;
@@ -75,6 +71,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         this.graph = graph;
         this.ports = ports;
         this.poller = poller;
+        this.commands = new CommandQueue("dataplane", 1024, poller);
         this.idleTimeoutMs = idleTimeoutMs;
         this.keepForOwner = pool.capacity() / 4;
         this.lendPerShard = Math.max(1, Math.min(PortWorker.KEEP, pool.capacity() / 8));
@@ -125,25 +122,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     @Override
     public <T> CompletableFuture<T> call(final java.util.function.Supplier<T> command)
     {
-        final CompletableFuture<T> done = new CompletableFuture<>();
-        final Runnable wrapped = () ->
-        {
-            try
-            {
-                done.complete(command.get());
-            }
-            catch (final Throwable t)
-            {
-                done.completeExceptionally(t);
-            }
-        };
-        if (!commands.offer(wrapped))
-        {
-            done.completeExceptionally(new IllegalStateException("dataplane command queue full"));
-            return done;
-        }
-        poller.wakeup();
-        return done;
+        return commands.call(command);
     }
 
     /** Worker thread: registers a port with the poller and the port table. */
@@ -172,7 +151,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     @Override
     public int doWork()
     {
-        int work = commands.drain(runCommand, COMMAND_LIMIT);
+        int work = commands.drain();
         receivedThisCycle = 0;
         if (!shards.isEmpty())
         {

@@ -19,10 +19,8 @@ public final class HandleRing
 {
     private final int[] slots;
     private final int mask;
-    /** Next sequence to write: written by the producer only. Kept apart from head (a cache line between). */
+    /** Next sequence to write: written by the producer only. */
     private final AtomicLong tail = new AtomicLong();
-    @SuppressWarnings("unused")
-    private long p1, p2, p3, p4, p5, p6, p7;
     /** Next sequence to read: written by the consumer only. */
     private final AtomicLong head = new AtomicLong();
     /** The producer's last view of head and the consumer's of tail: most calls then touch only their own line. */

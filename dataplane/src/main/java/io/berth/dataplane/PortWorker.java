@@ -1,13 +1,11 @@
 package io.berth.dataplane;
 
 import org.agrona.concurrent.Agent;
-import org.agrona.concurrent.ManyToOneConcurrentArrayQueue;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.function.Consumer;
 
 /**
  * A worker that owns a shard of the ports ({@code berthd --workers N}: workers 2..N) and makes their syscalls:
@@ -29,7 +27,6 @@ public final class PortWorker implements Agent, WorkerCommands
     static final int KEEP = 2 * DataplaneWorker.RECEIVE_BURST;
     /** How long it waits for lent slots when it has none (the owner's pool ran dry): a pause, not a spin. */
     private static final long NO_SLOTS_PAUSE_NANOS = TimeUnit.MICROSECONDS.toNanos(50);
-    private static final int COMMAND_LIMIT = 16;
 
     private final String name;
     private final PacketPool pool;
@@ -38,8 +35,7 @@ public final class PortWorker implements Agent, WorkerCommands
     private final int idleTimeoutMs;
     private final SpinWindow spin;
     private final PortTable ports = new PortTable();
-    private final ManyToOneConcurrentArrayQueue<Runnable> commands = new ManyToOneConcurrentArrayQueue<>(256);
-    private final Consumer<Runnable> runCommand = Runnable::run;
+    private final CommandQueue commands;
     private final Poller.ReadyHandler onReady = this::receiveFrom;
     private final int[] kept;
     private int keptCount;
@@ -60,6 +56,7 @@ public final class PortWorker implements Agent, WorkerCommands
         this.pool = pool;
         this.link = link;
         this.poller = poller;
+        this.commands = new CommandQueue("port worker", 256, poller);
         this.idleTimeoutMs = idleTimeoutMs;
         this.spin = spinMicros == DataplaneWorker.ADAPTIVE_SPIN ? SpinWindow.adaptive(idleTimeoutMs) :
             SpinWindow.fixed(spinMicros * 1000);
@@ -75,25 +72,7 @@ public final class PortWorker implements Agent, WorkerCommands
     @Override
     public <T> CompletableFuture<T> call(final java.util.function.Supplier<T> command)
     {
-        final CompletableFuture<T> done = new CompletableFuture<>();
-        final Runnable wrapped = () ->
-        {
-            try
-            {
-                done.complete(command.get());
-            }
-            catch (final Throwable t)
-            {
-                done.completeExceptionally(t);
-            }
-        };
-        if (!commands.offer(wrapped))
-        {
-            done.completeExceptionally(new IllegalStateException("port worker command queue full"));
-            return done;
-        }
-        poller.wakeup();
-        return done;
+        return commands.call(command);
     }
 
     /** This worker's thread: starts reading {@code port}; the owner's table has its {@link RemotePort} already. */
@@ -113,7 +92,7 @@ public final class PortWorker implements Agent, WorkerCommands
     @Override
     public int doWork()
     {
-        int work = commands.drain(runCommand, COMMAND_LIMIT);
+        int work = commands.drain();
         receivedThisCycle = 0;
         returnedThisCycle = false;
         work += transmitHandedOver();

@@ -91,7 +91,7 @@ public final class ShardLink
     }
 
     /** Owner, once its flag is set: true when this link has something for it, so it must not block. */
-    public boolean ownerHasWork()
+    boolean ownerHasWork()
     {
         return !received.isEmpty() || !returned.isEmpty();
     }
@@ -113,7 +113,10 @@ public final class ShardLink
         portWorkerParked.set(false);
     }
 
-    /** Owner: the shared flag this link reads. */
+    /**
+     * Owner, before it blocks: sets its flag (shared by all its links) and looks at every link once more; true
+     * when it may block, false (flag cleared) when a port worker handed something over meanwhile.
+     */
     static boolean ownerParking(final AtomicBoolean flag, final java.util.List<ShardLink> links)
     {
         flag.set(true);

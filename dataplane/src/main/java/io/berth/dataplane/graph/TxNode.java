@@ -36,6 +36,9 @@ public final class TxNode extends Node
     private int[] queuedHandles = new int[PacketBatch.DEFAULT_CAPACITY];
     private boolean[] queuedFailed = new boolean[PacketBatch.DEFAULT_CAPACITY];
     private int queuedCount;
+    /** Flooded packets with a copy's write queued: released once the batch is flushed. */
+    private int[] floodsQueued = new int[PacketBatch.DEFAULT_CAPACITY];
+    private int floodsQueuedCount;
     private DropReason problem;
     private final IntConsumer onFailedWrite = this::failedWrite;
 
@@ -60,6 +63,7 @@ public final class TxNode extends Node
         {
             queuedHandles = new int[n]; // once, for a batch larger than any before: never per packet
             queuedFailed = new boolean[n];
+            floodsQueued = new int[n];
         }
         for (int i = 0; i < n; i++)
         {
@@ -97,21 +101,35 @@ public final class TxNode extends Node
             {
                 final int[] members = ports.floodList(Egress.floodListId(egress));
                 final int inPort = pool.inPort(handle);
+                boolean copyQueued = false;
                 for (final int member : members)
                 {
-                    if (member != inPort && send(pool, handle, ports.get(member), FLOOD_COPY) == FAILED)
+                    if (member == inPort)
+                    {
+                        continue;
+                    }
+                    final int outcome = send(pool, handle, ports.get(member), FLOOD_COPY);
+                    if (outcome == FAILED)
                     {
                         graph.countDrop(problem); // one copy lost; the others still go
                     }
+                    copyQueued |= outcome == QUEUED;
                 }
-                // released now, though copies may still be queued: nothing allocates before this pass's flush, so
-                // the slot keeps its bytes until the kernel has them
-                graph.transmitted(handle);
+                if (copyQueued)
+                {
+                    // released after the flush: a port in another worker copies floods into fresh slots, so a
+                    // slot released now could be written over before the kernel has its queued bytes
+                    floodsQueued[floodsQueuedCount++] = handle;
+                }
+                else
+                {
+                    graph.transmitted(handle);
+                }
                 continue;
             }
             graph.drop(handle, DropReason.NO_EGRESS);
         }
-        if (writes != null && (queuedCount > 0 || !writes.isEmpty()))
+        if (writes != null && (queuedCount > 0 || floodsQueuedCount > 0 || !writes.isEmpty()))
         {
             flush();
         }
@@ -149,7 +167,7 @@ public final class TxNode extends Node
             }
             if (port.transmitLater(pool, handle, writes, tag == FLOOD_COPY ? FLOOD_COPY : queuedCount))
             {
-                return tag == FLOOD_COPY ? SENT : QUEUED; // a flood copy's failure is counted by the flush alone
+                return QUEUED; // a flood copy's failure is counted by the flush alone
             }
         }
         if (port.transmit(pool, handle))
@@ -175,6 +193,11 @@ public final class TxNode extends Node
             }
         }
         queuedCount = 0;
+        for (int k = 0; k < floodsQueuedCount; k++)
+        {
+            graph.transmitted(floodsQueued[k]);
+        }
+        floodsQueuedCount = 0;
     }
 
     private void failedWrite(final int tag)
