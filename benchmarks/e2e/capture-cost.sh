@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What an armed capture costs (issue 12): TCP between two containers on one berth network, iperf3 windows
-# alternating between no capture and a capture armed at the tx stage on the sender's port (every packet copied
-# into the ring and streamed to the CLI, written as pcapng to /dev/null), ROUNDS rounds. Prints each pair, the
-# medians, the ratio, and what the capture reported lost.
+# alternating between no capture, a capture armed at the tx stage on the sender's port (every packet copied
+# into the ring and streamed to the CLI, written as pcapng to /dev/null), and the same capture with its CLI
+# stopped (SIGSTOP: copies are lost, the flow must not wait), ROUNDS rounds. Prints each pair, the
+# medians, the ratio, and what the capture reported captured and lost in each round.
 #
 # Usage: [ROUNDS=N] benchmarks/e2e/capture-cost.sh [seconds]   (default 5 s, 3 rounds). Root; iperf3, iproute2.
 set -u
@@ -44,20 +45,27 @@ gbps() {
     'import json,sys; print("%.3f" % (json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]/1e9))'
 }
 gbps 2 >/dev/null  # warm-up
-OFF=""; ON=""
+OFF=""; ON=""; STOPPED=""
 for r in $(seq "$ROUNDS"); do
   OFF="$OFF $(gbps "$T")"
-  "$BIN/berth" capture $P-a --stage tx -w /dev/null 2>"$TMP/capture.err" &
+  "$BIN/berth" capture $P-a --stage tx -w /dev/null >"$TMP/capture.out" 2>"$TMP/capture.err" &
   CAP=$!
   sleep 1
   ON="$ON $(gbps "$T")"
+  kill -STOP $CAP   # the capture's reader stopped: the packet path must not wait for it
+  STOPPED="$STOPPED $(gbps "$T")"
+  kill -CONT $CAP
   kill $CAP; wait $CAP 2>/dev/null; CAP=""   # TERM: a background job of a script ignores SIGINT
+  echo "round $r, the capture: $(tail -1 "$TMP/capture.out")"   # "N packets captured, M lost", said at TERM
 done
-python3 - "$OFF" "$ON" <<'PY'
+python3 - "$OFF" "$ON" "$STOPPED" <<'PY'
 import statistics, sys
 off = [float(x) for x in sys.argv[1].split()]
 on = [float(x) for x in sys.argv[2].split()]
-print("rounds (no capture / armed capture, Gbps): " + ", ".join("%.2f/%.2f" % p for p in zip(off, on)))
-mo, mn = statistics.median(off), statistics.median(on)
-print("median: %.3f Gbps without, %.3f Gbps with a capture armed at tx: %.2fx" % (mo, mn, mn / mo))
+st = [float(x) for x in sys.argv[3].split()]
+print("rounds (no capture / armed capture / its CLI stopped, Gbps): "
+      + ", ".join("%.2f/%.2f/%.2f" % p for p in zip(off, on, st)))
+mo, mn, ms = statistics.median(off), statistics.median(on), statistics.median(st)
+print("median: %.3f Gbps without, %.3f Gbps with a capture armed at tx (%.2fx), %.3f with its CLI stopped (%.2fx)"
+      % (mo, mn, mn / mo, ms, ms / mo))
 PY

@@ -3,9 +3,9 @@ package io.berth.control.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.control.BerthException;
 
-import java.io.BufferedReader;
+import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStreamReader;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -26,14 +26,25 @@ public final class ApiClient implements AutoCloseable
         }
     }
 
+    /** One streamed answer line, with the raw bytes that followed it when the line announced them. */
+    public interface FrameHandler
+    {
+        /** @return false to end the stream. */
+        boolean onFrame(JsonNode line, byte[] payload);
+    }
+
     private final SocketChannel channel;
-    private final BufferedReader in;
+    private final InputStream in;
     private final OutputStream out;
+    // The answer is read by hand, not through a Reader: a streamed capture sends raw packet bytes between its lines.
+    private final byte[] buffer = new byte[1 << 16];
+    private int position;
+    private int limit;
 
     private ApiClient(final SocketChannel channel)
     {
         this.channel = channel;
-        this.in = new BufferedReader(new InputStreamReader(Channels.newInputStream(channel), StandardCharsets.UTF_8));
+        this.in = Channels.newInputStream(channel);
         this.out = Channels.newOutputStream(channel);
     }
 
@@ -79,12 +90,24 @@ public final class ApiClient implements AutoCloseable
      */
     public void stream(final JsonNode request, final java.util.function.Predicate<JsonNode> onLine)
     {
+        stream(request, (line, payload) -> onLine.test(line));
+    }
+
+    /**
+     * As {@link #stream(JsonNode, java.util.function.Predicate)}, for answers whose lines may announce raw bytes:
+     * a line with {@code "bytes": N} is followed by N bytes, handed over with it (otherwise the payload is null).
+     */
+    public void stream(final JsonNode request, final FrameHandler onFrame)
+    {
         try
         {
             send(request);
-            for (String line; (line = in.readLine()) != null; )
+            for (String line; (line = readLine()) != null; )
             {
-                if (!onLine.test(Json.WIRE.readTree(line)))
+                final JsonNode node = Json.WIRE.readTree(line);
+                final JsonNode bytes = node.get("bytes");
+                final byte[] payload = bytes == null ? null : readPayload(bytes.asInt(-1));
+                if (!onFrame.onFrame(node, payload))
                 {
                     return;
                 }
@@ -101,7 +124,7 @@ public final class ApiClient implements AutoCloseable
     {
         out.write((Json.WIRE.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
         out.flush();
-        final String line = in.readLine();
+        final String line = readLine();
         if (line == null)
         {
             throw new BerthException("berthd closed the connection without answering");
@@ -112,6 +135,73 @@ public final class ApiClient implements AutoCloseable
             throw new BerthException(response.path("error").asText("berthd refused the request"));
         }
         return response;
+    }
+
+    /** The next line without its newline, or null at the end of the stream. */
+    private String readLine() throws IOException
+    {
+        java.io.ByteArrayOutputStream longLine = null;
+        while (true)
+        {
+            for (int i = position; i < limit; i++)
+            {
+                if (buffer[i] == '\n')
+                {
+                    final String line;
+                    if (longLine == null)
+                    {
+                        line = new String(buffer, position, i - position, StandardCharsets.UTF_8);
+                    }
+                    else
+                    {
+                        longLine.write(buffer, position, i - position);
+                        line = longLine.toString(StandardCharsets.UTF_8);
+                    }
+                    position = i + 1;
+                    return line;
+                }
+            }
+            if (limit > position)
+            {
+                if (longLine == null)
+                {
+                    longLine = new java.io.ByteArrayOutputStream(2 * (limit - position));
+                }
+                longLine.write(buffer, position, limit - position);
+            }
+            position = 0;
+            limit = Math.max(0, in.read(buffer));
+            if (limit == 0)
+            {
+                if (longLine != null && longLine.size() > 0)
+                {
+                    throw new EOFException("berthd ended the answer in the middle of a line");
+                }
+                return null;
+            }
+        }
+    }
+
+    private byte[] readPayload(final int length) throws IOException
+    {
+        if (length < 0 || length > 1 << 24)
+        {
+            throw new IOException("berthd announced " + length + " bytes, more than a frame holds");
+        }
+        final byte[] payload = new byte[length];
+        int filled = Math.min(length, limit - position);
+        System.arraycopy(buffer, position, payload, 0, filled);
+        position += filled;
+        while (filled < length)
+        {
+            final int n = in.read(payload, filled, length - filled);
+            if (n < 0)
+            {
+                throw new EOFException("berthd ended the answer " + (length - filled) + " bytes short of a frame");
+            }
+            filled += n;
+        }
+        return payload;
     }
 
     @Override

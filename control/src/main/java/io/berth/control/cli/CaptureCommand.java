@@ -20,6 +20,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code berth capture}: packets at a graph stage, as pcapng ({@code -w FILE}, or {@code -w -} for a pipe into
@@ -70,29 +72,47 @@ final class CaptureCommand implements Callable<Integer>
         }
         NetworkCommands.putIfSet(request, "port", port);
         NetworkCommands.putIfSet(request, "network", network);
-        request.put("uplink", uplink).put("count", count).put("snaplen", snaplen);
+        request.put("uplink", uplink).put("count", count).put("snaplen", snaplen).put("binary", true);
         (stages.isEmpty() ? List.of("rx") : stages).forEach(request.putArray("stages")::add);
         filter.forEach(request.putArray("filter")::add);
         final PrintStream stdout = System.out;
         final OutputStream sink = file == null ? null : file.equals("-") ? stdout : new FileOutputStream(file);
         final PcapngWriter pcap = sink == null ? null : new PcapngWriter(sink, snaplen);
         final PrintStream lines = file != null && file.equals("-") ? System.err : stdout;
-        final long[] seen = {0};
+        final AtomicLong seen = new AtomicLong();
+        final AtomicLong lost = new AtomicLong();
+        final AtomicBoolean reported = new AtomicBoolean();
+        // Ctrl-C (or TERM) ends the JVM in the middle of the stream: say what was captured and lost, as tcpdump does
+        final Thread onInterrupt = new Thread(() ->
+        {
+            if (!reported.getAndSet(true))
+            {
+                report(lines, seen.get(), lost.get());
+            }
+        });
+        Runtime.getRuntime().addShutdownHook(onInterrupt);
         try (ApiClient client = ApiClient.connect(Berthd.socketPath(root.socket)))
         {
-            client.stream(request, line ->
+            client.stream(request, (line, payload) ->
             {
+                if (line.has("lost"))
+                {
+                    lost.set(line.path("lost").asLong());
+                }
                 if (line.has("end"))
                 {
-                    report(lines, seen[0], line.path("lost").asLong());
+                    if (!reported.getAndSet(true))
+                    {
+                        report(lines, seen.get(), lost.get());
+                    }
                     return false;
                 }
                 if (line.has("keepalive"))
                 {
                     return true;
                 }
-                final byte[] data = Base64.getDecoder().decode(line.path("data").asText());
-                seen[0]++;
+                final byte[] data = payload != null ? payload : Base64.getDecoder().decode(line.path("data").asText());
+                seen.incrementAndGet();
                 try
                 {
                     if (pcap != null)
@@ -120,6 +140,7 @@ final class CaptureCommand implements Callable<Integer>
         }
         finally
         {
+            reported.set(true); // ended by itself: no report at exit
             if (pcap != null && sink != stdout)
             {
                 pcap.close();

@@ -912,6 +912,11 @@ public final class UserspaceDataplane implements Dataplane
             }
             result.put("port_workers", shards);
         }
+        final CaptureRing armed = captures;
+        if (armed != null)
+        {
+            result.put("captures", armed.describe());
+        }
         return result;
     }
 
@@ -951,7 +956,7 @@ public final class UserspaceDataplane implements Dataplane
         return values;
     }
 
-    private CaptureRing captures;
+    private volatile CaptureRing captures; // made by the first capture; read by counters on any thread
 
     /** One trace at a time: the graph has one tracer. */
     private final Object tracing = new Object();

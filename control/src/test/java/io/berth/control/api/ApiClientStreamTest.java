@@ -1,0 +1,141 @@
+package io.berth.control.api;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.control.BerthException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** The client's side of a streamed answer whose lines announce raw bytes (a capture's packets). */
+class ApiClientStreamTest
+{
+    @TempDir
+    Path dir;
+
+    /** Serves one connection: reads the request line, then writes {@code answer} in small pieces. */
+    private CompletableFuture<String> serve(final Path socket, final byte[] answer) throws IOException
+    {
+        final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        server.bind(UnixDomainSocketAddress.of(socket));
+        return CompletableFuture.supplyAsync(() ->
+        {
+            try (server; SocketChannel peer = server.accept())
+            {
+                final InputStream in = Channels.newInputStream(peer);
+                final ByteArrayOutputStream request = new ByteArrayOutputStream();
+                for (int b; (b = in.read()) != '\n' && b >= 0; )
+                {
+                    request.write(b);
+                }
+                final OutputStream out = Channels.newOutputStream(peer);
+                for (int i = 0; i < answer.length; i += 1000) // split across reads, lines and payloads alike
+                {
+                    out.write(answer, i, Math.min(1000, answer.length - i));
+                    out.flush();
+                }
+                return request.toString(StandardCharsets.UTF_8);
+            }
+            catch (final IOException ex)
+            {
+                throw new RuntimeException(ex);
+            }
+        });
+    }
+
+    private static void put(final ByteArrayOutputStream out, final String line)
+    {
+        out.writeBytes((line + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void linesAndTheRawBytesTheyAnnounceArriveWhole() throws Exception
+    {
+        final byte[] packet = new byte[100_000];
+        for (int i = 0; i < packet.length; i++)
+        {
+            packet[i] = (byte)(i * 31 + 7); // newlines among them, which must not end anything
+        }
+        final String longText = "x".repeat(150_000); // a line longer than the client's buffer
+        final ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        put(answer, "{\"ok\":true}");
+        put(answer, "{\"stage\":\"tx\",\"bytes\":" + packet.length + "}");
+        answer.writeBytes(packet);
+        put(answer, "{\"stage\":\"rx\",\"bytes\":0}");
+        put(answer, "{\"keepalive\":true,\"note\":\"" + longText + "\"}");
+        put(answer, "{\"stage\":\"rx\",\"data\":\"AAE=\"}");
+        put(answer, "{\"end\":true,\"lost\":3}");
+        final Path socket = dir.resolve("s.sock");
+        final CompletableFuture<String> served = serve(socket, answer.toByteArray());
+        final List<JsonNode> lines = new ArrayList<>();
+        final List<byte[]> payloads = new ArrayList<>();
+        try (ApiClient client = ApiClient.connect(socket))
+        {
+            client.stream(Json.WIRE.createObjectNode().put("op", "capture").put("binary", true), (line, payload) ->
+            {
+                lines.add(line);
+                payloads.add(payload);
+                return !line.has("end");
+            });
+        }
+        assertTrue(served.get().contains("\"binary\":true"), served.get());
+        assertEquals(5, lines.size(), lines.toString());
+        assertArrayEquals(packet, payloads.get(0));
+        assertEquals(0, payloads.get(1).length);
+        assertEquals(longText.length() + 0, lines.get(2).path("note").asText().length());
+        assertNull(payloads.get(2));
+        assertNull(payloads.get(3), "a line without bytes has no payload");
+        assertEquals(3, lines.get(4).path("lost").asInt());
+    }
+
+    @Test
+    void anAnswerCutShortOfItsBytesIsAnError() throws Exception
+    {
+        final ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        put(answer, "{\"ok\":true}");
+        put(answer, "{\"stage\":\"tx\",\"bytes\":5000}");
+        answer.writeBytes(new byte[4000]);
+        final Path socket = dir.resolve("short.sock");
+        serve(socket, answer.toByteArray());
+        try (ApiClient client = ApiClient.connect(socket))
+        {
+            final BerthException ex = assertThrows(BerthException.class, () -> client.stream(
+                Json.WIRE.createObjectNode().put("op", "capture"), (line, payload) -> true));
+            assertTrue(ex.getMessage().contains("1000 bytes short"), ex.getMessage());
+        }
+    }
+
+    @Test
+    void aRefusalIsThrownWithBerthdsMessage() throws Exception
+    {
+        final ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        put(answer, "{\"ok\":false,\"error\":\"no container nosuch\"}");
+        final Path socket = dir.resolve("refused.sock");
+        serve(socket, answer.toByteArray());
+        try (ApiClient client = ApiClient.connect(socket))
+        {
+            final BerthException ex = assertThrows(BerthException.class, () -> client.stream(
+                Json.WIRE.createObjectNode().put("op", "capture"), (line, payload) -> true));
+            assertEquals("no container nosuch", ex.getMessage());
+        }
+    }
+}
