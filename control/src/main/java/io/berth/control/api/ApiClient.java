@@ -33,6 +33,9 @@ public final class ApiClient implements AutoCloseable
         boolean onFrame(JsonNode line, byte[] payload);
     }
 
+    /** The field of a streamed line that announces raw bytes after it. */
+    public static final String RAW_BYTES = "raw_bytes";
+
     private final SocketChannel channel;
     private final InputStream in;
     private final OutputStream out;
@@ -90,14 +93,20 @@ public final class ApiClient implements AutoCloseable
      */
     public void stream(final JsonNode request, final java.util.function.Predicate<JsonNode> onLine)
     {
-        stream(request, (line, payload) -> onLine.test(line));
+        stream(request, false, (line, payload) -> onLine.test(line));
     }
 
     /**
-     * As {@link #stream(JsonNode, java.util.function.Predicate)}, for answers whose lines may announce raw bytes:
-     * a line with {@code "bytes": N} is followed by N bytes, handed over with it (otherwise the payload is null).
+     * As {@link #stream(JsonNode, java.util.function.Predicate)}, for answers whose lines may announce raw bytes
+     * (a capture's packets): a line with {@code "raw_bytes": N} is followed by N bytes, handed over with it;
+     * otherwise the payload is null.
      */
-    public void stream(final JsonNode request, final FrameHandler onFrame)
+    public void streamWithPayloads(final JsonNode request, final FrameHandler onFrame)
+    {
+        stream(request, true, onFrame);
+    }
+
+    private void stream(final JsonNode request, final boolean payloads, final FrameHandler onFrame)
     {
         try
         {
@@ -105,8 +114,8 @@ public final class ApiClient implements AutoCloseable
             for (String line; (line = readLine()) != null; )
             {
                 final JsonNode node = Json.WIRE.readTree(line);
-                final JsonNode bytes = node.get("bytes");
-                final byte[] payload = bytes == null ? null : readPayload(bytes.asInt(-1));
+                final JsonNode announced = payloads ? node.get(RAW_BYTES) : null;
+                final byte[] payload = announced == null ? null : readPayload(announced.asInt(-1));
                 if (!onFrame.onFrame(node, payload))
                 {
                     return;

@@ -25,7 +25,7 @@ import java.util.concurrent.ExecutorService;
  * line per packet that passes the filter (stage, ports, time, length), a keep-alive line every second with the
  * copies lost so far (so a client gone is noticed, and a client stopped by Ctrl-C can say what it missed), and ends after {@code count} packets or when the client goes; the capture is disarmed
  * then, whatever the way out. A packet's bytes follow its line raw when the request says {@code "binary": true}
- * (the line then carries {@code "bytes": N}), else they are base64 in the line's {@code data}. Raw bytes, and
+ * (the line then carries {@code "raw_bytes": N}), else they are base64 in the line's {@code data}. Raw bytes, and
  * writes gathered until the queue is momentarily empty, are what keep a capture of a multi-gigabit flow from
  * eating the cores the flow itself needs: base64 and a flush per packet cost more than the copy.
  */
@@ -124,7 +124,7 @@ final class CaptureStream implements ApiServer.Streamer
                         .put("time", record.epochNanos()).put("length", record.length());
                     if (binary)
                     {
-                        packet.put("bytes", record.data().length);
+                        packet.put(ApiClient.RAW_BYTES, record.data().length);
                         write(sink, packet);
                         sink.write(record.data());
                     }

@@ -93,7 +93,7 @@ final class CaptureCommand implements Callable<Integer>
         Runtime.getRuntime().addShutdownHook(onInterrupt);
         try (ApiClient client = ApiClient.connect(Berthd.socketPath(root.socket)))
         {
-            client.stream(request, (line, payload) ->
+            client.streamWithPayloads(request, (line, payload) ->
             {
                 if (line.has("lost"))
                 {

@@ -78,9 +78,9 @@ class ApiClientStreamTest
         final String longText = "x".repeat(150_000); // a line longer than the client's buffer
         final ByteArrayOutputStream answer = new ByteArrayOutputStream();
         put(answer, "{\"ok\":true}");
-        put(answer, "{\"stage\":\"tx\",\"bytes\":" + packet.length + "}");
+        put(answer, "{\"stage\":\"tx\",\"raw_bytes\":" + packet.length + "}");
         answer.writeBytes(packet);
-        put(answer, "{\"stage\":\"rx\",\"bytes\":0}");
+        put(answer, "{\"stage\":\"rx\",\"raw_bytes\":0}");
         put(answer, "{\"keepalive\":true,\"note\":\"" + longText + "\"}");
         put(answer, "{\"stage\":\"rx\",\"data\":\"AAE=\"}");
         put(answer, "{\"end\":true,\"lost\":3}");
@@ -90,7 +90,7 @@ class ApiClientStreamTest
         final List<byte[]> payloads = new ArrayList<>();
         try (ApiClient client = ApiClient.connect(socket))
         {
-            client.stream(Json.WIRE.createObjectNode().put("op", "capture").put("binary", true), (line, payload) ->
+            client.streamWithPayloads(Json.WIRE.createObjectNode().put("op", "capture").put("binary", true), (line, payload) ->
             {
                 lines.add(line);
                 payloads.add(payload);
@@ -107,18 +107,42 @@ class ApiClientStreamTest
         assertEquals(3, lines.get(4).path("lost").asInt());
     }
 
+    /** A flow record has a "bytes" count, and a plain stream reads no payload whatever its lines hold. */
+    @Test
+    void aPlainStreamNeverReadsPayloads() throws Exception
+    {
+        final ByteArrayOutputStream answer = new ByteArrayOutputStream();
+        put(answer, "{\"ok\":true}");
+        put(answer, "{\"flow\":1,\"bytes\":-1,\"raw_bytes\":5}");
+        put(answer, "{\"flow\":2,\"bytes\":123456}");
+        put(answer, "{\"end\":true}");
+        final Path socket = dir.resolve("plain.sock");
+        serve(socket, answer.toByteArray());
+        final List<JsonNode> lines = new ArrayList<>();
+        try (ApiClient client = ApiClient.connect(socket))
+        {
+            client.stream(Json.WIRE.createObjectNode().put("op", "flows"), line ->
+            {
+                lines.add(line);
+                return !line.has("end");
+            });
+        }
+        assertEquals(3, lines.size(), lines.toString());
+        assertEquals(123456, lines.get(1).path("bytes").asLong());
+    }
+
     @Test
     void anAnswerCutShortOfItsBytesIsAnError() throws Exception
     {
         final ByteArrayOutputStream answer = new ByteArrayOutputStream();
         put(answer, "{\"ok\":true}");
-        put(answer, "{\"stage\":\"tx\",\"bytes\":5000}");
+        put(answer, "{\"stage\":\"tx\",\"raw_bytes\":5000}");
         answer.writeBytes(new byte[4000]);
         final Path socket = dir.resolve("short.sock");
         serve(socket, answer.toByteArray());
         try (ApiClient client = ApiClient.connect(socket))
         {
-            final BerthException ex = assertThrows(BerthException.class, () -> client.stream(
+            final BerthException ex = assertThrows(BerthException.class, () -> client.streamWithPayloads(
                 Json.WIRE.createObjectNode().put("op", "capture"), (line, payload) -> true));
             assertTrue(ex.getMessage().contains("1000 bytes short"), ex.getMessage());
         }
@@ -133,7 +157,7 @@ class ApiClientStreamTest
         serve(socket, answer.toByteArray());
         try (ApiClient client = ApiClient.connect(socket))
         {
-            final BerthException ex = assertThrows(BerthException.class, () -> client.stream(
+            final BerthException ex = assertThrows(BerthException.class, () -> client.streamWithPayloads(
                 Json.WIRE.createObjectNode().put("op", "capture"), (line, payload) -> true));
             assertEquals("no container nosuch", ex.getMessage());
         }
