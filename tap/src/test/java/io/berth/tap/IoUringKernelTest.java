@@ -1,6 +1,7 @@
 package io.berth.tap;
 
 import io.berth.dataplane.PacketPool;
+import io.berth.tap.uring.BufferRing;
 import io.berth.tap.uring.IoUring;
 import jnr.ffi.LibraryLoader;
 import jnr.ffi.annotations.Out;
@@ -24,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The io_uring layer against the real kernel: what one submit does, what comes back for a short read, an empty
  * non-blocking fd, a closed fd, more completions than the CQ holds, and reads still waiting when the ring closes;
- * then a batch of reads and writes on a real TAP whose peer is the kernel's ARP. Needs root (skipped otherwise,
+ * multishot reads into provided-buffer rings (armed across reads, ended by an empty group, cancelled at close);
+ * then a batch of reads and writes, and a multishot read, on a real TAP whose peer is the kernel's ARP. Needs root (skipped otherwise,
  * failed when CI=true). Traffic stays in 192.0.2.0/24 inside a namespace made here.
  */
 class IoUringKernelTest
@@ -32,6 +34,7 @@ class IoUringKernelTest
     private static final int EAGAIN = 11;
     private static final int EBADF = 9;
     private static final int ECANCELED = 125;
+    private static final int ENOBUFS = 105;
     private static final byte[] PEER_MAC = {0x02, 0x00, 0x5e, 0x10, 0x00, 0x09};
     private static final byte[] SANDBOX_IP = Frames.ip(192, 0, 2, 1);
     private static final byte[] PEER_IP = Frames.ip(192, 0, 2, 9);
@@ -328,5 +331,204 @@ class IoUringKernelTest
         assertEquals(4, replies, "one ARP reply per request");
         assertTrue(eagains > 0, "the reads past the last frame end with EAGAIN, not by waiting");
         assertEquals(0, ring.inFlight());
+    }
+
+    /** A completion with its flags, for multishot reads. */
+    private record Shot(long userData, int result, int flags)
+    {
+        boolean more()
+        {
+            return (flags & IoUring.CQE_F_MORE) != 0;
+        }
+
+        int bufferId()
+        {
+            assertTrue((flags & IoUring.CQE_F_BUFFER) != 0, "a provided buffer: " + this);
+            return flags >>> IoUring.CQE_BUFFER_SHIFT;
+        }
+    }
+
+    private final List<Shot> shots = new ArrayList<>();
+    private final IoUring.CompletionHandler collectShots = (userData, result, flags) ->
+        shots.add(new Shot(userData, result, flags));
+
+    private void reapShots(final int count)
+    {
+        final long deadline = System.nanoTime() + 5_000_000_000L;
+        while (shots.size() < count && System.nanoTime() < deadline)
+        {
+            if (ring.reap(collectShots, Integer.MAX_VALUE) == 0)
+            {
+                ring.submitAndWait(1);
+            }
+        }
+        assertTrue(shots.size() >= count, "completions: " + shots);
+    }
+
+    /** Buffer {@code id} of a group laid out at {@code 2048 * id} in {@link #memory}. */
+    private long bufferAddress(final int id)
+    {
+        return memory.addressOffset() + 2048L * id;
+    }
+
+    private BufferRing provide(final int group, final int buffers, final int length) throws IOException
+    {
+        final BufferRing buffersRing = ring.registerBufferRing(group, Integer.highestOneBit(buffers * 2 - 1));
+        for (int id = 0; id < buffers; id++)
+        {
+            buffersRing.add(bufferAddress(id), length, id);
+        }
+        buffersRing.publish();
+        return buffersRing;
+    }
+
+    private String text(final Shot shot)
+    {
+        final byte[] bytes = new byte[shot.result()];
+        memory.getBytes(2048 * shot.bufferId(), bytes);
+        return new String(bytes, StandardCharsets.US_ASCII);
+    }
+
+    @Test
+    void aMultishotReadStaysArmedAndFillsAProvidedBufferPerRead() throws IOException
+    {
+        final int[] p = pipe(true);
+        try (BufferRing buffers = provide(1, 4, 64))
+        {
+            assertTrue(ring.prepareReadMultishot(p[0], buffers.group(), 77));
+            assertEquals(1, ring.submit());
+            assertEquals(0, ring.ready(), "nothing to read yet: armed, no completion");
+            final List<Integer> ids = new ArrayList<>();
+            for (final String word : List.of("a", "bb", "ccc"))
+            {
+                assertEquals(word.length(), PIPES.write(p[1], word.getBytes(StandardCharsets.US_ASCII), word.length()));
+                reapShots(shots.size() + 1);
+                final Shot shot = shots.get(shots.size() - 1);
+                assertEquals(77, shot.userData());
+                assertTrue(shot.more(), "still armed: " + shot);
+                assertEquals(word, text(shot));
+                ids.add(shot.bufferId());
+                assertEquals(1, ring.inFlight(), "one request, however many completions");
+            }
+            assertEquals(3, ids.stream().distinct().count(), "each read took its own buffer: " + ids);
+            ring.close(collectShots); // cancels the armed read before the group goes
+            final Shot last = shots.get(shots.size() - 1);
+            assertEquals(-ECANCELED, last.result());
+            assertFalse(last.more(), "a cancelled multishot read ends");
+        }
+    }
+
+    @Test
+    void anEmptyGroupEndsTheMultishotReadWithEnobufsAndReArmingResumes() throws IOException
+    {
+        final int[] p = pipe(true);
+        try (BufferRing buffers = provide(2, 2, 64))
+        {
+            assertTrue(ring.prepareReadMultishot(p[0], buffers.group(), 5));
+            ring.submit();
+            for (final String word : List.of("one", "two"))
+            {
+                PIPES.write(p[1], word.getBytes(StandardCharsets.US_ASCII), word.length());
+                reapShots(shots.size() + 1);
+            }
+            assertEquals(List.of("one", "two"), List.of(text(shots.get(0)), text(shots.get(1))));
+            PIPES.write(p[1], "three".getBytes(StandardCharsets.US_ASCII), 5);
+            reapShots(3);
+            assertEquals(-ENOBUFS, shots.get(2).result(), shots.toString());
+            assertFalse(shots.get(2).more(), "no buffer left: the read ends");
+            assertEquals(0, ring.inFlight());
+            // the consumer gives both buffers back and arms it again; what waited in the pipe arrives
+            buffers.add(bufferAddress(shots.get(0).bufferId()), 64, shots.get(0).bufferId());
+            buffers.add(bufferAddress(shots.get(1).bufferId()), 64, shots.get(1).bufferId());
+            buffers.publish();
+            assertTrue(ring.prepareReadMultishot(p[0], buffers.group(), 6));
+            ring.submit();
+            reapShots(4);
+            assertEquals(6, shots.get(3).userData());
+            assertEquals("three", text(shots.get(3)));
+            assertTrue(shots.get(3).more());
+        }
+    }
+
+    @Test
+    void badBufferRingsAreRefusedWithTheValidRangeOrTheKernelsErrno() throws IOException
+    {
+        final IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
+            () -> ring.registerBufferRing(1, 3));
+        assertTrue(size.getMessage().contains("power of two of 1..32768") && size.getMessage().contains("3"),
+            size.getMessage());
+        try (BufferRing taken = ring.registerBufferRing(9, 4))
+        {
+            final IOException twice = assertThrows(IOException.class, () -> ring.registerBufferRing(9, 4));
+            assertTrue(twice.getMessage().contains("group 9") && twice.getMessage().contains("EEXIST"),
+                twice.getMessage());
+        }
+        // unregistered on close: the group can be registered again
+        ring.registerBufferRing(9, 4).close();
+    }
+
+    @Test
+    void aMultishotReadOnARealTapGivesOneFramePerBuffer() throws Exception
+    {
+        Kernel.requireRootAndTun();
+        kernel = new Kernel("bturm");
+        final String ns = kernel.namespace();
+        final String dev = kernel.device(Kernel.uniqueName('m'));
+        final TapPort port = TapPort.open(1, dev, false);
+        kernel.onClose(port::close);
+        final byte[] sandboxMac = Kernel.plumbAsEth0(dev, ns);
+        Kernel.awaitTransmitReady(ns, "eth0");
+        final int vnet = PacketPool.VNET_HDR_LEN;
+        try (BufferRing buffers = provide(3, 8, 2048))
+        {
+            assertTrue(ring.prepareReadMultishot(port.fd(), buffers.group(), 42));
+            ring.submit();
+            final byte[] request = Frames.arp(1, Frames.BROADCAST, PEER_MAC, PEER_MAC, PEER_IP, new byte[6], SANDBOX_IP);
+            final int out = 2048 * 16; // past the provided buffers
+            memory.setMemory(out, vnet, (byte)0);
+            memory.putBytes(out + vnet, request);
+            for (int i = 0; i < 4; i++)
+            {
+                assertTrue(ring.prepareWrite(port.fd(), memory.addressOffset() + out, vnet + request.length, 10 + i));
+            }
+            ring.submit();
+            // the kernel answers each request; the armed read delivers every frame (replies, and whatever else
+            // the namespace sends, such as IPv6 router solicitations) in a buffer of its own
+            final byte[] reply = Frames.arp(2, PEER_MAC, sandboxMac, sandboxMac, SANDBOX_IP, PEER_MAC, PEER_IP);
+            int replies = 0;
+            final List<Integer> ids = new ArrayList<>();
+            final long deadline = System.nanoTime() + 5_000_000_000L;
+            while (replies < 4 && System.nanoTime() < deadline)
+            {
+                shots.clear();
+                ring.reap(collectShots, Integer.MAX_VALUE);
+                if (shots.isEmpty())
+                {
+                    ring.submitAndWait(1);
+                }
+                for (final Shot shot : shots)
+                {
+                    if (shot.userData() != 42)
+                    {
+                        assertTrue(shot.result() == vnet + request.length, "a whole frame written: " + shot);
+                        continue;
+                    }
+                    assertTrue(shot.more(), "armed across frames: " + shot);
+                    assertTrue(shot.result() > vnet, "a frame: " + shot);
+                    final int id = shot.bufferId();
+                    ids.add(id);
+                    final byte[] frame = new byte[shot.result() - vnet];
+                    memory.getBytes(2048 * id + vnet, frame);
+                    if (java.util.Arrays.equals(reply, java.util.Arrays.copyOf(frame, reply.length)))
+                    {
+                        replies++;
+                    }
+                    buffers.add(bufferAddress(id), 2048, id); // recycled at once, as a consumer would
+                    buffers.publish();
+                }
+            }
+            assertEquals(4, replies, "one ARP reply per request, frames " + ids);
+            ring.close(collectShots);
+        }
     }
 }

@@ -34,14 +34,26 @@ public final class IoUring implements AutoCloseable
     public static final int OP_ASYNC_CANCEL = 14;
     public static final int OP_READ = 22;
     public static final int OP_WRITE = 23;
+    /** A read that stays armed: one completion per read, each into a buffer the kernel picks from a group. */
+    public static final int OP_READ_MULTISHOT = 49;
+    /** CQE flags: the completion used a provided buffer (its id is {@code flags >>> CQE_BUFFER_SHIFT}). */
+    public static final int CQE_F_BUFFER = 1;
+    /** CQE flags: the request stays armed and more completions will come. */
+    public static final int CQE_F_MORE = 2;
+    public static final int CQE_BUFFER_SHIFT = 16;
+    static final int SQE_BUFFER_SELECT = 1 << 5;
 
     static final int SETUP_CQSIZE = 1 << 3;
+    /** IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN (6.1). */
+    public static final int SETUP_DEFER_TASKRUN = (1 << 12) | (1 << 13);
     static final int FEAT_SINGLE_MMAP = 1;
     static final int ENTER_GETEVENTS = 1;
     /** linux/fs.h: per-request "do not block"; in the SQE's rw_flags. */
     static final int RWF_NOWAIT = 0x8;
     /** IORING_ASYNC_CANCEL_ANY: cancel every request in flight, whatever its user_data (5.19). */
     static final int ASYNC_CANCEL_ANY = 1 << 2;
+    static final int REGISTER_PBUF_RING = 22;
+    static final int UNREGISTER_PBUF_RING = 23;
     static final long OFF_SQ_RING = 0L;
     static final long OFF_CQ_RING = 0x8000000L;
     static final long OFF_SQES = 0x10000000L;
@@ -175,22 +187,38 @@ public final class IoUring implements AutoCloseable
      */
     public static IoUring open(final int entries, final int completions) throws IOException
     {
+        return open(entries, completions, 0);
+    }
+
+    /**
+     * As {@link #open(int, int)}, with setup flags: {@link #SETUP_DEFER_TASKRUN} (which implies
+     * {@code SINGLE_ISSUER}) keeps the kernel's completion work for this ring until the owner asks for
+     * completions in {@link #submitAndWait}, instead of interrupting the owner whenever a multishot read has data.
+     */
+    public static IoUring open(final int entries, final int completions, final int setupFlags) throws IOException
+    {
         if (entries < 1 || entries > 32768 || completions < entries || completions > 65536)
         {
             throw new IllegalArgumentException("io_uring needs 1..32768 entries and entries..65536 completions, got "
                 + entries + " and " + completions);
         }
+        if ((setupFlags & ~SETUP_DEFER_TASKRUN) != 0)
+        {
+            throw new IllegalArgumentException("io_uring setup flags: only SETUP_DEFER_TASKRUN (0x"
+                + Integer.toHexString(SETUP_DEFER_TASKRUN) + ") is supported, got 0x" + Integer.toHexString(setupFlags));
+        }
         final ByteBuffer raw = BufferUtil.allocateDirectAligned(PARAMS_SIZE, 8);
         final UnsafeBuffer params = new UnsafeBuffer(raw);
         params.setMemory(0, PARAMS_SIZE, (byte)0);
         params.putInt(4, completions);
-        params.putInt(8, SETUP_CQSIZE);
+        params.putInt(8, SETUP_CQSIZE | setupFlags);
         final long fd = SYS.syscall(UringSys.SYS_IO_URING_SETUP, entries, params.addressOffset(), 0, 0, 0, 0);
         if (fd < 0)
         {
             final int errno = RUNTIME.getLastError();
             throw new IOException("io_uring_setup(" + entries + "): errno " + errno
-                + (errno == 1 ? " (EPERM: kernel.io_uring_disabled?)" : errno == 38 ? " (ENOSYS: no io_uring)" : ""));
+                + (errno == 1 ? " (EPERM: kernel.io_uring_disabled?)" : errno == 38 ? " (ENOSYS: no io_uring)" :
+                errno == 22 ? " (EINVAL: a setup flag this kernel lacks?)" : ""));
         }
         try
         {
@@ -293,6 +321,68 @@ public final class IoUring implements AutoCloseable
         return prepare(OP_NOP, -1, 0, 0, 0, 0, userData);
     }
 
+    /**
+     * Queues a multishot read (kernel 6.7+): it stays armed, and each time the fd has data the kernel reads into a
+     * buffer it takes from {@code group}'s {@link BufferRing} and posts a completion with {@link #CQE_F_BUFFER}
+     * and the buffer's id, and {@link #CQE_F_MORE} while it stays armed. It ends, without F_MORE, when the group
+     * has no buffer left (-ENOBUFS), on an error, or when cancelled; then it must be queued again. No syscall.
+     */
+    public boolean prepareReadMultishot(final int fd, final int group, final long userData)
+    {
+        if (!prepare(OP_READ_MULTISHOT, fd, 0, 0, 0, 0, userData))
+        {
+            return false;
+        }
+        final int sqe = ((localSqTail - 1) & sqMask) * SQE_SIZE;
+        sqes.putByte(sqe + 1, (byte)SQE_BUFFER_SELECT);
+        sqes.putShort(sqe + 40, (short)group);
+        return true;
+    }
+
+    /**
+     * Registers a ring of {@code entries} provided buffers (a power of two, 1..32768) as buffer group
+     * {@code group}, for {@link #prepareReadMultishot}. The owner's thread.
+     *
+     * @throws IOException naming errno when the kernel refuses (EINVAL: no provided-buffer rings, or a bad size;
+     *                     EEXIST: the group is taken).
+     */
+    public BufferRing registerBufferRing(final int group, final int entries) throws IOException
+    {
+        if (entries < 1 || entries > 32768 || Integer.bitCount(entries) != 1 || group < 0 || group > 65535)
+        {
+            throw new IllegalArgumentException("a buffer ring needs a power of two of 1..32768 entries and a group of "
+                + "0..65535, got " + entries + " and " + group);
+        }
+        if (closed)
+        {
+            throw new IOException("the io_uring is closed");
+        }
+        final BufferRing ring = new BufferRing(this, group, entries);
+        final int result = register(REGISTER_PBUF_RING, ring.registration());
+        if (result < 0)
+        {
+            throw new IOException("io_uring_register(PBUF_RING, group " + group + ", " + entries + " entries): errno "
+                + -result + (result == -22 ? " (EINVAL: kernel too old, or a bad size)" : result == -17 ?
+                " (EEXIST: group taken)" : ""));
+        }
+        return ring;
+    }
+
+    /** Unregisters {@code ring}'s group, unless the io_uring is closed (which took the registration with it). */
+    void unregister(final BufferRing ring)
+    {
+        if (!closed)
+        {
+            register(UNREGISTER_PBUF_RING, ring.registration());
+        }
+    }
+
+    private int register(final int opcode, final long argument)
+    {
+        final long n = SYS.syscall(UringSys.SYS_IO_URING_REGISTER, ringFd, opcode, argument, 1, 0, 0);
+        return n < 0 ? -RUNTIME.getLastError() : (int)n;
+    }
+
     private boolean prepare(final int opcode, final int fd, final long address, final int length, final long offset,
         final int opFlags, final long userData)
     {
@@ -362,7 +452,10 @@ public final class IoUring implements AutoCloseable
             final int flags = cqRing.getInt(cqe + 12);
             localCqHead++;
             reaped++;
-            inFlight--; // a request, or close()'s cancel itself
+            if ((flags & CQE_F_MORE) == 0)
+            {
+                inFlight--; // a request ended, or close()'s cancel itself; a multishot read that stays armed did not
+            }
             handler.onCompletion(userData, result, flags);
         }
         if (reaped > 0)
