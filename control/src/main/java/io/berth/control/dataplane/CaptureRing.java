@@ -1,5 +1,6 @@
 package io.berth.control.dataplane;
 
+import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.capture.CaptureTap;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -169,7 +170,9 @@ public final class CaptureRing implements AutoCloseable
     {
         while (running)
         {
-            final int read = ring.read((type, buffer, index, length) ->
+            // Every session full: leave the records in the ring. The ring then fills and the worker's tap drops
+            // new copies with one failed claim each, instead of copying frames that this thread would only drop.
+            final int read = everySessionFull() ? 0 : ring.read((type, buffer, index, length) ->
             {
                 final int node = buffer.getInt(index + CaptureTap.NODE_OFFSET);
                 final int in = buffer.getInt(index + CaptureTap.IN_PORT_OFFSET);
@@ -240,6 +243,23 @@ public final class CaptureRing implements AutoCloseable
             out.add(values);
         }
         return out;
+    }
+
+    /** True when there are sessions and none has room for another full-size copy. The reader thread. */
+    private boolean everySessionFull()
+    {
+        if (sessions.isEmpty())
+        {
+            return false; // what is left in the ring is read and dropped, so a new session starts fresh
+        }
+        for (final Session s : sessions)
+        {
+            if (s.hasRoom(Math.min(s.snaplen, PacketPool.receiveCapacity())))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static boolean armed(final boolean[] ports, final int port)
