@@ -2,7 +2,6 @@ package io.berth.benchmarks;
 
 import io.berth.dataplane.PacketPool;
 import io.berth.tap.Natives;
-import io.berth.tap.TapPort;
 import io.berth.tap.uring.BufferRing;
 import io.berth.tap.uring.IoUring;
 import org.agrona.BufferUtil;
@@ -45,28 +44,13 @@ public final class TapReceiveRun
     {
         final int bursts = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         final int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        final String ns = "btrcv" + ProcessHandle.current().pid();
-        run("ip", "netns", "add", ns);
-        try
+        TapInNamespace.run("btrcv", (fd, device, ns) ->
         {
-            final TapPort tap = TapPort.open(0, "btrcv" + ProcessHandle.current().pid(), false);
-            try
-            {
-                run("ip", "link", "set", "dev", tap.name(), "netns", ns);
-                run("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
-                run("ip", "-n", ns, "link", "set", "dev", tap.name(), "txqueuelen", "4096", "up");
-                run("ip", "-n", ns, "addr", "add", "192.0.2.1/24", "dev", tap.name());
-                measure(tap.fd(), bursts, rounds);
-            }
-            finally
-            {
-                tap.close();
-            }
-        }
-        finally
-        {
-            run("ip", "netns", "del", ns);
-        }
+            TapInNamespace.command("ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1");
+            TapInNamespace.command("ip", "-n", ns, "link", "set", "dev", device, "txqueuelen", "4096");
+            TapInNamespace.command("ip", "-n", ns, "addr", "add", "192.0.2.1/24", "dev", device);
+            measure(fd, bursts, rounds);
+        });
     }
 
     /** Who-has 192.0.2.1, tell 192.0.2.9 (PEER_MAC), behind a zero virtio-net header. */
@@ -224,15 +208,6 @@ public final class TapReceiveRun
             frames++;
             final int id = flags >>> IoUring.CQE_BUFFER_SHIFT;
             buffers.add(memory.addressOffset() + (long)id * BUFFER, BUFFER, id);
-        }
-    }
-
-    private static void run(final String... command) throws Exception
-    {
-        final Process p = new ProcessBuilder(command).inheritIO().start();
-        if (p.waitFor() != 0)
-        {
-            throw new IllegalStateException(String.join(" ", command) + " failed");
         }
     }
 }

@@ -2,7 +2,6 @@ package io.berth.benchmarks;
 
 import io.berth.dataplane.PacketPool;
 import io.berth.tap.Natives;
-import io.berth.tap.TapPort;
 import io.berth.tap.uring.IoUring;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -35,26 +34,7 @@ public final class TapSyscallRun
     {
         final long frames = args.length > 0 ? Long.parseLong(args[0]) : 2_000_000L;
         final int rounds = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        final String ns = "btsys" + ProcessHandle.current().pid();
-        run("ip", "netns", "add", ns);
-        try
-        {
-            final TapPort tap = TapPort.open(0, "btsys" + ProcessHandle.current().pid(), false);
-            try
-            {
-                run("ip", "link", "set", "dev", tap.name(), "netns", ns);
-                run("ip", "-n", ns, "link", "set", "dev", tap.name(), "up");
-                measure(tap.fd(), frames, rounds);
-            }
-            finally
-            {
-                tap.close();
-            }
-        }
-        finally
-        {
-            run("ip", "netns", "del", ns);
-        }
+        TapInNamespace.run("btsys", (fd, device, ns) -> measure(fd, frames, rounds));
     }
 
     private static void measure(final int fd, final long frames, final int rounds) throws Exception
@@ -149,15 +129,6 @@ public final class TapSyscallRun
             }
             ring.submitAndWait(batch);
             ring.reap(check, Integer.MAX_VALUE);
-        }
-    }
-
-    private static void run(final String... command) throws Exception
-    {
-        final Process p = new ProcessBuilder(command).inheritIO().start();
-        if (p.waitFor() != 0)
-        {
-            throw new IllegalStateException(String.join(" ", command) + " failed");
         }
     }
 }

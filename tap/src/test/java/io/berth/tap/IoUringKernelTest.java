@@ -266,17 +266,26 @@ class IoUringKernelTest
         assertTrue(e.getMessage().contains("1..32768"), e.getMessage());
     }
 
+    private byte[] sandboxMac;
+
+    /** A TAP berth holds, whose kernel side is eth0 of a namespace made here (its MAC in {@link #sandboxMac}). */
+    private TapPort tapAsEth0(final String prefix, final char device) throws Exception
+    {
+        Kernel.requireRootAndTun();
+        kernel = new Kernel(prefix);
+        final String ns = kernel.namespace();
+        final String dev = kernel.device(Kernel.uniqueName(device));
+        final TapPort port = TapPort.open(1, dev, false);
+        kernel.onClose(port::close);
+        sandboxMac = Kernel.plumbAsEth0(dev, ns);
+        Kernel.awaitTransmitReady(ns, "eth0");
+        return port;
+    }
+
     @Test
     void aBatchOfWritesAndReadsOnARealTap() throws Exception
     {
-        Kernel.requireRootAndTun();
-        kernel = new Kernel("bturg");
-        final String ns = kernel.namespace();
-        final String dev = kernel.device(Kernel.uniqueName('u'));
-        final TapPort port = TapPort.open(1, dev, false);
-        kernel.onClose(port::close);
-        final byte[] sandboxMac = Kernel.plumbAsEth0(dev, ns);
-        Kernel.awaitTransmitReady(ns, "eth0");
+        final TapPort port = tapAsEth0("bturg", 'u');
         final int vnet = PacketPool.VNET_HDR_LEN;
         // four ARP requests "who has 192.0.2.1" from a peer the kernel has not seen, written in one submit
         final byte[] request = Frames.arp(1, Frames.BROADCAST, PEER_MAC, PEER_MAC, PEER_IP, new byte[6], SANDBOX_IP);
@@ -470,14 +479,7 @@ class IoUringKernelTest
     @Test
     void aMultishotReadOnARealTapGivesOneFramePerBuffer() throws Exception
     {
-        Kernel.requireRootAndTun();
-        kernel = new Kernel("bturm");
-        final String ns = kernel.namespace();
-        final String dev = kernel.device(Kernel.uniqueName('m'));
-        final TapPort port = TapPort.open(1, dev, false);
-        kernel.onClose(port::close);
-        final byte[] sandboxMac = Kernel.plumbAsEth0(dev, ns);
-        Kernel.awaitTransmitReady(ns, "eth0");
+        final TapPort port = tapAsEth0("bturm", 'm');
         final int vnet = PacketPool.VNET_HDR_LEN;
         try (BufferRing buffers = provide(3, 8, 2048))
         {
