@@ -256,7 +256,9 @@ class FragmentsTest extends UplinkTestBase
         final long received = end.path("fragments_received").asLong() - before.path("fragments_received").asLong();
         final long evicted = end.path("evicted").asLong() - before.path("evicted").asLong();
         final long held = end.path("in_reassembly").asLong() - before.path("in_reassembly").asLong();
-        assertTrue(received >= 5_000, () -> "the flood reached berth: " + end);
+        // how much of the burst the uplink's socket took in depends on the machine's load (4,226 of 20,000 once in
+        // a loaded suite); what the test needs is the per-source bound of 16 overrun many times over
+        assertTrue(received >= 1_000, () -> "the flood reached berth: " + end);
         assertTrue(end.path("in_reassembly").asLong() <= 16, () -> "the per-source bound (64 / 4) holds: " + end);
         assertEquals(received, evicted + held, () -> "each datagram opened is held or was evicted: " + end);
         final long grown = rssKib() - rssBefore;
