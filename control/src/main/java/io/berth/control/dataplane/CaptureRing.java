@@ -75,16 +75,18 @@ public final class CaptureRing implements AutoCloseable
             return queuedBytes.get() + bytes <= SESSION_QUEUE_BYTES && queue.remainingCapacity() > 0;
         }
 
-        /** Queues a copy, or counts it lost when the queue is full by count or by bytes. The reader thread. */
+        /**
+         * Queues a copy {@link #hasRoom} made room for (only the client's thread takes from the queue meanwhile,
+         * so the room stays). The reader thread.
+         */
         void offer(final Record record)
         {
-            final int bytes = record.data().length;
-            if (queuedBytes.get() + bytes > SESSION_QUEUE_BYTES || !queue.offer(record))
+            if (!queue.offer(record))
             {
                 lost.incrementAndGet();
                 return;
             }
-            queuedBytes.addAndGet(bytes);
+            queuedBytes.addAndGet(record.data().length);
             queued.lazySet(queued.get() + 1); // single writer: the reader thread
         }
 

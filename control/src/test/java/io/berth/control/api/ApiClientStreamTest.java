@@ -101,7 +101,7 @@ class ApiClientStreamTest
         assertEquals(5, lines.size(), lines.toString());
         assertArrayEquals(packet, payloads.get(0));
         assertEquals(0, payloads.get(1).length);
-        assertEquals(longText.length() + 0, lines.get(2).path("note").asText().length());
+        assertEquals(longText.length(), lines.get(2).path("note").asText().length());
         assertNull(payloads.get(2));
         assertNull(payloads.get(3), "a line without bytes has no payload");
         assertEquals(3, lines.get(4).path("lost").asInt());
@@ -138,14 +138,8 @@ class ApiClientStreamTest
         put(answer, "{\"ok\":true}");
         put(answer, "{\"stage\":\"tx\",\"raw_bytes\":5000}");
         answer.writeBytes(new byte[4000]);
-        final Path socket = dir.resolve("short.sock");
-        serve(socket, answer.toByteArray());
-        try (ApiClient client = ApiClient.connect(socket))
-        {
-            final BerthException ex = assertThrows(BerthException.class, () -> client.streamWithPayloads(
-                Json.WIRE.createObjectNode().put("op", "capture"), (line, payload) -> true));
-            assertTrue(ex.getMessage().contains("1000 bytes short"), ex.getMessage());
-        }
+        final BerthException ex = captureFails("short.sock", answer);
+        assertTrue(ex.getMessage().contains("1000 bytes short"), ex.getMessage());
     }
 
     @Test
@@ -153,13 +147,18 @@ class ApiClientStreamTest
     {
         final ByteArrayOutputStream answer = new ByteArrayOutputStream();
         put(answer, "{\"ok\":false,\"error\":\"no container nosuch\"}");
-        final Path socket = dir.resolve("refused.sock");
+        assertEquals("no container nosuch", captureFails("refused.sock", answer).getMessage());
+    }
+
+    /** Serves {@code answer} to a capture stream on socket {@code name}; the stream must throw. */
+    private BerthException captureFails(final String name, final ByteArrayOutputStream answer) throws IOException
+    {
+        final Path socket = dir.resolve(name);
         serve(socket, answer.toByteArray());
         try (ApiClient client = ApiClient.connect(socket))
         {
-            final BerthException ex = assertThrows(BerthException.class, () -> client.streamWithPayloads(
+            return assertThrows(BerthException.class, () -> client.streamWithPayloads(
                 Json.WIRE.createObjectNode().put("op", "capture"), (line, payload) -> true));
-            assertEquals("no container nosuch", ex.getMessage());
         }
     }
 }
