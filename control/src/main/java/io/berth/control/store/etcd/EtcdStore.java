@@ -63,6 +63,7 @@ public final class EtcdStore implements AutoCloseable
 
     private final Client client;
     private final KV kv;
+    private final ConnectBackoff backoff;
     private final String node;
     private final long ttlSeconds;
     private final long timeoutMillis;
@@ -76,6 +77,7 @@ public final class EtcdStore implements AutoCloseable
     {
         this.client = client;
         this.kv = client.getKVClient();
+        this.backoff = ConnectBackoff.of(client);
         this.node = node;
         this.ttlSeconds = ttlSeconds;
         this.timeoutMillis = timeout.toMillis();
@@ -568,10 +570,12 @@ public final class EtcdStore implements AutoCloseable
         catch (final TimeoutException e)
         {
             future.cancel(true);
+            backoff.reset(); // the next call, or the channel's own retry, connects now if etcd is back
             throw new BerthException("the store (etcd) did not answer within " + timeoutMillis + " ms: is it running?");
         }
         catch (final ExecutionException e)
         {
+            backoff.reset();
             throw new BerthException("the store (etcd) refused: " + e.getCause().getMessage());
         }
         catch (final InterruptedException e)
