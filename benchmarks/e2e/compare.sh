@@ -132,10 +132,14 @@ PY
 }
 
 rx_packets() { ip -n "$1" -s -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["rx"]["packets"])'; }
+# frames the sender's eth0 dropped on transmit: a TAP whose reader (berthd) falls behind drops at its queue, and
+# trafgen counts only what the device took, so offered load = trafgen's count + these
+tx_dropped() { ip -n "$1" -s -j link show eth0 | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["stats64"]["tx"]["dropped"])'; }
 
-frames_mpps() {  # $1 sender ns, $2 receiver ns, $3 sender ip, $4 receiver ip -> "delivered_mpps offered_mpps"
-  # delivered: rx packets of the receiver's eth0 over the window; offered: what trafgen reports it sent
-  local snd=$1 rcv=$2 sip=$3 dip=$4 mac cfg=$TMP/64b.trafgen r0 r1 sent
+frames_mpps() {  # $1 sender ns, $2 receiver ns, $3 sender ip, $4 receiver ip -> "delivered sent dropped" in Mpps
+  # delivered: rx packets of the receiver's eth0 over the window; sent: what trafgen reports it sent; dropped:
+  # what the sender's eth0 dropped on transmit in the window (its queue was full)
+  local snd=$1 rcv=$2 sip=$3 dip=$4 mac cfg=$TMP/64b.trafgen r0 r1 d0 d1 sent
   mac=$(ip -n "$rcv" -br link show eth0 | awk '{print $3}')
   [ -n "$mac" ] || { echo "trafgen: no MAC on $rcv eth0" >&2; return 1; }
   ip netns exec "$snd" ping -c1 -W2 -q "$dip" >/dev/null 2>&1    # make sure a switch has learned both MACs
@@ -143,21 +147,21 @@ frames_mpps() {  # $1 sender ns, $2 receiver ns, $3 sender ip, $4 receiver ip ->
   cat > "$cfg" <<TG
 { eth(da=$mac, type=0x0800), ipv4(sa=$sip, da=$dip, ttl=64, proto=17), udp(sp=9, dp=9), fill(0x00, 18) }
 TG
-  r0=$(rx_packets "$rcv")
+  r0=$(rx_packets "$rcv"); d0=$(tx_dropped "$snd")
   ip netns exec "$snd" timeout "$T" trafgen -i "$cfg" -o eth0 --cpus 1 >"$TMP/trafgen.out" 2>&1
   sleep 0.2                                                      # let in-flight frames land
-  r1=$(rx_packets "$rcv")
+  r1=$(rx_packets "$rcv"); d1=$(tx_dropped "$snd")
   sent=$(tr '\r' '\n' < "$TMP/trafgen.out" | awk '/packets outgoing/ {print $1; exit}')
   [ -n "$sent" ] || { echo "trafgen: no 'packets outgoing' in its output: $(tail -3 "$TMP/trafgen.out")" >&2; return 1; }
-  python3 -c "print('%.3f %.3f' % (($r1-$r0)/$T/1e6, $sent/$T/1e6))"
+  python3 -c "print('%.3f %.3f %.3f' % (($r1-$r0)/$T/1e6, $sent/$T/1e6, ($d1-$d0)/$T/1e6))"
 }
 
-ping_avg_ms() {  # $1 client ns, $2 target ip -> average RTT in ms
+ping_avg_ms() {  # $1 client ns, $2 target ip -> "average median" RTT in ms
   ip netns exec "$1" ping -c 5 -i 0.2 -W 2 -q "$2" >/dev/null 2>&1     # warm-up: ARP, MAC learning
   # then 20,000 back-to-back echoes on both sides alike: berthd's packet path is JIT-compiled code, and the
   # steady state is what is compared (a kernel has no warm-up to do; this costs it ~1 s)
   ip netns exec "$1" ping -f -c 20000 -W 2 -q "$2" >/dev/null 2>&1
-  ip netns exec "$1" ping -c 200 -i 0.005 -W 2 -q "$2" > "$TMP/ping.out" 2>&1
+  ip netns exec "$1" ping -c 200 -i 0.005 -W 2 "$2" > "$TMP/ping.out" 2>&1
   python3 - "$TMP/ping.out" <<'PY'
 import re, sys
 t = open(sys.argv[1]).read()
@@ -167,7 +171,8 @@ if not m:
     sys.stderr.write("ping: %s\n" % t.strip()[-300:]); sys.exit(1)
 if loss and float(loss.group(1)) > 0:
     sys.stderr.write("ping: %s%% packet loss\n" % loss.group(1))
-print(m.group(1))
+times = sorted(float(x) for x in re.findall(r"time=([\d.]+)", t))
+print(m.group(1), "%.3f" % times[len(times) // 2] if times else "-")
 PY
 }
 
@@ -176,10 +181,12 @@ HZ=$(getconf CLK_TCK)
 
 declare -A R   # R[side.metric] = value
 measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip [, $6 ns whose CPU time to count]
-  local side=$1 c=$2 s=$3 cip=$4 sip=$5 cpu_ns=${6:-} v x0 m0
+  local side=$1 c=$2 s=$3 cip=$4 sip=$5 cpu_ns=${6:-} v x0 m0 st0 all0
+  st0=$(steal_ticks); all0=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9; exit}' /proc/stat)
   echo "[$side] ping c2->c1 ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
-  run_bg ping_avg_ms "$c" "$sip" && v=$(<"$TMP/result") && R[$side.ping]=$v || R[$side.err]+="ping failed; "
+  run_bg ping_avg_ms "$c" "$sip" && v=$(<"$TMP/result") && { R[$side.ping]=${v% *}; R[$side.ping_median]=${v#* }; } ||
+    R[$side.err]+="ping failed; "
   [ -z "$cpu_ns" ] || R[$side.cpu_ping]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
   echo "[$side] TCP c2->c1, ${T} s ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
@@ -190,10 +197,12 @@ measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip
   echo "[$side] 64-byte frames c2->c1, ${T} s ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
   m0=$(machine_busy_ticks)
-  run_bg frames_mpps "$c" "$s" "$cip" "$sip" && v=$(<"$TMP/result") && { R[$side.mpps]=${v% *}; R[$side.offered]=${v#* }; } ||
+  run_bg frames_mpps "$c" "$s" "$cip" "$sip" && v=$(<"$TMP/result") &&
+    { read -r R[$side.mpps] R[$side.offered] R[$side.dropped] <<<"$v"; } ||
     R[$side.err]+="trafgen failed: $(tail -3 "$TMP/trafgen.out" 2>/dev/null | tr '\n' ' '); "
   R[$side.mcpu_mpps]=$(( $(machine_busy_ticks) - m0 ))
   [ -z "$cpu_ns" ] || R[$side.cpu_mpps]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
+  R[$side.steal]=$(python3 -c "print('%.1f' % (100.0 * ($(steal_ticks) - $st0) / max(1, $(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9; exit}' /proc/stat) - $all0)))")
 }
 
 addr_of() { ip -n "$1" -4 -br addr show eth0 2>/dev/null | awk '{print $3}' | cut -d/ -f1; }
@@ -289,8 +298,8 @@ fi
 END=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
 export CMP_BERTHD_ARGS="$BERTHD_ARGS" CMP_LOAD="$LOAD" CMP_HZ=$HZ CMP_T=$T CMP_START=$START CMP_END=$END CMP_JSON=$JSON_OUT CMP_ONLY=$ONLY
-for k in kernel.tcp kernel.mpps kernel.offered kernel.ping kernel.err berth.tcp berth.mpps berth.offered \
-         berth.ping berth.err berth.cpu berth.wall berth.cpu_ping berth.cpu_tcp berth.cpu_mpps \
+for k in kernel.tcp kernel.mpps kernel.offered kernel.dropped kernel.ping kernel.ping_median kernel.steal kernel.err \
+         berth.tcp berth.mpps berth.offered berth.dropped berth.ping berth.ping_median berth.steal berth.err berth.cpu berth.wall berth.cpu_ping berth.cpu_tcp berth.cpu_mpps \
          kernel.mcpu_tcp kernel.mcpu_mpps berth.mcpu_tcp berth.mcpu_mpps; do
   export "CMP_${k/./_}=${R[$k]:-}"
 done
@@ -318,8 +327,17 @@ for key, label, unit, target in rows:
     res["kernel"][key] = k; res["berth"][key] = b; res["ratio"][key] = None if r is None else round(r, 3)
     table.append((label, fmt(k, unit), fmt(b, unit), "-" if r is None else "%.2fx" % r, target))
 ko, bo = num("kernel_offered"), num("berth_offered")
+kd, bd = num("kernel_dropped"), num("berth_dropped")
 res["kernel"]["offered_mpps"] = ko; res["berth"]["offered_mpps"] = bo
+res["kernel"]["sender_dropped_mpps"] = kd; res["berth"]["sender_dropped_mpps"] = bd
 table.append(("64 B frames sent by trafgen", fmt(ko, "Mpps"), fmt(bo, "Mpps"), "-", ""))
+table.append(("  and dropped at c2's eth0 (queue full)", fmt(kd, "Mpps"), fmt(bd, "Mpps"), "-", ""))
+km, bm = num("kernel_ping_median"), num("berth_ping_median")
+res["kernel"]["ping_median"] = km; res["berth"]["ping_median"] = bm
+table.append(("ping RTT median c2->c1", fmt(km, "ms"), fmt(bm, "ms"), "-" if not (km and bm) else "%.2fx" % (bm / km), ""))
+ks, bs = num("kernel_steal"), num("berth_steal")
+res["kernel"]["steal_pct"] = ks; res["berth"]["steal_pct"] = bs
+table.append(("CPU time stolen by the hypervisor", "-" if ks is None else "%.1f %%" % ks, "-" if bs is None else "%.1f %%" % bs, "-", ""))
 cpu, wall = num("berth_cpu"), num("berth_wall")
 res["berth"]["berthd_cpu_s"] = cpu; res["berth"]["measure_wall_s"] = wall
 if cpu is not None:

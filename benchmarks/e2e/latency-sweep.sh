@@ -5,7 +5,7 @@
 # Kernel: two namespaces on a kernel bridge (veth pairs). berth: for each setting, a fresh bin/berthd in a host
 # namespace, one bridge network and two containers (bin/berth run -d). For each side: a 20,000-echo flood to warm
 # up (JIT, ARP), then the RTT of 200 pings 5 ms apart (what compare.sh reports) and of 20 pings 200 ms apart (sparse
-# traffic). For berth then the idle cost: no traffic for IDLE_WAIT seconds (default 10), then berthd's CPU over
+# traffic), each as average and median. For berth then the idle cost: no traffic for IDLE_WAIT seconds (default 10), then berthd's CPU over
 # IDLE_SECONDS (default 60), as a percentage of one core.
 #
 # Usage: [IDLE_WAIT=S] [IDLE_SECONDS=S] benchmarks/e2e/latency-sweep.sh [SETTING ...]
@@ -37,8 +37,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-rtt() {  # ns ip count interval -> average RTT in ms
-  ip netns exec "$1" ping -c "$3" -i "$4" -W 2 -q "$2" 2>/dev/null | awk -F/ '/^rtt|^round-trip/ {print $5}'
+rtt() {  # ns ip count interval -> "average/median" RTT in ms (a VM's stolen time shows as a few long outliers,
+  # which move the average and not the median)
+  local out avg med
+  out=$(ip netns exec "$1" ping -c "$3" -i "$4" -W 2 "$2" 2>/dev/null)
+  avg=$(awk -F/ '/^rtt|^round-trip/ {print $5}' <<<"$out")
+  med=$(grep -o 'time=[0-9.]*' <<<"$out" | cut -d= -f2 | sort -n | awk '{t[NR] = $1} END {if (NR) print t[int((NR + 1) / 2)]}')
+  echo "$avg/$med"
 }
 measure() {  # label ns ip
   ip netns exec "$2" ping -c 5 -i 0.2 -W 2 -q "$3" >/dev/null 2>&1
@@ -57,8 +62,9 @@ for i in 1 2; do
 done
 measure kernel "$P-k1" 10.214.0.2
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-14s %12s %14s %16s\n' "spin" "RTT 5 ms" "RTT 200 ms" "idle CPU"
-printf '%-14s %9s ms %11s ms %16s\n' "kernel bridge" "${R[kernel.rtt5]}" "${R[kernel.rtt200]}" "-"
+printf '%-14s %16s %16s %12s\n' "spin" "RTT 5 ms" "RTT 200 ms" "idle CPU"
+printf '%-14s %16s %16s %12s\n' "" "avg/median ms" "avg/median ms" ""
+printf '%-14s %16s %16s %12s\n' "kernel bridge" "${R[kernel.rtt5]}" "${R[kernel.rtt200]}" "-"
 
 for s in "${SETTINGS[@]}"; do
   H="$P-h$s"
@@ -74,9 +80,10 @@ for s in "${SETTINGS[@]}"; do
   t0=$(cpu_ticks_ns "$H"); sleep "$IDLE_SECONDS"; t1=$(cpu_ticks_ns "$H")
   hz=$(getconf CLK_TCK)
   idle=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$IDLE_SECONDS" 'BEGIN {printf "%.2f %%", 100 * d / hz / s}')
-  ratio=$(awk -v b="${R[$s.rtt5]}" -v k="${R[kernel.rtt5]}" 'BEGIN {if (k > 0) printf "%.2fx", b / k}')
-  printf '%-14s %9s ms %11s ms %16s   RTT 5 ms / kernel: %s\n' "--spin-us $s" "${R[$s.rtt5]}" "${R[$s.rtt200]}" \
-    "$idle" "$ratio"
+  ratio=$(awk -v b="${R[$s.rtt5]}" -v k="${R[kernel.rtt5]}" 'BEGIN {split(b, x, "/"); split(k, y, "/");
+    if (y[1] > 0 && y[2] > 0) printf "%.2fx / %.2fx", x[1] / y[1], x[2] / y[2]}')
+  printf '%-14s %16s %16s %12s   RTT 5 ms / kernel, avg / median: %s\n' "--spin-us $s" "${R[$s.rtt5]}" \
+    "${R[$s.rtt200]}" "$idle" "$ratio"
   berth rm -f "$P-a$s" "$P-b$s" >/dev/null 2>&1
   berth network rm "${P}n" >/dev/null 2>&1
   kill_ns_pids "$H"

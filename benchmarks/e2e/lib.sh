@@ -22,6 +22,9 @@ cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
   done
   echo $sum
 }
+steal_ticks() {  # clock ticks the hypervisor ran something else on this VM's CPUs (/proc/stat "steal"): a
+  awk '/^cpu / {print $9; exit}' /proc/stat   # busy host takes a polling vCPU away, which shows as RTT spikes
+}
 machine_busy_ticks() {  # user+nice+system+irq+softirq clock ticks of all CPUs (/proc/stat): the kernel's
   awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat   # forwarding is in softirq and system time
 }
