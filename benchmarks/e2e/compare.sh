@@ -10,7 +10,10 @@
 # and measures on each: TCP throughput c2->c1 (iperf3), 64-byte frames delivered per second (trafgen on
 # one core in c2, counted as rx packets on c1's eth0) and ping average RTT c2->c1. Prints a table
 # metric | kernel | berth | berth/kernel, then the CPU each side cost: the machine's busy time (user, system,
-# irq, softirq from /proc/stat) per GB of TCP and per 64-byte frame delivered, and berthd's own share.
+# irq, softirq from /proc/stat) per GB of TCP and per 64-byte frame delivered, and berthd's own share. Beside the
+# 64-byte rate it prints what trafgen sent and what c2's eth0 dropped (a TAP whose reader falls behind drops at its
+# queue: offered load is the sum), beside ping's average its median, and the share of the CPUs' time the
+# hypervisor stole during each side's measurements.
 #
 # Usage: benchmarks/e2e/compare.sh [seconds] [--json FILE] [--only kernel|berth] [--berthd-log FILE]
 #                                  [--berthd-args "ARGS"]
@@ -182,7 +185,7 @@ HZ=$(getconf CLK_TCK)
 declare -A R   # R[side.metric] = value
 measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip [, $6 ns whose CPU time to count]
   local side=$1 c=$2 s=$3 cip=$4 sip=$5 cpu_ns=${6:-} v x0 m0 st0 all0
-  st0=$(steal_ticks); all0=$(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9; exit}' /proc/stat)
+  st0=$(steal_ticks); all0=$(total_ticks)
   echo "[$side] ping c2->c1 ..." >&2
   [ -z "$cpu_ns" ] || x0=$(cpu_ticks_ns "$cpu_ns")
   run_bg ping_avg_ms "$c" "$sip" && v=$(<"$TMP/result") && { R[$side.ping]=${v% *}; R[$side.ping_median]=${v#* }; } ||
@@ -202,7 +205,7 @@ measure() {  # $1 side, $2 client ns (c2), $3 server ns (c1), $4 c2 ip, $5 c1 ip
     R[$side.err]+="trafgen failed: $(tail -3 "$TMP/trafgen.out" 2>/dev/null | tr '\n' ' '); "
   R[$side.mcpu_mpps]=$(( $(machine_busy_ticks) - m0 ))
   [ -z "$cpu_ns" ] || R[$side.cpu_mpps]=$(( $(cpu_ticks_ns "$cpu_ns") - x0 ))
-  R[$side.steal]=$(python3 -c "print('%.1f' % (100.0 * ($(steal_ticks) - $st0) / max(1, $(awk '/^cpu / {print $2+$3+$4+$5+$6+$7+$8+$9; exit}' /proc/stat) - $all0)))")
+  R[$side.steal]=$(python3 -c "print('%.1f' % (100.0 * ($(steal_ticks) - $st0) / max(1, $(total_ticks) - $all0)))")
 }
 
 addr_of() { ip -n "$1" -4 -br addr show eth0 2>/dev/null | awk '{print $3}' | cut -d/ -f1; }

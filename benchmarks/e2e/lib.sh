@@ -25,6 +25,9 @@ cpu_ticks_ns() {  # utime+stime (clock ticks) of every process in namespace $1
 steal_ticks() {  # clock ticks the hypervisor ran something else on this VM's CPUs (/proc/stat "steal"): a
   awk '/^cpu / {print $9; exit}' /proc/stat   # busy host takes a polling vCPU away, which shows as RTT spikes
 }
+total_ticks() {  # every clock tick of all CPUs, idle and stolen ones too (/proc/stat)
+  awk '/^cpu / {print $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9; exit}' /proc/stat
+}
 machine_busy_ticks() {  # user+nice+system+irq+softirq clock ticks of all CPUs (/proc/stat): the kernel's
   awk '/^cpu / {print $2 + $3 + $4 + $7 + $8; exit}' /proc/stat   # forwarding is in softirq and system time
 }
