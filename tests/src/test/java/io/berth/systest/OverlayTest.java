@@ -361,8 +361,7 @@ class OverlayTest
             assertFalse(result.has("error"), client.output());
             // a long outage, with a user trying a change now and then: gRPC's reconnect backoff grows with every
             // failed attempt (towards 2 minutes), and berthd must not sit that out once etcd is back
-            final long stoppedFor = OUTAGE.toNanos() - (System.nanoTime() - before);
-            final long until = System.nanoTime() + Math.max(0, stoppedFor);
+            final long until = before + OUTAGE.toNanos(); // etcd stopped just before `before`
             while (System.nanoTime() < until)
             {
                 assertFalse(b.berth("run", "-d", "--name", b.name("o5"), "--network", net).ok());
