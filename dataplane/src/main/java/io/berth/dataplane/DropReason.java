@@ -41,6 +41,7 @@ public enum DropReason
     VXLAN_FRAGMENTED("VXLAN datagram in a fragmented outer IPv4 packet (RFC 7348: VTEPs must not fragment)"),
     VXLAN_UNKNOWN_VNI("VXLAN datagram for a VNI no network here has"),
     VXLAN_UNKNOWN_SOURCE("VXLAN datagram from a VTEP that is neither a store host nor a listed peer"),
+    VXLAN_FROM_CONTAINER("a container's UDP datagram to a known VTEP's tunnel port (it would be taken for tunnel traffic)"),
     VXLAN_NO_BUFFER("VXLAN datagram split off a UDP GSO super-datagram while the packet pool is dry"),
     LAN_L3_BROADCAST("ipvlan L3: broadcast, multicast or non-IPv4 from a container (the network routes unicast IPv4 only; also a broadcast routed from a LAN network)"),
     NODE_EXCEPTION("a graph node threw while holding the packet (a bug: see berthd's log)"),

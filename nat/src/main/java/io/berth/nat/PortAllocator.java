@@ -4,6 +4,8 @@ import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 
+import java.util.function.IntPredicate;
+
 /**
  * External ports (and ICMP echo identifiers) for masqueraded connections.
  * <p>
@@ -16,6 +18,8 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
  * The container's own source port is kept when free (so most connections are not renumbered at all);
  * otherwise ports are probed linearly from a pseudo-random point (hashed from the tuple and a counter), within the protocol's range,
  * at most {@code maxTries} times; failing that the connection is refused (the caller counts it).
+ * UDP ports the host's VTEP takes tunnel traffic on are never given out ({@link #reserveUdp}): a container's
+ * datagram must not leave from the VTEP address's tunnel port (a peer could take it for tunnel traffic).
  * Defaults: TCP/UDP 1024-65535, ICMP identifiers 0-65535, 128 tries.
  * <p>
  * Worker thread only (it writes the table); allocation-free.
@@ -32,6 +36,7 @@ public final class PortAllocator
     private final int maxTries;
     private int salt;
     private boolean lastKept;
+    private IntPredicate reservedUdp = port -> false;
 
     public PortAllocator(final ConnectionTable table, final int low, final int high, final int icmpLow, final int icmpHigh, final int maxTries)
     {
@@ -52,6 +57,13 @@ public final class PortAllocator
         this(table, 1024, 65535, 0, 65535, 128);
     }
 
+    /** UDP ports never to give out as external ports (the VTEP's tunnel ports). Set up, before the worker runs. */
+    public PortAllocator reserveUdp(final IntPredicate reserved)
+    {
+        this.reservedUdp = reserved;
+        return this;
+    }
+
     /**
      * Points the reply tuple of {@code entry} at {@code externalAddress}:port with a port no other connection
      * to the same remote endpoint uses.
@@ -68,13 +80,15 @@ public final class PortAllocator
         final int wanted = Tuples.sourcePort(table.key2(entry << 1));
         final long k1 = Tuples.key1(Tuples.source(reply1), externalAddress);
         final boolean icmp = protocol == Ipv4Flyweight.PROTO_ICMP;
+        final boolean udp = protocol == Ipv4Flyweight.PROTO_UDP;
 
         lastKept = true;
-        if (k1 == reply1 && Tuples.destinationPort(reply2) == wanted)
+        final boolean wantedReserved = udp && reservedUdp.test(wanted);
+        if (!wantedReserved && k1 == reply1 && Tuples.destinationPort(reply2) == wanted)
         {
             return wanted; // already so (the container has the external address)
         }
-        if (table.reply(entry, k1, key2(icmp, protocol, remotePort, wanted)))
+        if (!wantedReserved && table.reply(entry, k1, key2(icmp, protocol, remotePort, wanted)))
         {
             return wanted;
         }
@@ -86,7 +100,8 @@ public final class PortAllocator
         for (int t = 0; t < tries; t++)
         {
             final int port = lo + (start + t) % size;
-            if (port != wanted && table.reply(entry, k1, key2(icmp, protocol, remotePort, port)))
+            if (port != wanted && !(udp && reservedUdp.test(port)) &&
+                table.reply(entry, k1, key2(icmp, protocol, remotePort, port)))
             {
                 return port;
             }

@@ -1,5 +1,6 @@
 package io.berth.l2;
 
+import org.agrona.collections.Int2IntHashMap;
 import org.agrona.collections.Long2LongHashMap;
 
 import java.util.Arrays;
@@ -43,6 +44,8 @@ public final class BridgeDomain
     private final Long2LongHashMap staticPorts = new Long2LongHashMap(64, 0.5f, MacTable.NO_PORT);
     /** Remote endpoint address -> its MAC, for proxy ARP. */
     private final Long2LongHashMap proxyArp = new Long2LongHashMap(64, 0.5f, NO_MAC);
+    /** Tunnel port -> how many store endpoints are behind it: a store host's tunnel is held to exactly those. */
+    private final Int2IntHashMap remotesByTunnel = new Int2IntHashMap(16, 0.5f, 0);
 
     public static final long NO_MAC = -1;
 
@@ -196,21 +199,53 @@ public final class BridgeDomain
         return proxyArp.get(ip & 0xFFFF_FFFFL);
     }
 
+    /**
+     * How many store endpoints are behind {@code tunnelPort}: more than none makes it a store host's tunnel, whose
+     * frames must come from those endpoints; none, a listed peer's, which is learned. Allocation-free.
+     */
+    public int remotesOn(final int tunnelPort)
+    {
+        return remotesByTunnel.get(tunnelPort);
+    }
+
     void putRemote(final int ip, final long mac, final int tunnelPort)
     {
-        staticPorts.put(mac, tunnelPort);
+        final long before = staticPorts.put(mac, tunnelPort);
+        if (before != MacTable.NO_PORT)
+        {
+            uncount((int)before);
+        }
+        remotesByTunnel.put(tunnelPort, remotesByTunnel.get(tunnelPort) + 1);
         proxyArp.put(ip & 0xFFFF_FFFFL, mac);
     }
 
     void removeRemote(final int ip, final long mac)
     {
-        staticPorts.remove(mac);
+        final long port = staticPorts.remove(mac);
+        if (port != MacTable.NO_PORT)
+        {
+            uncount((int)port);
+        }
         proxyArp.remove(ip & 0xFFFF_FFFFL);
+    }
+
+    private void uncount(final int tunnelPort)
+    {
+        final int left = remotesByTunnel.get(tunnelPort) - 1;
+        if (left > 0)
+        {
+            remotesByTunnel.put(tunnelPort, left);
+        }
+        else
+        {
+            remotesByTunnel.remove(tunnelPort);
+        }
     }
 
     /** Forgets the remote endpoints behind a tunnel port that goes away. */
     void removeRemotesOn(final int tunnelPort)
     {
+        remotesByTunnel.remove(tunnelPort);
         final Long2LongHashMap.KeyIterator macs = staticPorts.keySet().iterator();
         while (macs.hasNext())
         {

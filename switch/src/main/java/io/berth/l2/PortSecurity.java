@@ -26,6 +26,8 @@ public final class PortSecurity
     private final int[] domain = new int[PortTable.MAX_PORTS];
     private final boolean[] ownsMacOf = new boolean[PortTable.MAX_PORTS];
     private final Long2LongHashMap owners = new Long2LongHashMap(NO_OWNER);
+    /** MacTable.key(domain, address) -> port id, for every bound port's address: no tunnel may claim one. */
+    private final Long2LongHashMap addressOwners = new Long2LongHashMap(NO_OWNER);
 
     public PortSecurity()
     {
@@ -54,6 +56,10 @@ public final class PortSecurity
         {
             owners.put(MacTable.key(domainId, portMac), port);
         }
+        if (portIp != 0)
+        {
+            addressOwners.put(MacTable.key(domainId, portIp & 0xFFFF_FFFFL), port);
+        }
     }
 
     /** Control command: the port goes (or is no longer a container's). */
@@ -64,6 +70,11 @@ public final class PortSecurity
             if (ownsMacOf[port])
             {
                 owners.remove(MacTable.key(domain[port], mac[port]));
+            }
+            final long addressKey = MacTable.key(domain[port], ip[port] & 0xFFFF_FFFFL);
+            if (addressOwners.get(addressKey) == port)
+            {
+                addressOwners.remove(addressKey);
             }
             bound[port] = false;
             domain[port] = -1;
@@ -89,6 +100,12 @@ public final class PortSecurity
     public int owner(final int domainId, final long sourceMac)
     {
         return owners.isEmpty() ? NO_OWNER : (int)owners.get(MacTable.key(domainId, sourceMac));
+    }
+
+    /** The bound port with {@code address} on {@code domainId}, or {@link #NO_OWNER}. Allocation-free. */
+    public int addressOwner(final int domainId, final int address)
+    {
+        return addressOwners.isEmpty() ? NO_OWNER : (int)addressOwners.get(MacTable.key(domainId, address & 0xFFFF_FFFFL));
     }
 
     public int boundPorts()

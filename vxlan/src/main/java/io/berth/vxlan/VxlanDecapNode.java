@@ -19,7 +19,9 @@ import java.util.function.IntSupplier;
  * inner frame, with the tunnel port of (VNI, source VTEP) as in-port, so port security and the switch treat it
  * like a frame from a local port (MACs behind a kernel peer are learned and aged on its tunnel port). Refused and
  * counted, each with its reason: a fragmented or malformed datagram, an unknown VNI, a source that is neither a
- * store host nor a listed peer, an inner frame the parser would refuse. Everything else passes untouched.
+ * store host nor a listed peer, an inner frame the parser would refuse, and an inner frame whose source the
+ * tunnel may not claim ({@link InnerSourceCheck}: mac_spoof, arp_spoof, spoofed_source, counted here rather than
+ * at port security, so a refusal says it came out of a tunnel). Everything else passes untouched.
  * Worker thread; allocation-free.
  */
 public final class VxlanDecapNode extends Node
@@ -29,15 +31,27 @@ public final class VxlanDecapNode extends Node
     private final Arc next = declareArc("next");
     private final VxlanDecapsulation decapsulation = new VxlanDecapsulation();
     private final FrameCheck innerCheck = new FrameCheck();
+    private final InnerSourceCheck sourceCheck;
 
-    /** @param uplinkPort the uplink's port id now (it is attached after the graph is built). */
+    /** A decap node that trusts every inner source (tests of the wire alone). */
     public VxlanDecapNode(final VxlanTunnels tunnels, final IntSupplier uplinkPort)
+    {
+        this(tunnels, uplinkPort, InnerSourceCheck.TRUST_ALL);
+    }
+
+    /**
+     * @param uplinkPort  the uplink's port id now (it is attached after the graph is built).
+     * @param sourceCheck what a tunnel's inner frames may claim to be (the store's endpoints).
+     */
+    public VxlanDecapNode(final VxlanTunnels tunnels, final IntSupplier uplinkPort, final InnerSourceCheck sourceCheck)
     {
         super("vxlan-decap", DropReason.VXLAN_MALFORMED, DropReason.VXLAN_FRAGMENTED, DropReason.VXLAN_UNKNOWN_VNI,
             DropReason.VXLAN_UNKNOWN_SOURCE, DropReason.VXLAN_NO_BUFFER, DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG,
             DropReason.SOURCE_MAC_INVALID, DropReason.ARP_TRUNCATED, DropReason.ARP_MALFORMED,
-            DropReason.IPV4_TRUNCATED, DropReason.IPV4_MALFORMED);
+            DropReason.IPV4_TRUNCATED, DropReason.IPV4_MALFORMED, DropReason.MAC_SPOOF, DropReason.ARP_SPOOF,
+            DropReason.SPOOFED_SOURCE);
         this.tunnels = tunnels;
+        this.sourceCheck = sourceCheck;
         this.uplinkPort = uplinkPort;
     }
 
@@ -84,14 +98,7 @@ public final class VxlanDecapNode extends Node
                 continue;
             }
             decapsulation.strip(pool, handle);
-            final DropReason inner = innerCheck.check(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
-            if (inner != null)
-            {
-                graph.drop(handle, inner);
-                continue;
-            }
-            pool.inPort(handle, tunnel);
-            graph.enqueue(next, handle);
+            deliver(pool, handle, tunnel);
         }
     }
 
@@ -128,7 +135,11 @@ public final class VxlanDecapNode extends Node
                 continue;
             }
             final int innerAt = at + VxlanFlyweight.HEADER_LENGTH;
-            final DropReason problem = innerCheck.check(buffer, innerAt, size); // before it is a packet of its own
+            DropReason problem = innerCheck.check(buffer, innerAt, size); // before it is a packet of its own
+            if (problem == null)
+            {
+                problem = sourceCheck.check(tunnel, buffer, innerAt);
+            }
             if (problem != null)
             {
                 graph.countDrop(problem);
@@ -154,7 +165,11 @@ public final class VxlanDecapNode extends Node
 
     private void deliver(final PacketPool pool, final int handle, final int tunnel)
     {
-        final DropReason inner = innerCheck.check(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
+        DropReason inner = innerCheck.check(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
+        if (inner == null)
+        {
+            inner = sourceCheck.check(tunnel, pool.buffer(), pool.frameOffset(handle));
+        }
         if (inner != null)
         {
             graph.drop(handle, inner);

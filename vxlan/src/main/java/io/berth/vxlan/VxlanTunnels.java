@@ -1,5 +1,6 @@
 package io.berth.vxlan;
 
+import io.berth.dataplane.flyweight.VxlanFlyweight;
 import org.agrona.collections.Int2IntHashMap;
 import org.agrona.collections.Long2LongHashMap;
 
@@ -20,8 +21,10 @@ public final class VxlanTunnels
     private final Long2LongHashMap portByVtep = new Long2LongHashMap(1024, 0.5f, NONE);
     private final Int2IntHashMap vniByTunnelPort = new Int2IntHashMap(1024, 0.5f, NONE);
     private final Int2IntHashMap portByVni = new Int2IntHashMap(256, 0.5f, NONE);
+    /** Remote VTEP -> how many tunnels lead to it: the addresses a container may not send tunnel traffic to. */
+    private final Int2IntHashMap tunnelsByVtep = new Int2IntHashMap(64, 0.5f, 0);
     private int localVtep;
-    private int udpPort = io.berth.dataplane.flyweight.VxlanFlyweight.IANA_PORT;
+    private int udpPort = VxlanFlyweight.IANA_PORT;
     /** A second port some network uses (Linux's 8472), else the same as {@link #udpPort}. */
     private int otherUdpPort = udpPort;
 
@@ -91,7 +94,10 @@ public final class VxlanTunnels
 
     public void addTunnel(final int vni, final int remoteVtep, final int tunnelPort)
     {
-        portByVtep.put(key(vni, remoteVtep), tunnelPort);
+        if (portByVtep.put(key(vni, remoteVtep), tunnelPort) == NONE)
+        {
+            tunnelsByVtep.put(remoteVtep, tunnelsByVtep.get(remoteVtep) + 1);
+        }
         vniByTunnelPort.put(tunnelPort, vni);
     }
 
@@ -101,7 +107,31 @@ public final class VxlanTunnels
         if (port != NONE)
         {
             vniByTunnelPort.remove((int)port);
+            final int left = tunnelsByVtep.get(remoteVtep) - 1;
+            if (left > 0)
+            {
+                tunnelsByVtep.put(remoteVtep, left);
+            }
+            else
+            {
+                tunnelsByVtep.remove(remoteVtep);
+            }
         }
+    }
+
+    /**
+     * Whether {@code address} is a VTEP this host knows (its own, a store host's or a listed peer's) while any
+     * overlay is here: a datagram to its tunnel port could be taken for tunnel traffic. Allocation-free.
+     */
+    public boolean isKnownVtep(final int address)
+    {
+        return address != 0 && (address == localVtep || tunnelsByVtep.containsKey(address));
+    }
+
+    /** Whether {@code port} is a UDP port VXLAN is taken on here (and so sent to by the peers). */
+    public boolean isTunnelUdpPort(final int port)
+    {
+        return port == udpPort || port == otherUdpPort;
     }
 
     /** Whether any overlay network is here: until then vxlan-decap lets everything pass. */

@@ -25,6 +25,7 @@ import io.berth.l2.L2Switch;
 import io.berth.l2.MacAging;
 import io.berth.l2.PortSecurity;
 import io.berth.l2.PortSecurityNode;
+import io.berth.l2.TunnelSourceCheck;
 import io.berth.l3.NeighborResolver;
 import io.berth.l3.RouteNode;
 import io.berth.l3.RoutedPortNode;
@@ -43,6 +44,9 @@ import io.berth.nat.PortAllocator;
 import io.berth.nat.PublishedPorts;
 import io.berth.nat.SnatNode;
 import io.berth.nat.SnatPolicy;
+import io.berth.vxlan.TunnelPortGuardNode;
+import io.berth.vxlan.VxlanDecapNode;
+import io.berth.vxlan.VxlanTunnels;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -87,7 +91,7 @@ public final class PacketPath
     final Reassembly reassembly;
     final LocalDeliveryNode localDelivery = new LocalDeliveryNode();
     /** Overlay networks by VNI and their tunnel ports (worker thread). */
-    final io.berth.vxlan.VxlanTunnels tunnels = new io.berth.vxlan.VxlanTunnels();
+    final VxlanTunnels tunnels = new VxlanTunnels();
     private final org.agrona.concurrent.EpochClock clock;
     final DataplaneWorker worker;
     final Graph graph;
@@ -141,7 +145,7 @@ public final class PacketPath
             .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new Pickup()))
             .add(new DnatNode(connections, ctInfo, published, natCounters, natBindings))
             .add(route)
-            .add(new SnatNode(connections, ctInfo, new PortAllocator(connections), this::masqueradeAddress, natCounters,
+            .add(new SnatNode(connections, ctInfo, new PortAllocator(connections).reserveUdp(tunnels::isTunnelUdpPort), this::masqueradeAddress, natCounters,
                 natBindings))
             .add(new RelatedErrorNode(ctInfo))
             .add(new FragmentNode(ports, fragmentCounters))
@@ -167,11 +171,15 @@ public final class PacketPath
             .connect("related-error", "next", "snat")
             .connect("snat", "next", "ip-fragment")
             .connect("ip-fragment", "next", "tx");
-        // VXLAN datagrams for this host's VTEP become their inner frames before port security (a pass-through until
-        // an overlay network exists); only in a berthd that can have overlays (--store and --uplink)
+        // VXLAN datagrams for this host's VTEP become their inner frames, held to the store's endpoints, before port
+        // security (a pass-through until an overlay network exists); only in a berthd that can have overlays
+        // (--store and --uplink)
         if (options.overlay())
         {
-            builder.splice("parse", "next", new io.berth.vxlan.VxlanDecapNode(tunnels, router::uplinkPort), "next");
+            builder.splice("parse", "next", new VxlanDecapNode(tunnels, router::uplinkPort,
+                new TunnelSourceCheck(l2, portSecurity)::check), "next");
+            // a container's datagram to a VTEP's tunnel port would leave masqueraded to this host's VTEP address
+            builder.splice("gateway", "route", new TunnelPortGuardNode(tunnels), "next");
         }
         contributions.forEach(c -> c.accept(builder));
         graph = builder.build(pool, drops);
