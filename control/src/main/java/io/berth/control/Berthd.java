@@ -13,6 +13,7 @@ import io.berth.control.proxy.UserlandProxy;
 import io.berth.control.driver.DriverRegistry;
 import io.berth.control.ipam.LocalIpam;
 import io.berth.control.journal.CheckedJournal;
+import io.berth.control.journal.OwnerOnly;
 import io.berth.control.proxy.LoopbackPublishing;
 import io.berth.control.service.Services;
 import io.berth.control.store.Stores;
@@ -28,6 +29,7 @@ import picocli.CommandLine.Option;
 import io.berth.control.driver.overlay.OverlayDriver;
 import io.berth.control.store.etcd.EtcdStore;
 import io.berth.control.store.etcd.GlobalStore;
+import io.berth.control.store.etcd.StoreAccess;
 
 import java.io.IOException;
 import java.net.NetworkInterface;
@@ -143,10 +145,31 @@ public final class Berthd implements Callable<Integer>
         "uplink subnet (inside it; default: none, only the uplink subnet is reachable)")
     private String uplinkGateway;
 
-    @Option(names = "--store", paramLabel = "etcd://HOST:PORT[,HOST:PORT...]", description = "the global store " +
-        "(a real etcd) that overlay networks, their addresses and endpoints are shared through; reached through " +
-        "the kernel stack of berthd's namespace (a management interface)")
+    @Option(names = "--store", paramLabel = "etcd[s]://HOST:PORT[,HOST:PORT...]", description = "the global " +
+        "store (a real etcd, one member or several) that overlay networks, their addresses and endpoints are " +
+        "shared through; reached through the kernel stack of berthd's namespace (a management interface); " +
+        "etcds:// speaks TLS")
     private String store;
+
+    @Option(names = "--store-ca", paramLabel = "FILE", description = "PEM CA bundle etcd's server certificate " +
+        "is verified against (etcds://; default: the JDK's trusted CAs)")
+    private String storeCa;
+
+    @Option(names = "--store-cert", paramLabel = "FILE", description = "PEM client certificate for etcd's " +
+        "--client-cert-auth (etcds://, with --store-key)")
+    private String storeCert;
+
+    @Option(names = "--store-key", paramLabel = "FILE", description = "the client certificate's PEM private key " +
+        "(PKCS#8)")
+    private String storeKey;
+
+    @Option(names = "--store-user", paramLabel = "NAME", description = "etcd user (etcd's own authentication, " +
+        "with --store-password-file)")
+    private String storeUser;
+
+    @Option(names = "--store-password-file", paramLabel = "FILE", description = "file holding the etcd user's " +
+        "password on one line")
+    private String storePasswordFile;
 
     @Option(names = "--node", paramLabel = "NAME", description = "this host's name in the store (default: the " +
         "hostname)")
@@ -208,6 +231,15 @@ public final class Berthd implements Callable<Integer>
         {
             throw new BerthException("state dir " + state + " is not writable (a read-only file system, or its " +
                 "permissions); give --state-dir a writable directory");
+        }
+        try
+        {
+            OwnerOnly.tree(state); // tracked connections and NAT bindings are nobody else's to read
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("cannot make state dir " + state + " readable by its owner only (" +
+                ex.getMessage() + "); give --state-dir a directory on a POSIX file system");
         }
     }
 
@@ -279,11 +311,18 @@ public final class Berthd implements Callable<Integer>
             return 1;
         }
 
-        final List<String> storeEndpoints;
+        final StoreAccess storeAccess;
         final String nodeName;
         try
         {
-            storeEndpoints = store == null ? null : storeEndpoints(store);
+            if (store == null && (storeCa != null || storeCert != null || storeKey != null || storeUser != null ||
+                storePasswordFile != null))
+            {
+                throw new BerthException("--store-ca, --store-cert, --store-key, --store-user and " +
+                    "--store-password-file need --store etcd[s]://HOST:PORT");
+            }
+            storeAccess = store == null ? null :
+                StoreAccess.of(store, storeCa, storeCert, storeKey, storeUser, storePasswordFile);
             nodeName = node == null || node.isEmpty() ? hostname() : checkNodeName(node);
         }
         catch (final BerthException ex)
@@ -292,14 +331,20 @@ public final class Berthd implements Callable<Integer>
             return 1;
         }
         EtcdStore etcd = null;
-        if (storeEndpoints != null)
+        if (storeAccess != null)
         {
             try
             {
-                etcd = EtcdStore.connect(storeEndpoints, nodeName, storeTtl, java.time.Duration.ofSeconds(3));
+                // refused credentials stop the start; an etcd not up yet does not
+                EtcdStore.checkCredentials(storeAccess, java.time.Duration.ofSeconds(3));
+                etcd = EtcdStore.connect(storeAccess, nodeName, storeTtl, java.time.Duration.ofSeconds(3));
             }
             catch (final BerthException | IllegalArgumentException ex)
             {
+                if (etcd != null)
+                {
+                    etcd.close();
+                }
                 System.err.println("berthd: --store " + store + ": " + ex.getMessage());
                 return 1;
             }
@@ -615,41 +660,6 @@ public final class Berthd implements Callable<Integer>
             throw new IllegalArgumentException("--metrics-addr " + address + " cannot be bound: " + ex.getMessage() +
                 " (another program on that port, or an address berthd's namespace does not have)");
         }
-    }
-
-    /** {@code etcd://HOST:PORT[,HOST:PORT...]} as the client URLs jetcd takes; a sentence naming what is wrong. */
-    static List<String> storeEndpoints(final String text)
-    {
-        final String usage = "; give --store etcd://HOST:PORT[,HOST:PORT...], e.g. etcd://10.0.0.5:2379";
-        if (!text.startsWith("etcd://"))
-        {
-            throw new BerthException("--store " + text + " is not an etcd URL" + usage);
-        }
-        final List<String> endpoints = new java.util.ArrayList<>();
-        for (final String hostPort : text.substring("etcd://".length()).split(",", -1))
-        {
-            final int colon = hostPort.lastIndexOf(':');
-            if (colon <= 0 || colon == hostPort.length() - 1)
-            {
-                throw new BerthException("--store " + text + ": \"" + hostPort + "\" is not HOST:PORT" + usage);
-            }
-            final int port;
-            try
-            {
-                port = Integer.parseInt(hostPort.substring(colon + 1));
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new BerthException("--store " + text + ": port \"" + hostPort.substring(colon + 1) +
-                    "\" is not a number" + usage);
-            }
-            if (port < 1 || port > 65535)
-            {
-                throw new BerthException("--store " + text + ": port " + port + " is out of range 1..65535");
-            }
-            endpoints.add("http://" + hostPort);
-        }
-        return endpoints;
     }
 
     private static String hostname()

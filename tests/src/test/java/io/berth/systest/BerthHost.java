@@ -253,6 +253,29 @@ public final class BerthHost implements AutoCloseable
         return Sh.run(timeout, Map.of(), cmd);
     }
 
+    /**
+     * {@link #runBerthdToExit} with some of this host's berthd flags given other values ({@code --flag} -> value;
+     * a flag it did not have is added).
+     */
+    public Result runBerthdToExitWith(final Duration timeout, final Map<String, String> replaced)
+    {
+        final List<String> args = new ArrayList<>(berthdArgs);
+        final Map<String, String> left = new java.util.LinkedHashMap<>(replaced);
+        for (int i = 0; i + 1 < args.size(); i++)
+        {
+            final String value = left.remove(args.get(i));
+            if (value != null)
+            {
+                args.set(i + 1, value);
+            }
+        }
+        left.forEach((flag, value) -> args.addAll(List.of(flag, value)));
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", hostNs, root.resolve("bin/berthd").toString(),
+            "--socket", socket.toString(), "--state-dir", stateDir.toString()));
+        cmd.addAll(args);
+        return Sh.run(timeout, Map.of(), cmd);
+    }
+
     /** SIGTERM, and waits for berthd to exit; fails (after a SIGKILL) when it does not stop in time. */
     public void stopBerthd()
     {

@@ -3,7 +3,14 @@ package io.berth.systest;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
 
 import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,6 +55,44 @@ class NatRestartTest extends UplinkTestBase
         checkAll(web, echo, c);
         assertEquals(webPorts, host.berthOk("port", web).out(), "berth port after a crash");
         assertEquals(echoPorts, host.berthOk("port", echo).out(), "berth port after a crash");
+        stateIsOwnerOnly();
+    }
+
+    /** Issue 24: every tracked connection and NAT binding is in the state dir, which only its owner reads. */
+    private void stateIsOwnerOnly()
+    {
+        final Path state = host.stateDir();
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(5), () -> Files.exists(state.resolve("conntrack.json"))),
+            "no conntrack.json in " + state);
+        try
+        {
+            assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(state)), "state dir");
+            for (final String file : List.of("conntrack.json", "nat-bindings"))
+            {
+                assertEquals("rw-------", PosixFilePermissions.toString(
+                    Files.getPosixFilePermissions(state.resolve(file))), file);
+            }
+            try (Stream<Path> all = Files.walk(state))
+            {
+                final List<String> open = all.filter(p -> !Files.isSymbolicLink(p)).filter(p ->
+                {
+                    try
+                    {
+                        return Files.getPosixFilePermissions(p).stream().anyMatch(x -> x.name().startsWith("GROUP") ||
+                            x.name().startsWith("OTHERS"));
+                    }
+                    catch (final IOException e)
+                    {
+                        return false; // went while walking
+                    }
+                }).map(Path::toString).toList();
+                assertTrue(open.isEmpty(), "readable by others: " + open);
+            }
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private void checkAll(String web, String echo, String c)

@@ -6,8 +6,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 
@@ -24,25 +26,39 @@ import static org.junit.jupiter.api.Assertions.fail;
  *     \___________ host 1: 10.240.0.11 / 10.250.0.11
  * </pre>
  * Each host is a {@link BerthHost} (its own prefix, namespace and berthd, started with {@code --uplink uplink0
- * --store etcd://10.250.0.1:2379 --node nodeN --store-ttl 3}). {@link #close()} closes the hosts first (their
+ * --store etcd://10.250.0.1:2379 --node nodeN --store-ttl 3}; with TLS or three members as {@link Etcd} says). {@link #close()} closes the hosts first (their
  * containers are removed through berthd while etcd still answers), then stops etcd, deletes its data dir and
  * every namespace with this lab's prefix. Test thread only.
  */
 public final class OverlayLab implements AutoCloseable
 {
+    /** How the lab's etcd runs. */
+    public enum Etcd
+    {
+        /** One member, plain HTTP. */
+        PLAIN,
+        /** One member speaking TLS only, with {@code --client-cert-auth}: every host has a certificate. */
+        TLS,
+        /** Three members (10.250.0.1, .2, .3), plain HTTP; every host is given all three. */
+        CLUSTER
+    }
+
     public static final String ETCD_IP = "10.250.0.1";
-    public static final String STORE = "etcd://" + ETCD_IP + ":2379";
+    public static final List<String> MEMBER_IPS = List.of(ETCD_IP, "10.250.0.2", "10.250.0.3");
     public static final String KERNEL_PEER_IP = "10.240.0.50";
     public static final int TTL_SECONDS = 3;
 
     private final String prefix = String.format("ov%06x", ThreadLocalRandom.current().nextInt(1 << 24));
     private final List<BerthHost> hosts = new ArrayList<>();
     private final Path etcdDir;
-    private Process etcd;
+    private final Etcd mode;
+    /** The running members, by index (one, or three for {@link Etcd#CLUSTER}); null when stopped. */
+    private final Process[] members = new Process[3];
     private final Thread hook = new Thread(this::closeQuietly, "overlay-lab-cleanup");
 
-    private OverlayLab()
+    private OverlayLab(final Etcd mode)
     {
+        this.mode = mode;
         try
         {
             etcdDir = Files.createTempDirectory("berth-" + prefix + "-etcd");
@@ -57,6 +73,12 @@ public final class OverlayLab implements AutoCloseable
     /** The underlay, etcd and {@code hostCount} berthd hosts. */
     public static OverlayLab start(final int hostCount)
     {
+        return start(hostCount, Etcd.PLAIN);
+    }
+
+    /** The underlay, etcd as {@code mode} says, and {@code hostCount} berthd hosts. */
+    public static OverlayLab start(final int hostCount, final Etcd mode)
+    {
         Capabilities.require();
         final boolean haveEtcd = Files.isExecutable(Path.of("/usr/bin/etcd"));
         if (!haveEtcd)
@@ -67,10 +89,14 @@ public final class OverlayLab implements AutoCloseable
             }
             org.junit.jupiter.api.Assumptions.assumeTrue(false, "etcd (etcd-server) is not installed");
         }
-        final OverlayLab lab = new OverlayLab();
+        final OverlayLab lab = new OverlayLab(mode);
         try
         {
             lab.makeUnderlay();
+            if (mode == Etcd.TLS)
+            {
+                lab.makeCertificates(hostCount);
+            }
             lab.startEtcd();
             for (int i = 1; i <= hostCount; i++)
             {
@@ -127,48 +153,149 @@ public final class OverlayLab implements AutoCloseable
             must(Sh.run("ip", "-n", ns, "link", "add", "br0", "type", "bridge"));
             must(Sh.run("ip", "-n", ns, "link", "set", "br0", "up"));
         }
-        // etcd's address on the management bridge itself
-        must(Sh.run("ip", "-n", prefix + "-m", "addr", "add", ETCD_IP + "/24", "dev", "br0"));
+        // etcd's addresses on the management bridge itself
+        for (final String ip : MEMBER_IPS)
+        {
+            must(Sh.run("ip", "-n", prefix + "-m", "addr", "add", ip + "/24", "dev", "br0"));
+        }
     }
 
     private void startEtcd()
     {
+        for (int member = 0; member < memberCount(); member++)
+        {
+            startMember(member);
+        }
+        for (int member = 0; member < memberCount(); member++)
+        {
+            awaitMember(member);
+        }
+    }
+
+    private int memberCount()
+    {
+        return mode == Etcd.CLUSTER ? 3 : 1;
+    }
+
+    /** Starts member {@code member} (0-based) on its data dir, which it keeps across stops. */
+    public void startMember(final int member)
+    {
+        final String name = "lab" + member;
+        final String client = (mode == Etcd.TLS ? "https" : "http") + "://" + MEMBER_IPS.get(member) + ":2379";
+        final String peer = "http://127.0.0.1:" + (2380 + member);
+        final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", prefix + "-m", "/usr/bin/etcd",
+            "--name", name, "--data-dir", etcdDataDirs().get(member).toString(), "--listen-client-urls", client,
+            "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
+            "--logger", "zap", "--log-outputs", "stderr"));
+        if (mode == Etcd.CLUSTER)
+        {
+            cmd.addAll(List.of("--initial-cluster", "lab0=http://127.0.0.1:2380,lab1=http://127.0.0.1:2381," +
+                "lab2=http://127.0.0.1:2382", "--initial-cluster-token", prefix));
+        }
+        else
+        {
+            cmd.addAll(List.of("--initial-cluster", name + "=" + peer));
+        }
+        if (mode == Etcd.TLS)
+        {
+            cmd.addAll(List.of("--cert-file", pki("server.pem"), "--key-file", pki("server.key"),
+                "--client-cert-auth", "--trusted-ca-file", pki("ca.pem")));
+        }
         try
         {
-            final String client = "http://" + ETCD_IP + ":2379";
-            final String peer = "http://127.0.0.1:2380";
-            etcd = new ProcessBuilder("ip", "netns", "exec", prefix + "-m", "/usr/bin/etcd", "--name", "lab",
-                "--data-dir", etcdDir.resolve("data").toString(), "--listen-client-urls", client,
-                "--advertise-client-urls", client, "--listen-peer-urls", peer, "--initial-advertise-peer-urls", peer,
-                "--initial-cluster", "lab=" + peer, "--logger", "zap", "--log-outputs", "stderr")
-                .redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.appendTo(etcdDir.resolve("etcd.log").toFile())).start();
+            members[member] = new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(etcdDir.resolve("etcd" + member + ".log").toFile()))
+                .start();
         }
         catch (final IOException e)
         {
             throw new UncheckedIOException(e);
         }
-        final boolean up = poll(Duration.ofSeconds(20), () -> BerthHost.inNs(prefix + "-m", "bash", "-c",
-            "exec 3<>/dev/tcp/" + ETCD_IP + "/2379").ok());
-        assertTrue(up, "etcd did not listen: " + etcdLog());
     }
 
-    /** Stops etcd (SIGTERM), keeping its data. */
-    public void stopEtcd()
+    /** Waits until member {@code member} listens. */
+    public void awaitMember(final int member)
     {
-        if (etcd != null)
+        final boolean up = poll(Duration.ofSeconds(20), () -> BerthHost.inNs(prefix + "-m", "bash", "-c",
+            "exec 3<>/dev/tcp/" + MEMBER_IPS.get(member) + "/2379").ok());
+        assertTrue(up, "etcd member " + member + " did not listen: " + etcdLog());
+    }
+
+    /** Stops member {@code member} (SIGTERM), keeping its data. */
+    public void stopMember(final int member)
+    {
+        final Process process = members[member];
+        if (process != null)
         {
-            Sh.killTree(etcd.toHandle());
+            Sh.killTree(process.toHandle());
             try
             {
-                etcd.waitFor();
+                process.waitFor();
             }
             catch (final InterruptedException e)
             {
                 Thread.currentThread().interrupt();
             }
-            etcd = null;
+            members[member] = null;
         }
+    }
+
+    /** Stops etcd (SIGTERM, every member), keeping its data. */
+    public void stopEtcd()
+    {
+        for (int member = 0; member < members.length; member++)
+        {
+            stopMember(member);
+        }
+    }
+
+    /** The {@code --store} value the hosts are given. */
+    public String store()
+    {
+        final List<String> hostPorts = new ArrayList<>();
+        for (int member = 0; member < memberCount(); member++)
+        {
+            hostPorts.add(MEMBER_IPS.get(member) + ":2379");
+        }
+        return (mode == Etcd.TLS ? "etcds://" : "etcd://") + String.join(",", hostPorts);
+    }
+
+    /** A file of the lab's certificates (TLS): ca.pem, server.pem/.key, nodeN.pem/.key, rogue.pem/.key. */
+    public String pki(final String file)
+    {
+        return etcdDir.resolve("pki").resolve(file).toString();
+    }
+
+    /**
+     * A CA, etcd's server certificate (for every member address) and a client certificate per host, all made
+     * here with openssl (EC P-256, PKCS#8 keys, valid one day); and "rogue", signed by a CA etcd does not trust.
+     */
+    private void makeCertificates(final int hostCount)
+    {
+        final Path dir = etcdDir.resolve("pki");
+        try
+        {
+            Files.createDirectories(dir);
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+        final StringBuilder script = new StringBuilder("set -e; cd " + dir + "\n" +
+            "key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out $1.key 2>/dev/null; }\n" +
+            "ca() { key $1; openssl req -x509 -new -key $1.key -out $1.pem -days 1 -subj /CN=$1 2>/dev/null; }\n" +
+            "leaf() { key $1; openssl req -new -key $1.key -out $1.csr -subj /CN=$1 2>/dev/null; " +
+            "printf \"$3\" > $1.ext; openssl x509 -req -in $1.csr -CA $2.pem -CAkey $2.key -CAcreateserial " +
+            "-out $1.pem -days 1 -extfile $1.ext 2>/dev/null; }\n" +
+            "ca ca; ca rogueca\n" +
+            "leaf server ca 'subjectAltName=IP:" + String.join(",IP:", MEMBER_IPS) +
+            "\\nextendedKeyUsage=serverAuth'\n" +
+            "leaf rogue rogueca 'extendedKeyUsage=clientAuth'\n");
+        for (int i = 1; i <= hostCount; i++)
+        {
+            script.append("leaf ").append(node(i)).append(" ca 'extendedKeyUsage=clientAuth'\n");
+        }
+        must(Sh.run("bash", "-c", script.toString()));
     }
 
     /** Starts etcd again on the same data dir. */
@@ -179,20 +306,46 @@ public final class OverlayLab implements AutoCloseable
 
     public String etcdLog()
     {
-        try
+        final StringBuilder text = new StringBuilder();
+        for (int member = 0; member < memberCount(); member++)
         {
-            return Files.exists(etcdDir.resolve("etcd.log")) ? Files.readString(etcdDir.resolve("etcd.log")) : "";
+            try
+            {
+                final Path log = etcdDir.resolve("etcd" + member + ".log");
+                if (Files.exists(log))
+                {
+                    text.append("--- etcd member ").append(member).append(" ---\n").append(Files.readString(log));
+                }
+            }
+            catch (final IOException e)
+            {
+                text.append(e);
+            }
         }
-        catch (final IOException e)
+        return text.toString();
+    }
+
+    /** Every member's data dir (what a disaster loses). */
+    public List<Path> etcdDataDirs()
+    {
+        final List<Path> dirs = new ArrayList<>();
+        for (int member = 0; member < memberCount(); member++)
         {
-            return e.toString();
+            dirs.add(etcdDir.resolve(member == 0 ? "data" : "data" + member));
         }
+        return dirs;
     }
 
     private BerthHost startHost(final int index)
     {
-        final List<String> args = List.of("--uplink", Uplink.IFACE, "--uplink-ip", underlayIp(index) + "/24",
-            "--store", STORE, "--node", node(index), "--store-ttl", Integer.toString(TTL_SECONDS));
+        final List<String> args = new ArrayList<>(List.of("--uplink", Uplink.IFACE, "--uplink-ip",
+            underlayIp(index) + "/24", "--store", store(), "--node", node(index), "--store-ttl",
+            Integer.toString(TTL_SECONDS)));
+        if (mode == Etcd.TLS)
+        {
+            args.addAll(List.of("--store-ca", pki("ca.pem"), "--store-cert", pki(node(index) + ".pem"),
+                "--store-key", pki(node(index) + ".key")));
+        }
         return BerthHost.start(host ->
         {
             final String ns = host.hostNs();
@@ -205,8 +358,12 @@ public final class OverlayLab implements AutoCloseable
             must(Sh.run("ip", "-n", prefix + "-m", "link", "set", "m" + index, "master", "br0", "up"));
             must(Sh.run("ip", "-n", ns, "addr", "add", "10.250.0." + (10 + index) + "/24", "dev", "mgmt0"));
             must(Sh.run("ip", "-n", ns, "link", "set", "mgmt0", "up"));
-            assertTrue(poll(Duration.ofSeconds(10), () -> BerthHost.inNs(ns, "bash", "-c",
-                "exec 3<>/dev/tcp/" + ETCD_IP + "/2379").ok()), "host " + index + " cannot reach etcd");
+            for (int member = 0; member < memberCount(); member++)
+            {
+                final String ip = MEMBER_IPS.get(member);
+                assertTrue(poll(Duration.ofSeconds(10), () -> BerthHost.inNs(ns, "bash", "-c",
+                    "exec 3<>/dev/tcp/" + ip + "/2379").ok()), "host " + index + " cannot reach etcd at " + ip);
+            }
         }, args);
     }
 
@@ -313,11 +470,12 @@ public final class OverlayLab implements AutoCloseable
 
     private void closeQuietly()
     {
-        if (etcd == null && hosts.isEmpty() && !Files.exists(etcdDir))
+        final boolean etcdDown = Arrays.stream(members).allMatch(Objects::isNull);
+        if (etcdDown && hosts.isEmpty() && !Files.exists(etcdDir))
         {
             return;
         }
-        if (etcd == null && Files.exists(etcdDir.resolve("data")))
+        if (etcdDown && Files.exists(etcdDir.resolve("data")))
         {
             try
             {

@@ -240,6 +240,10 @@ class PodmanCniTest extends UplinkTestBase
             assertError(call(plugin, without(add, "CNI_NETNS"), good), 4, "CNI_NETNS");
             assertError(call(plugin, with(add, "CNI_COMMAND", "FROB"), good), 4, "FROB");
             assertError(call(plugin, with(add, "CNI_NETNS", "/run/netns/" + ns + "-absent"), good), 4, "absent");
+            // berthd's own namespace is no container's (issue 24): refused, and nothing is put there
+            assertError(call(plugin, with(add, "CNI_NETNS", "/run/netns/" + host.hostNs()), good), 4,
+                "namespace of this berthd");
+            assertFalse(Sh.run("ip", "-n", host.hostNs(), "link", "show", "eth0").ok(), "an eth0 in berthd's namespace");
             assertError(call(plugin, with(add, "CNI_ARGS", "FOO=1"), good), 4, "FOO");
             assertError(call(plugin, with(add, "CNI_ARGS", "MAC=zz"), good), 4, "zz");
             // bad config: 6 (not JSON), 7 (invalid), 1 (a version berth does not speak)

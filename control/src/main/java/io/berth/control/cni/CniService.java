@@ -18,6 +18,7 @@ import io.berth.control.state.Network;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -140,6 +141,12 @@ public final class CniService implements ApiServer.Streamer
         {
             throw new CniError(CniError.INVALID_ENVIRONMENT, "CNI_NETNS " + cni.netnsPath() + " is no network " +
                 "namespace", "no nsfs mount at /run/netns/" + cni.netns());
+        }
+        final String daemon = DaemonNamespaces.daemonIn(Path.of("/run/netns", cni.netns()));
+        if (daemon != null)
+        {
+            throw new CniError(CniError.INVALID_ENVIRONMENT, "CNI_NETNS " + cni.netnsPath() + " is the network " +
+                "namespace of " + daemon + ", not a container's", "give a container's own network namespace");
         }
         try
         {

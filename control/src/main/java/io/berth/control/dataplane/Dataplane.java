@@ -1,6 +1,7 @@
 package io.berth.control.dataplane;
 
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -36,6 +37,17 @@ public interface Dataplane extends AutoCloseable
 
     /** Deletes a device a crash left in berthd's namespace (a TAP made but never moved); nothing if absent. */
     void removeLeftoverDevice(String deviceName);
+
+    /**
+     * Deletes the TAPs in {@code netns} (null: berthd's own) that still have the temporary name berth gives a new
+     * port, which a crash between making and renaming it left behind; called once every port is attached again.
+     *
+     * @return the names deleted.
+     */
+    default List<String> removeStrayTaps(final String netns)
+    {
+        return List.of();
+    }
 
     /** Points the sandbox's default route at {@code gatewayIp} through {@code ifName} (the route moves there). */
     void defaultRouteVia(String sandbox, String ifName, int gatewayIp) throws IOException;

@@ -3,9 +3,15 @@ package io.berth.control.dataplane;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.control.api.Json;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 
 /**
  * Interface plumbing through iproute2: moving a device into a sandbox, naming it, setting MAC, MTU, address and
@@ -124,6 +130,61 @@ final class Iproute
             return;
         }
         run(true, "ip", "-n", netns, "route", "replace", "default", "via", Ipv4Flyweight.format(gatewayIp), "dev", ifName);
+    }
+
+    /**
+     * The TAP devices in {@code netns} (null: berthd's own) that still carry the temporary name berth gives a new
+     * port ("bt" and 8 hex digits) before it is moved and renamed: a crash between the two left them.
+     */
+    static List<String> temporaryTaps(final String netns) throws IOException
+    {
+        final String json = output(netns == null ? new String[] {"ip", "-d", "-j", "link", "show"} :
+            new String[] {"ip", "-n", netns, "-d", "-j", "link", "show"});
+        final List<String> found = new ArrayList<>();
+        for (final JsonNode link : Json.WIRE.readTree(json.isEmpty() ? "[]" : json))
+        {
+            final String name = link.path("ifname").asText();
+            if (TEMPORARY_NAME.matcher(name).matches() && link.path("linkinfo").path("info_kind").asText().equals("tun"))
+            {
+                found.add(name);
+            }
+        }
+        return found;
+    }
+
+    /** Deletes {@code device} in {@code netns} (null: berthd's own). */
+    static void deleteLink(final String netns, final String device) throws IOException
+    {
+        if (netns == null)
+        {
+            deleteLink(device);
+        }
+        else
+        {
+            run(true, "ip", "-n", netns, "link", "del", "dev", device);
+        }
+    }
+
+    private static final Pattern TEMPORARY_NAME = Pattern.compile("bt[0-9a-f]{8}");
+
+    private static String output(final String... command) throws IOException
+    {
+        final Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        try
+        {
+            final String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            if (!process.waitFor(10, TimeUnit.SECONDS) || process.exitValue() != 0)
+            {
+                process.destroyForcibly();
+                throw new IOException(String.join(" ", command) + " failed");
+            }
+            return out;
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+            throw new IOException(String.join(" ", command) + ": interrupted", e);
+        }
     }
 
     /** Runs a command; with {@code check}, a non-zero exit becomes an IOException carrying its stderr. */

@@ -1,6 +1,7 @@
 package io.berth.control.dataplane;
 
 import io.berth.conntrack.ConntrackCounter;
+import io.berth.control.journal.OwnerOnly;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketPool;
@@ -312,6 +313,7 @@ public final class UserspaceDataplane implements Dataplane
         final List<ConnectionSnapshot> connections = await(pipeline.natCommands().lastingConnections());
         final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         java.nio.file.Files.write(tmp, io.berth.control.api.Json.WIRE.writeValueAsBytes(connections));
+        OwnerOnly.file(tmp);
         try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp,
             java.nio.file.StandardOpenOption.WRITE))
         {
@@ -333,7 +335,9 @@ public final class UserspaceDataplane implements Dataplane
         final Path mirror = file.resolveSibling(NAT_BINDINGS_FILE);
         final List<ConnectionSnapshot> recovered = io.berth.nat.NatBindings.read(mirror);
         final Path fresh = file.resolveSibling(NAT_BINDINGS_FILE + ".new");
-        await(pipeline.natCommands().mirrorBindings(io.berth.nat.NatBindings.map(fresh, pipeline.connections.capacity())));
+        final java.nio.MappedByteBuffer mapped = io.berth.nat.NatBindings.map(fresh, pipeline.connections.capacity());
+        OwnerOnly.file(fresh);
+        await(pipeline.natCommands().mirrorBindings(mapped));
         int restored = 0;
         if (java.nio.file.Files.exists(file))
         {
@@ -802,6 +806,26 @@ public final class UserspaceDataplane implements Dataplane
         {
             LOG.log(System.Logger.Level.WARNING, "cannot delete leftover device " + deviceName + ": " + e.getMessage());
         }
+    }
+
+    @Override
+    public List<String> removeStrayTaps(final String netns)
+    {
+        final List<String> removed = new ArrayList<>();
+        try
+        {
+            for (final String device : Iproute.temporaryTaps(netns))
+            {
+                Iproute.deleteLink(netns, device);
+                removed.add(device);
+            }
+        }
+        catch (final IOException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot look for stray TAPs in " +
+                (netns == null ? "berthd's namespace" : netns) + ": " + e.getMessage());
+        }
+        return removed;
     }
 
     @Override

@@ -18,6 +18,7 @@ import org.xbill.DNS.Type;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
@@ -40,8 +41,11 @@ public final class DnsResolver
     {
     }
 
-    /** Ask the sandbox's upstreams; {@code wire} is the query as received. */
-    public record Forward(byte[] wire) implements Outcome
+    /**
+     * Ask the sandbox's upstreams; {@code wire} is the query as received, {@code limit} the largest answer its
+     * client takes ({@link #limitFor}): a longer upstream answer is passed on truncated.
+     */
+    public record Forward(byte[] wire, int limit) implements Outcome
     {
     }
 
@@ -149,7 +153,7 @@ public final class DnsResolver
             return local(query, response(query, Rcode.SERVFAIL), tcp);
         }
         counters.forwarded.incrementAndGet();
-        return new Forward(wire);
+        return new Forward(wire, limitFor(query, tcp));
     }
 
     /** The largest answer the client takes: 512 over UDP, or its EDNS0 size; 65535 over TCP. */
@@ -170,7 +174,12 @@ public final class DnsResolver
             counters.nxdomain.incrementAndGet();
         }
         counters.localAnswers.incrementAndGet();
-        final byte[] wire = response.toWire(limitFor(query, tcp)); // too big: truncated, TC set
+        final int limit = limitFor(query, tcp);
+        byte[] wire = response.toWire(limit); // too big: truncated, TC set
+        if (wire.length > limit)
+        {
+            wire = truncated(wire); // dnsjava keeps an ANY answer's RRsets whole, whatever the limit
+        }
         if (wire.length >= 3 && (wire[2] & 0x02) != 0)
         {
             counters.truncated.incrementAndGet();
@@ -202,6 +211,31 @@ public final class DnsResolver
     }
 
     /** A reply carrying only the query's id, opcode and {@code rcode}: for queries whose body cannot be read. */
+    /**
+     * {@code answer} cut to its header and question with TC set (RFC 1035 4.2.1, RFC 2181 9): what a client that
+     * takes no more than its limit gets instead of a longer datagram, so it asks again over TCP.
+     */
+    static byte[] truncated(final byte[] answer)
+    {
+        int end = HEADER;
+        final int questions = answer.length >= HEADER ? ((answer[4] & 0xFF) << 8) | (answer[5] & 0xFF) : 0;
+        if (questions == 1)
+        {
+            int at = HEADER;
+            while (at < answer.length && answer[at] != 0 && (answer[at] & 0xC0) == 0)
+            {
+                at += 1 + (answer[at] & 0xFF);
+            }
+            end = at < answer.length && answer[at] == 0 && at + 5 <= answer.length ? at + 5 : HEADER;
+        }
+        final byte[] cut = Arrays.copyOf(answer, end);
+        cut[2] |= 0x02; // TC
+        cut[4] = 0;
+        cut[5] = (byte)(end > HEADER ? 1 : 0);
+        Arrays.fill(cut, 6, HEADER, (byte)0); // no answer, authority or additional records
+        return cut;
+    }
+
     static byte[] headerOnly(final byte[] query, final int rcode)
     {
         final byte[] reply = new byte[HEADER];

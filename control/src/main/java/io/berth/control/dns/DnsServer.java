@@ -86,12 +86,15 @@ public final class DnsServer implements AutoCloseable
         final Listener listener;
         final SocketAddress udpClient;   // null for TCP
         final Connection tcpClient;      // null for UDP
+        /** The largest answer the client takes (512, its EDNS0 size, or 65535 over TCP). */
+        final int limit;
         int upstream;
         long deadline;
 
         Pending(final int clientId, final byte[] query, final List<InetSocketAddress> upstreams, final Listener listener,
-            final SocketAddress udpClient, final Connection tcpClient)
+            final SocketAddress udpClient, final Connection tcpClient, final int limit)
         {
+            this.limit = limit;
             this.clientId = clientId;
             this.query = query;
             this.upstreams = upstreams;
@@ -317,9 +320,9 @@ public final class DnsServer implements AutoCloseable
         {
             reply(listener, udpClient, tcpClient, answer.wire());
         }
-        else if (outcome instanceof DnsResolver.Forward)
+        else if (outcome instanceof DnsResolver.Forward forwarded)
         {
-            forward(listener, wire, names.upstreams(), udpClient, tcpClient);
+            forward(listener, wire, names.upstreams(), udpClient, tcpClient, forwarded.limit());
         }
     }
 
@@ -429,7 +432,7 @@ public final class DnsServer implements AutoCloseable
     // ----------------------------------------------------------------------------------------------- upstreams
 
     private void forward(final Listener listener, final byte[] wire, final List<InetSocketAddress> upstreams,
-        final SocketAddress udpClient, final Connection tcpClient)
+        final SocketAddress udpClient, final Connection tcpClient, final int limit)
     {
         final int clientId = ((wire[0] & 0xFF) << 8) | (wire[1] & 0xFF);
         if (pending.size() >= MAX_IN_FLIGHT)
@@ -447,7 +450,7 @@ public final class DnsServer implements AutoCloseable
         final byte[] query = wire.clone();
         query[0] = (byte)(id >>> 8);
         query[1] = (byte)id;
-        final Pending p = new Pending(clientId, query, upstreams, listener, udpClient, tcpClient);
+        final Pending p = new Pending(clientId, query, upstreams, listener, udpClient, tcpClient, limit);
         pending.put(id, p);
         send(p, System.currentTimeMillis());
     }
@@ -499,8 +502,13 @@ public final class DnsServer implements AutoCloseable
             {
                 counters.nxdomain.incrementAndGet();
             }
-            final byte[] wire = new byte[datagram.remaining()];
+            byte[] wire = new byte[datagram.remaining()];
             datagram.get(wire);
+            if (wire.length > p.limit)
+            {
+                wire = DnsResolver.truncated(wire); // an upstream that ignored the client's size
+                counters.truncated.incrementAndGet();
+            }
             wire[0] = (byte)(p.clientId >>> 8);
             wire[1] = (byte)p.clientId;
             reply(p.listener, p.udpClient, p.tcpClient, wire);

@@ -199,8 +199,23 @@ public final class ControlService
                 }
             }
             republish(container, problems);
+            if (container.sandbox() != null)
+            {
+                reportStrayTaps(container.sandbox(), problems);
+            }
         }
+        reportStrayTaps(null, problems);
         return problems;
+    }
+
+    /** A TAP a crash left under its temporary name (made, never renamed) is berth's and nobody's port: removed. */
+    private void reportStrayTaps(final String netns, final List<String> problems)
+    {
+        for (final String device : dataplane.removeStrayTaps(netns))
+        {
+            problems.add("removed " + device + ", a TAP a crash left unnamed in " +
+                (netns == null ? "berthd's namespace" : "namespace " + netns));
+        }
     }
 
     /**

@@ -126,6 +126,43 @@ class DnsResolverTest
     }
 
     @Test
+    void anAnyAnswerOverTheLimitIsTruncatedToo() throws IOException
+    {
+        final java.util.List<Integer> shared = new java.util.ArrayList<>();
+        for (int i = 0; i < 40; i++)
+        {
+            shared.add(0x0A01_0000 + i);
+        }
+        final SandboxNames names = new SandboxNames(Map.of("shared", shared), Map.of(), true, List.of(UPSTREAM));
+        final DnsResolver.Outcome outcome = resolver.resolve(query("shared", Type.ANY), names, false);
+        final byte[] wire = ((DnsResolver.Answer)outcome).wire();
+        assertTrue(wire.length <= 512, "an ANY answer of " + wire.length + " bytes to a client without EDNS");
+        final Message udp = new Message(wire);
+        assertTrue(udp.getHeader().getFlag(Flags.TC), udp.toString());
+        assertEquals("shared.", udp.getQuestion().getName().toString(), udp.toString());
+        assertEquals(40, answer(query("shared", Type.ANY), names, true).getSection(Section.ANSWER).size());
+    }
+
+    @Test
+    void anUpstreamAnswerIsCutToItsHeaderAndQuestion() throws IOException
+    {
+        final Message big = new Message(7);
+        big.getHeader().setFlag(Flags.QR);
+        big.addRecord(Record.newRecord(Name.fromString("far.example."), Type.TXT, DClass.IN), Section.QUESTION);
+        for (int i = 0; i < 30; i++)
+        {
+            big.addRecord(new org.xbill.DNS.TXTRecord(Name.fromString("far.example."), DClass.IN, 60,
+                "x".repeat(40) + i), Section.ANSWER);
+        }
+        final byte[] cut = DnsResolver.truncated(big.toWire());
+        final Message parsed = new Message(cut);
+        assertTrue(parsed.getHeader().getFlag(Flags.TC));
+        assertEquals(7, parsed.getHeader().getID());
+        assertEquals(0, parsed.getSection(Section.ANSWER).size());
+        assertEquals("far.example.", parsed.getQuestion().getName().toString());
+    }
+
+    @Test
     void malformedQueriesGetFormerrOrNothingAndAreCounted() throws IOException
     {
         assertInstanceOf(DnsResolver.Drop.class, resolver.resolve(new byte[5], names(true), false));

@@ -5,6 +5,7 @@ import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
+import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.Watch;
@@ -95,9 +96,76 @@ public final class EtcdStore implements AutoCloseable
         {
             throw new BerthException("--store-ttl " + ttlSeconds + " is out of range: give 2..3600 seconds");
         }
-        final Client client = Client.builder().endpoints(endpoints.toArray(new String[0]))
-            .connectTimeout(timeout).build();
-        return new EtcdStore(client, node, ttlSeconds, timeout);
+        return connect(StoreAccess.plain(endpoints), node, ttlSeconds, timeout);
+    }
+
+    /** As {@link #connect(List, String, long, Duration)}, with TLS and authentication as {@code access} says. */
+    public static EtcdStore connect(final StoreAccess access, final String node, final long ttlSeconds,
+        final Duration timeout)
+    {
+        if (ttlSeconds < 2 || ttlSeconds > 3600)
+        {
+            throw new BerthException("--store-ttl " + ttlSeconds + " is out of range: give 2..3600 seconds");
+        }
+        final ClientBuilder builder = Client.builder().connectTimeout(timeout);
+        access.configure(builder);
+        return new EtcdStore(builder.build(), node, ttlSeconds, timeout);
+    }
+
+    /**
+     * Tries the store once, with a client of its own that fails at once instead of waiting for a connection.
+     * Refused credentials (a certificate etcd or berthd does not accept, a wrong user or password) throw, with a
+     * sentence saying which; a store that does not answer is fine here (berthd starts and retries, as after an
+     * outage).
+     */
+    public static void checkCredentials(final StoreAccess access, final Duration timeout)
+    {
+        final ClientBuilder builder = Client.builder().connectTimeout(timeout).waitForReady(false)
+            .retryMaxAttempts(1);
+        access.configure(builder);
+        try (Client probe = builder.build())
+        {
+            probe.getKVClient().get(key("catalog")).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        }
+        catch (final ExecutionException e)
+        {
+            final String why = credentialProblem(e);
+            if (why != null)
+            {
+                throw new BerthException(why);
+            }
+            LOG.log(System.Logger.Level.DEBUG, "store probe: " + e.getCause());
+        }
+        catch (final TimeoutException e)
+        {
+            LOG.log(System.Logger.Level.DEBUG, "store probe: no answer within " + timeout.toMillis() + " ms");
+        }
+        catch (final InterruptedException e)
+        {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What in {@code failure}'s causes says the credentials were refused, or null (unreachable, say). */
+    static String credentialProblem(final Throwable failure)
+    {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause())
+        {
+            final String text = String.valueOf(cause.getMessage());
+            final String lower = text.toLowerCase(java.util.Locale.ROOT);
+            if (cause instanceof javax.net.ssl.SSLException || lower.contains("certificate") ||
+                lower.contains("handshake") || lower.contains("pkix"))
+            {
+                return "TLS with the store failed: " + text + " (check --store-ca, --store-cert and --store-key)";
+            }
+            if (lower.contains("authentication failed") || lower.contains("invalid user") ||
+                lower.contains("permission denied") || lower.contains("user name is empty") ||
+                lower.contains("unauthenticated"))
+            {
+                return "the store refused the user: " + text + " (check --store-user and --store-password-file)";
+            }
+        }
+        return null;
     }
 
     public String node()

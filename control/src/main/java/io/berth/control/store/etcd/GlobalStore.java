@@ -7,6 +7,8 @@ import io.berth.control.journal.Event;
 import io.berth.control.journal.JournalCodec;
 import io.berth.control.store.Store;
 
+import io.berth.control.journal.OwnerOnly;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -231,6 +233,7 @@ public final class GlobalStore implements Store
         {
             final Path tmp = cacheFile.resolveSibling(cacheFile.getFileName() + ".tmp");
             Files.writeString(tmp, text, StandardCharsets.UTF_8);
+            OwnerOnly.file(tmp);
             Files.move(tmp, cacheFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         catch (final IOException ex)
