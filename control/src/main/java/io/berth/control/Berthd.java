@@ -30,6 +30,7 @@ import io.berth.control.driver.overlay.OverlayDriver;
 import io.berth.control.store.etcd.EtcdStore;
 import io.berth.control.store.etcd.GlobalStore;
 import io.berth.control.store.etcd.StoreAccess;
+import io.berth.control.store.etcd.StoreIntegrity;
 
 import java.io.IOException;
 import java.net.NetworkInterface;
@@ -354,6 +355,14 @@ public final class Berthd implements Callable<Integer>
             etcd.registerOrRetry(nodeJson.toString());
         }
         final EtcdStore etcdStore = etcd;
+        // the store's epoch marker, compared once now (a loss while berthd was down: the cache stands in for the
+        // networks the store forgot) and every second from the control plane's start
+        final StoreIntegrity integrity = etcd == null ? null :
+            new StoreIntegrity(etcd, state.resolve("store-epoch"), java.time.Duration.ofSeconds(storeTtl + 3));
+        if (integrity != null)
+        {
+            integrity.check();
+        }
         final io.berth.control.dataplane.DataplaneOptions pathOptions =
             dataplaneOptions.withOverlay(etcdStore != null && uplink != null);
 
@@ -439,7 +448,7 @@ public final class Berthd implements Callable<Integer>
                 journal[0] = new CheckedJournal(state);
                 // the composition root: every driver, store and endpoint service berthd offers is registered here
                 final GlobalStore global = etcdStore == null ? null :
-                    new GlobalStore(etcdStore, state.resolve("global-networks.json"));
+                    new GlobalStore(etcdStore, state.resolve("global-networks.json")).integrity(integrity);
                 final OverlayDriver.Cluster cluster = global == null || uplink == null ? null :
                     new OverlayDriver.Cluster(global, nodeName, uplink.ip());
                 final String missing = global == null && uplink == null ?
@@ -470,6 +479,18 @@ public final class Berthd implements Callable<Integer>
                     stores, dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
                 created.addCounters("dns", () -> dns.counters().snapshot());
+                if (global != null)
+                {
+                    global.vnisInUse(created::vnisInUse);
+                    created.addCounters("store", () ->
+                    {
+                        final java.util.Map<String, Object> counters = new java.util.LinkedHashMap<>(
+                            created.admission().counters());
+                        counters.put("values_rejected", (Long)counters.get("values_rejected") + global.unreadable());
+                        counters.put("data_losses", integrity.losses());
+                        return counters;
+                    });
+                }
                 if (flows[0] != null)
                 {
                     created.addCounters("flow_log", flows[0]::counters);
@@ -483,6 +504,23 @@ public final class Berthd implements Callable<Integer>
                     final OverlayDriver overlay = (OverlayDriver)drivers.get(OverlayDriver.NAME);
                     overlay.onRemoteEndpoints(dns); // other hosts' containers get names too
                     overlay.watchEndpoints(controlThread);
+                    // the store lost data: what this host owns goes back in; the others' endpoints stay meanwhile
+                    integrity.onLoss(() -> controlThread.execute(() ->
+                    {
+                        created.storeLost();
+                        global.relistNow();
+                        overlay.relistEndpoints(false);
+                    }));
+                    integrity.onRecovered(() ->
+                    {
+                        global.relistNow();
+                        overlay.relistEndpoints(true);
+                    });
+                    if (integrity.recovering())
+                    {
+                        created.storeLost(); // found at start: the networks came from the cache
+                    }
+                    integrity.start();
                 }
                 return created;
             });
@@ -588,6 +626,10 @@ public final class Berthd implements Callable<Integer>
                     Thread.currentThread().interrupt();
                 }
                 flows[0].close();
+            }
+            if (integrity != null)
+            {
+                integrity.close();
             }
             if (etcdStore != null)
             {

@@ -286,6 +286,23 @@ class NatNodesTest
     }
 
     @Test
+    void aContainersDatagramNeverLeavesFromTheVtepsTunnelPort()
+    {
+        // issue 24: a container sending from UDP 4789 would leave as the VTEP's tunnel port
+        final NatHarness h = new NatHarness(1024, table -> new PortAllocator(table).reserveUdp(port -> port == 4789));
+        final PacketPool p = h.pool;
+        final int out = h.out(TestPackets.udp(p, C, 4789, S, 4789, 16));
+        assertTrue(out >= 0);
+        final int port = sourcePort(p, out);
+        assertTrue(port != 4789 && port >= 1024, "masqueraded to port " + port);
+        p.release(out);
+        // TCP keeps its port: only UDP datagrams could be taken for tunnel traffic
+        final int tcp = h.out(TestPackets.tcp(p, C, 4789, S, 80, SYN));
+        assertEquals(4789, sourcePort(p, tcp));
+        p.release(tcp);
+    }
+
+    @Test
     void allocatorKeepsFreePortsAndNeverCollides()
     {
         final NatHarness h = new NatHarness(70_000, PortAllocator::new);

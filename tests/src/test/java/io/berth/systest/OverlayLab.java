@@ -267,7 +267,8 @@ public final class OverlayLab implements AutoCloseable
     }
 
     /**
-     * A CA, etcd's server certificate (for every member address) and a client certificate per host, all made
+     * A CA, etcd's server certificate (for every member address; also for client use, since etcd's own HTTP
+     * gateway calls its gRPC side with it) and a client certificate per host, all made
      * here with openssl (EC P-256, PKCS#8 keys, valid one day); and "rogue", signed by a CA etcd does not trust.
      */
     private void makeCertificates(final int hostCount)
@@ -289,7 +290,7 @@ public final class OverlayLab implements AutoCloseable
             "-out $1.pem -days 1 -extfile $1.ext 2>/dev/null; }\n" +
             "ca ca; ca rogueca\n" +
             "leaf server ca 'subjectAltName=IP:" + String.join(",IP:", MEMBER_IPS) +
-            "\\nextendedKeyUsage=serverAuth'\n" +
+            "\\nextendedKeyUsage=serverAuth,clientAuth'\n" +
             "leaf rogue rogueca 'extendedKeyUsage=clientAuth'\n");
         for (int i = 1; i <= hostCount; i++)
         {

@@ -178,6 +178,71 @@ class OverlayTrustTest
         assertTrue(listener.awaitOutput("GENUINE", SEEN), listener.toString());
     }
 
+    @Test
+    void handWrittenStoreKeysAreCheckedAsStrictlyAsTheCli() throws Exception
+    {
+        final String net = a.prefix() + "ov2";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.55.0.0/24");
+        final String c1 = a.run("s1", "--network", net);
+        final String c2 = b.run("s2", "--network", net);
+        final String ip2 = ipOf(b, c2);
+        assertTrue(poll(SEEN, () -> ping(c1, ip2)), "no overlay path before the forged keys");
+        final EtcdKeys keys = new EtcdKeys(a.hostNs(), "http://" + OverlayLab.ETCD_IP + ":2379");
+        final String original = keys.get("/berth/v1/networks/" + net);
+        assertTrue(original != null && original.contains(net), "networks/" + net + ": " + original);
+        final long rejectedBefore = storeCounter(a, "values_rejected");
+        final String zdup = a.prefix() + "zdup";
+        final String otherId = "f".repeat(64);
+        final String forgedIdOf = original.replaceAll("\"id\":\"[0-9a-f]{64}\"", "\"id\":\"" + otherId + "\"");
+        // a copy of the live network under another name: its subnet and VNI
+        keys.put("/berth/v1/networks/" + zdup, forgedIdOf.replace("\"" + net + "\"", "\"" + zdup + "\""));
+        // the whole IPv4 space, the underlay's own subnet, and a value cut short
+        keys.put("/berth/v1/networks/" + a.prefix() + "all", forgedIdOf.replace("\"" + net + "\"", "\"" +
+            a.prefix() + "all\"").replace("10.55.0.0/24", "0.0.0.0/0").replace("10.55.0.1", "0.0.0.1")
+            .replaceAll("\"vni\":\"\\d+\"", "\"vni\":\"7001\"").replace(otherId, "e".repeat(64)));
+        keys.put("/berth/v1/networks/" + a.prefix() + "lan", forgedIdOf.replace("\"" + net + "\"", "\"" +
+            a.prefix() + "lan\"").replace("10.55.0.0/24", "10.240.0.0/24").replace("10.55.0.1", "10.240.0.1")
+            .replaceAll("\"vni\":\"\\d+\"", "\"vni\":\"7002\"").replace(otherId, "d".repeat(64)));
+        keys.put("/berth/v1/networks/" + a.prefix() + "cut", original.substring(0, original.length() / 2));
+        keys.put("/berth/v1/vnis/not-a-number", "x");
+        keys.put("/berth/v1/subnets/" + a.prefix() + "junk", "999.1.2.3/77");
+
+        for (final BerthHost host : List.of(a, b))
+        {
+            assertTrue(poll(SEEN, () -> storeCounter(host, "values_rejected") >= (host == a ? rejectedBefore : 0) + 3),
+                "the invalid values were not counted on " + host.hostNs() + ": " + host.json("counters", "-o", "json")
+                .path("store"));
+            assertTrue(poll(SEEN, () -> host.inspectNetwork(net).path("StoreConflicts").toString().contains(zdup)),
+                "the conflict is not shown on " + host.hostNs() + ": " + host.inspectNetwork(net));
+            final String ls = host.berthOk("network", "ls").out();
+            for (final String forged : List.of(zdup, a.prefix() + "all", a.prefix() + "lan", a.prefix() + "cut"))
+            {
+                assertFalse(ls.contains(forged), forged + " was set up on " + host.hostNs() + ":\n" + ls);
+            }
+            assertFalse(host.logTail().contains("\tat io.berth"), "a stack trace in the log of " + host.hostNs() +
+                ":\n" + host.logTail());
+        }
+        // a new container gets an address of its own, and creating networks still works with the junk in the store
+        final String c3 = b.run("s3", "--network", net);
+        assertTrue(!ipOf(b, c3).equals(ipOf(a, c1)) && !ipOf(b, c3).equals(ip2), "an address given twice");
+        b.createNetwork(b.prefix() + "after", "--driver", "overlay", "--subnet", "10.65.0.0/24");
+        // removing the copy touches nothing of the live network
+        keys.delete("/berth/v1/networks/" + zdup);
+        for (final String key : List.of("networks/" + a.prefix() + "all", "networks/" + a.prefix() + "lan",
+            "networks/" + a.prefix() + "cut", "vnis/not-a-number", "subnets/" + a.prefix() + "junk"))
+        {
+            keys.delete("/berth/v1/" + key);
+        }
+        assertTrue(poll(SEEN, () -> !a.inspectNetwork(net).has("StoreConflicts")), a.inspectNetwork(net).toString());
+        assertTrue(ping(c1, ip2), "host 1 lost host 2 after the copy was deleted");
+        assertTrue(ping(c2, ipOf(a, c1)), "host 2 lost host 1 after the copy was deleted");
+    }
+
+    private static long storeCounter(final BerthHost host, final String name)
+    {
+        return host.json("counters", "-o", "json").path("store").path(name).asLong();
+    }
+
     // ------------------------------------------------------------------------------------------ helpers
 
     private static BerthHost.Spawned listen(final BerthHost host, final String ns, final int port)

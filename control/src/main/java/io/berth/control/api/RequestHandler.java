@@ -248,7 +248,7 @@ public final class RequestHandler
                 final ObjectNode entry = Json.WIRE.createObjectNode();
                 entry.put("container", container.name());
                 entry.put("interface", endpoint.ifName());
-                entry.put("network", service.state().networkById(endpoint.networkId()).name());
+                entry.put("network", service.state().networkName(endpoint.networkId()));
                 // the dataplane may name a port by its TAP or by sandbox/interface: answer to both
                 endpoints.set(endpoint.device(), entry);
                 endpoints.set(container.sandbox() + "/" + endpoint.ifName(), entry);

@@ -123,7 +123,7 @@ public final class Views
         }
         for (final Endpoint endpoint : container.endpoints())
         {
-            networks.add(service.state().networkById(endpoint.networkId()).name());
+            networks.add(service.state().networkName(endpoint.networkId()));
             ips.add(Ipv4.format(endpoint.ip()));
         }
         row.put("Status", status(container));
@@ -190,6 +190,16 @@ public final class Views
         for (final Endpoint endpoint : container.endpoints())
         {
             final Network network = service.state().networkById(endpoint.networkId());
+            if (network == null)
+            {
+                // a global network this host lost (shown, never a failed command)
+                final ObjectNode entry = networks.putObject(service.state().networkName(endpoint.networkId()));
+                entry.put("Interface", endpoint.ifName());
+                entry.put("NetworkID", endpoint.networkId());
+                entry.put("IPAddress", Ipv4.format(endpoint.ip()));
+                entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
+                continue;
+            }
             final ObjectNode entry = networks.putObject(network.name());
             entry.put("Interface", endpoint.ifName());
             entry.put("NetworkID", network.id());

@@ -134,6 +134,14 @@ public interface NetworkDriver
      * What {@code network inspect} shows beyond the network's own fields (the overlay's "Peers"), and the
      * containers other hosts have on it, each as {@code Containers} shows them, by name.
      */
+    /**
+     * A global store that lost data is given back this host's address claims on {@code network} (address -> the
+     * container that holds it); a claim another host took meanwhile is logged. Control thread.
+     */
+    default void claimAgain(final Network network, final Map<Integer, String> owners)
+    {
+    }
+
     default Map<String, Object> inspectExtras(final Network network)
     {
         return Map.of();

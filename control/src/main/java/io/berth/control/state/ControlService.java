@@ -6,6 +6,9 @@ import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.PublishSpec;
 import io.berth.control.driver.DriverRegistry;
 import io.berth.control.driver.NetworkDriver;
+import io.berth.control.driver.Scope;
+import io.berth.control.driver.overlay.OverlayDriver;
+import io.berth.control.store.etcd.GlobalStore;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.DefaultSubnets;
 import io.berth.control.ipam.Ipv4;
@@ -66,6 +69,7 @@ public final class ControlService
     /** The driver's handle (a dataplane port) per endpoint device name; runtime only, re-learned on restore. */
     private final Map<String, Integer> portsByDevice = new HashMap<>();
     private final Map<String, java.util.function.Supplier<Object>> extraCounters = new java.util.LinkedHashMap<>();
+    private final StoreAdmission admission;
     /** berthd's uplink address (a start option, not journaled state), 0 when host-only. */
     private final int uplinkIp;
 
@@ -106,6 +110,20 @@ public final class ControlService
         this.containersDir = stateDir.resolve("containers");
         this.ids = ids;
         this.clock = clock;
+        this.admission = new StoreAdmission(state);
+        for (final NetworkDriver driver : drivers.all())
+        {
+            if (driver instanceof OverlayDriver overlay)
+            {
+                overlay.conflictsFrom(admission::conflictsWith);
+            }
+        }
+    }
+
+    /** What the global store's values must be to be set up here, and what conflicts were met. */
+    public StoreAdmission admission()
+    {
+        return admission;
     }
 
     public State state()
@@ -138,7 +156,8 @@ public final class ControlService
     {
         for (final Store store : stores.all())
         {
-            store.replay(state::apply);
+            // the journal is ours; what the global store holds anyone who reaches etcd may have written
+            store.replay(store.scope() == Scope.GLOBAL ? this::admitReplayed : state::apply);
         }
         final List<String> problems = new ArrayList<>();
         if (state.networks().stream().noneMatch(n -> n.name().equals(DEFAULT_NETWORK)))
@@ -427,15 +446,8 @@ public final class ControlService
     {
         if (event instanceof Event.NetworkCreated created)
         {
-            if (state.networkById(created.id()) != null)
+            if (state.networkById(created.id()) != null || admission.refuse(created) != null)
             {
-                return;
-            }
-            final Network clash = state.findNetwork(created.name());
-            if (clash != null)
-            {
-                LOG.log(System.Logger.Level.WARNING, "global network " + created.name() + " has the name of local " +
-                    "network " + clash.name() + " here; not set up on this host");
                 return;
             }
             state.apply(created);
@@ -451,6 +463,7 @@ public final class ControlService
         }
         else if (event instanceof Event.NetworkRemoved removed)
         {
+            admission.forget(removed.id());
             final Network network = state.networkById(removed.id());
             if (network == null)
             {
@@ -458,11 +471,101 @@ public final class ControlService
             }
             if (!state.containersOn(network.id()).isEmpty())
             {
-                LOG.log(System.Logger.Level.WARNING, "global network " + network.name() + " was removed from the " +
-                    "store while containers here are on it: " + names(state.containersOn(network.id())));
+                // a removal through berth is refused while any host has endpoints: the store forgot it, or a hand
+                // deleted it; the network stays while containers here use it, and goes back into the store
+                admission.report(network.name(), "forgotten", "global network " + network.name() + " vanished " +
+                    "from the store while containers here are on it (" + names(state.containersOn(network.id())) +
+                    "); kept, and published again");
+                publishAgain(network);
+                return;
             }
             driverOf(network).deleteNetwork(network);
             state.apply(removed);
+        }
+    }
+
+    /**
+     * The global store lost data ({@link StoreIntegrity}): every global network this host has containers on goes
+     * back into it with its VNI and subnet, and with its containers' address claims. Control thread.
+     */
+    public void storeLost()
+    {
+        for (final Network network : List.copyOf(state.networks()))
+        {
+            if (network.scope() == Scope.GLOBAL && !state.containersOn(network.id()).isEmpty())
+            {
+                publishAgain(network);
+            }
+        }
+    }
+
+    private void publishAgain(final Network network)
+    {
+        if (!(stores.forScope(Scope.GLOBAL) instanceof GlobalStore global))
+        {
+            return;
+        }
+        try
+        {
+            final String conflict = global.publishAgain(network.definition());
+            if (conflict != null)
+            {
+                admission.report(network.name(), "republish", "global network " + network.name() + " cannot go " +
+                    "back into the store: " + conflict + "; it is kept here as it is");
+                return;
+            }
+            admission.clear(network.name(), "republish");
+            admission.clear(network.name(), "forgotten");
+            final Map<Integer, String> owners = new java.util.TreeMap<>();
+            for (final Container container : state.containersOn(network.id()))
+            {
+                for (final Endpoint endpoint : container.endpoints())
+                {
+                    if (endpoint.networkId().equals(network.id()))
+                    {
+                        owners.put(endpoint.ip(), container.id());
+                    }
+                }
+            }
+            driverOf(network).claimAgain(network, owners);
+            LOG.log(System.Logger.Level.INFO, "global network " + network.name() + " is in the store again, with " +
+                owners.size() + " address claim(s) of this host");
+        }
+        catch (final BerthException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "cannot put global network " + network.name() + " back into the " +
+                "store yet: " + ex.getMessage());
+        }
+    }
+
+    /** The VNIs of the overlay networks this host has: never handed out again, whatever the store says. */
+    public java.util.Set<Integer> vnisInUse()
+    {
+        final java.util.Set<Integer> vnis = new java.util.HashSet<>();
+        for (final Network network : state.networks())
+        {
+            final String vni = network.options().get(GlobalStore.VNI);
+            if (network.scope() == Scope.GLOBAL && vni != null)
+            {
+                try
+                {
+                    vnis.add(Integer.parseInt(vni));
+                }
+                catch (final NumberFormatException ignored)
+                {
+                    // admitted networks have numeric VNIs
+                }
+            }
+        }
+        return vnis;
+    }
+
+    /** A global network from the store at start, set up only if {@link StoreAdmission} takes it. */
+    private void admitReplayed(final Event event)
+    {
+        if (!(event instanceof Event.NetworkCreated created) || admission.refuse(created) == null)
+        {
+            state.apply(event);
         }
     }
 
@@ -830,7 +933,7 @@ public final class ControlService
                 if (!same.networkId().equals(network.id()))
                 {
                     throw new BerthException("container " + add.containerId() + " already has " + add.ifName() +
-                        " on network " + state.networkById(same.networkId()).name() + "; DEL it first");
+                        " on network " + state.networkName(same.networkId()) + "; DEL it first");
                 }
                 return existing;
             }
@@ -1212,7 +1315,8 @@ public final class ControlService
         Endpoint via = container.endpoints().iterator().next();
         for (final Endpoint endpoint : container.endpoints())
         {
-            if (state.networkById(endpoint.networkId()).subnet().contains(destination))
+            final Network on = state.networkById(endpoint.networkId());
+            if (on != null && on.subnet().contains(destination))
             {
                 via = endpoint;
                 break;

@@ -369,7 +369,7 @@ public final class ExposureReport
             final List<Target> endpoints = new ArrayList<>();
             for (final Endpoint e : c.endpoints())
             {
-                endpoints.add(new Target(c.name(), c.sandbox(), service.state().networkById(e.networkId()).name(),
+                endpoints.add(new Target(c.name(), c.sandbox(), service.state().networkName(e.networkId()),
                     e.ifName(), e.ip()));
             }
             views.add(new View(c.name(), c.sandbox(), endpoints, c.ports(), c.publishAddress()));

@@ -32,6 +32,12 @@ public final class Network
      */
     public static final String MORE_SUBNETS = "subnets";
 
+    /** The event that defined this network (what a store that forgot it is given again). */
+    public Event.NetworkCreated definition()
+    {
+        return created;
+    }
+
     Network(final Event.NetworkCreated created, final Ipam ipam)
     {
         this.created = created;

@@ -128,6 +128,16 @@ public final class State
         return networksById.get(id);
     }
 
+    /**
+     * The name of the network with {@code id}, for display; a network this host no longer has (a global network
+     * the store lost, say) shows as its short id, so a view never fails on it.
+     */
+    public String networkName(final String id)
+    {
+        final Network network = networksById.get(id);
+        return network != null ? network.name() : "(unknown network " + id.substring(0, Math.min(12, id.length())) + ")";
+    }
+
     public Container containerById(final String id)
     {
         return containersById.get(id);

@@ -27,6 +27,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
+import java.util.function.Function;
 
 /**
  * Docker's overlay driver in userspace: a global network is a dataplane segment (the same anycast gateway on every
@@ -85,6 +86,14 @@ public final class OverlayDriver implements NetworkDriver
     }
 
     private RemoteEndpoints remoteEndpoints;
+    private Function<String, List<String>> conflicts = name -> List.of();
+    private Executor controlThread;
+
+    /** Where {@code network inspect} finds what conflicts with a network in the store (StoreConflicts). */
+    public void conflictsFrom(final Function<String, List<String>> source)
+    {
+        this.conflicts = source;
+    }
 
     /** Who hears of other hosts' endpoints; set before {@link #watchEndpoints}. */
     public void onRemoteEndpoints(final RemoteEndpoints listener)
@@ -217,6 +226,27 @@ public final class OverlayDriver implements NetworkDriver
     public void releaseAddress(final Network network, final int ip)
     {
         requireCluster().etcd().releaseAddress(network.name(), ip);
+    }
+
+    @Override
+    public void claimAgain(final Network network, final Map<Integer, String> owners)
+    {
+        if (cluster == null)
+        {
+            return;
+        }
+        owners.forEach((ip, owner) ->
+        {
+            try
+            {
+                cluster.etcd().claimAddress(network.name(), ip, cluster.node() + "/" + owner);
+            }
+            catch (final BerthException e)
+            {
+                LOG.log(System.Logger.Level.WARNING, "address " + Ipv4.format(ip) + " of " + owner + " on " +
+                    network.name() + " cannot be claimed again: " + e.getMessage());
+            }
+        });
     }
 
     @Override
@@ -394,11 +424,25 @@ public final class OverlayDriver implements NetworkDriver
     {
         if (cluster != null)
         {
-            controlThread.execute(() -> relist(controlThread));
+            this.controlThread = controlThread;
+            controlThread.execute(() -> relist(controlThread, true));
         }
     }
 
-    private void relist(final Executor controlThread)
+    /**
+     * Lists every host's endpoints again now, on the control thread (after the store lost data). With
+     * {@code withdraw} false, endpoints the store does not have (yet) stay: while the other hosts publish theirs
+     * again, traffic to them goes on.
+     */
+    public void relistEndpoints(final boolean withdraw)
+    {
+        if (controlThread != null)
+        {
+            controlThread.execute(() -> relist(controlThread, withdraw));
+        }
+    }
+
+    private void relist(final Executor controlThread, final boolean withdraw)
     {
         final EtcdStore.Listing listing;
         try
@@ -409,7 +453,8 @@ public final class OverlayDriver implements NetworkDriver
         {
             LOG.log(System.Logger.Level.WARNING, "cannot list the store's endpoints (" + e.getMessage() + "); " +
                 "trying again");
-            io.berth.control.store.etcd.Later.inASecond("berth-overlay-relist", () -> controlThread.execute(() -> relist(controlThread)));
+            io.berth.control.store.etcd.Later.inASecond("berth-overlay-relist",
+                () -> controlThread.execute(() -> relist(controlThread, withdraw)));
             return;
         }
         final Map<String, Remote> now = new TreeMap<>();
@@ -423,7 +468,7 @@ public final class OverlayDriver implements NetworkDriver
         });
         for (final String key : new ArrayList<>(remotes.keySet()))
         {
-            if (!now.containsKey(key))
+            if (withdraw && !now.containsKey(key))
             {
                 withdraw(key);
             }
@@ -444,7 +489,7 @@ public final class OverlayDriver implements NetworkDriver
                     announce(change.key(), remote);
                 }
             }
-        }), () -> controlThread.execute(() -> relist(controlThread)));
+        }), () -> controlThread.execute(() -> relist(controlThread, true)));
     }
 
     private Remote parse(final String json)
@@ -591,7 +636,14 @@ public final class OverlayDriver implements NetworkDriver
         }
         final List<Map<String, String>> shown = new ArrayList<>();
         peers.forEach((name, vtep) -> shown.add(Map.of("Name", name, "IP", Ipv4.format(vtep))));
-        return Map.of("Peers", shown);
+        final Map<String, Object> extras = new LinkedHashMap<>();
+        extras.put("Peers", shown);
+        final List<String> conflicting = conflicts.apply(network.name());
+        if (!conflicting.isEmpty())
+        {
+            extras.put("StoreConflicts", conflicting);
+        }
+        return extras;
     }
 
     @Override

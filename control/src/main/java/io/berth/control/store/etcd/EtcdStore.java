@@ -8,6 +8,7 @@ import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
 import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
+import io.etcd.jetcd.Response;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.kv.GetResponse;
@@ -30,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -73,6 +75,10 @@ public final class EtcdStore implements AutoCloseable
     private io.etcd.jetcd.support.CloseableClient keepAlive;
     private volatile byte[] nodeValue;
     private volatile boolean closed;
+    /** The highest revision any answer carried: an answer below it means the store went back (a restore). */
+    private final AtomicLong highestRevision = new AtomicLong();
+    /** The epoch marker this host expects ({@link StoreIntegrity}); null before the first is known. */
+    private volatile String expectedEpoch;
 
     private EtcdStore(final Client client, final String node, final long ttlSeconds, final Duration timeout)
     {
@@ -276,6 +282,13 @@ public final class EtcdStore implements AutoCloseable
     public int createNetwork(final String name, final int vni, final Cidr subnet,
         final java.util.function.IntFunction<String> json)
     {
+        return createNetwork(name, vni, subnet, java.util.Set.of(), json);
+    }
+
+    /** @param vnisInUse VNIs this host's live networks have, never handed out whatever the store says. */
+    public int createNetwork(final String name, final int vni, final Cidr subnet,
+        final java.util.Set<Integer> vnisInUse, final java.util.function.IntFunction<String> json)
+    {
         for (int attempt = 0; attempt < 16; attempt++)
         {
             final GetResponse catalog = await(kv.get(key("catalog")));
@@ -289,8 +302,22 @@ public final class EtcdStore implements AutoCloseable
             final String vniPrefix = key("vnis/").toString(StandardCharsets.UTF_8);
             for (final KeyValue held : getPrefix(key("vnis/"), revision))
             {
-                taken.add(Integer.parseInt(string(held.getKey()).substring(vniPrefix.length())));
+                try
+                {
+                    taken.add(Integer.parseInt(string(held.getKey()).substring(vniPrefix.length())));
+                }
+                catch (final NumberFormatException ex)
+                {
+                    LOG.log(System.Logger.Level.WARNING, "ignoring key " + string(held.getKey()) + " in the store: " +
+                        "not a VNI");
+                }
             }
+            if (vni != 0 && vnisInUse.contains(vni))
+            {
+                throw new BerthException("VNI " + vni + " is in use by a network on this host; give another -o " +
+                    "vni=1.." + MAX_VNI + " or leave it out to get a free one");
+            }
+            taken.addAll(vnisInUse);
             int chosen = vni;
             if (chosen == 0)
             {
@@ -309,16 +336,24 @@ public final class EtcdStore implements AutoCloseable
             }
             for (final KeyValue other : getPrefix(key("subnets/"), revision))
             {
-                final Cidr theirs = Cidr.parse(string(other.getValue()), "subnet");
-                if (theirs.overlaps(subnet))
+                final Cidr theirs = parseSubnet(string(other.getValue()));
+                if (theirs != null && theirs.overlaps(subnet))
                 {
                     throw new BerthException("subnet " + subnet + " overlaps subnet " + theirs + " of network "
                         + string(other.getKey()).substring(key("subnets/").toString(StandardCharsets.UTF_8).length())
                         + " in the store");
                 }
             }
+            final String epoch = expectedEpoch;
+            final List<Cmp> conditions = new ArrayList<>(List.of(
+                new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision))));
+            if (epoch != null)
+            {
+                // a store that lost its data since this host last looked gives out no VNI or subnet it forgot
+                conditions.add(new Cmp(key("epoch"), Cmp.Op.EQUAL, CmpTarget.value(bs(epoch))));
+            }
             final boolean committed = await(kv.txn()
-                .If(new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
+                .If(conditions.toArray(new Cmp[0]))
                 .Then(Op.put(key("networks/" + name), bs(json.apply(chosen)), PutOption.DEFAULT),
                     Op.put(key("vnis/" + chosen), bs(name), PutOption.DEFAULT),
                     Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
@@ -327,6 +362,16 @@ public final class EtcdStore implements AutoCloseable
             if (committed)
             {
                 return chosen;
+            }
+            if (epoch != null)
+            {
+                final List<KeyValue> marker = get(key("epoch"), 0);
+                if (marker.isEmpty() || !string(marker.get(0).getValue()).equals(epoch))
+                {
+                    throw new BerthException("the store (etcd) lost data since this host last read it (its epoch " +
+                        "marker is " + (marker.isEmpty() ? "gone" : "another") + "); every host is publishing its " +
+                        "networks again: try again in a few seconds");
+                }
             }
             // another host changed the catalog between our read and our write: read again
         }
@@ -340,7 +385,11 @@ public final class EtcdStore implements AutoCloseable
         final String prefix = key("subnets/").toString(StandardCharsets.UTF_8);
         for (final KeyValue held : getPrefix(key("subnets/"), 0))
         {
-            result.put(string(held.getKey()).substring(prefix.length()), Cidr.parse(string(held.getValue()), "subnet"));
+            final Cidr subnet = parseSubnet(string(held.getValue()));
+            if (subnet != null)
+            {
+                result.put(string(held.getKey()).substring(prefix.length()), subnet);
+            }
         }
         return result;
     }
@@ -604,6 +653,118 @@ public final class EtcdStore implements AutoCloseable
         return watcher::close;
     }
 
+    // ------------------------------------------------------------------ integrity (StoreIntegrity)
+
+    /**
+     * What the store says of itself at one read.
+     *
+     * @param epoch         its epoch marker, or null when it has none.
+     * @param highestBefore the highest revision this host had read before this read.
+     */
+    public record Mark(String epoch, long revision, long clusterId, long highestBefore)
+    {
+    }
+
+    public Mark mark()
+    {
+        final long before = highestRevision.get();
+        final GetResponse response = await(kv.get(key("epoch")));
+        return new Mark(response.getKvs().isEmpty() ? null : string(response.getKvs().get(0).getValue()),
+            response.getHeader().getRevision(), response.getHeader().getClusterId(), before);
+    }
+
+    /** Puts {@code fresh} as the store's epoch marker unless it has one; the marker it has afterwards. */
+    public String epochOrCreate(final String fresh)
+    {
+        final var response = await(kv.txn()
+            .If(new Cmp(key("epoch"), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+            .Then(Op.put(key("epoch"), bs(fresh), PutOption.DEFAULT))
+            .Else(Op.get(key("epoch"), GetOption.DEFAULT))
+            .commit());
+        if (response.isSucceeded())
+        {
+            return fresh;
+        }
+        final List<KeyValue> held = response.getGetResponses().get(0).getKvs();
+        return held.isEmpty() ? fresh : string(held.get(0).getValue());
+    }
+
+    /** After a loss: the store's revision starts again from where it is now. */
+    public void resetHighestRevision(final long revision)
+    {
+        highestRevision.set(revision);
+    }
+
+    /** Network creation commits only while the store still has this marker (null: no check yet). */
+    public void expectEpoch(final String epoch)
+    {
+        expectedEpoch = epoch;
+    }
+
+    /**
+     * Puts a network this host has containers on back into a store that forgot it, with its own VNI and subnet,
+     * unless another network took its name, VNI or subnet meanwhile.
+     *
+     * @return null when the store has it now (put, or there already with the same id), else what holds it.
+     */
+    public String republishNetwork(final String name, final String id, final int vni, final Cidr subnet,
+        final String json)
+    {
+        for (int attempt = 0; attempt < 16; attempt++)
+        {
+            final GetResponse catalog = await(kv.get(key("catalog")));
+            final long catalogRevision = catalog.getKvs().isEmpty() ? 0 : catalog.getKvs().get(0).getModRevision();
+            final long revision = catalog.getHeader().getRevision();
+            final List<KeyValue> same = get(key("networks/" + name), revision);
+            if (!same.isEmpty())
+            {
+                return string(same.get(0).getValue()).contains(id) ? null :
+                    "another network named " + name + " is in the store now";
+            }
+            final List<KeyValue> vniOwner = get(key("vnis/" + vni), revision);
+            if (!vniOwner.isEmpty() && !string(vniOwner.get(0).getValue()).equals(name))
+            {
+                return "its VNI " + vni + " was taken by network " + string(vniOwner.get(0).getValue());
+            }
+            final String subnetPrefix = key("subnets/").toString(StandardCharsets.UTF_8);
+            for (final KeyValue other : getPrefix(key("subnets/"), revision))
+            {
+                final String owner = string(other.getKey()).substring(subnetPrefix.length());
+                final Cidr theirs = parseSubnet(string(other.getValue()));
+                if (theirs != null && !owner.equals(name) && theirs.overlaps(subnet))
+                {
+                    return "its subnet " + subnet + " overlaps subnet " + theirs + " of network " + owner;
+                }
+            }
+            final boolean committed = await(kv.txn()
+                .If(new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
+                .Then(Op.put(key("networks/" + name), bs(json), PutOption.DEFAULT),
+                    Op.put(key("vnis/" + vni), bs(name), PutOption.DEFAULT),
+                    Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
+                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
+                .commit()).isSucceeded();
+            if (committed)
+            {
+                return null;
+            }
+        }
+        return "the store was too busy";
+    }
+
+    /** A subnet value from the store, or null (logged) when it is none. */
+    private static Cidr parseSubnet(final String text)
+    {
+        try
+        {
+            return Cidr.parse(text, "subnet");
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "ignoring subnet \"" + text + "\" in the store: " + ex.getMessage());
+            return null;
+        }
+    }
+
     /** The store's current revision (to list at, then watch from). */
     public long revision()
     {
@@ -633,7 +794,12 @@ public final class EtcdStore implements AutoCloseable
     {
         try
         {
-            return future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            final T result = future.get(timeoutMillis, TimeUnit.MILLISECONDS);
+            if (result instanceof Response response)
+            {
+                highestRevision.accumulateAndGet(response.getHeader().getRevision(), Math::max);
+            }
+            return result;
         }
         catch (final TimeoutException e)
         {

@@ -20,8 +20,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The global scope's {@link Store}: network definitions in etcd ({@link EtcdStore}), so every berthd on the same
@@ -42,6 +44,12 @@ public final class GlobalStore implements Store
     /** Network name -> its event, as the store has it now (what the cache holds). Control thread. */
     private final Map<String, Event.NetworkCreated> known = new LinkedHashMap<>();
     private AutoCloseable watch;
+    private StoreIntegrity integrity;
+    private final java.util.concurrent.atomic.AtomicLong unreadable = new java.util.concurrent.atomic.AtomicLong();
+    private final Set<Integer> unreadableSeen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private Supplier<Set<Integer>> vnisInUse = Set::of;
+    private Executor controlThread;
+    private Consumer<Event> changes;
 
     /** @param cacheFile where the store's networks are kept between starts (the state dir). */
     public GlobalStore(final EtcdStore etcd, final Path cacheFile)
@@ -53,6 +61,47 @@ public final class GlobalStore implements Store
     public EtcdStore etcd()
     {
         return etcd;
+    }
+
+    /** What tells this store that etcd lost data: creation waits while it recovers, and the cache stands in. */
+    public GlobalStore integrity(final StoreIntegrity integrity)
+    {
+        this.integrity = integrity;
+        return this;
+    }
+
+    /** The VNIs this host's networks use, which a new network never gets (whatever etcd remembers). */
+    public GlobalStore vnisInUse(final Supplier<Set<Integer>> vnis)
+    {
+        this.vnisInUse = vnis;
+        return this;
+    }
+
+    /**
+     * Puts {@code created} back into a store that forgot it (with its VNI and subnet).
+     *
+     * @return null when the store has it now, else what in the store holds its name, VNI or subnet.
+     */
+    public String publishAgain(final Event.NetworkCreated created)
+    {
+        final String conflict = etcd.republishNetwork(created.name(), created.id(),
+            Integer.parseInt(created.options().get(VNI)), Cidr.parse(created.ipam().subnet(), "subnet"),
+            JournalCodec.encode(created, Instant.now()));
+        if (conflict == null)
+        {
+            known.put(created.name(), created);
+            saveCache();
+        }
+        return conflict;
+    }
+
+    /** Lists the store's networks again now (after a loss), on the control thread. */
+    public void relistNow()
+    {
+        if (controlThread != null)
+        {
+            controlThread.execute(() -> relist(controlThread, changes));
+        }
     }
 
     @Override
@@ -72,10 +121,15 @@ public final class GlobalStore implements Store
     {
         if (event instanceof Event.NetworkCreated created)
         {
+            if (integrity != null && integrity.recovering())
+            {
+                throw new BerthException(integrity.refusal());
+            }
             final String pinned = created.options().get(VNI);
             final Cidr subnet = created.ipam() == null ? null : Cidr.parse(created.ipam().subnet(), "subnet");
             final Event.NetworkCreated[] stored = new Event.NetworkCreated[1];
-            etcd.createNetwork(created.name(), pinned == null ? 0 : Integer.parseInt(pinned), subnet, vni ->
+            etcd.createNetwork(created.name(), pinned == null ? 0 : Integer.parseInt(pinned), subnet, vnisInUse.get(),
+                vni ->
             {
                 final Map<String, String> options = new LinkedHashMap<>(created.options());
                 options.put(VNI, Integer.toString(vni));
@@ -105,6 +159,16 @@ public final class GlobalStore implements Store
     public void replay(final Consumer<Event> consumer)
     {
         List<Event.NetworkCreated> networks;
+        if (integrity != null && integrity.recovering())
+        {
+            // the store lost data while this host was down: what it forgot is what this host had
+            networks = readCache();
+            LOG.log(System.Logger.Level.WARNING, "the store lost data: " + networks.size() + " global network(s) " +
+                "from the cache " + cacheFile + "; those with containers here go back into the store");
+            networks.forEach(n -> known.put(n.name(), n));
+            networks.forEach(consumer);
+            return;
+        }
         try
         {
             networks = decode(etcd.networks().values());
@@ -137,6 +201,8 @@ public final class GlobalStore implements Store
      */
     public void watch(final Executor controlThread, final Consumer<Event> changes)
     {
+        this.controlThread = controlThread;
+        this.changes = changes;
         controlThread.execute(() -> relist(controlThread, changes));
     }
 
@@ -191,7 +257,12 @@ public final class GlobalStore implements Store
             }
             else
             {
-                final Event.NetworkCreated created = (Event.NetworkCreated)JournalCodec.decode(change.value());
+                final List<Event.NetworkCreated> decoded = decode(List.of(change.value()));
+                if (decoded.isEmpty())
+                {
+                    return; // logged by decode
+                }
+                final Event.NetworkCreated created = decoded.get(0);
                 if (!known.containsKey(created.name()))
                 {
                     known.put(created.name(), created);
@@ -202,7 +273,8 @@ public final class GlobalStore implements Store
         }), () -> controlThread.execute(() -> relist(controlThread, changes)));
     }
 
-    private static List<Event.NetworkCreated> decode(final java.util.Collection<String> texts)
+    /** The readable networks among {@code texts}; an unreadable value is logged once and counted. */
+    private List<Event.NetworkCreated> decode(final java.util.Collection<String> texts)
     {
         final List<Event.NetworkCreated> result = new ArrayList<>();
         for (final String text : texts)
@@ -212,14 +284,32 @@ public final class GlobalStore implements Store
                 if (JournalCodec.decode(text) instanceof Event.NetworkCreated created)
                 {
                     result.add(created);
+                    continue;
                 }
+                refused(text, "it is not a network");
             }
             catch (final RuntimeException ex)
             {
-                LOG.log(System.Logger.Level.WARNING, "skipping an unreadable network in the store: " + ex.getMessage());
+                refused(text, ex.getMessage());
             }
         }
         return result;
+    }
+
+    private void refused(final String text, final String why)
+    {
+        if (unreadableSeen.add(text.hashCode()))
+        {
+            unreadable.incrementAndGet();
+            LOG.log(System.Logger.Level.WARNING, "ignoring an unreadable network in the store (" + why + "): " +
+                (text.length() > 120 ? text.substring(0, 120) + "..." : text));
+        }
+    }
+
+    /** Values under networks/ that are no network at all (cut short, not JSON): counted once each. */
+    public long unreadable()
+    {
+        return unreadable.get();
     }
 
     private void saveCache()
