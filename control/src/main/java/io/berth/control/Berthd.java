@@ -503,6 +503,7 @@ public final class Berthd implements Callable<Integer>
                     global.watch(controlThread, created::applyFromStore);
                     final OverlayDriver overlay = (OverlayDriver)drivers.get(OverlayDriver.NAME);
                     overlay.onRemoteEndpoints(dns); // other hosts' containers get names too
+                    overlay.conflictsFrom(created.admission()::conflictsWith); // network inspect's StoreConflicts
                     overlay.watchEndpoints(controlThread);
                     // the store lost data: what this host owns goes back in; the others' endpoints stay meanwhile
                     integrity.onLoss(() -> controlThread.execute(() ->

@@ -210,6 +210,13 @@ class DnsTest
         // dig's default: the truncated UDP answer, then the whole one over TCP
         assertEquals(members, digShort(client, "+noedns", "many").size(), "the TCP retry has all of them");
         assertEquals(members, digShort(client, "+bufsize=4096", "+notcp", "many").size(), "EDNS0 4096 fits them");
+        // issue 24: whatever the type; an ANY answer without EDNS once went out at 669 bytes, TC clear
+        final Result any = dig(client, "+notcp", "+ignore", "+noedns", "many", "ANY");
+        final java.util.regex.Matcher size = java.util.regex.Pattern.compile("MSG SIZE\\s+rcvd: (\\d+)")
+            .matcher(any.out());
+        assertTrue(size.find() && Integer.parseInt(size.group(1)) <= 512, any.out());
+        assertTrue(any.out().matches("(?s).*flags:[^;]* tc[ ;].*"), any.out());
+        assertEquals(members, digShort(client, "+noedns", "many", "ANY").size(), "the TCP retry has all of them");
     }
 
     @Test

@@ -163,15 +163,15 @@ class OverlayTrustTest
             final Result sent = BerthHost.inNs(stranger, cmd.toArray(String[]::new));
             assertTrue(sent.ok(), sent.toString());
         }
+        assertFalse(poll(GRACE, () -> listener.output().contains("FORGED")), "a forged frame reached c2:\n" + listener);
+        final String neighbour = BerthHost.inNs(c2, "ip", "neigh", "show", ip1).out();
+        assertFalse(neighbour.contains("02:66:66:66:66:66"), "c2's neighbour entry was poisoned: " + neighbour);
         assertTrue(poll(SEEN, () ->
         {
             final JsonNode now = decapDrops(b);
             return grew(before, now, "arp_spoof", 10) && grew(before, now, "mac_spoof", 10)
                 && grew(before, now, "spoofed_source", 5);
         }), "vxlan-decap's drops before " + before + ", after " + decapDrops(b));
-        assertFalse(listener.output().contains("FORGED"), "a forged frame reached c2:\n" + listener);
-        final String neighbour = BerthHost.inNs(c2, "ip", "neigh", "show", ip1).out();
-        assertFalse(neighbour.contains("02:66:66:66:66:66"), "c2's neighbour entry was poisoned: " + neighbour);
         assertTrue(ping(c2, ip1), "c2 lost c1 after the forgery");
         // the genuine frames of h1's endpoint still pass
         BerthHost.inNs(c1, "bash", "-c", "echo GENUINE > /dev/udp/" + ip2 + "/7778");

@@ -7,7 +7,6 @@ import io.berth.control.dataplane.PublishSpec;
 import io.berth.control.driver.DriverRegistry;
 import io.berth.control.driver.NetworkDriver;
 import io.berth.control.driver.Scope;
-import io.berth.control.driver.overlay.OverlayDriver;
 import io.berth.control.store.etcd.GlobalStore;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.DefaultSubnets;
@@ -110,14 +109,7 @@ public final class ControlService
         this.containersDir = stateDir.resolve("containers");
         this.ids = ids;
         this.clock = clock;
-        this.admission = new StoreAdmission(state);
-        for (final NetworkDriver driver : drivers.all())
-        {
-            if (driver instanceof OverlayDriver overlay)
-            {
-                overlay.conflictsFrom(admission::conflictsWith);
-            }
-        }
+        this.admission = new StoreAdmission(state, drivers);
     }
 
     /** What the global store's values must be to be set up here, and what conflicts were met. */

@@ -1,12 +1,14 @@
 package io.berth.control.state;
 
 import io.berth.control.BerthException;
-import io.berth.control.driver.overlay.OverlayDriver;
-import io.berth.control.driver.overlay.OverlayOptions;
+import io.berth.control.driver.DriverRegistry;
+import io.berth.control.driver.NetworkDriver;
+import io.berth.control.driver.Scope;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.Event;
 import io.berth.control.store.etcd.EtcdStore;
+import io.berth.control.store.etcd.GlobalStore;
 
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -32,6 +34,7 @@ public final class StoreAdmission
     private static final Pattern NAME = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}");
 
     private final State state;
+    private final DriverRegistry drivers;
     /** What was logged already (network id and problem), so a value the watch and each relist meet is logged once. */
     private final Set<String> logged = new HashSet<>();
     /** Live network name -> what in the store conflicts with it now. */
@@ -39,9 +42,11 @@ public final class StoreAdmission
     private final AtomicLong rejected = new AtomicLong();
     private final AtomicLong conflicting = new AtomicLong();
 
-    public StoreAdmission(final State state)
+    /** @param drivers whose global drivers check a stored network's options as they check the CLI's. */
+    public StoreAdmission(final State state, final DriverRegistry drivers)
     {
         this.state = state;
+        this.drivers = drivers;
     }
 
     /** @return null when {@code created} may be set up here, else why not (and it is logged, counted, reported). */
@@ -54,7 +59,7 @@ public final class StoreAdmission
             return invalid;
         }
         final Cidr subnet = Cidr.parse(created.ipam().subnet(), "subnet");
-        final int vni = Integer.parseInt(created.options().get("vni"));
+        final String vni = created.options().get(GlobalStore.VNI);
         for (final Network live : state.networks())
         {
             if (live.id().equals(created.id()))
@@ -63,7 +68,7 @@ public final class StoreAdmission
             }
             final String clash = live.name().equals(created.name()) ? "has its name" :
                 live.hasAddresses() && live.subnet().overlaps(subnet) ? "overlaps its subnet " + live.subnet() :
-                OverlayDriver.NAME.equals(live.driver()) && String.valueOf(vni).equals(live.options().get("vni")) ?
+                live.scope() == Scope.GLOBAL && vni.equals(live.options().get(GlobalStore.VNI)) ?
                     "has its VNI " + vni : null;
             if (clash != null)
             {
@@ -124,10 +129,12 @@ public final class StoreAdmission
         {
             return "the name is not a network name (a letter or digit, then letters, digits, '_', '.' or '-')";
         }
-        if (!OverlayDriver.NAME.equals(created.driver()) || !"global".equals(created.scope()))
+        final NetworkDriver driver = created.driver() == null ? null : drivers.all().stream()
+            .filter(d -> d.name().equals(created.driver())).findFirst().orElse(null);
+        if (driver == null || driver.scope() != Scope.GLOBAL || !Scope.GLOBAL.text().equals(created.scope()))
         {
             return "driver " + quoted(created.driver()) + " with scope " + quoted(created.scope()) + " (the store " +
-                "holds overlay networks of global scope only)";
+                "holds networks of a global driver only)";
         }
         if (created.id() == null || !created.id().matches("[0-9a-f]{64}"))
         {
@@ -160,18 +167,15 @@ public final class StoreAdmission
             {
                 return "gateway " + created.ipam().gateway() + " is not a host address of subnet " + subnet;
             }
-            final String vni = created.options().get("vni");
-            if (vni == null)
+            final String vni = created.options().get(GlobalStore.VNI);
+            if (vni == null || !vni.matches("[0-9]{1,8}") || Integer.parseInt(vni) < 1 ||
+                Integer.parseInt(vni) > EtcdStore.MAX_VNI)
             {
-                return "it has no VNI";
+                return "VNI " + quoted(vni) + " is not 1.." + EtcdStore.MAX_VNI;
             }
             final List<String> options = new ArrayList<>();
             created.options().forEach((key, value) -> options.add(key + "=" + value));
-            final OverlayOptions parsed = OverlayOptions.parse(options);
-            if (parsed.vni() < 1 || parsed.vni() > EtcdStore.MAX_VNI)
-            {
-                return "VNI " + vni + " is out of range 1.." + EtcdStore.MAX_VNI;
-            }
+            driver.parseOptions(options); // the driver's own checks, as for network create -o
         }
         catch (final BerthException | IllegalArgumentException | NullPointerException ex)
         {
