@@ -455,6 +455,28 @@ public final class OverlayLab implements AutoCloseable
 
     // ---------------------------------------------------------------------------------------------- cleanup
 
+    /**
+     * What each test of a lab class made goes: containers first on every running host, then networks (a global
+     * network is refused while any host has some).
+     */
+    public void resetHosts()
+    {
+        for (final BerthHost host : hosts)
+        {
+            if (host.running())
+            {
+                host.resetContainers();
+            }
+        }
+        for (final BerthHost host : hosts)
+        {
+            if (host.running())
+            {
+                host.resetNetworks();
+            }
+        }
+    }
+
     @Override
     public void close()
     {

@@ -1,11 +1,7 @@
 package io.berth.systest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,70 +21,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Overlay networks across three berthd hosts on one underlay bridge, sharing a real etcd, with a kernel VXLAN
  * device as a listed peer (issue 7). One lab for the class; each test removes what it made.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OverlayTest
+class OverlayTest extends OverlayLabTestBase
 {
-    private static final Duration SEEN = Duration.ofSeconds(10);
     /** How long the outage test keeps etcd away, and how soon after its return changes must work again. */
     private static final Duration OUTAGE = Duration.ofSeconds(40);
     private static final Duration BACK_WITHIN = Duration.ofSeconds(8);
-    private OverlayLab lab;
     private BerthHost a;
     private BerthHost b;
     private BerthHost c;
 
-    @BeforeAll
-    void startLab()
+    @Override
+    protected OverlayLab startLab()
     {
-        lab = OverlayLab.start(3);
-        a = lab.host(1);
-        b = lab.host(2);
-        c = lab.host(3);
-    }
-
-    @AfterEach
-    void reset()
-    {
-        // containers first, everywhere, then the networks (a global network is refused while any host has some)
-        for (final BerthHost host : List.of(a, b, c))
-        {
-            if (host.running())
-            {
-                host.resetContainers();
-            }
-        }
-        for (final BerthHost host : List.of(a, b, c))
-        {
-            if (host.running())
-            {
-                host.resetNetworks();
-            }
-        }
-    }
-
-    @AfterAll
-    void closeLab()
-    {
-        if (lab != null)
-        {
-            lab.close();
-        }
-    }
-
-    private static boolean ping(final String fromNs, final String ip)
-    {
-        return BerthHost.inNs(Duration.ofSeconds(10), fromNs, "ping", "-c", "1", "-W", "1", ip).ok();
+        final OverlayLab started = OverlayLab.start(3);
+        a = started.host(1);
+        b = started.host(2);
+        c = started.host(3);
+        return started;
     }
 
     private static boolean pingSoon(final String fromNs, final String ip)
     {
         return poll(SEEN, () -> ping(fromNs, ip));
-    }
-
-    private static String ipOf(final BerthHost host, final String container)
-    {
-        final JsonNode networks = host.inspect(container).path("NetworkSettings").path("Networks");
-        return networks.elements().next().path("IPAddress").asText();
     }
 
     @Test

@@ -1,11 +1,7 @@
 package io.berth.systest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,10 +16,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * underlay: a container writing VXLAN into another host's overlay, and forged tunnel frames poisoning ARP and
  * the MAC tables. One lab for the class; each test removes what it made.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class OverlayTrustTest
+class OverlayTrustTest extends OverlayLabTestBase
 {
-    private static final Duration SEEN = Duration.ofSeconds(10);
     /** How long a forged frame gets to arrive where it must not. */
     private static final Duration GRACE = Duration.ofSeconds(3);
     private static final String LISTENER = "import socket,sys\n" +
@@ -33,46 +27,18 @@ class OverlayTrustTest
         "while True:\n" +
         "    d,a=s.recvfrom(4096)\n" +
         "    print(d.decode(errors='replace'),a[0],a[1],flush=True)\n";
-    private OverlayLab lab;
     private BerthHost a;
     private BerthHost b;
     private String forge;
 
-    @BeforeAll
-    void startLab()
+    @Override
+    protected OverlayLab startLab()
     {
-        lab = OverlayLab.start(2);
-        a = lab.host(1);
-        b = lab.host(2);
+        final OverlayLab started = OverlayLab.start(2);
+        a = started.host(1);
+        b = started.host(2);
         forge = a.root().resolve("tests/src/test/resources/vxlan-forge.py").toString();
-    }
-
-    @AfterEach
-    void reset()
-    {
-        for (final BerthHost host : List.of(a, b))
-        {
-            if (host.running())
-            {
-                host.resetContainers();
-            }
-        }
-        for (final BerthHost host : List.of(a, b))
-        {
-            if (host.running())
-            {
-                host.resetNetworks();
-            }
-        }
-    }
-
-    @AfterAll
-    void closeLab()
-    {
-        if (lab != null)
-        {
-            lab.close();
-        }
+        return started;
     }
 
     @Test
@@ -262,14 +228,4 @@ class OverlayTrustTest
         return now.path(reason).asLong() >= before.path(reason).asLong() + by;
     }
 
-    private static boolean ping(final String fromNs, final String ip)
-    {
-        return BerthHost.inNs(Duration.ofSeconds(10), fromNs, "ping", "-c", "1", "-W", "1", ip).ok();
-    }
-
-    private static String ipOf(final BerthHost host, final String container)
-    {
-        final JsonNode networks = host.inspect(container).path("NetworkSettings").path("Networks");
-        return networks.elements().next().path("IPAddress").asText();
-    }
 }

@@ -1,12 +1,8 @@
 package io.berth.systest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -19,30 +15,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * container on it) works and is seen on the other; the ping loses nothing. The member comes back and catches up
  * before the next one stops.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class StoreClusterTest
+class StoreClusterTest extends OverlayLabTestBase
 {
-    private static final Duration SEEN = Duration.ofSeconds(10);
     private static final Pattern RECEIVED = Pattern.compile("(\\d+) received");
-    private OverlayLab lab;
     private BerthHost a;
     private BerthHost b;
 
-    @BeforeAll
-    void startLab()
+    @Override
+    protected OverlayLab startLab()
     {
-        lab = OverlayLab.start(2, OverlayLab.Etcd.CLUSTER);
-        a = lab.host(1);
-        b = lab.host(2);
-    }
-
-    @AfterAll
-    void closeLab()
-    {
-        if (lab != null)
-        {
-            lab.close();
-        }
+        final OverlayLab started = OverlayLab.start(2, OverlayLab.Etcd.CLUSTER);
+        a = started.host(1);
+        b = started.host(2);
+        return started;
     }
 
     @Test
@@ -53,8 +38,8 @@ class StoreClusterTest
         assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)), "host 2 never saw " + net);
         final String c1 = a.run("c1", "--network", net);
         final String c2 = b.run("c2", "--network", net);
-        final String ip2 = b.inspect(c2).path("NetworkSettings").path("Networks").path(net).path("IPAddress").asText();
-        assertTrue(poll(SEEN, () -> BerthHost.inNs(c1, "ping", "-c", "1", "-W", "1", ip2).ok()), "no overlay path");
+        final String ip2 = ipOf(b, c2, net);
+        assertTrue(poll(SEEN, () -> ping(c1, ip2)), "no overlay path");
         for (int member = 0; member < 3; member++)
         {
             // 40 pings, 0.1 s apart, across the member's stop and the change
@@ -82,10 +67,5 @@ class StoreClusterTest
                 "http://" + ip + ":2379/health").out().contains("\"true\"")), "member " + member + " did not rejoin\n" +
                 lab.etcdLog());
         }
-        for (final BerthHost host : List.of(a, b))
-        {
-            host.resetContainers();
-        }
-        a.resetNetworks();
     }
 }

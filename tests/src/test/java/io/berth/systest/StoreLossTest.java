@@ -1,10 +1,6 @@
 package io.berth.systest;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -27,30 +23,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * back with their VNIs, a new overlay gets a fresh VNI (and is refused, saying why, while the hosts publish again),
  * new containers get addresses, no command fails, and a berthd restart keeps every network.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class StoreLossTest
+class StoreLossTest extends OverlayLabTestBase
 {
-    private static final Duration SEEN = Duration.ofSeconds(10);
     private static final Duration BACK_WITHIN = Duration.ofSeconds(OverlayLab.TTL_SECONDS + 5);
-    private OverlayLab lab;
     private BerthHost a;
     private BerthHost b;
 
-    @BeforeAll
-    void startLab()
+    @Override
+    protected OverlayLab startLab()
     {
-        lab = OverlayLab.start(2);
-        a = lab.host(1);
-        b = lab.host(2);
-    }
-
-    @AfterAll
-    void closeLab()
-    {
-        if (lab != null)
-        {
-            lab.close();
-        }
+        final OverlayLab started = OverlayLab.start(2);
+        a = started.host(1);
+        b = started.host(2);
+        return started;
     }
 
     @Test
@@ -130,14 +115,7 @@ class StoreLossTest
             "the overlays lost traffic over a restart after the loss\n" + a.logTail());
         assertTrue(a.berth("ps").ok());
 
-        for (final BerthHost host : List.of(a, b))
-        {
-            host.resetContainers();
-        }
-        for (final BerthHost host : List.of(a, b))
-        {
-            host.resetNetworks();
-        }
+        lab.resetHosts();
         a.berthOk("network", "rm", fresh);
     }
 
@@ -146,17 +124,6 @@ class StoreLossTest
     private static String vniOf(final BerthHost host, final String net)
     {
         return host.inspectNetwork(net).path("Options").path("vni").asText();
-    }
-
-    private static String ipOf(final BerthHost host, final String container, final String net)
-    {
-        final JsonNode networks = host.inspect(container).path("NetworkSettings").path("Networks");
-        return networks.path(net).path("IPAddress").asText();
-    }
-
-    private static boolean ping(final String fromNs, final String ip)
-    {
-        return BerthHost.inNs(Duration.ofSeconds(10), fromNs, "ping", "-c", "1", "-W", "1", ip).ok();
     }
 
     private static void deleteTree(final Path dir)

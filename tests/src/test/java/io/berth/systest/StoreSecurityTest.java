@@ -1,12 +1,8 @@
 package io.berth.systest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
@@ -28,25 +24,24 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * while berth works; a berthd with a certificate etcd does not trust, or a wrong password, is refused at start
  * with one line. Two hosts on one TLS etcd; the authentication test runs last (it turns etcd's auth on).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class StoreSecurityTest
+class StoreSecurityTest extends OverlayLabTestBase
 {
-    private static final Duration SEEN = Duration.ofSeconds(10);
     private static final String ETCD = "https://" + OverlayLab.ETCD_IP + ":2379";
-    private OverlayLab lab;
     private BerthHost a;
     private BerthHost b;
 
-    @BeforeAll
-    void startLab()
+    @Override
+    protected OverlayLab startLab()
     {
-        lab = OverlayLab.start(2, OverlayLab.Etcd.TLS);
-        a = lab.host(1);
-        b = lab.host(2);
+        final OverlayLab started = OverlayLab.start(2, OverlayLab.Etcd.TLS);
+        a = started.host(1);
+        b = started.host(2);
+        return started;
     }
 
-    @AfterEach
+    /** A test that stopped a host's berthd to see its start refused leaves it running again. */
+    @Override
     void reset()
     {
         for (final BerthHost host : List.of(a, b))
@@ -55,21 +50,8 @@ class StoreSecurityTest
             {
                 host.startBerthd();
             }
-            host.resetContainers();
         }
-        for (final BerthHost host : List.of(a, b))
-        {
-            host.resetNetworks();
-        }
-    }
-
-    @AfterAll
-    void closeLab()
-    {
-        if (lab != null)
-        {
-            lab.close();
-        }
+        super.reset();
     }
 
     @Test
@@ -81,8 +63,8 @@ class StoreSecurityTest
         assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)), "host 2 never saw " + net);
         final String c1 = a.run("c1", "--network", net);
         final String c2 = b.run("c2", "--network", net);
-        final String ip2 = b.inspect(c2).path("NetworkSettings").path("Networks").path(net).path("IPAddress").asText();
-        assertTrue(poll(SEEN, () -> BerthHost.inNs(c1, "ping", "-c", "1", "-W", "1", ip2).ok()),
+        final String ip2 = ipOf(b, c2, net);
+        assertTrue(poll(SEEN, () -> ping(c1, ip2)),
             "c1 cannot reach c2 over an overlay whose store speaks TLS\n" + a.logTail());
 
         // the same request: refused without a certificate, refused with one etcd's CA did not sign, answered with

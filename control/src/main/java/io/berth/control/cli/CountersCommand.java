@@ -70,6 +70,14 @@ final class CountersCommand implements Runnable
             counters.path("dns").fields().forEachRemaining(e -> dns.row(e.getKey(), e.getValue().asText()));
             dns.print(out);
         }
+        if (counters.path("store").isObject())
+        {
+            out.println();
+            // the global store: values refused or in conflict, and data losses recovered from (issue 24)
+            final Table store = new Table("STORE", "COUNT");
+            counters.path("store").fields().forEachRemaining(e -> store.row(e.getKey(), e.getValue().asText()));
+            store.print(out);
+        }
         if (counters.path("nodes").isObject())
         {
             out.println();

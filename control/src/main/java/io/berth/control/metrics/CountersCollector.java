@@ -104,6 +104,8 @@ final class CountersCollector implements MultiCollector
             List.of("neighbors", "neighbours", "neighbor_entries"));
         section(root.path("fragments"), "berth_fragments_", "IPv4 reassembly", families, List.of("in_reassembly"));
         section(root.path("dns"), "berth_dns_", "the embedded DNS", families, List.of());
+        section(root.path("store"), "berth_store_", "the global store (values refused, conflicts, data losses)",
+            families, List.of());
         // the worker's duty cycle: rate(berth_worker_blocked_seconds_total) is its idle fraction
         section(root.path("worker"), "berth_worker_", "the dataplane worker's duty cycles", families, List.of());
         final MetricSnapshots.Builder out = MetricSnapshots.builder();

@@ -312,17 +312,12 @@ public final class EtcdStore implements AutoCloseable
                         "not a VNI");
                 }
             }
-            if (vni != 0 && vnisInUse.contains(vni))
-            {
-                throw new BerthException("VNI " + vni + " is in use by a network on this host; give another -o " +
-                    "vni=1.." + MAX_VNI + " or leave it out to get a free one");
-            }
-            taken.addAll(vnisInUse);
+
             int chosen = vni;
             if (chosen == 0)
             {
                 chosen = FIRST_AUTO_VNI;
-                while (taken.contains(chosen))
+                while (taken.contains(chosen) || vnisInUse.contains(chosen))
                 {
                     chosen++;
                 }
@@ -333,6 +328,12 @@ public final class EtcdStore implements AutoCloseable
                 throw new BerthException("VNI " + chosen + " is taken by network " +
                     (vniOwner.isEmpty() ? "?" : string(vniOwner.get(0).getValue())) + "; give another -o vni=1.." +
                     MAX_VNI + " or leave it out to get a free one");
+            }
+            else if (vnisInUse.contains(chosen))
+            {
+                // the store forgot it (a loss this host has not noticed yet), but a network here has it
+                throw new BerthException("VNI " + chosen + " is in use by a network on this host; give another -o " +
+                    "vni=1.." + MAX_VNI + " or leave it out to get a free one");
             }
             for (final KeyValue other : getPrefix(key("subnets/"), revision))
             {
