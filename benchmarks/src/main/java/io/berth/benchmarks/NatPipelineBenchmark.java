@@ -40,6 +40,10 @@ import org.openjdk.jmh.annotations.Warmup;
 
 import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * berthd's production graph ({@link MemoryPacketPath}: parse, l2-forward, gateway, local-delivery, conntrack,
@@ -142,13 +146,13 @@ public class NatPipelineBenchmark
             {
                 try
                 {
-                    final java.nio.file.Path mirror = java.nio.file.Files.createTempFile("berth-bench-nat-bindings", "");
+                    final Path mirror = Files.createTempFile("berth-bench-nat-bindings", "");
                     mirror.toFile().deleteOnExit();
                     path.mirrorBindings(mirror);
                 }
-                catch (final java.io.IOException e)
+                catch (final IOException e)
                 {
-                    throw new java.io.UncheckedIOException(e);
+                    throw new UncheckedIOException(e);
                 }
             }
             pool = path.pool();

@@ -16,6 +16,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Many lightweight overlay hosts against one real etcd, for docs/scale.md: each simulated host does what a berthd
@@ -173,7 +176,7 @@ public final class OverlayScaleSimulation
         }
         try
         {
-            for (final String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/" + pid + "/status")))
+            for (final String line : Files.readAllLines(Path.of("/proc/" + pid + "/status")))
             {
                 if (line.startsWith("VmRSS:"))
                 {
@@ -181,7 +184,7 @@ public final class OverlayScaleSimulation
                 }
             }
         }
-        catch (final java.io.IOException e)
+        catch (final IOException e)
         {
             return -1;
         }

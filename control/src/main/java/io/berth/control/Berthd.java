@@ -47,6 +47,22 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import io.berth.control.cli.ServedCli;
+import io.berth.control.cni.CniService;
+import io.berth.control.dataplane.DataplaneOptions;
+import io.berth.control.dns.EmbeddedDns;
+import io.berth.control.dns.ResolvConf;
+import io.berth.control.dns.Upstreams;
+import io.berth.control.flowlog.FlowLog;
+import io.berth.control.metrics.MetricsServer;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * berthd, the per-host daemon and composition root: takes the state dir, replays the journal, starts the
@@ -75,16 +91,16 @@ public final class Berthd implements Callable<Integer>
 
     @Option(names = "--conntrack-max", paramLabel = "N", description = "connections tracked at most; new ones " +
         "beyond are refused and counted (default: ${DEFAULT-VALUE})")
-    private int conntrackMax = io.berth.control.dataplane.DataplaneOptions.DEFAULT_CONNTRACK_MAX;
+    private int conntrackMax = DataplaneOptions.DEFAULT_CONNTRACK_MAX;
 
     @Option(names = "--conntrack-timeout", paramLabel = "NAME=SECONDS", description = "a conntrack timeout, " +
         "repeatable: tcp_syn_sent, tcp_syn_recv, tcp_established, tcp_fin_wait, tcp_close_wait, tcp_last_ack, " +
         "tcp_time_wait, tcp_close, tcp_unacknowledged, udp, udp_stream, icmp (as Linux's nf_conntrack_*_timeout*)")
-    private java.util.List<String> conntrackTimeouts = new java.util.ArrayList<>();
+    private List<String> conntrackTimeouts = new ArrayList<>();
 
     @Option(names = "--frag-max", paramLabel = "DATAGRAMS", description = "routed IPv4 datagrams in reassembly at " +
         "most, a quarter of them per source address; beyond, the oldest is dropped (default: ${DEFAULT-VALUE})")
-    private int fragMax = io.berth.control.dataplane.DataplaneOptions.DEFAULT_FRAG_MAX;
+    private int fragMax = DataplaneOptions.DEFAULT_FRAG_MAX;
 
     @Option(names = "--metrics-addr", paramLabel = "HOST:PORT", description = "serve Prometheus metrics at " +
         "http://HOST:PORT/metrics (ports, drops by node and reason, conntrack, NAT, MAC tables, DNS, the JVM); " +
@@ -94,11 +110,11 @@ public final class Berthd implements Callable<Integer>
     @Option(names = "--dns-upstream", paramLabel = "IP[:PORT]", description = "where the embedded DNS (127.0.0.11 " +
         "in containers on user-defined networks) forwards names that are not containers'; repeatable, tried in " +
         "order (default: the nameservers of /etc/resolv.conf, loopback ones included)")
-    private List<String> dnsUpstreams = new java.util.ArrayList<>();
+    private List<String> dnsUpstreams = new ArrayList<>();
 
     @Option(names = "--mac-age", paramLabel = "SECONDS", description = "how long a learned MAC address stays in a " +
         "network's table without a frame from it, as the kernel bridge's ageing_time (default: ${DEFAULT-VALUE})")
-    private int macAge = io.berth.control.dataplane.DataplaneOptions.DEFAULT_MAC_AGE_SECONDS;
+    private int macAge = DataplaneOptions.DEFAULT_MAC_AGE_SECONDS;
 
     @Option(names = "--spin-us", paramLabel = "auto|MICROS", description = "how long the dataplane worker keeps " +
         "polling after traffic before it sleeps in epoll: auto (the default) adapts the window to the gaps in the " +
@@ -286,20 +302,20 @@ public final class Berthd implements Callable<Integer>
         }
 
         final UplinkSpec uplink;
-        final java.time.Duration flowRetention;
-        final io.berth.control.dataplane.DataplaneOptions dataplaneOptions;
-        final io.berth.control.dns.EmbeddedDns dns;
+        final Duration flowRetention;
+        final DataplaneOptions dataplaneOptions;
+        final EmbeddedDns dns;
         try
         {
             uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
             UserspaceDataplane.checkWorkers(workers);
-            dataplaneOptions = io.berth.control.dataplane.DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
-                io.berth.control.dataplane.DataplaneOptions.parseSpin(spinMicros))
+            dataplaneOptions = DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
+                DataplaneOptions.parseSpin(spinMicros))
                 .withFragMax(fragMax).withMacAge(macAge);
-            final io.berth.control.dns.ResolvConf hostResolv =
-                io.berth.control.dns.ResolvConf.read(Path.of("/etc/resolv.conf"));
-            dns = io.berth.control.dns.EmbeddedDns.inNamespaces(dnsUpstreams.isEmpty() ? hostResolv.upstreams() :
-                io.berth.control.dns.Upstreams.parse(dnsUpstreams), hostResolv);
+            final ResolvConf hostResolv =
+                ResolvConf.read(Path.of("/etc/resolv.conf"));
+            dns = EmbeddedDns.inNamespaces(dnsUpstreams.isEmpty() ? hostResolv.upstreams() :
+                Upstreams.parse(dnsUpstreams), hostResolv);
             if (metricsAddr != null)
             {
                 probeFree(metricsAddr);
@@ -337,8 +353,8 @@ public final class Berthd implements Callable<Integer>
             try
             {
                 // refused credentials stop the start; an etcd not up yet does not
-                EtcdStore.checkCredentials(storeAccess, java.time.Duration.ofSeconds(3));
-                etcd = EtcdStore.connect(storeAccess, nodeName, storeTtl, java.time.Duration.ofSeconds(3));
+                EtcdStore.checkCredentials(storeAccess, Duration.ofSeconds(3));
+                etcd = EtcdStore.connect(storeAccess, nodeName, storeTtl, Duration.ofSeconds(3));
             }
             catch (final BerthException | IllegalArgumentException ex)
             {
@@ -349,7 +365,7 @@ public final class Berthd implements Callable<Integer>
                 System.err.println("berthd: --store " + store + ": " + ex.getMessage());
                 return 1;
             }
-            final com.fasterxml.jackson.databind.node.ObjectNode nodeJson = Json.WIRE.createObjectNode();
+            final ObjectNode nodeJson = Json.WIRE.createObjectNode();
             nodeJson.put("name", nodeName);
             nodeJson.put("vtep", uplink == null ? "" : Ipv4.format(uplink.ip()));
             etcd.registerOrRetry(nodeJson.toString());
@@ -358,12 +374,12 @@ public final class Berthd implements Callable<Integer>
         // the store's epoch marker, compared once now (a loss while berthd was down: the cache stands in for the
         // networks the store forgot) and every second from the control plane's start
         final StoreIntegrity integrity = etcd == null ? null :
-            new StoreIntegrity(etcd, state.resolve("store-epoch"), java.time.Duration.ofSeconds(storeTtl + 3));
+            new StoreIntegrity(etcd, state.resolve("store-epoch"), Duration.ofSeconds(storeTtl + 3));
         if (integrity != null)
         {
             integrity.check();
         }
-        final io.berth.control.dataplane.DataplaneOptions pathOptions =
+        final DataplaneOptions pathOptions =
             dataplaneOptions.withOverlay(etcdStore != null && uplink != null);
 
         final ExecutorService controlThread = Executors.newSingleThreadExecutor(runnable ->
@@ -385,7 +401,7 @@ public final class Berthd implements Callable<Integer>
             return 1;
         }
         final Journal[] journal = new Journal[1];
-        final io.berth.control.flowlog.FlowLog[] flows = new io.berth.control.flowlog.FlowLog[1];
+        final FlowLog[] flows = new FlowLog[1];
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
         final ControlService service;
         final UserlandProxy proxy;
@@ -422,7 +438,7 @@ public final class Berthd implements Callable<Integer>
             if (flowLog)
             {
                 final Dataplane.FlowSource source = dataplane.flowLog(flowLogStart);
-                flows[0] = new io.berth.control.flowlog.FlowLog(state.resolve("flows"), source.ring(), source.lost(),
+                flows[0] = new FlowLog(state.resolve("flows"), source.ring(), source.lost(),
                     flowRetention);
             }
             if (uplink != null)
@@ -466,16 +482,16 @@ public final class Berthd implements Callable<Integer>
                 {
                     services.register(flows[0]); // which container an address is
                 }
-                final java.util.Map<io.berth.control.ipam.Cidr, String> hostRanges = new java.util.LinkedHashMap<>();
+                final Map<Cidr, String> hostRanges = new LinkedHashMap<>();
                 if (uplink != null)
                 {
-                    final io.berth.control.ipam.Cidr uplinkSubnet = new io.berth.control.ipam.Cidr(
-                        uplink.ip() & io.berth.control.ipam.Cidr.mask(uplink.prefixLength()), uplink.prefixLength());
+                    final Cidr uplinkSubnet = new Cidr(
+                        uplink.ip() & Cidr.mask(uplink.prefixLength()), uplink.prefixLength());
                     hostRanges.put(uplinkSubnet, "the uplink's subnet, --uplink-ip " + Ipv4.format(uplink.ip()) + "/" +
                         uplink.prefixLength());
                 }
                 final ControlService created = new ControlService(new State(new LocalIpam(hostRanges, uplink == null
-                    ? java.util.Map.of() : java.util.Map.of(uplink.ip(), "berthd's uplink address"))),
+                    ? Map.of() : Map.of(uplink.ip(), "berthd's uplink address"))),
                     stores, dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
                 created.addCounters("dns", () -> dns.counters().snapshot());
@@ -484,7 +500,7 @@ public final class Berthd implements Callable<Integer>
                     global.vnisInUse(created::vnisInUse);
                     created.addCounters("store", () ->
                     {
-                        final java.util.Map<String, Object> counters = new java.util.LinkedHashMap<>(
+                        final Map<String, Object> counters = new LinkedHashMap<>(
                             created.admission().counters());
                         counters.put("values_rejected", (Long)counters.get("values_rejected") + global.unreadable());
                         counters.put("data_losses", integrity.losses());
@@ -562,15 +578,15 @@ public final class Berthd implements Callable<Integer>
         }
         final RequestHandler handler = new RequestHandler(service, sandboxes, info);
         final ApiServer api = new ApiServer(socketPath, controlThread, handler::handle);
-        api.streamer(io.berth.control.api.RequestHandler.captureStream(service, controlThread));
-        api.streamer(io.berth.control.api.RequestHandler.flowStream(flows[0]));
-        api.streamer(io.berth.control.api.RequestHandler.traceStream(service, controlThread));
-        api.streamer(io.berth.control.api.RequestHandler.exposureStream(service, controlThread));
-        api.streamer(new io.berth.control.cli.ServedCli(api::call));
-        api.streamer(new io.berth.control.cni.CniService(service, sandboxes, controlThread));
+        api.streamer(RequestHandler.captureStream(service, controlThread));
+        api.streamer(RequestHandler.flowStream(flows[0]));
+        api.streamer(RequestHandler.traceStream(service, controlThread));
+        api.streamer(RequestHandler.exposureStream(service, controlThread));
+        api.streamer(new ServedCli(api::call));
+        api.streamer(new CniService(service, sandboxes, controlThread));
 
-        final java.util.concurrent.ScheduledExecutorService saver =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable ->
+        final ScheduledExecutorService saver =
+            Executors.newSingleThreadScheduledExecutor(runnable ->
             {
                 final Thread thread = new Thread(runnable, "berth-conntrack-saver");
                 thread.setDaemon(true);
@@ -656,7 +672,7 @@ public final class Berthd implements Callable<Integer>
         {
             try
             {
-                final io.berth.control.metrics.MetricsServer metrics = io.berth.control.metrics.MetricsServer.start(
+                final MetricsServer metrics = MetricsServer.start(
                     metricsAddr, () -> onControlThread(controlThread, handler::countersView));
                 Runtime.getRuntime().addShutdownHook(new Thread(metrics::close, "berth-metrics-close"));
             }
@@ -675,7 +691,7 @@ public final class Berthd implements Callable<Integer>
     }
 
     /** The flow log's retention, after checking the --flow-log options go together. */
-    static java.time.Duration flowLogRetention(final boolean flowLog, final boolean starts, final String retention,
+    static Duration flowLogRetention(final boolean flowLog, final boolean starts, final String retention,
         final boolean userspace)
     {
         if (starts && !flowLog)
@@ -686,16 +702,16 @@ public final class Berthd implements Callable<Integer>
         {
             throw new IllegalArgumentException("--flow-log needs the userspace dataplane");
         }
-        return io.berth.control.flowlog.FlowLog.parseRetention(retention);
+        return FlowLog.parseRetention(retention);
     }
 
     /** Refuses a --metrics-addr that is malformed or already taken, before berthd changes anything. */
     private static void probeFree(final String address)
     {
-        final int colon = io.berth.control.metrics.MetricsServer.parse(address);
-        try (java.net.ServerSocket probe = new java.net.ServerSocket())
+        final int colon = MetricsServer.parse(address);
+        try (ServerSocket probe = new ServerSocket())
         {
-            probe.bind(new java.net.InetSocketAddress(address.substring(0, colon),
+            probe.bind(new InetSocketAddress(address.substring(0, colon),
                 Integer.parseInt(address.substring(colon + 1))));
         }
         catch (final IOException ex)
@@ -822,13 +838,13 @@ public final class Berthd implements Callable<Integer>
     /** Output of `ip ARGS...`, or "" when it fails. */
     private static String runIp(final String... args) throws BerthException
     {
-        final java.util.List<String> command = new java.util.ArrayList<>();
+        final List<String> command = new ArrayList<>();
         command.add("ip");
-        command.addAll(java.util.List.of(args));
+        command.addAll(List.of(args));
         try
         {
             final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            final String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             return process.waitFor() == 0 ? output : "";
         }
         catch (final IOException ex)

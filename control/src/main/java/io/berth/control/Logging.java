@@ -7,6 +7,8 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 
 /**
  * berthd's one logger: every module logs through {@link System.Logger} (the JDK's, so dataplane needs no library),
@@ -63,8 +65,8 @@ public final class Logging
             line.append(formatMessage(record)).append(System.lineSeparator());
             if (record.getThrown() != null)
             {
-                final java.io.StringWriter trace = new java.io.StringWriter();
-                record.getThrown().printStackTrace(new java.io.PrintWriter(trace));
+                final StringWriter trace = new StringWriter();
+                record.getThrown().printStackTrace(new PrintWriter(trace));
                 line.append(trace);
             }
             return line.toString();

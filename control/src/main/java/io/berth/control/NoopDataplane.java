@@ -6,6 +6,11 @@ import io.berth.control.dataplane.SegmentSpec;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import io.berth.control.dataplane.PublishSpec;
+import io.berth.control.dataplane.UplinkSpec;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * A dataplane that switches nothing: {@code berthd --dataplane noop} drives the whole control plane (API, IPAM,
@@ -69,7 +74,7 @@ final class NoopDataplane implements Dataplane
     }
 
     @Override
-    public void attachUplink(final io.berth.control.dataplane.UplinkSpec uplink)
+    public void attachUplink(final UplinkSpec uplink)
     {
     }
 
@@ -79,24 +84,24 @@ final class NoopDataplane implements Dataplane
         return 0xA9FE7B01; // 169.254.123.1
     }
 
-    private final java.util.Set<java.util.List<Integer>> publishedPorts = new java.util.HashSet<>();
+    private final Set<List<Integer>> publishedPorts = new HashSet<>();
 
     @Override
-    public boolean publish(final io.berth.control.dataplane.PublishSpec p)
+    public boolean publish(final PublishSpec p)
     {
-        return publishedPorts.add(java.util.List.of(p.hostIp(), p.protocol(), p.hostPort()));
+        return publishedPorts.add(List.of(p.hostIp(), p.protocol(), p.hostPort()));
     }
 
     @Override
-    public void unpublish(final io.berth.control.dataplane.PublishSpec p)
+    public void unpublish(final PublishSpec p)
     {
-        publishedPorts.remove(java.util.List.of(p.hostIp(), p.protocol(), p.hostPort()));
+        publishedPorts.remove(List.of(p.hostIp(), p.protocol(), p.hostPort()));
     }
 
     @Override
-    public java.util.List<Map<String, Object>> connections()
+    public List<Map<String, Object>> connections()
     {
-        return java.util.List.of();
+        return List.of();
     }
 
     @Override

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.time.Duration;
 
 class BerthdOptionsTest
 {
@@ -46,8 +47,8 @@ class BerthdOptionsTest
     @Test
     void flowLogOptions()
     {
-        assertEquals(java.time.Duration.ofHours(24), Berthd.flowLogRetention(true, true, "24h", true));
-        assertEquals(java.time.Duration.ofMinutes(90), Berthd.flowLogRetention(false, false, "90m", true));
+        assertEquals(Duration.ofHours(24), Berthd.flowLogRetention(true, true, "24h", true));
+        assertEquals(Duration.ofMinutes(90), Berthd.flowLogRetention(false, false, "90m", true));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(false, true, "24h", true))
             .getMessage().contains("--flow-log-start needs --flow-log"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(true, false, "24h", false))

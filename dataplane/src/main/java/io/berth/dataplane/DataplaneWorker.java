@@ -6,6 +6,9 @@ import org.agrona.concurrent.Agent;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 /**
  * The agent that owns a graph, its ports and their tables. Each duty cycle it runs a bounded number of control
@@ -37,13 +40,13 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     private long lastWorkNanos;
     private int receivedThisCycle;
     /** Duty cycles, those that found work, and the time spent blocked in the poller: written here, read by anyone. */
-    private final java.util.concurrent.atomic.AtomicLong cycles = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong busyCycles = new java.util.concurrent.atomic.AtomicLong();
-    private final java.util.concurrent.atomic.AtomicLong blockedNanos = new java.util.concurrent.atomic.AtomicLong();
+    private final AtomicLong cycles = new AtomicLong();
+    private final AtomicLong busyCycles = new AtomicLong();
+    private final AtomicLong blockedNanos = new AtomicLong();
     /** Links to the port workers ({@code --workers N}); empty with one worker. */
     private final List<ShardLink> shards = new ArrayList<>();
     /** Set while this worker blocks or is about to: the port workers' signal to wake it. */
-    private final java.util.concurrent.atomic.AtomicBoolean parked = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean parked = new AtomicBoolean();
     /** Slots lent to each port worker at most, and what the owner keeps for itself whatever it lends. */
     private final int lendPerShard;
     private final int keepForOwner;
@@ -120,7 +123,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
 
     /** Any thread: runs {@code command} on the worker and completes with its result. */
     @Override
-    public <T> CompletableFuture<T> call(final java.util.function.Supplier<T> command)
+    public <T> CompletableFuture<T> call(final Supplier<T> command)
     {
         return commands.call(command);
     }

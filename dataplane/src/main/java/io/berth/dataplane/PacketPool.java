@@ -2,6 +2,7 @@ package io.berth.dataplane;
 
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
+import java.util.Arrays;
 
 /**
  * Fixed-size packet slots in one off-heap region; a packet is an {@code int} handle (its slot index).
@@ -77,7 +78,7 @@ public final class PacketPool
         this.domain = new int[capacity];
         this.location = new int[capacity];
         this.trace = new int[capacity];
-        java.util.Arrays.fill(location, FREE);
+        Arrays.fill(location, FREE);
         for (int i = 0; i < capacity; i++)
         {
             freeStack[i] = capacity - 1 - i; // hand out slot 0 first: keeps the working set at the front

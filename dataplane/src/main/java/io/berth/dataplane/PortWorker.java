@@ -6,6 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 
 /**
  * A worker that owns a shard of the ports ({@code berthd --workers N}: workers 2..N) and makes their syscalls:
@@ -70,7 +71,7 @@ public final class PortWorker implements Agent, WorkerCommands
     }
 
     @Override
-    public <T> CompletableFuture<T> call(final java.util.function.Supplier<T> command)
+    public <T> CompletableFuture<T> call(final Supplier<T> command)
     {
         return commands.call(command);
     }

@@ -2,6 +2,7 @@ package io.berth.dataplane;
 
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.List;
 
 /**
  * The four SPSC rings between the owner worker (the graph, its tables and the packet pool) and one port worker
@@ -117,7 +118,7 @@ public final class ShardLink
      * Owner, before it blocks: sets its flag (shared by all its links) and looks at every link once more; true
      * when it may block, false (flag cleared) when a port worker handed something over meanwhile.
      */
-    static boolean ownerParking(final AtomicBoolean flag, final java.util.List<ShardLink> links)
+    static boolean ownerParking(final AtomicBoolean flag, final List<ShardLink> links)
     {
         flag.set(true);
         for (int i = 0, n = links.size(); i < n; i++)

@@ -15,6 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.dataplane.graph.TestGraphs;
 
 class DataplaneWorkerTest
 {
@@ -26,7 +27,7 @@ class DataplaneWorkerTest
 
     DataplaneWorkerTest()
     {
-        graph = io.berth.dataplane.graph.TestGraphs.autowire(pool, new DropCounters(), new Node("sink")
+        graph = TestGraphs.autowire(pool, new DropCounters(), new Node("sink")
         {
             @Override
             protected void process(final PacketBatch batch)

@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * The owner worker and one port worker, both run on the test thread one duty cycle after another (the rings
@@ -167,7 +169,7 @@ class PortWorkerTest
         ownersPort.replay(frame(2));
         runBoth(20_000); // warm up: the JIT, and every lazily sized array
         final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final long before = threads.getCurrentThreadAllocatedBytes();
         final long sentBefore = shardPort.counters().get(PortCounters.TX_PACKETS);
         runBoth(20_000);
@@ -239,6 +241,6 @@ class PortWorkerTest
 
     private static void assertThrowsIllegal(final Runnable r)
     {
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, r::run);
+        Assertions.assertThrows(IllegalArgumentException.class, r::run);
     }
 }

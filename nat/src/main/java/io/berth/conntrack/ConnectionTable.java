@@ -4,6 +4,10 @@ import io.berth.dataplane.Housekeeping;
 
 import java.util.SplittableRandom;
 import java.util.function.IntConsumer;
+import io.berth.dataplane.VarHandles;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
  * The connection table: one entry per connection, indexed from both directions (its original and its reply
@@ -142,7 +146,7 @@ public final class ConnectionTable implements Housekeeping
         slotKey1 = new long[slots];
         slotKey2 = new long[slots];
         slotRef = new int[slots];
-        java.util.Arrays.fill(slotRef, EMPTY);
+        Arrays.fill(slotRef, EMPTY);
 
         protocol = new int[capacity];
         state = new int[capacity];
@@ -165,7 +169,7 @@ public final class ConnectionTable implements Housekeeping
         this.wheelMask = wheelSize - 1;
         this.expiryBatch = expiryBatch;
         bucketHead = new int[wheelSize];
-        java.util.Arrays.fill(bucketHead, NONE);
+        Arrays.fill(bucketHead, NONE);
         timerNext = new int[capacity];
         timerPrev = new int[capacity];
         timerTick = new long[capacity];
@@ -203,8 +207,8 @@ public final class ConnectionTable implements Housekeeping
         return (int)SIZE_VH.getAcquire(this);
     }
 
-    private static final java.lang.invoke.VarHandle SIZE_VH =
-        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "size", int.class);
+    private static final VarHandle SIZE_VH =
+        VarHandles.field(MethodHandles.lookup(), "size", int.class);
 
     public ConntrackCounters counters()
     {
@@ -524,8 +528,8 @@ public final class ConnectionTable implements Housekeeping
         return (int)SOURCE_TRANSLATED_VH.getAcquire(this);
     }
 
-    private static final java.lang.invoke.VarHandle SOURCE_TRANSLATED_VH =
-        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "sourceTranslated", int.class);
+    private static final VarHandle SOURCE_TRANSLATED_VH =
+        VarHandles.field(MethodHandles.lookup(), "sourceTranslated", int.class);
 
     public long expiry(final int entry)
     {

@@ -1,4 +1,5 @@
 package io.berth.conntrack;
+import java.util.Arrays;
 
 /**
  * What conntrack decided about each packet in flight, indexed by packet handle: the connection entry, the
@@ -31,7 +32,7 @@ public final class CtInfo
     {
         info = new int[poolCapacity];
         generation = new int[poolCapacity];
-        java.util.Arrays.fill(info, NO_INFO);
+        Arrays.fill(info, NO_INFO);
     }
 
     public void set(final int handle, final int entry, final int direction, final int ctClass)

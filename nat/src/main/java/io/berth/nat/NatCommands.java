@@ -7,6 +7,9 @@ import io.berth.dataplane.WorkerCommands;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import io.berth.conntrack.ConnState;
+import java.nio.MappedByteBuffer;
+import java.util.function.IntPredicate;
 
 /**
  * Typed proxy for conntrack and the published ports: every change and listing runs on the worker that owns the
@@ -34,7 +37,7 @@ public final class NatCommands
     }
 
     /** Starts mirroring NAT bindings into a file from {@link NatBindings#map} (every translated connection now). */
-    public CompletableFuture<Void> mirrorBindings(final java.nio.MappedByteBuffer file)
+    public CompletableFuture<Void> mirrorBindings(final MappedByteBuffer file)
     {
         return worker.run(() ->
         {
@@ -109,13 +112,13 @@ public final class NatCommands
         return worker.call(() -> copy(entry ->
         {
             final int protocol = connections.protocol(entry);
-            return (protocol == 6 && connections.state(entry) == io.berth.conntrack.ConnState.ESTABLISHED)
+            return (protocol == 6 && connections.state(entry) == ConnState.ESTABLISHED)
                 || (protocol == 17 && connections.hasFlags(entry, ConnectionTable.F_ASSURED));
         }));
     }
 
     /** Worker thread: snapshots of the connections {@code which} accepts. */
-    private List<ConnectionSnapshot> copy(final java.util.function.IntPredicate which)
+    private List<ConnectionSnapshot> copy(final IntPredicate which)
     {
         final List<ConnectionSnapshot> result = new ArrayList<>();
         final long now = System.currentTimeMillis();

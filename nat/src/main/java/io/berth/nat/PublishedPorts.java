@@ -2,6 +2,7 @@ package io.berth.nat;
 
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import org.agrona.collections.Long2LongHashMap;
+import io.berth.conntrack.Tuples;
 
 /**
  * Published ports: (host address, protocol, host port) -> (container address, container port), one hash lookup
@@ -175,7 +176,7 @@ public final class PublishedPorts
     /** "tcp 0.0.0.0:8080 -> 172.17.0.2:80" for a key and its target. Allocates: control plane. */
     public static String format(final long key, final long target)
     {
-        return io.berth.conntrack.Tuples.protocolName((int)(key >>> 16) & 0xFF) + ' '
+        return Tuples.protocolName((int)(key >>> 16) & 0xFF) + ' '
             + Ipv4Flyweight.format((int)(key >>> 32)) + ':' + (key & 0xFFFF) + " -> "
             + Ipv4Flyweight.format(targetAddress(target)) + ':' + targetPort(target);
     }

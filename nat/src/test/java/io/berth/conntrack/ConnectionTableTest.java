@@ -15,6 +15,7 @@ import static io.berth.conntrack.TestPackets.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Assertions;
 
 class ConnectionTableTest
 {
@@ -63,9 +64,9 @@ class ConnectionTableTest
         assertEquals(0, table.size());
         final int first = table.create(k1(2), k2(2), ConnState.UNREPLIED, 0, 10_000, 0);
         final int second = table.create(k1(3), k2(3), ConnState.UNREPLIED, 0, 10_000, 0);
-        org.junit.jupiter.api.Assertions.assertNotEquals(first, second, "one entry, one connection");
+        Assertions.assertNotEquals(first, second, "one entry, one connection");
         assertEquals(2, table.size());
-        org.junit.jupiter.api.Assertions.assertTrue(table.generation(first) != generation || first != e,
+        Assertions.assertTrue(table.generation(first) != generation || first != e,
             "a reused entry has a new generation");
     }
 

@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.nio.ByteOrder;
 
 class ConntrackNodeTest
 {
@@ -311,7 +312,7 @@ class ConntrackNodeTest
     void fragmentsAndOtherProtocolsPassUntracked()
     {
         final int frag = TestPackets.udp(pool, C, 5353, S, 53, 0);
-        pool.buffer().putShort(TestPackets.ipOffset(pool, frag) + 6, (short)0x0010, java.nio.ByteOrder.BIG_ENDIAN);
+        pool.buffer().putShort(TestPackets.ipOffset(pool, frag) + 6, (short)0x0010, ByteOrder.BIG_ENDIAN);
         assertTrue(send(frag));
         assertEquals(CtInfo.UNTRACKED, lastClass);
         final int gre = TestPackets.udp(pool, C, 5353, S, 53, 0);

@@ -16,6 +16,10 @@ import static io.berth.dataplane.flyweight.TcpFlyweight.RST;
 import static io.berth.dataplane.flyweight.TcpFlyweight.SYN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.dataplane.PacketPool;
+import java.lang.management.ManagementFactory;
+import org.agrona.concurrent.CachedEpochClock;
+import org.agrona.concurrent.MessageHandler;
 
 /** Per-connection packets and bytes each way, and the flow events the flow log hears (berthd --flow-log). */
 class FlowAccountingTest
@@ -25,8 +29,8 @@ class FlowAccountingTest
 
     /** The conntrack rig of {@link ConntrackNodeTest}, used, not inherited (its tests would run twice). */
     final ConntrackNodeTest rig = new ConntrackNodeTest();
-    final org.agrona.concurrent.CachedEpochClock clock = rig.clock;
-    final io.berth.dataplane.PacketPool pool = rig.pool;
+    final CachedEpochClock clock = rig.clock;
+    final PacketPool pool = rig.pool;
     ConnectionTable table;
 
     {
@@ -171,7 +175,7 @@ class FlowAccountingTest
         final FlowRecorder recorder = new FlowRecorder(ring, true);
         final ConnectionTable flows = new ConnectionTable(1024, new ConntrackCounters());
         flows.onFlow(recorder);
-        final org.agrona.concurrent.MessageHandler drain = (type, buffer, index, length) -> { };
+        final MessageHandler drain = (type, buffer, index, length) -> { };
         final Runnable oneFlow = () ->
         {
             final int e = flows.create(Tuples.key1(C, S), Tuples.key2(17, 5000, 53), ConnState.UNREPLIED, 0, 2000, 1000);
@@ -186,7 +190,7 @@ class FlowAccountingTest
             oneFlow.run();
         }
         final com.sun.management.ThreadMXBean threads =
-            (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         final long id = Thread.currentThread().getId();
         final long before = threads.getThreadAllocatedBytes(id);
         for (int i = 0; i < 100_000; i++)

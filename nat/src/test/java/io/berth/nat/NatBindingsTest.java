@@ -18,6 +18,7 @@ import static io.berth.dataplane.flyweight.TcpFlyweight.SYN;
 import static io.berth.nat.NatHarness.U;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.conntrack.MidstreamPickup;
 
 /** The NAT bindings mirrored into a mapped file as they are made are what a restart after SIGKILL reads back. */
 class NatBindingsTest
@@ -34,7 +35,7 @@ class NatBindingsTest
     void translatedConnectionsAreInTheFileUntilTheyEnd() throws Exception
     {
         final NatBindings bindings = new NatBindings(1024);
-        final NatHarness nat = new NatHarness(1024, PortAllocator::new, io.berth.conntrack.MidstreamPickup.STRICT, bindings);
+        final NatHarness nat = new NatHarness(1024, PortAllocator::new, MidstreamPickup.STRICT, bindings);
         final PacketPool pool = nat.pool;
         final Path file = dir.resolve("nat-bindings");
         new NatCommands(nat.table, nat.published, WorkerCommands.DIRECT, bindings).mirrorBindings(NatBindings.map(file, 1024)).join();

@@ -14,6 +14,7 @@ import io.berth.dataplane.graph.TestGraphs;
 import org.agrona.concurrent.CachedEpochClock;
 
 import static io.berth.conntrack.TestPackets.ip;
+import java.util.function.Function;
 
 /** conntrack -> dnat -> snat -> sink, with the uplink as port 9 at 192.168.1.10 (routing is simulated by egress). */
 final class NatHarness
@@ -34,18 +35,18 @@ final class NatHarness
     final PortAllocator ports;
     final Sink sink = new Sink();
 
-    NatHarness(final int limit, final java.util.function.Function<ConnectionTable, PortAllocator> factory)
+    NatHarness(final int limit, final Function<ConnectionTable, PortAllocator> factory)
     {
         this(limit, factory, MidstreamPickup.STRICT);
     }
 
-    NatHarness(final int limit, final java.util.function.Function<ConnectionTable, PortAllocator> factory,
+    NatHarness(final int limit, final Function<ConnectionTable, PortAllocator> factory,
         final MidstreamPickup pickup)
     {
         this(limit, factory, pickup, new NatBindings(0));
     }
 
-    NatHarness(final int limit, final java.util.function.Function<ConnectionTable, PortAllocator> factory,
+    NatHarness(final int limit, final Function<ConnectionTable, PortAllocator> factory,
         final MidstreamPickup pickup, final NatBindings bindings)
     {
         clock.update(1_000_000);

@@ -24,6 +24,9 @@ import static io.berth.nat.NatHarness.U;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.conntrack.Tuples;
+import java.util.HashSet;
+import java.util.Set;
 
 class NatNodesTest
 {
@@ -307,11 +310,11 @@ class NatNodesTest
     {
         final NatHarness h = new NatHarness(70_000, PortAllocator::new);
         final ConnectionTable table = h.table;
-        final java.util.Set<Integer> seen = new java.util.HashSet<>();
+        final Set<Integer> seen = new HashSet<>();
         for (int i = 0; i < 20_000; i++)
         {
-            final long k1 = io.berth.conntrack.Tuples.key1(C + (i % 200), S);
-            final long k2 = io.berth.conntrack.Tuples.key2(PROTO_TCP, 30000 + i / 200, 443);
+            final long k1 = Tuples.key1(C + (i % 200), S);
+            final long k2 = Tuples.key2(PROTO_TCP, 30000 + i / 200, 443);
             final int e = table.create(k1, k2, 1, 0, Long.MAX_VALUE / 2, 0);
             final int port = h.ports.allocate(e, U);
             assertTrue(port > 0, "allocation " + i);

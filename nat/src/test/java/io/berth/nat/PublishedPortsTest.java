@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.lang.management.ManagementFactory;
 
 class PublishedPortsTest
 {
@@ -80,7 +81,7 @@ class PublishedPortsTest
             assertEquals(80 + (i % 100), PublishedPorts.targetPort(target));
         }
 
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)java.lang.management.ManagementFactory.getThreadMXBean();
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         long sink = 0;
         for (int round = 0; round < 20; round++) // warm up both
         {

@@ -9,6 +9,7 @@ import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import io.berth.l3.Responder;
 import org.agrona.concurrent.UnsafeBuffer;
+import io.berth.dataplane.flyweight.ArpFlyweight;
 
 /**
  * The network's gateway address lives here, not in a kernel bridge: ARP requests for it get a reply with the
@@ -29,7 +30,7 @@ public final class GatewayNode extends Node
     private DropReason dropReason;
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
-    private final io.berth.dataplane.flyweight.ArpFlyweight arp = new io.berth.dataplane.flyweight.ArpFlyweight();
+    private final ArpFlyweight arp = new ArpFlyweight();
     private final Responder responder = new Responder();
 
     /**

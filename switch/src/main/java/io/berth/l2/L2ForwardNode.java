@@ -9,6 +9,7 @@ import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
+import java.nio.ByteOrder;
 
 /**
  * Learn, look up, forward or flood, within the inbound port's bridge domain only (so no frame ever crosses
@@ -236,7 +237,7 @@ public final class L2ForwardNode extends Node
         switch (ethernet.etherType())
         {
             case EthernetFlyweight.TYPE_IPV4:
-                return buffer.getInt(ethernet.payloadOffset() + IPV4_DESTINATION, java.nio.ByteOrder.BIG_ENDIAN);
+                return buffer.getInt(ethernet.payloadOffset() + IPV4_DESTINATION, ByteOrder.BIG_ENDIAN);
             case EthernetFlyweight.TYPE_ARP:
                 return arp.wrap(buffer, ethernet.payloadOffset()).targetIp();
             default:

@@ -1,6 +1,7 @@
 package io.berth.l2;
 
 import io.berth.dataplane.PortTable;
+import java.util.Arrays;
 
 /**
  * The switch's tables: bridge domains by id, the domain of each port, the MAC table, and the flood lists it
@@ -24,7 +25,7 @@ public final class L2Switch
         this.ports = ports;
         this.macs = new MacTable(macTableCapacity, maxMacsPerPort, PortTable.MAX_PORTS, MAX_DOMAINS);
         this.macAgeSeconds = macAgeSeconds;
-        java.util.Arrays.fill(portDomain, -1);
+        Arrays.fill(portDomain, -1);
     }
 
     public L2Switch(final PortTable ports)

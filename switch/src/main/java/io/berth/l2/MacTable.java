@@ -1,6 +1,8 @@
 package io.berth.l2;
 
 import java.util.Arrays;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * Learned MACs of every bridge domain in one open-addressing table: key = (domain + 1) << 48 | MAC in a
@@ -264,7 +266,7 @@ public final class MacTable
         return (int)PER_DOMAIN.getAcquire(macsPerDomain, domain);
     }
 
-    private static final java.lang.invoke.VarHandle PER_DOMAIN = java.lang.invoke.MethodHandles.arrayElementVarHandle(int[].class);
+    private static final VarHandle PER_DOMAIN = MethodHandles.arrayElementVarHandle(int[].class);
 
     public int maxMacsPerPort()
     {

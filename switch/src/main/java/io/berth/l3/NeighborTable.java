@@ -3,6 +3,9 @@ package io.berth.l3;
 import io.berth.dataplane.Housekeeping;
 
 import java.util.Arrays;
+import io.berth.dataplane.VarHandles;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 
 /**
  * Neighbours learned on routed ports (the uplink's LAN): IPv4 address -> port and MAC, bounded and aged like the
@@ -62,12 +65,12 @@ public final class NeighborTable implements Housekeeping
         return new long[] {(int)SIZE_VH.getAcquire(this), (long)REFUSED_VH.getAcquire(this), (long)AGED_VH.getAcquire(this)};
     }
 
-    private static final java.lang.invoke.VarHandle SIZE_VH =
-        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "size", int.class);
-    private static final java.lang.invoke.VarHandle REFUSED_VH =
-        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "refused", long.class);
-    private static final java.lang.invoke.VarHandle AGED_VH =
-        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "aged", long.class);
+    private static final VarHandle SIZE_VH =
+        VarHandles.field(MethodHandles.lookup(), "size", int.class);
+    private static final VarHandle REFUSED_VH =
+        VarHandles.field(MethodHandles.lookup(), "refused", long.class);
+    private static final VarHandle AGED_VH =
+        VarHandles.field(MethodHandles.lookup(), "aged", long.class);
 
     /** Addresses not learned because the table was full. */
     public long refused()

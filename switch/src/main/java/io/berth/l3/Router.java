@@ -2,6 +2,9 @@ package io.berth.l3;
 
 import io.berth.dataplane.PortTable;
 import org.agrona.collections.Long2LongHashMap;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Routing state: each bridge network's subnet, the neighbours (next hops: address -> port and MAC), and the two
@@ -25,7 +28,7 @@ public final class Router
     /** ipvlan private: no routing between two containers of the network. */
     private final boolean[] isolatedDomain = new boolean[MAX_DOMAINS];
     /** A network's second and later subnets (ipvlan L3): {domain, prefix length, masked address} each. */
-    private final java.util.List<int[]> moreSubnets = new java.util.ArrayList<>();
+    private final List<int[]> moreSubnets = new ArrayList<>();
     /** An ipvlan L3 network's routed port on its parent's LAN, per domain, or NONE. */
     private final int[] lanRouterOfDomain = new int[MAX_DOMAINS];
     /*
@@ -69,7 +72,7 @@ public final class Router
     public Router(final int learnedNeighborLimit)
     {
         learned = new NeighborTable(learnedNeighborLimit);
-        java.util.Arrays.fill(lanRouterOfDomain, NONE);
+        Arrays.fill(lanRouterOfDomain, NONE);
     }
 
     /** The learned-neighbour table, for aging as housekeeping and for its counters. */
@@ -225,7 +228,7 @@ public final class Router
                 addresses[n++] = lanRouterIp[p];
             }
         }
-        lanRouterAddresses = java.util.Arrays.copyOf(addresses, n);
+        lanRouterAddresses = Arrays.copyOf(addresses, n);
     }
 
     /** The LAN router port of ipvlan L3 network {@code domain} (the uplink's id when it is that), or NONE. */

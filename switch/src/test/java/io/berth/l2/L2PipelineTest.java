@@ -18,6 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Assertions;
 
 /** The whole bridge path (parse, l2-forward, gateway, tx) with in-memory ports, run on the test thread. */
 class L2PipelineTest
@@ -462,10 +463,10 @@ class L2PipelineTest
     {
         domain(0, true);
         port(1, 0);
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> domain(0, true));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> l2.addPort(2, 7));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> l2.addPort(1, 0));
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        Assertions.assertThrows(IllegalStateException.class, () -> domain(0, true));
+        Assertions.assertThrows(IllegalArgumentException.class, () -> l2.addPort(2, 7));
+        Assertions.assertThrows(IllegalStateException.class, () -> l2.addPort(1, 0));
+        Assertions.assertThrows(IllegalArgumentException.class,
             () -> l2.addDomain(new BridgeDomain(L2Switch.MAX_DOMAINS, 1, 1, true)));
         assertArrayEquals(new int[] {1}, pipeline.ports().floodList(0));
     }

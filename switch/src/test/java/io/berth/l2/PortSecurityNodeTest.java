@@ -21,6 +21,7 @@ import static io.berth.dataplane.Frames.ip;
 import static io.berth.dataplane.Frames.mac;
 import static io.berth.dataplane.Frames.udpFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.util.Arrays;
 
 /** Port security on its own: bound ports send only as themselves; unbound ports never as a bound port's MAC. */
 class PortSecurityNodeTest
@@ -95,7 +96,7 @@ class PortSecurityNodeTest
         assertEquals(DropReason.SPOOFED_SOURCE, send(1, udpFrame(MAC_A, MAC_B, IP_B, IP_A, 1, 2, 60)));
         assertEquals(DropReason.ARP_SPOOF, send(1, arpReply(MAC_A, IP_B, MAC_B, IP_B)));
         assertEquals(DropReason.ARP_SPOOF, send(1, ethernet(MAC_B, MAC_A, 0x0806,
-            java.util.Arrays.copyOfRange(arpReply(MAC_B, IP_A, MAC_B, IP_B), 14, 42)))); // ARP sender MAC not the frame's
+            Arrays.copyOfRange(arpReply(MAC_B, IP_A, MAC_B, IP_B), 14, 42)))); // ARP sender MAC not the frame's
         assertEquals(null, send(1, arpRequest(MAC_A, IP_A, IP_B)));
         assertEquals(null, send(1, arpRequest(MAC_A, 0, IP_B)), "an RFC 5227 probe");
         assertEquals(null, send(1, ethernet(MAC_B, MAC_A, 0x86DD, new byte[40])), "IPv6 from its own MAC");

@@ -1,6 +1,7 @@
 package io.berth.l3;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 
 /**
  * Builds frames for the routing tests as plain byte arrays, with checksums computed here (not by the flyweights
@@ -183,7 +184,7 @@ final class Packets
 
     static byte[] slice(final byte[] bytes, final int from, final int to)
     {
-        return java.util.Arrays.copyOfRange(bytes, from, to);
+        return Arrays.copyOfRange(bytes, from, to);
     }
 
     /** The error a router sends about {@code offending}: its IPv4 header and the first 8 bytes of its payload quoted. */

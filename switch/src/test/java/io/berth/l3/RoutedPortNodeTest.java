@@ -29,6 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 
 /**
  * The routed ports (uplink, host link): ARP and ping for berthd's own address on them, what a host answers for
@@ -84,7 +86,7 @@ class RoutedPortNodeTest
 
     private static byte[] pad(final byte[] frame, final int length)
     {
-        return java.util.Arrays.copyOf(frame, Math.max(length, frame.length));
+        return Arrays.copyOf(frame, Math.max(length, frame.length));
     }
 
     @Test
@@ -94,7 +96,7 @@ class RoutedPortNodeTest
         rig.send(rig.uplink, Packets.arpRequest(PEER_MAC, PEER, GW_A)); // a gateway lives in its network only
         rig.send(rig.uplink, Packets.arpRequest(PEER_MAC, PEER, HOST_LINK_IP));
         assertEquals(List.of(), rig.leftovers());
-        assertEquals(3, rig.drops.get(io.berth.dataplane.DropReason.NOT_FOR_US), "somebody else's ARP is counted as such");
+        assertEquals(3, rig.drops.get(DropReason.NOT_FOR_US), "somebody else's ARP is counted as such");
         assertEquals(3, rig.totalDrops(), "and as nothing else");
         assertEquals(Router.NO_NEIGHBOR, rig.router.neighbor(PEER), "nor is its sender worth remembering");
     }
@@ -143,14 +145,14 @@ class RoutedPortNodeTest
             ipv4(PEER, ip("192.168.1.255"), Packets.UDP, 64, Packets.udp(PEER, ip("192.168.1.255"), 137, 137, new byte[4]))));
         rig.send(rig.uplink, ethernet(UPLINK_MAC, PEER_MAC, 0x86DD, new byte[40])); // IPv6 to us: not ours to route
         assertEquals(List.of(), rig.leftovers());
-        assertEquals(4, rig.drops.get(io.berth.dataplane.DropReason.NOT_FOR_US));
+        assertEquals(4, rig.drops.get(DropReason.NOT_FOR_US));
         assertEquals(4, rig.totalDrops());
     }
 
     @Test
     void aTruncatedPingIsCounted()
     {
-        final byte[] short4 = java.util.Arrays.copyOf(icmp(8, 0, 1, new byte[0]), 4);
+        final byte[] short4 = Arrays.copyOf(icmp(8, 0, 1, new byte[0]), 4);
         rig.send(rig.uplink, pad(ethernet(UPLINK_MAC, PEER_MAC, IPV4, ipv4(PEER, UPLINK_IP, ICMP, 64, short4)), 60));
         assertEquals(1, rig.drops(DropReason.L4_TRUNCATED));
     }
@@ -174,7 +176,7 @@ class RoutedPortNodeTest
     @Test
     void aSegmentWithAckGetsRstWithTheirAckAsSequence()
     {
-        final byte[] data = "GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        final byte[] data = "GET / HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
         final byte[] segment = ethernet(UPLINK_MAC, PEER_MAC, IPV4,
             ipv4(PEER, UPLINK_IP, TCP, 64, tcp(PEER, UPLINK_IP, 51000, 8080, 0x1000_0001, 0xCAFE_BABE, 0x18, 502, data)));
         rig.send(rig.uplink, segment);

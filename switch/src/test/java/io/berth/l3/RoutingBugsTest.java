@@ -9,6 +9,7 @@ import java.util.List;
 import static io.berth.l3.Packets.*;
 import static io.berth.l3.RouterRig.*;
 import static org.junit.jupiter.api.Assertions.*;
+import java.util.Arrays;
 
 /** Bugs found in main code (reported to the lead; kept out of the commit until fixed). */
 class RoutingBugsTest
@@ -68,8 +69,8 @@ class RoutingBugsTest
     void theQuoteStopsWhereTheDatagramEnds()
     {
         final RouterRig noUplink = new RouterRig();
-        final byte[] sent = java.util.Arrays.copyOf(ethernet(GW_A_MAC, MAC_A, IPV4, ipv4(IP_A, OUTSIDE, 47, 64, new byte[4])), 60);
-        java.util.Arrays.fill(sent, 38, 60, (byte)0x55); // padding
+        final byte[] sent = Arrays.copyOf(ethernet(GW_A_MAC, MAC_A, IPV4, ipv4(IP_A, OUTSIDE, 47, 64, new byte[4])), 60);
+        Arrays.fill(sent, 38, 60, (byte)0x55); // padding
         noUplink.send(noUplink.a, sent);
         final byte[] error = noUplink.a.takeTransmitted();
         assertEquals(14 + 20 + 8 + 24, error.length, () -> toHex(error));

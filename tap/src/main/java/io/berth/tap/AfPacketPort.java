@@ -6,6 +6,10 @@ import jnr.ffi.Pointer;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.ByteOrder;
+import java.util.Arrays;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * A {@link Port} over an existing Ethernet interface (the uplink: a NIC, or a veth end in berthd's namespace that
@@ -91,8 +95,8 @@ public final class AfPacketPort extends VnetFdPort
     private static final int CONTROL = 128;
     private static final int CONTROL_SIZE = 64;
     private static final int AUXDATA = CONTROL + 16;
-    private final org.agrona.concurrent.UnsafeBuffer receiveMessage =
-        new org.agrona.concurrent.UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(256, 64));
+    private final UnsafeBuffer receiveMessage =
+        new UnsafeBuffer(BufferUtil.allocateDirectAligned(256, 64));
 
     /** The VLAN of the frame read last: its VID, or 0 when it came untagged (or priority-tagged). Worker only. */
     private int lastVid;
@@ -125,7 +129,7 @@ public final class AfPacketPort extends VnetFdPort
             value = (value << 8) | (b & 0xFF);
         }
         this.macValue = value;
-        java.util.Arrays.fill(vlanPorts, -1);
+        Arrays.fill(vlanPorts, -1);
         final long base = receiveMessage.addressOffset();
         receiveMessage.putLong(MSGHDR + 16, base + IOVEC);
         receiveMessage.putLong(MSGHDR + 24, 1);
@@ -338,17 +342,17 @@ public final class AfPacketPort extends VnetFdPort
             return untagged;
         }
         // the wire is shared with the routed uplink: what is addressed to it stays its own
-        final org.agrona.concurrent.UnsafeBuffer buffer = pool.buffer();
-        final long destination = ((buffer.getInt(frame, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16)
-            | (buffer.getShort(frame + 4, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        final UnsafeBuffer buffer = pool.buffer();
+        final long destination = ((buffer.getInt(frame, ByteOrder.BIG_ENDIAN) & 0xFFFF_FFFFL) << 16)
+            | (buffer.getShort(frame + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF);
         if (destination == macValue)
         {
             return id();
         }
         // broadcast ARP (Ethernet/IPv4) asking for the routed address: target IP at 14 + 24
         if (destination == 0xFFFF_FFFF_FFFFL && frameLength >= 42
-            && buffer.getShort(frame + 12, java.nio.ByteOrder.BIG_ENDIAN) == 0x0806
-            && buffer.getInt(frame + 38, java.nio.ByteOrder.BIG_ENDIAN) == routedAddress)
+            && buffer.getShort(frame + 12, ByteOrder.BIG_ENDIAN) == 0x0806
+            && buffer.getInt(frame + 38, ByteOrder.BIG_ENDIAN) == routedAddress)
         {
             return id();
         }

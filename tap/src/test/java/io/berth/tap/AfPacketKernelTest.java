@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.util.Collections;
 
 /**
  * {@link AfPacketPort} on a real veth pair: namespace "uplink" holds {@code up0} (no address, as berthd's uplink),
@@ -404,7 +405,7 @@ class AfPacketKernelTest
         final Process tcpdump = new ProcessBuilder("ip", "netns", "exec", u.peerNs(), "tcpdump", "-i", "eth0", "-n",
             "-vv", "-S", "-l", "-c", "3", "tcp and src host 192.0.2.2").redirectErrorStream(true).start();
         kernel.onClose(() -> stop(tcpdump));
-        final List<String> lines = java.util.Collections.synchronizedList(new ArrayList<>());
+        final List<String> lines = Collections.synchronizedList(new ArrayList<>());
         final CountDownLatch listening = new CountDownLatch(1);
         final Thread reader = new Thread(() ->
         {

@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
 
 class EpollPollerTest
 {
@@ -79,8 +81,8 @@ class EpollPollerTest
             poller.register(port);
             final List<Port> seen = new ArrayList<>();
             assertEquals(0, poller.poll(0, seen::add));
-            final org.agrona.concurrent.UnsafeBuffer one =
-                new org.agrona.concurrent.UnsafeBuffer(org.agrona.BufferUtil.allocateDirectAligned(8, 8));
+            final UnsafeBuffer one =
+                new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
             one.putLong(0, 5);
             Natives.write(efd, one.addressOffset(), 8);
             assertEquals(1, poller.poll(1000, seen::add));

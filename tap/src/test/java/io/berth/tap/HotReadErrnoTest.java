@@ -8,6 +8,8 @@ import org.agrona.BufferUtil;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
 
 /**
  * Why the hot calls in {@link LibC} save errno: an empty non-blocking eventfd makes a read fail with EAGAIN, the
@@ -32,7 +34,7 @@ class HotReadErrnoTest
     {
         final Saving saving = LibraryLoader.create(Saving.class).load("c");
         final int fd = Natives.eventfd(Natives.EFD_NONBLOCK | Natives.EFD_CLOEXEC);
-        final java.nio.ByteBuffer scratch = BufferUtil.allocateDirectAligned(64, 64); // kept reachable below
+        final ByteBuffer scratch = BufferUtil.allocateDirectAligned(64, 64); // kept reachable below
         final long address = BufferUtil.address(scratch);
         try
         {
@@ -43,7 +45,7 @@ class HotReadErrnoTest
         finally
         {
             Natives.close(fd);
-            java.lang.ref.Reference.reachabilityFence(scratch);
+            Reference.reachabilityFence(scratch);
         }
     }
 

@@ -21,6 +21,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.Arrays;
 
 /**
  * The io_uring layer against the real kernel: what one submit does, what comes back for a short read, an empty
@@ -327,7 +328,7 @@ class IoUringKernelTest
                 assertTrue(c.result() > vnet, "a frame, got " + c.result());
                 final byte[] frame = new byte[c.result() - vnet];
                 memory.getBytes(131072 + receive * (int)c.userData() + vnet, frame);
-                if (Frames.isArp(frame) && java.util.Arrays.equals(reply, java.util.Arrays.copyOf(frame, reply.length)))
+                if (Frames.isArp(frame) && Arrays.equals(reply, Arrays.copyOf(frame, reply.length)))
                 {
                     replies++;
                 }
@@ -521,7 +522,7 @@ class IoUringKernelTest
                     ids.add(id);
                     final byte[] frame = new byte[shot.result() - vnet];
                     memory.getBytes(2048 * id + vnet, frame);
-                    if (java.util.Arrays.equals(reply, java.util.Arrays.copyOf(frame, reply.length)))
+                    if (Arrays.equals(reply, Arrays.copyOf(frame, reply.length)))
                     {
                         replies++;
                     }

@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /** A LAN port tags in place for its parent's write and leaves the packet as it was, for the next copy of a flood. */
 class LanPortTest
@@ -127,7 +128,7 @@ class LanPortTest
             assertArrayEquals(Arrays.copyOfRange(original, 0, 12), Arrays.copyOfRange(sent, 0, 12), "MACs first");
             assertArrayEquals(new byte[] {(byte)0x81, 0x00, 0x00, 0x0a}, Arrays.copyOfRange(sent, 12, 16), "TPID, VID 10");
             assertArrayEquals(Arrays.copyOfRange(original, 12, original.length), Arrays.copyOfRange(sent, 16, sent.length));
-            final VirtioNetHeader vnet = new VirtioNetHeader().wrap(new org.agrona.concurrent.UnsafeBuffer(
+            final VirtioNetHeader vnet = new VirtioNetHeader().wrap(new UnsafeBuffer(
                 parent.vnet.get(copy)), 0);
             assertEquals(38, vnet.csumStart(), "the checksum starts 4 bytes later");
             assertEquals(58, vnet.hdrLen(), "and so do a GSO frame's headers");

@@ -21,6 +21,12 @@ import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.io.File;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * One berthd in a private "host" network namespace, and everything a test made through it.
@@ -110,7 +116,7 @@ public final class BerthHost implements AutoCloseable
      * to put an uplink device there, see {@link Uplink}), and berthd gets BERTHD_ARGS on every start (restarts
      * too), e.g. {@code --uplink IFACE --uplink-ip CIDR}.
      */
-    public static BerthHost start(java.util.function.Consumer<BerthHost> beforeBerthd, List<String> berthdArgs)
+    public static BerthHost start(Consumer<BerthHost> beforeBerthd, List<String> berthdArgs)
     {
         Capabilities.require();
         final BerthHost host = new BerthHost();
@@ -199,8 +205,8 @@ public final class BerthHost implements AutoCloseable
         }
         try
         {
-            Files.writeString(log, "==== starting berthd " + java.time.Instant.now() + "\n", StandardCharsets.UTF_8,
-                java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+            Files.writeString(log, "==== starting berthd " + Instant.now() + "\n", StandardCharsets.UTF_8,
+                StandardOpenOption.CREATE, StandardOpenOption.APPEND);
             final List<String> cmd = new ArrayList<>(List.of("ip", "netns", "exec", hostNs, root.resolve("bin/berthd").toString()));
             if (!socketFromEnv)
             {
@@ -211,7 +217,7 @@ public final class BerthHost implements AutoCloseable
             cmd.addAll(extraArgs);
             final ProcessBuilder pb = new ProcessBuilder(cmd)
                 .directory(root.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
             pb.environment().put("BERTH_SOCKET", socket.toString());
@@ -260,7 +266,7 @@ public final class BerthHost implements AutoCloseable
     public Result runBerthdToExitWith(final Duration timeout, final Map<String, String> replaced)
     {
         final List<String> args = new ArrayList<>(berthdArgs);
-        final Map<String, String> left = new java.util.LinkedHashMap<>(replaced);
+        final Map<String, String> left = new LinkedHashMap<>(replaced);
         for (int i = 0; i + 1 < args.size(); i++)
         {
             final String value = left.remove(args.get(i));
@@ -599,7 +605,7 @@ public final class BerthHost implements AutoCloseable
             }
         }
         // the resolv.conf and hosts files berthd writes per sandbox, and any a test wrote for the host namespace
-        try (java.util.stream.Stream<Path> dirs = Files.list(Path.of("/etc/netns")))
+        try (Stream<Path> dirs = Files.list(Path.of("/etc/netns")))
         {
             dirs.filter(d -> d.getFileName().toString().startsWith(prefix)).forEach(Sh::deleteTree);
         }

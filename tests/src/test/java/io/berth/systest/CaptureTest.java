@@ -13,6 +13,11 @@ import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Issue 12, capture: {@code berth capture} at the graph's stages, read back by tcpdump and tshark; the same DNAT
@@ -41,7 +46,7 @@ class CaptureTest extends UplinkTestBase
             {
                 traffic.run(); // until every capture is armed and has its packets
             }
-            final List<Result> results = new java.util.ArrayList<>();
+            final List<Result> results = new ArrayList<>();
             for (final Future<Result> f : running)
             {
                 results.add(f.get());
@@ -165,7 +170,7 @@ class CaptureTest extends UplinkTestBase
                 BerthHost.inNs(c, "ping", "-c", "1", "-W", "1", "172.17.0.1");
             }
             Sh.run(Duration.ofSeconds(5), Map.of(), List.of("kill", "-INT", Long.toString(capture.pid())));
-            assertTrue(capture.waitFor(10, java.util.concurrent.TimeUnit.SECONDS), "capture ended on SIGINT");
+            assertTrue(capture.waitFor(10, TimeUnit.SECONDS), "capture ended on SIGINT");
             final Result read = read("tcpdump", "-nr", file.toString());
             assertTrue(read.ok() && read.out().contains("ICMP echo request"), read.toString());
         }
@@ -201,11 +206,11 @@ class CaptureTest extends UplinkTestBase
         {
             BerthHost.sleep(100);
         }
-        final List<Double> unarmed = new java.util.ArrayList<>();
-        final List<Double> armed = new java.util.ArrayList<>();
-        final List<Double> stopped = new java.util.ArrayList<>();
-        final List<Long> lostWhileStopped = new java.util.ArrayList<>();
-        final List<String> reports = new java.util.ArrayList<>();
+        final List<Double> unarmed = new ArrayList<>();
+        final List<Double> armed = new ArrayList<>();
+        final List<Double> stopped = new ArrayList<>();
+        final List<Long> lostWhileStopped = new ArrayList<>();
+        final List<String> reports = new ArrayList<>();
         final Path report = tmp("capload.out");
         try
         {
@@ -230,7 +235,7 @@ class CaptureTest extends UplinkTestBase
                 {
                     signal("CONT", capture);
                     capture.destroy(); // TERM: the CLI says what it captured and lost
-                    assertTrue(capture.waitFor(20, java.util.concurrent.TimeUnit.SECONDS), "the capture ended on TERM");
+                    assertTrue(capture.waitFor(20, TimeUnit.SECONDS), "the capture ended on TERM");
                 }
                 reports.add(Files.readString(report).strip());
                 awaitCaptures(0, null); // disarmed when its client went
@@ -252,7 +257,7 @@ class CaptureTest extends UplinkTestBase
             + lostWhileStopped);
         for (final String said : reports)
         {
-            final java.util.regex.Matcher m = java.util.regex.Pattern
+            final Matcher m = Pattern
                 .compile("^(\\d+) packets captured, (\\d+) lost \\(capture ring or queue full\\)$").matcher(said);
             assertTrue(m.find(), "the capture said what it captured and lost at TERM: " + said);
             assertTrue(Long.parseLong(m.group(1)) > 100 && Long.parseLong(m.group(2)) > 100, said);
@@ -270,7 +275,7 @@ class CaptureTest extends UplinkTestBase
     private long captureLost()
     {
         long lost = 0;
-        for (final com.fasterxml.jackson.databind.JsonNode c : Net.parse(host.berth("counters", "-o", "json")).path("captures"))
+        for (final JsonNode c : Net.parse(host.berth("counters", "-o", "json")).path("captures"))
         {
             lost += c.path("lost").asLong();
         }
@@ -281,7 +286,7 @@ class CaptureTest extends UplinkTestBase
     private void awaitCaptures(final int n, final Process capture)
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        com.fasterxml.jackson.databind.JsonNode captures = null;
+        JsonNode captures = null;
         while (System.nanoTime() < deadline)
         {
             captures = Net.parse(host.berth("counters", "-o", "json")).path("captures");

@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.util.ArrayList;
 
 /**
  * {@code berth conntrack ls [-o json]} and {@code flush} against real connections through SNAT and DNAT, and
@@ -219,7 +220,7 @@ class ConntrackTest extends UplinkTestBase
 
     private static List<String> flags(JsonNode e)
     {
-        final List<String> out = new java.util.ArrayList<>();
+        final List<String> out = new ArrayList<>();
         e.path("flags").forEach(f -> out.add(f.asText()));
         return out;
     }

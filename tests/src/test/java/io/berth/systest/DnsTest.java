@@ -25,6 +25,8 @@ import java.util.concurrent.Future;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * scenarios.md §5, issue 8: the embedded DNS at 127.0.0.11, driven with dig, getent and ping from real container
@@ -212,7 +214,7 @@ class DnsTest
         assertEquals(members, digShort(client, "+bufsize=4096", "+notcp", "many").size(), "EDNS0 4096 fits them");
         // issue 24: whatever the type; an ANY answer without EDNS once went out at 669 bytes, TC clear
         final Result any = dig(client, "+notcp", "+ignore", "+noedns", "many", "ANY");
-        final java.util.regex.Matcher size = java.util.regex.Pattern.compile("MSG SIZE\\s+rcvd: (\\d+)")
+        final Matcher size = Pattern.compile("MSG SIZE\\s+rcvd: (\\d+)")
             .matcher(any.out());
         assertTrue(size.find() && Integer.parseInt(size.group(1)) <= 512, any.out());
         assertTrue(any.out().matches("(?s).*flags:[^;]* tc[ ;].*"), any.out());

@@ -16,6 +16,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * Issue 12, flow log: {@code berthd --flow-log --flow-log-start} records connections through SNAT and DNAT with
@@ -56,7 +59,7 @@ class FlowLogTest extends UplinkTestBase
             + "socketserver.TCPServer(('" + OUT + "', 8088), handler).serve_forever()");
     }
 
-    @org.junit.jupiter.api.AfterAll
+    @AfterAll
     void removeTheBlob() throws IOException
     {
         if (served != null)
@@ -83,7 +86,7 @@ class FlowLogTest extends UplinkTestBase
         final JsonNode neigh = Net.ipJson(ns, "-j", "neigh", "show", gateway, "dev", "eth0");
         final String mac = neigh.get(0).path("lladdr").asText();
         assertFalse(mac.isEmpty(), neigh.toString());
-        Sh.run(Duration.ofSeconds(5), java.util.Map.of(), List.of("ip", "-n", ns, "neigh", "replace", gateway, "lladdr",
+        Sh.run(Duration.ofSeconds(5), Map.of(), List.of("ip", "-n", ns, "neigh", "replace", gateway, "lladdr",
             mac, "dev", "eth0", "nud", "permanent"));
     }
 
@@ -239,9 +242,9 @@ class FlowLogTest extends UplinkTestBase
         final String c = host.run("ff");
         Net.assertHttpOk(c, OUT, 8088, host);
         BerthHost.sleep(1100);
-        final String mark = java.time.Instant.now().toString();
+        final String mark = Instant.now().toString();
         final Predicate<JsonNode> old = r -> !r.path("time").asText().isEmpty()
-            && java.time.Instant.parse(r.path("time").asText()).isBefore(java.time.Instant.parse(mark));
+            && Instant.parse(r.path("time").asText()).isBefore(Instant.parse(mark));
         assertTrue(flows().stream().anyMatch(old), "there are records before the mark");
         assertTrue(flows("--since", mark).stream().noneMatch(old), "--since " + mark + " leaves them out");
         assertTrue(flows("--since", "1h").stream().anyMatch(old), "--since 1h keeps them");

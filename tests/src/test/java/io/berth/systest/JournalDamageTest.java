@@ -13,6 +13,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.Arrays;
 
 /**
  * Issue 13: a damaged journal is no longer taken for no state at all. berthd is stopped, its journal damaged on
@@ -57,7 +58,7 @@ class JournalDamageTest extends SystemTestBase
         int at = -1;
         for (int i = 0; i + needle.length <= bytes.length && at < 0; i++)
         {
-            if (java.util.Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length))
+            if (Arrays.equals(bytes, i, i + needle.length, needle, 0, needle.length))
             {
                 at = i;
             }

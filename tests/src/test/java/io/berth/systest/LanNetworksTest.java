@@ -15,6 +15,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.util.ArrayList;
+import java.util.regex.Pattern;
 
 /**
  * Issue 9: macvlan and ipvlan networks, switched in berth's dataplane on an AF_PACKET parent, against a LAN of kernel
@@ -132,7 +134,7 @@ class LanNetworksTest
     /** tcpdump on one of the LAN bridge's ports, with link headers (VLAN tags shown). */
     private BerthHost.Spawned captureOnLan(final String port, final String... filter)
     {
-        final List<String> cmd = new java.util.ArrayList<>(List.of("tcpdump", "-l", "-n", "-e", "-i", port));
+        final List<String> cmd = new ArrayList<>(List.of("tcpdump", "-l", "-n", "-e", "-i", port));
         cmd.addAll(List.of(filter));
         final BerthHost.Spawned t = host.spawn(lan, cmd.toArray(String[]::new));
         if (!t.awaitOutput("listening on", Duration.ofSeconds(10)))
@@ -145,7 +147,7 @@ class LanNetworksTest
     private static void awaitLines(final BerthHost.Spawned capture, final String text, final int count)
     {
         final long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (System.nanoTime() < deadline && capture.output().split(java.util.regex.Pattern.quote(text), -1).length - 1 < count)
+        while (System.nanoTime() < deadline && capture.output().split(Pattern.quote(text), -1).length - 1 < count)
         {
             BerthHost.sleep(50);
         }

@@ -14,6 +14,7 @@ import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.util.List;
 
 /** Malformed and truncated frames written into a container's eth0 are counted as drops; switching goes on. */
 class MalformedFrameTest extends SystemTestBase
@@ -53,7 +54,7 @@ class MalformedFrameTest extends SystemTestBase
         Net.assertPings(a, "10.91.0.3", host);
         Net.assertPings(a, "10.91.0.1", host);
         final String neigh = inNs(a, "ip", "-j", "neigh", "show", "10.91.0.1").out();
-        final JsonNode n = Net.parse(new Result(java.util.List.of("ip", "neigh"), 0, neigh, ""));
+        final JsonNode n = Net.parse(new Result(List.of("ip", "neigh"), 0, neigh, ""));
         final String gwMac = n.path(0).path("lladdr").asText("ff:ff:ff:ff:ff:ff");
 
         final Map<String, Long> before = drops(host.berthOk("counters").out());

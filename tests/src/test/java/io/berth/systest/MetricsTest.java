@@ -14,6 +14,9 @@ import java.util.regex.Pattern;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.Map;
 
 /**
  * Issue 12, metrics: {@code berthd --metrics-addr} serves /metrics that promtool accepts, with port counters
@@ -71,7 +74,7 @@ class MetricsTest
         final String b = host.run("mb", "--network", "mnet");
         Net.assertPings(a, "10.71.0.3", host);
         final String first = scrape();
-        final Result check = Sh.run(Duration.ofSeconds(30), java.util.Map.of(), List.of("sh", "-c",
+        final Result check = Sh.run(Duration.ofSeconds(30), Map.of(), List.of("sh", "-c",
             "ip netns exec " + host.hostNs() + " curl -sf http://" + ADDRESS + "/metrics | promtool check metrics"));
         assertTrue(check.ok(), "promtool check metrics: " + check);
         for (final String family : List.of("berth_port_rx_packets_total", "berth_drops_total", "berth_node_packets_total",
@@ -95,12 +98,12 @@ class MetricsTest
     }
 
     /** A second berthd in the same namespace with its own socket and state dir, run until it exits. */
-    private Result otherBerthd(final String metricsAddr) throws java.io.IOException
+    private Result otherBerthd(final String metricsAddr) throws IOException
     {
-        final java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("berth-metrics-");
+        final Path dir = Files.createTempDirectory("berth-metrics-");
         try
         {
-            return Sh.run(Duration.ofSeconds(60), java.util.Map.of(), List.of("ip", "netns", "exec", host.hostNs(),
+            return Sh.run(Duration.ofSeconds(60), Map.of(), List.of("ip", "netns", "exec", host.hostNs(),
                 host.root().resolve("bin/berthd").toString(), "--socket", dir.resolve("s.sock").toString(),
                 "--state-dir", dir.resolve("state").toString(), "--metrics-addr", metricsAddr));
         }
@@ -111,7 +114,7 @@ class MetricsTest
     }
 
     @Test
-    void aBadOrTakenMetricsAddressIsRefused() throws java.io.IOException
+    void aBadOrTakenMetricsAddressIsRefused() throws IOException
     {
         final Result bad = otherBerthd("localhost:x");
         assertFalse(bad.ok());

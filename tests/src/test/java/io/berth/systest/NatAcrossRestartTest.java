@@ -9,6 +9,10 @@ import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Issue 13: a masqueraded connection no longer dies on restart. Two TCP echo sessions run the whole time, one from
@@ -137,7 +141,7 @@ class NatAcrossRestartTest extends UplinkTestBase
         assertDone(readThroughSnat, SHORT_LINES);
 
         final BerthHost.Spawned[] longSessions = {throughSnat, throughDnat, streamed};
-        final java.util.Map<BerthHost.Spawned, Integer> progressAtKill = new java.util.HashMap<>();
+        final Map<BerthHost.Spawned, Integer> progressAtKill = new HashMap<>();
         host.killBerthd();
         for (final BerthHost.Spawned session : longSessions)
         {
@@ -177,7 +181,7 @@ class NatAcrossRestartTest extends UplinkTestBase
     /** The last "progress N" a session printed. */
     private static int lastProgress(final BerthHost.Spawned session)
     {
-        final java.util.regex.Matcher m = java.util.regex.Pattern.compile("progress (\\d+)").matcher(session.output());
+        final Matcher m = Pattern.compile("progress (\\d+)").matcher(session.output());
         int last = -1;
         while (m.find())
         {

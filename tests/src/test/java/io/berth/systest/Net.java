@@ -9,6 +9,8 @@ import java.util.List;
 
 import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Reachability and interface checks with the kernel's own tools, run inside namespaces. Every probe goes only
@@ -152,7 +154,7 @@ public final class Net
     {
         try
         {
-            return java.nio.file.Files.readString(java.nio.file.Path.of(path));
+            return Files.readString(Path.of(path));
         }
         catch (IOException e)
         {

@@ -15,6 +15,8 @@ import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Several hosts on one underlay, sharing a real etcd, in namespaces this class makes (prefix {@code ov<6 hex>}):
@@ -87,7 +89,7 @@ public final class OverlayLab implements AutoCloseable
             {
                 fail("CI=true and etcd (etcd-server) is missing: .ci/install-tools installs it");
             }
-            org.junit.jupiter.api.Assumptions.assumeTrue(false, "etcd (etcd-server) is not installed");
+            Assumptions.assumeTrue(false, "etcd (etcd-server) is not installed");
         }
         final OverlayLab lab = new OverlayLab(mode);
         try
@@ -550,7 +552,7 @@ public final class OverlayLab implements AutoCloseable
         assertTrue(r.ok(), () -> "command failed: " + r);
     }
 
-    public static boolean poll(final Duration timeout, final java.util.function.BooleanSupplier condition)
+    public static boolean poll(final Duration timeout, final BooleanSupplier condition)
     {
         final long deadline = System.nanoTime() + timeout.toNanos();
         do

@@ -16,6 +16,8 @@ import static io.berth.systest.OverlayLab.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
 /**
  * Overlay networks across three berthd hosts on one underlay bridge, sharing a real etcd, with a kernel VXLAN
@@ -578,12 +580,12 @@ class OverlayTest extends OverlayLabTestBase
             final String pinned = "10.49.0." + (10 + attempt);
             final String name = a.name("cut" + attempt);
             a.track(name);
-            final java.nio.file.Path netns = java.nio.file.Path.of("/run/netns", name);
+            final Path netns = Path.of("/run/netns", name);
             final Process run = new ProcessBuilder(a.root().resolve("bin/berth").toString(), "--socket",
                 a.socket().toString(), "run", "-d", "--name", name, "--network", net, "--ip", pinned)
                 .redirectErrorStream(true).start();
             final long deadline = System.nanoTime() + 20_000_000_000L;
-            while (!java.nio.file.Files.exists(netns) && run.isAlive() && System.nanoTime() < deadline)
+            while (!Files.exists(netns) && run.isAlive() && System.nanoTime() < deadline)
             {
                 Thread.onSpinWait();
             }

@@ -23,6 +23,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Real podman (Debian's 4.3, runc, the CNI backend) on a berth network through berth's CNI plugin, and the plugin
@@ -473,6 +474,6 @@ class PodmanCniTest extends UplinkTestBase
         {
             fail("CI=true and " + what + " is missing");
         }
-        org.junit.jupiter.api.Assumptions.assumeTrue(false, "the podman test needs " + what);
+        Assumptions.assumeTrue(false, "the podman test needs " + what);
     }
 }

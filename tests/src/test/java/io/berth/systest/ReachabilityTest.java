@@ -8,6 +8,10 @@ import java.time.Duration;
 import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** scenarios.md §1 and §8: who reaches whom — same network, other networks, icc=false, and bulk TCP. */
 class ReachabilityTest extends SystemTestBase
@@ -132,8 +136,8 @@ class ReachabilityTest extends SystemTestBase
             Net.assertPings(c[i], peer, host);
         }
         // every container learned, and all of them reach the first one at once
-        final java.util.List<Thread> threads = new java.util.ArrayList<>();
-        final java.util.Map<String, Boolean> ok = new java.util.concurrent.ConcurrentHashMap<>();
+        final List<Thread> threads = new ArrayList<>();
+        final Map<String, Boolean> ok = new ConcurrentHashMap<>();
         for (int i = 1; i < n; i++)
         {
             final String ns = c[i];

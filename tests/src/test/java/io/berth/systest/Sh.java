@@ -11,6 +11,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.io.File;
 
 /**
  * Runs commands to completion. Output goes to temporary files, not pipes, so a command that leaves a child
@@ -43,7 +44,7 @@ public final class Sh
             out = Files.createTempFile("berth-sh-", ".out");
             err = Files.createTempFile("berth-sh-", ".err");
             final ProcessBuilder pb = new ProcessBuilder(command)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(out.toFile())
                 .redirectError(err.toFile());
             pb.environment().putAll(env);

@@ -17,6 +17,8 @@ import static io.berth.systest.OverlayLab.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 
 /**
  * Issue 24: berthd and etcd over TLS with client certificates ({@code --client-cert-auth}, certificates this
@@ -163,7 +165,7 @@ class StoreSecurityTest extends OverlayLabTestBase
 
     private Result curl(final List<String> identity)
     {
-        final List<String> cmd = new java.util.ArrayList<>(List.of("curl", "-sS", "--max-time", "10", "--cacert",
+        final List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "--max-time", "10", "--cacert",
             lab.pki("ca.pem")));
         cmd.addAll(identity);
         cmd.addAll(List.of("-X", "POST", ETCD + "/v3/kv/range", "-d", "{\"key\":\"" + b64("/berth/v1/catalog") + "\"}"));
@@ -181,7 +183,7 @@ class StoreSecurityTest extends OverlayLabTestBase
 
     private static String b64(final String text)
     {
-        return Base64.getEncoder().encodeToString(text.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Base64.getEncoder().encodeToString(text.getBytes(StandardCharsets.UTF_8));
     }
 
 }

@@ -10,6 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.ArrayList;
 
 /**
  * Issue 12, trace: {@code berth trace} follows a synthetic packet (never sent) or the next real ones through the
@@ -29,7 +30,7 @@ class TraceTest extends UplinkTestBase
 
     private JsonNode trace(final String... args)
     {
-        final List<String> all = new java.util.ArrayList<>(List.of("trace"));
+        final List<String> all = new ArrayList<>(List.of("trace"));
         all.addAll(List.of(args));
         all.addAll(List.of("-o", "json"));
         final Result r = host.berthOk(all.toArray(String[]::new));

@@ -9,6 +9,7 @@ import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.ArrayList;
 
 /**
  * berthd --workers 2: container ports are dealt out in turn to the owner worker (graph, tables, the uplink and
@@ -105,7 +106,7 @@ class TwoWorkersTest extends UplinkTestBase
 
     private static List<String> flags(final JsonNode entry)
     {
-        final List<String> flags = new java.util.ArrayList<>();
+        final List<String> flags = new ArrayList<>();
         entry.path("flags").forEach(f -> flags.add(f.asText()));
         return flags;
     }

@@ -3,6 +3,7 @@ package io.berth.systest;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.util.ArrayList;
 
 /**
  * An "outside" host for berthd's uplink: a namespace {@code <prefix>-out} joined by a veth to berthd's host
@@ -50,7 +51,7 @@ public final class Uplink
     /** With the uplink's MTU (both ends of the veth) set to {@code mtu} before berthd starts; 0 leaves 1500. */
     public static BerthHost start(final List<String> moreBerthdArgs, final int mtu)
     {
-        final List<String> args = new java.util.ArrayList<>(
+        final List<String> args = new ArrayList<>(
             List.of("--uplink", IFACE, "--uplink-ip", UPLINK_CIDR, "--uplink-gateway", OUTSIDE_IP));
         args.addAll(moreBerthdArgs);
         return BerthHost.start(host ->

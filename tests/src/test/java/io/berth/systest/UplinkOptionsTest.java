@@ -4,6 +4,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * The uplink device as it may be found on a real machine: up, but holding no address at all (IPv6 disabled on
@@ -44,6 +45,6 @@ class UplinkOptionsTest
 
     private static void must(Result r)
     {
-        org.junit.jupiter.api.Assertions.assertEquals(0, r.exit(), () -> "setup command failed\n" + r);
+        Assertions.assertEquals(0, r.exit(), () -> "setup command failed\n" + r);
     }
 }

@@ -11,6 +11,8 @@ import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.List;
+import java.util.Map;
 
 /**
  * Issue 13's "wrong behaviour" items, each as a user meets it: reserved ranges refused as networks, the conntrack
@@ -133,7 +135,7 @@ class WrongBehaviourTest extends UplinkTestBase
         Files.createDirectories(readOnly);
         try
         {
-            final Result onFile = Sh.run(Duration.ofSeconds(60), java.util.Map.of(), java.util.List.of(
+            final Result onFile = Sh.run(Duration.ofSeconds(60), Map.of(), List.of(
                 host.root().resolve("bin/berthd").toString(), "--socket", dir.resolve("a.sock").toString(),
                 "--state-dir", file.toString(), "--dataplane", "noop"));
             assertEquals(1, onFile.exit(), onFile::toString);
@@ -141,7 +143,7 @@ class WrongBehaviourTest extends UplinkTestBase
             assertFalse(onFile.err().contains("\tat "), () -> "no stack trace\n" + onFile);
 
             assertEquals(0, Sh.run("mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", readOnly.toString()).exit());
-            final Result onReadOnly = Sh.run(Duration.ofSeconds(60), java.util.Map.of(), java.util.List.of(
+            final Result onReadOnly = Sh.run(Duration.ofSeconds(60), Map.of(), List.of(
                 host.root().resolve("bin/berthd").toString(), "--socket", dir.resolve("b.sock").toString(),
                 "--state-dir", readOnly.resolve("state").toString(), "--dataplane", "noop"));
             assertEquals(1, onReadOnly.exit(), onReadOnly::toString);

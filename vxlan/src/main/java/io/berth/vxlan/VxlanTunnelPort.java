@@ -6,6 +6,7 @@ import io.berth.dataplane.Port;
 import io.berth.dataplane.PortCounters;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
 import org.agrona.concurrent.UnsafeBuffer;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
 
 /**
  * One remote VTEP of one overlay network, as the switch sees it: a port id in the network's MAC table and flood
@@ -51,7 +52,7 @@ public final class VxlanTunnelPort implements Port
         final long localMac, final NextHop nextHop)
     {
         this.id = id;
-        this.name = "vxlan" + vni + ":" + io.berth.dataplane.flyweight.Ipv4Flyweight.format(remoteVtep);
+        this.name = "vxlan" + vni + ":" + Ipv4Flyweight.format(remoteVtep);
         this.vni = vni;
         this.remoteVtep = remoteVtep;
         this.tunnels = tunnels;

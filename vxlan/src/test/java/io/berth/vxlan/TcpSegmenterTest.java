@@ -19,6 +19,7 @@ import static io.berth.dataplane.Frames.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.agrona.concurrent.UnsafeBuffer;
 
 class TcpSegmenterTest
 {
@@ -74,14 +75,14 @@ class TcpSegmenterTest
             final int chunk = k < 3 ? 1400 : 800;
             assertEquals(54 + chunk, segments.get(k).length);
             assertEquals(40 + chunk, s.getShort(16) & 0xFFFF, "IP total length");
-            assertEquals(0, Checksums.internet(new org.agrona.concurrent.UnsafeBuffer(segments.get(k)), 14, 20, 0),
+            assertEquals(0, Checksums.internet(new UnsafeBuffer(segments.get(k)), 14, 20, 0),
                 "IP header checksum of segment " + k);
             assertEquals(1000 + k * 1400, s.getInt(38), "sequence");
             final int flags = segments.get(k)[47] & 0xFF;
             assertEquals(k == 3 ? 0x19 : 0x10, flags, "FIN and PSH on the last segment only");
             final int tcpLength = 20 + chunk;
             final long sum = pseudoHeaderSum(SRC, DST, 6, tcpLength);
-            assertEquals(0, Checksums.internet(new org.agrona.concurrent.UnsafeBuffer(segments.get(k)), 34, tcpLength,
+            assertEquals(0, Checksums.internet(new UnsafeBuffer(segments.get(k)), 34, tcpLength,
                 (int)Checksums.fold(sum)) , "TCP checksum of segment " + k);
             joined.put(segments.get(k), 54, chunk);
         }

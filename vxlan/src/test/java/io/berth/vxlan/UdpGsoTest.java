@@ -24,6 +24,7 @@ import static io.berth.dataplane.Frames.pseudoHeaderSum;
 import static io.berth.dataplane.Frames.tcp;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.nio.ByteOrder;
 
 /** A TSO frame through UDP GSO encapsulation, the kernel's UDP segmentation (emulated), and coalescing back. */
 class UdpGsoTest
@@ -159,7 +160,7 @@ class UdpGsoTest
         assertArrayEquals(frame, after, "the TSO frame is left as it was");
         assertEquals(3, pool.available(), "the scratch packet went back to the pool");
 
-        final ByteBuffer vnet = ByteBuffer.wrap(uplink.vnets.get(0)).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        final ByteBuffer vnet = ByteBuffer.wrap(uplink.vnets.get(0)).order(ByteOrder.LITTLE_ENDIAN);
         final int unit = 8 + 54 + MSS;
         assertEquals(VirtioNetHeader.F_NEEDS_CSUM, vnet.get(0));
         assertEquals(UdpGsoEncapsulation.GSO_UDP_L4, vnet.get(1));

@@ -17,6 +17,9 @@ import static io.berth.dataplane.Frames.toHex;
 import static io.berth.dataplane.Frames.udpFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.dataplane.flyweight.Checksums;
+import java.util.Arrays;
+import org.agrona.concurrent.UnsafeBuffer;
 
 /** RFC 7348 on the wire, byte for byte: what berth sends, and what it accepts, refuses and ignores. */
 class VxlanCodecTest
@@ -71,7 +74,7 @@ class VxlanCodecTest
         final int sourcePort = ((sent[34] & 0xFF) << 8) | (sent[35] & 0xFF);
         assertTrue(sourcePort >= 49152 && sourcePort <= 65535, "source port in the dynamic range: " + sourcePort);
         assertEquals(toHex(expected(inner, sourcePort, VNI)), toHex(sent));
-        assertEquals(0, io.berth.dataplane.flyweight.Checksums.internet(pool.buffer(), pool.frameOffset(h) + 14, 20, 0), "outer IPv4 checksum");
+        assertEquals(0, Checksums.internet(pool.buffer(), pool.frameOffset(h) + 14, 20, 0), "outer IPv4 checksum");
     }
 
     @Test
@@ -81,8 +84,8 @@ class VxlanCodecTest
         for (int flow = 0; flow < 64; flow++)
         {
             final byte[] frame = inner(40000 + flow);
-            final int a = FlowHash.sourcePort(new org.agrona.concurrent.UnsafeBuffer(frame), 0, frame.length);
-            final int b = FlowHash.sourcePort(new org.agrona.concurrent.UnsafeBuffer(frame.clone()), 0, frame.length);
+            final int a = FlowHash.sourcePort(new UnsafeBuffer(frame), 0, frame.length);
+            final int b = FlowHash.sourcePort(new UnsafeBuffer(frame.clone()), 0, frame.length);
             assertEquals(a, b, "one flow, one port");
             assertTrue(a >= 49152 && a <= 65535);
             ports.add(a);
@@ -132,7 +135,7 @@ class VxlanCodecTest
 
         assertEquals(VxlanDecapsulation.NOT_VXLAN, decap.inspect(pool, load(good), ip("192.168.50.9"), 4789), "another address");
         assertEquals(VxlanDecapsulation.NOT_VXLAN, decap.inspect(pool, load(good), LOCAL, 8472), "another port");
-        final byte[] tooShort = java.util.Arrays.copyOf(good, 14 + 20 + 8 + 8 + 10);
+        final byte[] tooShort = Arrays.copyOf(good, 14 + 20 + 8 + 8 + 10);
         tooShort[16] = 0;
         tooShort[17] = (byte)(20 + 8 + 8 + 10);
         tooShort[38] = 0;
@@ -151,6 +154,6 @@ class VxlanCodecTest
 
     static byte[] pad(final byte[] frame, final int extra)
     {
-        return java.util.Arrays.copyOf(frame, frame.length + extra);
+        return Arrays.copyOf(frame, frame.length + extra);
     }
 }

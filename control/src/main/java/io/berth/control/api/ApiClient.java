@@ -13,6 +13,8 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.io.ByteArrayOutputStream;
+import java.util.function.Predicate;
 
 /** A connection to berthd's API, used by the CLI (one thread). */
 public final class ApiClient implements AutoCloseable
@@ -91,7 +93,7 @@ public final class ApiClient implements AutoCloseable
      * Sends one streaming request and hands every line of the answer to {@code onLine} until it returns false or
      * berthd ends the stream; the first line's refusal is thrown as {@link BerthException}.
      */
-    public void stream(final JsonNode request, final java.util.function.Predicate<JsonNode> onLine)
+    public void stream(final JsonNode request, final Predicate<JsonNode> onLine)
     {
         stream(request, false, (line, payload) -> onLine.test(line));
     }
@@ -149,7 +151,7 @@ public final class ApiClient implements AutoCloseable
     /** The next line without its newline, or null at the end of the stream. */
     private String readLine() throws IOException
     {
-        java.io.ByteArrayOutputStream longLine = null;
+        ByteArrayOutputStream longLine = null;
         while (true)
         {
             for (int i = position; i < limit; i++)
@@ -174,7 +176,7 @@ public final class ApiClient implements AutoCloseable
             {
                 if (longLine == null)
                 {
-                    longLine = new java.io.ByteArrayOutputStream(2 * (limit - position));
+                    longLine = new ByteArrayOutputStream(2 * (limit - position));
                 }
                 longLine.write(buffer, position, limit - position);
             }

@@ -22,6 +22,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.function.Function;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The unix-socket API. An acceptor thread takes connections and gives each a reader thread; every request is
@@ -38,7 +41,7 @@ public final class ApiServer implements AutoCloseable
     private final Set<SocketChannel> clients = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closed;
-    private final java.util.List<Streamer> streamers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<Streamer> streamers = new CopyOnWriteArrayList<>();
 
     /**
      * An op that answers with a stream of lines instead of one (a capture): run on the client's own thread, which
@@ -263,7 +266,7 @@ public final class ApiServer implements AutoCloseable
             response.put("ok", false);
             response.put("error", "berthd is shutting down");
         }
-        catch (final java.util.concurrent.RejectedExecutionException ex)
+        catch (final RejectedExecutionException ex)
         {
             response.put("ok", false);
             response.put("error", "berthd is shutting down");

@@ -16,6 +16,8 @@ import io.berth.control.journal.Event;
 
 import java.util.ArrayList;
 import java.util.List;
+import io.berth.control.flowlog.FlowLog;
+import java.util.concurrent.ExecutorService;
 
 /**
  * Executes one API request and returns its result. Every call runs on the control thread (the server hands each
@@ -136,7 +138,7 @@ public final class RequestHandler
     {
         final Container container = service.run(required(request, "name"), text(request, "network"),
             text(request, "ip"), strings(request, "cmd"), strings(request, "publish"), strings(request, "aliases"),
-            new io.berth.control.journal.Event.DnsSettings(strings(request, "links"), strings(request, "dns"),
+            new Event.DnsSettings(strings(request, "links"), strings(request, "dns"),
                 strings(request, "dnsSearch"), strings(request, "dnsOptions")));
         return idAndName(container.id(), container.name());
     }
@@ -206,27 +208,27 @@ public final class RequestHandler
 
     /** The streaming ops ({@code capture}) for the API server. */
     public static ApiServer.Streamer captureStream(final ControlService service,
-        final java.util.concurrent.ExecutorService controlThread)
+        final ExecutorService controlThread)
     {
         return new CaptureStream(service, controlThread);
     }
 
     /** The {@code exposure} op. */
     public static ApiServer.Streamer exposureStream(final ControlService service,
-        final java.util.concurrent.ExecutorService controlThread)
+        final ExecutorService controlThread)
     {
         return new ExposureStream(service, controlThread);
     }
 
     /** The {@code trace} op. */
     public static ApiServer.Streamer traceStream(final ControlService service,
-        final java.util.concurrent.ExecutorService controlThread)
+        final ExecutorService controlThread)
     {
         return new TraceStream(service, controlThread);
     }
 
     /** The {@code flows} op over {@code log} (null: berthd has no --flow-log). */
-    public static ApiServer.Streamer flowStream(final io.berth.control.flowlog.FlowLog log)
+    public static ApiServer.Streamer flowStream(final FlowLog log)
     {
         return new FlowStream(log);
     }

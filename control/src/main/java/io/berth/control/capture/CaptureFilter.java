@@ -7,6 +7,7 @@ import io.berth.control.ipam.Ipv4;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import java.util.function.IntPredicate;
 
 /**
  * A small subset of tcpdump's filter language over Ethernet frames: primitives {@code host IP}, {@code net CIDR},
@@ -139,7 +140,7 @@ public final class CaptureFilter
         return ((f[at] & 0xFF) << 24) | ((f[at + 1] & 0xFF) << 16) | ((f[at + 2] & 0xFF) << 8) | (f[at + 3] & 0xFF);
     }
 
-    private static boolean addresses(final byte[] f, final java.util.function.IntPredicate test)
+    private static boolean addresses(final byte[] f, final IntPredicate test)
     {
         final int type = etherType(f);
         if (type == 0x0800 && f.length >= 34)

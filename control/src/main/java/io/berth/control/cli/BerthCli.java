@@ -12,6 +12,8 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.function.Supplier;
+import io.berth.control.Berthd;
+import java.util.function.Function;
 
 /**
  * {@code berth}: the root command. Holds what every subcommand needs (the API, the output, the process runner) so
@@ -40,9 +42,9 @@ public final class BerthCli implements Runnable
     private Api api;
 
     /** @param apiFactory called once, on the first request, with {@link #socket} already parsed. */
-    public BerthCli(final java.util.function.Function<Path, Api> apiFactory, final ProcessRunner runner)
+    public BerthCli(final Function<Path, Api> apiFactory, final ProcessRunner runner)
     {
-        this.apiFactory = () -> apiFactory.apply(io.berth.control.Berthd.socketPath(socket));
+        this.apiFactory = () -> apiFactory.apply(Berthd.socketPath(socket));
         this.runner = runner;
     }
 
@@ -107,7 +109,7 @@ public final class BerthCli implements Runnable
     /** The socket this CLI talks to: --socket, else $BERTH_SOCKET, else the default. */
     Path socketPath()
     {
-        return io.berth.control.Berthd.socketPath(socket);
+        return Berthd.socketPath(socket);
     }
 
     ProcessRunner runner()

@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.time.Instant;
 
 /**
  * {@code berth capture}: packets at a graph stage, as pcapng ({@code -w FILE}, or {@code -w -} for a pipe into
@@ -160,7 +161,7 @@ final class CaptureCommand implements Callable<Integer>
     {
         final StringBuilder b = new StringBuilder();
         final long nanos = line.path("time").asLong();
-        b.append(java.time.Instant.ofEpochSecond(nanos / 1_000_000_000L, nanos % 1_000_000_000L)).append(' ')
+        b.append(Instant.ofEpochSecond(nanos / 1_000_000_000L, nanos % 1_000_000_000L)).append(' ')
             .append(line.path("stage").asText()).append(' ').append(line.path("in").asText()).append(" -> ")
             .append(line.path("out").asText().isEmpty() ? "?" : line.path("out").asText()).append(' ');
         final int type = f.length >= 14 ? ((f[12] & 0xFF) << 8) | (f[13] & 0xFF) : -1;

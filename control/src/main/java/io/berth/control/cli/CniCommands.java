@@ -17,6 +17,10 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.regex.Pattern;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
 
 /**
  * {@code berth cni install|uninstall}: puts berth's CNI plugin where a container runtime looks for plugins, with a
@@ -175,7 +179,7 @@ final class CniCommands implements Runnable
     private static boolean isBerths(final Path plugin) throws IOException
     {
         final byte[] head = new byte[256];
-        try (java.io.InputStream in = Files.newInputStream(plugin))
+        try (InputStream in = Files.newInputStream(plugin))
         {
             final int n = in.readNBytes(head, 0, head.length);
             return new String(head, 0, n, StandardCharsets.ISO_8859_1).contains(MARKER);
@@ -184,7 +188,7 @@ final class CniCommands implements Runnable
 
     private static boolean otherBerthConflists(final Path confDir) throws IOException
     {
-        try (java.util.stream.Stream<Path> files = Files.list(confDir))
+        try (Stream<Path> files = Files.list(confDir))
         {
             for (final Path file : (Iterable<Path>)files::iterator)
             {
@@ -254,7 +258,7 @@ final class CniCommands implements Runnable
         {
             return Path.of(CniCommands.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         }
-        catch (final java.net.URISyntaxException ex)
+        catch (final URISyntaxException ex)
         {
             throw new BerthException("cannot find berth's jar: " + ex, ex);
         }
@@ -269,8 +273,8 @@ final class CniCommands implements Runnable
         {
             Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
         }
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static String shellQuote(final String text)

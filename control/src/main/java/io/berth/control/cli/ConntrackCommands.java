@@ -10,6 +10,7 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
+import io.berth.control.BerthException;
 
 /** {@code berth conntrack ls [-o json]} and {@code berth conntrack flush}. CLI main thread only. */
 @Command(name = "conntrack", description = "Show or flush the dataplane's tracked connections.",
@@ -77,7 +78,7 @@ final class ConntrackCommands implements Runnable
         {
             if (!"json".equals(format) && !"table".equals(format))
             {
-                throw new io.berth.control.BerthException("unknown output format \"" + format + "\": table or json");
+                throw new BerthException("unknown output format \"" + format + "\": table or json");
             }
             final JsonNode connections = parent.root.api().call(BerthCli.request("conntrack.ls"));
             if ("json".equals(format))

@@ -13,6 +13,11 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.berth.control.BerthException;
+import io.berth.control.api.Json;
+import io.berth.control.sandbox.Executables;
+import java.io.PrintWriter;
 
 /** {@code berth run}, {@code exec}, {@code ps}, {@code inspect}, {@code logs}, {@code rm}. CLI main thread only. */
 final class ContainerCommands
@@ -120,7 +125,7 @@ final class ContainerCommands
             {
                 wanted = only.contains("/") ? only : only + "/tcp";
             }
-            final java.io.PrintWriter out = spec.commandLine().getOut();
+            final PrintWriter out = spec.commandLine().getOut();
             boolean any = false;
             for (final JsonNode row : rows)
             {
@@ -139,7 +144,7 @@ final class ContainerCommands
             out.flush();
             if (wanted != null && !any)
             {
-                throw new io.berth.control.BerthException("no public port '" + wanted + "' published for " + name);
+                throw new BerthException("no public port '" + wanted + "' published for " + name);
             }
         }
     }
@@ -180,12 +185,12 @@ final class ContainerCommands
                 command.size()) : command;
             if (cmd.isEmpty())
             {
-                throw new io.berth.control.BerthException("give a command to run: berth exec " + name + " -- CMD");
+                throw new BerthException("give a command to run: berth exec " + name + " -- CMD");
             }
             final int unrunnable = unrunnable(cmd.get(0));
             if (unrunnable != 0)
             {
-                final java.io.PrintWriter err = root.spec.commandLine().getErr();
+                final PrintWriter err = root.spec.commandLine().getErr();
                 err.println("Error: " + cmd.get(0) + (unrunnable == NOT_FOUND ? ": no such file or directory (nor a " +
                     "command on PATH)" : ": permission denied (not executable)"));
                 err.flush();
@@ -203,7 +208,7 @@ final class ContainerCommands
     /** 0 when {@code command} can be executed, else the exit code Docker gives. */
     static int unrunnable(final String command)
     {
-        return switch (io.berth.control.sandbox.Executables.find(command))
+        return switch (Executables.find(command))
         {
             case FOUND -> 0;
             case NOT_FOUND -> NOT_FOUND;
@@ -266,7 +271,7 @@ final class ContainerCommands
         @Override
         public void run()
         {
-            final com.fasterxml.jackson.databind.node.ArrayNode found = io.berth.control.api.Json.WIRE.createArrayNode();
+            final ArrayNode found = Json.WIRE.createArrayNode();
             final List<String> missing = new ArrayList<>();
             for (final String name : names)
             {
@@ -276,7 +281,7 @@ final class ContainerCommands
                 {
                     root.api().call(request).forEach(found::add);
                 }
-                catch (final io.berth.control.BerthException ex)
+                catch (final BerthException ex)
                 {
                     missing.add(ex.getMessage());
                 }
@@ -284,7 +289,7 @@ final class ContainerCommands
             NetworkCommands.printPretty(spec, found);
             if (!missing.isEmpty())
             {
-                throw new io.berth.control.BerthException(String.join("; ", missing));
+                throw new BerthException(String.join("; ", missing));
             }
         }
     }

@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import io.berth.control.BerthException;
 
 /**
  * {@code berth counters [-o json]}: the dataplane's counters per port (with the container and interface behind
@@ -42,7 +43,7 @@ final class CountersCommand implements Runnable
         }
         if (!"table".equals(format))
         {
-            throw new io.berth.control.BerthException("unknown output format \"" + format + "\": table or json");
+            throw new BerthException("unknown output format \"" + format + "\": table or json");
         }
         final PrintWriter out = spec.commandLine().getOut();
         printPorts(out, counters.path("ports"), counters.path("endpoints"));

@@ -14,6 +14,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 import java.util.ArrayList;
 import java.util.List;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 
 /** {@code berth network ...}: create, ls, inspect, rm, connect, disconnect. Runs on the CLI's main thread. */
 @Command(name = "network", description = "Manage networks.",
@@ -140,7 +143,7 @@ final class NetworkCommands implements Runnable
     }
 
     @Command(name = "rm", aliases = "remove", description = "Remove networks.")
-    static final class RmNetwork implements java.util.concurrent.Callable<Integer>
+    static final class RmNetwork implements Callable<Integer>
     {
         @ParentCommand
         NetworkCommands parent;
@@ -224,7 +227,7 @@ final class NetworkCommands implements Runnable
             spec.commandLine().getOut().println(Json.PRETTY.writeValueAsString(value));
             spec.commandLine().getOut().flush();
         }
-        catch (final com.fasterxml.jackson.core.JsonProcessingException ex)
+        catch (final JsonProcessingException ex)
         {
             throw new BerthException("cannot print the answer: " + ex.getMessage(), ex);
         }
@@ -232,7 +235,7 @@ final class NetworkCommands implements Runnable
 
     /** Runs one request per name like Docker: prints each name done, reports each failure, exit 1 if any failed. */
     static int forEachName(final CommandSpec spec, final List<String> names,
-        final java.util.function.Consumer<String> action)
+        final Consumer<String> action)
     {
         int exit = 0;
         for (final String name : names)

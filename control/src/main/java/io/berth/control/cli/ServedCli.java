@@ -17,6 +17,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Function;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.concurrent.ConcurrentLinkedQueue;
 
 /**
  * berthd's side of the thin {@code berth} client (op {@code cli}): runs the real CLI, parser and all, on the
@@ -134,10 +136,10 @@ public final class ServedCli implements ApiServer.Streamer
         }
     }
 
-    private final java.util.concurrent.ConcurrentLinkedQueue<Parser> idle =
-        new java.util.concurrent.ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Parser> idle =
+        new ConcurrentLinkedQueue<>();
 
-    private JsonNode call(final com.fasterxml.jackson.databind.node.ObjectNode request)
+    private JsonNode call(final ObjectNode request)
     {
         final JsonNode response = requests.apply(request);
         if (!response.path("ok").asBoolean(false))

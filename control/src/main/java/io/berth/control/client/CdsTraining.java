@@ -13,6 +13,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
 
 /**
  * The build's training run for the clients' class-data archive ({@code -XX:ArchiveClassesAtExit}): both clients
@@ -34,8 +36,8 @@ public final class CdsTraining
             server.bind(UnixDomainSocketAddress.of(socket));
             final Thread standIn = new Thread(() -> answer(server, 3), "berth-cds-stand-in");
             standIn.start();
-            final java.io.PrintStream quiet = new java.io.PrintStream(OutputStream.nullOutputStream());
-            final java.io.PrintStream out = System.out;
+            final PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+            final PrintStream out = System.out;
             System.setOut(quiet);
             try
             {
@@ -80,7 +82,7 @@ public final class CdsTraining
             }
             catch (final IOException ex)
             {
-                throw new java.io.UncheckedIOException(ex);
+                throw new UncheckedIOException(ex);
             }
         }
     }

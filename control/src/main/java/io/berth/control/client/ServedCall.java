@@ -15,6 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.io.BufferedInputStream;
+import java.nio.file.Files;
+import java.util.ArrayList;
 
 /**
  * One served call: a JSON request line out, then berthd's answer as frames until the exit code. Used on the
@@ -64,7 +67,7 @@ public final class ServedCall
     {
         try
         {
-            return Long.parseLong(java.nio.file.Files.readSymbolicLink(Path.of("/proc/self")).toString());
+            return Long.parseLong(Files.readSymbolicLink(Path.of("/proc/self")).toString());
         }
         catch (final IOException | NumberFormatException ex)
         {
@@ -89,7 +92,7 @@ public final class ServedCall
     public static int run(final Path socket, final String requestJson, final PrintStream out, final PrintStream err)
         throws IOException
     {
-        final List<String> command = new java.util.ArrayList<>();
+        final List<String> command = new ArrayList<>();
         final int code = call(socket, requestJson, out, err, command);
         if (command.isEmpty())
         {
@@ -123,7 +126,7 @@ public final class ServedCall
             final OutputStream request = Channels.newOutputStream(channel);
             request.write((requestJson + "\n").getBytes(StandardCharsets.UTF_8));
             request.flush();
-            final DataInputStream in = new DataInputStream(new java.io.BufferedInputStream(
+            final DataInputStream in = new DataInputStream(new BufferedInputStream(
                 Channels.newInputStream(channel)));
             boolean first = true;
             while (true)

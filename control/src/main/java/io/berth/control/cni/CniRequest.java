@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
+import com.fasterxml.jackson.core.JsonProcessingException;
 
 /**
  * One plugin call, checked: the {@code CNI_*} environment and the network config from stdin. Every refusal is a
@@ -47,7 +48,7 @@ public record CniRequest(String command, String containerId, String netnsPath, S
         catch (final IOException ex)
         {
             throw new CniError(CniError.DECODE_FAILURE, "the network config on stdin is not JSON",
-                ex instanceof com.fasterxml.jackson.core.JsonProcessingException jpe ? jpe.getOriginalMessage() :
+                ex instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() :
                     ex.getMessage());
         }
         if (config == null || !config.isObject())

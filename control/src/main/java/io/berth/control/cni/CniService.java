@@ -27,6 +27,11 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import io.berth.control.dns.ResolvConf;
+import java.nio.file.Files;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.RejectedExecutionException;
 
 /**
  * berthd's side of the CNI plugin (op {@code cni}): checks the call on the client's connection thread, executes
@@ -215,7 +220,7 @@ public final class CniService implements ApiServer.Streamer
         }
         if (!network.isPredefined())
         {
-            result.putObject("dns").putArray("nameservers").add(io.berth.control.dns.ResolvConf.EMBEDDED);
+            result.putObject("dns").putArray("nameservers").add(ResolvConf.EMBEDDED);
         }
         return result;
     }
@@ -330,7 +335,7 @@ public final class CniService implements ApiServer.Streamer
             throw new CniError(CniError.INVALID_CONFIG, "port mapping " + mapping + " lacks hostPort or containerPort",
                 "{\"hostPort\": 8080, \"containerPort\": 80, \"protocol\": \"tcp\"}");
         }
-        final String protocol = mapping.path("protocol").asText("tcp").toLowerCase(java.util.Locale.ROOT);
+        final String protocol = mapping.path("protocol").asText("tcp").toLowerCase(Locale.ROOT);
         String hostIp = mapping.path("hostIP").asText("");
         if (runtimeHere)
         {
@@ -359,8 +364,8 @@ public final class CniService implements ApiServer.Streamer
         }
         try
         {
-            return java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/" + pid + "/ns/net"))
-                .equals(java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/ns/net")));
+            return Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net"))
+                .equals(Files.readSymbolicLink(Path.of("/proc/self/ns/net")));
         }
         catch (final IOException ex)
         {
@@ -405,7 +410,7 @@ public final class CniService implements ApiServer.Streamer
     }
 
     /** Runs {@code task} on the control thread for the plugin process {@code clientPid}; refusals become 100. */
-    private Object onControlThread(final long clientPid, final java.util.concurrent.Callable<Object> task)
+    private Object onControlThread(final long clientPid, final Callable<Object> task)
     {
         try
         {
@@ -436,7 +441,7 @@ public final class CniService implements ApiServer.Streamer
             LOG.log(System.Logger.Level.ERROR, "CNI call failed", cause);
             throw new CniError(CniError.IO_FAILURE, "internal error: " + cause);
         }
-        catch (final InterruptedException | java.util.concurrent.RejectedExecutionException ex)
+        catch (final InterruptedException | RejectedExecutionException ex)
         {
             throw new CniError(CniError.TRY_AGAIN, "berthd is shutting down");
         }

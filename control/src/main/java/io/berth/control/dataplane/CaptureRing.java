@@ -14,6 +14,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.IntFunction;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Capture sessions over one ring: the worker's {@link CaptureTap}s write copies into it, a reader thread
@@ -203,7 +207,7 @@ public final class CaptureRing implements AutoCloseable
                             out >= 0 ? portName.apply(out) : "", time, wire, data);
                     }
                     final Record own = data.length <= s.snaplen ? record : new Record(record.stage(), record.inPort(),
-                        record.outPort(), time, wire, java.util.Arrays.copyOf(data, s.snaplen));
+                        record.outPort(), time, wire, Arrays.copyOf(data, s.snaplen));
                     s.offer(own);
                 }
             }, 256);
@@ -222,14 +226,14 @@ public final class CaptureRing implements AutoCloseable
     }
 
     /** The armed captures, for {@code berth counters -o json}: stage, ports, copies taken and lost. Any thread. */
-    public List<java.util.Map<String, Object>> describe()
+    public List<Map<String, Object>> describe()
     {
-        final List<java.util.Map<String, Object>> out = new java.util.ArrayList<>();
+        final List<Map<String, Object>> out = new ArrayList<>();
         for (final Session s : sessions)
         {
-            final java.util.Map<String, Object> values = new java.util.LinkedHashMap<>();
+            final Map<String, Object> values = new LinkedHashMap<>();
             values.put("stage", s.stage);
-            final List<String> names = new java.util.ArrayList<>();
+            final List<String> names = new ArrayList<>();
             for (int id = 0; id < s.ports.length; id++)
             {
                 if (s.ports[id])

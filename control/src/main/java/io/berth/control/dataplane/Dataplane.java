@@ -3,6 +3,10 @@ package io.berth.control.dataplane;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import io.berth.control.BerthException;
+import java.nio.file.Path;
+import java.util.function.LongSupplier;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
  * What drivers and the controller ask of the packet path: driver-neutral building blocks (segments, TAP ports on
@@ -74,18 +78,18 @@ public interface Dataplane extends AutoCloseable
      * Tracked connections for {@code berth conntrack ls}: each a map with "protocol", "state", "timeout" (seconds),
      * "original" and "reply" ({"src","dst","sport","dport"}), "flags" (list of strings).
      */
-    java.util.List<Map<String, Object>> connections();
+    List<Map<String, Object>> connections();
 
     /**
      * Writes every tracked connection (with its NAT translation) to {@code file}, atomically: on SIGTERM, and
      * every second so that a SIGKILL loses at most that much. Any thread.
      */
-    default void saveConnections(final java.nio.file.Path file) throws IOException
+    default void saveConnections(final Path file) throws IOException
     {
     }
 
     /** Puts the connections saved in {@code file} back; returns how many. Nothing when there is no file. */
-    default int restoreConnections(final java.nio.file.Path file) throws IOException
+    default int restoreConnections(final Path file) throws IOException
     {
         return 0;
     }
@@ -150,7 +154,7 @@ public interface Dataplane extends AutoCloseable
      */
     default void addLanSegment(final LanSegmentSpec segment)
     {
-        throw new io.berth.control.BerthException("this dataplane has no macvlan or ipvlan networks");
+        throw new BerthException("this dataplane has no macvlan or ipvlan networks");
     }
 
     /** Removes a LAN segment; its parent is given back (promiscuous membership dropped) when no other uses it. */
@@ -164,7 +168,7 @@ public interface Dataplane extends AutoCloseable
      */
     default long sharedMac(final int segmentId)
     {
-        throw new io.berth.control.BerthException("this dataplane has no macvlan or ipvlan networks");
+        throw new BerthException("this dataplane has no macvlan or ipvlan networks");
     }
 
     /** The MTU of interface {@code iface} in berthd's namespace; 1500 when it cannot be read. */
@@ -183,9 +187,9 @@ public interface Dataplane extends AutoCloseable
      *
      * @throws io.berth.control.BerthException naming an unknown stage or port and what is valid.
      */
-    default CaptureRing.Session capture(final String stage, final java.util.List<String> portNames, final int snaplen)
+    default CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)
     {
-        throw new io.berth.control.BerthException("capture needs berthd's userspace dataplane");
+        throw new BerthException("capture needs berthd's userspace dataplane");
     }
 
     /**
@@ -194,11 +198,11 @@ public interface Dataplane extends AutoCloseable
      */
     default FlowSource flowLog(final boolean starts)
     {
-        throw new io.berth.control.BerthException("the flow log needs berthd's userspace dataplane");
+        throw new BerthException("the flow log needs berthd's userspace dataplane");
     }
 
     /** The worker's flow ring and the records it lost for want of room. */
-    record FlowSource(org.agrona.concurrent.ringbuffer.RingBuffer ring, java.util.function.LongSupplier lost)
+    record FlowSource(RingBuffer ring, LongSupplier lost)
     {
     }
 
@@ -208,10 +212,10 @@ public interface Dataplane extends AutoCloseable
      * arriving on that port for {@code destination} (protocol 0: any; l4Port -1: any). Returns every step of every
      * traced packet once all have ended, or what was seen when {@code timeoutMs} ran out. Caller's thread (blocks).
      */
-    default java.util.List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
+    default List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
         final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
     {
-        throw new io.berth.control.BerthException("trace needs berthd's userspace dataplane");
+        throw new BerthException("trace needs berthd's userspace dataplane");
     }
 
     /**
@@ -219,9 +223,9 @@ public interface Dataplane extends AutoCloseable
      * ({@code fromUplink}: from the uplink gateway, else another address of the uplink's subnet), or as this host
      * sends it over berth0. Never sent; its connection is forgotten.
      */
-    default java.util.List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
+    default List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
         final int destinationPort, final long timeoutMs) throws InterruptedException
     {
-        throw new io.berth.control.BerthException("trace needs berthd's userspace dataplane");
+        throw new BerthException("trace needs berthd's userspace dataplane");
     }
 }

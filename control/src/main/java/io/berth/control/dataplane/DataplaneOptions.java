@@ -5,6 +5,9 @@ import io.berth.conntrack.Timeouts;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import io.berth.dataplane.DataplaneWorker;
+import io.berth.l2.L2Switch;
+import io.berth.l3.NeighborTable;
 
 /**
  * berthd's tunables for the packet path, parsed and checked before anything starts.
@@ -20,7 +23,7 @@ import java.util.Map;
 public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMicros, int neighborMax, int fragMax,
     boolean overlay, int macAgeSeconds)
 {
-    public static final int DEFAULT_MAC_AGE_SECONDS = io.berth.l2.L2Switch.DEFAULT_MAC_AGE_SECONDS;
+    public static final int DEFAULT_MAC_AGE_SECONDS = L2Switch.DEFAULT_MAC_AGE_SECONDS;
     public static final int MAX_MAC_AGE_SECONDS = 1_000_000;
 
     public DataplaneOptions(final int conntrackMax, final Timeouts timeouts, final long spinMicros, final int neighborMax,
@@ -29,7 +32,7 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
         this(conntrackMax, timeouts, spinMicros, neighborMax, fragMax, overlay, DEFAULT_MAC_AGE_SECONDS);
     }
 
-    public static final int DEFAULT_NEIGHBOR_MAX = io.berth.l3.NeighborTable.DEFAULT_LIMIT;
+    public static final int DEFAULT_NEIGHBOR_MAX = NeighborTable.DEFAULT_LIMIT;
     public static final int DEFAULT_FRAG_MAX = 64;
 
     public DataplaneOptions(final int conntrackMax, final Timeouts timeouts, final long spinMicros)
@@ -82,7 +85,7 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
 
     public static final int DEFAULT_CONNTRACK_MAX = 262_144;
     /** Adaptive ({@link io.berth.dataplane.DataplaneWorker#ADAPTIVE_SPIN}): {@code --spin-us auto}. */
-    public static final long DEFAULT_SPIN_MICROS = io.berth.dataplane.DataplaneWorker.ADAPTIVE_SPIN;
+    public static final long DEFAULT_SPIN_MICROS = DataplaneWorker.ADAPTIVE_SPIN;
 
     /** Timeout names as Linux's nf_conntrack_*_timeout* sysctls, minus the prefix. */
     private static final Map<String, String> NAMES = new LinkedHashMap<>();

@@ -12,6 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import io.berth.dataplane.PortTable;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 
 /**
  * Interface plumbing through iproute2: moving a device into a sandbox, naming it, setting MAC, MTU, address and
@@ -29,12 +33,12 @@ final class Iproute
     {
         try
         {
-            return Integer.parseInt(java.nio.file.Files.readString(
-                java.nio.file.Path.of("/sys/class/net", device, "mtu")).trim());
+            return Integer.parseInt(Files.readString(
+                Path.of("/sys/class/net", device, "mtu")).trim());
         }
-        catch (final IOException | NumberFormatException | java.nio.file.InvalidPathException e)
+        catch (final IOException | NumberFormatException | InvalidPathException e)
         {
-            return io.berth.dataplane.PortTable.DEFAULT_MTU;
+            return PortTable.DEFAULT_MTU;
         }
     }
 
@@ -109,7 +113,7 @@ final class Iproute
     /** Whether {@code device} exists in berthd's own namespace. */
     static boolean exists(final String device)
     {
-        return java.nio.file.Files.exists(java.nio.file.Path.of("/sys/class/net", device));
+        return Files.exists(Path.of("/sys/class/net", device));
     }
 
     /** A link with no ARP (ipvlan L3), and when {@code defaultRoute}, the default route straight on it. */

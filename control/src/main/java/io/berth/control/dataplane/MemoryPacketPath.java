@@ -15,6 +15,10 @@ import org.agrona.concurrent.EpochClock;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import io.berth.nat.NatBindings;
+import io.berth.vxlan.VxlanTunnels;
+import java.io.IOException;
+import java.nio.file.Path;
 
 /**
  * berthd's production {@link PacketPath} on in-memory (or any) ports, driven on the caller's thread: what the
@@ -87,7 +91,7 @@ public final class MemoryPacketPath
     }
 
     /** The overlay tables the production graph's vxlan-decap reads. */
-    public io.berth.vxlan.VxlanTunnels tunnels()
+    public VxlanTunnels tunnels()
     {
         return path.tunnels;
     }
@@ -116,9 +120,9 @@ public final class MemoryPacketPath
     }
 
     /** Mirrors NAT bindings into {@code file}, as berthd does into its state dir (see NatBindings). */
-    public MemoryPacketPath mirrorBindings(final java.nio.file.Path file) throws java.io.IOException
+    public MemoryPacketPath mirrorBindings(final Path file) throws IOException
     {
-        done(path.natCommands().mirrorBindings(io.berth.nat.NatBindings.map(file, path.connections.capacity())));
+        done(path.natCommands().mirrorBindings(NatBindings.map(file, path.connections.capacity())));
         return this;
     }
 

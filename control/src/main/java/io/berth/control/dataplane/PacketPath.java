@@ -52,6 +52,13 @@ import org.agrona.concurrent.SystemEpochClock;
 
 import java.util.List;
 import java.util.function.Consumer;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.WriteBatch;
+import io.berth.dataplane.flyweight.VxlanFlyweight;
+import io.berth.tap.AfPacketPort;
+import io.berth.tap.LanPort;
+import io.berth.vxlan.VxlanTunnelPort;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The production packet path of one worker, built by name. This is the graph berthd runs, and the one the
@@ -92,7 +99,7 @@ public final class PacketPath
     final LocalDeliveryNode localDelivery = new LocalDeliveryNode();
     /** Overlay networks by VNI and their tunnel ports (worker thread). */
     final VxlanTunnels tunnels = new VxlanTunnels();
-    private final org.agrona.concurrent.EpochClock clock;
+    private final EpochClock clock;
     final DataplaneWorker worker;
     final Graph graph;
     final CtInfo ctInfo;
@@ -106,7 +113,7 @@ public final class PacketPath
     private WorkerCommands commands;
 
     /** Hands the writes of ports that batch to {@code batch} ({@code berthd --io-uring}); before the worker runs. */
-    public void batchWrites(final io.berth.dataplane.WriteBatch batch)
+    public void batchWrites(final WriteBatch batch)
     {
         tx.writeBatch(batch);
     }
@@ -267,35 +274,35 @@ public final class PacketPath
     {
         if (router.uplinkPort() == Router.NONE)
         {
-            return io.berth.vxlan.VxlanTunnelPort.NextHop.UNRESOLVED;
+            return VxlanTunnelPort.NextHop.UNRESOLVED;
         }
         final int hop = router.uplinkNextHop(vtep);
         if (hop == 0)
         {
-            return io.berth.vxlan.VxlanTunnelPort.NextHop.UNRESOLVED;
+            return VxlanTunnelPort.NextHop.UNRESOLVED;
         }
         final long neighbor = router.neighbor(hop);
         if (neighbor == Router.NO_NEIGHBOR)
         {
             resolver.solicit(hop, clock.time());
-            return io.berth.vxlan.VxlanTunnelPort.NextHop.UNRESOLVED;
+            return VxlanTunnelPort.NextHop.UNRESOLVED;
         }
         return Router.neighborMac(neighbor);
     }
 
     /** This host's VTEP: the uplink address, on VXLAN's IANA port (and whatever port an overlay adds). */
-    public java.util.concurrent.CompletableFuture<Void> localVtep(final int address)
+    public CompletableFuture<Void> localVtep(final int address)
     {
-        return commands.run(() -> tunnels.local(address, io.berth.dataplane.flyweight.VxlanFlyweight.IANA_PORT));
+        return commands.run(() -> tunnels.local(address, VxlanFlyweight.IANA_PORT));
     }
 
     /** Bridge domain {@code domain} is VXLAN network {@code vni}, its datagrams on {@code udpPort}. */
-    public java.util.concurrent.CompletableFuture<Void> addOverlay(final int vni, final int domain, final int udpPort)
+    public CompletableFuture<Void> addOverlay(final int vni, final int domain, final int udpPort)
     {
         return commands.run(() -> tunnels.addNetwork(vni, domain, udpPort));
     }
 
-    public java.util.concurrent.CompletableFuture<Void> removeOverlay(final int vni)
+    public CompletableFuture<Void> removeOverlay(final int vni)
     {
         return commands.run(() -> tunnels.removeNetwork(vni));
     }
@@ -304,18 +311,18 @@ public final class PacketPath
      * A tunnel port to one remote VTEP of an overlay: it sends by the uplink, is a member of the domain's flood
      * list (head-end replication) and the in-port of what comes from that VTEP. Its VTEP is asked for at once.
      */
-    public io.berth.vxlan.VxlanTunnelPort newTunnelPort(final int portId, final int vni, final int remoteVtep)
+    public VxlanTunnelPort newTunnelPort(final int portId, final int vni, final int remoteVtep)
     {
-        final io.berth.dataplane.Port uplink = ports.get(router.uplinkPort());
+        final Port uplink = ports.get(router.uplinkPort());
         if (uplink == null)
         {
             throw new IllegalStateException("an overlay tunnel needs the uplink");
         }
-        return new io.berth.vxlan.VxlanTunnelPort(portId, vni, remoteVtep, tunnels, uplink, router.uplinkMac(),
+        return new VxlanTunnelPort(portId, vni, remoteVtep, tunnels, uplink, router.uplinkMac(),
             this::vtepNextHopMac);
     }
 
-    public java.util.concurrent.CompletableFuture<Void> attachTunnel(final io.berth.vxlan.VxlanTunnelPort port,
+    public CompletableFuture<Void> attachTunnel(final VxlanTunnelPort port,
         final int domain, final int mtu)
     {
         return commands.run(() ->
@@ -336,7 +343,7 @@ public final class PacketPath
         });
     }
 
-    public java.util.concurrent.CompletableFuture<Void> detachTunnel(final io.berth.vxlan.VxlanTunnelPort port)
+    public CompletableFuture<Void> detachTunnel(final VxlanTunnelPort port)
     {
         return commands.run(() ->
         {
@@ -350,8 +357,8 @@ public final class PacketPath
      * A LAN network's port to its parent: a member of the domain (its LAN port), never read itself; the parent hands
      * it the frames of its VLAN.
      */
-    public java.util.concurrent.CompletableFuture<Void> attachLanPort(final io.berth.tap.LanPort port,
-        final io.berth.tap.AfPacketPort parent, final int domain, final int mtu)
+    public CompletableFuture<Void> attachLanPort(final LanPort port,
+        final AfPacketPort parent, final int domain, final int mtu)
     {
         return commands.run(() ->
         {
@@ -371,8 +378,8 @@ public final class PacketPath
     }
 
     /** An ipvlan L3 network's port on its parent's LAN: a routed port in no domain, its VLAN's frames handed to it. */
-    public java.util.concurrent.CompletableFuture<Void> attachLanRouterPort(final io.berth.tap.LanPort port,
-        final io.berth.tap.AfPacketPort parent, final int mtu)
+    public CompletableFuture<Void> attachLanRouterPort(final LanPort port,
+        final AfPacketPort parent, final int mtu)
     {
         return commands.run(() ->
         {
@@ -382,8 +389,8 @@ public final class PacketPath
         });
     }
 
-    public java.util.concurrent.CompletableFuture<Void> detachLanPort(final io.berth.tap.LanPort port,
-        final io.berth.tap.AfPacketPort parent)
+    public CompletableFuture<Void> detachLanPort(final LanPort port,
+        final AfPacketPort parent)
     {
         return commands.run(() ->
         {

@@ -11,6 +11,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HashSet;
+import java.util.Set;
 
 /**
  * berth trace on the worker: marks packets to follow (a synthetic one as it is injected, or the next N real ones
@@ -35,7 +37,7 @@ final class PacketTracer implements GraphTracer
     private final CtInfo ctInfo;
     private final int conntrackNode;
     private final List<Event> events = new ArrayList<>();
-    private final java.util.Set<Integer> pastConntrack = new java.util.HashSet<>();
+    private final Set<Integer> pastConntrack = new HashSet<>();
 
     // --next: the real packets to follow
     private int matchPort = -1;

@@ -1,6 +1,9 @@
 package io.berth.control.dataplane;
 
 import java.nio.ByteBuffer;
+import io.berth.conntrack.Tuples;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The synthetic packets of berth trace, built as a container's kernel would send them: a TCP SYN, a small UDP
@@ -16,7 +19,7 @@ public final class TraceFrames
     public static final int TCP = 6;
     public static final int UDP = 17;
     public static final int ICMP = 1;
-    private static final byte[] PAYLOAD = "berth trace".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+    private static final byte[] PAYLOAD = "berth trace".getBytes(StandardCharsets.US_ASCII);
 
     private TraceFrames()
     {
@@ -91,7 +94,7 @@ public final class TraceFrames
     /** A source port (or echo identifier) from the kernel's default ephemeral range, for a synthetic packet. */
     public static int ephemeralPort()
     {
-        return 32768 + java.util.concurrent.ThreadLocalRandom.current().nextInt(28000);
+        return 32768 + ThreadLocalRandom.current().nextInt(28000);
     }
 
     /** The conntrack keys ({@code Tuples}) of a frame {@link #build} made: what its connection is found by. */
@@ -102,8 +105,8 @@ public final class TraceFrames
         final int sourcePort = protocol == ICMP ? u16(f, l4 + 4) : u16(f, l4);
         final int destinationPort = protocol == ICMP ? sourcePort : u16(f, l4 + 2);
         final ByteBuffer b = ByteBuffer.wrap(f);
-        return new long[] {io.berth.conntrack.Tuples.key1(b.getInt(26), b.getInt(30)),
-            io.berth.conntrack.Tuples.key2(protocol, sourcePort, destinationPort)};
+        return new long[] {Tuples.key1(b.getInt(26), b.getInt(30)),
+            Tuples.key2(protocol, sourcePort, destinationPort)};
     }
 
     // ------------------------------------------------------------------ reading back

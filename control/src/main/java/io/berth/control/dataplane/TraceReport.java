@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Turns the steps of traced packets into what each node did: the L2 lookup (a port, the gateway, a flood), the
@@ -177,12 +178,12 @@ public final class TraceReport
     public static String text(final ObjectNode report)
     {
         final StringBuilder b = new StringBuilder();
-        for (final com.fasterxml.jackson.databind.JsonNode p : report.path("packets"))
+        for (final JsonNode p : report.path("packets"))
         {
             b.append("packet ").append(p.path("packet").asInt()).append(p.path("synthetic").asBoolean()
                 ? " (synthetic, never sent)" : "").append(": ").append(p.path("packetSeen").asText()).append(" from ")
                 .append(p.path("inPort").asText()).append('\n');
-            for (final com.fasterxml.jackson.databind.JsonNode s : p.path("steps"))
+            for (final JsonNode s : p.path("steps"))
             {
                 b.append(String.format("  %-15s %s%n", s.path("node").asText(), s.path("action").asText()));
             }

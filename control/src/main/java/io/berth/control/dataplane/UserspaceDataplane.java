@@ -31,6 +31,35 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.CtInfo;
+import io.berth.conntrack.FlowRecorder;
+import io.berth.control.BerthException;
+import io.berth.control.api.Json;
+import io.berth.dataplane.Egress;
+import io.berth.dataplane.PortTable;
+import io.berth.dataplane.PortWorker;
+import io.berth.dataplane.RemotePort;
+import io.berth.dataplane.WriteBatch;
+import io.berth.l2.BridgeDomain;
+import io.berth.l3.Router;
+import io.berth.l3.frag.FragmentCounter;
+import io.berth.nat.NatBindings;
+import io.berth.tap.LanPort;
+import io.berth.tap.Natives;
+import io.berth.tap.uring.UringWriteBatch;
+import io.berth.vxlan.VxlanTunnelPort;
+import java.nio.ByteBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
  * The real packet path: TAP ports (virtio-net headers, TSO) for containers, a TAP into the host kernel
@@ -60,20 +89,20 @@ public final class UserspaceDataplane implements Dataplane
     /** {@code --workers N} at most: a port worker is a thread, and a host has a few dozen cores at most. */
     public static final int MAX_WORKERS = 64;
     /** Workers 2..N ({@code --workers N}): each reads and writes a share of the containers' ports. */
-    private final List<io.berth.dataplane.PortWorker> portWorkers = new java.util.ArrayList<>();
-    private final List<AgentRunner> portRunners = new java.util.ArrayList<>();
+    private final List<PortWorker> portWorkers = new ArrayList<>();
+    private final List<AgentRunner> portRunners = new ArrayList<>();
     /** The port worker of each container port that has one (the rest are the owner's). */
-    private final Map<Integer, io.berth.dataplane.PortWorker> portWorkerOf = new TreeMap<>();
+    private final Map<Integer, PortWorker> portWorkerOf = new TreeMap<>();
     /** Round robin over the owner (0) and the port workers, one container port after another. */
     private int nextShard;
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
-    private final Map<Integer, io.berth.vxlan.VxlanTunnelPort> tunnelPorts = new TreeMap<>();
+    private final Map<Integer, VxlanTunnelPort> tunnelPorts = new TreeMap<>();
     /** Parent interfaces LAN segments opened (the uplink's socket is the uplink's, not in here). */
     private final Map<String, AfPacketPort> parents = new TreeMap<>();
     /** LAN segments by id, with their port to the parent (null: no LAN). */
     private final Map<Integer, Lan> lans = new TreeMap<>();
     private AgentRunner runner;
-    private final io.berth.dataplane.WriteBatch writes;
+    private final WriteBatch writes;
     private TapPort hostLink;
     private AfPacketPort uplink;
     private UplinkSpec uplinkSpec;
@@ -83,7 +112,7 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     /** @param parent the socket on the parent interface (the uplink's, or one of {@link #parents}); null without. */
-    private record Lan(LanSegmentSpec spec, io.berth.tap.LanPort port, AfPacketPort parent, long sharedMac)
+    private record Lan(LanSegmentSpec spec, LanPort port, AfPacketPort parent, long sharedMac)
     {
     }
 
@@ -94,7 +123,7 @@ public final class UserspaceDataplane implements Dataplane
 
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options)
     {
-        this(stateDir, options, (io.berth.dataplane.WriteBatch)null, 1);
+        this(stateDir, options, (WriteBatch)null, 1);
     }
 
     /**
@@ -114,7 +143,7 @@ public final class UserspaceDataplane implements Dataplane
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final boolean ioUring,
         final int workers) throws IOException
     {
-        this(stateDir, options, ioUring ? io.berth.tap.uring.UringWriteBatch.open(64) : null, checkWorkers(workers));
+        this(stateDir, options, ioUring ? UringWriteBatch.open(64) : null, checkWorkers(workers));
     }
 
     /** {@code --workers}: 1 to {@link #MAX_WORKERS}; throws naming the value and what is valid. */
@@ -130,7 +159,7 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     /** @param writes the transmit stage's write batch, closed with the dataplane; null: one write a frame */
-    private UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final io.berth.dataplane.WriteBatch writes,
+    private UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final WriteBatch writes,
         final int workers)
     {
         this.writes = writes;
@@ -143,7 +172,7 @@ public final class UserspaceDataplane implements Dataplane
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
         for (int k = 1; k < workers; k++)
         {
-            portWorkers.add(new io.berth.dataplane.PortWorker("berth-ports-" + k, worker.pool(), worker.newShardLink(),
+            portWorkers.add(new PortWorker("berth-ports-" + k, worker.pool(), worker.newShardLink(),
                 new EpollPoller(), IDLE_TIMEOUT_MS, options.spinMicros()));
         }
     }
@@ -151,7 +180,7 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public void start()
     {
-        for (final io.berth.dataplane.PortWorker portWorker : portWorkers)
+        for (final PortWorker portWorker : portWorkers)
         {
             final AgentRunner portRunner = new AgentRunner(new NoOpIdleStrategy(), UserspaceDataplane::onWorkerError,
                 null, portWorker);
@@ -246,7 +275,7 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu)
     {
-        final io.berth.vxlan.VxlanTunnelPort port = pipeline.newTunnelPort(freePortId(), vni, remoteVtep);
+        final VxlanTunnelPort port = pipeline.newTunnelPort(freePortId(), vni, remoteVtep);
         await(pipeline.attachTunnel(port, segmentId, mtu));
         tunnelPorts.put(port.id(), port);
         return port.id();
@@ -255,7 +284,7 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public void removeTunnel(final int portId)
     {
-        final io.berth.vxlan.VxlanTunnelPort port = tunnelPorts.remove(portId);
+        final VxlanTunnelPort port = tunnelPorts.remove(portId);
         if (port != null)
         {
             await(pipeline.detachTunnel(port));
@@ -312,15 +341,15 @@ public final class UserspaceDataplane implements Dataplane
     {
         final List<ConnectionSnapshot> connections = await(pipeline.natCommands().lastingConnections());
         final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        java.nio.file.Files.write(tmp, io.berth.control.api.Json.WIRE.writeValueAsBytes(connections));
+        Files.write(tmp, Json.WIRE.writeValueAsBytes(connections));
         OwnerOnly.file(tmp);
-        try (java.nio.channels.FileChannel channel = java.nio.channels.FileChannel.open(tmp,
-            java.nio.file.StandardOpenOption.WRITE))
+        try (FileChannel channel = FileChannel.open(tmp,
+            StandardOpenOption.WRITE))
         {
             channel.force(true);
         }
-        java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
     }
 
     /**
@@ -333,22 +362,22 @@ public final class UserspaceDataplane implements Dataplane
     public int restoreConnections(final Path file) throws IOException
     {
         final Path mirror = file.resolveSibling(NAT_BINDINGS_FILE);
-        final List<ConnectionSnapshot> recovered = io.berth.nat.NatBindings.read(mirror);
+        final List<ConnectionSnapshot> recovered = NatBindings.read(mirror);
         final Path fresh = file.resolveSibling(NAT_BINDINGS_FILE + ".new");
-        final java.nio.MappedByteBuffer mapped = io.berth.nat.NatBindings.map(fresh, pipeline.connections.capacity());
+        final MappedByteBuffer mapped = NatBindings.map(fresh, pipeline.connections.capacity());
         OwnerOnly.file(fresh);
         await(pipeline.natCommands().mirrorBindings(mapped));
         int restored = 0;
-        if (java.nio.file.Files.exists(file))
+        if (Files.exists(file))
         {
-            final com.fasterxml.jackson.databind.ObjectMapper json = io.berth.control.api.Json.WIRE;
+            final ObjectMapper json = Json.WIRE;
             final List<ConnectionSnapshot> saved = json.readValue(file.toFile(),
                 json.getTypeFactory().constructCollectionType(List.class, ConnectionSnapshot.class));
             restored += await(pipeline.natCommands().restore(saved));
         }
         restored += await(pipeline.natCommands().restore(recovered)); // those the saved table did not have yet
-        java.nio.file.Files.move(fresh, mirror, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(fresh, mirror, StandardCopyOption.ATOMIC_MOVE,
+            StandardCopyOption.REPLACE_EXISTING);
         return restored;
     }
 
@@ -409,13 +438,13 @@ public final class UserspaceDataplane implements Dataplane
                 {
                     if (other.spec().mode().driver().equals(lan.mode().driver()) && other.spec().vid() == lan.vid())
                     {
-                        throw new io.berth.control.BerthException("parent " + parentName(lan.parent(), lan.vid()) +
+                        throw new BerthException("parent " + parentName(lan.parent(), lan.vid()) +
                             " is in use by network " + other.spec().name() + ": one network per parent and VLAN; " +
                             "give another VLAN (parent=" + lan.parent() + ".VID) or another interface");
                     }
                     if (!other.spec().mode().driver().equals(lan.mode().driver()))
                     {
-                        throw new io.berth.control.BerthException("parent " + lan.parent() + " serves " +
+                        throw new BerthException("parent " + lan.parent() + " serves " +
                             other.spec().mode().driver() + " network " + other.spec().name() + ": one parent cannot " +
                             "serve macvlan and ipvlan networks at once");
                     }
@@ -430,12 +459,12 @@ public final class UserspaceDataplane implements Dataplane
         }
         final long sharedMac = parent != null ? parent.macAddress() : 0x0242_0000_0000L | (lan.subnet() & 0xFFFF_FFFFL);
         final boolean l3 = lan.mode() == LanSegmentSpec.Mode.IPVLAN_L3;
-        final long lanMac = lan.mode() != LanSegmentSpec.Mode.MACVLAN ? sharedMac : io.berth.l2.BridgeDomain.NO_MAC;
+        final long lanMac = lan.mode() != LanSegmentSpec.Mode.MACVLAN ? sharedMac : BridgeDomain.NO_MAC;
         final int mode = switch (lan.mode())
         {
-            case MACVLAN -> io.berth.l2.BridgeDomain.MODE_MACVLAN;
-            case IPVLAN_L2 -> io.berth.l2.BridgeDomain.MODE_IPVLAN_L2;
-            case IPVLAN_L3 -> io.berth.l2.BridgeDomain.MODE_IPVLAN_L3;
+            case MACVLAN -> BridgeDomain.MODE_MACVLAN;
+            case IPVLAN_L2 -> BridgeDomain.MODE_IPVLAN_L2;
+            case IPVLAN_L3 -> BridgeDomain.MODE_IPVLAN_L3;
         };
         // ipvlan L3 routes its LAN from an address of berth's there (given, or the uplink's on the uplink's wire)
         int routerIp = lan.routerIp();
@@ -450,7 +479,7 @@ public final class UserspaceDataplane implements Dataplane
                 {
                     closeParent(parent);
                 }
-                throw new io.berth.control.BerthException("ipvlan_mode=l3 on parent " + parentName(lan.parent(),
+                throw new BerthException("ipvlan_mode=l3 on parent " + parentName(lan.parent(),
                     lan.vid()) + " needs -o parent_ip=ADDR/PREFIX: the address berth owns on that LAN, which its " +
                     "hosts route the network's subnets via (only the uplink's own wire has one already)");
             }
@@ -465,16 +494,16 @@ public final class UserspaceDataplane implements Dataplane
         }
         final int hostIp = l3 ? (routerIp != 0 ? routerIp : HOST_LINK_HOST_IP) : HOST_LINK_HOST_IP;
         final long hostMac = l3 ? sharedMac : HOST_LINK_HOST_MAC;
-        io.berth.tap.LanPort port = null;
+        LanPort port = null;
         try
         {
             await(pipeline.l2Commands().addLanDomain(lan.id(), mode, hostIp, hostMac, lanMac, lan.icc()));
             // routed only to and from the host: internal, so nothing reaches the uplink or another network this way
             await(pipeline.routerCommands().addLanDomain(lan.id(), lan.subnet(), lan.prefixLength(), hostIp, hostMac));
-            int routerPort = io.berth.l3.Router.NONE;
+            int routerPort = Router.NONE;
             if (parent != null && !routedByUplink)
             {
-                port = new io.berth.tap.LanPort(freePortId(), parent, lan.vid());
+                port = new LanPort(freePortId(), parent, lan.vid());
                 if (l3)
                 {
                     // not a member of the domain: a routed port in none, the LAN's frames handed to it by its VLAN
@@ -534,7 +563,7 @@ public final class UserspaceDataplane implements Dataplane
         }
         catch (final IOException | IllegalArgumentException e)
         {
-            throw new io.berth.control.BerthException("parent " + iface + " cannot be used: " + (Iproute.exists(iface)
+            throw new BerthException("parent " + iface + " cannot be used: " + (Iproute.exists(iface)
                 ? e.getMessage() : "no interface " + iface + " in berthd's namespace") +
                 " (give an Ethernet interface there: ip link lists them)");
         }
@@ -712,8 +741,8 @@ public final class UserspaceDataplane implements Dataplane
             await(pipeline.portCommands().attach(port, mtu));
             return;
         }
-        final io.berth.dataplane.PortWorker portWorker = portWorkers.get(shard - 1);
-        final io.berth.dataplane.RemotePort remote = new io.berth.dataplane.RemotePort(port, portWorker.link());
+        final PortWorker portWorker = portWorkers.get(shard - 1);
+        final RemotePort remote = new RemotePort(port, portWorker.link());
         await(worker.submit(() ->
         {
             worker.ports().mtu(port.id(), mtu);
@@ -724,9 +753,9 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     /** Its worker stops reading and writing the port, then the owner forgets it: it can be closed after. */
-    private java.util.concurrent.CompletableFuture<Void> detachContainerPort(final TapPort port)
+    private CompletableFuture<Void> detachContainerPort(final TapPort port)
     {
-        final io.berth.dataplane.PortWorker portWorker = portWorkerOf.remove(port.id());
+        final PortWorker portWorker = portWorkerOf.remove(port.id());
         if (portWorker == null)
         {
             return pipeline.portCommands().detach(port);
@@ -737,12 +766,12 @@ public final class UserspaceDataplane implements Dataplane
     /** Takes back whatever of an attach reached the worker; each step on its own, so one failure stops none. */
     private void undoAttach(final TapPort port, final EndpointSpec endpoint)
     {
-        final List<java.util.concurrent.CompletableFuture<Void>> undo = List.of(
+        final List<CompletableFuture<Void>> undo = List.of(
             pipeline.routerCommands().removeEndpoint(endpoint.ip()),
             pipeline.l2Commands().removePort(port.id()),
             detachContainerPort(port),
             pipeline.l2Commands().unbindPort(port.id()));
-        for (final java.util.concurrent.CompletableFuture<Void> step : undo)
+        for (final CompletableFuture<Void> step : undo)
         {
             try
             {
@@ -766,7 +795,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             // closing below still detaches; the device then stays only if something else holds it
         }
-        io.berth.tap.Natives.close(fd);
+        Natives.close(fd);
     }
 
     @Override
@@ -845,7 +874,7 @@ public final class UserspaceDataplane implements Dataplane
             final Map<String, Object> values = new LinkedHashMap<>();
             final SegmentSpec network = networks.get(attached.endpoint().segmentId());
             values.put("network", network == null ? "?" : network.name());
-            final io.berth.dataplane.PortWorker portWorker = portWorkerOf.get(attached.port().id());
+            final PortWorker portWorker = portWorkerOf.get(attached.port().id());
             values.put("worker", portWorker == null ? "berth-dataplane" : portWorker.roleName());
             for (int i = 0; i < PortCounters.NAMES.length; i++)
             {
@@ -853,7 +882,7 @@ public final class UserspaceDataplane implements Dataplane
             }
             portCounters.put(attached.port().name(), values);
         }
-        for (final io.berth.vxlan.VxlanTunnelPort tunnel : tunnelPorts.values())
+        for (final VxlanTunnelPort tunnel : tunnelPorts.values())
         {
             portCounters.put(tunnel.name(), portValues(tunnel, "tunnel"));
         }
@@ -913,7 +942,7 @@ public final class UserspaceDataplane implements Dataplane
         result.put("conntrack", conntrack);
         final Map<String, Object> fragments = new LinkedHashMap<>();
         fragments.put("in_reassembly", pipeline.reassembly.sizeAnyThread());
-        for (final io.berth.l3.frag.FragmentCounter counter : io.berth.l3.frag.FragmentCounter.values())
+        for (final FragmentCounter counter : FragmentCounter.values())
         {
             fragments.put(counter.name().toLowerCase(), pipeline.fragmentCounters.get(counter));
         }
@@ -926,7 +955,7 @@ public final class UserspaceDataplane implements Dataplane
         if (!portWorkers.isEmpty())
         {
             final Map<String, Object> shards = new LinkedHashMap<>();
-            for (final io.berth.dataplane.PortWorker portWorker : portWorkers)
+            for (final PortWorker portWorker : portWorkers)
             {
                 final Map<String, Object> values = new LinkedHashMap<>();
                 values.put("ports", portWorkerOf.values().stream().filter(w -> w == portWorker).count());
@@ -986,18 +1015,18 @@ public final class UserspaceDataplane implements Dataplane
     private final Object tracing = new Object();
 
     @Override
-    public java.util.List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
+    public List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
         final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
     {
         final long[] keys = frame == null ? null : TraceFrames.conntrackKeys(frame);
         final int port = portIdOf(portName);
         if (port < 0)
         {
-            throw new io.berth.control.BerthException("no port " + portName + " to trace from");
+            throw new BerthException("no port " + portName + " to trace from");
         }
         synchronized (tracing)
         {
-            final io.berth.dataplane.graph.Graph graph = pipeline.graph();
+            final Graph graph = pipeline.graph();
             final PacketTracer tracer = new PacketTracer(graph.pool(), pipeline.connections, pipeline.ctInfo,
                 graph.node("conntrack").index());
             await(pipeline.worker.submit(() -> graph.tracer(tracer)));
@@ -1015,7 +1044,7 @@ public final class UserspaceDataplane implements Dataplane
                     await(pipeline.worker.submit(() -> tracer.follow(port, destination, protocol, l4Port, count)));
                 }
                 final long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
-                java.util.List<PacketTracer.Event> events;
+                List<PacketTracer.Event> events;
                 while (true)
                 {
                     events = await(pipeline.worker.call(tracer::events));
@@ -1045,7 +1074,7 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public java.util.List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
+    public List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
         final int destinationPort, final long timeoutMs) throws InterruptedException
     {
         final long srcMac;
@@ -1056,7 +1085,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             if (uplink == null || uplinkSpec == null)
             {
-                throw new io.berth.control.BerthException("berthd has no uplink");
+                throw new BerthException("berthd has no uplink");
             }
             final int mask = uplinkSpec.prefixLength() == 0 ? 0 : -1 << (32 - uplinkSpec.prefixLength());
             final int other = (uplinkSpec.ip() & mask) | ((uplinkSpec.ip() + 1) & ~mask);
@@ -1069,7 +1098,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             if (hostLink == null)
             {
-                throw new io.berth.control.BerthException("berthd has no host link (berth0)");
+                throw new BerthException("berthd has no host link (berth0)");
             }
             source = HOST_LINK_HOST_IP;
             srcMac = HOST_LINK_HOST_MAC;
@@ -1085,18 +1114,18 @@ public final class UserspaceDataplane implements Dataplane
     private void injectSynthetic(final PacketTracer tracer, final int port, final byte[] frame, final long k1,
         final long k2)
     {
-        final io.berth.dataplane.PacketPool pool = pipeline.graph().pool();
+        final PacketPool pool = pipeline.graph().pool();
         final int handle = pool.allocate();
-        if (handle == io.berth.dataplane.PacketPool.NO_PACKET)
+        if (handle == PacketPool.NO_PACKET)
         {
-            throw new io.berth.control.BerthException("the packet pool is dry: try the trace again");
+            throw new BerthException("the packet pool is dry: try the trace again");
         }
         pool.clearVnetHeader(handle);
         pool.buffer().putBytes(pool.frameOffset(handle), frame);
         pool.frameLength(handle, frame.length);
         pool.inPort(handle, port);
         pool.trace(handle, tracer.syntheticMark());
-        syntheticWasNew = pipeline.connections.lookup(k1, k2) == io.berth.conntrack.ConnectionTable.NOT_FOUND;
+        syntheticWasNew = pipeline.connections.lookup(k1, k2) == ConnectionTable.NOT_FOUND;
         pipeline.graph().inject(handle);
         pipeline.graph().run();
     }
@@ -1107,9 +1136,9 @@ public final class UserspaceDataplane implements Dataplane
     private void forgetSynthetic(final long k1, final long k2)
     {
         final int ref = pipeline.connections.lookup(k1, k2);
-        if (syntheticWasNew && ref != io.berth.conntrack.ConnectionTable.NOT_FOUND)
+        if (syntheticWasNew && ref != ConnectionTable.NOT_FOUND)
         {
-            pipeline.connections.remove(io.berth.conntrack.ConnectionTable.entry(ref));
+            pipeline.connections.remove(ConnectionTable.entry(ref));
         }
     }
 
@@ -1119,7 +1148,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             return portNameOf(egress);
         }
-        return io.berth.dataplane.Egress.isFlood(egress) ? "flood" : "";
+        return Egress.isFlood(egress) ? "flood" : "";
     }
 
     private static String ctClassName(final int ctClass)
@@ -1127,9 +1156,9 @@ public final class UserspaceDataplane implements Dataplane
         return switch (ctClass)
         {
             case -1 -> null;
-            case io.berth.conntrack.CtInfo.NEW -> "new";
-            case io.berth.conntrack.CtInfo.ESTABLISHED -> "established";
-            case io.berth.conntrack.CtInfo.RELATED -> "related";
+            case CtInfo.NEW -> "new";
+            case CtInfo.ESTABLISHED -> "established";
+            case CtInfo.RELATED -> "related";
             default -> "untracked";
         };
     }
@@ -1137,10 +1166,10 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public FlowSource flowLog(final boolean starts)
     {
-        final org.agrona.concurrent.ringbuffer.OneToOneRingBuffer ring = new org.agrona.concurrent.ringbuffer.OneToOneRingBuffer(
-            new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect(FLOW_RING_BYTES +
-                org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
-        final io.berth.conntrack.FlowRecorder recorder = new io.berth.conntrack.FlowRecorder(ring, starts);
+        final OneToOneRingBuffer ring = new OneToOneRingBuffer(
+            new UnsafeBuffer(ByteBuffer.allocateDirect(FLOW_RING_BYTES +
+                RingBufferDescriptor.TRAILER_LENGTH)));
+        final FlowRecorder recorder = new FlowRecorder(ring, starts);
         await(pipeline.worker.submit(() -> pipeline.connections.onFlow(recorder)));
         return new FlowSource(ring, recorder::lost);
     }
@@ -1154,18 +1183,18 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public synchronized CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)
     {
-        final io.berth.dataplane.graph.Node node = pipeline.graph().nodes().stream()
+        final Node node = pipeline.graph().nodes().stream()
             .filter(n -> n.name().equals(stage)).findFirst()
-            .orElseThrow(() -> new io.berth.control.BerthException("unknown capture stage " + stage + ": give rx, " +
+            .orElseThrow(() -> new BerthException("unknown capture stage " + stage + ": give rx, " +
                 "pre-nat, post-nat, tx or a graph node (" + String.join(", ",
-                pipeline.graph().nodes().stream().map(io.berth.dataplane.graph.Node::name).toList()) + ")"));
-        final boolean[] armed = new boolean[io.berth.dataplane.PortTable.MAX_PORTS];
+                pipeline.graph().nodes().stream().map(Node::name).toList()) + ")"));
+        final boolean[] armed = new boolean[PortTable.MAX_PORTS];
         for (final String name : portNames)
         {
             final int id = portIdOf(name);
             if (id < 0)
             {
-                throw new io.berth.control.BerthException("no port " + name + " to capture on: berth counters lists them");
+                throw new BerthException("no port " + name + " to capture on: berth counters lists them");
             }
             armed[id] = true;
         }
@@ -1194,7 +1223,7 @@ public final class UserspaceDataplane implements Dataplane
                 return attached.port().id();
             }
         }
-        for (final io.berth.vxlan.VxlanTunnelPort tunnel : tunnelPorts.values())
+        for (final VxlanTunnelPort tunnel : tunnelPorts.values())
         {
             if (tunnel.name().equals(name))
             {
@@ -1234,7 +1263,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             return attached.port().name();
         }
-        final io.berth.vxlan.VxlanTunnelPort tunnel = tunnelPorts.get(id);
+        final VxlanTunnelPort tunnel = tunnelPorts.get(id);
         if (tunnel != null)
         {
             return tunnel.name();
@@ -1325,7 +1354,7 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     /** Waits for a worker command; the control thread's calls return once the dataplane acted. */
-    static <T> T await(final java.util.concurrent.CompletableFuture<T> command)
+    static <T> T await(final CompletableFuture<T> command)
     {
         try
         {

@@ -23,6 +23,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Function;
+import java.nio.channels.Channel;
 
 /**
  * The embedded DNS's sockets, all served by one selector thread ("berth-dns"): per sandbox a UDP and a TCP socket
@@ -553,7 +554,7 @@ public final class DnsServer implements AutoCloseable
         });
     }
 
-    private static void quietly(final java.nio.channels.Channel channel)
+    private static void quietly(final Channel channel)
     {
         try
         {

@@ -16,6 +16,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import io.berth.control.dataplane.InSandbox;
+import io.berth.control.driver.overlay.OverlayDriver;
+import java.nio.file.StandardCopyOption;
 
 /**
  * The endpoint service behind Docker-style names: it keeps which container has which address and aliases on which
@@ -26,7 +29,7 @@ import java.util.Map;
  * over /etc. Control thread.
  */
 public final class EmbeddedDns implements EndpointService, AutoCloseable,
-    io.berth.control.driver.overlay.OverlayDriver.RemoteEndpoints
+    OverlayDriver.RemoteEndpoints
 {
     /** How a sandbox's sockets are opened: inside its namespace, on the calling thread. */
     @FunctionalInterface
@@ -104,7 +107,7 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
     public static EmbeddedDns inNamespaces(final List<InetSocketAddress> upstreams, final ResolvConf host)
     {
         return new EmbeddedDns(upstreams, host, Path.of("/etc/netns"),
-            sandbox -> io.berth.control.dataplane.InSandbox.run(sandbox, () -> DnsServer.open(sandbox, ADDRESS)));
+            sandbox -> InSandbox.run(sandbox, () -> DnsServer.open(sandbox, ADDRESS)));
     }
 
     @Override
@@ -381,8 +384,8 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
     {
         final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.writeString(tmp, content, StandardCharsets.UTF_8);
-        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void deleteFiles(final String sandbox)

@@ -9,6 +9,9 @@ import io.berth.control.state.Network;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import io.berth.control.BerthException;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * What the macvlan and ipvlan drivers share: a network is a LAN segment of the dataplane on its parent interface
@@ -41,16 +44,16 @@ public abstract class LanDriver implements NetworkDriver
      *
      * @param valid what the driver takes, for the message about an option without '='.
      */
-    protected static java.util.List<Map.Entry<String, String>> keyValues(final java.util.List<String> options,
+    protected static List<Map.Entry<String, String>> keyValues(final List<String> options,
         final String valid)
     {
-        final java.util.List<Map.Entry<String, String>> values = new java.util.ArrayList<>();
-        for (final String option : options == null ? java.util.List.<String>of() : options)
+        final List<Map.Entry<String, String>> values = new ArrayList<>();
+        for (final String option : options == null ? List.<String>of() : options)
         {
             final int equals = option.indexOf('=');
             if (equals <= 0)
             {
-                throw new io.berth.control.BerthException("invalid option \"" + option + "\": expected KEY=VALUE; " +
+                throw new BerthException("invalid option \"" + option + "\": expected KEY=VALUE; " +
                     valid);
             }
             values.add(Map.entry(option.substring(0, equals), option.substring(equals + 1)));

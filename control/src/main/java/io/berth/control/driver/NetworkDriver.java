@@ -6,6 +6,9 @@ import io.berth.control.state.Network;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.Ipv4;
+import java.util.Collection;
 
 /**
  * A network driver, in the shape of libnetwork's driver API: it owns what is specific to its networks (options and
@@ -80,7 +83,7 @@ public interface NetworkDriver
      * The subnets of networks that exist beyond this host in this driver's scope (a global store's), with their
      * names: a new network may overlap none. Local drivers: none.
      */
-    default Map<io.berth.control.ipam.Cidr, String> subnetsElsewhere()
+    default Map<Cidr, String> subnetsElsewhere()
     {
         return Map.of();
     }
@@ -89,7 +92,7 @@ public interface NetworkDriver
      * The subnet a new network gets without {@code --subnet}, overlapping none of {@code taken}; null leaves it to
      * the IPAM's defaults (Docker's 172.17.0.0/16 onwards).
      */
-    default io.berth.control.ipam.Cidr defaultSubnet(final java.util.Collection<io.berth.control.ipam.Cidr> taken)
+    default Cidr defaultSubnet(final Collection<Cidr> taken)
     {
         return null;
     }
@@ -105,7 +108,7 @@ public interface NetworkDriver
         {
             return network.addresses().nextFree();
         }
-        final int ip = io.berth.control.ipam.Ipv4.parse(pinnedIp, "--ip");
+        final int ip = Ipv4.parse(pinnedIp, "--ip");
         network.addressesFor(ip).checkPinnable(ip);
         return ip;
     }
@@ -113,7 +116,7 @@ public interface NetworkDriver
     /** The MAC of a new endpoint with {@code ip}: Docker's 02:42 followed by the address, unless the driver says. */
     default long endpointMac(final Network network, final int ip)
     {
-        return io.berth.control.ipam.Ipv4.macFor(ip);
+        return Ipv4.macFor(ip);
     }
 
     /** Gives back an address {@link #allocateAddress} handed out (the endpoint left, or its attach failed). */

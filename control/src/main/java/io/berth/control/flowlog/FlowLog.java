@@ -23,6 +23,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
+import java.util.Arrays;
 
 /**
  * The flow log: a thread ("berth-flow-log") drains the worker's flow ring every 50 ms, names each flow's container
@@ -164,7 +165,7 @@ public final class FlowLog implements EndpointService, AutoCloseable
         {
             return;
         }
-        java.util.Arrays.sort(files);
+        Arrays.sort(files);
         for (int i = 0; i < files.length - 1; i++) // the newest is the current cycle
         {
             if (files[i].lastModified() < nowMillis - retention.toMillis() && files[i].delete())

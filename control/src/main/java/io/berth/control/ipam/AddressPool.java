@@ -3,6 +3,8 @@ package io.berth.control.ipam;
 import io.berth.control.BerthException;
 
 import java.util.BitSet;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * The addresses of one network: hands out the lowest free address of the ip-range, never the subnet's network or
@@ -17,7 +19,7 @@ public final class AddressPool
     private final int gateway;
     private final BitSet used = new BitSet(); // bit = offset of the address within the subnet
     /** Addresses of the host's own inside the subnet (the uplink's, for a network on the uplink's LAN), with what. */
-    private final java.util.Map<Integer, String> hostAddresses = new java.util.HashMap<>();
+    private final Map<Integer, String> hostAddresses = new HashMap<>();
 
     /**
      * @param range the ip-range to allocate from; null for the whole subnet. Must lie inside the subnet.

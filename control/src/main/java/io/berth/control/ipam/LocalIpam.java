@@ -4,6 +4,10 @@ import io.berth.control.BerthException;
 import io.berth.control.journal.Event;
 
 import java.util.Map;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 
 /**
  * The local IPAM: Docker's default pools (172.17.0.0/16 for the default bridge, then 172.18.0.0/16, ...), user
@@ -38,9 +42,9 @@ public final class LocalIpam implements Ipam
      */
     public LocalIpam(final Map<Cidr, String> hostRanges, final Map<Integer, String> hostAddresses)
     {
-        final Map<Cidr, String> all = new java.util.LinkedHashMap<>(ALWAYS_RESERVED);
+        final Map<Cidr, String> all = new LinkedHashMap<>(ALWAYS_RESERVED);
         all.putAll(hostRanges);
-        this.reservedRanges = java.util.Collections.unmodifiableMap(all);
+        this.reservedRanges = Collections.unmodifiableMap(all);
         this.hostAddresses = Map.copyOf(hostAddresses);
     }
 
@@ -48,7 +52,7 @@ public final class LocalIpam implements Ipam
 
     private static Map<Cidr, String> reserved()
     {
-        final Map<Cidr, String> r = new java.util.LinkedHashMap<>();
+        final Map<Cidr, String> r = new LinkedHashMap<>();
         r.put(Cidr.parse("0.0.0.0/8", "reserved"), "\"this network\" (RFC 1122)");
         r.put(Cidr.parse("127.0.0.0/8", "reserved"), "loopback");
         r.put(Cidr.parse("169.254.0.0/16", "reserved"), "link-local, where berth0 lives");
@@ -115,7 +119,7 @@ public final class LocalIpam implements Ipam
                 throw new BerthException("--ip-range and --gateway need --subnet: every ip-range or gateway " +
                     "must have a corresponding subnet");
             }
-            final java.util.List<Cidr> taken = new java.util.ArrayList<>(inUse.keySet());
+            final List<Cidr> taken = new ArrayList<>(inUse.keySet());
             taken.addAll(reservedRanges.keySet());
             return DefaultSubnets.firstFree(taken);
         }

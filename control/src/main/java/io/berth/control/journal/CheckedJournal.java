@@ -19,6 +19,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.nio.file.NoSuchFileException;
+import java.time.Instant;
+import java.util.Comparator;
 
 /**
  * The local journal with a manifest beside it, so berthd never starts with less state than it had. After every
@@ -87,7 +90,7 @@ public final class CheckedJournal implements Journal
                     manifest.count() + " records");
             }
         }
-        catch (final java.nio.file.NoSuchFileException ex)
+        catch (final NoSuchFileException ex)
         {
             throw damaged(journalDir.toString(), "it is missing where the manifest " + manifestFile + " counts " +
                 manifest.count() + " records");
@@ -105,7 +108,7 @@ public final class CheckedJournal implements Journal
         {
             replay(e -> { }); // the manifest must describe the records before this one too
         }
-        final String text = JournalCodec.encode(event, java.time.Instant.now());
+        final String text = JournalCodec.encode(event, Instant.now());
         lastIndex = journal.appendText(text);
         digest.update(text.getBytes(StandardCharsets.UTF_8));
         count++;
@@ -388,7 +391,7 @@ public final class CheckedJournal implements Journal
         }
         try (var paths = Files.walk(dir))
         {
-            for (final Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList())
+            for (final Path path : paths.sorted(Comparator.reverseOrder()).toList())
             {
                 Files.deleteIfExists(path);
             }

@@ -11,6 +11,7 @@ import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.Set;
+import java.nio.channels.Channel;
 
 /**
  * A TCP forward: accepts on the listen socket and relays each connection to the target through two bounded
@@ -101,7 +102,7 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
         return connections.size();
     }
 
-    private static void closeQuietly(final java.nio.channels.Channel channel)
+    private static void closeQuietly(final Channel channel)
     {
         if (channel != null)
         {

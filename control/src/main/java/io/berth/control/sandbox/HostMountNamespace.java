@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.ArrayList;
 
 /**
  * The mount namespace in which named network namespaces must be bound so that the user sees them.
@@ -44,7 +45,7 @@ public final class HostMountNamespace implements AutoCloseable
         {
             final String own = Files.readSymbolicLink(Path.of("/proc/self/ns/mnt")).toString();
             final Optional<String> master = propagationTag(Path.of("/proc/self/mountinfo"), "master:");
-            final List<Long> candidates = new java.util.ArrayList<>();
+            final List<Long> candidates = new ArrayList<>();
             ProcessHandle.current().parent().ifPresent(parent ->
             {
                 for (Optional<ProcessHandle> p = Optional.of(parent); p.isPresent(); p = p.get().parent())
@@ -157,7 +158,7 @@ public final class HostMountNamespace implements AutoCloseable
         {
             return command;
         }
-        final java.util.ArrayList<String> wrapped = new java.util.ArrayList<>(chosen);
+        final ArrayList<String> wrapped = new ArrayList<>(chosen);
         wrapped.addAll(command);
         return wrapped;
     }

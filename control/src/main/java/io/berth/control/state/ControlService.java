@@ -36,6 +36,15 @@ import java.util.Map;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import io.berth.control.dataplane.CaptureRing;
+import io.berth.control.dataplane.TraceEvent;
+import io.berth.control.dataplane.TraceFrames;
+import io.berth.control.dns.Upstreams;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 
 /**
  * The network controller: carries out configuration requests in one fixed order: validate fully against the
@@ -67,7 +76,7 @@ public final class ControlService
     private final Clock clock;
     /** The driver's handle (a dataplane port) per endpoint device name; runtime only, re-learned on restore. */
     private final Map<String, Integer> portsByDevice = new HashMap<>();
-    private final Map<String, java.util.function.Supplier<Object>> extraCounters = new java.util.LinkedHashMap<>();
+    private final Map<String, Supplier<Object>> extraCounters = new LinkedHashMap<>();
     private final StoreAdmission admission;
     /** berthd's uplink address (a start option, not journaled state), 0 when host-only. */
     private final int uplinkIp;
@@ -317,7 +326,7 @@ public final class ControlService
         }
         final NetworkDriver driver = drivers.forCreate(request.driver() == null || request.driver().isEmpty() ?
             DEFAULT_NETWORK_DRIVER : request.driver());
-        final Map<String, String> options = new java.util.LinkedHashMap<>(driver.parseOptions(request.options()));
+        final Map<String, String> options = new LinkedHashMap<>(driver.parseOptions(request.options()));
         final List<String> moreSubnets = request.moreSubnets() == null ? List.of() : request.moreSubnets();
         if (!moreSubnets.isEmpty() && !driver.takesSeveralSubnets(options))
         {
@@ -363,7 +372,7 @@ public final class ControlService
         }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), now());
-        if (driver.scope() == io.berth.control.driver.Scope.LOCAL)
+        if (driver.scope() == Scope.LOCAL)
         {
             // the dataplane first, then the journal: a refusal leaves neither changed
             final Network draft = new Network(created, state.ipam());
@@ -508,7 +517,7 @@ public final class ControlService
             }
             admission.clear(network.name(), "republish");
             admission.clear(network.name(), "forgotten");
-            final Map<Integer, String> owners = new java.util.TreeMap<>();
+            final Map<Integer, String> owners = new TreeMap<>();
             for (final Container container : state.containersOn(network.id()))
             {
                 for (final Endpoint endpoint : container.endpoints())
@@ -531,9 +540,9 @@ public final class ControlService
     }
 
     /** The VNIs of the overlay networks this host has: never handed out again, whatever the store says. */
-    public java.util.Set<Integer> vnisInUse()
+    public Set<Integer> vnisInUse()
     {
-        final java.util.Set<Integer> vnis = new java.util.HashSet<>();
+        final Set<Integer> vnis = new HashSet<>();
         for (final Network network : state.networks())
         {
             final String vni = network.options().get(GlobalStore.VNI);
@@ -571,7 +580,7 @@ public final class ControlService
         final List<String> aliasArgs)
     {
         final Network network = state.network(networkName);
-        final List<String> aliases = io.berth.control.dns.Upstreams.aliases(aliasArgs, "--alias");
+        final List<String> aliases = Upstreams.aliases(aliasArgs, "--alias");
         if (!aliases.isEmpty() && network.isPredefined())
         {
             throw new BerthException("network-scoped aliases (--alias " + String.join(", ", aliases) + ") are " +
@@ -673,7 +682,7 @@ public final class ControlService
         final List<String> publish, final List<String> aliasArgs, final Event.DnsSettings dnsArgs)
     {
         final String name = checkName(nameArg, "container");
-        final List<String> aliases = io.berth.control.dns.Upstreams.aliases(aliasArgs, "--network-alias");
+        final List<String> aliases = Upstreams.aliases(aliasArgs, "--network-alias");
         final Event.DnsSettings dns = checkDns(dnsArgs);
         if (state.containers().stream().anyMatch(c -> c.name().equals(name)))
         {
@@ -915,7 +924,7 @@ public final class ControlService
                 "ipvlan)");
         }
         final List<String> aliases = network.isPredefined() ? List.of() :
-            io.berth.control.dns.Upstreams.aliases(add.aliases(), "aliases");
+            Upstreams.aliases(add.aliases(), "aliases");
         final Container existing = cniContainer(add.containerId());
         if (existing != null)
         {
@@ -1045,7 +1054,7 @@ public final class ControlService
      *
      * @return the container names whose attachments were deleted.
      */
-    public List<String> cniGc(final String networkName, final java.util.Set<String> valid)
+    public List<String> cniGc(final String networkName, final Set<String> valid)
     {
         final Network network = state.network(networkName);
         final List<String> deleted = new ArrayList<>();
@@ -1143,13 +1152,13 @@ public final class ControlService
 
     public Map<String, Object> counters()
     {
-        final Map<String, Object> counters = new java.util.LinkedHashMap<>(dataplane.counters());
+        final Map<String, Object> counters = new LinkedHashMap<>(dataplane.counters());
         extraCounters.forEach((name, supplier) -> counters.put(name, supplier.get()));
         return counters;
     }
 
     /** A section of {@code berth counters} that a service keeps (DNS). */
-    public void addCounters(final String name, final java.util.function.Supplier<Object> supplier)
+    public void addCounters(final String name, final Supplier<Object> supplier)
     {
         extraCounters.put(name, supplier);
     }
@@ -1171,7 +1180,7 @@ public final class ControlService
      * {@code berth capture}: arms a capture at {@code stage} on the ports of exactly one target, a container
      * (optionally one interface), a port by name, the uplink, or every local container of a network.
      */
-    public io.berth.control.dataplane.CaptureRing.Session capture(final String containerArg, final String port,
+    public CaptureRing.Session capture(final String containerArg, final String port,
         final boolean uplink, final String networkArg, final String stage, final int snaplen)
     {
         final int targets = (containerArg == null ? 0 : 1) + (port == null ? 0 : 1) + (uplink ? 1 : 0)
@@ -1265,9 +1274,9 @@ public final class ControlService
         {
             protocol = switch (target.substring(slash + 1))
             {
-                case "tcp" -> io.berth.control.dataplane.TraceFrames.TCP;
-                case "udp" -> io.berth.control.dataplane.TraceFrames.UDP;
-                case "icmp" -> io.berth.control.dataplane.TraceFrames.ICMP;
+                case "tcp" -> TraceFrames.TCP;
+                case "udp" -> TraceFrames.UDP;
+                case "icmp" -> TraceFrames.ICMP;
                 default -> throw new BerthException("--to " + to + ": unknown protocol '" + target.substring(slash + 1)
                     + "': give tcp, udp or icmp");
             };
@@ -1294,13 +1303,13 @@ public final class ControlService
         final int destination = Ipv4.parse(target, "--to");
         if (protocol == 0)
         {
-            protocol = port > 0 ? io.berth.control.dataplane.TraceFrames.TCP : io.berth.control.dataplane.TraceFrames.ICMP;
+            protocol = port > 0 ? TraceFrames.TCP : TraceFrames.ICMP;
         }
-        if (protocol == io.berth.control.dataplane.TraceFrames.ICMP && port > 0)
+        if (protocol == TraceFrames.ICMP && port > 0)
         {
             throw new BerthException("--to " + to + ": ICMP has no port; give IP/icmp or IP:PORT/tcp|udp");
         }
-        if (protocol != io.berth.control.dataplane.TraceFrames.ICMP && port < 0)
+        if (protocol != TraceFrames.ICMP && port < 0)
         {
             throw new BerthException("--to " + to + ": TCP and UDP need a port (IP:PORT/tcp)");
         }
@@ -1328,27 +1337,27 @@ public final class ControlService
                 }
             }
         }
-        final int sourcePort = io.berth.control.dataplane.TraceFrames.ephemeralPort();
-        final byte[] frame = io.berth.control.dataplane.TraceFrames.build(dstMac, via.mac(), protocol, via.ip(),
+        final int sourcePort = TraceFrames.ephemeralPort();
+        final byte[] frame = TraceFrames.build(dstMac, via.mac(), protocol, via.ip(),
             destination, sourcePort, Math.max(port, 0));
         return new TracePlan(container.name(), via.device(), network.name(), protocol, via.ip(), destination, sourcePort,
             port, frame);
     }
 
     /** A synthetic packet from the LAN (to the uplink) or from this host (over berth0); caller's thread. */
-    public java.util.List<io.berth.control.dataplane.TraceEvent> traceFrom(final boolean uplink, final int protocol,
+    public List<TraceEvent> traceFrom(final boolean uplink, final int protocol,
         final int destination, final int port, final long timeoutMs) throws InterruptedException
     {
         return dataplane.traceFrom(uplink, protocol, destination, port, timeoutMs);
     }
 
     /** Runs a planned trace (caller's thread: it waits on the dataplane, not the control thread). */
-    public java.util.List<io.berth.control.dataplane.TraceEvent> trace(final TracePlan plan, final int next,
+    public List<TraceEvent> trace(final TracePlan plan, final int next,
         final long timeoutMs) throws InterruptedException
     {
         return next > 0
             ? dataplane.trace(plan.portName(), null, plan.destination(), plan.protocol(),
-                plan.protocol() == io.berth.control.dataplane.TraceFrames.ICMP ? -1 : plan.destinationPort(), next,
+                plan.protocol() == TraceFrames.ICMP ? -1 : plan.destinationPort(), next,
                 timeoutMs)
             : dataplane.trace(plan.portName(), plan.frame(), 0, 0, 0, 0, timeoutMs);
     }
@@ -1607,7 +1616,7 @@ public final class ControlService
     /** The subnets of every network with addresses, with their names, for the IPAM's overlap check. */
     private Map<Cidr, String> subnetsInUse()
     {
-        final Map<Cidr, String> inUse = new java.util.LinkedHashMap<>();
+        final Map<Cidr, String> inUse = new LinkedHashMap<>();
         for (final Network network : state.networks())
         {
             if (network.hasAddresses())
@@ -1663,16 +1672,16 @@ public final class ControlService
             final Container target = state.containers().stream().filter(c -> c.name().equals(other)).findFirst()
                 .orElseThrow(() -> new BerthException("--link " + link + ": no such container: " + other +
                     " (berth ps lists them)"));
-            if (!io.berth.control.dns.Upstreams.isLabel(alias) && !alias.equals(target.name()))
+            if (!Upstreams.isLabel(alias) && !alias.equals(target.name()))
             {
                 throw new BerthException("--link " + link + ": the alias " + alias + " is not a valid DNS label: " +
                     "use letters, digits and inner hyphens (RFC 1123)");
             }
             links.add(target.name() + ":" + alias);
         }
-        return new Event.DnsSettings(links, io.berth.control.dns.Upstreams.servers(dns.servers()),
-            io.berth.control.dns.Upstreams.words(dns.search(), "--dns-search"),
-            io.berth.control.dns.Upstreams.words(dns.options(), "--dns-option"));
+        return new Event.DnsSettings(links, Upstreams.servers(dns.servers()),
+            Upstreams.words(dns.search(), "--dns-search"),
+            Upstreams.words(dns.options(), "--dns-option"));
     }
 
     private static String checkName(final String name, final String what)

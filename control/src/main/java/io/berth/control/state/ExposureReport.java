@@ -20,6 +20,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * {@code berth exposure}: who can reach what. Every answer is a synthetic packet sent through the dataplane's own
@@ -183,7 +187,7 @@ public final class ExposureReport
      */
     private static void summarise(final ObjectNode network, final ArrayNode rows)
     {
-        final java.util.Set<String> networks = new java.util.TreeSet<>();
+        final Set<String> networks = new TreeSet<>();
         boolean host = false;
         boolean outside = false;
         for (final JsonNode row : rows)
@@ -345,7 +349,7 @@ public final class ExposureReport
             {
                 return null;
             }
-            final java.util.regex.Matcher dev = java.util.regex.Pattern.compile(" dev (\\S+)").matcher(out);
+            final Matcher dev = Pattern.compile(" dev (\\S+)").matcher(out);
             return dev.find() ? dev.group(1) : null;
         }
         catch (final IOException ex)

@@ -8,6 +8,8 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.Event;
 
 import java.util.Map;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * A network as the journal (or the global store) describes it, driver-neutral, and the addresses taken on it.
@@ -21,10 +23,10 @@ public final class Network
     private final int gateway;
     private final AddressPool addresses;
     /** The second and later subnets (ipvlan L3), each with its own address book. */
-    private final java.util.List<AddressPool> moreAddresses = new java.util.ArrayList<>();
-    private final java.util.List<Cidr> moreSubnets = new java.util.ArrayList<>();
+    private final List<AddressPool> moreAddresses = new ArrayList<>();
+    private final List<Cidr> moreSubnets = new ArrayList<>();
     /** Their gateways, 0 where none was given. */
-    private final java.util.List<Integer> moreGateways = new java.util.ArrayList<>();
+    private final List<Integer> moreGateways = new ArrayList<>();
 
     /**
      * Where a network with several subnets keeps the second and later ones: in its journaled options, as
@@ -188,8 +190,8 @@ public final class Network
     }
 
     /** The second and later subnets; empty for most networks. */
-    public java.util.List<Cidr> moreSubnets()
+    public List<Cidr> moreSubnets()
     {
-        return java.util.List.copyOf(moreSubnets);
+        return List.copyOf(moreSubnets);
     }
 }

@@ -5,6 +5,8 @@ import io.berth.control.driver.Scope;
 
 import java.util.EnumMap;
 import java.util.Map;
+import java.util.Collection;
+import java.util.Collections;
 
 /** The store of each scope berthd has: always the local journal, a global store once one is configured. */
 public final class Stores
@@ -27,9 +29,9 @@ public final class Stores
     }
 
     /** Every store, the local one first: what a restart replays. */
-    public java.util.Collection<Store> all()
+    public Collection<Store> all()
     {
-        return java.util.Collections.unmodifiableCollection(byScope.values());
+        return Collections.unmodifiableCollection(byScope.values());
     }
 
     public Store local()

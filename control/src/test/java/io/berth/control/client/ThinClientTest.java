@@ -14,6 +14,9 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.stream.Stream;
 
 class ThinClientTest
 {
@@ -22,11 +25,11 @@ class ThinClientTest
     void theClientsImportOnlyTheJdk() throws IOException
     {
         final Path sources = Path.of("src/main/java/io/berth/control/client");
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.list(sources))
+        try (Stream<Path> files = Files.list(sources))
         {
             for (final Path file : files.toList())
             {
-                for (final String line : java.nio.file.Files.readAllLines(file))
+                for (final String line : Files.readAllLines(file))
                 {
                     if (line.startsWith("import "))
                     {
@@ -92,9 +95,9 @@ class ThinClientTest
     @Test
     void thePluginAnswersVersionAndRefusesUndecodableConfigsWithoutBerthd()
     {
-        final java.io.PrintStream out = System.out;
+        final PrintStream out = System.out;
         final ByteArrayOutputStream printed = new ByteArrayOutputStream();
-        System.setOut(new java.io.PrintStream(printed, true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(printed, true, StandardCharsets.UTF_8));
         try
         {
             assertEquals(0, CniPlugin.run(Map.of("CNI_COMMAND", "VERSION"), "{\"cniVersion\":\"0.4.0\"}"));

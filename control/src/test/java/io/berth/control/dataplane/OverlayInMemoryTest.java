@@ -18,6 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.dataplane.Frames;
+import io.berth.dataplane.PortCounters;
 
 /**
  * Two hosts' production graphs joined by an underlay wire (each one's uplink frames handed to the other's), one
@@ -116,7 +118,7 @@ class OverlayInMemoryTest
         b.path.cycle();
         assertNotNull(b.container.takeTransmitted(), "flooded to b's own container");
         assertNull(b.uplink.takeTransmitted(), "but not into the tunnel to c (split horizon)");
-        assertEquals(0, toC.counters().get(io.berth.dataplane.PortCounters.TX_PACKETS));
+        assertEquals(0, toC.counters().get(PortCounters.TX_PACKETS));
         assertEquals(0, unused.transmittedWaiting());
     }
 
@@ -144,7 +146,7 @@ class OverlayInMemoryTest
     {
         frame[24] = 0;
         frame[25] = 0;
-        final int sum = io.berth.dataplane.Frames.checksum(frame, 14, 20, 0);
+        final int sum = Frames.checksum(frame, 14, 20, 0);
         frame[24] = (byte)(sum >>> 8);
         frame[25] = (byte)sum;
     }

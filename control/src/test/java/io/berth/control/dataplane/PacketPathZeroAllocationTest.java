@@ -18,6 +18,17 @@ import static io.berth.dataplane.Frames.tcpFrame;
 import static io.berth.dataplane.Frames.udpFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.conntrack.Timeouts;
+import io.berth.dataplane.Frames;
+import io.berth.dataplane.PortTable;
+import io.berth.dataplane.capture.CaptureTap;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
  * Once warm, berthd's production graph allocates nothing per packet, whatever path a packet takes: switched,
@@ -108,20 +119,20 @@ class PacketPathZeroAllocationTest
     @Test
     void anArmedCaptureAllocatesNothing()
     {
-        final org.agrona.concurrent.ringbuffer.OneToOneRingBuffer ring = new org.agrona.concurrent.ringbuffer.OneToOneRingBuffer(
-            new org.agrona.concurrent.UnsafeBuffer(java.nio.ByteBuffer.allocateDirect((1 << 20)
-                + org.agrona.concurrent.ringbuffer.RingBufferDescriptor.TRAILER_LENGTH)));
-        final boolean[] armed = new boolean[io.berth.dataplane.PortTable.MAX_PORTS];
+        final OneToOneRingBuffer ring = new OneToOneRingBuffer(
+            new UnsafeBuffer(ByteBuffer.allocateDirect((1 << 20)
+                + RingBufferDescriptor.TRAILER_LENGTH)));
+        final boolean[] armed = new boolean[PortTable.MAX_PORTS];
         armed[a.id()] = true;
-        final java.util.concurrent.atomic.AtomicLong lost = new java.util.concurrent.atomic.AtomicLong();
+        final AtomicLong lost = new AtomicLong();
         for (final String stage : new String[] {"parse", "tx"})
         {
             final int node = path.graph().nodes().stream().filter(n -> n.name().equals(stage)).findFirst()
                 .orElseThrow().index();
-            path.graph().tap(node, new io.berth.dataplane.capture.CaptureTap(node, armed, 256, ring, lost));
+            path.graph().tap(node, new CaptureTap(node, armed, 256, ring, lost));
         }
         final long[] copies = {0};
-        final org.agrona.concurrent.MessageHandler reader = (type, buffer, index, length) -> copies[0]++;
+        final MessageHandler reader = (type, buffer, index, length) -> copies[0]++;
         b.inject(udpFrame(MemoryPacketPath.macFor(IP_B), MemoryPacketPath.macFor(IP_A), IP_B, IP_A, 9, 9, 60));
         path.cycle();
         a.replay(udpFrame(MemoryPacketPath.macFor(IP_A), MemoryPacketPath.macFor(IP_B), IP_A, IP_B, 1, 2, 64));
@@ -177,7 +188,7 @@ class PacketPathZeroAllocationTest
         path.mtu(a.id(), 1400).mtu(uplink.id(), 1000);
         final byte[] whole = udpFrame(LAN_GW_MAC, UPLINK_MAC, OUTSIDE, UPLINK_IP, 50000, 12212, 14 + 3000);
         whole[14 + 6] = 0; // no DF, as a kernel's fragments have none
-        final byte[] first = java.util.Arrays.copyOf(whole, 14 + 20 + 1480);
+        final byte[] first = Arrays.copyOf(whole, 14 + 20 + 1480);
         final byte[] second = new byte[14 + 20 + (whole.length - first.length)];
         System.arraycopy(whole, 0, second, 0, 34);
         System.arraycopy(whole, first.length, second, 34, whole.length - first.length);
@@ -206,7 +217,7 @@ class PacketPathZeroAllocationTest
         frame[21] = (byte)flagsOffset;
         frame[24] = 0;
         frame[25] = 0;
-        final int sum = io.berth.dataplane.Frames.checksum(frame, 14, 20, 0);
+        final int sum = Frames.checksum(frame, 14, 20, 0);
         frame[24] = (byte)(sum >>> 8);
         frame[25] = (byte)sum;
     }
@@ -238,7 +249,7 @@ class PacketPathZeroAllocationTest
 
         // a LAN of more hosts than the table holds: it stays at its bound and counts what it refused
         final MemoryPacketPath small = new MemoryPacketPath(256,
-            new DataplaneOptions(1024, new io.berth.conntrack.Timeouts(), 0, 100), SystemEpochClock.INSTANCE);
+            new DataplaneOptions(1024, new Timeouts(), 0, 100), SystemEpochClock.INSTANCE);
         final MemoryPort lan = new MemoryPort(1, "lan");
         lan.keepTransmitted(false);
         small.uplink(lan, ip("10.0.0.1"), 8, UPLINK_MAC, 0);

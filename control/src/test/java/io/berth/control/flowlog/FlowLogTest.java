@@ -27,6 +27,7 @@ import java.util.stream.Stream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The flow log: records from the worker's ring stored in Chronicle, read back, followed, and kept no longer than the retention. */
 class FlowLogTest
@@ -100,7 +101,7 @@ class FlowLogTest
     {
         try (FlowLog log = new FlowLog(dir, ring, recorder::lost, Duration.ofHours(1)))
         {
-            final List<JsonNode> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+            final List<JsonNode> seen = new CopyOnWriteArrayList<>();
             final Thread follower = new Thread(() ->
             {
                 try

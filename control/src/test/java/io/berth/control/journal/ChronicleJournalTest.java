@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import java.util.Map;
 
 class ChronicleJournalTest
 {
@@ -18,8 +19,8 @@ class ChronicleJournalTest
     void eventsSurviveReopening()
     {
         final Event first = new Event.NetworkCreated("a".repeat(64), "net1", "bridge", "local",
-            new Event.IpamConfig("default", "172.18.0.0/16", null, "172.18.0.1"), java.util.Map.of("icc", "true",
-            "mtu", "1500"), false, false, java.util.Map.of(), "2024-01-01T00:00:00Z");
+            new Event.IpamConfig("default", "172.18.0.0/16", null, "172.18.0.1"), Map.of("icc", "true",
+            "mtu", "1500"), false, false, Map.of(), "2024-01-01T00:00:00Z");
         final Event second = new Event.ProcessStarted("b".repeat(64), 42, 7, List.of("sleep", "1"), "/x.log");
         try (ChronicleJournal journal = new ChronicleJournal(dir))
         {

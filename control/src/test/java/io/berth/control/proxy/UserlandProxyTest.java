@@ -24,6 +24,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.net.SocketAddress;
+import java.net.SocketException;
 
 /** The proxy end to end on loopback only. */
 class UserlandProxyTest
@@ -155,7 +157,7 @@ class UserlandProxyTest
             {
                 assertEquals(-1, client.getInputStream().read());
             }
-            catch (final java.net.SocketException reset)
+            catch (final SocketException reset)
             {
                 // a reset is fine too
             }
@@ -223,7 +225,7 @@ class UserlandProxyTest
         }
     }
 
-    private static void send(final DatagramSocket socket, final String text, final java.net.SocketAddress to)
+    private static void send(final DatagramSocket socket, final String text, final SocketAddress to)
         throws IOException
     {
         final byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);

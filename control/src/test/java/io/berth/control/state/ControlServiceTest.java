@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.Map;
 
 class ControlServiceTest
 {
@@ -319,7 +320,7 @@ class ControlServiceTest
     private int segmentOf(final String network)
     {
         return dataplane.networks.entrySet().stream().filter(e -> e.getValue().name().equals(network))
-            .mapToInt(java.util.Map.Entry::getKey).findFirst().orElseThrow();
+            .mapToInt(Map.Entry::getKey).findFirst().orElseThrow();
     }
 
     private static String describe(final ControlService service)

@@ -9,6 +9,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.berth.control.dataplane.PublishSpec;
+import io.berth.control.dataplane.UplinkSpec;
+import io.berth.control.ipam.Ipv4;
+import java.util.TreeMap;
 
 /** Records what the control plane asks of the dataplane; can be told to fail the next attach. */
 final class FakeDataplane implements Dataplane
@@ -73,7 +77,7 @@ final class FakeDataplane implements Dataplane
     @Override
     public void defaultRouteVia(final String sandbox, final String ifName, final int gatewayIp)
     {
-        calls.add("default route " + sandbox + " " + ifName + " via " + io.berth.control.ipam.Ipv4.format(gatewayIp));
+        calls.add("default route " + sandbox + " " + ifName + " via " + Ipv4.format(gatewayIp));
     }
 
     @Override
@@ -88,7 +92,7 @@ final class FakeDataplane implements Dataplane
     }
 
     @Override
-    public void attachUplink(final io.berth.control.dataplane.UplinkSpec uplink)
+    public void attachUplink(final UplinkSpec uplink)
     {
         this.uplink = uplink;
     }
@@ -100,33 +104,33 @@ final class FakeDataplane implements Dataplane
     }
 
     /** Published DNAT entries by "proto hostIp:hostPort" -> "containerIp:containerPort". */
-    final Map<String, String> published = new java.util.TreeMap<>();
-    io.berth.control.dataplane.UplinkSpec uplink;
+    final Map<String, String> published = new TreeMap<>();
+    UplinkSpec uplink;
 
-    private static String key(final io.berth.control.dataplane.PublishSpec p)
+    private static String key(final PublishSpec p)
     {
-        return p.protocol() + " " + io.berth.control.ipam.Ipv4.format(p.hostIp()) + ":" + p.hostPort();
+        return p.protocol() + " " + Ipv4.format(p.hostIp()) + ":" + p.hostPort();
     }
 
     @Override
-    public boolean publish(final io.berth.control.dataplane.PublishSpec p)
+    public boolean publish(final PublishSpec p)
     {
         calls.add("publish " + key(p));
-        return published.putIfAbsent(key(p), io.berth.control.ipam.Ipv4.format(p.containerIp()) + ":" +
+        return published.putIfAbsent(key(p), Ipv4.format(p.containerIp()) + ":" +
             p.containerPort()) == null;
     }
 
     @Override
-    public void unpublish(final io.berth.control.dataplane.PublishSpec p)
+    public void unpublish(final PublishSpec p)
     {
         calls.add("unpublish " + key(p));
         published.remove(key(p));
     }
 
     @Override
-    public java.util.List<Map<String, Object>> connections()
+    public List<Map<String, Object>> connections()
     {
-        return java.util.List.of();
+        return List.of();
     }
 
     @Override

@@ -8,13 +8,15 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.HashMap;
+import java.util.Map;
 
 /** Namespaces as a set of names, processes as pids that run until killed. */
 final class FakeSandboxes implements Sandboxes
 {
     final Set<String> namespaces = new HashSet<>();
     final Set<Long> running = new HashSet<>();
-    private final java.util.Map<Long, String> namespaceOfPid = new java.util.HashMap<>();
+    private final Map<Long, String> namespaceOfPid = new HashMap<>();
     boolean failNextStart;
     private long nextPid = 1000;
 
@@ -49,7 +51,7 @@ final class FakeSandboxes implements Sandboxes
     }
 
     @Override
-    public io.berth.control.state.ProcessRecord start(final String netns, final List<String> cmd, final Path log)
+    public ProcessRecord start(final String netns, final List<String> cmd, final Path log)
         throws IOException
     {
         if (failNextStart)

@@ -11,6 +11,8 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.control.BerthException;
+import org.junit.jupiter.api.Assertions;
 
 /**
  * Issue 13: a {@code berth run} cut short by a crash (berthd killed once the namespace existed) is journaled as
@@ -64,7 +66,7 @@ class InterruptedRunTest
             new Ids(), Clock.systemUTC());
         service.restore();
         dataplane.failNextAttach = true;
-        org.junit.jupiter.api.Assertions.assertThrows(io.berth.control.BerthException.class,
+        Assertions.assertThrows(BerthException.class,
             () -> service.run("db", null, null, List.of()));
         assertTrue(service.state().pendingRuns().isEmpty(), "intent and abandonment both journaled");
         assertFalse(sandboxes.exists("db"));

@@ -38,7 +38,7 @@ final class MemoryJournal implements Journal
     long stateChanges()
     {
         return entries.stream().map(JournalCodec::decode)
-            .filter(e -> !(e instanceof io.berth.control.journal.Event.ContainerIntent)
-                && !(e instanceof io.berth.control.journal.Event.ContainerAbandoned)).count();
+            .filter(e -> !(e instanceof Event.ContainerIntent)
+                && !(e instanceof Event.ContainerAbandoned)).count();
     }
 }

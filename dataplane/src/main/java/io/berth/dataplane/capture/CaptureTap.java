@@ -6,6 +6,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.util.concurrent.atomic.AtomicLong;
+import org.agrona.concurrent.AtomicBuffer;
 
 /**
  * Copies the packets handed to one graph node that arrived on, or leave by, one of the armed ports into a ring a
@@ -71,7 +72,7 @@ public final class CaptureTap
                 dropped.lazySet(dropped.get() + 1); // single writer: the worker
                 continue;
             }
-            final org.agrona.concurrent.AtomicBuffer target = ring.buffer();
+            final AtomicBuffer target = ring.buffer();
             target.putInt(index + NODE_OFFSET, node);
             target.putInt(index + IN_PORT_OFFSET, in);
             target.putInt(index + EGRESS_OFFSET, out);

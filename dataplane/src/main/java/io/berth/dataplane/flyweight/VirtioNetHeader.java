@@ -1,6 +1,7 @@
 package io.berth.dataplane.flyweight;
 
 import org.agrona.concurrent.UnsafeBuffer;
+import java.nio.ByteOrder;
 
 /**
  * struct virtio_net_hdr (linux/virtio_net.h), little-endian as TAP with IFF_VNET_HDR uses it on x86.
@@ -115,7 +116,7 @@ public final class VirtioNetHeader
         }
         final int sum = Checksums.internet(frames, frame + start, length - start, 0);
         // a computed 0 goes out as 0xFFFF: for UDP a 0 would mean "no checksum" (RFC 768), for TCP both are valid
-        frames.putShort(frame + field, (short)(sum == 0 ? 0xFFFF : sum), java.nio.ByteOrder.BIG_ENDIAN);
+        frames.putShort(frame + field, (short)(sum == 0 ? 0xFFFF : sum), ByteOrder.BIG_ENDIAN);
         set(F_DATA_VALID, GSO_NONE, 0, 0, 0, 0);
     }
 }

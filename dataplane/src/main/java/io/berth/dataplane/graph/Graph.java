@@ -9,6 +9,7 @@ import io.berth.dataplane.PacketPool;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import io.berth.dataplane.capture.CaptureTap;
 
 /**
  * Stages in topological order, as a {@link GraphBuilder} connected them by name; every arc leads to a later node,
@@ -55,7 +56,7 @@ public final class Graph
     private final CounterSet totals = new CounterSet(6);
     private final long[] exceptionsLogged;
     /** By node index: the capture armed there, or null (worker thread). */
-    private final io.berth.dataplane.capture.CaptureTap[] taps;
+    private final CaptureTap[] taps;
     private int running = -1;
     /** berth trace, or null (worker thread): told of traced packets at every node and of their end. */
     private GraphTracer tracer;
@@ -67,7 +68,7 @@ public final class Graph
         this.nodes = nodes;
         this.nodeCounters = new CounterSet(nodes.length * STRIDE);
         this.exceptionsLogged = new long[nodes.length];
-        this.taps = new io.berth.dataplane.capture.CaptureTap[nodes.length];
+        this.taps = new CaptureTap[nodes.length];
         for (int i = 0; i < nodes.length; i++)
         {
             nodes[i].attach(this, i);
@@ -254,7 +255,7 @@ public final class Graph
             }
         }
         nodeCounters.add(node.index * STRIDE + NODE_PACKETS, count);
-        final io.berth.dataplane.capture.CaptureTap tap = taps[node.index];
+        final CaptureTap tap = taps[node.index];
         if (tap != null)
         {
             tap.capture(pool, batch); // what this node is handed, before it acts
@@ -336,7 +337,7 @@ public final class Graph
     }
 
     /** Arms (or, with null, disarms) a capture at node {@code index}. Worker thread. */
-    public void tap(final int index, final io.berth.dataplane.capture.CaptureTap tap)
+    public void tap(final int index, final CaptureTap tap)
     {
         taps[index] = tap;
     }

@@ -13,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.util.Arrays;
 
 /**
  * Flyweights read and write frames written out byte by byte from the RFC layouts (RFC 826, 791, 792, 9293,
@@ -91,7 +92,7 @@ class FlyweightGoldenTest
             .etherType(EthernetFlyweight.TYPE_ARP);
         final byte[] header = new byte[14];
         out.getBytes(at, header);
-        assertArrayEquals(java.util.Arrays.copyOf(ARP_REQUEST, 14), header);
+        assertArrayEquals(Arrays.copyOf(ARP_REQUEST, 14), header);
     }
 
     @Test
@@ -122,7 +123,7 @@ class FlyweightGoldenTest
         new ArpFlyweight().wrap(out, 0).fill(ArpFlyweight.OP_REQUEST, 0x0242_ac11_0002L, 0xAC11_0002, 0, 0xAC11_0001);
         final byte[] written = new byte[28];
         out.getBytes(0, written);
-        assertArrayEquals(java.util.Arrays.copyOfRange(ARP_REQUEST, 14, 42), written);
+        assertArrayEquals(Arrays.copyOfRange(ARP_REQUEST, 14, 42), written);
     }
 
     @Test
@@ -161,7 +162,7 @@ class FlyweightGoldenTest
         new Ipv4Flyweight().wrap(out, 0).fill(36, 64, Ipv4Flyweight.PROTO_ICMP, 0xAC11_0002, 0xAC11_0001);
         final byte[] written = new byte[20];
         out.getBytes(0, written);
-        assertArrayEquals(java.util.Arrays.copyOfRange(ECHO_REQUEST, 14, 34), written);
+        assertArrayEquals(Arrays.copyOfRange(ECHO_REQUEST, 14, 34), written);
     }
 
     @Test

@@ -13,6 +13,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.berth.dataplane.Frames;
+import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 class GraphTest
 {
@@ -140,7 +144,7 @@ class GraphTest
         assertEquals(total, sink.handles.size());
         for (int i = 0; i < total; i++)
         {
-            assertEquals(i, java.nio.ByteBuffer.wrap(sink.frames.get(i)).order(java.nio.ByteOrder.nativeOrder()).getInt(),
+            assertEquals(i, ByteBuffer.wrap(sink.frames.get(i)).order(ByteOrder.nativeOrder()).getInt(),
                 "packets keep their order");
         }
         assertEquals(pool.capacity(), pool.available());
@@ -266,7 +270,7 @@ class GraphTest
         final TestNodes.Sink tx = new TestNodes.Sink("tx", log);
         final LocalDeliveryNode local = new LocalDeliveryNode();
         final Graph graph = TestGraphs.autowire(pool, drops, local, rest, tx);
-        final int gateway = io.berth.dataplane.flyweight.Ipv4Flyweight.parse("172.18.0.1");
+        final int gateway = Ipv4Flyweight.parse("172.18.0.1");
         final List<Integer> seen = new ArrayList<>();
         assertTrue(local.register(gateway, 17, 53, (p, h) ->
         {
@@ -274,10 +278,10 @@ class GraphTest
             return seen.size() == 1 ? LocalDeliveryNode.Outcome.ANSWERED : LocalDeliveryNode.Outcome.CONSUMED;
         }));
         assertTrue(!local.register(gateway, 17, 53, (p, h) -> LocalDeliveryNode.Outcome.DECLINED), "taken");
-        final byte[] dns = io.berth.dataplane.Frames.udpFrame(0x0242_ac12_0002L, 0x0242_ac12_0001L,
-            io.berth.dataplane.flyweight.Ipv4Flyweight.parse("172.18.0.2"), gateway, 40000, 53, 60);
-        final byte[] other = io.berth.dataplane.Frames.udpFrame(0x0242_ac12_0002L, 0x0242_ac12_0001L,
-            io.berth.dataplane.flyweight.Ipv4Flyweight.parse("172.18.0.2"), gateway, 40000, 54, 60);
+        final byte[] dns = Frames.udpFrame(0x0242_ac12_0002L, 0x0242_ac12_0001L,
+            Ipv4Flyweight.parse("172.18.0.2"), gateway, 40000, 53, 60);
+        final byte[] other = Frames.udpFrame(0x0242_ac12_0002L, 0x0242_ac12_0001L,
+            Ipv4Flyweight.parse("172.18.0.2"), gateway, 40000, 54, 60);
         graph.inject(TestNodes.load(pool, dns, 0));
         graph.inject(TestNodes.load(pool, dns, 0));
         graph.inject(TestNodes.load(pool, other, 0));

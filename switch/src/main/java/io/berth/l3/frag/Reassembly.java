@@ -8,6 +8,10 @@ import org.agrona.collections.Int2IntHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
+import io.berth.dataplane.VarHandles;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
 
 /**
  * Full IPv4 reassembly of routed fragments, before conntrack (Linux's nf_defrag_ipv4, OVS's ipf): conntrack and
@@ -127,7 +131,7 @@ public final class Reassembly implements Housekeeping
         final int slotCount = Integer.highestOneBit(capacity * 4 - 1) << 1;
         slots = new int[slotCount];
         slotMask = slotCount - 1;
-        java.util.Arrays.fill(slots, NONE);
+        Arrays.fill(slots, NONE);
         perSourceCount = new Int2IntHashMap(capacity * 4, 0.5f, 0);
     }
 
@@ -142,8 +146,8 @@ public final class Reassembly implements Housekeeping
         return (int)SIZE_VH.getAcquire(this);
     }
 
-    private static final java.lang.invoke.VarHandle SIZE_VH =
-        io.berth.dataplane.VarHandles.field(java.lang.invoke.MethodHandles.lookup(), "size", int.class);
+    private static final VarHandle SIZE_VH =
+        VarHandles.field(MethodHandles.lookup(), "size", int.class);
 
     public int capacity()
     {
@@ -329,7 +333,7 @@ public final class Reassembly implements Housekeeping
         receivedBytes[entry] = 0;
         headerLength[entry] = 0;
         deadline[entry] = nowMillis + TIMEOUT_MILLIS;
-        java.util.Arrays.fill(blocks, entry * WORDS, entry * WORDS + WORDS, 0L);
+        Arrays.fill(blocks, entry * WORDS, entry * WORDS + WORDS, 0L);
         perSourceCount.put(src, perSourceCount.get(src) + 1);
         // newest at the tail
         older[entry] = newest;

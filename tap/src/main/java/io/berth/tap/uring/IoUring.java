@@ -6,6 +6,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import jnr.ffi.Runtime;
 
 /**
  * One io_uring instance: a submission queue the owner fills with reads and writes and submits with one
@@ -72,7 +73,7 @@ public final class IoUring implements AutoCloseable
     public static final long CANCEL_USER_DATA = -1L;
 
     private static final UringSys SYS = UringSys.LIBC;
-    private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(SYS);
+    private static final Runtime RUNTIME = Runtime.getRuntime(SYS);
 
     /** What a reaped completion is handed to; called on the owner's thread, must not throw. */
     @FunctionalInterface

@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import io.berth.control.driver.SegmentIds;
 
 /**
  * Docker's bridge driver without a kernel bridge: a network is a dataplane segment (a bridge domain whose gateway
@@ -28,15 +29,15 @@ public final class BridgeDriver implements NetworkDriver
     /** Network id -> segment (bridge-domain) id. */
     private final Map<String, Integer> segments = new HashMap<>();
 
-    private final io.berth.control.driver.SegmentIds segmentIds;
+    private final SegmentIds segmentIds;
 
     public BridgeDriver(final Dataplane dataplane)
     {
-        this(dataplane, new io.berth.control.driver.SegmentIds());
+        this(dataplane, new SegmentIds());
     }
 
     /** @param segmentIds shared with the other drivers that make segments. */
-    public BridgeDriver(final Dataplane dataplane, final io.berth.control.driver.SegmentIds segmentIds)
+    public BridgeDriver(final Dataplane dataplane, final SegmentIds segmentIds)
     {
         this.dataplane = dataplane;
         this.segmentIds = segmentIds;

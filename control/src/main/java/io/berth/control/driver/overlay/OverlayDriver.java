@@ -28,6 +28,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
+import io.berth.control.store.etcd.Later;
 
 /**
  * Docker's overlay driver in userspace: a global network is a dataplane segment (the same anycast gateway on every
@@ -453,7 +454,7 @@ public final class OverlayDriver implements NetworkDriver
         {
             LOG.log(System.Logger.Level.WARNING, "cannot list the store's endpoints (" + e.getMessage() + "); " +
                 "trying again");
-            io.berth.control.store.etcd.Later.inASecond("berth-overlay-relist",
+            Later.inASecond("berth-overlay-relist",
                 () -> controlThread.execute(() -> relist(controlThread, withdraw)));
             return;
         }

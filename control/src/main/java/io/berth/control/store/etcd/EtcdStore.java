@@ -36,6 +36,16 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import io.berth.control.api.Json;
+import io.etcd.jetcd.support.CloseableClient;
+import java.io.IOException;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.IntFunction;
+import java.util.function.IntPredicate;
+import javax.net.ssl.SSLException;
 
 /**
  * The cluster's shared state for global (overlay) networks, in a real etcd through jetcd: network definitions,
@@ -72,7 +82,7 @@ public final class EtcdStore implements AutoCloseable
     private final long timeoutMillis;
     private final Map<String, byte[]> ownEndpoints = new ConcurrentHashMap<>(); // key -> value, put again on a new lease
     private volatile long leaseId;
-    private io.etcd.jetcd.support.CloseableClient keepAlive;
+    private CloseableClient keepAlive;
     private volatile byte[] nodeValue;
     private volatile boolean closed;
     /** The highest revision any answer carried: an answer below it means the store went back (a restore). */
@@ -158,8 +168,8 @@ public final class EtcdStore implements AutoCloseable
         for (Throwable cause = failure; cause != null; cause = cause.getCause())
         {
             final String text = String.valueOf(cause.getMessage());
-            final String lower = text.toLowerCase(java.util.Locale.ROOT);
-            if (cause instanceof javax.net.ssl.SSLException || lower.contains("certificate") ||
+            final String lower = text.toLowerCase(Locale.ROOT);
+            if (cause instanceof SSLException || lower.contains("certificate") ||
                 lower.contains("handshake") || lower.contains("pkix"))
             {
                 return "TLS with the store failed: " + text + " (check --store-ca, --store-cert and --store-key)";
@@ -280,14 +290,14 @@ public final class EtcdStore implements AutoCloseable
      * @return the VNI.
      */
     public int createNetwork(final String name, final int vni, final Cidr subnet,
-        final java.util.function.IntFunction<String> json)
+        final IntFunction<String> json)
     {
-        return createNetwork(name, vni, subnet, java.util.Set.of(), json);
+        return createNetwork(name, vni, subnet, Set.of(), json);
     }
 
     /** @param vnisInUse VNIs this host's live networks have, never handed out whatever the store says. */
     public int createNetwork(final String name, final int vni, final Cidr subnet,
-        final java.util.Set<Integer> vnisInUse, final java.util.function.IntFunction<String> json)
+        final Set<Integer> vnisInUse, final IntFunction<String> json)
     {
         for (int attempt = 0; attempt < 16; attempt++)
         {
@@ -298,7 +308,7 @@ public final class EtcdStore implements AutoCloseable
             {
                 throw new BerthException("network with name " + name + " already exists in the store");
             }
-            final java.util.Set<Integer> taken = new java.util.HashSet<>();
+            final Set<Integer> taken = new HashSet<>();
             final String vniPrefix = key("vnis/").toString(StandardCharsets.UTF_8);
             for (final KeyValue held : getPrefix(key("vnis/"), revision))
             {
@@ -500,12 +510,12 @@ public final class EtcdStore implements AutoCloseable
      * The lowest free address of {@code from..to} (inclusive, skipping {@code reserved}), handed to {@code owner}
      * in one transaction: hosts asking at the same moment each get another one.
      */
-    public int allocateAddress(final String network, final int from, final int to, final java.util.function.IntPredicate reserved,
+    public int allocateAddress(final String network, final int from, final int to, final IntPredicate reserved,
         final String owner)
     {
         for (int attempt = 0; attempt < 64; attempt++)
         {
-            final java.util.Set<Integer> taken = new java.util.HashSet<>();
+            final Set<Integer> taken = new HashSet<>();
             final String prefix = key("ipam/" + network + "/").toString(StandardCharsets.UTF_8);
             for (final KeyValue held : getPrefix(key("ipam/" + network + "/"), 0))
             {
@@ -791,7 +801,7 @@ public final class EtcdStore implements AutoCloseable
         return await(kv.get(prefix, GetOption.builder().isPrefix(true).withRevision(revision).build())).getKvs();
     }
 
-    private <T> T await(final java.util.concurrent.CompletableFuture<T> future)
+    private <T> T await(final CompletableFuture<T> future)
     {
         try
         {
@@ -845,9 +855,9 @@ public final class EtcdStore implements AutoCloseable
     {
         try
         {
-            return io.berth.control.api.Json.WIRE.readTree(json).path("node").asText("?");
+            return Json.WIRE.readTree(json).path("node").asText("?");
         }
-        catch (final java.io.IOException e)
+        catch (final IOException e)
         {
             return "?";
         }

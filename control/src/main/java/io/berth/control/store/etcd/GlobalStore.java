@@ -24,6 +24,9 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The global scope's {@link Store}: network definitions in etcd ({@link EtcdStore}), so every berthd on the same
@@ -45,8 +48,8 @@ public final class GlobalStore implements Store
     private final Map<String, Event.NetworkCreated> known = new LinkedHashMap<>();
     private AutoCloseable watch;
     private StoreIntegrity integrity;
-    private final java.util.concurrent.atomic.AtomicLong unreadable = new java.util.concurrent.atomic.AtomicLong();
-    private final Set<Integer> unreadableSeen = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final AtomicLong unreadable = new AtomicLong();
+    private final Set<Integer> unreadableSeen = ConcurrentHashMap.newKeySet();
     private Supplier<Set<Integer>> vnisInUse = Set::of;
     private Executor controlThread;
     private Consumer<Event> changes;
@@ -274,7 +277,7 @@ public final class GlobalStore implements Store
     }
 
     /** The readable networks among {@code texts}; an unreadable value is logged once and counted. */
-    private List<Event.NetworkCreated> decode(final java.util.Collection<String> texts)
+    private List<Event.NetworkCreated> decode(final Collection<String> texts)
     {
         final List<Event.NetworkCreated> result = new ArrayList<>();
         for (final String text : texts)

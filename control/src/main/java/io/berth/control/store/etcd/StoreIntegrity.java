@@ -13,6 +13,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
+import java.nio.file.StandardCopyOption;
 
 /**
  * Notices that the store lost data: etcd wiped, or restored from an older snapshot. The store holds an epoch marker
@@ -185,8 +186,8 @@ public final class StoreIntegrity implements AutoCloseable
             final Path tmp = epochFile.resolveSibling(epochFile.getFileName() + ".tmp");
             Files.writeString(tmp, marker + "\n", StandardCharsets.UTF_8);
             OwnerOnly.file(tmp);
-            Files.move(tmp, epochFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(tmp, epochFile, StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
         }
         catch (final IOException ex)
         {

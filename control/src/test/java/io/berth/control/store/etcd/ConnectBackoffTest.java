@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The reset reaches the channel inside this jetcd version: a jetcd upgrade that moves it fails here, not as a
@@ -33,7 +34,7 @@ class ConnectBackoffTest
             assertTrue(backoff.reachesChannel());
             assertFalse(backoff.reset(), "no channel before the first call");
             assertThrows(Exception.class, () ->
-                client.getKVClient().get(ByteSequence.from("k", java.nio.charset.StandardCharsets.UTF_8))
+                client.getKVClient().get(ByteSequence.from("k", StandardCharsets.UTF_8))
                     .get(1, TimeUnit.SECONDS));
             assertTrue(backoff.reset(), "the first call made the channel, and the reset reached it");
         }

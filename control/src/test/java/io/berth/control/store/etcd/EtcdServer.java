@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
+import java.net.Socket;
 
 /**
  * A real etcd (Debian's etcd-server) for tests: one member on loopback ports of its own, a data dir in /tmp;
@@ -62,7 +63,7 @@ final class EtcdServer implements AutoCloseable
         final long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
         while (System.nanoTime() < deadline)
         {
-            try (java.net.Socket ignored = new java.net.Socket("127.0.0.1", clientPort))
+            try (Socket ignored = new Socket("127.0.0.1", clientPort))
             {
                 return;
             }

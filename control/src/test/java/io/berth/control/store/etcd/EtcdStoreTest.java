@@ -23,6 +23,8 @@ import java.util.concurrent.Future;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import io.etcd.jetcd.Client;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The global store against a real etcd (no mock): uniqueness of names, VNIs and subnets across hosts, the
@@ -196,15 +198,15 @@ class EtcdStoreTest
         final long old = a.revision();
         a.createNetwork(n, 5501, Cidr.parse("10.250.128.0/24", "subnet"), v -> "{}");
         a.putEndpoint(n, "y", "{\"node\":\"k1\"}");
-        try (io.etcd.jetcd.Client admin = io.etcd.jetcd.Client.builder().endpoints(etcd.url()).build())
+        try (Client admin = Client.builder().endpoints(etcd.url()).build())
         {
-            admin.getKVClient().compact(a.revision()).get(5, java.util.concurrent.TimeUnit.SECONDS);
+            admin.getKVClient().compact(a.revision()).get(5, TimeUnit.SECONDS);
         }
-        final java.util.concurrent.CountDownLatch relisted = new java.util.concurrent.CountDownLatch(1);
+        final CountDownLatch relisted = new CountDownLatch(1);
         final ConcurrentLinkedQueue<EtcdStore.Change> seen = new ConcurrentLinkedQueue<>();
         try (AutoCloseable watch = a.watch("endpoints/", old, seen::add, relisted::countDown))
         {
-            assertTrue(relisted.await(10, java.util.concurrent.TimeUnit.SECONDS), "no relist after the compaction");
+            assertTrue(relisted.await(10, TimeUnit.SECONDS), "no relist after the compaction");
         }
         assertTrue(seen.isEmpty(), "changes from a compacted history: " + seen);
         a.removeEndpoint(n, "y");

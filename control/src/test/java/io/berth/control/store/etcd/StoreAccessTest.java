@@ -14,6 +14,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import java.net.ConnectException;
+import javax.net.ssl.SSLHandshakeException;
 
 /** The {@code --store*} flags: each problem is one sentence naming the value; nothing is tried before they hold. */
 class StoreAccessTest
@@ -58,12 +60,12 @@ class StoreAccessTest
     @Test
     void credentialProblemsAreToldFromAnUnreachableStore()
     {
-        assertTrue(EtcdStore.credentialProblem(new RuntimeException("x", new javax.net.ssl.SSLHandshakeException(
+        assertTrue(EtcdStore.credentialProblem(new RuntimeException("x", new SSLHandshakeException(
             "PKIX path building failed"))).startsWith("TLS with the store failed"));
         assertTrue(EtcdStore.credentialProblem(new RuntimeException("etcdserver: authentication failed, invalid " +
             "user ID or password")).startsWith("the store refused the user"));
         assertNull(EtcdStore.credentialProblem(new RuntimeException("UNAVAILABLE: io exception",
-            new java.net.ConnectException("Connection refused"))));
+            new ConnectException("Connection refused"))));
     }
 
     private static void refused(final String part, final String store, final String ca, final String cert,
