@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;
 import io.berth.control.dataplane.TraceReport;
 import io.berth.control.state.ControlService;
+import io.berth.control.state.ObserveController;
 
 import java.util.concurrent.ExecutorService;
 
@@ -39,7 +40,7 @@ final class TraceStream extends OneAnswerStream
         {
             throw new BerthException("--timeout must be 1 ms .. 300 s");
         }
-        final ControlService.TracePlan plan = controlThread.submit(() -> service.planTrace(text(request, "from"),
+        final ObserveController.TracePlan plan = controlThread.submit(() -> service.planTrace(text(request, "from"),
             text(request, "to"))).get();
         final ObjectNode report = TraceReport.build(service.trace(plan, next, timeoutMs), next == 0);
         return report.put("from", plan.container()).put("port", plan.portName()).put("to", text(request, "to"));

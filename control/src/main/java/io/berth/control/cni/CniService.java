@@ -11,6 +11,7 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.sandbox.Commands;
 import io.berth.control.sandbox.Sandboxes;
 import io.berth.control.state.Container;
+import io.berth.control.state.CniController;
 import io.berth.control.state.ControlService;
 import io.berth.control.state.Endpoint;
 import io.berth.control.state.Network;
@@ -185,9 +186,9 @@ public final class CniService implements ApiServer.Streamer
             ip = ip.substring(0, ip.indexOf('/'));
         }
         final long mac = parseMac(cni.args().getOrDefault("MAC", runtime.path("mac").asText("")));
-        final Container container = service.cniAdd(new ControlService.CniAdd(cni.containerId(), cni.netns(),
+        final Container container = service.cniAdd(new CniController.CniAdd(cni.containerId(), cni.netns(),
             cni.netnsPath(), cni.ifName(), cni.network(), cni.args().get("K8S_POD_NAME"), ip, mac, publish, aliases));
-        return result(cni, container, ControlService.endpointNamed(container, cni.ifName()));
+        return result(cni, container, CniController.endpointNamed(container, cni.ifName()));
     }
 
     /** The ADD result in the config's cniVersion (0.4.0's ips carry a "version"). */
@@ -235,7 +236,7 @@ public final class CniService implements ApiServer.Streamer
                 "the result ADD printed, as the runtime keeps it");
         }
         final Container container = service.cniContainer(cni.containerId());
-        final Endpoint endpoint = container == null ? null : ControlService.endpointNamed(container, cni.ifName());
+        final Endpoint endpoint = container == null ? null : CniController.endpointNamed(container, cni.ifName());
         if (endpoint == null)
         {
             throw new CniError(CniError.UNKNOWN_CONTAINER, "berth has no interface " + cni.ifName() + " of container " +

@@ -263,7 +263,7 @@ public final class ExposureReport
                 continue;
             }
             hairpin.put("target", Ipv4.format(uplinkIp) + ":" + m.hostPort());
-            final ControlService.TracePlan plan = onControl.call(() -> service.planTrace(source.name(),
+            final ObserveController.TracePlan plan = onControl.call(() -> service.planTrace(source.name(),
                 Ipv4.format(uplinkIp) + ":" + m.hostPort() + "/" + m.protocol()));
             verdict(hairpin, endpoint, report(service.trace(plan, 0, TRACE_TIMEOUT_MS)));
         }
@@ -275,7 +275,7 @@ public final class ExposureReport
     {
         final String to = Ipv4.format(target.ip()) + (protocol == TraceFrames.ICMP ? "/icmp"
             : ":" + port + (protocol == TraceFrames.UDP ? "/udp" : "/tcp"));
-        final ControlService.TracePlan plan = onControl.call(() -> service.planTrace(source.name(), to));
+        final ObserveController.TracePlan plan = onControl.call(() -> service.planTrace(source.name(), to));
         final JsonNode packet = report(service.trace(plan, 0, TRACE_TIMEOUT_MS));
         return ((ObjectNode)packet).put("sourceNetwork", plan.network()); // the interface it left the source by
     }

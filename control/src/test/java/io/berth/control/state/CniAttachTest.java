@@ -48,10 +48,10 @@ class CniAttachTest
         return new ControlService(new State(), journal, dataplane, sandboxes, stateDir, new Ids(), Clock.systemUTC());
     }
 
-    private static ControlService.CniAdd add(final String id, final String netns, final String name, final String ip,
+    private static CniController.CniAdd add(final String id, final String netns, final String name, final String ip,
         final List<String> publish)
     {
-        return new ControlService.CniAdd(id, netns, "/run/netns/" + netns, "eth0", "pnet", name, ip, 0, publish,
+        return new CniController.CniAdd(id, netns, "/run/netns/" + netns, "eth0", "pnet", name, ip, 0, publish,
             List.of("web"));
     }
 
@@ -63,7 +63,7 @@ class CniAttachTest
         assertEquals("aaaa1111bbbb2222", a.cni().containerId());
         assertEquals("/run/netns/netns-a", a.cni().netnsPath());
         assertEquals("netns-a", a.sandbox());
-        final Endpoint eth0 = ControlService.endpointNamed(a, "eth0");
+        final Endpoint eth0 = CniController.endpointNamed(a, "eth0");
         assertEquals(Ipv4.parse("10.61.0.9", "ip"), eth0.ip());
         assertEquals(List.of("web"), eth0.aliases());
         assertEquals(1, a.ports().size());
@@ -79,7 +79,7 @@ class CniAttachTest
         assertFalse(service.cniDel("aaaa1111bbbb2222", "eth0"), "DEL again: nothing left, and no error");
         // the address and the port are free again
         final Container again = service.cniAdd(add("cccc", "netns-b", "pc", "10.61.0.9", List.of("8080:80")));
-        assertEquals(Ipv4.parse("10.61.0.9", "ip"), ControlService.endpointNamed(again, "eth0").ip());
+        assertEquals(Ipv4.parse("10.61.0.9", "ip"), CniController.endpointNamed(again, "eth0").ip());
     }
 
     @Test
@@ -89,7 +89,7 @@ class CniAttachTest
         final Container b = service.cniAdd(add("dddd3333eeee4444ffff", "netns-b", "same", null, List.of()));
         assertEquals("cni-dddd3333eeee", b.name());
         service.createNetwork(new NetworkRequest("other", null, "10.62.0.0/24", null, null, false, List.of()));
-        final Container twice = service.cniAdd(new ControlService.CniAdd("dddd3333eeee4444ffff", "netns-b",
+        final Container twice = service.cniAdd(new CniController.CniAdd("dddd3333eeee4444ffff", "netns-b",
             "/run/netns/netns-b", "eth1", "other", "same", null, 0, List.of(), List.of()));
         assertEquals(2, twice.endpoints().size());
         assertTrue(service.cniDel("dddd3333eeee4444ffff", "eth1"));
@@ -121,7 +121,7 @@ class CniAttachTest
         assertNull(restarted.cniContainer("gone"));
         assertFalse(sandboxes.namespaces.contains("netns-b"), "berth never recreates a runtime's namespace");
         // its address is free again
-        restarted.cniAdd(new ControlService.CniAdd("new", "netns-a", "/run/netns/netns-a", "eth1", "pnet", "n",
+        restarted.cniAdd(new CniController.CniAdd("new", "netns-a", "/run/netns/netns-a", "eth1", "pnet", "n",
             "10.61.0.21", 0, List.of(), List.of()));
     }
 

@@ -1,0 +1,163 @@
+package io.berth.control.state;
+
+import io.berth.control.BerthException;
+import io.berth.control.dataplane.Dataplane;
+import io.berth.control.dataplane.PublishSpec;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.journal.Event;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Published ports ({@code run -p}): parsing and checking the mappings, the dataplane's DNAT entries, and
+ * publishing a container's ports again after a restart. Control thread.
+ */
+final class PortPublishing
+{
+    private final State state;
+    private final Dataplane dataplane;
+    private final int uplinkIp;
+
+    PortPublishing(final ControlCore core)
+    {
+        this.state = core.state;
+        this.dataplane = core.dataplane;
+        this.uplinkIp = core.uplinkIp;
+    }
+
+    void republish(final Container container, final List<String> problems)
+    {
+        final int containerIp = container.publishAddress();
+        if (container.ports().isEmpty())
+        {
+            return;
+        }
+        if (containerIp == 0)
+        {
+            problems.add("container " + container.name() + ": has published ports but no address; not published");
+            return;
+        }
+        for (final Event.PortMapping mapping : container.ports())
+        {
+            if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK) &&
+                (uplinkIp == 0 || !mapping.hostIp().equals(Ipv4.format(uplinkIp))))
+            {
+                problems.add("container " + container.name() + ": port " + describe(mapping) + " is published on " +
+                    mapping.hostIp() + ", which berthd no longer owns (" + (uplinkIp == 0 ? "no uplink" :
+                    "uplink " + Ipv4.format(uplinkIp)) + "); not published");
+                continue;
+            }
+            try
+            {
+                publishDnat(container.name(), mapping, containerIp, new Rollback());
+            }
+            catch (final RuntimeException ex)
+            {
+                problems.add("container " + container.name() + ": cannot publish " + describe(mapping) + ": " +
+                    ex.getMessage());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------------------------------ published ports
+
+    List<Event.PortMapping> parsePorts(final List<String> specs)
+    {
+        final List<Event.PortMapping> ports = new ArrayList<>();
+        for (final String spec : specs)
+        {
+            for (final Event.PortMapping mapping : PortSpec.parse(spec, uplinkIp))
+            {
+                for (final Event.PortMapping earlier : ports)
+                {
+                    if (PortSpec.overlaps(earlier, mapping))
+                    {
+                        throw new BerthException("-p " + spec + ": host port " + hostText(mapping) + " is given " +
+                            "twice in this run (also for container port " + earlier.containerPort() + "/" +
+                            earlier.protocol() + ")");
+                    }
+                }
+                ports.add(mapping);
+            }
+        }
+        return ports;
+    }
+
+    /** Refuses a host port (per protocol and address; 0.0.0.0 overlaps every address) another container holds. */
+    void checkPortsFree(final List<Event.PortMapping> ports)
+    {
+        for (final Event.PortMapping mapping : ports)
+        {
+            for (final Container other : state.containers())
+            {
+                for (final Event.PortMapping held : other.ports())
+                {
+                    if (PortSpec.overlaps(held, mapping))
+                    {
+                        throw new BerthException("host port " + hostText(mapping) + " is already published by " +
+                            "container " + other.name() + " (" + hostText(held) + " -> " + held.containerPort() +
+                            "/" + held.protocol() + "); pick another host port or remove " + other.name());
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * A published port's DNAT entry in the dataplane (for 0.0.0.0 and the uplink address, when there is an uplink);
+     * the 127.0.0.1 side is the loopback publishing service's, told when the endpoint joins.
+     */
+    void publishDnat(final String containerName, final Event.PortMapping mapping, final int containerIp,
+        final Rollback undo)
+    {
+        final PublishSpec entry = dataplaneEntry(mapping, containerIp);
+        if (entry == null)
+        {
+            return;
+        }
+        if (!dataplane.publish(entry))
+        {
+            throw new BerthException("the dataplane already publishes " + hostText(mapping) + "; cannot " +
+                "publish it for " + containerName);
+        }
+        undo.add(() -> dataplane.unpublish(entry));
+    }
+
+    void unpublishAll(final Container container)
+    {
+        final int containerIp = container.publishAddress();
+        for (final Event.PortMapping mapping : container.ports())
+        {
+            final PublishSpec entry = dataplaneEntry(mapping, containerIp);
+            if (entry != null)
+            {
+                dataplane.unpublish(entry);
+            }
+        }
+    }
+
+    /** The DNAT entry: for 0.0.0.0 and the uplink address, when there is an uplink; never for 127.0.0.1. */
+    private PublishSpec dataplaneEntry(final Event.PortMapping mapping, final int containerIp)
+    {
+        if (uplinkIp == 0 || mapping.hostIp().equals(PortSpec.LOOPBACK))
+        {
+            return null;
+        }
+        if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(Ipv4.format(uplinkIp)))
+        {
+            return null;
+        }
+        return new PublishSpec(PortSpec.protocolNumber(mapping.protocol()), uplinkIp, mapping.hostPort(),
+            containerIp, mapping.containerPort());
+    }
+
+    private static String hostText(final Event.PortMapping mapping)
+    {
+        return PortSpec.shownHostIp(mapping) + ":" + mapping.hostPort() + "/" + mapping.protocol();
+    }
+
+    private static String describe(final Event.PortMapping mapping)
+    {
+        return hostText(mapping) + " -> " + mapping.containerPort() + "/" + mapping.protocol();
+    }
+}
