@@ -13,7 +13,6 @@ import io.berth.control.proxy.UserlandProxy;
 import io.berth.control.driver.DriverRegistry;
 import io.berth.control.ipam.LocalIpam;
 import io.berth.control.journal.CheckedJournal;
-import io.berth.control.journal.OwnerOnly;
 import io.berth.control.proxy.LoopbackPublishing;
 import io.berth.control.service.Services;
 import io.berth.control.store.Stores;
@@ -33,10 +32,8 @@ import io.berth.control.store.etcd.StoreAccess;
 import io.berth.control.store.etcd.StoreIntegrity;
 
 import java.io.IOException;
-import java.net.NetworkInterface;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
@@ -55,14 +52,10 @@ import io.berth.control.dns.ResolvConf;
 import io.berth.control.dns.Upstreams;
 import io.berth.control.flowlog.FlowLog;
 import io.berth.control.metrics.MetricsServer;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * berthd, the per-host daemon and composition root: takes the state dir, replays the journal, starts the
@@ -213,53 +206,6 @@ public final class Berthd implements Callable<Integer>
     }
 
     /** Where tracked connections are saved across restarts, in the state dir. */
-    static final String CONNTRACK_FILE = "conntrack.json";
-
-    private static void saveConnections(final Dataplane dataplane, final Path file)
-    {
-        try
-        {
-            dataplane.saveConnections(file);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            LOG.log(System.Logger.Level.WARNING, "cannot save the tracked connections to " + file + ": " + ex.getMessage());
-        }
-    }
-
-    /** The state dir exists as a writable directory afterwards, or one sentence says why it cannot. */
-    static void checkStateDir(final Path state)
-    {
-        if (Files.exists(state) && !Files.isDirectory(state))
-        {
-            throw new BerthException("state dir " + state + " is a file, not a directory; give --state-dir a " +
-                "directory (it is made when missing)");
-        }
-        try
-        {
-            Files.createDirectories(state);
-        }
-        catch (final IOException ex)
-        {
-            throw new BerthException("cannot create state dir " + state + " (" + ex.getClass().getSimpleName() +
-                ": " + ex.getMessage() + "); give --state-dir a directory berthd may create and write");
-        }
-        if (!Files.isWritable(state))
-        {
-            throw new BerthException("state dir " + state + " is not writable (a read-only file system, or its " +
-                "permissions); give --state-dir a writable directory");
-        }
-        try
-        {
-            OwnerOnly.tree(state); // tracked connections and NAT bindings are nobody else's to read
-        }
-        catch (final IOException ex)
-        {
-            throw new BerthException("cannot make state dir " + state + " readable by its owner only (" +
-                ex.getMessage() + "); give --state-dir a directory on a POSIX file system");
-        }
-    }
-
     @Override
     public Integer call() throws Exception
     {
@@ -278,7 +224,7 @@ public final class Berthd implements Callable<Integer>
         try
         {
             ApiServer.checkNotInUse(socketPath);
-            checkStateDir(state);
+            StartChecks.checkStateDir(state);
             lockFile = FileChannel.open(state.resolve("berthd.lock"), StandardOpenOption.CREATE,
                 StandardOpenOption.WRITE);
         }
@@ -307,7 +253,7 @@ public final class Berthd implements Callable<Integer>
         final EmbeddedDns dns;
         try
         {
-            uplink = uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
+            uplink = StartChecks.uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
             UserspaceDataplane.checkWorkers(workers);
             dataplaneOptions = DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
                 DataplaneOptions.parseSpin(spinMicros))
@@ -318,9 +264,9 @@ public final class Berthd implements Callable<Integer>
                 Upstreams.parse(dnsUpstreams), hostResolv);
             if (metricsAddr != null)
             {
-                probeFree(metricsAddr);
+                StartChecks.probeFree(metricsAddr);
             }
-            flowRetention = flowLogRetention(flowLog, flowLogStart, flowLogRetention, !"noop".equals(dataplaneKind));
+            flowRetention = StartChecks.flowLogRetention(flowLog, flowLogStart, flowLogRetention, !"noop".equals(dataplaneKind));
         }
         catch (final BerthException | IllegalArgumentException ex)
         {
@@ -340,45 +286,26 @@ public final class Berthd implements Callable<Integer>
             }
             storeAccess = store == null ? null :
                 StoreAccess.of(store, storeCa, storeCert, storeKey, storeUser, storePasswordFile);
-            nodeName = node == null || node.isEmpty() ? hostname() : checkNodeName(node);
+            nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
         }
         catch (final BerthException ex)
         {
             System.err.println("berthd: " + ex.getMessage());
             return 1;
         }
-        EtcdStore etcd = null;
-        if (storeAccess != null)
+        final GlobalStoreStart.Connection storeConnection;
+        try
         {
-            try
-            {
-                // refused credentials stop the start; an etcd not up yet does not
-                EtcdStore.checkCredentials(storeAccess, Duration.ofSeconds(3));
-                etcd = EtcdStore.connect(storeAccess, nodeName, storeTtl, Duration.ofSeconds(3));
-            }
-            catch (final BerthException | IllegalArgumentException ex)
-            {
-                if (etcd != null)
-                {
-                    etcd.close();
-                }
-                System.err.println("berthd: --store " + store + ": " + ex.getMessage());
-                return 1;
-            }
-            final ObjectNode nodeJson = Json.WIRE.createObjectNode();
-            nodeJson.put("name", nodeName);
-            nodeJson.put("vtep", uplink == null ? "" : Ipv4.format(uplink.ip()));
-            etcd.registerOrRetry(nodeJson.toString());
+            storeConnection = storeAccess == null ? null :
+                GlobalStoreStart.connect(storeAccess, nodeName, storeTtl, uplink, state);
         }
-        final EtcdStore etcdStore = etcd;
-        // the store's epoch marker, compared once now (a loss while berthd was down: the cache stands in for the
-        // networks the store forgot) and every second from the control plane's start
-        final StoreIntegrity integrity = etcd == null ? null :
-            new StoreIntegrity(etcd, state.resolve("store-epoch"), Duration.ofSeconds(storeTtl + 3));
-        if (integrity != null)
+        catch (final BerthException | IllegalArgumentException ex)
         {
-            integrity.check();
+            System.err.println("berthd: --store " + store + ": " + ex.getMessage());
+            return 1;
         }
+        final EtcdStore etcdStore = storeConnection == null ? null : storeConnection.etcd();
+        final StoreIntegrity integrity = storeConnection == null ? null : storeConnection.integrity();
         final DataplaneOptions pathOptions =
             dataplaneOptions.withOverlay(etcdStore != null && uplink != null);
 
@@ -424,7 +351,7 @@ public final class Berthd implements Callable<Integer>
             // (the uplink included: a packet that came first would be picked up mid-stream, or dropped)
             try
             {
-                final int restored = dataplane.restoreConnections(state.resolve(CONNTRACK_FILE));
+                final int restored = dataplane.restoreConnections(state.resolve(ConnectionSaver.FILE));
                 if (restored > 0)
                 {
                     LOG.log(System.Logger.Level.INFO, "restored " + restored + " tracked connection(s)");
@@ -433,7 +360,7 @@ public final class Berthd implements Callable<Integer>
             catch (final IOException | RuntimeException ex)
             {
                 LOG.log(System.Logger.Level.WARNING, "tracked connections from before the restart are lost: " +
-                    state.resolve(CONNTRACK_FILE) + ": " + ex.getMessage());
+                    state.resolve(ConnectionSaver.FILE) + ": " + ex.getMessage());
             }
             if (flowLog)
             {
@@ -497,15 +424,7 @@ public final class Berthd implements Callable<Integer>
                 created.addCounters("dns", () -> dns.counters().snapshot());
                 if (global != null)
                 {
-                    global.vnisInUse(created::vnisInUse);
-                    created.addCounters("store", () ->
-                    {
-                        final Map<String, Object> counters = new LinkedHashMap<>(
-                            created.admission().counters());
-                        counters.put("values_rejected", (Long)counters.get("values_rejected") + global.unreadable());
-                        counters.put("data_losses", integrity.losses());
-                        return counters;
-                    });
+                    GlobalStoreStart.count(created, global, integrity);
                 }
                 if (flows[0] != null)
                 {
@@ -515,29 +434,8 @@ public final class Berthd implements Callable<Integer>
                 problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
                 if (global != null)
                 {
-                    // what other hosts change from now on (and missed while this one was down) comes in here
-                    global.watch(controlThread, created::applyFromStore);
-                    final OverlayDriver overlay = (OverlayDriver)drivers.get(OverlayDriver.NAME);
-                    overlay.onRemoteEndpoints(dns); // other hosts' containers get names too
-                    overlay.conflictsFrom(created.admission()::conflictsWith); // network inspect's StoreConflicts
-                    overlay.watchEndpoints(controlThread);
-                    // the store lost data: what this host owns goes back in; the others' endpoints stay meanwhile
-                    integrity.onLoss(() -> controlThread.execute(() ->
-                    {
-                        created.storeLost();
-                        global.relistNow();
-                        overlay.relistEndpoints(false);
-                    }));
-                    integrity.onRecovered(() ->
-                    {
-                        global.relistNow();
-                        overlay.relistEndpoints(true);
-                    });
-                    if (integrity.recovering())
-                    {
-                        created.storeLost(); // found at start: the networks came from the cache
-                    }
-                    integrity.start();
+                    GlobalStoreStart.follow(created, global, integrity, (OverlayDriver)drivers.get(OverlayDriver.NAME),
+                        dns, controlThread);
                 }
                 return created;
             });
@@ -585,30 +483,13 @@ public final class Berthd implements Callable<Integer>
         api.streamer(new ServedCli(api::call));
         api.streamer(new CniService(service, sandboxes, controlThread));
 
-        final ScheduledExecutorService saver =
-            Executors.newSingleThreadScheduledExecutor(runnable ->
-            {
-                final Thread thread = new Thread(runnable, "berth-conntrack-saver");
-                thread.setDaemon(true);
-                return thread;
-            });
-        final Path conntrackFile = state.resolve(CONNTRACK_FILE);
-        saver.scheduleWithFixedDelay(() -> saveConnections(dataplane, conntrackFile), 1, 1, TimeUnit.SECONDS);
+        final ConnectionSaver saver = new ConnectionSaver(dataplane, state).start();
 
         final CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() ->
         {
             api.close();
-            saver.shutdownNow();
-            try
-            {
-                saver.awaitTermination(5, TimeUnit.SECONDS);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-            saveConnections(dataplane, conntrackFile); // SIGTERM: the tables as they are now
+            saver.close(); // SIGTERM: the tables as they are now
             try
             {
                 onControlThread(controlThread, () ->
@@ -690,174 +571,7 @@ public final class Berthd implements Callable<Integer>
         return 0;
     }
 
-    /** The flow log's retention, after checking the --flow-log options go together. */
-    static Duration flowLogRetention(final boolean flowLog, final boolean starts, final String retention,
-        final boolean userspace)
-    {
-        if (starts && !flowLog)
-        {
-            throw new IllegalArgumentException("--flow-log-start needs --flow-log");
-        }
-        if (flowLog && !userspace)
-        {
-            throw new IllegalArgumentException("--flow-log needs the userspace dataplane");
-        }
-        return FlowLog.parseRetention(retention);
-    }
-
-    /** Refuses a --metrics-addr that is malformed or already taken, before berthd changes anything. */
-    private static void probeFree(final String address)
-    {
-        final int colon = MetricsServer.parse(address);
-        try (ServerSocket probe = new ServerSocket())
-        {
-            probe.bind(new InetSocketAddress(address.substring(0, colon),
-                Integer.parseInt(address.substring(colon + 1))));
-        }
-        catch (final IOException ex)
-        {
-            throw new IllegalArgumentException("--metrics-addr " + address + " cannot be bound: " + ex.getMessage() +
-                " (another program on that port, or an address berthd's namespace does not have)");
-        }
-    }
-
-    private static String hostname()
-    {
-        try
-        {
-            final String name = Files.readString(Path.of("/proc/sys/kernel/hostname")).trim();
-            return name.isEmpty() ? "localhost" : name;
-        }
-        catch (final IOException ex)
-        {
-            return "localhost";
-        }
-    }
-
-    private static String checkNodeName(final String name)
-    {
-        if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}"))
-        {
-            throw new BerthException("--node " + name + " is not a valid name: letters, digits, '_', '.' or '-', " +
-                "starting with a letter or digit, at most 63 characters");
-        }
-        return name;
-    }
-
-    /**
-     * Checks the uplink options: --uplink-ip a well-formed address/prefix that is not the subnet's network or
-     * broadcast address, the gateway inside that subnet, the interface present in berthd's namespace (when
-     * {@code checkInterface}) and holding no kernel IPv4 address. Null without --uplink.
-     */
-    static UplinkSpec uplinkSpec(final String iface, final String cidr, final String gateway,
-        final boolean checkInterface)
-    {
-        if (iface == null || iface.isEmpty())
-        {
-            if (cidr != null || gateway != null)
-            {
-                throw new BerthException("--uplink-ip and --uplink-gateway need --uplink IFACE");
-            }
-            return null;
-        }
-        if (cidr == null || cidr.isEmpty())
-        {
-            throw new BerthException("--uplink " + iface + " needs --uplink-ip ADDRESS/PREFIX (the address berthd " +
-                "owns there, e.g. 10.99.0.1/24)");
-        }
-        final int slash = cidr.indexOf('/');
-        if (slash < 0)
-        {
-            throw new BerthException("--uplink-ip " + cidr + " has no prefix length; give ADDRESS/PREFIX, e.g. " +
-                cidr + "/24");
-        }
-        final int ip;
-        try
-        {
-            ip = Ipv4.parse(cidr.substring(0, slash), "--uplink-ip");
-        }
-        catch (final BerthException ex)
-        {
-            throw new BerthException("--uplink-ip " + cidr + ": " + ex.getMessage());
-        }
-        final String prefixText = cidr.substring(slash + 1);
-        if (!prefixText.matches("[0-9]{1,2}") || Integer.parseInt(prefixText) < 1 ||
-            Integer.parseInt(prefixText) > 32)
-        {
-            throw new BerthException("--uplink-ip " + cidr + ": prefix length \"" + prefixText + "\" must be 1-32");
-        }
-        final int prefix = Integer.parseInt(prefixText);
-        final Cidr subnet = new Cidr(ip & Cidr.mask(prefix), prefix);
-        if (prefix <= 30 && (ip == subnet.network() || ip == subnet.last()))
-        {
-            throw new BerthException("--uplink-ip " + cidr + " is the " + (ip == subnet.network() ? "network" :
-                "broadcast") + " address of " + subnet + "; give a host address");
-        }
-        int gatewayIp = 0;
-        if (gateway != null && !gateway.isEmpty())
-        {
-            try
-            {
-                gatewayIp = Ipv4.parse(gateway, "--uplink-gateway");
-            }
-            catch (final BerthException ex)
-            {
-                throw new BerthException("--uplink-gateway " + gateway + ": " + ex.getMessage());
-            }
-            if (!subnet.contains(gatewayIp))
-            {
-                throw new BerthException("--uplink-gateway " + gateway + " is not inside the uplink subnet " + subnet +
-                    " (from --uplink-ip " + cidr + ")");
-            }
-            if (gatewayIp == ip)
-            {
-                throw new BerthException("--uplink-gateway " + gateway + " is the uplink address itself");
-            }
-        }
-        if (checkInterface)
-        {
-            // netlink through iproute2, not NetworkInterface: the JDK only lists interfaces that hold an address,
-            // and an uplink is supposed to hold none
-            if (runIp("link", "show", "dev", iface).isEmpty())
-            {
-                throw new BerthException("--uplink " + iface + ": no such interface in berthd's network namespace " +
-                    "(ip link show)");
-            }
-            final String ipv4 = runIp("-o", "-4", "addr", "show", "dev", iface);
-            if (!ipv4.isBlank())
-            {
-                final String[] words = ipv4.trim().split("\\s+");
-                throw new BerthException("--uplink " + iface + " holds the kernel address " +
-                    (words.length > 3 ? words[3] : ipv4.trim()) + "; berthd owns the uplink address itself: remove " +
-                    "it (ip addr flush dev " + iface + ") or give another interface");
-            }
-        }
-        return new UplinkSpec(iface, ip, prefix, gatewayIp);
-    }
-
-    /** Output of `ip ARGS...`, or "" when it fails. */
-    private static String runIp(final String... args) throws BerthException
-    {
-        final List<String> command = new ArrayList<>();
-        command.add("ip");
-        command.addAll(List.of(args));
-        try
-        {
-            final Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            final String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            return process.waitFor() == 0 ? output : "";
-        }
-        catch (final IOException ex)
-        {
-            throw new BerthException("cannot run ip " + String.join(" ", args) + ": " + ex.getMessage());
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new BerthException("interrupted running ip " + String.join(" ", args));
-        }
-    }
-
+    /** Runs {@code task} on the control thread and waits for it; its RuntimeException is rethrown as is. */
     private static <T> T onControlThread(final ExecutorService controlThread, final Callable<T> task)
     {
         try

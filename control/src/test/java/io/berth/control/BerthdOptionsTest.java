@@ -16,18 +16,18 @@ class BerthdOptionsTest
         final boolean checkInterface)
     {
         final BerthException ex = assertThrows(BerthException.class,
-            () -> Berthd.uplinkSpec(iface, cidr, gateway, checkInterface));
+            () -> StartChecks.uplinkSpec(iface, cidr, gateway, checkInterface));
         assertTrue(ex.getMessage().contains(expected), ex.getMessage());
     }
 
     @Test
     void uplinkOptions()
     {
-        assertNull(Berthd.uplinkSpec(null, null, null, true));
+        assertNull(StartChecks.uplinkSpec(null, null, null, true));
         assertEquals(new UplinkSpec("up0", Ipv4.parse("10.99.0.1", "ip"), 24, 0),
-            Berthd.uplinkSpec("up0", "10.99.0.1/24", null, false));
+            StartChecks.uplinkSpec("up0", "10.99.0.1/24", null, false));
         assertEquals(new UplinkSpec("up0", Ipv4.parse("10.99.0.1", "ip"), 24, Ipv4.parse("10.99.0.254", "ip")),
-            Berthd.uplinkSpec("up0", "10.99.0.1/24", "10.99.0.254", false));
+            StartChecks.uplinkSpec("up0", "10.99.0.1/24", "10.99.0.254", false));
         refused("need --uplink IFACE", null, "10.99.0.1/24", null, false);
         refused("needs --uplink-ip", "up0", null, null, false);
         refused("--uplink-ip 10.99.0.1 has no prefix length", "up0", "10.99.0.1", null, false);
@@ -47,13 +47,13 @@ class BerthdOptionsTest
     @Test
     void flowLogOptions()
     {
-        assertEquals(Duration.ofHours(24), Berthd.flowLogRetention(true, true, "24h", true));
-        assertEquals(Duration.ofMinutes(90), Berthd.flowLogRetention(false, false, "90m", true));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(false, true, "24h", true))
+        assertEquals(Duration.ofHours(24), StartChecks.flowLogRetention(true, true, "24h", true));
+        assertEquals(Duration.ofMinutes(90), StartChecks.flowLogRetention(false, false, "90m", true));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> StartChecks.flowLogRetention(false, true, "24h", true))
             .getMessage().contains("--flow-log-start needs --flow-log"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(true, false, "24h", false))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> StartChecks.flowLogRetention(true, false, "24h", false))
             .getMessage().contains("userspace"));
-        assertTrue(assertThrows(IllegalArgumentException.class, () -> Berthd.flowLogRetention(true, false, "5x", true))
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> StartChecks.flowLogRetention(true, false, "5x", true))
             .getMessage().contains("--flow-log-retention '5x'"));
     }
 }
