@@ -421,14 +421,14 @@ public final class Berthd implements Callable<Integer>
                     ? Map.of() : Map.of(uplink.ip(), "berthd's uplink address"))),
                     stores, dataplane, drivers, services, sandboxes, state, new Ids(),
                     Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
-                created.addCounters("dns", () -> dns.counters().snapshot());
+                created.observe().addCounters("dns", () -> dns.counters().snapshot());
                 if (global != null)
                 {
                     GlobalStoreStart.count(created, global, integrity);
                 }
                 if (flows[0] != null)
                 {
-                    created.addCounters("flow_log", flows[0]::counters);
+                    created.observe().addCounters("flow_log", flows[0]::counters);
                 }
                 final List<String> problems = created.restore();
                 problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));

@@ -57,10 +57,10 @@ final class GlobalStoreStart
     /** The {@code store} section of {@code berth counters}: values refused or in conflict, data losses. */
     static void count(final ControlService service, final GlobalStore global, final StoreIntegrity integrity)
     {
-        global.vnisInUse(service::vnisInUse);
-        service.addCounters("store", () ->
+        global.vnisInUse(service.networks()::vnisInUse);
+        service.observe().addCounters("store", () ->
         {
-            final Map<String, Object> counters = new LinkedHashMap<>(service.admission().counters());
+            final Map<String, Object> counters = new LinkedHashMap<>(service.networks().admission().counters());
             counters.put("values_rejected", (Long)counters.get("values_rejected") + global.unreadable());
             counters.put("data_losses", integrity.losses());
             return counters;
@@ -75,13 +75,13 @@ final class GlobalStoreStart
     static void follow(final ControlService service, final GlobalStore global, final StoreIntegrity integrity,
         final OverlayDriver overlay, final EmbeddedDns dns, final Executor controlThread)
     {
-        global.watch(controlThread, service::applyFromStore);
+        global.watch(controlThread, service.networks()::applyFromStore);
         overlay.onRemoteEndpoints(dns);
-        overlay.conflictsFrom(service.admission()::conflictsWith); // network inspect's StoreConflicts
+        overlay.conflictsFrom(service.networks().admission()::conflictsWith); // network inspect's StoreConflicts
         overlay.watchEndpoints(controlThread);
         integrity.onLoss(() -> controlThread.execute(() ->
         {
-            service.storeLost();
+            service.networks().storeLost();
             global.relistNow();
             overlay.relistEndpoints(false);
         }));
@@ -92,7 +92,7 @@ final class GlobalStoreStart
         });
         if (integrity.recovering())
         {
-            service.storeLost(); // found at start: the networks came from the cache
+            service.networks().storeLost(); // found at start: the networks came from the cache
         }
         integrity.start();
     }

@@ -64,7 +64,7 @@ final class CaptureStream implements ApiServer.Streamer
             filter = CaptureFilter.parse(words);
             for (final String stage : stages)
             {
-                sessions.add(controlThread.submit(() -> service.capture(text(request, "container"),
+                sessions.add(controlThread.submit(() -> service.observe().capture(text(request, "container"),
                     text(request, "port"), request.path("uplink").asBoolean(false), text(request, "network"), stage,
                     request.path("snaplen").asInt(262144))).get());
             }

@@ -76,8 +76,8 @@ public final class RequestHandler
             case "container.rm" -> containerRm(request);
             case "container.netns" -> containerNetns(request);
             case "container.port" -> containerPort(request);
-            case "conntrack.ls" -> Json.WIRE.valueToTree(service.connections());
-            case "conntrack.flush" -> Json.WIRE.createObjectNode().put("Flushed", service.flushConnections());
+            case "conntrack.ls" -> Json.WIRE.valueToTree(service.observe().connections());
+            case "conntrack.flush" -> Json.WIRE.createObjectNode().put("Flushed", service.observe().flushConnections());
             case "counters" -> counters();
             default -> throw new BerthException("unknown op \"" + op + "\"");
         };
@@ -85,7 +85,7 @@ public final class RequestHandler
 
     private JsonNode networkCreate(final JsonNode request)
     {
-        final Network network = service.createNetwork(new NetworkRequest(required(request, "name"),
+        final Network network = service.networks().createNetwork(new NetworkRequest(required(request, "name"),
             text(request, "driver"), text(request, "subnet"), text(request, "ipRange"), text(request, "gateway"),
             request.path("internal").asBoolean(false), strings(request, "options"), strings(request, "moreSubnets"),
             strings(request, "moreGateways")));
@@ -113,13 +113,13 @@ public final class RequestHandler
     {
         final String name = required(request, "name");
         final Network network = service.state().network(name);
-        service.removeNetwork(name);
+        service.networks().removeNetwork(name);
         return idAndName(network.id(), network.name());
     }
 
     private JsonNode networkConnect(final JsonNode request)
     {
-        final Endpoint endpoint = service.connect(required(request, "network"), required(request, "container"),
+        final Endpoint endpoint = service.containers().connect(required(request, "network"), required(request, "container"),
             text(request, "ip"), strings(request, "aliases"));
         final ObjectNode result = Json.WIRE.createObjectNode();
         result.put("Interface", endpoint.ifName());
@@ -130,13 +130,13 @@ public final class RequestHandler
 
     private JsonNode networkDisconnect(final JsonNode request)
     {
-        service.disconnect(required(request, "network"), required(request, "container"));
+        service.containers().disconnect(required(request, "network"), required(request, "container"));
         return Json.WIRE.createObjectNode();
     }
 
     private JsonNode containerRun(final JsonNode request)
     {
-        final Container container = service.run(required(request, "name"), text(request, "network"),
+        final Container container = service.containers().run(required(request, "name"), text(request, "network"),
             text(request, "ip"), strings(request, "cmd"), strings(request, "publish"), strings(request, "aliases"),
             new Event.DnsSettings(strings(request, "links"), strings(request, "dns"),
                 strings(request, "dnsSearch"), strings(request, "dnsOptions")));
@@ -178,14 +178,14 @@ public final class RequestHandler
     private JsonNode containerLogs(final JsonNode request)
     {
         final ObjectNode result = Json.WIRE.createObjectNode();
-        result.put("Log", service.logs(required(request, "name")));
+        result.put("Log", service.containers().logs(required(request, "name")));
         return result;
     }
 
     private JsonNode containerRm(final JsonNode request)
     {
         final Container container = service.state().container(required(request, "name"));
-        service.remove(container.id(), request.path("force").asBoolean(false));
+        service.containers().remove(container.id(), request.path("force").asBoolean(false));
         return idAndName(container.id(), container.name());
     }
 
@@ -241,7 +241,7 @@ public final class RequestHandler
 
     private JsonNode counters()
     {
-        final ObjectNode result = Json.WIRE.valueToTree(service.counters());
+        final ObjectNode result = Json.WIRE.valueToTree(service.observe().counters());
         final ObjectNode endpoints = result.putObject("endpoints");
         for (final Container container : service.state().containers())
         {

@@ -40,9 +40,9 @@ final class TraceStream extends OneAnswerStream
         {
             throw new BerthException("--timeout must be 1 ms .. 300 s");
         }
-        final ObserveController.TracePlan plan = controlThread.submit(() -> service.planTrace(text(request, "from"),
+        final ObserveController.TracePlan plan = controlThread.submit(() -> service.observe().planTrace(text(request, "from"),
             text(request, "to"))).get();
-        final ObjectNode report = TraceReport.build(service.trace(plan, next, timeoutMs), next == 0);
+        final ObjectNode report = TraceReport.build(service.observe().trace(plan, next, timeoutMs), next == 0);
         return report.put("from", plan.container()).put("port", plan.portName()).put("to", text(request, "to"));
     }
 }

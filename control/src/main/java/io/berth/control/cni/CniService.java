@@ -95,7 +95,7 @@ public final class CniService implements ApiServer.Streamer
             case "ADD" -> onControlThread(clientPid, () -> add(cni, clientPid)).toString();
             case "DEL" -> onControlThread(clientPid, () ->
             {
-                service.cniDel(cni.containerId(), cni.ifName());
+                service.cni().cniDel(cni.containerId(), cni.ifName());
                 return "";
             }).toString();
             case "CHECK" -> onControlThread(clientPid, () -> check(cni)).toString();
@@ -186,7 +186,7 @@ public final class CniService implements ApiServer.Streamer
             ip = ip.substring(0, ip.indexOf('/'));
         }
         final long mac = parseMac(cni.args().getOrDefault("MAC", runtime.path("mac").asText("")));
-        final Container container = service.cniAdd(new CniController.CniAdd(cni.containerId(), cni.netns(),
+        final Container container = service.cni().cniAdd(new CniController.CniAdd(cni.containerId(), cni.netns(),
             cni.netnsPath(), cni.ifName(), cni.network(), cni.args().get("K8S_POD_NAME"), ip, mac, publish, aliases));
         return result(cni, container, CniController.endpointNamed(container, cni.ifName()));
     }
@@ -235,7 +235,7 @@ public final class CniService implements ApiServer.Streamer
             throw new CniError(CniError.INVALID_CONFIG, "CHECK needs the config's prevResult",
                 "the result ADD printed, as the runtime keeps it");
         }
-        final Container container = service.cniContainer(cni.containerId());
+        final Container container = service.cni().cniContainer(cni.containerId());
         final Endpoint endpoint = container == null ? null : CniController.endpointNamed(container, cni.ifName());
         if (endpoint == null)
         {
@@ -313,7 +313,7 @@ public final class CniService implements ApiServer.Streamer
         {
             valid.add(attachment.path("containerID").asText() + "/" + attachment.path("ifname").asText());
         }
-        final List<String> deleted = service.cniGc(cni.network(), valid);
+        final List<String> deleted = service.cni().cniGc(cni.network(), valid);
         if (!deleted.isEmpty())
         {
             LOG.log(System.Logger.Level.INFO, "CNI GC on " + cni.network() + " deleted " + deleted);

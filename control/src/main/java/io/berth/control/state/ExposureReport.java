@@ -263,9 +263,9 @@ public final class ExposureReport
                 continue;
             }
             hairpin.put("target", Ipv4.format(uplinkIp) + ":" + m.hostPort());
-            final ObserveController.TracePlan plan = onControl.call(() -> service.planTrace(source.name(),
+            final ObserveController.TracePlan plan = onControl.call(() -> service.observe().planTrace(source.name(),
                 Ipv4.format(uplinkIp) + ":" + m.hostPort() + "/" + m.protocol()));
-            verdict(hairpin, endpoint, report(service.trace(plan, 0, TRACE_TIMEOUT_MS)));
+            verdict(hairpin, endpoint, report(service.observe().trace(plan, 0, TRACE_TIMEOUT_MS)));
         }
         return p;
     }
@@ -275,15 +275,15 @@ public final class ExposureReport
     {
         final String to = Ipv4.format(target.ip()) + (protocol == TraceFrames.ICMP ? "/icmp"
             : ":" + port + (protocol == TraceFrames.UDP ? "/udp" : "/tcp"));
-        final ObserveController.TracePlan plan = onControl.call(() -> service.planTrace(source.name(), to));
-        final JsonNode packet = report(service.trace(plan, 0, TRACE_TIMEOUT_MS));
+        final ObserveController.TracePlan plan = onControl.call(() -> service.observe().planTrace(source.name(), to));
+        final JsonNode packet = report(service.observe().trace(plan, 0, TRACE_TIMEOUT_MS));
         return ((ObjectNode)packet).put("sourceNetwork", plan.network()); // the interface it left the source by
     }
 
     private JsonNode fromOutside(final boolean uplink, final int protocol, final int destination, final int port)
         throws Exception
     {
-        return report(service.traceFrom(uplink, protocol, destination, port, TRACE_TIMEOUT_MS));
+        return report(service.observe().traceFrom(uplink, protocol, destination, port, TRACE_TIMEOUT_MS));
     }
 
     private static JsonNode report(final List<TraceEvent> events)

@@ -38,7 +38,7 @@ class CniAttachTest
         journal = new MemoryJournal();
         service = newService();
         assertTrue(service.restore().isEmpty());
-        service.createNetwork(new NetworkRequest("pnet", null, "10.61.0.0/24", null, null, false, List.of()));
+        service.networks().createNetwork(new NetworkRequest("pnet", null, "10.61.0.0/24", null, null, false, List.of()));
         sandboxes.namespaces.add("netns-a");
         sandboxes.namespaces.add("netns-b");
     }
@@ -58,7 +58,7 @@ class CniAttachTest
     @Test
     void addMakesAContainerWithTheRuntimesNameAndDelRemovesItButNotTheNamespace()
     {
-        final Container a = service.cniAdd(add("aaaa1111bbbb2222", "netns-a", "pa", "10.61.0.9", List.of("8080:80")));
+        final Container a = service.cni().cniAdd(add("aaaa1111bbbb2222", "netns-a", "pa", "10.61.0.9", List.of("8080:80")));
         assertEquals("pa", a.name());
         assertEquals("aaaa1111bbbb2222", a.cni().containerId());
         assertEquals("/run/netns/netns-a", a.cni().netnsPath());
@@ -68,70 +68,70 @@ class CniAttachTest
         assertEquals(List.of("web"), eth0.aliases());
         assertEquals(1, a.ports().size());
         // the same call again answers with what is there
-        assertSame(a, service.cniAdd(add("aaaa1111bbbb2222", "netns-a", "pa", null, List.of())));
+        assertSame(a, service.cni().cniAdd(add("aaaa1111bbbb2222", "netns-a", "pa", null, List.of())));
         // berth rm refuses, naming podman
-        final BerthException rm = assertThrows(BerthException.class, () -> service.remove("pa", false));
+        final BerthException rm = assertThrows(BerthException.class, () -> service.containers().remove("pa", false));
         assertTrue(rm.getMessage().contains("podman rm"), rm.getMessage());
 
-        assertTrue(service.cniDel("aaaa1111bbbb2222", "eth0"));
-        assertNull(service.cniContainer("aaaa1111bbbb2222"));
+        assertTrue(service.cni().cniDel("aaaa1111bbbb2222", "eth0"));
+        assertNull(service.cni().cniContainer("aaaa1111bbbb2222"));
         assertTrue(sandboxes.namespaces.contains("netns-a"), "the runtime's namespace is the runtime's");
-        assertFalse(service.cniDel("aaaa1111bbbb2222", "eth0"), "DEL again: nothing left, and no error");
+        assertFalse(service.cni().cniDel("aaaa1111bbbb2222", "eth0"), "DEL again: nothing left, and no error");
         // the address and the port are free again
-        final Container again = service.cniAdd(add("cccc", "netns-b", "pc", "10.61.0.9", List.of("8080:80")));
+        final Container again = service.cni().cniAdd(add("cccc", "netns-b", "pc", "10.61.0.9", List.of("8080:80")));
         assertEquals(Ipv4.parse("10.61.0.9", "ip"), CniController.endpointNamed(again, "eth0").ip());
     }
 
     @Test
     void aTakenNameFallsBackToTheRuntimesIdAndASecondInterfaceConnects()
     {
-        service.cniAdd(add("aaaa1111bbbb2222cccc", "netns-a", "same", null, List.of()));
-        final Container b = service.cniAdd(add("dddd3333eeee4444ffff", "netns-b", "same", null, List.of()));
+        service.cni().cniAdd(add("aaaa1111bbbb2222cccc", "netns-a", "same", null, List.of()));
+        final Container b = service.cni().cniAdd(add("dddd3333eeee4444ffff", "netns-b", "same", null, List.of()));
         assertEquals("cni-dddd3333eeee", b.name());
-        service.createNetwork(new NetworkRequest("other", null, "10.62.0.0/24", null, null, false, List.of()));
-        final Container twice = service.cniAdd(new CniController.CniAdd("dddd3333eeee4444ffff", "netns-b",
+        service.networks().createNetwork(new NetworkRequest("other", null, "10.62.0.0/24", null, null, false, List.of()));
+        final Container twice = service.cni().cniAdd(new CniController.CniAdd("dddd3333eeee4444ffff", "netns-b",
             "/run/netns/netns-b", "eth1", "other", "same", null, 0, List.of(), List.of()));
         assertEquals(2, twice.endpoints().size());
-        assertTrue(service.cniDel("dddd3333eeee4444ffff", "eth1"));
-        assertNotNull(service.cniContainer("dddd3333eeee4444ffff"), "eth0 is still there");
+        assertTrue(service.cni().cniDel("dddd3333eeee4444ffff", "eth1"));
+        assertNotNull(service.cni().cniContainer("dddd3333eeee4444ffff"), "eth0 is still there");
     }
 
     @Test
     void refusalsLeaveNothingBehind()
     {
         final long changes = journal.stateChanges();
-        assertThrows(BerthException.class, () -> service.cniAdd(add("x1", "netns-absent", "x", null, List.of())));
-        assertThrows(BerthException.class, () -> service.cniAdd(add("x1", "netns-a", "x", "10.99.0.5", List.of())));
-        assertThrows(BerthException.class, () -> service.cniAdd(add("x1", "netns-a", "x", null, List.of("nope"))));
+        assertThrows(BerthException.class, () -> service.cni().cniAdd(add("x1", "netns-absent", "x", null, List.of())));
+        assertThrows(BerthException.class, () -> service.cni().cniAdd(add("x1", "netns-a", "x", "10.99.0.5", List.of())));
+        assertThrows(BerthException.class, () -> service.cni().cniAdd(add("x1", "netns-a", "x", null, List.of("nope"))));
         assertEquals(changes, journal.stateChanges());
-        assertNull(service.cniContainer("x1"));
+        assertNull(service.cni().cniContainer("x1"));
     }
 
     @Test
     void aRestartKeepsAttachmentsAndForgetsThoseWhoseNamespaceWentAway()
     {
-        service.cniAdd(add("keep", "netns-a", "keep", "10.61.0.20", List.of()));
-        service.cniAdd(add("gone", "netns-b", "gone", "10.61.0.21", List.of()));
+        service.cni().cniAdd(add("keep", "netns-a", "keep", "10.61.0.20", List.of()));
+        service.cni().cniAdd(add("gone", "netns-b", "gone", "10.61.0.21", List.of()));
         sandboxes.namespaces.remove("netns-b"); // podman rm while berthd was down
         final ControlService restarted = newService();
         final List<String> problems = restarted.restore();
         assertEquals(1, problems.size(), problems::toString);
         assertTrue(problems.get(0).contains("gone"), problems::toString);
-        assertNotNull(restarted.cniContainer("keep"));
-        assertNull(restarted.cniContainer("gone"));
+        assertNotNull(restarted.cni().cniContainer("keep"));
+        assertNull(restarted.cni().cniContainer("gone"));
         assertFalse(sandboxes.namespaces.contains("netns-b"), "berth never recreates a runtime's namespace");
         // its address is free again
-        restarted.cniAdd(new CniController.CniAdd("new", "netns-a", "/run/netns/netns-a", "eth1", "pnet", "n",
+        restarted.cni().cniAdd(new CniController.CniAdd("new", "netns-a", "/run/netns/netns-a", "eth1", "pnet", "n",
             "10.61.0.21", 0, List.of(), List.of()));
     }
 
     @Test
     void gcDeletesOnlyWhatTheRuntimeNoLongerLists()
     {
-        service.cniAdd(add("one", "netns-a", "one", null, List.of()));
-        service.cniAdd(add("two", "netns-b", "two", null, List.of()));
-        assertEquals(List.of("two"), service.cniGc("pnet", Set.of("one/eth0")));
-        assertNotNull(service.cniContainer("one"));
-        assertNull(service.cniContainer("two"));
+        service.cni().cniAdd(add("one", "netns-a", "one", null, List.of()));
+        service.cni().cniAdd(add("two", "netns-b", "two", null, List.of()));
+        assertEquals(List.of("two"), service.cni().cniGc("pnet", Set.of("one/eth0")));
+        assertNotNull(service.cni().cniContainer("one"));
+        assertNull(service.cni().cniContainer("two"));
     }
 }

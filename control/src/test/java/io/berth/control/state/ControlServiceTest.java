@@ -100,14 +100,14 @@ class ControlServiceTest
     @Test
     void networksWithoutSubnetTakeTheNextFreeDefaultSubnet()
     {
-        assertEquals("172.18.0.0/16", service.createNetwork(net("a", null, null, null)).subnet().toString());
-        service.createNetwork(net("fixed", "172.19.128.0/24", null, null));
-        final Network c = service.createNetwork(net("c", null, null, null));
+        assertEquals("172.18.0.0/16", service.networks().createNetwork(net("a", null, null, null)).subnet().toString());
+        service.networks().createNetwork(net("fixed", "172.19.128.0/24", null, null));
+        final Network c = service.networks().createNetwork(net("c", null, null, null));
         assertEquals("172.20.0.0/16", c.subnet().toString());
         assertEquals("172.20.0.1", Ipv4.format(c.gateway()));
         assertEquals(3, segmentOf("c"));
-        service.removeNetwork("a");
-        final Network d = service.createNetwork(net("d", null, null, null));
+        service.networks().removeNetwork("a");
+        final Network d = service.networks().createNetwork(net("d", null, null, null));
         assertEquals("172.18.0.0/16", d.subnet().toString());
         assertEquals(1, segmentOf("d"), "freed segment ids are reused");
     }
@@ -115,8 +115,8 @@ class ControlServiceTest
     @Test
     void scenarioMybridge0()
     {
-        service.createNetwork(net("mybridge0", "192.168.100.0/24", "192.168.100.0/26", "192.168.100.1"));
-        final Container vm1 = service.run("vm1", "mybridge0", null, List.of("sleep", "100"));
+        service.networks().createNetwork(net("mybridge0", "192.168.100.0/24", "192.168.100.0/26", "192.168.100.1"));
+        final Container vm1 = service.containers().run("vm1", "mybridge0", null, List.of("sleep", "100"));
         final Endpoint eth0 = vm1.endpoints().iterator().next();
         assertEquals("192.168.100.2", Ipv4.format(eth0.ip()));
         assertEquals("02:42:c0:a8:64:02", Ipv4.formatMac(eth0.mac()));
@@ -133,30 +133,30 @@ class ControlServiceTest
     @Test
     void defaultNetworkAndPinnedAddresses()
     {
-        final Container a = service.run("a", null, null, List.of());
+        final Container a = service.containers().run("a", null, null, List.of());
         assertEquals("172.17.0.2", Ipv4.format(a.endpoints().iterator().next().ip()));
         assertFalse(service.isRunning(a));
-        service.createNetwork(net("my_net2", "172.22.0.0/24", null, "172.22.0.1", "mtu=9000", "icc=false"));
-        final Container b = service.run("b", "my_net2", "172.22.0.10", List.of());
+        service.networks().createNetwork(net("my_net2", "172.22.0.0/24", null, "172.22.0.1", "mtu=9000", "icc=false"));
+        final Container b = service.containers().run("b", "my_net2", "172.22.0.10", List.of());
         assertEquals("172.22.0.10", Ipv4.format(b.endpoints().iterator().next().ip()));
         assertEquals(9000, portOf("b", "eth0").mtu());
         assertFalse(dataplane.networks.get(1).icc());
-        final Container c = service.run("c", "my_net2", null, List.of());
+        final Container c = service.containers().run("c", "my_net2", null, List.of());
         assertEquals("172.22.0.2", Ipv4.format(c.endpoints().iterator().next().ip()));
     }
 
     @Test
     void connectGivesEth1AndDisconnectTakesItAway()
     {
-        service.createNetwork(net("n2", "172.22.0.0/24", null, null));
-        final Container vm1 = service.run("vm1", null, null, List.of("sleep", "1"));
-        final Endpoint eth1 = service.connect("n2", "vm1", null);
+        service.networks().createNetwork(net("n2", "172.22.0.0/24", null, null));
+        final Container vm1 = service.containers().run("vm1", null, null, List.of("sleep", "1"));
+        final Endpoint eth1 = service.containers().connect("n2", "vm1", null);
         assertEquals("eth1", eth1.ifName());
         assertEquals("172.22.0.2", Ipv4.format(eth1.ip()));
         assertFalse(portOf("vm1", "eth1").defaultRoute());
-        service.disconnect("bridge", "vm1");
+        service.containers().disconnect("bridge", "vm1");
         assertEquals(1, vm1.endpoints().size());
-        final Endpoint again = service.connect("bridge", "vm1", null);
+        final Endpoint again = service.containers().connect("bridge", "vm1", null);
         assertEquals("eth0", again.ifName(), "the lowest free ethN");
         assertEquals("172.17.0.2", Ipv4.format(again.ip()), "the freed address comes back");
         assertEquals(2, dataplane.ports.size());
@@ -165,29 +165,29 @@ class ControlServiceTest
     @Test
     void removeFreesEverything()
     {
-        service.createNetwork(net("n", "10.9.0.0/24", null, null));
-        service.run("vm1", "n", null, List.of("sleep", "1"));
-        assertRefusedWithoutChange("running", () -> service.remove("vm1", false));
-        assertRefusedWithoutChange("vm1", () -> service.removeNetwork("n"));
-        service.remove("vm1", true);
+        service.networks().createNetwork(net("n", "10.9.0.0/24", null, null));
+        service.containers().run("vm1", "n", null, List.of("sleep", "1"));
+        assertRefusedWithoutChange("running", () -> service.containers().remove("vm1", false));
+        assertRefusedWithoutChange("vm1", () -> service.networks().removeNetwork("n"));
+        service.containers().remove("vm1", true);
         assertTrue(dataplane.ports.isEmpty());
         assertFalse(sandboxes.exists("vm1"));
         assertTrue(sandboxes.running.isEmpty());
         assertNull(service.state().findContainer("vm1"));
-        assertEquals("10.9.0.2", Ipv4.format(service.run("vm2", "n", null, List.of()).endpoints().iterator().next()
+        assertEquals("10.9.0.2", Ipv4.format(service.containers().run("vm2", "n", null, List.of()).endpoints().iterator().next()
             .ip()));
-        service.remove("vm2", false);
-        service.removeNetwork("n");
+        service.containers().remove("vm2", false);
+        service.networks().removeNetwork("n");
         assertFalse(dataplane.networks.containsKey(1));
     }
 
     @Test
     void hostNoneAndContainerModes()
     {
-        final Container web = service.run("web", null, null, List.of("sleep", "1"));
-        final Container host = service.run("h", "host", null, List.of("sleep", "1"));
-        final Container none = service.run("n", "none", null, List.of());
-        final Container pod = service.run("pod", "container:web", null, List.of("sleep", "1"));
+        final Container web = service.containers().run("web", null, null, List.of("sleep", "1"));
+        final Container host = service.containers().run("h", "host", null, List.of("sleep", "1"));
+        final Container none = service.containers().run("n", "none", null, List.of());
+        final Container pod = service.containers().run("pod", "container:web", null, List.of("sleep", "1"));
         assertNull(host.sandbox());
         assertNull(service.namespaceOf(host));
         assertTrue(host.endpoints().isEmpty());
@@ -198,78 +198,78 @@ class ControlServiceTest
         assertEquals("web", service.namespaceOf(pod));
         assertEquals("container:web", service.modeText(pod));
         assertEquals(1, dataplane.ports.size());
-        assertRefusedWithoutChange("cannot be connected", () -> service.connect("bridge", "h", null));
-        assertRefusedWithoutChange("cannot be connected", () -> service.connect("bridge", "pod", null));
-        assertRefusedWithoutChange("cannot be connected", () -> service.connect("bridge", "n", null));
-        assertRefusedWithoutChange("--ip", () -> service.run("x", "host", "172.17.0.5", List.of()));
-        assertRefusedWithoutChange("used by pod", () -> service.remove("web", false) );
+        assertRefusedWithoutChange("cannot be connected", () -> service.containers().connect("bridge", "h", null));
+        assertRefusedWithoutChange("cannot be connected", () -> service.containers().connect("bridge", "pod", null));
+        assertRefusedWithoutChange("cannot be connected", () -> service.containers().connect("bridge", "n", null));
+        assertRefusedWithoutChange("--ip", () -> service.containers().run("x", "host", "172.17.0.5", List.of()));
+        assertRefusedWithoutChange("used by pod", () -> service.containers().remove("web", false) );
     }
 
     @Test
     void badNetworkRequestsChangeNothing()
     {
-        service.createNetwork(net("taken", "192.168.100.0/24", null, null));
-        assertRefusedWithoutChange("10.0.0.0/33", () -> service.createNetwork(net("x", "10.0.0.0/33", null, null)));
-        assertRefusedWithoutChange("10.0.0.0/24", () -> service.createNetwork(net("x", "10.0.0.5/24", null, null)));
-        assertRefusedWithoutChange("nonsense", () -> service.createNetwork(net("x", "nonsense", null, null)));
-        assertRefusedWithoutChange("10.1.0.1", () -> service.createNetwork(net("x", "10.0.0.0/24", null,
+        service.networks().createNetwork(net("taken", "192.168.100.0/24", null, null));
+        assertRefusedWithoutChange("10.0.0.0/33", () -> service.networks().createNetwork(net("x", "10.0.0.0/33", null, null)));
+        assertRefusedWithoutChange("10.0.0.0/24", () -> service.networks().createNetwork(net("x", "10.0.0.5/24", null, null)));
+        assertRefusedWithoutChange("nonsense", () -> service.networks().createNetwork(net("x", "nonsense", null, null)));
+        assertRefusedWithoutChange("10.1.0.1", () -> service.networks().createNetwork(net("x", "10.0.0.0/24", null,
             "10.1.0.1")));
-        assertRefusedWithoutChange("10.0.0.0", () -> service.createNetwork(net("x", "10.0.0.0/24", null,
+        assertRefusedWithoutChange("10.0.0.0", () -> service.networks().createNetwork(net("x", "10.0.0.0/24", null,
             "10.0.0.0")));
-        assertRefusedWithoutChange("10.0.1.0/26", () -> service.createNetwork(net("x", "10.0.0.0/24",
+        assertRefusedWithoutChange("10.0.1.0/26", () -> service.networks().createNetwork(net("x", "10.0.0.0/24",
             "10.0.1.0/26", null)));
-        assertRefusedWithoutChange("overlaps", () -> service.createNetwork(net("x", "192.168.0.0/16", null, null)));
-        assertRefusedWithoutChange("overlaps", () -> service.createNetwork(net("x", "172.17.3.0/24", null, null)));
-        assertRefusedWithoutChange("already exists", () -> service.createNetwork(net("taken", "10.0.0.0/24", null,
+        assertRefusedWithoutChange("overlaps", () -> service.networks().createNetwork(net("x", "192.168.0.0/16", null, null)));
+        assertRefusedWithoutChange("overlaps", () -> service.networks().createNetwork(net("x", "172.17.3.0/24", null, null)));
+        assertRefusedWithoutChange("already exists", () -> service.networks().createNetwork(net("taken", "10.0.0.0/24", null,
             null)));
-        assertRefusedWithoutChange("already exists", () -> service.createNetwork(net("bridge", null, null, null)));
-        assertRefusedWithoutChange("overlay", () -> service.createNetwork(new NetworkRequest("x", "overlay", null,
+        assertRefusedWithoutChange("already exists", () -> service.networks().createNetwork(net("bridge", null, null, null)));
+        assertRefusedWithoutChange("overlay", () -> service.networks().createNetwork(new NetworkRequest("x", "overlay", null,
             null, null, false, List.of())));
-        assertRefusedWithoutChange("foo", () -> service.createNetwork(net("x", null, null, null, "foo=bar")));
-        assertRefusedWithoutChange("mtu 10", () -> service.createNetwork(net("x", null, null, null, "mtu=10")));
-        assertRefusedWithoutChange("abc", () -> service.createNetwork(net("x", null, null, null, "mtu=abc")));
-        assertRefusedWithoutChange("maybe", () -> service.createNetwork(net("x", null, null, null, "icc=maybe")));
-        assertRefusedWithoutChange("need --subnet", () -> service.createNetwork(net("x", null, "10.0.0.0/24",
+        assertRefusedWithoutChange("foo", () -> service.networks().createNetwork(net("x", null, null, null, "foo=bar")));
+        assertRefusedWithoutChange("mtu 10", () -> service.networks().createNetwork(net("x", null, null, null, "mtu=10")));
+        assertRefusedWithoutChange("abc", () -> service.networks().createNetwork(net("x", null, null, null, "mtu=abc")));
+        assertRefusedWithoutChange("maybe", () -> service.networks().createNetwork(net("x", null, null, null, "icc=maybe")));
+        assertRefusedWithoutChange("need --subnet", () -> service.networks().createNetwork(net("x", null, "10.0.0.0/24",
             null)));
-        assertRefusedWithoutChange("bad name!", () -> service.createNetwork(net("bad name!", null, null, null)));
-        assertRefusedWithoutChange("pre-defined", () -> service.removeNetwork("bridge"));
-        assertRefusedWithoutChange("ghost", () -> service.removeNetwork("ghost"));
+        assertRefusedWithoutChange("bad name!", () -> service.networks().createNetwork(net("bad name!", null, null, null)));
+        assertRefusedWithoutChange("pre-defined", () -> service.networks().removeNetwork("bridge"));
+        assertRefusedWithoutChange("ghost", () -> service.networks().removeNetwork("ghost"));
         dataplane.failNextAddNetwork = true;
-        assertRefusedWithoutChange("injected", () -> service.createNetwork(net("x", null, null, null)));
+        assertRefusedWithoutChange("injected", () -> service.networks().createNetwork(net("x", null, null, null)));
     }
 
     @Test
     void badContainerRequestsChangeNothing()
     {
-        service.createNetwork(net("n", "172.22.0.0/24", "172.22.0.0/30", "172.22.0.1"));
-        service.run("vm1", "n", "172.22.0.3", List.of("sleep", "1"));
-        service.run("vm2", "n", null, List.of());
-        assertRefusedWithoutChange("already in use", () -> service.run("vm1", null, null, List.of()));
-        assertRefusedWithoutChange("172.22.0.3", () -> service.run("x", "n", "172.22.0.3", List.of()));
-        assertRefusedWithoutChange("172.22.0.1", () -> service.run("x", "n", "172.22.0.1", List.of()));
-        assertRefusedWithoutChange("10.0.0.9", () -> service.run("x", "n", "10.0.0.9", List.of()));
-        assertRefusedWithoutChange("172.22.0.300", () -> service.run("x", "n", "172.22.0.300", List.of()));
-        assertRefusedWithoutChange("ip-range 172.22.0.0/30", () -> service.run("x", "n", "172.22.0.100", List.of()));
-        assertRefusedWithoutChange("user defined networks only", () -> service.run("x", "bridge", "172.17.0.9",
+        service.networks().createNetwork(net("n", "172.22.0.0/24", "172.22.0.0/30", "172.22.0.1"));
+        service.containers().run("vm1", "n", "172.22.0.3", List.of("sleep", "1"));
+        service.containers().run("vm2", "n", null, List.of());
+        assertRefusedWithoutChange("already in use", () -> service.containers().run("vm1", null, null, List.of()));
+        assertRefusedWithoutChange("172.22.0.3", () -> service.containers().run("x", "n", "172.22.0.3", List.of()));
+        assertRefusedWithoutChange("172.22.0.1", () -> service.containers().run("x", "n", "172.22.0.1", List.of()));
+        assertRefusedWithoutChange("10.0.0.9", () -> service.containers().run("x", "n", "10.0.0.9", List.of()));
+        assertRefusedWithoutChange("172.22.0.300", () -> service.containers().run("x", "n", "172.22.0.300", List.of()));
+        assertRefusedWithoutChange("ip-range 172.22.0.0/30", () -> service.containers().run("x", "n", "172.22.0.100", List.of()));
+        assertRefusedWithoutChange("user defined networks only", () -> service.containers().run("x", "bridge", "172.17.0.9",
             List.of()));
-        assertRefusedWithoutChange("no free address", () -> service.run("x", "n", null, List.of()));
-        assertRefusedWithoutChange("ghostnet", () -> service.run("x", "ghostnet", null, List.of()));
-        assertRefusedWithoutChange("ghost", () -> service.run("x", "container:ghost", null, List.of()));
-        assertRefusedWithoutChange("missingcmd", () -> service.run("x", null, null, List.of("missingcmd")));
-        assertRefusedWithoutChange("a/b", () -> service.run("a/b", null, null, List.of()));
+        assertRefusedWithoutChange("no free address", () -> service.containers().run("x", "n", null, List.of()));
+        assertRefusedWithoutChange("ghostnet", () -> service.containers().run("x", "ghostnet", null, List.of()));
+        assertRefusedWithoutChange("ghost", () -> service.containers().run("x", "container:ghost", null, List.of()));
+        assertRefusedWithoutChange("missingcmd", () -> service.containers().run("x", null, null, List.of("missingcmd")));
+        assertRefusedWithoutChange("a/b", () -> service.containers().run("a/b", null, null, List.of()));
         sandboxes.namespaces.add("stray");
-        assertRefusedWithoutChange("stray", () -> service.run("stray", null, null, List.of()));
+        assertRefusedWithoutChange("stray", () -> service.containers().run("stray", null, null, List.of()));
         sandboxes.namespaces.remove("stray");
-        assertRefusedWithoutChange("already connected", () -> service.connect("n", "vm1", null));
-        assertRefusedWithoutChange("not connected", () -> service.disconnect("bridge", "vm1"));
-        assertRefusedWithoutChange("ghost", () -> service.disconnect("n", "ghost"));
-        assertRefusedWithoutChange("ghost", () -> service.remove("ghost", true));
+        assertRefusedWithoutChange("already connected", () -> service.containers().connect("n", "vm1", null));
+        assertRefusedWithoutChange("not connected", () -> service.containers().disconnect("bridge", "vm1"));
+        assertRefusedWithoutChange("ghost", () -> service.containers().disconnect("n", "ghost"));
+        assertRefusedWithoutChange("ghost", () -> service.containers().remove("ghost", true));
         dataplane.failNextAttach = true;
-        assertRefusedWithoutChange("injected", () -> service.run("x", null, null, List.of("sleep", "1")));
+        assertRefusedWithoutChange("injected", () -> service.containers().run("x", null, null, List.of("sleep", "1")));
         sandboxes.failNextStart = true;
-        assertRefusedWithoutChange("injected", () -> service.run("x", null, null, List.of("sleep", "1")));
+        assertRefusedWithoutChange("injected", () -> service.containers().run("x", null, null, List.of("sleep", "1")));
         dataplane.failNextAttach = true;
-        assertRefusedWithoutChange("injected", () -> service.connect("bridge", "vm1", null));
+        assertRefusedWithoutChange("injected", () -> service.containers().connect("bridge", "vm1", null));
     }
 
     @Test
@@ -283,14 +283,14 @@ class ControlServiceTest
         {
             final ControlService one = newService(first, firstDataplane, hostSandboxes);
             one.restore();
-            one.createNetwork(net("n1", "192.168.100.0/24", "192.168.100.0/26", "192.168.100.1", "icc=false"));
-            one.createNetwork(net("n2", null, null, null));
-            one.run("vm1", "n1", null, List.of("sleep", "100"));
-            one.run("vm2", "n1", "192.168.100.40", List.of());
-            one.run("gone", "n2", null, List.of());
-            one.connect("n2", "vm1", null);
-            one.remove("gone", true);
-            one.run("h", "host", null, List.of("sleep", "100"));
+            one.networks().createNetwork(net("n1", "192.168.100.0/24", "192.168.100.0/26", "192.168.100.1", "icc=false"));
+            one.networks().createNetwork(net("n2", null, null, null));
+            one.containers().run("vm1", "n1", null, List.of("sleep", "100"));
+            one.containers().run("vm2", "n1", "192.168.100.40", List.of());
+            one.containers().run("gone", "n2", null, List.of());
+            one.containers().connect("n2", "vm1", null);
+            one.containers().remove("gone", true);
+            one.containers().run("h", "host", null, List.of("sleep", "100"));
             before = describe(one);
         }
         hostSandboxes.namespaces.remove("vm2"); // as after a reboot
@@ -308,10 +308,10 @@ class ControlServiceTest
             assertFalse(secondDataplane.networks.get(1).icc());
             assertTrue(two.isRunning(two.state().container("vm1")));
             // addresses are taken again: the next one skips vm1's
-            assertEquals("192.168.100.3", Ipv4.format(two.run("vm3", "n1", null, List.of()).endpoints().iterator()
+            assertEquals("192.168.100.3", Ipv4.format(two.containers().run("vm3", "n1", null, List.of()).endpoints().iterator()
                 .next().ip()));
             // and ports are known again, so removal detaches them
-            two.remove("vm1", true);
+            two.containers().remove("vm1", true);
             assertTrue(secondDataplane.calls.contains("detach 100"));
         }
     }

@@ -48,7 +48,7 @@ class InterruptedRunTest
         assertTrue(second.state().pendingRuns().isEmpty());
 
         // the name is free: a new run of it works, and a third start finds nothing to take back
-        second.run("web", null, null, List.of());
+        second.containers().run("web", null, null, List.of());
         assertEquals("web", second.state().container("web").name());
         final ControlService third = new ControlService(new State(), journal, new FakeDataplane(), sandboxes,
             stateDir, new Ids(), Clock.systemUTC());
@@ -67,7 +67,7 @@ class InterruptedRunTest
         service.restore();
         dataplane.failNextAttach = true;
         Assertions.assertThrows(BerthException.class,
-            () -> service.run("db", null, null, List.of()));
+            () -> service.containers().run("db", null, null, List.of()));
         assertTrue(service.state().pendingRuns().isEmpty(), "intent and abandonment both journaled");
         assertFalse(sandboxes.exists("db"));
         final ControlService again = new ControlService(new State(), journal, new FakeDataplane(), sandboxes,

@@ -124,7 +124,7 @@ class JournalMigrationTest
             assertEquals(4, dataplane.ports.size());
 
             // new events are written in the new form, next to the old ones
-            service.createNetwork(new NetworkRequest("jfxnew", null, null, null, null, false, List.of()));
+            service.networks().createNetwork(new NetworkRequest("jfxnew", null, null, null, null, false, List.of()));
         }
         try (ChronicleJournal journal = new ChronicleJournal(journalDir))
         {

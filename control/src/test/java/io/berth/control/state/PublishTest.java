@@ -85,7 +85,7 @@ class PublishTest
 
     private Container run(final String name, final String network, final String... publish)
     {
-        return service.run(name, network, null, List.of("sleep", "100"), List.of(publish));
+        return service.containers().run(name, network, null, List.of("sleep", "100"), List.of(publish));
     }
 
     private String snapshot()
@@ -201,7 +201,7 @@ class PublishTest
     void rmUnpublishesAndFreesThePort()
     {
         run("web", null, "12211:8080", "127.0.0.1:53:53/udp");
-        service.remove("web", true);
+        service.containers().remove("web", true);
         assertTrue(dataplane.published.isEmpty());
         assertTrue(proxies.open.isEmpty());
         run("again", null, "12211:8080");
@@ -211,11 +211,11 @@ class PublishTest
     @Test
     void disconnectingThePublishedAddressIsRefused()
     {
-        service.createNetwork(new NetworkRequest("n2", null, "10.5.0.0/24", null, null, false, List.of()));
+        service.networks().createNetwork(new NetworkRequest("n2", null, "10.5.0.0/24", null, null, false, List.of()));
         run("web", null, "80:80");
-        service.connect("n2", "web", null);
-        assertRefusedWithoutChange("publishes ports", () -> service.disconnect("bridge", "web"));
-        service.disconnect("n2", "web");
+        service.containers().connect("n2", "web", null);
+        assertRefusedWithoutChange("publishes ports", () -> service.containers().disconnect("bridge", "web"));
+        service.containers().disconnect("n2", "web");
     }
 
     @Test
@@ -234,8 +234,8 @@ class PublishTest
         assertEquals(open, secondProxies.open.toString());
         assertEquals(service.state().container("web").ports(), two.state().container("web").ports());
         // the replayed ports are held: a conflicting run is refused, rm unpublishes
-        assertThrows(BerthException.class, () -> two.run("x", null, null, List.of(), List.of("7001:80")));
-        two.remove("web", true);
+        assertThrows(BerthException.class, () -> two.containers().run("x", null, null, List.of(), List.of("7001:80")));
+        two.containers().remove("web", true);
         assertTrue(secondDataplane.published.isEmpty());
         assertTrue(secondProxies.open.isEmpty());
     }
