@@ -1,18 +1,13 @@
 package io.berth.control.dataplane;
 
-import io.berth.conntrack.ConntrackCounter;
 import io.berth.control.journal.OwnerOnly;
 import io.berth.dataplane.DataplaneWorker;
-import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketPool;
-import io.berth.dataplane.Port;
 import io.berth.dataplane.PortCounters;
 import io.berth.dataplane.WorkerCommands;
-import io.berth.dataplane.graph.Graph;
 import io.berth.dataplane.graph.Node;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.nat.ConnectionSnapshot;
-import io.berth.nat.NatCounter;
 import io.berth.tap.AfPacketPort;
 import io.berth.tap.EpollPoller;
 import io.berth.tap.NetNamespace;
@@ -32,21 +27,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.berth.conntrack.ConnectionTable;
-import io.berth.conntrack.CtInfo;
 import io.berth.conntrack.FlowRecorder;
 import io.berth.control.BerthException;
 import io.berth.control.api.Json;
-import io.berth.dataplane.Egress;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.PortWorker;
 import io.berth.dataplane.RemotePort;
 import io.berth.dataplane.WriteBatch;
-import io.berth.l2.BridgeDomain;
-import io.berth.l3.Router;
-import io.berth.l3.frag.FragmentCounter;
 import io.berth.nat.NatBindings;
-import io.berth.tap.LanPort;
 import io.berth.tap.Natives;
 import io.berth.tap.uring.UringWriteBatch;
 import io.berth.vxlan.VxlanTunnelPort;
@@ -97,10 +85,8 @@ public final class UserspaceDataplane implements Dataplane
     private int nextShard;
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
     private final Map<Integer, VxlanTunnelPort> tunnelPorts = new TreeMap<>();
-    /** Parent interfaces LAN segments opened (the uplink's socket is the uplink's, not in here). */
-    private final Map<String, AfPacketPort> parents = new TreeMap<>();
-    /** LAN segments by id, with their port to the parent (null: no LAN). */
-    private final Map<Integer, Lan> lans = new TreeMap<>();
+    /** macvlan and ipvlan segments and the parents they opened. */
+    private final LanSegments lanSegments;
     private AgentRunner runner;
     private final WriteBatch writes;
     private TapPort hostLink;
@@ -108,11 +94,6 @@ public final class UserspaceDataplane implements Dataplane
     private UplinkSpec uplinkSpec;
 
     private record Attached(TapPort port, EndpointSpec endpoint)
-    {
-    }
-
-    /** @param parent the socket on the parent interface (the uplink's, or one of {@link #parents}); null without. */
-    private record Lan(LanSegmentSpec spec, LanPort port, AfPacketPort parent, long sharedMac)
     {
     }
 
@@ -169,6 +150,8 @@ public final class UserspaceDataplane implements Dataplane
             pipeline.batchWrites(writes);
         }
         worker = pipeline.worker;
+        tracing = new PacketTracing(pipeline, this::portIdOf, this::portNameOf);
+        lanSegments = new LanSegments(pipeline, new LanOwner());
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
         for (int k = 1; k < workers; k++)
         {
@@ -424,222 +407,72 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public void addLanSegment(final LanSegmentSpec lan)
     {
-        if (networks.containsKey(lan.id()))
-        {
-            throw new IllegalStateException("segment " + lan.id() + " exists already");
-        }
-        AfPacketPort parent = null;
-        boolean opened = false;
-        if (lan.parent() != null)
-        {
-            for (final Lan other : lans.values())
-            {
-                if (lan.parent().equals(other.spec().parent()))
-                {
-                    if (other.spec().mode().driver().equals(lan.mode().driver()) && other.spec().vid() == lan.vid())
-                    {
-                        throw new BerthException("parent " + parentName(lan.parent(), lan.vid()) +
-                            " is in use by network " + other.spec().name() + ": one network per parent and VLAN; " +
-                            "give another VLAN (parent=" + lan.parent() + ".VID) or another interface");
-                    }
-                    if (!other.spec().mode().driver().equals(lan.mode().driver()))
-                    {
-                        throw new BerthException("parent " + lan.parent() + " serves " +
-                            other.spec().mode().driver() + " network " + other.spec().name() + ": one parent cannot " +
-                            "serve macvlan and ipvlan networks at once");
-                    }
-                }
-            }
-            parent = uplink != null && uplink.name().equals(lan.parent()) ? uplink : parents.get(lan.parent());
-            if (parent == null)
-            {
-                parent = openParent(lan.parent());
-                opened = true;
-            }
-        }
-        final long sharedMac = parent != null ? parent.macAddress() : 0x0242_0000_0000L | (lan.subnet() & 0xFFFF_FFFFL);
-        final boolean l3 = lan.mode() == LanSegmentSpec.Mode.IPVLAN_L3;
-        final long lanMac = lan.mode() != LanSegmentSpec.Mode.MACVLAN ? sharedMac : BridgeDomain.NO_MAC;
-        final int mode = switch (lan.mode())
-        {
-            case MACVLAN -> BridgeDomain.MODE_MACVLAN;
-            case IPVLAN_L2 -> BridgeDomain.MODE_IPVLAN_L2;
-            case IPVLAN_L3 -> BridgeDomain.MODE_IPVLAN_L3;
-        };
-        // ipvlan L3 routes its LAN from an address of berth's there (given, or the uplink's on the uplink's wire)
-        int routerIp = lan.routerIp();
-        int routerPrefix = lan.routerPrefix();
-        int routerGateway = 0;
-        final boolean onUplink = parent != null && parent == uplink;
-        if (l3 && parent != null && routerIp == 0)
-        {
-            if (!onUplink || lan.vid() != 0)
-            {
-                if (opened)
-                {
-                    closeParent(parent);
-                }
-                throw new BerthException("ipvlan_mode=l3 on parent " + parentName(lan.parent(),
-                    lan.vid()) + " needs -o parent_ip=ADDR/PREFIX: the address berth owns on that LAN, which its " +
-                    "hosts route the network's subnets via (only the uplink's own wire has one already)");
-            }
-            routerIp = uplinkSpec.ip();
-            routerPrefix = uplinkSpec.prefixLength();
-        }
-        // an L3 network on the uplink's untagged wire, at the uplink's address, is routed by the uplink port itself
-        final boolean routedByUplink = l3 && onUplink && lan.vid() == 0 && routerIp == uplinkSpec.ip();
-        if (routedByUplink)
-        {
-            routerGateway = uplinkSpec.gateway();
-        }
-        final int hostIp = l3 ? (routerIp != 0 ? routerIp : HOST_LINK_HOST_IP) : HOST_LINK_HOST_IP;
-        final long hostMac = l3 ? sharedMac : HOST_LINK_HOST_MAC;
-        LanPort port = null;
-        try
-        {
-            await(pipeline.l2Commands().addLanDomain(lan.id(), mode, hostIp, hostMac, lanMac, lan.icc()));
-            // routed only to and from the host: internal, so nothing reaches the uplink or another network this way
-            await(pipeline.routerCommands().addLanDomain(lan.id(), lan.subnet(), lan.prefixLength(), hostIp, hostMac));
-            int routerPort = Router.NONE;
-            if (parent != null && !routedByUplink)
-            {
-                port = new LanPort(freePortId(), parent, lan.vid());
-                if (l3)
-                {
-                    // not a member of the domain: a routed port in none, the LAN's frames handed to it by its VLAN
-                    await(pipeline.attachLanRouterPort(port, parent, parentMtu(lan.parent())));
-                    routerPort = port.id();
-                }
-                else
-                {
-                    await(pipeline.attachLanPort(port, parent, lan.id(), parentMtu(lan.parent())));
-                }
-            }
-            else if (routedByUplink)
-            {
-                routerPort = uplink.id();
-            }
-            // every subnet is reached from the host; only L3 isolates in the router (L2 does in the switch)
-            await(pipeline.routerCommands().routedLan(lan.id(), lan.moreSubnets(), l3 && !lan.icc(), routerPort,
-                routerIp, routerPrefix, parent == null ? 0 : parent.macAddress(), routerGateway));
-        }
-        catch (final RuntimeException e)
-        {
-            await(pipeline.l2Commands().removeDomain(lan.id()));
-            await(pipeline.routerCommands().removeDomain(lan.id()));
-            if (opened)
-            {
-                closeParent(parent);
-            }
-            throw e;
-        }
-        if (opened)
-        {
-            parents.put(lan.parent(), parent);
-        }
-        lans.put(lan.id(), new Lan(lan, port, parent, sharedMac));
-        final SegmentSpec segment = new SegmentSpec(lan.id(), lan.name(), lan.subnet(), lan.prefixLength(),
-            hostIp, hostMac, lan.icc(), true, lan.mtu());
-        networks.put(lan.id(), segment);
-        routeFromHost(segment);
-        for (int i = 0; i + 1 < lan.moreSubnets().length; i += 2)
-        {
-            routeFromHost(new SegmentSpec(lan.id(), lan.name(), lan.moreSubnets()[i], lan.moreSubnets()[i + 1], hostIp,
-                hostMac, lan.icc(), true, lan.mtu()));
-        }
-    }
-
-    private static String parentName(final String iface, final int vid)
-    {
-        return vid == 0 ? iface : iface + "." + vid;
-    }
-
-    private AfPacketPort openParent(final String iface)
-    {
-        final AfPacketPort port;
-        try
-        {
-            port = AfPacketPort.open(freePortId(), iface);
-        }
-        catch (final IOException | IllegalArgumentException e)
-        {
-            throw new BerthException("parent " + iface + " cannot be used: " + (Iproute.exists(iface)
-                ? e.getMessage() : "no interface " + iface + " in berthd's namespace") +
-                " (give an Ethernet interface there: ip link lists them)");
-        }
-        try
-        {
-            await(pipeline.portCommands().attach(port, parentMtu(iface)));
-        }
-        catch (final RuntimeException e)
-        {
-            port.close();
-            throw e;
-        }
-        return port;
-    }
-
-    private static int parentMtu(final String iface)
-    {
-        return Iproute.mtu(iface);
-    }
-
-    /** Detaches a parent from the worker and closes its socket: the kernel drops its promiscuous membership. */
-    private void closeParent(final AfPacketPort parent)
-    {
-        try
-        {
-            await(pipeline.portCommands().detach(parent));
-        }
-        finally
-        {
-            parent.close();
-        }
+        lanSegments.add(lan);
     }
 
     @Override
     public void removeLanSegment(final int segmentId)
     {
-        final Lan lan = lans.remove(segmentId);
-        if (lan == null)
-        {
-            return;
-        }
-        if (lan.port() != null)
-        {
-            await(pipeline.detachLanPort(lan.port(), lan.parent()));
-        }
-        for (int i = 0; i + 1 < lan.spec().moreSubnets().length; i += 2)
-        {
-            Iproute.deleteRoute(lan.spec().moreSubnets()[i], lan.spec().moreSubnets()[i + 1]);
-        }
-        removeSegment(segmentId);
-        final String iface = lan.spec().parent();
-        if (iface != null && lans.values().stream().noneMatch(other -> iface.equals(other.spec().parent())))
-        {
-            final AfPacketPort parent = parents.remove(iface);
-            if (parent != null)
-            {
-                closeParent(parent);
-            }
-        }
+        lanSegments.remove(segmentId);
     }
 
     @Override
     public long sharedMac(final int segmentId)
     {
-        final Lan lan = lans.get(segmentId);
-        if (lan == null)
-        {
-            throw new IllegalStateException("no LAN segment " + segmentId);
-        }
-        return lan.sharedMac();
+        return lanSegments.sharedMac(segmentId);
     }
 
     @Override
     public int interfaceMtu(final String iface)
     {
         return Iproute.mtu(iface);
+    }
+
+    /** What a LAN segment needs of this dataplane (control thread). */
+    private final class LanOwner implements LanSegments.Owner
+    {
+        @Override
+        public boolean hasSegment(final int id)
+        {
+            return networks.containsKey(id);
+        }
+
+        @Override
+        public void addSegment(final SegmentSpec segment)
+        {
+            networks.put(segment.id(), segment);
+            routeFromHost(segment);
+        }
+
+        @Override
+        public void routeFromHost(final SegmentSpec segment)
+        {
+            UserspaceDataplane.this.routeFromHost(segment);
+        }
+
+        @Override
+        public void removeSegment(final int id)
+        {
+            UserspaceDataplane.this.removeSegment(id);
+        }
+
+        @Override
+        public int freePortId()
+        {
+            return UserspaceDataplane.this.freePortId();
+        }
+
+        @Override
+        public AfPacketPort uplink()
+        {
+            return uplink;
+        }
+
+        @Override
+        public UplinkSpec uplinkSpec()
+        {
+            return uplinkSpec;
+        }
     }
 
     @Override
@@ -662,7 +495,7 @@ public final class UserspaceDataplane implements Dataplane
             throw new IOException("no network with id " + endpoint.segmentId() + " in the dataplane");
         }
         final int portId = freePortId();
-        final Lan lan = lans.get(endpoint.segmentId());
+        final LanSegments.Lan lan = lanSegments.lans.get(endpoint.segmentId());
         final boolean inSandbox = reattach && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
         final int fd = inSandbox
             ? NetNamespace.run(endpoint.sandbox(), () -> TapDevice.open(endpoint.ifName(), true))
@@ -884,87 +717,29 @@ public final class UserspaceDataplane implements Dataplane
         }
         for (final VxlanTunnelPort tunnel : tunnelPorts.values())
         {
-            portCounters.put(tunnel.name(), portValues(tunnel, "tunnel"));
+            portCounters.put(tunnel.name(), DataplaneCounters.portValues(tunnel, "tunnel"));
         }
-        for (final Lan lan : lans.values())
+        for (final LanSegments.Lan lan : lanSegments.lans.values())
         {
             if (lan.port() != null)
             {
-                portCounters.put(lan.port().name(), portValues(lan.port(), lan.spec().name()));
+                portCounters.put(lan.port().name(), DataplaneCounters.portValues(lan.port(), lan.spec().name()));
             }
         }
-        for (final AfPacketPort parent : parents.values())
+        for (final AfPacketPort parent : lanSegments.parents.values())
         {
-            portCounters.put("parent/" + parent.name(), portValues(parent, "parent"));
+            portCounters.put("parent/" + parent.name(), DataplaneCounters.portValues(parent, "parent"));
         }
         if (hostLink != null)
         {
-            portCounters.put(HOST_LINK_DEVICE, portValues(hostLink, "host"));
+            portCounters.put(HOST_LINK_DEVICE, DataplaneCounters.portValues(hostLink, "host"));
         }
         if (uplink != null)
         {
-            portCounters.put("uplink/" + uplink.name(), portValues(uplink, "uplink"));
+            portCounters.put("uplink/" + uplink.name(), DataplaneCounters.portValues(uplink, "uplink"));
         }
         result.put("ports", portCounters);
-        final Map<String, Object> drops = new LinkedHashMap<>();
-        for (final DropReason reason : DropReason.values())
-        {
-            drops.put(reason.counterName(), pipeline.drops().get(reason));
-        }
-        result.put("drops", drops);
-        final Map<String, Object> networkCounters = new LinkedHashMap<>();
-        // every figure here is read as the worker publishes it: reading counters never queues work for the worker
-        for (final SegmentSpec network : networks.values())
-        {
-            networkCounters.put(network.name(), Map.of("macs", pipeline.l2.macs().macsInDomainAnyThread(network.id())));
-        }
-        result.put("networks", networkCounters);
-        result.put("nodes", nodeCounters());
-        final Map<String, Object> routing = new LinkedHashMap<>();
-        final long[] neighbors = pipeline.router.learnedNeighbors().countsAnyThread();
-        routing.put("neighbors", neighbors[0]);
-        routing.put("neighbor_limit", (long)pipeline.router.learnedNeighbors().limit());
-        routing.put("neighbor_refused", neighbors[1]);
-        routing.put("neighbor_aged", neighbors[2]);
-        routing.put("pool_double_releases", pipeline.graph.pool().counters().get(PacketPool.DOUBLE_RELEASES));
-        result.put("routing", routing);
-        final Map<String, Object> conntrack = new LinkedHashMap<>();
-        conntrack.put("connections", pipeline.connections.sizeAnyThread());
-        conntrack.put("nat_ports_in_use", pipeline.connections.sourceTranslatedAnyThread());
-        for (final ConntrackCounter counter : ConntrackCounter.values())
-        {
-            conntrack.put(counter.name().toLowerCase(), pipeline.conntrackCounters().get(counter));
-        }
-        for (final NatCounter counter : NatCounter.values())
-        {
-            conntrack.put(counter.name().toLowerCase(), pipeline.natCounters().get(counter));
-        }
-        result.put("conntrack", conntrack);
-        final Map<String, Object> fragments = new LinkedHashMap<>();
-        fragments.put("in_reassembly", pipeline.reassembly.sizeAnyThread());
-        for (final FragmentCounter counter : FragmentCounter.values())
-        {
-            fragments.put(counter.name().toLowerCase(), pipeline.fragmentCounters.get(counter));
-        }
-        result.put("fragments", fragments);
-        final Map<String, Object> worker = new LinkedHashMap<>();
-        worker.put("cycles", pipeline.worker.cycles());
-        worker.put("busy_cycles", pipeline.worker.busyCycles());
-        worker.put("blocked_seconds", pipeline.worker.blockedNanos() / 1e9);
-        result.put("worker", worker);
-        if (!portWorkers.isEmpty())
-        {
-            final Map<String, Object> shards = new LinkedHashMap<>();
-            for (final PortWorker portWorker : portWorkers)
-            {
-                final Map<String, Object> values = new LinkedHashMap<>();
-                values.put("ports", portWorkerOf.values().stream().filter(w -> w == portWorker).count());
-                values.put("cycles", portWorker.cycles());
-                values.put("blocked_seconds", portWorker.blockedNanos() / 1e9);
-                shards.put(portWorker.roleName(), values);
-            }
-            result.put("port_workers", shards);
-        }
+        DataplaneCounters.pipeline(result, pipeline, networks.values(), portWorkers, portWorkerOf);
         final CaptureRing armed = captures;
         if (armed != null)
         {
@@ -973,104 +748,14 @@ public final class UserspaceDataplane implements Dataplane
         return result;
     }
 
-    /** Per graph node: packets handed to it, exceptions, and the drops it declared (counters any thread may read). */
-    private Map<String, Object> nodeCounters()
-    {
-        final Graph graph = pipeline.graph();
-        final Map<String, Object> nodes = new LinkedHashMap<>();
-        for (final Node node : graph.nodes())
-        {
-            final Map<String, Object> values = new LinkedHashMap<>();
-            values.put("packets", graph.packets(node));
-            values.put("exceptions", graph.exceptions(node));
-            final Map<String, Object> dropped = new LinkedHashMap<>();
-            for (final DropReason reason : DropReason.values())
-            {
-                final long n = graph.drops(node, reason);
-                if (node.declaredDrops().contains(reason) || n != 0)
-                {
-                    dropped.put(reason.counterName(), n);
-                }
-            }
-            values.put("drops", dropped);
-            nodes.put(node.name(), values);
-        }
-        return nodes;
-    }
-
-    private static Map<String, Object> portValues(final Port port, final String role)
-    {
-        final Map<String, Object> values = new LinkedHashMap<>();
-        values.put("network", role);
-        for (int i = 0; i < PortCounters.NAMES.length; i++)
-        {
-            values.put(PortCounters.NAMES[i], port.counters().get(i));
-        }
-        return values;
-    }
-
     private volatile CaptureRing captures; // made by the first capture; read by counters on any thread
-
-    /** One trace at a time: the graph has one tracer. */
-    private final Object tracing = new Object();
+    private final PacketTracing tracing;
 
     @Override
     public List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
         final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
     {
-        final long[] keys = frame == null ? null : TraceFrames.conntrackKeys(frame);
-        final int port = portIdOf(portName);
-        if (port < 0)
-        {
-            throw new BerthException("no port " + portName + " to trace from");
-        }
-        synchronized (tracing)
-        {
-            final Graph graph = pipeline.graph();
-            final PacketTracer tracer = new PacketTracer(graph.pool(), pipeline.connections, pipeline.ctInfo,
-                graph.node("conntrack").index());
-            await(pipeline.worker.submit(() -> graph.tracer(tracer)));
-            try
-            {
-                final int traced;
-                if (frame != null)
-                {
-                    traced = 1;
-                    await(pipeline.worker.submit(() -> injectSynthetic(tracer, port, frame, keys[0], keys[1])));
-                }
-                else
-                {
-                    traced = count;
-                    await(pipeline.worker.submit(() -> tracer.follow(port, destination, protocol, l4Port, count)));
-                }
-                final long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
-                List<PacketTracer.Event> events;
-                while (true)
-                {
-                    events = await(pipeline.worker.call(tracer::events));
-                    final long ended = events.stream().filter(e -> !e.kind().equals("enter")).map(PacketTracer.Event::packet)
-                        .distinct().count();
-                    if (ended >= traced || System.nanoTime() > deadline)
-                    {
-                        break;
-                    }
-                    Thread.sleep(20);
-                }
-                if (frame != null)
-                {
-                    // a synthetic packet parked for ARP, or whose connection outlived it: forget its connection
-                    await(pipeline.worker.submit(() -> forgetSynthetic(keys[0], keys[1])));
-                }
-                return events.stream().map(e -> new TraceEvent(e.packet(), graph.node(e.node()).name(), e.kind(),
-                    e.reason(), e.frame(), e.frameLength(), e.inPort() < 0 ? "" : portNameOf(e.inPort()),
-                    egressName(e.egress()), ctClassName(e.ctClass()), e.ctDirection() < 0 ? null
-                    : e.ctDirection() == 0 ? "original" : "reply", e.ctEntry())).toList();
-            }
-            finally
-            {
-                await(pipeline.worker.submit(() -> graph.tracer(null)));
-            }
-        }
+        return tracing.trace(portName, frame, destination, protocol, l4Port, count, timeoutMs);
     }
 
     @Override
@@ -1108,59 +793,6 @@ public final class UserspaceDataplane implements Dataplane
         final byte[] frame = TraceFrames.build(dstMac, srcMac, protocol, source, destination,
             TraceFrames.ephemeralPort(), destinationPort);
         return trace(port, frame, 0, 0, 0, 0, timeoutMs);
-    }
-
-    /** Worker thread: the synthetic packet enters as if its port had sent it. */
-    private void injectSynthetic(final PacketTracer tracer, final int port, final byte[] frame, final long k1,
-        final long k2)
-    {
-        final PacketPool pool = pipeline.graph().pool();
-        final int handle = pool.allocate();
-        if (handle == PacketPool.NO_PACKET)
-        {
-            throw new BerthException("the packet pool is dry: try the trace again");
-        }
-        pool.clearVnetHeader(handle);
-        pool.buffer().putBytes(pool.frameOffset(handle), frame);
-        pool.frameLength(handle, frame.length);
-        pool.inPort(handle, port);
-        pool.trace(handle, tracer.syntheticMark());
-        syntheticWasNew = pipeline.connections.lookup(k1, k2) == ConnectionTable.NOT_FOUND;
-        pipeline.graph().inject(handle);
-        pipeline.graph().run();
-    }
-
-    /** Worker thread: whether the synthetic packet's tuple had no connection before it (then its entry goes). */
-    private boolean syntheticWasNew;
-
-    private void forgetSynthetic(final long k1, final long k2)
-    {
-        final int ref = pipeline.connections.lookup(k1, k2);
-        if (syntheticWasNew && ref != ConnectionTable.NOT_FOUND)
-        {
-            pipeline.connections.remove(ConnectionTable.entry(ref));
-        }
-    }
-
-    private String egressName(final int egress)
-    {
-        if (egress >= 0)
-        {
-            return portNameOf(egress);
-        }
-        return Egress.isFlood(egress) ? "flood" : "";
-    }
-
-    private static String ctClassName(final int ctClass)
-    {
-        return switch (ctClass)
-        {
-            case -1 -> null;
-            case CtInfo.NEW -> "new";
-            case CtInfo.ESTABLISHED -> "established";
-            case CtInfo.RELATED -> "related";
-            default -> "untracked";
-        };
     }
 
     @Override
@@ -1230,14 +862,14 @@ public final class UserspaceDataplane implements Dataplane
                 return tunnel.id();
             }
         }
-        for (final Lan lan : lans.values())
+        for (final LanSegments.Lan lan : lanSegments.lans.values())
         {
             if (lan.port() != null && lan.port().name().equals(name))
             {
                 return lan.port().id();
             }
         }
-        for (final AfPacketPort parent : parents.values())
+        for (final AfPacketPort parent : lanSegments.parents.values())
         {
             if (("parent/" + parent.name()).equals(name))
             {
@@ -1268,14 +900,14 @@ public final class UserspaceDataplane implements Dataplane
         {
             return tunnel.name();
         }
-        for (final Lan lan : lans.values())
+        for (final LanSegments.Lan lan : lanSegments.lans.values())
         {
             if (lan.port() != null && lan.port().id() == id)
             {
                 return lan.port().name();
             }
         }
-        for (final AfPacketPort parent : parents.values())
+        for (final AfPacketPort parent : lanSegments.parents.values())
         {
             if (parent.id() == id)
             {
@@ -1319,8 +951,8 @@ public final class UserspaceDataplane implements Dataplane
             uplink.close();
             uplink = null;
         }
-        parents.values().forEach(AfPacketPort::close); // promiscuous memberships go with the sockets
-        parents.clear();
+        lanSegments.parents.values().forEach(AfPacketPort::close); // promiscuous memberships go with the sockets
+        lanSegments.parents.clear();
     }
 
     private int freePortId()
@@ -1336,14 +968,14 @@ public final class UserspaceDataplane implements Dataplane
 
     private boolean isLanPortId(final int id)
     {
-        for (final AfPacketPort parent : parents.values())
+        for (final AfPacketPort parent : lanSegments.parents.values())
         {
             if (parent.id() == id)
             {
                 return true;
             }
         }
-        for (final Lan lan : lans.values())
+        for (final LanSegments.Lan lan : lanSegments.lans.values())
         {
             if (lan.port() != null && lan.port().id() == id)
             {

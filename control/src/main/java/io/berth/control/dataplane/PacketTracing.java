@@ -1,0 +1,149 @@
+package io.berth.control.dataplane;
+
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.CtInfo;
+import io.berth.control.BerthException;
+import io.berth.dataplane.Egress;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.graph.Graph;
+
+import java.util.List;
+import java.util.function.IntFunction;
+import java.util.function.ToIntFunction;
+
+import static io.berth.control.dataplane.UserspaceDataplane.await;
+
+/**
+ * {@code berth trace} in the production graph: a synthetic packet injected as if a port had sent it, or the next
+ * packets a port sends, followed node by node by the graph's one tracer and told back with the ports' names and
+ * the connection's class. One trace at a time; the caller's thread waits, the worker does the packet work.
+ */
+final class PacketTracing
+{
+    private final PacketPath pipeline;
+    private final ToIntFunction<String> portIdOf;
+    private final IntFunction<String> portNameOf;
+
+    /** @param portIdOf a port's id by name (negative: none); {@code portNameOf} the other way. */
+    PacketTracing(final PacketPath pipeline, final ToIntFunction<String> portIdOf, final IntFunction<String> portNameOf)
+    {
+        this.pipeline = pipeline;
+        this.portIdOf = portIdOf;
+        this.portNameOf = portNameOf;
+    }
+
+    /** One trace at a time: the graph has one tracer. */
+    private final Object tracing = new Object();
+
+    /** Traces {@code frame} injected at {@code portName}, or the next {@code count} packets it sends. */
+    List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
+        final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
+    {
+        final long[] keys = frame == null ? null : TraceFrames.conntrackKeys(frame);
+        final int port = portIdOf.applyAsInt(portName);
+        if (port < 0)
+        {
+            throw new BerthException("no port " + portName + " to trace from");
+        }
+        synchronized (tracing)
+        {
+            final Graph graph = pipeline.graph();
+            final PacketTracer tracer = new PacketTracer(graph.pool(), pipeline.connections, pipeline.ctInfo,
+                graph.node("conntrack").index());
+            await(pipeline.worker.submit(() -> graph.tracer(tracer)));
+            try
+            {
+                final int traced;
+                if (frame != null)
+                {
+                    traced = 1;
+                    await(pipeline.worker.submit(() -> injectSynthetic(tracer, port, frame, keys[0], keys[1])));
+                }
+                else
+                {
+                    traced = count;
+                    await(pipeline.worker.submit(() -> tracer.follow(port, destination, protocol, l4Port, count)));
+                }
+                final long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
+                List<PacketTracer.Event> events;
+                while (true)
+                {
+                    events = await(pipeline.worker.call(tracer::events));
+                    final long ended = events.stream().filter(e -> !e.kind().equals("enter")).map(PacketTracer.Event::packet)
+                        .distinct().count();
+                    if (ended >= traced || System.nanoTime() > deadline)
+                    {
+                        break;
+                    }
+                    Thread.sleep(20);
+                }
+                if (frame != null)
+                {
+                    // a synthetic packet parked for ARP, or whose connection outlived it: forget its connection
+                    await(pipeline.worker.submit(() -> forgetSynthetic(keys[0], keys[1])));
+                }
+                return events.stream().map(e -> new TraceEvent(e.packet(), graph.node(e.node()).name(), e.kind(),
+                    e.reason(), e.frame(), e.frameLength(), e.inPort() < 0 ? "" : portNameOf.apply(e.inPort()),
+                    egressName(e.egress()), ctClassName(e.ctClass()), e.ctDirection() < 0 ? null
+                    : e.ctDirection() == 0 ? "original" : "reply", e.ctEntry())).toList();
+            }
+            finally
+            {
+                await(pipeline.worker.submit(() -> graph.tracer(null)));
+            }
+        }
+    }
+
+    /** Worker thread: the synthetic packet enters as if its port had sent it. */
+    private void injectSynthetic(final PacketTracer tracer, final int port, final byte[] frame, final long k1,
+        final long k2)
+    {
+        final PacketPool pool = pipeline.graph().pool();
+        final int handle = pool.allocate();
+        if (handle == PacketPool.NO_PACKET)
+        {
+            throw new BerthException("the packet pool is dry: try the trace again");
+        }
+        pool.clearVnetHeader(handle);
+        pool.buffer().putBytes(pool.frameOffset(handle), frame);
+        pool.frameLength(handle, frame.length);
+        pool.inPort(handle, port);
+        pool.trace(handle, tracer.syntheticMark());
+        syntheticWasNew = pipeline.connections.lookup(k1, k2) == ConnectionTable.NOT_FOUND;
+        pipeline.graph().inject(handle);
+        pipeline.graph().run();
+    }
+
+    /** Worker thread: whether the synthetic packet's tuple had no connection before it (then its entry goes). */
+    private boolean syntheticWasNew;
+
+    private void forgetSynthetic(final long k1, final long k2)
+    {
+        final int ref = pipeline.connections.lookup(k1, k2);
+        if (syntheticWasNew && ref != ConnectionTable.NOT_FOUND)
+        {
+            pipeline.connections.remove(ConnectionTable.entry(ref));
+        }
+    }
+
+    private String egressName(final int egress)
+    {
+        if (egress >= 0)
+        {
+            return portNameOf.apply(egress);
+        }
+        return Egress.isFlood(egress) ? "flood" : "";
+    }
+
+    private static String ctClassName(final int ctClass)
+    {
+        return switch (ctClass)
+        {
+            case -1 -> null;
+            case CtInfo.NEW -> "new";
+            case CtInfo.ESTABLISHED -> "established";
+            case CtInfo.RELATED -> "related";
+            default -> "untracked";
+        };
+    }
+}
