@@ -1,6 +1,5 @@
 package io.berth.control.dataplane;
 
-import io.berth.control.journal.OwnerOnly;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.PortCounters;
@@ -26,10 +25,8 @@ import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.berth.conntrack.FlowRecorder;
 import io.berth.control.BerthException;
-import io.berth.control.api.Json;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.PortWorker;
 import io.berth.dataplane.RemotePort;
@@ -39,11 +36,6 @@ import io.berth.tap.Natives;
 import io.berth.tap.uring.UringWriteBatch;
 import io.berth.vxlan.VxlanTunnelPort;
 import java.nio.ByteBuffer;
-import java.nio.MappedByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.concurrent.CompletableFuture;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
@@ -322,50 +314,17 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public void saveConnections(final Path file) throws IOException
     {
-        final List<ConnectionSnapshot> connections = await(pipeline.natCommands().lastingConnections());
-        final Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.write(tmp, Json.WIRE.writeValueAsBytes(connections));
-        OwnerOnly.file(tmp);
-        try (FileChannel channel = FileChannel.open(tmp,
-            StandardOpenOption.WRITE))
-        {
-            channel.force(true);
-        }
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
+        ConnectionFiles.save(pipeline, file);
     }
 
-    /**
-     * Restores the saved table ({@code file}, written every second and at SIGTERM), then the NAT bindings the
-     * previous run mirrored into {@link #NAT_BINDINGS_FILE} as it made them (what a SIGKILL left, younger
-     * connections included), and starts mirroring this run's bindings into a fresh file that replaces the old one
-     * once everything recovered is in it.
-     */
     @Override
     public int restoreConnections(final Path file) throws IOException
     {
-        final Path mirror = file.resolveSibling(NAT_BINDINGS_FILE);
-        final List<ConnectionSnapshot> recovered = NatBindings.read(mirror);
-        final Path fresh = file.resolveSibling(NAT_BINDINGS_FILE + ".new");
-        final MappedByteBuffer mapped = NatBindings.map(fresh, pipeline.connections.capacity());
-        OwnerOnly.file(fresh);
-        await(pipeline.natCommands().mirrorBindings(mapped));
-        int restored = 0;
-        if (Files.exists(file))
-        {
-            final ObjectMapper json = Json.WIRE;
-            final List<ConnectionSnapshot> saved = json.readValue(file.toFile(),
-                json.getTypeFactory().constructCollectionType(List.class, ConnectionSnapshot.class));
-            restored += await(pipeline.natCommands().restore(saved));
-        }
-        restored += await(pipeline.natCommands().restore(recovered)); // those the saved table did not have yet
-        Files.move(fresh, mirror, StandardCopyOption.ATOMIC_MOVE,
-            StandardCopyOption.REPLACE_EXISTING);
-        return restored;
+        return ConnectionFiles.restore(pipeline, file);
     }
 
-    /** In the state dir: the NAT bindings, mirrored as made (see {@link io.berth.nat.NatBindings}). */
-    public static final String NAT_BINDINGS_FILE = "nat-bindings";
+    /** In the state dir: the NAT bindings, mirrored as made (see {@link NatBindings}). */
+    public static final String NAT_BINDINGS_FILE = ConnectionFiles.NAT_BINDINGS_FILE;
 
     @Override
     public int flushConnections()
