@@ -2,7 +2,8 @@ package io.berth.control;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.api.ApiServer;
-import io.berth.control.api.Json;
+import io.berth.control.client.SocketPath;
+import io.berth.control.wire.Json;
 import io.berth.control.api.RequestHandler;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.UplinkSpec;
@@ -67,7 +68,7 @@ import java.util.Map;
 public final class Berthd implements Callable<Integer>
 {
     private static final System.Logger LOG = System.getLogger("io.berth.control");
-    public static final String DEFAULT_SOCKET = "/run/berth/berthd.sock";
+    public static final String DEFAULT_SOCKET = SocketPath.DEFAULT;
     public static final String DEFAULT_STATE_DIR = "/var/lib/berth";
 
     @Option(names = "--socket", paramLabel = "PATH",
@@ -194,18 +195,6 @@ public final class Berthd implements Callable<Integer>
         System.exit(new CommandLine(new Berthd()).execute(args));
     }
 
-    /** The socket both programs use: the option, else $BERTH_SOCKET, else the default. */
-    public static Path socketPath(final Path option)
-    {
-        if (option != null)
-        {
-            return option;
-        }
-        final String env = System.getenv("BERTH_SOCKET");
-        return Path.of(env == null || env.isEmpty() ? DEFAULT_SOCKET : env);
-    }
-
-    /** Where tracked connections are saved across restarts, in the state dir. */
     @Override
     public Integer call() throws Exception
     {
@@ -218,7 +207,7 @@ public final class Berthd implements Callable<Integer>
             System.err.println("berthd: " + ex.getMessage());
             return 1;
         }
-        final Path socketPath = socketPath(socket).toAbsolutePath();
+        final Path socketPath = SocketPath.of(socket).toAbsolutePath();
         final Path state = stateDir.toAbsolutePath();
         final FileChannel lockFile;
         try

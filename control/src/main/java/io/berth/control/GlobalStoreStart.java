@@ -1,7 +1,7 @@
 package io.berth.control;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.dataplane.UplinkSpec;
 import io.berth.control.dns.EmbeddedDns;
 import io.berth.control.driver.overlay.OverlayDriver;

@@ -1,6 +1,7 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.control.wire.Json;
 import io.berth.control.BerthException;
 
 import java.io.EOFException;

@@ -1,6 +1,7 @@
 package io.berth.control.api;
 
 import static io.berth.control.api.OneAnswerStream.line;
+import io.berth.control.wire.Json;
 import static io.berth.control.api.OneAnswerStream.text;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,6 +1,7 @@
 package io.berth.control.api;
 
 import static io.berth.control.api.OneAnswerStream.line;
+import io.berth.control.wire.Json;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.control.flowlog.Durations;

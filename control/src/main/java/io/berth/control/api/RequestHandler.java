@@ -1,6 +1,7 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.control.wire.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;

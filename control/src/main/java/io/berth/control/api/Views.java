@@ -1,6 +1,7 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import io.berth.control.wire.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.state.Container;

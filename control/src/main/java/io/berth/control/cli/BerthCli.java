@@ -3,8 +3,9 @@ package io.berth.control.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;
+import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -12,7 +13,6 @@ import picocli.CommandLine.Option;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.function.Supplier;
-import io.berth.control.Berthd;
 import java.util.function.Function;
 
 /**
@@ -44,7 +44,7 @@ public final class BerthCli implements Runnable
     /** @param apiFactory called once, on the first request, with {@link #socket} already parsed. */
     public BerthCli(final Function<Path, Api> apiFactory, final ProcessRunner runner)
     {
-        this.apiFactory = () -> apiFactory.apply(Berthd.socketPath(socket));
+        this.apiFactory = () -> apiFactory.apply(SocketPath.of(socket));
         this.runner = runner;
     }
 
@@ -109,7 +109,7 @@ public final class BerthCli implements Runnable
     /** The socket this CLI talks to: --socket, else $BERTH_SOCKET, else the default. */
     Path socketPath()
     {
-        return Berthd.socketPath(socket);
+        return SocketPath.of(socket);
     }
 
     ProcessRunner runner()

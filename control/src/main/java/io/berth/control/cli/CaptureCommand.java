@@ -2,7 +2,7 @@ package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.Berthd;
+import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
 import io.berth.control.capture.PcapngWriter;
 import picocli.CommandLine.Command;
@@ -92,7 +92,7 @@ final class CaptureCommand implements Callable<Integer>
             }
         });
         Runtime.getRuntime().addShutdownHook(onInterrupt);
-        try (ApiClient client = ApiClient.connect(Berthd.socketPath(root.socket)))
+        try (ApiClient client = ApiClient.connect(SocketPath.of(root.socket)))
         {
             client.streamWithPayloads(request, (line, payload) ->
             {

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import io.berth.control.BerthException;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.sandbox.Executables;
 import java.io.PrintWriter;
 

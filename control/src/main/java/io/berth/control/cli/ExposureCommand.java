@@ -2,9 +2,9 @@ package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.berth.control.BerthException;
-import io.berth.control.Berthd;
+import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -35,7 +35,7 @@ final class ExposureCommand implements Callable<Integer>
             throw new BerthException("unknown output format \"" + format + "\": table or json");
         }
         final JsonNode[] result = new JsonNode[1];
-        try (ApiClient client = ApiClient.connect(Berthd.socketPath(root.socket)))
+        try (ApiClient client = ApiClient.connect(SocketPath.of(root.socket)))
         {
             client.stream(BerthCli.request("exposure"), line ->
             {

@@ -3,7 +3,7 @@ package io.berth.control.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;
-import io.berth.control.Berthd;
+import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,7 +54,7 @@ final class FlowsCommand implements Callable<Integer>
             out.println(String.format(FORMAT, "TIME", "EVENT", "PROTO", "CONTAINER", "ORIGINAL", "TRANSLATED",
                 "PACKETS o/r", "BYTES o/r", "MS", "REASON").stripTrailing());
         }
-        try (ApiClient client = ApiClient.connect(Berthd.socketPath(root.socket)))
+        try (ApiClient client = ApiClient.connect(SocketPath.of(root.socket)))
         {
             client.stream(request, line ->
             {

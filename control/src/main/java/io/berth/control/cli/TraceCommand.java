@@ -3,9 +3,9 @@ package io.berth.control.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;
-import io.berth.control.Berthd;
+import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.dataplane.TraceReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -57,7 +57,7 @@ final class TraceCommand implements Callable<Integer>
             request.put("timeoutMs", (long)(timeout * 1000));
         }
         final JsonNode[] result = new JsonNode[1];
-        try (ApiClient client = ApiClient.connect(Berthd.socketPath(root.socket)))
+        try (ApiClient client = ApiClient.connect(SocketPath.of(root.socket)))
         {
             client.stream(request, line ->
             {

@@ -1,7 +1,7 @@
 package io.berth.control.cni;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 
 import java.io.IOException;
 import java.nio.file.Path;

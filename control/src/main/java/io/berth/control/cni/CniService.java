@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;
 import io.berth.control.api.ApiServer;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.client.ServedCall;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.sandbox.Commands;

@@ -1,7 +1,7 @@
 package io.berth.control.dataplane;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.journal.OwnerOnly;
 import io.berth.nat.ConnectionSnapshot;
 import io.berth.nat.NatBindings;

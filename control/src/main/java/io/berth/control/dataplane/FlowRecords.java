@@ -6,7 +6,7 @@ import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.FlowEnd;
 import io.berth.conntrack.FlowRecorder;
 import io.berth.conntrack.Tuples;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.ipam.Ipv4;
 import org.agrona.DirectBuffer;
 

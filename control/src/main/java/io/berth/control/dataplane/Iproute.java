@@ -4,7 +4,7 @@ import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

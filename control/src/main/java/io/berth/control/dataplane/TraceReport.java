@@ -2,7 +2,7 @@ package io.berth.control.dataplane;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 
 import java.util.ArrayList;
 import java.util.List;

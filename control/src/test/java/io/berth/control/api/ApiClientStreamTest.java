@@ -1,6 +1,7 @@
 package io.berth.control.api;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import io.berth.control.wire.Json;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -2,7 +2,7 @@ package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.client.ServedCall;
 import org.junit.jupiter.api.Test;
 

@@ -3,7 +3,7 @@ package io.berth.control.driver.overlay;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.BerthException;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;

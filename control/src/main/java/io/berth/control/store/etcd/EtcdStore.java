@@ -36,7 +36,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
-import io.berth.control.api.Json;
+import io.berth.control.wire.Json;
 import io.etcd.jetcd.support.CloseableClient;
 import java.io.IOException;
 import java.util.HashSet;

@@ -29,8 +29,12 @@ final class EtcdServer implements AutoCloseable
     {
         dataDir = Files.createTempDirectory("berth-etcd-test");
         log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
-        clientPort = freePort();
-        peerPort = freePort();
+        // both taken while both are held: two ServerSockets opened one after the other can get the same port
+        try (ServerSocket client = new ServerSocket(0); ServerSocket peer = new ServerSocket(0))
+        {
+            clientPort = client.getLocalPort();
+            peerPort = peer.getLocalPort();
+        }
     }
 
     static EtcdServer start() throws Exception
@@ -101,14 +105,6 @@ final class EtcdServer implements AutoCloseable
             }
         }
         Files.deleteIfExists(log);
-    }
-
-    private static int freePort() throws IOException
-    {
-        try (ServerSocket socket = new ServerSocket(0))
-        {
-            return socket.getLocalPort();
-        }
     }
 
     List<String> endpoints()

@@ -1,4 +1,4 @@
-package io.berth.control.api;
+package io.berth.control.wire;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
