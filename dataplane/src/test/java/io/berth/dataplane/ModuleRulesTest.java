@@ -27,7 +27,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * package touches the packet-path modules (everyone else
  * goes through the Dataplane boundary and the typed proxies); a driver package never imports another driver's,
  * and the driver SPI package none of them; the controller ({@code control.state}) no driver implementation but
- * through the composition root.</li>
+ * through the composition root;</li>
+ * <li>inside control (issue 25): the API is a front end, so only the front ends (api, cli, client, cni, metrics)
+ * and the composition root import it; no package but the composition root imports the composition root
+ * ({@code Berthd}); front ends reach the control plane through {@code ControlService} and its controllers,
+ * never through {@code ControlCore}, {@code PortPublishing} or {@code Restore}.</li>
  * </ul>
  * Runs from dataplane's directory and reads the sibling modules. Test code only.
  */
@@ -110,6 +114,20 @@ class ModuleRulesTest
             {
                 violations.add(file + ": only control.dataplane touches the packet path (" + name + ")");
             }
+            if (module.equals("control") && name.startsWith("io.berth.control.api.") && !isFrontEnd(pkg)
+                && !isRoot(pkg))
+            {
+                violations.add(file + ": the API is a front end; only front ends import it (" + name + ")");
+            }
+            if (module.equals("control") && name.equals("io.berth.control.Berthd") && !isRoot(pkg))
+            {
+                violations.add(file + ": imports the composition root (" + name + ")");
+            }
+            if (module.equals("control") && isFrontEnd(pkg) &&
+                name.matches("io\\.berth\\.control\\.state\\.(ControlCore|PortPublishing|Restore)\\b.*"))
+            {
+                violations.add(file + ": a front end reaches past the controllers (" + name + ")");
+            }
             final String driver = driverOf(pkg);
             final String used = driverOf(name + ".X");
             if (used != null && !used.equals(driver) && (pkg.startsWith("io.berth.control.driver.")
@@ -118,6 +136,18 @@ class ModuleRulesTest
                 violations.add(file + ": uses driver " + used + " (" + name + "); drivers meet only in the composition root");
             }
         }
+    }
+
+    /** The API, the CLI and its client, the CNI plugin's service, metrics: what users and tools talk to. */
+    private static boolean isFrontEnd(final String pkg)
+    {
+        return pkg.matches("io\\.berth\\.control\\.(api|cli|client|cni|metrics)\\..*");
+    }
+
+    /** The composition root: classes right in io.berth.control. */
+    private static boolean isRoot(final String pkg)
+    {
+        return pkg.matches("io\\.berth\\.control\\.[A-Z]\\w*");
     }
 
     /** "bridge" for io.berth.control.driver.bridge.*, else null (the SPI package itself is no driver). */
