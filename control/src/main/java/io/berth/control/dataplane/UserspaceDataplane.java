@@ -29,7 +29,6 @@ import io.berth.conntrack.FlowRecorder;
 import io.berth.control.BerthException;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.PortWorker;
-import io.berth.dataplane.RemotePort;
 import io.berth.dataplane.WriteBatch;
 import io.berth.nat.NatBindings;
 import io.berth.tap.Natives;
@@ -69,12 +68,8 @@ public final class UserspaceDataplane implements Dataplane
     /** {@code --workers N} at most: a port worker is a thread, and a host has a few dozen cores at most. */
     public static final int MAX_WORKERS = 64;
     /** Workers 2..N ({@code --workers N}): each reads and writes a share of the containers' ports. */
-    private final List<PortWorker> portWorkers = new ArrayList<>();
-    private final List<AgentRunner> portRunners = new ArrayList<>();
-    /** The port worker of each container port that has one (the rest are the owner's). */
-    private final Map<Integer, PortWorker> portWorkerOf = new TreeMap<>();
-    /** Round robin over the owner (0) and the port workers, one container port after another. */
-    private int nextShard;
+    /** Which worker reads and writes each container port (--workers N). */
+    private final PortSharding sharding;
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
     private final Map<Integer, VxlanTunnelPort> tunnelPorts = new TreeMap<>();
     /** macvlan and ipvlan segments and the parents they opened. */
@@ -145,23 +140,13 @@ public final class UserspaceDataplane implements Dataplane
         tracing = new PacketTracing(pipeline, this::portIdOf, this::portNameOf);
         lanSegments = new LanSegments(pipeline, new LanOwner());
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
-        for (int k = 1; k < workers; k++)
-        {
-            portWorkers.add(new PortWorker("berth-ports-" + k, worker.pool(), worker.newShardLink(),
-                new EpollPoller(), IDLE_TIMEOUT_MS, options.spinMicros()));
-        }
+        sharding = new PortSharding(pipeline, workers, options.spinMicros());
     }
 
     @Override
     public void start()
     {
-        for (final PortWorker portWorker : portWorkers)
-        {
-            final AgentRunner portRunner = new AgentRunner(new NoOpIdleStrategy(), UserspaceDataplane::onWorkerError,
-                null, portWorker);
-            AgentRunner.startOnThread(portRunner);
-            portRunners.add(portRunner);
-        }
+        sharding.start(UserspaceDataplane::onWorkerError);
         runner = new AgentRunner(new NoOpIdleStrategy(), UserspaceDataplane::onWorkerError, null, worker);
         AgentRunner.startOnThread(runner);
         pipeline.commandsThrough(worker);
@@ -502,7 +487,7 @@ public final class UserspaceDataplane implements Dataplane
             {
                 await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
             }
-            attachContainerPort(port, endpoint.mtu());
+            sharding.attach(port, endpoint.mtu(), runner != null);
             await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
             if (lan != null)
             {
@@ -520,48 +505,13 @@ public final class UserspaceDataplane implements Dataplane
         return portId;
     }
 
-    /**
-     * Gives a container's port to the next worker in turn: the owner reads it itself, or the owner's table gets
-     * a {@link io.berth.dataplane.RemotePort} (packets to the port cross to its worker) before that worker starts
-     * reading it. Before the workers run (a restart's endpoints), every port is the owner's.
-     */
-    private void attachContainerPort(final TapPort port, final int mtu)
-    {
-        final int shard = runner == null || portWorkers.isEmpty() ? 0 : nextShard++ % (portWorkers.size() + 1);
-        if (shard == 0)
-        {
-            await(pipeline.portCommands().attach(port, mtu));
-            return;
-        }
-        final PortWorker portWorker = portWorkers.get(shard - 1);
-        final RemotePort remote = new RemotePort(port, portWorker.link());
-        await(worker.submit(() ->
-        {
-            worker.ports().mtu(port.id(), mtu);
-            worker.attachRemotePort(remote);
-        }));
-        portWorkerOf.put(port.id(), portWorker);
-        await(portWorker.run(() -> portWorker.attach(port)));
-    }
-
-    /** Its worker stops reading and writing the port, then the owner forgets it: it can be closed after. */
-    private CompletableFuture<Void> detachContainerPort(final TapPort port)
-    {
-        final PortWorker portWorker = portWorkerOf.remove(port.id());
-        if (portWorker == null)
-        {
-            return pipeline.portCommands().detach(port);
-        }
-        return portWorker.run(() -> portWorker.detach(port)).thenCompose(done -> pipeline.portCommands().detach(port));
-    }
-
     /** Takes back whatever of an attach reached the worker; each step on its own, so one failure stops none. */
     private void undoAttach(final TapPort port, final EndpointSpec endpoint)
     {
         final List<CompletableFuture<Void>> undo = List.of(
             pipeline.routerCommands().removeEndpoint(endpoint.ip()),
             pipeline.l2Commands().removePort(port.id()),
-            detachContainerPort(port),
+            sharding.detach(port),
             pipeline.l2Commands().unbindPort(port.id()));
         for (final CompletableFuture<Void> step : undo)
         {
@@ -601,7 +551,7 @@ public final class UserspaceDataplane implements Dataplane
         await(pipeline.l2Commands().unbindPort(portId));
         await(pipeline.l2Commands().removePort(portId));
         await(pipeline.routerCommands().removeEndpoint(attached.endpoint().ip()));
-        await(detachContainerPort(attached.port()));
+        await(sharding.detach(attached.port()));
         try
         {
             TapDevice.setPersistent(attached.port().fd(), false);
@@ -666,7 +616,7 @@ public final class UserspaceDataplane implements Dataplane
             final Map<String, Object> values = new LinkedHashMap<>();
             final SegmentSpec network = networks.get(attached.endpoint().segmentId());
             values.put("network", network == null ? "?" : network.name());
-            final PortWorker portWorker = portWorkerOf.get(attached.port().id());
+            final PortWorker portWorker = sharding.workerOf(attached.port().id());
             values.put("worker", portWorker == null ? "berth-dataplane" : portWorker.roleName());
             for (int i = 0; i < PortCounters.NAMES.length; i++)
             {
@@ -698,7 +648,7 @@ public final class UserspaceDataplane implements Dataplane
             portCounters.put("uplink/" + uplink.name(), DataplaneCounters.portValues(uplink, "uplink"));
         }
         result.put("ports", portCounters);
-        DataplaneCounters.pipeline(result, pipeline, networks.values(), portWorkers, portWorkerOf);
+        DataplaneCounters.pipeline(result, pipeline, networks.values(), sharding.portWorkers(), sharding.workers());
         final CaptureRing armed = captures;
         if (armed != null)
         {
@@ -883,8 +833,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             captures.close();
         }
-        portRunners.forEach(AgentRunner::close); // first: they only read and write, the owner's tables need them not
-        portRunners.clear();
+        sharding.close(); // first: they only read and write, the owner's tables need them not
         if (runner != null)
         {
             runner.close(); // joins the worker; its onClose closes the poller
