@@ -9,7 +9,6 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.nat.ConnectionSnapshot;
 import io.berth.tap.AfPacketPort;
 import io.berth.tap.EpollPoller;
-import io.berth.tap.NetNamespace;
 import io.berth.tap.TapDevice;
 import io.berth.tap.TapPort;
 import org.agrona.concurrent.AgentRunner;
@@ -31,7 +30,6 @@ import io.berth.dataplane.PortTable;
 import io.berth.dataplane.PortWorker;
 import io.berth.dataplane.WriteBatch;
 import io.berth.nat.NatBindings;
-import io.berth.tap.Natives;
 import io.berth.tap.uring.UringWriteBatch;
 import io.berth.vxlan.VxlanTunnelPort;
 import java.nio.ByteBuffer;
@@ -64,10 +62,10 @@ public final class UserspaceDataplane implements Dataplane
     private static final System.Logger LOG = System.getLogger("io.berth.control.dataplane");
     private final PacketPath pipeline;
     private final DataplaneWorker worker;
-    private final Map<Integer, Attached> ports = new TreeMap<>();
+    /** The containers' TAP ports. */
+    private final ContainerPorts containerPorts;
     /** {@code --workers N} at most: a port worker is a thread, and a host has a few dozen cores at most. */
     public static final int MAX_WORKERS = 64;
-    /** Workers 2..N ({@code --workers N}): each reads and writes a share of the containers' ports. */
     /** Which worker reads and writes each container port (--workers N). */
     private final PortSharding sharding;
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
@@ -79,10 +77,6 @@ public final class UserspaceDataplane implements Dataplane
     private TapPort hostLink;
     private AfPacketPort uplink;
     private UplinkSpec uplinkSpec;
-
-    private record Attached(TapPort port, EndpointSpec endpoint)
-    {
-    }
 
     public UserspaceDataplane(final Path stateDir)
     {
@@ -141,6 +135,7 @@ public final class UserspaceDataplane implements Dataplane
         lanSegments = new LanSegments(pipeline, new LanOwner());
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
         sharding = new PortSharding(pipeline, workers, options.spinMicros());
+        containerPorts = new ContainerPorts(pipeline, sharding, lanSegments, new PortsOwner());
     }
 
     @Override
@@ -372,6 +367,34 @@ public final class UserspaceDataplane implements Dataplane
         return Iproute.mtu(iface);
     }
 
+    /** What a container's port needs of this dataplane (control thread). */
+    private final class PortsOwner implements ContainerPorts.Owner
+    {
+        @Override
+        public boolean hasSegment(final int id)
+        {
+            return networks.containsKey(id);
+        }
+
+        @Override
+        public int freePortId()
+        {
+            return UserspaceDataplane.this.freePortId();
+        }
+
+        @Override
+        public boolean hostLinkUp()
+        {
+            return hostLink != null;
+        }
+
+        @Override
+        public boolean running()
+        {
+            return runner != null;
+        }
+    }
+
     /** What a LAN segment needs of this dataplane (control thread). */
     private final class LanOwner implements LanSegments.Owner
     {
@@ -434,133 +457,13 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public int attachTap(final EndpointSpec endpoint, final boolean reattach) throws IOException
     {
-        if (!networks.containsKey(endpoint.segmentId()))
-        {
-            throw new IOException("no network with id " + endpoint.segmentId() + " in the dataplane");
-        }
-        final int portId = freePortId();
-        final LanSegments.Lan lan = lanSegments.lans.get(endpoint.segmentId());
-        final boolean inSandbox = reattach && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
-        final int fd = inSandbox
-            ? NetNamespace.run(endpoint.sandbox(), () -> TapDevice.open(endpoint.ifName(), true))
-            : TapDevice.open(endpoint.deviceName(), false);
-        try
-        {
-            TapDevice.setPersistent(fd, true); // the sandbox keeps its eth0 while berthd restarts
-            if (!inSandbox)
-            {
-                Iproute.moveInto(endpoint.deviceName(), endpoint.sandbox(), endpoint.ifName());
-            }
-            final boolean l3 = lan != null && lan.spec().mode() == LanSegmentSpec.Mode.IPVLAN_L3;
-            if (l3)
-            {
-                // ipvlan L3: no ARP on the link, everything routed by berth (the kernel's ipvlan slaves are NOARP)
-                Iproute.configure(new EndpointSpec(endpoint.segmentId(), endpoint.sandbox(), endpoint.ifName(),
-                    endpoint.deviceName(), endpoint.mac(), endpoint.ip(), endpoint.prefixLength(), 0, false,
-                    endpoint.mtu()));
-                Iproute.routedLink(endpoint.sandbox(), endpoint.ifName(), endpoint.defaultRoute());
-            }
-            else
-            {
-                Iproute.configure(endpoint);
-            }
-            if (lan != null && hostLink != null && !l3)
-            {
-                // the LAN's router is not berth: the host is reached on the link, berth answering ARP for it
-                Iproute.onLinkRoute(endpoint.sandbox(), endpoint.ifName(), HOST_LINK_HOST_IP);
-            }
-        }
-        catch (final IOException | RuntimeException e)
-        {
-            discard(fd);
-            throw e;
-        }
-        final TapPort port = new TapPort(portId, endpoint.sandbox() + "/" + endpoint.ifName(), fd);
-        try
-        {
-            // bound before the worker reads the port: not one frame passes before port security knows it
-            if (lan != null && lan.spec().mode() != LanSegmentSpec.Mode.MACVLAN)
-            {
-                await(pipeline.l2Commands().bindPortSharedMac(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
-            }
-            else
-            {
-                await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
-            }
-            sharding.attach(port, endpoint.mtu(), runner != null);
-            await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
-            if (lan != null)
-            {
-                await(pipeline.l2Commands().putLanEndpoint(endpoint.segmentId(), portId, endpoint.ip(), endpoint.mac()));
-            }
-            await(pipeline.routerCommands().putEndpoint(endpoint.ip(), portId, endpoint.mac()));
-        }
-        catch (final RuntimeException e)
-        {
-            undoAttach(port, endpoint);
-            discard(fd);
-            throw new IOException("attaching " + port.name() + " to the dataplane failed: " + e.getMessage(), e);
-        }
-        ports.put(portId, new Attached(port, endpoint));
-        return portId;
-    }
-
-    /** Takes back whatever of an attach reached the worker; each step on its own, so one failure stops none. */
-    private void undoAttach(final TapPort port, final EndpointSpec endpoint)
-    {
-        final List<CompletableFuture<Void>> undo = List.of(
-            pipeline.routerCommands().removeEndpoint(endpoint.ip()),
-            pipeline.l2Commands().removePort(port.id()),
-            sharding.detach(port),
-            pipeline.l2Commands().unbindPort(port.id()));
-        for (final CompletableFuture<Void> step : undo)
-        {
-            try
-            {
-                await(step);
-            }
-            catch (final RuntimeException ignored)
-            {
-                // that step never happened
-            }
-        }
-    }
-
-    /** Undoes a half-made endpoint: a non-persistent TAP vanishes with its last fd. */
-    private static void discard(final int fd)
-    {
-        try
-        {
-            TapDevice.setPersistent(fd, false);
-        }
-        catch (final IOException ignored)
-        {
-            // closing below still detaches; the device then stays only if something else holds it
-        }
-        Natives.close(fd);
+        return containerPorts.attach(endpoint, reattach);
     }
 
     @Override
     public void detachPort(final int portId)
     {
-        final Attached attached = ports.remove(portId);
-        if (attached == null)
-        {
-            return;
-        }
-        await(pipeline.l2Commands().unbindPort(portId));
-        await(pipeline.l2Commands().removePort(portId));
-        await(pipeline.routerCommands().removeEndpoint(attached.endpoint().ip()));
-        await(sharding.detach(attached.port()));
-        try
-        {
-            TapDevice.setPersistent(attached.port().fd(), false);
-        }
-        catch (final IOException e)
-        {
-            LOG.log(System.Logger.Level.WARNING, e.getMessage());
-        }
-        attached.port().close(); // last fd of a non-persistent TAP: the kernel deletes the device
+        containerPorts.detach(portId);
     }
 
     @Override
@@ -610,7 +513,7 @@ public final class UserspaceDataplane implements Dataplane
     {
         final Map<String, Object> result = new LinkedHashMap<>();
         final Map<String, Object> portCounters = new LinkedHashMap<>();
-        for (final Attached attached : ports.values())
+        for (final ContainerPorts.Attached attached : containerPorts.all())
         {
             final PortCounters counters = attached.port().counters();
             final Map<String, Object> values = new LinkedHashMap<>();
@@ -756,7 +659,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             return hostLink.id();
         }
-        for (final Attached attached : ports.values())
+        for (final ContainerPorts.Attached attached : containerPorts.all())
         {
             if (attached.port().name().equals(name) || attached.endpoint().deviceName().equals(name)
                 || (attached.endpoint().sandbox() + "/" + attached.endpoint().ifName()).equals(name))
@@ -799,7 +702,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             return HOST_LINK_DEVICE;
         }
-        final Attached attached = ports.get(id);
+        final ContainerPorts.Attached attached = containerPorts.get(id);
         if (attached != null)
         {
             return attached.port().name();
@@ -844,11 +747,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             writes.close(); // after the worker: it flushed its last pass before it stopped
         }
-        for (final Attached attached : ports.values())
-        {
-            attached.port().close(); // persistent: the device stays in the sandbox for the next berthd
-        }
-        ports.clear();
+        containerPorts.close(); // persistent: the devices stay in the sandboxes for the next berthd
         if (hostLink != null)
         {
             hostLink.close(); // not persistent: berth0 and its routes go with berthd
@@ -866,7 +765,7 @@ public final class UserspaceDataplane implements Dataplane
     private int freePortId()
     {
         int id = 0;
-        while (ports.containsKey(id) || tunnelPorts.containsKey(id) || (hostLink != null && hostLink.id() == id)
+        while (containerPorts.has(id) || tunnelPorts.containsKey(id) || (hostLink != null && hostLink.id() == id)
             || (uplink != null && uplink.id() == id) || isLanPortId(id))
         {
             id++;

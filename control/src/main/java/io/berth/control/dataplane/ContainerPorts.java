@@ -1,0 +1,218 @@
+package io.berth.control.dataplane;
+
+import io.berth.tap.Natives;
+import io.berth.tap.NetNamespace;
+import io.berth.tap.TapDevice;
+import io.berth.tap.TapPort;
+
+import java.io.IOException;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+
+import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_IP;
+import static io.berth.control.dataplane.UserspaceDataplane.await;
+
+/**
+ * The containers' TAP ports: made in berthd's namespace and moved into the sandbox (or found there again after a
+ * restart: persistent, the sandbox keeps its eth0 while berthd is away), configured, bound by port security before
+ * the first frame is read, then attached to a worker, the switch and the router; and all of it taken back, step
+ * by step, when one step fails. Control thread.
+ */
+final class ContainerPorts implements AutoCloseable
+{
+    private static final System.Logger LOG = System.getLogger("io.berth.control.dataplane");
+
+    /** What a container's port needs of the dataplane that holds it. */
+    interface Owner
+    {
+        boolean hasSegment(int id);
+
+        int freePortId();
+
+        /** Whether berth0 exists (a LAN network's containers then reach the host on the link). */
+        boolean hostLinkUp();
+
+        /** Whether the workers run (before that, a restart's ports are all the owner's). */
+        boolean running();
+    }
+
+    record Attached(TapPort port, EndpointSpec endpoint)
+    {
+    }
+
+    private final PacketPath pipeline;
+    private final PortSharding sharding;
+    private final LanSegments lanSegments;
+    private final Owner owner;
+    private final Map<Integer, Attached> ports = new TreeMap<>();
+
+    ContainerPorts(final PacketPath pipeline, final PortSharding sharding, final LanSegments lanSegments,
+        final Owner owner)
+    {
+        this.pipeline = pipeline;
+        this.sharding = sharding;
+        this.lanSegments = lanSegments;
+        this.owner = owner;
+    }
+
+    Collection<Attached> all()
+    {
+        return ports.values();
+    }
+
+    Attached get(final int portId)
+    {
+        return ports.get(portId);
+    }
+
+    boolean has(final int portId)
+    {
+        return ports.containsKey(portId);
+    }
+
+    /** A container's TAP: made (or found again in its sandbox), configured there, bound and attached. */
+    int attach(final EndpointSpec endpoint, final boolean reattach) throws IOException
+    {
+        if (!owner.hasSegment(endpoint.segmentId()))
+        {
+            throw new IOException("no network with id " + endpoint.segmentId() + " in the dataplane");
+        }
+        final int portId = owner.freePortId();
+        final LanSegments.Lan lan = lanSegments.lans.get(endpoint.segmentId());
+        final boolean inSandbox = reattach && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
+        final int fd = inSandbox
+            ? NetNamespace.run(endpoint.sandbox(), () -> TapDevice.open(endpoint.ifName(), true))
+            : TapDevice.open(endpoint.deviceName(), false);
+        try
+        {
+            TapDevice.setPersistent(fd, true); // the sandbox keeps its eth0 while berthd restarts
+            if (!inSandbox)
+            {
+                Iproute.moveInto(endpoint.deviceName(), endpoint.sandbox(), endpoint.ifName());
+            }
+            final boolean l3 = lan != null && lan.spec().mode() == LanSegmentSpec.Mode.IPVLAN_L3;
+            if (l3)
+            {
+                // ipvlan L3: no ARP on the link, everything routed by berth (the kernel's ipvlan slaves are NOARP)
+                Iproute.configure(new EndpointSpec(endpoint.segmentId(), endpoint.sandbox(), endpoint.ifName(),
+                    endpoint.deviceName(), endpoint.mac(), endpoint.ip(), endpoint.prefixLength(), 0, false,
+                    endpoint.mtu()));
+                Iproute.routedLink(endpoint.sandbox(), endpoint.ifName(), endpoint.defaultRoute());
+            }
+            else
+            {
+                Iproute.configure(endpoint);
+            }
+            if (lan != null && owner.hostLinkUp() && !l3)
+            {
+                // the LAN's router is not berth: the host is reached on the link, berth answering ARP for it
+                Iproute.onLinkRoute(endpoint.sandbox(), endpoint.ifName(), HOST_LINK_HOST_IP);
+            }
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            discard(fd);
+            throw e;
+        }
+        final TapPort port = new TapPort(portId, endpoint.sandbox() + "/" + endpoint.ifName(), fd);
+        try
+        {
+            // bound before the worker reads the port: not one frame passes before port security knows it
+            if (lan != null && lan.spec().mode() != LanSegmentSpec.Mode.MACVLAN)
+            {
+                await(pipeline.l2Commands().bindPortSharedMac(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
+            }
+            else
+            {
+                await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
+            }
+            sharding.attach(port, endpoint.mtu(), owner.running());
+            await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
+            if (lan != null)
+            {
+                await(pipeline.l2Commands().putLanEndpoint(endpoint.segmentId(), portId, endpoint.ip(), endpoint.mac()));
+            }
+            await(pipeline.routerCommands().putEndpoint(endpoint.ip(), portId, endpoint.mac()));
+        }
+        catch (final RuntimeException e)
+        {
+            undoAttach(port, endpoint);
+            discard(fd);
+            throw new IOException("attaching " + port.name() + " to the dataplane failed: " + e.getMessage(), e);
+        }
+        ports.put(portId, new Attached(port, endpoint));
+        return portId;
+    }
+
+    /** Takes back whatever of an attach reached the worker; each step on its own, so one failure stops none. */
+    private void undoAttach(final TapPort port, final EndpointSpec endpoint)
+    {
+        final List<CompletableFuture<Void>> undo = List.of(
+            pipeline.routerCommands().removeEndpoint(endpoint.ip()),
+            pipeline.l2Commands().removePort(port.id()),
+            sharding.detach(port),
+            pipeline.l2Commands().unbindPort(port.id()));
+        for (final CompletableFuture<Void> step : undo)
+        {
+            try
+            {
+                await(step);
+            }
+            catch (final RuntimeException ignored)
+            {
+                // that step never happened
+            }
+        }
+    }
+
+    /** Undoes a half-made endpoint: a non-persistent TAP vanishes with its last fd. */
+    private static void discard(final int fd)
+    {
+        try
+        {
+            TapDevice.setPersistent(fd, false);
+        }
+        catch (final IOException ignored)
+        {
+            // closing below still detaches; the device then stays only if something else holds it
+        }
+        Natives.close(fd);
+    }
+
+    /** The container's TAP leaves the dataplane and, no longer persistent, the kernel. */
+    void detach(final int portId)
+    {
+        final Attached attached = ports.remove(portId);
+        if (attached == null)
+        {
+            return;
+        }
+        await(pipeline.l2Commands().unbindPort(portId));
+        await(pipeline.l2Commands().removePort(portId));
+        await(pipeline.routerCommands().removeEndpoint(attached.endpoint().ip()));
+        await(sharding.detach(attached.port()));
+        try
+        {
+            TapDevice.setPersistent(attached.port().fd(), false);
+        }
+        catch (final IOException e)
+        {
+            LOG.log(System.Logger.Level.WARNING, e.getMessage());
+        }
+        attached.port().close(); // last fd of a non-persistent TAP: the kernel deletes the device
+    }
+
+    /** Closes every port's fd; the devices, persistent, stay in their sandboxes for the next berthd. */
+    @Override
+    public void close()
+    {
+        for (final Attached attached : ports.values())
+        {
+            attached.port().close();
+        }
+        ports.clear();
+    }
+}
