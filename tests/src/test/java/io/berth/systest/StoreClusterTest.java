@@ -49,6 +49,9 @@ class StoreClusterTest extends OverlayLabTestBase
             final String changed = a.prefix() + "m" + member;
             final long start = System.nanoTime();
             a.createNetwork(changed, "--driver", "overlay", "--subnet", "10.6" + member + ".0.0/24");
+            final int down = member;
+            assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(changed)),
+                "with member " + down + " down, host 2 never saw " + changed + "\n" + b.logTail());
             final String d = b.run("d" + member, "--network", changed);
             final long tookMs = (System.nanoTime() - start) / 1_000_000;
             assertTrue(poll(SEEN, () -> a.inspectNetwork(changed).path("Containers").has(d)),

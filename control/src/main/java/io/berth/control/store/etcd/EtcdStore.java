@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -639,6 +640,7 @@ public final class EtcdStore implements AutoCloseable
     {
         final ByteSequence p = key(prefix);
         final String strip = p.toString(StandardCharsets.UTF_8);
+        final AtomicBoolean ended = new AtomicBoolean(); // closed by its owner: an error then asks for nothing
         final Watch.Watcher watcher = client.getWatchClient().watch(p,
             WatchOption.builder().isPrefix(true).withRevision(fromRevision + 1).build(),
             Watch.listener(response ->
@@ -652,16 +654,28 @@ public final class EtcdStore implements AutoCloseable
                 }
             }, error ->
             {
+                if (ended.get())
+                {
+                    return;
+                }
                 if (error instanceof CompactedException || String.valueOf(error.getMessage()).contains("compacted"))
                 {
                     relist.run();
                 }
                 else if (!closed)
                 {
-                    LOG.log(System.Logger.Level.WARNING, "store watch on " + prefix + " failed: " + error.getMessage());
+                    // the member it watched on went away (one of a cluster stopped, or etcd restarted): list again
+                    // and watch anew, on whichever member answers, instead of missing every change from now on
+                    LOG.log(System.Logger.Level.WARNING, "store watch on " + prefix + " failed (" + error.getMessage() +
+                        "): listing again");
+                    Later.inASecond("berth-store-rewatch", relist);
                 }
             }));
-        return watcher::close;
+        return () ->
+        {
+            ended.set(true);
+            watcher.close();
+        };
     }
 
     // ------------------------------------------------------------------ integrity (StoreIntegrity)
