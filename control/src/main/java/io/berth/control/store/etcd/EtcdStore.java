@@ -204,6 +204,17 @@ public final class EtcdStore implements AutoCloseable
             await(kv.put(key(endpoint.getKey()), ByteSequence.from(endpoint.getValue()),
                 PutOption.builder().withLeaseId(lease).build()));
         }
+        keepAlive(lease);
+    }
+
+    /**
+     * Keeps {@code lease} alive on a stream of its own. When the stream breaks (its etcd member stopped, or etcd
+     * is away) the same lease is kept alive again as soon as any member answers, so this host's endpoints never
+     * lapse because one member of a cluster went away; only a lease etcd no longer has is replaced by a new one
+     * (with everything put again).
+     */
+    private synchronized void keepAlive(final long lease)
+    {
         if (keepAlive != null)
         {
             keepAlive.close(); // the lease it kept is gone or replaced
@@ -224,10 +235,11 @@ public final class EtcdStore implements AutoCloseable
             @Override
             public void onError(final Throwable error)
             {
-                if (!closed)
+                if (!closed && leaseId == lease)
                 {
-                    LOG.log(System.Logger.Level.WARNING, "store lease lost (" + error.getMessage() + "): registering again");
-                    reRegisterLater();
+                    LOG.log(System.Logger.Level.WARNING, "store lease " + lease + " lost its keep-alive stream (" +
+                        error.getMessage() + "): keeping it alive again");
+                    resumeLater(lease);
                 }
             }
 
@@ -236,6 +248,53 @@ public final class EtcdStore implements AutoCloseable
             {
             }
         });
+    }
+
+    /** Keeps {@code lease} alive once through any member, then on a new stream; a lease etcd lost is replaced. */
+    private void resumeLater(final long lease)
+    {
+        final Thread resume = new Thread(() ->
+        {
+            while (!closed && leaseId == lease)
+            {
+                try
+                {
+                    final LeaseKeepAliveResponse once = client.getLeaseClient().keepAliveOnce(lease)
+                        .get(1, TimeUnit.SECONDS);
+                    if (once.getTTL() > 0)
+                    {
+                        keepAlive(lease);
+                        LOG.log(System.Logger.Level.INFO, "store lease " + lease + " kept alive again");
+                    }
+                    else
+                    {
+                        reRegisterLater();
+                    }
+                    return;
+                }
+                catch (final ExecutionException e)
+                {
+                    if (String.valueOf(e.getCause()).toLowerCase(java.util.Locale.ROOT).contains("not found"))
+                    {
+                        reRegisterLater(); // etcd no longer has it: a new lease, everything put again
+                        return;
+                    }
+                    backoff.reset();
+                }
+                catch (final TimeoutException e)
+                {
+                    backoff.reset();
+                }
+                catch (final InterruptedException e)
+                {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                sleep(200);
+            }
+        }, "berth-store-keepalive");
+        resume.setDaemon(true);
+        resume.start();
     }
 
     /** {@link #register}, or, while etcd is away, again every second in the background until it answers. */
