@@ -109,10 +109,6 @@ public final class EtcdStore implements AutoCloseable
     public static EtcdStore connect(final List<String> endpoints, final String node, final long ttlSeconds,
         final Duration timeout)
     {
-        if (ttlSeconds < 2 || ttlSeconds > 3600)
-        {
-            throw new BerthException("--store-ttl " + ttlSeconds + " is out of range: give 2..3600 seconds");
-        }
         return connect(StoreAccess.plain(endpoints), node, ttlSeconds, timeout);
     }
 
