@@ -42,6 +42,7 @@ final class GlobalStoreStart
     static Connection connect(final StoreAccess access, final String node, final long ttlSeconds,
         final UplinkSpec uplink, final Path stateDir)
     {
+        keepVertxCacheIn(stateDir);
         EtcdStore.checkCredentials(access, Duration.ofSeconds(3));
         final EtcdStore etcd = EtcdStore.connect(access, node, ttlSeconds, Duration.ofSeconds(3));
         final ObjectNode nodeJson = Json.WIRE.createObjectNode();
@@ -52,6 +53,19 @@ final class GlobalStoreStart
             Duration.ofSeconds(ttlSeconds + 3));
         integrity.check();
         return new Connection(etcd, integrity);
+    }
+
+    /**
+     * jetcd runs on Vert.x, which makes a {@code vertx-cache-UUID} directory under java.io.tmpdir at its first
+     * use and removes it only on an orderly exit: every berthd killed with SIGKILL left one in /tmp. Its class
+     * path resolving is not used by a gRPC client, so it is switched off, and the cache goes under the state
+     * dir where one berthd's leftovers are replaced by its next start. Read once when Vert.x loads, so this
+     * must run before the first jetcd class.
+     */
+    private static void keepVertxCacheIn(final Path stateDir)
+    {
+        System.setProperty("vertx.disableFileCPResolving", "true");
+        System.setProperty("vertx.cacheDirBase", stateDir.resolve("vertx-cache").toString());
     }
 
     /** The {@code store} section of {@code berth counters}: values refused or in conflict, data losses. */

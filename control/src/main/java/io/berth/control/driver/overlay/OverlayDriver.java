@@ -528,6 +528,8 @@ public final class OverlayDriver implements NetworkDriver
             withdraw(key);
         }
         remotes.put(key, remote);
+        LOG.log(System.Logger.Level.INFO, "endpoint " + remote.container() + " of host " + remote.node() + " on " +
+            remote.network() + " is at " + Ipv4.format(remote.vtep()));
         if (remoteEndpoints != null)
         {
             remoteEndpoints.joined(key, remote.network(), remote.container(), remote.ip(), remote.aliases());
@@ -546,6 +548,8 @@ public final class OverlayDriver implements NetworkDriver
         {
             return;
         }
+        LOG.log(System.Logger.Level.INFO, "endpoint " + remote.container() + " of host " + remote.node() + " on " +
+            remote.network() + " left the store");
         if (remoteEndpoints != null)
         {
             remoteEndpoints.left(key);
