@@ -1,9 +1,10 @@
 package io.berth.control;
 
+import io.berth.control.dataplane.UplinkSpec;
+import io.berth.control.error.BerthException;
+import io.berth.control.flowlog.FlowLog;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.dataplane.UplinkSpec;
-import io.berth.control.flowlog.FlowLog;
 import io.berth.control.journal.OwnerOnly;
 import io.berth.control.metrics.MetricsServer;
 

@@ -1,10 +1,12 @@
 /**
- * The control plane of berth: {@link io.berth.control.Berthd} (the per-host daemon and composition root that wires the
- * userspace dataplane), its API on a unix socket, IPAM, the configuration journal and the {@code berth} CLI.
+ * berth's control plane, and in this package its composition root: {@link io.berth.control.Berthd} (the per-host
+ * daemon, which validates its options, builds the parts in order and closes them in reverse) and the classes that
+ * help it start. Nothing else imports this package.
  *
- * <p>Sub-packages: {@code ipam} (addresses, subnets, MACs), {@code state} (networks and containers, changed only by
- * journal events), {@code journal} (the events and their Chronicle Queue store), {@code sandbox} (network namespaces
- * and container processes), {@code api} (wire format, server, client), {@code cli} (the {@code berth} commands),
- * {@code dataplane} (the boundary to the packet path).
+ * <p>Sub-packages, from the leaves up: {@code error} and {@code event} (the refusal and the configuration
+ * vocabulary), {@code ipam}, {@code model} (networks and endpoints as records), {@code journal} and {@code store}
+ * (where events are kept), {@code dataplane} (the boundary to the packet path), {@code driver} (the SPI and the
+ * drivers), {@code sandbox}, {@code service}, {@code dns}, {@code proxy}, {@code state} (the controllers), and the
+ * front ends {@code api}, {@code cli}, {@code cni}.
  */
 package io.berth.control;

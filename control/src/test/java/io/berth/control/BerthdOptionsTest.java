@@ -1,14 +1,16 @@
 package io.berth.control;
 
 import io.berth.control.dataplane.UplinkSpec;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
 import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.time.Duration;
 
 class BerthdOptionsTest
 {

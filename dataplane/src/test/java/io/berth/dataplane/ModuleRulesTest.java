@@ -5,10 +5,16 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -27,11 +33,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * package touches the packet-path modules (everyone else
  * goes through the Dataplane boundary and the typed proxies); a driver package never imports another driver's,
  * and the driver SPI package none of them; the controller ({@code control.state}) no driver implementation but
- * through the composition root;</li>
+ * through {@code driver.Drivers}, the one list of them;</li>
  * <li>inside control (issue 25): the API is a front end, so only the front ends (api, cli, client, cni, metrics)
  * and the composition root import it; no package but the composition root imports the composition root
  * ({@code Berthd}); front ends reach the control plane through {@code ControlService} and its controllers,
- * never through {@code ControlCore}, {@code PortPublishing} or {@code Restore}.</li>
+ * never through {@code ControlCore}, {@code PortPublishing} or {@code Restore}; no package loop and no import
+ * up a floor ({@link #controlHasNoPackageLoopAndNoImportUpAFloor}).</li>
  * </ul>
  * Runs from dataplane's directory and reads the sibling modules. Test code only.
  */
@@ -130,10 +137,10 @@ class ModuleRulesTest
             }
             final String driver = driverOf(pkg);
             final String used = driverOf(name + ".X");
-            if (used != null && !used.equals(driver) && (pkg.startsWith("io.berth.control.driver.")
-                || pkg.startsWith("io.berth.control.state.")))
+            if (used != null && !used.equals(driver) && !pkg.equals("io.berth.control.driver.Drivers")
+                && (pkg.startsWith("io.berth.control.driver.") || pkg.startsWith("io.berth.control.state.")))
             {
-                violations.add(file + ": uses driver " + used + " (" + name + "); drivers meet only in the composition root");
+                violations.add(file + ": uses driver " + used + " (" + name + "); drivers meet only in driver.Drivers");
             }
         }
     }
@@ -160,6 +167,90 @@ class ModuleRulesTest
         }
         final String rest = qualifiedName.substring(prefix.length());
         final int dot = rest.indexOf('.');
-        return dot < 0 || !Character.isLowerCase(rest.charAt(0)) ? null : rest.substring(0, dot);
+        return dot < 0 || !Character.isLowerCase(rest.charAt(0)) || rest.startsWith("spi.") ? null
+            : rest.substring(0, dot);
+    }
+
+    /**
+     * Inside control, packages form layers (issue 25): no package loop (state and drivers, journal and stores
+     * once imported each other), and no import runs up a floor (a package importing one of its ancestors, as every
+     * package once did for the root's BerthException): shared types live in leaf packages (error, event, model,
+     * driver.spi), so the parent of a family is free to name its children.
+     */
+    @Test
+    void controlHasNoPackageLoopAndNoImportUpAFloor() throws IOException
+    {
+        final Path sources = Path.of("..").toAbsolutePath().normalize().resolve("control/src/main/java");
+        final Map<String, Set<String>> uses = new TreeMap<>();
+        final List<String> upAFloor = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(sources))
+        {
+            for (final Path file : (Iterable<Path>)files.filter(f -> f.toString().endsWith(".java"))::iterator)
+            {
+                final String text = Files.readString(file);
+                final String pkg = sources.relativize(file.getParent()).toString().replace('/', '.');
+                final Set<String> used = uses.computeIfAbsent(pkg, p -> new TreeSet<>());
+                final Matcher imports = IMPORT.matcher(text);
+                while (imports.find())
+                {
+                    final String target = packageOf(imports.group(1));
+                    if (target.startsWith("io.berth.control") && !target.equals(pkg))
+                    {
+                        used.add(target);
+                        if (pkg.startsWith(target + "."))
+                        {
+                            upAFloor.add(file.getFileName() + " imports " + imports.group(1));
+                        }
+                    }
+                }
+            }
+        }
+        assertTrue(uses.size() > 20, "read control's packages: " + uses.keySet());
+        assertEquals(List.of(), upAFloor, "imports that run up a floor");
+        assertEquals(List.of(), loops(uses), "package loops inside control");
+    }
+
+    /** The package part of an imported name: its leading lower-case segments. */
+    private static String packageOf(final String name)
+    {
+        final String[] parts = name.split("\\.");
+        int end = 0;
+        while (end < parts.length && Character.isLowerCase(parts[end].charAt(0)))
+        {
+            end++;
+        }
+        return String.join(".", Arrays.copyOf(parts, end));
+    }
+
+    /** Every package that reaches itself again, with the first way back found (a depth-first search per package). */
+    private static List<String> loops(final Map<String, Set<String>> uses)
+    {
+        final List<String> loops = new ArrayList<>();
+        for (final String start : uses.keySet())
+        {
+            final Deque<List<String>> paths = new ArrayDeque<>();
+            final Set<String> seen = new HashSet<>();
+            paths.push(List.of(start));
+            while (!paths.isEmpty())
+            {
+                final List<String> path = paths.pop();
+                for (final String next : uses.getOrDefault(path.get(path.size() - 1), Set.of()))
+                {
+                    if (next.equals(start))
+                    {
+                        loops.add(String.join(" -> ", path) + " -> " + start);
+                        paths.clear();
+                        break;
+                    }
+                    if (seen.add(next))
+                    {
+                        final List<String> longer = new ArrayList<>(path);
+                        longer.add(next);
+                        paths.push(longer);
+                    }
+                }
+            }
+        }
+        return loops;
     }
 }

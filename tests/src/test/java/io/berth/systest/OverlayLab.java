@@ -48,7 +48,13 @@ public final class OverlayLab implements AutoCloseable
     public static final String ETCD_IP = "10.250.0.1";
     public static final List<String> MEMBER_IPS = List.of(ETCD_IP, "10.250.0.2", "10.250.0.3");
     public static final String KERNEL_PEER_IP = "10.240.0.50";
+    /**
+     * The hosts' {@code --store-ttl}: short, so that tests of a dead host's endpoints leaving are quick. A
+     * {@link Etcd#CLUSTER} lab runs berthd's default instead ({@link #ttlSeconds()}).
+     */
     public static final int TTL_SECONDS = 3;
+    /** berthd's default {@code --store-ttl}. */
+    public static final int DEFAULT_TTL_SECONDS = 10;
 
     private final String prefix = String.format("ov%06x", ThreadLocalRandom.current().nextInt(1 << 24));
     private final List<BerthHost> hosts = new ArrayList<>();
@@ -111,6 +117,17 @@ public final class OverlayLab implements AutoCloseable
             lab.closeQuietly();
             throw t;
         }
+    }
+
+    /**
+     * The lease TTL the hosts run with. A cluster lab measures a member's stop with what users run: when the
+     * member that carried a host's keep-alive stream stops, the lease must be kept alive through another member
+     * within the TTL, and that may wait for a leader election (a second or more on a busy machine), more than
+     * the short lab TTL leaves.
+     */
+    public int ttlSeconds()
+    {
+        return mode == Etcd.CLUSTER ? DEFAULT_TTL_SECONDS : TTL_SECONDS;
     }
 
     public BerthHost host(final int index)
@@ -343,7 +360,7 @@ public final class OverlayLab implements AutoCloseable
     {
         final List<String> args = new ArrayList<>(List.of("--uplink", Uplink.IFACE, "--uplink-ip",
             underlayIp(index) + "/24", "--store", store(), "--node", node(index), "--store-ttl",
-            Integer.toString(TTL_SECONDS)));
+            Integer.toString(ttlSeconds())));
         if (mode == Etcd.TLS)
         {
             args.addAll(List.of("--store-ca", pki("ca.pem"), "--store-cert", pki(node(index) + ".pem"),

@@ -1,9 +1,10 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.control.error.BerthException;
 import io.berth.control.wire.Json;
-import io.berth.control.BerthException;
 
+import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,7 +15,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.io.ByteArrayOutputStream;
 import java.util.function.Predicate;
 
 /** A connection to berthd's API, used by the CLI (one thread). */

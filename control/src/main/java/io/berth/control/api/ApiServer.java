@@ -1,9 +1,9 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.control.wire.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.wire.Json;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,14 +18,14 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.function.Function;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Function;
 
 /**
  * The unix-socket API. An acceptor thread takes connections and gives each a reader thread; every request is

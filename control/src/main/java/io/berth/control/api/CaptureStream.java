@@ -1,15 +1,12 @@
 package io.berth.control.api;
 
-import static io.berth.control.api.OneAnswerStream.line;
-import io.berth.control.wire.Json;
-import static io.berth.control.api.OneAnswerStream.text;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
 import io.berth.control.capture.CaptureFilter;
 import io.berth.control.dataplane.CaptureRing;
+import io.berth.control.error.BerthException;
 import io.berth.control.state.ControlService;
+import io.berth.control.wire.Json;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -20,6 +17,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+
+import static io.berth.control.api.OneAnswerStream.line;
+import static io.berth.control.api.OneAnswerStream.text;
 
 /**
  * The {@code capture} op: arms the capture on the control thread, then streams, on the client's thread, one JSON

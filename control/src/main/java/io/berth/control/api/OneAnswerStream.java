@@ -1,9 +1,9 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.control.wire.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.wire.Json;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,23 +1,23 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.control.wire.Json;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
+import io.berth.control.flowlog.FlowLog;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
+import io.berth.control.model.PortSpec;
 import io.berth.control.sandbox.Sandboxes;
 import io.berth.control.state.Container;
 import io.berth.control.state.ControlService;
-import io.berth.control.state.Endpoint;
-import io.berth.control.state.Network;
 import io.berth.control.state.NetworkRequest;
-import io.berth.control.state.PortSpec;
-import io.berth.control.journal.Event;
+import io.berth.control.wire.Json;
 
 import java.util.ArrayList;
 import java.util.List;
-import io.berth.control.flowlog.FlowLog;
 import java.util.concurrent.ExecutorService;
 
 /**

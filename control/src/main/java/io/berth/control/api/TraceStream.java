@@ -2,8 +2,8 @@ package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.TraceReport;
+import io.berth.control.error.BerthException;
 import io.berth.control.state.ControlService;
 import io.berth.control.state.ObserveController;
 

@@ -1,18 +1,18 @@
 package io.berth.control.api;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.berth.control.wire.Json;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
+import io.berth.control.model.PortSpec;
 import io.berth.control.state.Container;
 import io.berth.control.state.ControlService;
-import io.berth.control.state.Endpoint;
-import io.berth.control.driver.NetworkDriver;
-import io.berth.control.state.Network;
 import io.berth.control.state.NetworkMode;
-import io.berth.control.state.PortSpec;
 import io.berth.control.state.State;
-import io.berth.control.journal.Event;
+import io.berth.control.wire.Json;
 
 /**
  * The JSON shapes users and scripts see, modelled on Docker's: {@code network ls}, {@code network inspect},

@@ -1,13 +1,13 @@
 package io.berth.control.capture;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Predicate;
 import java.util.function.IntPredicate;
+import java.util.function.Predicate;
 
 /**
  * A small subset of tcpdump's filter language over Ethernet frames: primitives {@code host IP}, {@code net CIDR},

@@ -2,18 +2,18 @@ package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
-import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
+import io.berth.control.client.SocketPath;
+import io.berth.control.error.BerthException;
 import io.berth.control.wire.Json;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.util.function.Supplier;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * {@code berth}: the root command. Holds what every subcommand needs (the API, the output, the process runner) so

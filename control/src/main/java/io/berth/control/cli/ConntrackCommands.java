@@ -1,6 +1,7 @@
 package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.control.error.BerthException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -10,7 +11,6 @@ import picocli.CommandLine.Spec;
 import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
-import io.berth.control.BerthException;
 
 /** {@code berth conntrack ls [-o json]} and {@code berth conntrack flush}. CLI main thread only. */
 @Command(name = "conntrack", description = "Show or flush the dataplane's tracked connections.",

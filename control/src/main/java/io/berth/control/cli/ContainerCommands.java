@@ -1,23 +1,23 @@
 package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.berth.control.error.BerthException;
+import io.berth.control.sandbox.Executables;
+import io.berth.control.wire.Json;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.IOException;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import io.berth.control.BerthException;
-import io.berth.control.wire.Json;
-import io.berth.control.sandbox.Executables;
-import java.io.PrintWriter;
 
 /** {@code berth run}, {@code exec}, {@code ps}, {@code inspect}, {@code logs}, {@code rm}. CLI main thread only. */
 final class ContainerCommands

@@ -1,11 +1,12 @@
 package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.berth.control.error.BerthException;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;
@@ -13,7 +14,6 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import io.berth.control.BerthException;
 
 /**
  * {@code berth counters [-o json]}: the dataplane's counters per port (with the container and interface behind

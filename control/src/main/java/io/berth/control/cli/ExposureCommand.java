@@ -1,9 +1,9 @@
 package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.control.BerthException;
-import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
+import io.berth.control.client.SocketPath;
+import io.berth.control.error.BerthException;
 import io.berth.control.wire.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

@@ -2,9 +2,9 @@ package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
-import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
+import io.berth.control.client.SocketPath;
+import io.berth.control.error.BerthException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;

@@ -1,9 +1,10 @@
 package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.control.BerthException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.api.ApiServer;
 import io.berth.control.client.ServedCall;
+import io.berth.control.error.BerthException;
 import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
@@ -16,9 +17,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.function.Function;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Function;
 
 /**
  * berthd's side of the thin {@code berth} client (op {@code cli}): runs the real CLI, parser and all, on the

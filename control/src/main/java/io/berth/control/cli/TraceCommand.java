@@ -2,11 +2,11 @@ package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
-import io.berth.control.client.SocketPath;
 import io.berth.control.api.ApiClient;
-import io.berth.control.wire.Json;
+import io.berth.control.client.SocketPath;
 import io.berth.control.dataplane.TraceReport;
+import io.berth.control.error.BerthException;
+import io.berth.control.wire.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;

@@ -1,12 +1,13 @@
 package io.berth.control.dataplane;
 
+import io.berth.control.error.BerthException;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import io.berth.control.BerthException;
-import java.nio.file.Path;
 import java.util.function.LongSupplier;
-import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 /**
  * What drivers and the controller ask of the packet path: driver-neutral building blocks (segments, TAP ports on
@@ -149,7 +150,7 @@ public interface Dataplane extends AutoCloseable
      * Creates a LAN segment: a bridge domain whose containers sit on {@code segment.parent()}'s LAN (driven with
      * AF_PACKET, promiscuous, the VLAN tagged and untagged by berth), and which the host reaches through berth0.
      *
-     * @throws io.berth.control.BerthException when the parent does not exist or is not Ethernet, when its VLAN is
+     * @throws io.berth.control.error.BerthException when the parent does not exist or is not Ethernet, when its VLAN is
      *                                         another network's, or when it serves the other LAN driver; naming it.
      */
     default void addLanSegment(final LanSegmentSpec segment)
@@ -185,7 +186,7 @@ public interface Dataplane extends AutoCloseable
      * Arms a capture: copies of the packets handed to graph node {@code stage} that arrived on, or leave by, a port
      * named in {@code portNames} (the names {@code berth counters} shows; "uplink" for the uplink).
      *
-     * @throws io.berth.control.BerthException naming an unknown stage or port and what is valid.
+     * @throws io.berth.control.error.BerthException naming an unknown stage or port and what is valid.
      */
     default CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)
     {

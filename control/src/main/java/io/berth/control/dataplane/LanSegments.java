@@ -1,6 +1,6 @@
 package io.berth.control.dataplane;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.l2.BridgeDomain;
 import io.berth.l3.Router;
 import io.berth.tap.AfPacketPort;

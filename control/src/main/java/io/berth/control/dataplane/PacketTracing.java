@@ -2,7 +2,7 @@ package io.berth.control.dataplane;
 
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.CtInfo;
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.dataplane.Egress;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.graph.Graph;

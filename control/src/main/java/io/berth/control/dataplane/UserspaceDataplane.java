@@ -1,42 +1,42 @@
 package io.berth.control.dataplane;
 
+import io.berth.conntrack.FlowRecorder;
+import io.berth.control.error.BerthException;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.PortCounters;
+import io.berth.dataplane.PortTable;
+import io.berth.dataplane.PortWorker;
 import io.berth.dataplane.WorkerCommands;
-import io.berth.dataplane.graph.Node;
+import io.berth.dataplane.WriteBatch;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.graph.Node;
 import io.berth.nat.ConnectionSnapshot;
+import io.berth.nat.NatBindings;
 import io.berth.tap.AfPacketPort;
 import io.berth.tap.EpollPoller;
 import io.berth.tap.TapDevice;
 import io.berth.tap.TapPort;
+import io.berth.tap.uring.UringWriteBatch;
+import io.berth.vxlan.VxlanTunnelPort;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.NoOpIdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import io.berth.conntrack.FlowRecorder;
-import io.berth.control.BerthException;
-import io.berth.dataplane.PortTable;
-import io.berth.dataplane.PortWorker;
-import io.berth.dataplane.WriteBatch;
-import io.berth.nat.NatBindings;
-import io.berth.tap.uring.UringWriteBatch;
-import io.berth.vxlan.VxlanTunnelPort;
-import java.nio.ByteBuffer;
-import java.util.concurrent.CompletableFuture;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
  * The real packet path: TAP ports (virtio-net headers, TSO) for containers, a TAP into the host kernel

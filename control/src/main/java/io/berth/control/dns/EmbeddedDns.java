@@ -1,7 +1,9 @@
 package io.berth.control.dns;
 
+import io.berth.control.dataplane.InSandbox;
+import io.berth.control.driver.overlay.OverlayDriver;
+import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event;
 import io.berth.control.service.EndpointEvent;
 import io.berth.control.service.EndpointService;
 
@@ -10,15 +12,13 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import io.berth.control.dataplane.InSandbox;
-import io.berth.control.driver.overlay.OverlayDriver;
-import java.nio.file.StandardCopyOption;
 
 /**
  * The endpoint service behind Docker-style names: it keeps which container has which address and aliases on which

@@ -1,6 +1,6 @@
 package io.berth.control.dns;
 
-import io.berth.control.journal.Event;
+import io.berth.control.event.Event;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;

@@ -1,6 +1,6 @@
 package io.berth.control.dns;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
 
 import java.net.InetSocketAddress;

@@ -1,6 +1,6 @@
 package io.berth.control.ipam;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 
 /**
  * An IPv4 prefix such as 192.168.100.0/24, always in canonical form (no host bits set). Immutable.

@@ -1,6 +1,6 @@
 package io.berth.control.ipam;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,6 +1,6 @@
 package io.berth.control.ipam;
 
-import io.berth.control.journal.Event;
+import io.berth.control.event.Event;
 
 import java.util.Map;
 
@@ -18,7 +18,7 @@ public interface Ipam
      * Validates a new network's pool, or picks one when no subnet is given.
      *
      * @param inUse the subnets of the networks that exist, with their names; the new one may overlap none.
-     * @throws io.berth.control.BerthException naming the offending value and what would be valid.
+     * @throws io.berth.control.error.BerthException naming the offending value and what would be valid.
      */
     Event.IpamConfig requestPool(String subnet, String ipRange, String gateway, Map<Cidr, String> inUse);
 

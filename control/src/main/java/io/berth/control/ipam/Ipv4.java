@@ -1,6 +1,6 @@
 package io.berth.control.ipam;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 
 /** IPv4 addresses as ints (network byte order read as a big-endian int: 172.17.0.1 = 0xAC110001). Stateless. */
 public final class Ipv4

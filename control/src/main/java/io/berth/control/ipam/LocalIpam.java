@@ -1,13 +1,13 @@
 package io.berth.control.ipam;
 
-import io.berth.control.BerthException;
-import io.berth.control.journal.Event;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 
-import java.util.Map;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The local IPAM: Docker's default pools (172.17.0.0/16 for the default bridge, then 172.18.0.0/16, ...), user

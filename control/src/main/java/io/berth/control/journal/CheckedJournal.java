@@ -2,26 +2,27 @@ package io.berth.control.journal;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.function.Consumer;
-import java.nio.file.NoSuchFileException;
-import java.time.Instant;
-import java.util.Comparator;
 
 /**
  * The local journal with a manifest beside it, so berthd never starts with less state than it had. After every

@@ -1,5 +1,6 @@
 package io.berth.control.journal;
 
+import io.berth.control.event.Event;
 import net.openhft.chronicle.queue.ChronicleQueue;
 import net.openhft.chronicle.queue.ExcerptAppender;
 import net.openhft.chronicle.queue.ExcerptTailer;

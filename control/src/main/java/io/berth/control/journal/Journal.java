@@ -1,7 +1,8 @@
 package io.berth.control.journal;
 
-import io.berth.control.driver.Scope;
-import io.berth.control.store.Store;
+import io.berth.control.event.Event;
+import io.berth.control.event.Scope;
+import io.berth.control.event.Store;
 
 import java.util.function.Consumer;
 

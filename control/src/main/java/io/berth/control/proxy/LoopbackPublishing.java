@@ -1,11 +1,11 @@
 package io.berth.control.proxy;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event;
+import io.berth.control.model.PortSpec;
 import io.berth.control.service.EndpointEvent;
 import io.berth.control.service.EndpointService;
-import io.berth.control.state.PortSpec;
 
 import java.io.IOException;
 import java.util.ArrayList;

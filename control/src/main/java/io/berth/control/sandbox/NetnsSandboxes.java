@@ -1,7 +1,7 @@
 package io.berth.control.sandbox;
 
-import io.berth.control.BerthException;
-import io.berth.control.state.ProcessRecord;
+import io.berth.control.error.BerthException;
+import io.berth.control.model.ProcessRecord;
 
 import java.io.File;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package io.berth.control.sandbox;
 
-import io.berth.control.state.ProcessRecord;
+import io.berth.control.model.ProcessRecord;
 
 import java.io.IOException;
 import java.nio.file.Path;

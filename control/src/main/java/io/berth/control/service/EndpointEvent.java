@@ -1,6 +1,6 @@
 package io.berth.control.service;
 
-import io.berth.control.journal.Event;
+import io.berth.control.event.Event;
 
 import java.util.List;
 

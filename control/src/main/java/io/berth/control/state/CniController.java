@@ -1,11 +1,14 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dns.Upstreams;
-import io.berth.control.driver.NetworkDriver;
-import io.berth.control.journal.Event;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 import io.berth.control.sandbox.Sandboxes;
+
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

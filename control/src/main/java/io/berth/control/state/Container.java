@@ -1,6 +1,8 @@
 package io.berth.control.state;
 
-import io.berth.control.journal.Event;
+import io.berth.control.event.Event;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.ProcessRecord;
 
 import java.util.Collection;
 import java.util.Collections;

@@ -1,18 +1,21 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dns.Upstreams;
-import io.berth.control.driver.DriverRegistry;
-import io.berth.control.driver.NetworkDriver;
+import io.berth.control.driver.spi.DriverRegistry;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
+import io.berth.control.event.Store;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 import io.berth.control.sandbox.Sandboxes;
 import io.berth.control.service.EndpointEvent;
 import io.berth.control.service.Services;
-import io.berth.control.store.Store;
 import io.berth.control.store.Stores;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,18 +1,20 @@
 package io.berth.control.state;
 
-import io.berth.control.Drivers;
 import io.berth.control.dataplane.CaptureRing;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.TraceEvent;
-import io.berth.control.driver.DriverRegistry;
-import io.berth.control.driver.NetworkDriver;
-import io.berth.control.journal.Event;
+import io.berth.control.driver.Drivers;
+import io.berth.control.driver.spi.DriverRegistry;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.event.Event;
 import io.berth.control.journal.Journal;
+import io.berth.control.model.Network;
 import io.berth.control.proxy.Forwarders;
 import io.berth.control.proxy.LoopbackPublishing;
 import io.berth.control.sandbox.Sandboxes;
 import io.berth.control.service.Services;
 import io.berth.control.store.Stores;
+
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;

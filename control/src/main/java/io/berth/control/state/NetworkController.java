@@ -1,15 +1,18 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.Dataplane;
-import io.berth.control.driver.DriverRegistry;
-import io.berth.control.driver.NetworkDriver;
-import io.berth.control.driver.Scope;
+import io.berth.control.driver.spi.DriverRegistry;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
+import io.berth.control.event.Scope;
+import io.berth.control.event.Store;
 import io.berth.control.ipam.Cidr;
-import io.berth.control.journal.Event;
-import io.berth.control.store.Store;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 import io.berth.control.store.Stores;
 import io.berth.control.store.etcd.GlobalStore;
+
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;

@@ -1,11 +1,14 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.CaptureRing;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.TraceEvent;
 import io.berth.control.dataplane.TraceFrames;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

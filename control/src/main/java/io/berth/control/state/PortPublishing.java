@@ -1,10 +1,12 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.PublishSpec;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event;
+import io.berth.control.model.PortSpec;
+
 import java.util.ArrayList;
 import java.util.List;
 

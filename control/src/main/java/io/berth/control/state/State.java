@@ -1,10 +1,13 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipam;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.ipam.LocalIpam;
-import io.berth.control.journal.Event;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
+import io.berth.control.model.ProcessRecord;
 
 import java.util.ArrayList;
 import java.util.Collection;

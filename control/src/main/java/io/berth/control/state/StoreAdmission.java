@@ -1,12 +1,13 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
-import io.berth.control.driver.DriverRegistry;
-import io.berth.control.driver.NetworkDriver;
-import io.berth.control.driver.Scope;
+import io.berth.control.driver.spi.DriverRegistry;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
+import io.berth.control.event.Scope;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event;
+import io.berth.control.model.Network;
 import io.berth.control.store.etcd.EtcdStore;
 import io.berth.control.store.etcd.GlobalStore;
 

@@ -1,12 +1,13 @@
 package io.berth.control.store;
 
-import io.berth.control.BerthException;
-import io.berth.control.driver.Scope;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Scope;
+import io.berth.control.event.Store;
 
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.EnumMap;
+import java.util.Map;
 
 /** The store of each scope berthd has: always the local journal, a global store once one is configured. */
 public final class Stores

@@ -2,7 +2,7 @@ package io.berth.control.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.control.wire.Json;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;

@@ -1,7 +1,7 @@
 package io.berth.control.dns;
 
-import io.berth.control.BerthException;
-import io.berth.control.journal.Event;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;

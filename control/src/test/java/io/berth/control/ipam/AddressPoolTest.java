@@ -1,6 +1,6 @@
 package io.berth.control.ipam;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

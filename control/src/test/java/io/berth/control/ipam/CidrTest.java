@@ -1,6 +1,6 @@
 package io.berth.control.ipam;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -1,9 +1,9 @@
 package io.berth.control.ipam;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

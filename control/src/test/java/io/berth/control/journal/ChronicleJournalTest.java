@@ -1,14 +1,15 @@
 package io.berth.control.journal;
 
+import io.berth.control.event.Event;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import java.util.Map;
 
 class ChronicleJournalTest
 {

@@ -1,6 +1,7 @@
 package io.berth.control.journal;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

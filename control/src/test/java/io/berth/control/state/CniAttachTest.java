@@ -1,7 +1,8 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.model.Endpoint;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,10 +1,12 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.ChronicleJournal;
 import io.berth.control.journal.Journal;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -13,6 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,7 +23,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.util.Map;
 
 class ControlServiceTest
 {

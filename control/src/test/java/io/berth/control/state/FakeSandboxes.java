@@ -1,15 +1,16 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.model.ProcessRecord;
 import io.berth.control.sandbox.Sandboxes;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 
 /** Namespaces as a set of names, processes as pids that run until killed. */
 final class FakeSandboxes implements Sandboxes

@@ -1,6 +1,8 @@
 package io.berth.control.state;
 
-import io.berth.control.journal.Event;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -11,8 +13,6 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.berth.control.BerthException;
-import org.junit.jupiter.api.Assertions;
 
 /**
  * Issue 13: a {@code berth run} cut short by a crash (berthd killed once the namespace existed) is journaled as

@@ -1,10 +1,12 @@
 package io.berth.control.state;
 
 import io.berth.control.dataplane.EndpointSpec;
+import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.ChronicleJournal;
-import io.berth.control.journal.Event;
 import io.berth.control.journal.JournalCodec;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,6 +1,6 @@
 package io.berth.control.state;
 
-import io.berth.control.journal.Event;
+import io.berth.control.event.Event;
 import io.berth.control.journal.Journal;
 import io.berth.control.journal.JournalCodec;
 

@@ -1,8 +1,8 @@
 package io.berth.control.state;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event;
 import io.berth.control.proxy.Forward;
 import io.berth.control.proxy.Forwarders;
 import org.junit.jupiter.api.BeforeEach;

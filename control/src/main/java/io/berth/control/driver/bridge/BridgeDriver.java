@@ -3,17 +3,17 @@ package io.berth.control.driver.bridge;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;
-import io.berth.control.driver.NetworkDriver;
-import io.berth.control.driver.Scope;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.driver.spi.SegmentIds;
+import io.berth.control.event.Scope;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.state.Endpoint;
-import io.berth.control.state.Network;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import io.berth.control.driver.SegmentIds;
 
 /**
  * Docker's bridge driver without a kernel bridge: a network is a dataplane segment (a bridge domain whose gateway

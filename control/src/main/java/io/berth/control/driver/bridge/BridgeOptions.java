@@ -1,6 +1,6 @@
 package io.berth.control.driver.bridge;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 
 import java.util.LinkedHashMap;
 import java.util.List;

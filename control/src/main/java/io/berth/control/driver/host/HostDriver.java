@@ -1,6 +1,6 @@
 package io.berth.control.driver.host;
 
-import io.berth.control.driver.NoDataplaneDriver;
+import io.berth.control.driver.spi.NoDataplaneDriver;
 
 /**
  * {@code --network host}: the container's processes run in berthd's own namespace. One pre-defined network, no

@@ -1,13 +1,13 @@
 package io.berth.control.driver.ipvlan;
 
-import io.berth.control.BerthException;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.LanSegmentSpec;
-import io.berth.control.driver.LanDriver;
-import io.berth.control.driver.ParentInterface;
-import io.berth.control.driver.SegmentIds;
+import io.berth.control.driver.spi.LanDriver;
+import io.berth.control.driver.spi.ParentInterface;
+import io.berth.control.driver.spi.SegmentIds;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.state.Network;
+import io.berth.control.model.Network;
 
 import java.util.LinkedHashMap;
 import java.util.List;

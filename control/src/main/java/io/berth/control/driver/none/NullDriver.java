@@ -1,6 +1,6 @@
 package io.berth.control.driver.none;
 
-import io.berth.control.driver.NoDataplaneDriver;
+import io.berth.control.driver.spi.NoDataplaneDriver;
 
 /**
  * {@code --network none}: the container gets its own namespace with only {@code lo}. One pre-defined network, no

@@ -2,21 +2,22 @@ package io.berth.control.driver.overlay;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.berth.control.BerthException;
-import io.berth.control.wire.Json;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;
-import io.berth.control.driver.NetworkDriver;
-import io.berth.control.driver.Scope;
-import io.berth.control.driver.SegmentIds;
+import io.berth.control.driver.spi.NetworkDriver;
+import io.berth.control.driver.spi.SegmentIds;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Scope;
 import io.berth.control.ipam.AddressPool;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.state.Endpoint;
-import io.berth.control.state.Network;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 import io.berth.control.store.etcd.EtcdStore;
 import io.berth.control.store.etcd.GlobalStore;
+import io.berth.control.store.etcd.Later;
+import io.berth.control.wire.Json;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -28,7 +29,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Executor;
 import java.util.function.Function;
-import io.berth.control.store.etcd.Later;
 
 /**
  * Docker's overlay driver in userspace: a global network is a dataplane segment (the same anycast gateway on every

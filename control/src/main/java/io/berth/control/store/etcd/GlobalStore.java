@@ -1,12 +1,11 @@
 package io.berth.control.store.etcd;
 
-import io.berth.control.BerthException;
-import io.berth.control.driver.Scope;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event;
+import io.berth.control.event.Scope;
+import io.berth.control.event.Store;
 import io.berth.control.ipam.Cidr;
-import io.berth.control.journal.Event;
 import io.berth.control.journal.JournalCodec;
-import io.berth.control.store.Store;
-
 import io.berth.control.journal.OwnerOnly;
 
 import java.io.IOException;
@@ -16,17 +15,17 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.Collection;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The global scope's {@link Store}: network definitions in etcd ({@link EtcdStore}), so every berthd on the same

@@ -1,16 +1,16 @@
 package io.berth.control.store.etcd;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.ClientBuilder;
 
-import javax.net.ssl.SSLException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import javax.net.ssl.SSLException;
 
 /**
  * How berthd reaches etcd: its client URLs, and whether it speaks TLS ({@code etcds://}, verified against

@@ -1,19 +1,19 @@
 package io.berth.control.store.etcd;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.control.journal.OwnerOnly;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
-import java.nio.file.StandardCopyOption;
 
 /**
  * Notices that the store lost data: etcd wiped, or restored from an older snapshot. The store holds an epoch marker

@@ -1,6 +1,6 @@
 package io.berth.control.driver.overlay;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

@@ -1,8 +1,9 @@
 package io.berth.control.store.etcd;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
+import io.etcd.jetcd.Client;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,12 +20,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.etcd.jetcd.Client;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The global store against a real etcd (no mock): uniqueness of names, VNIs and subnets across hosts, the

@@ -1,21 +1,21 @@
 package io.berth.control.store.etcd;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.net.ConnectException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import javax.net.ssl.SSLHandshakeException;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.net.ConnectException;
-import javax.net.ssl.SSLHandshakeException;
 
 /** The {@code --store*} flags: each problem is one sentence naming the value; nothing is tried before they hold. */
 class StoreAccessTest

@@ -1,8 +1,9 @@
-package io.berth.control.driver;
+package io.berth.control.driver.spi;
 
-import io.berth.control.BerthException;
-import io.berth.control.state.Endpoint;
-import io.berth.control.state.Network;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Scope;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 
 import java.util.List;
 import java.util.Map;

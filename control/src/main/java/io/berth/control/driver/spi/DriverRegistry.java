@@ -1,6 +1,6 @@
-package io.berth.control.driver;
+package io.berth.control.driver.spi;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 
 import java.util.Collection;
 import java.util.Collections;

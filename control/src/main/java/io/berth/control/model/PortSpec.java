@@ -1,8 +1,8 @@
-package io.berth.control.state;
+package io.berth.control.model;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Event.PortMapping;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event.PortMapping;
 
 import java.util.ArrayList;
 import java.util.List;

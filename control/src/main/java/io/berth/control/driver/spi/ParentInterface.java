@@ -1,6 +1,6 @@
-package io.berth.control.driver;
+package io.berth.control.driver.spi;
 
-import io.berth.control.BerthException;
+import io.berth.control.error.BerthException;
 
 /**
  * A macvlan or ipvlan network's {@code -o parent=IFACE[.VID]}: an interface in berthd's namespace and, after a dot,

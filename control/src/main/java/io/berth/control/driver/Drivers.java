@@ -1,14 +1,14 @@
-package io.berth.control;
+package io.berth.control.driver;
 
 import io.berth.control.dataplane.Dataplane;
-import io.berth.control.driver.DriverRegistry;
-import io.berth.control.driver.SegmentIds;
 import io.berth.control.driver.bridge.BridgeDriver;
-import io.berth.control.driver.overlay.OverlayDriver;
 import io.berth.control.driver.host.HostDriver;
-import io.berth.control.driver.none.NullDriver;
 import io.berth.control.driver.ipvlan.IpvlanDriver;
 import io.berth.control.driver.macvlan.MacvlanDriver;
+import io.berth.control.driver.none.NullDriver;
+import io.berth.control.driver.overlay.OverlayDriver;
+import io.berth.control.driver.spi.DriverRegistry;
+import io.berth.control.driver.spi.SegmentIds;
 
 /**
  * The composition root's list of network drivers: the one place that names them all. A new driver is a package

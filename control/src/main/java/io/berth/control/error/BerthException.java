@@ -1,4 +1,4 @@
-package io.berth.control;
+package io.berth.control.error;
 
 /**
  * A request berth refuses or cannot carry out; the message is shown to the user as is, so it names the offending

@@ -1,4 +1,4 @@
-package io.berth.control.driver;
+package io.berth.control.driver.spi;
 
 import java.util.BitSet;
 

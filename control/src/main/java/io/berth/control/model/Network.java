@@ -1,15 +1,15 @@
-package io.berth.control.state;
+package io.berth.control.model;
 
-import io.berth.control.driver.Scope;
+import io.berth.control.event.Event;
+import io.berth.control.event.Scope;
 import io.berth.control.ipam.AddressPool;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipam;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.journal.Event;
 
-import java.util.Map;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A network as the journal (or the global store) describes it, driver-neutral, and the addresses taken on it.
@@ -40,7 +40,8 @@ public final class Network
         return created;
     }
 
-    Network(final Event.NetworkCreated created, final Ipam ipam)
+    /** Made by the control state from the event that defines it (created, replayed, or read from the store). */
+    public Network(final Event.NetworkCreated created, final Ipam ipam)
     {
         this.created = created;
         final Event.IpamConfig pool = created.ipam();

@@ -1,4 +1,4 @@
-package io.berth.control.journal;
+package io.berth.control.event;
 
 import com.fasterxml.jackson.annotation.JsonSubTypes;
 import com.fasterxml.jackson.annotation.JsonTypeInfo;

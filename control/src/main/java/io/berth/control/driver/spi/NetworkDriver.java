@@ -1,14 +1,15 @@
-package io.berth.control.driver;
+package io.berth.control.driver.spi;
 
-import io.berth.control.state.Endpoint;
-import io.berth.control.state.Network;
-
-import java.io.IOException;
-import java.util.List;
-import java.util.Map;
+import io.berth.control.event.Scope;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
+
+import java.io.IOException;
 import java.util.Collection;
+import java.util.List;
+import java.util.Map;
 
 /**
  * A network driver, in the shape of libnetwork's driver API: it owns what is specific to its networks (options and
@@ -69,7 +70,7 @@ public interface NetworkDriver
     /**
      * Validates {@code -o KEY=VALUE} options and returns them normalised, defaults filled in: what is journaled.
      *
-     * @throws io.berth.control.BerthException naming the offending option or value and what would be valid.
+     * @throws io.berth.control.error.BerthException naming the offending option or value and what would be valid.
      */
     Map<String, String> parseOptions(List<String> options);
 

@@ -1,17 +1,18 @@
-package io.berth.control.driver;
+package io.berth.control.driver.spi;
 
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.LanSegmentSpec;
-import io.berth.control.state.Endpoint;
-import io.berth.control.state.Network;
+import io.berth.control.error.BerthException;
+import io.berth.control.event.Scope;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 
 import java.io.IOException;
-import java.util.HashMap;
-import java.util.Map;
-import io.berth.control.BerthException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * What the macvlan and ipvlan drivers share: a network is a LAN segment of the dataplane on its parent interface

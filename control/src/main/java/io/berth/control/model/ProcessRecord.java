@@ -1,4 +1,4 @@
-package io.berth.control.state;
+package io.berth.control.model;
 
 import java.util.List;
 

@@ -1,7 +1,5 @@
-package io.berth.control.store;
+package io.berth.control.event;
 
-import io.berth.control.driver.Scope;
-import io.berth.control.journal.Event;
 
 import java.util.function.Consumer;
 

@@ -1,4 +1,4 @@
-package io.berth.control.driver;
+package io.berth.control.event;
 
 /** Where a network exists: on this host only, or on every host sharing a global store (overlay). */
 public enum Scope
