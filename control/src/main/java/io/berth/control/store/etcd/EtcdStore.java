@@ -3,50 +3,37 @@ package io.berth.control.store.etcd;
 import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.wire.Json;
 import io.etcd.jetcd.ByteSequence;
 import io.etcd.jetcd.Client;
 import io.etcd.jetcd.ClientBuilder;
-import io.etcd.jetcd.KV;
 import io.etcd.jetcd.KeyValue;
-import io.etcd.jetcd.Response;
 import io.etcd.jetcd.Watch;
 import io.etcd.jetcd.common.exception.CompactedException;
 import io.etcd.jetcd.kv.GetResponse;
-import io.etcd.jetcd.lease.LeaseKeepAliveResponse;
 import io.etcd.jetcd.op.Cmp;
 import io.etcd.jetcd.op.CmpTarget;
 import io.etcd.jetcd.op.Op;
-import io.etcd.jetcd.options.DeleteOption;
 import io.etcd.jetcd.options.GetOption;
 import io.etcd.jetcd.options.PutOption;
 import io.etcd.jetcd.options.WatchOption;
-import io.etcd.jetcd.support.CloseableClient;
 import io.etcd.jetcd.watch.WatchEvent;
-import io.grpc.stub.StreamObserver;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.function.IntPredicate;
-import javax.net.ssl.SSLException;
+
+import static io.berth.control.store.etcd.EtcdCalls.bs;
+import static io.berth.control.store.etcd.EtcdCalls.key;
+import static io.berth.control.store.etcd.EtcdCalls.string;
 
 /**
  * The cluster's shared state for global (overlay) networks, in a real etcd through jetcd: network definitions,
@@ -73,32 +60,22 @@ import javax.net.ssl.SSLException;
 public final class EtcdStore implements AutoCloseable
 {
     private static final System.Logger LOG = System.getLogger(EtcdStore.class.getName());
-    static final String ROOT = "/berth/v1/";
+    /** The lowest VNI handed out when none is pinned, as Docker's overlay starts its pool. */
+    public static final int FIRST_AUTO_VNI = NetworkCatalog.FIRST_AUTO_VNI;
+    public static final int MAX_VNI = NetworkCatalog.MAX_VNI;
 
-    private final Client client;
-    private final KV kv;
-    private final ConnectBackoff backoff;
+    private final EtcdCalls calls;
     private final String node;
-    private final long ttlSeconds;
-    private final long timeoutMillis;
-    private final Map<String, byte[]> ownEndpoints = new ConcurrentHashMap<>(); // key -> value, put again on a new lease
-    private volatile long leaseId;
-    private CloseableClient keepAlive;
-    private volatile byte[] nodeValue;
+    private final NodeLease lease;
+    private final NetworkCatalog catalog;
     private volatile boolean closed;
-    /** The highest revision any answer carried: an answer below it means the store went back (a restore). */
-    private final AtomicLong highestRevision = new AtomicLong();
-    /** The epoch marker this host expects ({@link StoreIntegrity}); null before the first is known. */
-    private volatile String expectedEpoch;
 
     private EtcdStore(final Client client, final String node, final long ttlSeconds, final Duration timeout)
     {
-        this.client = client;
-        this.kv = client.getKVClient();
-        this.backoff = ConnectBackoff.of(client);
+        this.calls = new EtcdCalls(client, timeout);
         this.node = node;
-        this.ttlSeconds = ttlSeconds;
-        this.timeoutMillis = timeout.toMillis();
+        this.lease = new NodeLease(calls, node, ttlSeconds);
+        this.catalog = new NetworkCatalog(calls);
     }
 
     /**
@@ -125,60 +102,10 @@ public final class EtcdStore implements AutoCloseable
         return new EtcdStore(builder.build(), node, ttlSeconds, timeout);
     }
 
-    /**
-     * Tries the store once, with a client of its own that fails at once instead of waiting for a connection.
-     * Refused credentials (a certificate etcd or berthd does not accept, a wrong user or password) throw, with a
-     * sentence saying which; a store that does not answer is fine here (berthd starts and retries, as after an
-     * outage).
-     */
+    /** Tries the store once before anything changes: refused credentials throw, an absent store does not. */
     public static void checkCredentials(final StoreAccess access, final Duration timeout)
     {
-        final ClientBuilder builder = Client.builder().connectTimeout(timeout).waitForReady(false)
-            .retryMaxAttempts(1);
-        access.configure(builder);
-        try (Client probe = builder.build())
-        {
-            probe.getKVClient().get(key("catalog")).get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-        }
-        catch (final ExecutionException e)
-        {
-            final String why = credentialProblem(e);
-            if (why != null)
-            {
-                throw new BerthException(why);
-            }
-            LOG.log(System.Logger.Level.DEBUG, "store probe: " + e.getCause());
-        }
-        catch (final TimeoutException e)
-        {
-            LOG.log(System.Logger.Level.DEBUG, "store probe: no answer within " + timeout.toMillis() + " ms");
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    /** What in {@code failure}'s causes says the credentials were refused, or null (unreachable, say). */
-    static String credentialProblem(final Throwable failure)
-    {
-        for (Throwable cause = failure; cause != null; cause = cause.getCause())
-        {
-            final String text = String.valueOf(cause.getMessage());
-            final String lower = text.toLowerCase(Locale.ROOT);
-            if (cause instanceof SSLException || lower.contains("certificate") ||
-                lower.contains("handshake") || lower.contains("pkix"))
-            {
-                return "TLS with the store failed: " + text + " (check --store-ca, --store-cert and --store-key)";
-            }
-            if (lower.contains("authentication failed") || lower.contains("invalid user") ||
-                lower.contains("permission denied") || lower.contains("user name is empty") ||
-                lower.contains("unauthenticated"))
-            {
-                return "the store refused the user: " + text + " (check --store-user and --store-password-file)";
-            }
-        }
-        return null;
+        CredentialProbe.check(access, timeout);
     }
 
     public String node()
@@ -186,156 +113,21 @@ public final class EtcdStore implements AutoCloseable
         return node;
     }
 
-    // ------------------------------------------------------------------ liveness
+    // ------------------------------------------------------------------ liveness ({@link NodeLease})
 
     /** Puts this host under a fresh lease and keeps it alive; its endpoints go under the same lease. */
-    public synchronized void register(final String nodeJson)
+    public void register(final String nodeJson)
     {
-        nodeValue = bytes(nodeJson);
-        final long lease = await(client.getLeaseClient().grant(ttlSeconds)).getID();
-        leaseId = lease;
-        await(kv.put(key("nodes/" + node), ByteSequence.from(nodeValue), PutOption.builder().withLeaseId(lease).build()));
-        for (final Map.Entry<String, byte[]> endpoint : ownEndpoints.entrySet())
-        {
-            await(kv.put(key(endpoint.getKey()), ByteSequence.from(endpoint.getValue()),
-                PutOption.builder().withLeaseId(lease).build()));
-        }
-        keepAlive(lease);
-    }
-
-    /**
-     * Keeps {@code lease} alive on a stream of its own. When the stream breaks (its etcd member stopped, or etcd
-     * is away) the same lease is kept alive again as soon as any member answers, so this host's endpoints never
-     * lapse because one member of a cluster went away; only a lease etcd no longer has is replaced by a new one
-     * (with everything put again).
-     */
-    private synchronized void keepAlive(final long lease)
-    {
-        if (keepAlive != null)
-        {
-            keepAlive.close(); // the lease it kept is gone or replaced
-        }
-        keepAlive = client.getLeaseClient().keepAlive(lease, new StreamObserver<LeaseKeepAliveResponse>()
-        {
-            @Override
-            public void onNext(final LeaseKeepAliveResponse response)
-            {
-                if (response.getTTL() <= 0 && !closed && leaseId == lease)
-                {
-                    // the lease expired (keep-alives starved longer than the TTL): a new one, everything put again
-                    LOG.log(System.Logger.Level.WARNING, "store lease " + lease + " expired: registering again");
-                    reRegisterLater();
-                }
-            }
-
-            @Override
-            public void onError(final Throwable error)
-            {
-                if (!closed && leaseId == lease)
-                {
-                    LOG.log(System.Logger.Level.WARNING, "store lease " + lease + " lost its keep-alive stream (" +
-                        error.getMessage() + "): keeping it alive again");
-                    resumeLater(lease);
-                }
-            }
-
-            @Override
-            public void onCompleted()
-            {
-            }
-        });
-    }
-
-    /** Keeps {@code lease} alive once through any member, then on a new stream; a lease etcd lost is replaced. */
-    private void resumeLater(final long lease)
-    {
-        final Thread resume = new Thread(() ->
-        {
-            while (!closed && leaseId == lease)
-            {
-                try
-                {
-                    final LeaseKeepAliveResponse once = client.getLeaseClient().keepAliveOnce(lease)
-                        .get(1, TimeUnit.SECONDS);
-                    if (once.getTTL() > 0)
-                    {
-                        keepAlive(lease);
-                        LOG.log(System.Logger.Level.INFO, "store lease " + lease + " kept alive again");
-                    }
-                    else
-                    {
-                        reRegisterLater();
-                    }
-                    return;
-                }
-                catch (final ExecutionException e)
-                {
-                    if (String.valueOf(e.getCause()).toLowerCase(java.util.Locale.ROOT).contains("not found"))
-                    {
-                        reRegisterLater(); // etcd no longer has it: a new lease, everything put again
-                        return;
-                    }
-                    backoff.reset();
-                }
-                catch (final TimeoutException e)
-                {
-                    backoff.reset();
-                }
-                catch (final InterruptedException e)
-                {
-                    Thread.currentThread().interrupt();
-                    return;
-                }
-                sleep(200);
-            }
-        }, "berth-store-keepalive");
-        resume.setDaemon(true);
-        resume.start();
+        lease.register(nodeJson);
     }
 
     /** {@link #register}, or, while etcd is away, again every second in the background until it answers. */
     public void registerOrRetry(final String nodeJson)
     {
-        try
-        {
-            register(nodeJson);
-        }
-        catch (final BerthException e)
-        {
-            nodeValue = bytes(nodeJson);
-            LOG.log(System.Logger.Level.WARNING, "cannot register in the store (" + e.getMessage() + "); " +
-                "trying again every second");
-            reRegisterLater();
-        }
+        lease.registerOrRetry(nodeJson);
     }
 
-    private void reRegisterLater()
-    {
-        final Thread retry = new Thread(() ->
-        {
-            while (!closed)
-            {
-                try
-                {
-                    register(new String(nodeValue, StandardCharsets.UTF_8));
-                    LOG.log(System.Logger.Level.INFO, "registered in the store again");
-                    return;
-                }
-                catch (final BerthException e)
-                {
-                    sleep(1000);
-                }
-            }
-        }, "berth-store-register");
-        retry.setDaemon(true);
-        retry.start();
-    }
-
-    // ------------------------------------------------------------------ networks
-
-    /** The lowest VNI handed out when none is pinned, as Docker's overlay starts its pool. */
-    public static final int FIRST_AUTO_VNI = 4096;
-    public static final int MAX_VNI = 0xFFFFFF;
+    // ------------------------------------------------------------------ networks ({@link NetworkCatalog})
 
     /**
      * Creates a global network, refusing (and changing nothing) when the name or VNI is taken or the subnet
@@ -345,121 +137,52 @@ public final class EtcdStore implements AutoCloseable
      * @param json the network's JSON for the VNI it gets.
      * @return the VNI.
      */
-    public int createNetwork(final String name, final int vni, final Cidr subnet,
-        final IntFunction<String> json)
+    public int createNetwork(final String name, final int vni, final Cidr subnet, final IntFunction<String> json)
     {
-        return createNetwork(name, vni, subnet, Set.of(), json);
+        return catalog.createNetwork(name, vni, subnet, Set.of(), json);
     }
 
     /** @param vnisInUse VNIs this host's live networks have, never handed out whatever the store says. */
-    public int createNetwork(final String name, final int vni, final Cidr subnet,
-        final Set<Integer> vnisInUse, final IntFunction<String> json)
+    public int createNetwork(final String name, final int vni, final Cidr subnet, final Set<Integer> vnisInUse,
+        final IntFunction<String> json)
     {
-        for (int attempt = 0; attempt < 16; attempt++)
-        {
-            final GetResponse catalog = await(kv.get(key("catalog")));
-            final long catalogRevision = catalog.getKvs().isEmpty() ? 0 : catalog.getKvs().get(0).getModRevision();
-            final long revision = catalog.getHeader().getRevision();
-            if (!get(key("networks/" + name), revision).isEmpty())
-            {
-                throw new BerthException("network with name " + name + " already exists in the store");
-            }
-            final Set<Integer> taken = new HashSet<>();
-            final String vniPrefix = key("vnis/").toString(StandardCharsets.UTF_8);
-            for (final KeyValue held : getPrefix(key("vnis/"), revision))
-            {
-                try
-                {
-                    taken.add(Integer.parseInt(string(held.getKey()).substring(vniPrefix.length())));
-                }
-                catch (final NumberFormatException ex)
-                {
-                    LOG.log(System.Logger.Level.WARNING, "ignoring key " + string(held.getKey()) + " in the store: " +
-                        "not a VNI");
-                }
-            }
-
-            int chosen = vni;
-            if (chosen == 0)
-            {
-                chosen = FIRST_AUTO_VNI;
-                while (taken.contains(chosen) || vnisInUse.contains(chosen))
-                {
-                    chosen++;
-                }
-            }
-            else if (taken.contains(chosen))
-            {
-                final List<KeyValue> vniOwner = get(key("vnis/" + chosen), revision);
-                throw new BerthException("VNI " + chosen + " is taken by network " +
-                    (vniOwner.isEmpty() ? "?" : string(vniOwner.get(0).getValue())) + "; give another -o vni=1.." +
-                    MAX_VNI + " or leave it out to get a free one");
-            }
-            else if (vnisInUse.contains(chosen))
-            {
-                // the store forgot it (a loss this host has not noticed yet), but a network here has it
-                throw new BerthException("VNI " + chosen + " is in use by a network on this host; give another -o " +
-                    "vni=1.." + MAX_VNI + " or leave it out to get a free one");
-            }
-            for (final KeyValue other : getPrefix(key("subnets/"), revision))
-            {
-                final Cidr theirs = parseSubnet(string(other.getValue()));
-                if (theirs != null && theirs.overlaps(subnet))
-                {
-                    throw new BerthException("subnet " + subnet + " overlaps subnet " + theirs + " of network "
-                        + string(other.getKey()).substring(key("subnets/").toString(StandardCharsets.UTF_8).length())
-                        + " in the store");
-                }
-            }
-            final String epoch = expectedEpoch;
-            final List<Cmp> conditions = new ArrayList<>(List.of(
-                new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision))));
-            if (epoch != null)
-            {
-                // a store that lost its data since this host last looked gives out no VNI or subnet it forgot
-                conditions.add(new Cmp(key("epoch"), Cmp.Op.EQUAL, CmpTarget.value(bs(epoch))));
-            }
-            final boolean committed = await(kv.txn()
-                .If(conditions.toArray(new Cmp[0]))
-                .Then(Op.put(key("networks/" + name), bs(json.apply(chosen)), PutOption.DEFAULT),
-                    Op.put(key("vnis/" + chosen), bs(name), PutOption.DEFAULT),
-                    Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
-                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
-                .commit()).isSucceeded();
-            if (committed)
-            {
-                return chosen;
-            }
-            if (epoch != null)
-            {
-                final List<KeyValue> marker = get(key("epoch"), 0);
-                if (marker.isEmpty() || !string(marker.get(0).getValue()).equals(epoch))
-                {
-                    throw new BerthException("the store (etcd) lost data since this host last read it (its epoch " +
-                        "marker is " + (marker.isEmpty() ? "gone" : "another") + "); every host is publishing its " +
-                        "networks again: try again in a few seconds");
-                }
-            }
-            // another host changed the catalog between our read and our write: read again
-        }
-        throw new BerthException("the store is too busy to create network " + name + ": try again");
+        return catalog.createNetwork(name, vni, subnet, vnisInUse, json);
     }
 
     /** Every global network's subnet: name -> subnet. */
     public Map<String, Cidr> subnets()
     {
-        final Map<String, Cidr> result = new TreeMap<>();
-        final String prefix = key("subnets/").toString(StandardCharsets.UTF_8);
-        for (final KeyValue held : getPrefix(key("subnets/"), 0))
-        {
-            final Cidr subnet = parseSubnet(string(held.getValue()));
-            if (subnet != null)
-            {
-                result.put(string(held.getKey()).substring(prefix.length()), subnet);
-            }
-        }
-        return result;
+        return catalog.subnets();
     }
+
+    /** Every global network: name -> its JSON. */
+    public Map<String, String> networks()
+    {
+        return catalog.networks();
+    }
+
+    /**
+     * Removes a global network and everything it kept in the store, refused while any host still has an endpoint
+     * on it (the message names the hosts).
+     */
+    public void deleteNetwork(final String name, final int vni)
+    {
+        catalog.deleteNetwork(name, vni);
+    }
+
+    /**
+     * Puts a network this host has containers on back into a store that forgot it, with its own VNI and subnet,
+     * unless another network took its name, VNI or subnet meanwhile.
+     *
+     * @return null when the store has it now (put, or there already with the same id), else what holds it.
+     */
+    public String republishNetwork(final String name, final String id, final int vni, final Cidr subnet,
+        final String json)
+    {
+        return catalog.republishNetwork(name, id, vni, subnet, json);
+    }
+
+    // ------------------------------------------------------------------ listing
 
     /** Keys below a prefix with their values, and the revision they were read at (to watch from). */
     public record Listing(Map<String, String> entries, long revision)
@@ -469,7 +192,7 @@ public final class EtcdStore implements AutoCloseable
     /** Every key under {@code prefix} (below /berth/v1/), key below the prefix -> value, at one revision. */
     public Listing list(final String prefix)
     {
-        final GetResponse response = await(kv.get(key(prefix), GetOption.builder().isPrefix(true).build()));
+        final GetResponse response = calls.await(calls.kv.get(key(prefix), GetOption.builder().isPrefix(true).build()));
         final Map<String, String> entries = new LinkedHashMap<>();
         final int strip = key(prefix).toString(StandardCharsets.UTF_8).length();
         for (final KeyValue held : response.getKvs())
@@ -479,81 +202,20 @@ public final class EtcdStore implements AutoCloseable
         return new Listing(entries, response.getHeader().getRevision());
     }
 
-    /** Every global network: name -> its JSON. */
-    public Map<String, String> networks()
-    {
-        final Map<String, String> result = new TreeMap<>();
-        final String prefix = key("networks/").toString(StandardCharsets.UTF_8);
-        for (final KeyValue kvPair : getPrefix(key("networks/"), 0))
-        {
-            result.put(string(kvPair.getKey()).substring(prefix.length()), string(kvPair.getValue()));
-        }
-        return result;
-    }
-
-    /**
-     * Removes a global network and everything it kept in the store, refused while any host still has an endpoint
-     * on it (the message names the hosts).
-     */
-    public void deleteNetwork(final String name, final int vni)
-    {
-        for (int attempt = 0; attempt < 16; attempt++)
-        {
-            final GetResponse members = await(kv.get(key("members/" + name)));
-            final long membersRevision = members.getKvs().isEmpty() ? 0 : members.getKvs().get(0).getModRevision();
-            final long revision = members.getHeader().getRevision();
-            if (get(key("networks/" + name), revision).isEmpty())
-            {
-                throw new BerthException("no such global network: " + name);
-            }
-            final List<String> hosts = new ArrayList<>();
-            for (final KeyValue endpoint : getPrefix(key("endpoints/" + name + "/"), revision))
-            {
-                final String host = nodeOf(string(endpoint.getValue()));
-                if (!hosts.contains(host))
-                {
-                    hosts.add(host);
-                }
-            }
-            if (!hosts.isEmpty())
-            {
-                throw new BerthException("network " + name + " is in use: containers on " + String.join(", ", hosts)
-                    + " are still connected");
-            }
-            final GetResponse catalog = await(kv.get(key("catalog")));
-            final long catalogRevision = catalog.getKvs().isEmpty() ? 0 : catalog.getKvs().get(0).getModRevision();
-            final boolean committed = await(kv.txn()
-                .If(new Cmp(key("members/" + name), Cmp.Op.EQUAL, CmpTarget.modRevision(membersRevision)),
-                    new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
-                .Then(Op.delete(key("networks/" + name), DeleteOption.DEFAULT),
-                    Op.delete(key("vnis/" + vni), DeleteOption.DEFAULT),
-                    Op.delete(key("subnets/" + name), DeleteOption.DEFAULT),
-                    Op.delete(key("members/" + name), DeleteOption.DEFAULT),
-                    Op.delete(key("ipam/" + name + "/"), DeleteOption.builder().isPrefix(true).build()),
-                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
-                .commit()).isSucceeded();
-            if (committed)
-            {
-                return;
-            }
-        }
-        throw new BerthException("the store is too busy to remove network " + name + ": try again");
-    }
-
     // ------------------------------------------------------------------ addresses
 
     /** Pins {@code ip} to {@code owner}; refused, naming the owner, when another has it. */
     public void claimAddress(final String network, final int ip, final String owner)
     {
         final ByteSequence k = key("ipam/" + network + "/" + Ipv4.format(ip));
-        final boolean committed = await(kv.txn()
+        final boolean committed = calls.await(calls.kv.txn()
             .If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
             .Then(Op.put(k, bs(owner), PutOption.DEFAULT))
             .Else(Op.get(k, GetOption.DEFAULT))
             .commit()).isSucceeded();
         if (!committed)
         {
-            final List<KeyValue> held = get(k, 0);
+            final List<KeyValue> held = calls.get(k, 0);
             final String by = held.isEmpty() ? "another container" : string(held.get(0).getValue());
             if (!by.equals(owner))
             {
@@ -573,7 +235,7 @@ public final class EtcdStore implements AutoCloseable
         {
             final Set<Integer> taken = new HashSet<>();
             final String prefix = key("ipam/" + network + "/").toString(StandardCharsets.UTF_8);
-            for (final KeyValue held : getPrefix(key("ipam/" + network + "/"), 0))
+            for (final KeyValue held : calls.getPrefix(key("ipam/" + network + "/"), 0))
             {
                 taken.add(Ipv4.parse(string(held.getKey()).substring(prefix.length()), "address"));
             }
@@ -588,7 +250,7 @@ public final class EtcdStore implements AutoCloseable
                     + Ipv4.format(to) + ")");
             }
             final ByteSequence k = key("ipam/" + network + "/" + Ipv4.format(candidate));
-            if (await(kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
+            if (calls.await(calls.kv.txn().If(new Cmp(k, Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
                 .Then(Op.put(k, bs(owner), PutOption.DEFAULT)).commit()).isSucceeded())
             {
                 return candidate;
@@ -600,7 +262,7 @@ public final class EtcdStore implements AutoCloseable
 
     public void releaseAddress(final String network, final int ip)
     {
-        await(kv.delete(key("ipam/" + network + "/" + Ipv4.format(ip))));
+        calls.await(calls.kv.delete(key("ipam/" + network + "/" + Ipv4.format(ip))));
     }
 
     /** Address -> owner, for one network. */
@@ -608,7 +270,7 @@ public final class EtcdStore implements AutoCloseable
     {
         final Map<Integer, String> result = new TreeMap<>(Integer::compareUnsigned);
         final String prefix = key("ipam/" + network + "/").toString(StandardCharsets.UTF_8);
-        for (final KeyValue held : getPrefix(key("ipam/" + network + "/"), 0))
+        for (final KeyValue held : calls.getPrefix(key("ipam/" + network + "/"), 0))
         {
             result.put(Ipv4.parse(string(held.getKey()).substring(prefix.length()), "address"), string(held.getValue()));
         }
@@ -629,12 +291,11 @@ public final class EtcdStore implements AutoCloseable
         }
         catch (final BerthException e)
         {
-            if (!String.valueOf(e.getMessage()).contains("lease not found") || nodeValue == null)
+            // this host's lease ran out before jetcd's keep-alive noticed: take a new one and try once more
+            if (!String.valueOf(e.getMessage()).contains("lease not found") || !lease.renewLost())
             {
                 throw e;
             }
-            // this host's lease ran out before jetcd's keep-alive noticed: take a new one and try once more
-            register(new String(nodeValue, StandardCharsets.UTF_8));
             putEndpointOnce(network, id, json);
         }
     }
@@ -642,29 +303,29 @@ public final class EtcdStore implements AutoCloseable
     private void putEndpointOnce(final String network, final String id, final String json)
     {
         final String k = "endpoints/" + network + "/" + id;
-        final boolean committed = await(kv.txn()
+        final boolean committed = calls.await(calls.kv.txn()
             .If(new Cmp(key("networks/" + network), Cmp.Op.GREATER, CmpTarget.version(0)))
-            .Then(Op.put(key(k), bs(json), PutOption.builder().withLeaseId(leaseId).build()),
+            .Then(Op.put(key(k), bs(json), PutOption.builder().withLeaseId(lease.id()).build()),
                 Op.put(key("members/" + network), bs(id), PutOption.DEFAULT))
             .commit()).isSucceeded();
         if (!committed)
         {
             throw new BerthException("no such global network: " + network);
         }
-        ownEndpoints.put(k, bytes(json));
+        lease.remember(k, json);
     }
 
     /** An endpoint to put under the lease at the next (re-)registration: it could not be put now. */
     public void rememberEndpoint(final String network, final String id, final String json)
     {
-        ownEndpoints.put("endpoints/" + network + "/" + id, bytes(json));
+        lease.remember("endpoints/" + network + "/" + id, json);
     }
 
     public void removeEndpoint(final String network, final String id)
     {
         final String k = "endpoints/" + network + "/" + id;
-        ownEndpoints.remove(k);
-        await(kv.delete(key(k)));
+        lease.forget(k);
+        calls.await(calls.kv.delete(key(k)));
     }
 
     /** Endpoint id -> JSON, every host's, for one network. */
@@ -672,7 +333,7 @@ public final class EtcdStore implements AutoCloseable
     {
         final Map<String, String> result = new LinkedHashMap<>();
         final String prefix = key("endpoints/" + network + "/").toString(StandardCharsets.UTF_8);
-        for (final KeyValue endpoint : getPrefix(key("endpoints/" + network + "/"), 0))
+        for (final KeyValue endpoint : calls.getPrefix(key("endpoints/" + network + "/"), 0))
         {
             result.put(string(endpoint.getKey()).substring(prefix.length()), string(endpoint.getValue()));
         }
@@ -696,7 +357,7 @@ public final class EtcdStore implements AutoCloseable
         final ByteSequence p = key(prefix);
         final String strip = p.toString(StandardCharsets.UTF_8);
         final AtomicBoolean ended = new AtomicBoolean(); // closed by its owner: an error then asks for nothing
-        final Watch.Watcher watcher = client.getWatchClient().watch(p,
+        final Watch.Watcher watcher = calls.client.getWatchClient().watch(p,
             WatchOption.builder().isPrefix(true).withRevision(fromRevision + 1).build(),
             Watch.listener(response ->
             {
@@ -747,8 +408,8 @@ public final class EtcdStore implements AutoCloseable
 
     public Mark mark()
     {
-        final long before = highestRevision.get();
-        final GetResponse response = await(kv.get(key("epoch")));
+        final long before = calls.highestRevision();
+        final GetResponse response = calls.await(calls.kv.get(key("epoch")));
         return new Mark(response.getKvs().isEmpty() ? null : string(response.getKvs().get(0).getValue()),
             response.getHeader().getRevision(), response.getHeader().getClusterId(), before);
     }
@@ -756,7 +417,7 @@ public final class EtcdStore implements AutoCloseable
     /** Puts {@code fresh} as the store's epoch marker unless it has one; the marker it has afterwards. */
     public String epochOrCreate(final String fresh)
     {
-        final var response = await(kv.txn()
+        final var response = calls.await(calls.kv.txn()
             .If(new Cmp(key("epoch"), Cmp.Op.EQUAL, CmpTarget.createRevision(0)))
             .Then(Op.put(key("epoch"), bs(fresh), PutOption.DEFAULT))
             .Else(Op.get(key("epoch"), GetOption.DEFAULT))
@@ -772,175 +433,26 @@ public final class EtcdStore implements AutoCloseable
     /** After a loss: the store's revision starts again from where it is now. */
     public void resetHighestRevision(final long revision)
     {
-        highestRevision.set(revision);
+        calls.resetHighestRevision(revision);
     }
 
     /** Network creation commits only while the store still has this marker (null: no check yet). */
     public void expectEpoch(final String epoch)
     {
-        expectedEpoch = epoch;
-    }
-
-    /**
-     * Puts a network this host has containers on back into a store that forgot it, with its own VNI and subnet,
-     * unless another network took its name, VNI or subnet meanwhile.
-     *
-     * @return null when the store has it now (put, or there already with the same id), else what holds it.
-     */
-    public String republishNetwork(final String name, final String id, final int vni, final Cidr subnet,
-        final String json)
-    {
-        for (int attempt = 0; attempt < 16; attempt++)
-        {
-            final GetResponse catalog = await(kv.get(key("catalog")));
-            final long catalogRevision = catalog.getKvs().isEmpty() ? 0 : catalog.getKvs().get(0).getModRevision();
-            final long revision = catalog.getHeader().getRevision();
-            final List<KeyValue> same = get(key("networks/" + name), revision);
-            if (!same.isEmpty())
-            {
-                return string(same.get(0).getValue()).contains(id) ? null :
-                    "another network named " + name + " is in the store now";
-            }
-            final List<KeyValue> vniOwner = get(key("vnis/" + vni), revision);
-            if (!vniOwner.isEmpty() && !string(vniOwner.get(0).getValue()).equals(name))
-            {
-                return "its VNI " + vni + " was taken by network " + string(vniOwner.get(0).getValue());
-            }
-            final String subnetPrefix = key("subnets/").toString(StandardCharsets.UTF_8);
-            for (final KeyValue other : getPrefix(key("subnets/"), revision))
-            {
-                final String owner = string(other.getKey()).substring(subnetPrefix.length());
-                final Cidr theirs = parseSubnet(string(other.getValue()));
-                if (theirs != null && !owner.equals(name) && theirs.overlaps(subnet))
-                {
-                    return "its subnet " + subnet + " overlaps subnet " + theirs + " of network " + owner;
-                }
-            }
-            final boolean committed = await(kv.txn()
-                .If(new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
-                .Then(Op.put(key("networks/" + name), bs(json), PutOption.DEFAULT),
-                    Op.put(key("vnis/" + vni), bs(name), PutOption.DEFAULT),
-                    Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
-                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
-                .commit()).isSucceeded();
-            if (committed)
-            {
-                return null;
-            }
-        }
-        return "the store was too busy";
-    }
-
-    /** A subnet value from the store, or null (logged) when it is none. */
-    private static Cidr parseSubnet(final String text)
-    {
-        try
-        {
-            return Cidr.parse(text, "subnet");
-        }
-        catch (final RuntimeException ex)
-        {
-            LOG.log(System.Logger.Level.WARNING, "ignoring subnet \"" + text + "\" in the store: " + ex.getMessage());
-            return null;
-        }
+        catalog.expectEpoch(epoch);
     }
 
     /** The store's current revision (to list at, then watch from). */
     public long revision()
     {
-        return await(kv.get(key("catalog"))).getHeader().getRevision();
+        return calls.await(calls.kv.get(key("catalog"))).getHeader().getRevision();
     }
 
     @Override
     public void close()
     {
         closed = true;
-        client.close();
-    }
-
-    // ------------------------------------------------------------------ helpers
-
-    private List<KeyValue> get(final ByteSequence k, final long revision)
-    {
-        return await(kv.get(k, GetOption.builder().withRevision(revision).build())).getKvs();
-    }
-
-    private List<KeyValue> getPrefix(final ByteSequence prefix, final long revision)
-    {
-        return await(kv.get(prefix, GetOption.builder().isPrefix(true).withRevision(revision).build())).getKvs();
-    }
-
-    private <T> T await(final CompletableFuture<T> future)
-    {
-        try
-        {
-            final T result = future.get(timeoutMillis, TimeUnit.MILLISECONDS);
-            if (result instanceof Response response)
-            {
-                highestRevision.accumulateAndGet(response.getHeader().getRevision(), Math::max);
-            }
-            return result;
-        }
-        catch (final TimeoutException e)
-        {
-            future.cancel(true);
-            backoff.reset(); // the next call, or the channel's own retry, connects now if etcd is back
-            throw new BerthException("the store (etcd) did not answer within " + timeoutMillis + " ms: is it running?");
-        }
-        catch (final ExecutionException e)
-        {
-            backoff.reset();
-            throw new BerthException("the store (etcd) refused: " + e.getCause().getMessage());
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            throw new BerthException("interrupted while waiting for the store");
-        }
-    }
-
-    private static ByteSequence key(final String below)
-    {
-        return bs(ROOT + below);
-    }
-
-    private static ByteSequence bs(final String text)
-    {
-        return ByteSequence.from(text, StandardCharsets.UTF_8);
-    }
-
-    private static byte[] bytes(final String text)
-    {
-        return text.getBytes(StandardCharsets.UTF_8);
-    }
-
-    private static String string(final ByteSequence bytes)
-    {
-        return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    /** The host an endpoint's JSON names. */
-    private static String nodeOf(final String json)
-    {
-        try
-        {
-            return Json.WIRE.readTree(json).path("node").asText("?");
-        }
-        catch (final IOException e)
-        {
-            return "?";
-        }
-    }
-
-    private static void sleep(final long millis)
-    {
-        try
-        {
-            Thread.sleep(millis);
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-        }
+        lease.close();
+        calls.client.close();
     }
 }

@@ -60,11 +60,11 @@ class StoreAccessTest
     @Test
     void credentialProblemsAreToldFromAnUnreachableStore()
     {
-        assertTrue(EtcdStore.credentialProblem(new RuntimeException("x", new SSLHandshakeException(
+        assertTrue(CredentialProbe.problem(new RuntimeException("x", new SSLHandshakeException(
             "PKIX path building failed"))).startsWith("TLS with the store failed"));
-        assertTrue(EtcdStore.credentialProblem(new RuntimeException("etcdserver: authentication failed, invalid " +
+        assertTrue(CredentialProbe.problem(new RuntimeException("etcdserver: authentication failed, invalid " +
             "user ID or password")).startsWith("the store refused the user"));
-        assertNull(EtcdStore.credentialProblem(new RuntimeException("UNAVAILABLE: io exception",
+        assertNull(CredentialProbe.problem(new RuntimeException("UNAVAILABLE: io exception",
             new ConnectException("Connection refused"))));
     }
 
