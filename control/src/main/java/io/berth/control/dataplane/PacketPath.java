@@ -9,10 +9,13 @@ import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Poller;
+import io.berth.dataplane.Port;
 import io.berth.dataplane.PortCommands;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.WorkerCommands;
+import io.berth.dataplane.WriteBatch;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.VxlanFlyweight;
 import io.berth.dataplane.graph.Graph;
 import io.berth.dataplane.graph.GraphBuilder;
 import io.berth.dataplane.graph.LocalDeliveryNode;
@@ -31,34 +34,32 @@ import io.berth.l3.RouteNode;
 import io.berth.l3.RoutedPortNode;
 import io.berth.l3.Router;
 import io.berth.l3.RouterCommands;
-import io.berth.nat.DnatNode;
-import io.berth.nat.NatCommands;
 import io.berth.l3.frag.DefragNode;
 import io.berth.l3.frag.FragmentCounters;
 import io.berth.l3.frag.FragmentNode;
 import io.berth.l3.frag.Reassembly;
+import io.berth.nat.DnatNode;
 import io.berth.nat.NatBindings;
-import io.berth.nat.RelatedErrorNode;
+import io.berth.nat.NatCommands;
 import io.berth.nat.NatCounters;
 import io.berth.nat.PortAllocator;
 import io.berth.nat.PublishedPorts;
+import io.berth.nat.RelatedErrorNode;
 import io.berth.nat.SnatNode;
 import io.berth.nat.SnatPolicy;
+import io.berth.tap.AfPacketPort;
+import io.berth.tap.LanPort;
 import io.berth.vxlan.TunnelPortGuardNode;
+import io.berth.vxlan.VxlanCommands;
 import io.berth.vxlan.VxlanDecapNode;
+import io.berth.vxlan.VxlanTunnelPort;
 import io.berth.vxlan.VxlanTunnels;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
 import java.util.List;
-import java.util.function.Consumer;
-import io.berth.dataplane.Port;
-import io.berth.dataplane.WriteBatch;
-import io.berth.dataplane.flyweight.VxlanFlyweight;
-import io.berth.tap.AfPacketPort;
-import io.berth.tap.LanPort;
-import io.berth.vxlan.VxlanTunnelPort;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Consumer;
 
 /**
  * The production packet path of one worker, built by name. This is the graph berthd runs, and the one the
@@ -106,6 +107,7 @@ public final class PacketPath
     private final NeighborResolver resolver;
 
     private L2Commands l2Commands;
+    private VxlanCommands vxlanCommands;
     private RouterCommands routerCommands;
     private NatCommands natCommands;
     private final TxNode tx;
@@ -204,6 +206,7 @@ public final class PacketPath
     {
         this.commands = commands;
         l2Commands = new L2Commands(l2, portSecurity, commands);
+        vxlanCommands = new VxlanCommands(tunnels, commands);
         routerCommands = new RouterCommands(router, commands);
         natCommands = new NatCommands(connections, published, commands, natBindings);
         portCommands = new PortCommands(worker, commands);
@@ -293,18 +296,18 @@ public final class PacketPath
     /** This host's VTEP: the uplink address, on VXLAN's IANA port (and whatever port an overlay adds). */
     public CompletableFuture<Void> localVtep(final int address)
     {
-        return commands.run(() -> tunnels.local(address, VxlanFlyweight.IANA_PORT));
+        return vxlanCommands.localVtep(address, VxlanFlyweight.IANA_PORT);
     }
 
     /** Bridge domain {@code domain} is VXLAN network {@code vni}, its datagrams on {@code udpPort}. */
     public CompletableFuture<Void> addOverlay(final int vni, final int domain, final int udpPort)
     {
-        return commands.run(() -> tunnels.addNetwork(vni, domain, udpPort));
+        return vxlanCommands.addNetwork(vni, domain, udpPort);
     }
 
     public CompletableFuture<Void> removeOverlay(final int vni)
     {
-        return commands.run(() -> tunnels.removeNetwork(vni));
+        return vxlanCommands.removeNetwork(vni);
     }
 
     /**
@@ -325,32 +328,12 @@ public final class PacketPath
     public CompletableFuture<Void> attachTunnel(final VxlanTunnelPort port,
         final int domain, final int mtu)
     {
-        return commands.run(() ->
-        {
-            ports.mtu(port.id(), mtu);
-            ports.put(port); // never read: not registered with the poller
-            try
-            {
-                l2.addPort(port.id(), domain);
-            }
-            catch (final RuntimeException e)
-            {
-                ports.remove(port.id());
-                throw e;
-            }
-            tunnels.addTunnel(port.vni(), port.remoteVtep(), port.id());
-            vtepNextHopMac(port.remoteVtep());
-        });
+        return commands.run(() -> onAttachTunnel(port, domain, mtu));
     }
 
     public CompletableFuture<Void> detachTunnel(final VxlanTunnelPort port)
     {
-        return commands.run(() ->
-        {
-            tunnels.removeTunnel(port.vni(), port.remoteVtep());
-            l2.removePort(port.id());
-            ports.remove(port.id());
-        });
+        return commands.run(() -> onDetachTunnel(port));
     }
 
     /**
@@ -360,48 +343,87 @@ public final class PacketPath
     public CompletableFuture<Void> attachLanPort(final LanPort port,
         final AfPacketPort parent, final int domain, final int mtu)
     {
-        return commands.run(() ->
-        {
-            ports.mtu(port.id(), mtu);
-            ports.put(port);
-            try
-            {
-                l2.addLanPort(port.id(), domain);
-            }
-            catch (final RuntimeException e)
-            {
-                ports.remove(port.id());
-                throw e;
-            }
-            parent.demux(port.vid(), port.id());
-        });
+        return commands.run(() -> onAttachLanPort(port, parent, domain, mtu));
     }
 
     /** An ipvlan L3 network's port on its parent's LAN: a routed port in no domain, its VLAN's frames handed to it. */
     public CompletableFuture<Void> attachLanRouterPort(final LanPort port,
         final AfPacketPort parent, final int mtu)
     {
-        return commands.run(() ->
-        {
-            ports.mtu(port.id(), mtu);
-            ports.put(port);
-            parent.demux(port.vid(), port.id());
-        });
+        return commands.run(() -> onAttachLanRouterPort(port, parent, mtu));
     }
 
     public CompletableFuture<Void> detachLanPort(final LanPort port,
         final AfPacketPort parent)
     {
-        return commands.run(() ->
+        return commands.run(() -> onDetachLanPort(port, parent));
+    }
+
+    /** The body of {@link #attachTunnel}, on the worker that owns the ports, the switch and the tunnels. */
+    private void onAttachTunnel(final VxlanTunnelPort port,
+        final int domain, final int mtu)
+    {
+        ports.mtu(port.id(), mtu);
+        ports.put(port); // never read: not registered with the poller
+        try
         {
-            parent.demux(port.vid(), -1);
-            l2.removePort(port.id());
-            if (router.isLanRouter(port.id()))
-            {
-                router.removeLanRouter(port.id());
-            }
+            l2.addPort(port.id(), domain);
+        }
+        catch (final RuntimeException e)
+        {
             ports.remove(port.id());
-        });
+            throw e;
+        }
+        tunnels.addTunnel(port.vni(), port.remoteVtep(), port.id());
+        vtepNextHopMac(port.remoteVtep());
+    }
+
+    /** The body of {@link #detachTunnel}, on the worker that owns the ports, the switch and the tunnels. */
+    private void onDetachTunnel(final VxlanTunnelPort port)
+    {
+        tunnels.removeTunnel(port.vni(), port.remoteVtep());
+        l2.removePort(port.id());
+        ports.remove(port.id());
+    }
+
+    /** The body of {@link #attachLanPort}, on the worker that owns the ports, the switch and the tunnels. */
+    private void onAttachLanPort(final LanPort port,
+        final AfPacketPort parent, final int domain, final int mtu)
+    {
+        ports.mtu(port.id(), mtu);
+        ports.put(port);
+        try
+        {
+            l2.addLanPort(port.id(), domain);
+        }
+        catch (final RuntimeException e)
+        {
+            ports.remove(port.id());
+            throw e;
+        }
+        parent.demux(port.vid(), port.id());
+    }
+
+    /** The body of {@link #attachLanRouterPort}, on the worker that owns the ports, the switch and the tunnels. */
+    private void onAttachLanRouterPort(final LanPort port,
+        final AfPacketPort parent, final int mtu)
+    {
+        ports.mtu(port.id(), mtu);
+        ports.put(port);
+        parent.demux(port.vid(), port.id());
+    }
+
+    /** The body of {@link #detachLanPort}, on the worker that owns the ports, the switch and the tunnels. */
+    private void onDetachLanPort(final LanPort port,
+        final AfPacketPort parent)
+    {
+        parent.demux(port.vid(), -1);
+        l2.removePort(port.id());
+        if (router.isLanRouter(port.id()))
+        {
+            router.removeLanRouter(port.id());
+        }
+        ports.remove(port.id());
     }
 
     /** Packets parked for ARP (worker thread). */

@@ -6,11 +6,16 @@ import io.berth.control.error.BerthException;
 import io.berth.dataplane.Egress;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.graph.Graph;
+import io.berth.tap.AfPacketPort;
 
 import java.util.List;
 import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
 
+import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_DEVICE;
+import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_IP;
+import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_MAC;
+import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_OUR_MAC;
 import static io.berth.control.dataplane.UserspaceDataplane.await;
 
 /**
@@ -145,5 +150,56 @@ final class PacketTracing
             case CtInfo.RELATED -> "related";
             default -> "untracked";
         };
+    }
+
+    /**
+     * Traces a synthetic first packet as if from the LAN behind the uplink (its gateway, or a neighbour) or from the
+     * host through berth0, to {@code destination}:{@code destinationPort}.
+     */
+    List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
+        final int destinationPort, final long timeoutMs, final AfPacketPort uplink, final UplinkSpec uplinkSpec,
+        final boolean hostLinkUp) throws InterruptedException
+    {
+        final long srcMac;
+        final long dstMac;
+        final int source;
+        final String port;
+        if (fromUplink)
+        {
+            if (uplink == null || uplinkSpec == null)
+            {
+                throw new BerthException("berthd has no uplink");
+            }
+            final int mask = uplinkSpec.prefixLength() == 0 ? 0 : -1 << (32 - uplinkSpec.prefixLength());
+            final int other = (uplinkSpec.ip() & mask) | ((uplinkSpec.ip() + 1) & ~mask);
+            source = uplinkSpec.gateway() != 0 ? uplinkSpec.gateway() : other != uplinkSpec.ip() ? other : uplinkSpec.ip() - 1;
+            srcMac = 0x0200_5e00_0000L | (source & 0xFFFF_FFFFL) & 0xFF_FFFFL; // a LAN host's (locally administered)
+            dstMac = macOf(uplink.mac());
+            port = "uplink";
+        }
+        else
+        {
+            if (!hostLinkUp)
+            {
+                throw new BerthException("berthd has no host link (berth0)");
+            }
+            source = HOST_LINK_HOST_IP;
+            srcMac = HOST_LINK_HOST_MAC;
+            dstMac = HOST_LINK_OUR_MAC;
+            port = HOST_LINK_DEVICE;
+        }
+        final byte[] frame = TraceFrames.build(dstMac, srcMac, protocol, source, destination,
+            TraceFrames.ephemeralPort(), destinationPort);
+        return trace(port, frame, 0, 0, 0, 0, timeoutMs);
+    }
+
+    private static long macOf(final byte[] mac)
+    {
+        long value = 0;
+        for (final byte b : mac)
+        {
+            value = (value << 8) | (b & 0xFF);
+        }
+        return value;
     }
 }

@@ -1,16 +1,11 @@
 package io.berth.control.dataplane;
 
 import io.berth.conntrack.FlowRecorder;
-import io.berth.control.error.BerthException;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.PacketPool;
-import io.berth.dataplane.PortCounters;
-import io.berth.dataplane.PortTable;
-import io.berth.dataplane.PortWorker;
 import io.berth.dataplane.WorkerCommands;
 import io.berth.dataplane.WriteBatch;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
-import io.berth.dataplane.graph.Node;
 import io.berth.nat.ConnectionSnapshot;
 import io.berth.nat.NatBindings;
 import io.berth.tap.AfPacketPort;
@@ -70,6 +65,8 @@ public final class UserspaceDataplane implements Dataplane
     private final PortSharding sharding;
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
     private final Map<Integer, VxlanTunnelPort> tunnelPorts = new TreeMap<>();
+    /** Every port by id and name; numbers new ones. */
+    private final PortDirectory portDirectory;
     /** macvlan and ipvlan segments and the parents they opened. */
     private final LanSegments lanSegments;
     private AgentRunner runner;
@@ -131,11 +128,14 @@ public final class UserspaceDataplane implements Dataplane
             pipeline.batchWrites(writes);
         }
         worker = pipeline.worker;
-        tracing = new PacketTracing(pipeline, this::portIdOf, this::portNameOf);
-        lanSegments = new LanSegments(pipeline, new LanOwner());
+        final Owner owner = new Owner();
+        lanSegments = new LanSegments(pipeline, owner);
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
         sharding = new PortSharding(pipeline, workers, options.spinMicros());
-        containerPorts = new ContainerPorts(pipeline, sharding, lanSegments, new PortsOwner());
+        containerPorts = new ContainerPorts(pipeline, sharding, lanSegments, owner);
+        portDirectory = new PortDirectory(containerPorts, tunnelPorts, lanSegments, () -> uplink, () -> hostLink);
+        tracing = new PacketTracing(pipeline, portDirectory::idOf, portDirectory::nameOf);
+        captures = new Captures(pipeline, portDirectory);
     }
 
     @Override
@@ -166,7 +166,7 @@ public final class UserspaceDataplane implements Dataplane
             Iproute.deleteLink(HOST_LINK_DEVICE); // left by a berthd that was killed
         }
         final int fd = TapDevice.open(HOST_LINK_DEVICE, false);
-        final TapPort port = new TapPort(freePortId(), HOST_LINK_DEVICE, fd);
+        final TapPort port = new TapPort(portDirectory.freeId(), HOST_LINK_DEVICE, fd);
         try
         {
             Iproute.configureHostLink(HOST_LINK_DEVICE, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC);
@@ -194,7 +194,7 @@ public final class UserspaceDataplane implements Dataplane
         {
             throw new IOException("an uplink is attached already: " + uplink.name());
         }
-        final AfPacketPort port = AfPacketPort.open(freePortId(), spec.iface());
+        final AfPacketPort port = AfPacketPort.open(portDirectory.freeId(), spec.iface());
         try
         {
             await(pipeline.portCommands().attach(port, Iproute.mtu(spec.iface())));
@@ -230,7 +230,7 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu)
     {
-        final VxlanTunnelPort port = pipeline.newTunnelPort(freePortId(), vni, remoteVtep);
+        final VxlanTunnelPort port = pipeline.newTunnelPort(portDirectory.freeId(), vni, remoteVtep);
         await(pipeline.attachTunnel(port, segmentId, mtu));
         tunnelPorts.put(port.id(), port);
         return port.id();
@@ -367,8 +367,8 @@ public final class UserspaceDataplane implements Dataplane
         return Iproute.mtu(iface);
     }
 
-    /** What a container's port needs of this dataplane (control thread). */
-    private final class PortsOwner implements ContainerPorts.Owner
+    /** What a container's port and a LAN segment need of this dataplane (control thread). */
+    private final class Owner implements ContainerPorts.Owner, LanSegments.Owner
     {
         @Override
         public boolean hasSegment(final int id)
@@ -379,7 +379,7 @@ public final class UserspaceDataplane implements Dataplane
         @Override
         public int freePortId()
         {
-            return UserspaceDataplane.this.freePortId();
+            return portDirectory.freeId();
         }
 
         @Override
@@ -392,16 +392,6 @@ public final class UserspaceDataplane implements Dataplane
         public boolean running()
         {
             return runner != null;
-        }
-    }
-
-    /** What a LAN segment needs of this dataplane (control thread). */
-    private final class LanOwner implements LanSegments.Owner
-    {
-        @Override
-        public boolean hasSegment(final int id)
-        {
-            return networks.containsKey(id);
         }
 
         @Override
@@ -421,12 +411,6 @@ public final class UserspaceDataplane implements Dataplane
         public void removeSegment(final int id)
         {
             UserspaceDataplane.this.removeSegment(id);
-        }
-
-        @Override
-        public int freePortId()
-        {
-            return UserspaceDataplane.this.freePortId();
         }
 
         @Override
@@ -512,55 +496,13 @@ public final class UserspaceDataplane implements Dataplane
     public Map<String, Object> counters()
     {
         final Map<String, Object> result = new LinkedHashMap<>();
-        final Map<String, Object> portCounters = new LinkedHashMap<>();
-        for (final ContainerPorts.Attached attached : containerPorts.all())
-        {
-            final PortCounters counters = attached.port().counters();
-            final Map<String, Object> values = new LinkedHashMap<>();
-            final SegmentSpec network = networks.get(attached.endpoint().segmentId());
-            values.put("network", network == null ? "?" : network.name());
-            final PortWorker portWorker = sharding.workerOf(attached.port().id());
-            values.put("worker", portWorker == null ? "berth-dataplane" : portWorker.roleName());
-            for (int i = 0; i < PortCounters.NAMES.length; i++)
-            {
-                values.put(PortCounters.NAMES[i], counters.get(i));
-            }
-            portCounters.put(attached.port().name(), values);
-        }
-        for (final VxlanTunnelPort tunnel : tunnelPorts.values())
-        {
-            portCounters.put(tunnel.name(), DataplaneCounters.portValues(tunnel, "tunnel"));
-        }
-        for (final LanSegments.Lan lan : lanSegments.lans.values())
-        {
-            if (lan.port() != null)
-            {
-                portCounters.put(lan.port().name(), DataplaneCounters.portValues(lan.port(), lan.spec().name()));
-            }
-        }
-        for (final AfPacketPort parent : lanSegments.parents.values())
-        {
-            portCounters.put("parent/" + parent.name(), DataplaneCounters.portValues(parent, "parent"));
-        }
-        if (hostLink != null)
-        {
-            portCounters.put(HOST_LINK_DEVICE, DataplaneCounters.portValues(hostLink, "host"));
-        }
-        if (uplink != null)
-        {
-            portCounters.put("uplink/" + uplink.name(), DataplaneCounters.portValues(uplink, "uplink"));
-        }
-        result.put("ports", portCounters);
+        result.put("ports", portDirectory.counters(networks, sharding));
         DataplaneCounters.pipeline(result, pipeline, networks.values(), sharding.portWorkers(), sharding.workers());
-        final CaptureRing armed = captures;
-        if (armed != null)
-        {
-            result.put("captures", armed.describe());
-        }
+        captures.describe(result);
         return result;
     }
 
-    private volatile CaptureRing captures; // made by the first capture; read by counters on any thread
+    private final Captures captures;
     private final PacketTracing tracing;
 
     @Override
@@ -574,37 +516,8 @@ public final class UserspaceDataplane implements Dataplane
     public List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
         final int destinationPort, final long timeoutMs) throws InterruptedException
     {
-        final long srcMac;
-        final long dstMac;
-        final int source;
-        final String port;
-        if (fromUplink)
-        {
-            if (uplink == null || uplinkSpec == null)
-            {
-                throw new BerthException("berthd has no uplink");
-            }
-            final int mask = uplinkSpec.prefixLength() == 0 ? 0 : -1 << (32 - uplinkSpec.prefixLength());
-            final int other = (uplinkSpec.ip() & mask) | ((uplinkSpec.ip() + 1) & ~mask);
-            source = uplinkSpec.gateway() != 0 ? uplinkSpec.gateway() : other != uplinkSpec.ip() ? other : uplinkSpec.ip() - 1;
-            srcMac = 0x0200_5e00_0000L | (source & 0xFFFF_FFFFL) & 0xFF_FFFFL; // a LAN host's (locally administered)
-            dstMac = macOf(uplink.mac());
-            port = "uplink";
-        }
-        else
-        {
-            if (hostLink == null)
-            {
-                throw new BerthException("berthd has no host link (berth0)");
-            }
-            source = HOST_LINK_HOST_IP;
-            srcMac = HOST_LINK_HOST_MAC;
-            dstMac = HOST_LINK_OUR_MAC;
-            port = HOST_LINK_DEVICE;
-        }
-        final byte[] frame = TraceFrames.build(dstMac, srcMac, protocol, source, destination,
-            TraceFrames.ephemeralPort(), destinationPort);
-        return trace(port, frame, 0, 0, 0, 0, timeoutMs);
+        return tracing.traceFrom(fromUplink, protocol, destination, destinationPort, timeoutMs, uplink, uplinkSpec,
+            hostLink != null);
     }
 
     @Override
@@ -625,117 +538,15 @@ public final class UserspaceDataplane implements Dataplane
     private static final int FLOW_RING_BYTES = 8 << 20;
 
     @Override
-    public synchronized CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)
+    public CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)
     {
-        final Node node = pipeline.graph().nodes().stream()
-            .filter(n -> n.name().equals(stage)).findFirst()
-            .orElseThrow(() -> new BerthException("unknown capture stage " + stage + ": give rx, " +
-                "pre-nat, post-nat, tx or a graph node (" + String.join(", ",
-                pipeline.graph().nodes().stream().map(Node::name).toList()) + ")"));
-        final boolean[] armed = new boolean[PortTable.MAX_PORTS];
-        for (final String name : portNames)
-        {
-            final int id = portIdOf(name);
-            if (id < 0)
-            {
-                throw new BerthException("no port " + name + " to capture on: berth counters lists them");
-            }
-            armed[id] = true;
-        }
-        if (captures == null)
-        {
-            captures = new CaptureRing(pipeline, this::portNameOf);
-        }
-        return captures.open(node.index(), stage, armed, snaplen);
-    }
-
-    private int portIdOf(final String name)
-    {
-        if (uplink != null && (name.equals("uplink") || name.equals(uplink.name()) || name.equals("uplink/" + uplink.name())))
-        {
-            return uplink.id();
-        }
-        if (hostLink != null && (name.equals(hostLink.name()) || name.equals(HOST_LINK_DEVICE)))
-        {
-            return hostLink.id();
-        }
-        for (final ContainerPorts.Attached attached : containerPorts.all())
-        {
-            if (attached.port().name().equals(name) || attached.endpoint().deviceName().equals(name)
-                || (attached.endpoint().sandbox() + "/" + attached.endpoint().ifName()).equals(name))
-            {
-                return attached.port().id();
-            }
-        }
-        for (final VxlanTunnelPort tunnel : tunnelPorts.values())
-        {
-            if (tunnel.name().equals(name))
-            {
-                return tunnel.id();
-            }
-        }
-        for (final LanSegments.Lan lan : lanSegments.lans.values())
-        {
-            if (lan.port() != null && lan.port().name().equals(name))
-            {
-                return lan.port().id();
-            }
-        }
-        for (final AfPacketPort parent : lanSegments.parents.values())
-        {
-            if (("parent/" + parent.name()).equals(name))
-            {
-                return parent.id();
-            }
-        }
-        return -1;
-    }
-
-    /** For capture records: a port's name by id (any thread; the tables change only on the control thread). */
-    private String portNameOf(final int id)
-    {
-        if (uplink != null && uplink.id() == id)
-        {
-            return "uplink/" + uplink.name();
-        }
-        if (hostLink != null && hostLink.id() == id)
-        {
-            return HOST_LINK_DEVICE;
-        }
-        final ContainerPorts.Attached attached = containerPorts.get(id);
-        if (attached != null)
-        {
-            return attached.port().name();
-        }
-        final VxlanTunnelPort tunnel = tunnelPorts.get(id);
-        if (tunnel != null)
-        {
-            return tunnel.name();
-        }
-        for (final LanSegments.Lan lan : lanSegments.lans.values())
-        {
-            if (lan.port() != null && lan.port().id() == id)
-            {
-                return lan.port().name();
-            }
-        }
-        for (final AfPacketPort parent : lanSegments.parents.values())
-        {
-            if (parent.id() == id)
-            {
-                return "parent/" + parent.name();
-            }
-        }
-        return "port" + id;
+        return captures.open(stage, portNames, snaplen);
     }
 
     @Override
     public void close()
     {
-        if (captures != null)
-        {
-            captures.close();
-        }
+        captures.close();
         sharding.close(); // first: they only read and write, the owner's tables need them not
         if (runner != null)
         {
@@ -760,36 +571,6 @@ public final class UserspaceDataplane implements Dataplane
         }
         lanSegments.parents.values().forEach(AfPacketPort::close); // promiscuous memberships go with the sockets
         lanSegments.parents.clear();
-    }
-
-    private int freePortId()
-    {
-        int id = 0;
-        while (containerPorts.has(id) || tunnelPorts.containsKey(id) || (hostLink != null && hostLink.id() == id)
-            || (uplink != null && uplink.id() == id) || isLanPortId(id))
-        {
-            id++;
-        }
-        return id;
-    }
-
-    private boolean isLanPortId(final int id)
-    {
-        for (final AfPacketPort parent : lanSegments.parents.values())
-        {
-            if (parent.id() == id)
-            {
-                return true;
-            }
-        }
-        for (final LanSegments.Lan lan : lanSegments.lans.values())
-        {
-            if (lan.port() != null && lan.port().id() == id)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Waits for a worker command; the control thread's calls return once the dataplane acted. */
