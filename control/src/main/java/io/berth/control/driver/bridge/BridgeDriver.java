@@ -3,6 +3,7 @@ package io.berth.control.driver.bridge;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;
+import io.berth.control.driver.spi.Capabilities;
 import io.berth.control.driver.spi.NetworkDriver;
 import io.berth.control.driver.spi.SegmentIds;
 import io.berth.control.event.Scope;
@@ -24,6 +25,8 @@ import java.util.Map;
 public final class BridgeDriver implements NetworkDriver
 {
     public static final String NAME = "bridge";
+    private static final Capabilities CAPABILITIES = new Capabilities(NAME, Scope.LOCAL, Attachment.ENDPOINT, true,
+        true, false);
 
     private final Dataplane dataplane;
     /** Network id -> segment (bridge-domain) id. */
@@ -44,33 +47,9 @@ public final class BridgeDriver implements NetworkDriver
     }
 
     @Override
-    public String name()
+    public Capabilities capabilities()
     {
-        return NAME;
-    }
-
-    @Override
-    public Scope scope()
-    {
-        return Scope.LOCAL;
-    }
-
-    @Override
-    public Attachment attachment()
-    {
-        return Attachment.ENDPOINT;
-    }
-
-    @Override
-    public boolean userCreatable()
-    {
-        return true;
-    }
-
-    @Override
-    public boolean externalConnectivity()
-    {
-        return true;
+        return CAPABILITIES;
     }
 
     @Override

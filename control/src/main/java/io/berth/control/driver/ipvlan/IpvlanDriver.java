@@ -34,13 +34,7 @@ public final class IpvlanDriver extends LanDriver
 
     public IpvlanDriver(final Dataplane dataplane, final SegmentIds segmentIds)
     {
-        super(dataplane, segmentIds);
-    }
-
-    @Override
-    public String name()
-    {
-        return NAME;
+        super(NAME, dataplane, segmentIds);
     }
 
     @Override

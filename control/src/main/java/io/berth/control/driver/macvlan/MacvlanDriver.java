@@ -26,13 +26,7 @@ public final class MacvlanDriver extends LanDriver
 
     public MacvlanDriver(final Dataplane dataplane, final SegmentIds segmentIds)
     {
-        super(dataplane, segmentIds);
-    }
-
-    @Override
-    public String name()
-    {
-        return NAME;
+        super(NAME, dataplane, segmentIds);
     }
 
     @Override

@@ -1,10 +1,10 @@
 package io.berth.control.driver.overlay;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;
+import io.berth.control.driver.spi.Capabilities;
 import io.berth.control.driver.spi.NetworkDriver;
 import io.berth.control.driver.spi.SegmentIds;
 import io.berth.control.error.BerthException;
@@ -16,7 +16,6 @@ import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.store.etcd.EtcdStore;
 import io.berth.control.store.etcd.GlobalStore;
-import io.berth.control.store.etcd.Later;
 import io.berth.control.wire.Json;
 
 import java.io.IOException;
@@ -49,6 +48,8 @@ import java.util.function.Function;
 public final class OverlayDriver implements NetworkDriver
 {
     public static final String NAME = "overlay";
+    private static final Capabilities CAPABILITIES = new Capabilities(NAME, Scope.GLOBAL, Attachment.ENDPOINT, true,
+        true, false);
     private static final System.Logger LOG = System.getLogger(OverlayDriver.class.getName());
     /** Docker shows the VNI under this option. */
     static final String VXLANID_LIST = "com.docker.network.driver.overlay.vxlanid_list";
@@ -69,14 +70,8 @@ public final class OverlayDriver implements NetworkDriver
     private final String missing;
     /** Network name -> what this host has of it in the dataplane. */
     private final Map<String, Overlay> overlays = new HashMap<>();
-    /** Every other host's endpoint, by store key (NETWORK/ID), whether or not its network is set up here yet. */
-    private final Map<String, Remote> remotes = new LinkedHashMap<>();
-    private AutoCloseable watch;
-
-    private record Remote(String network, String node, int vtep, int ip, long mac, String container,
-        List<String> aliases)
-    {
-    }
+    /** Every other host's endpoint, whether or not its network is set up here yet. */
+    private final RemoteEndpointFollower follower;
 
     /** Told of other hosts' endpoints as they come and go (embedded DNS names them). Control thread. */
     public interface RemoteEndpoints
@@ -86,9 +81,7 @@ public final class OverlayDriver implements NetworkDriver
         void left(String key);
     }
 
-    private RemoteEndpoints remoteEndpoints;
     private Function<String, List<String>> conflicts = name -> List.of();
-    private Executor controlThread;
 
     /** Where {@code network inspect} finds what conflicts with a network in the store (StoreConflicts). */
     public void conflictsFrom(final Function<String, List<String>> source)
@@ -99,23 +92,7 @@ public final class OverlayDriver implements NetworkDriver
     /** Who hears of other hosts' endpoints; set before {@link #watchEndpoints}. */
     public void onRemoteEndpoints(final RemoteEndpoints listener)
     {
-        this.remoteEndpoints = listener;
-    }
-
-    /** One overlay network here: its segment, and a tunnel port per remote VTEP (with what holds it open). */
-    private static final class Overlay
-    {
-        final int segment;
-        final OverlayOptions options;
-        final Map<Integer, Integer> tunnelPorts = new HashMap<>();
-        final Map<Integer, Integer> tunnelUsers = new HashMap<>();
-        int localEndpoints;
-
-        Overlay(final int segment, final OverlayOptions options)
-        {
-            this.segment = segment;
-            this.options = options;
-        }
+        follower.listener(listener);
     }
 
     /**
@@ -129,36 +106,13 @@ public final class OverlayDriver implements NetworkDriver
         this.segmentIds = segmentIds;
         this.cluster = cluster;
         this.missing = missing;
+        this.follower = new RemoteEndpointFollower(dataplane, cluster, overlays);
     }
 
     @Override
-    public String name()
+    public Capabilities capabilities()
     {
-        return NAME;
-    }
-
-    @Override
-    public Scope scope()
-    {
-        return Scope.GLOBAL;
-    }
-
-    @Override
-    public Attachment attachment()
-    {
-        return Attachment.ENDPOINT;
-    }
-
-    @Override
-    public boolean userCreatable()
-    {
-        return true;
-    }
-
-    @Override
-    public boolean externalConnectivity()
-    {
-        return true;
+        return CAPABILITIES;
     }
 
     @Override
@@ -307,15 +261,9 @@ public final class OverlayDriver implements NetworkDriver
         overlays.put(network.name(), overlay);
         for (final int peer : options.peers())
         {
-            holdTunnel(overlay, peer);
+            overlay.holdTunnel(dataplane, peer);
         }
-        for (final Remote remote : remotes.values())
-        {
-            if (remote.network().equals(network.name()))
-            {
-                install(overlay, remote);
-            }
-        }
+        follower.installOn(network.name(), overlay);
     }
 
     @Override
@@ -326,10 +274,7 @@ public final class OverlayDriver implements NetworkDriver
         {
             return;
         }
-        for (final int port : overlay.tunnelPorts.values())
-        {
-            dataplane.removeTunnel(port);
-        }
+        overlay.removeTunnels(dataplane);
         dataplane.removeOverlay(overlay.options.vni());
         dataplane.removeSegment(overlay.segment);
         segmentIds.free(overlay.segment);
@@ -425,8 +370,7 @@ public final class OverlayDriver implements NetworkDriver
     {
         if (cluster != null)
         {
-            this.controlThread = controlThread;
-            controlThread.execute(() -> relist(controlThread, true));
+            follower.watch(controlThread);
         }
     }
 
@@ -437,188 +381,7 @@ public final class OverlayDriver implements NetworkDriver
      */
     public void relistEndpoints(final boolean withdraw)
     {
-        if (controlThread != null)
-        {
-            controlThread.execute(() -> relist(controlThread, withdraw));
-        }
-    }
-
-    private void relist(final Executor controlThread, final boolean withdraw)
-    {
-        final EtcdStore.Listing listing;
-        try
-        {
-            listing = cluster.etcd().list("endpoints/");
-        }
-        catch (final BerthException e)
-        {
-            LOG.log(System.Logger.Level.WARNING, "cannot list the store's endpoints (" + e.getMessage() + "); " +
-                "trying again");
-            Later.inASecond("berth-overlay-relist",
-                () -> controlThread.execute(() -> relist(controlThread, withdraw)));
-            return;
-        }
-        final Map<String, Remote> now = new TreeMap<>();
-        listing.entries().forEach((key, value) ->
-        {
-            final Remote remote = parse(value);
-            if (remote != null)
-            {
-                now.put(key, remote);
-            }
-        });
-        for (final String key : new ArrayList<>(remotes.keySet()))
-        {
-            if (withdraw && !now.containsKey(key))
-            {
-                withdraw(key);
-            }
-        }
-        now.forEach(this::announce);
-        closeWatch();
-        watch = cluster.etcd().watch("endpoints/", listing.revision(), change -> controlThread.execute(() ->
-        {
-            if (change.value() == null)
-            {
-                withdraw(change.key());
-            }
-            else
-            {
-                final Remote remote = parse(change.value());
-                if (remote != null)
-                {
-                    announce(change.key(), remote);
-                }
-            }
-        }), () -> controlThread.execute(() -> relist(controlThread, true)));
-    }
-
-    private Remote parse(final String json)
-    {
-        try
-        {
-            final JsonNode node = Json.WIRE.readTree(json);
-            if (node.path("node").asText().equals(cluster.node()))
-            {
-                return null; // ours
-            }
-            final List<String> aliases = new ArrayList<>();
-            node.path("aliases").forEach(alias -> aliases.add(alias.asText()));
-            return new Remote(node.path("network").asText(), node.path("node").asText(),
-                Ipv4.parse(node.path("vtep").asText(), "vtep"), Ipv4.parse(node.path("ip").asText(), "ip"),
-                Long.parseLong(node.path("mac").asText().replace(":", ""), 16), node.path("container").asText(),
-                List.copyOf(aliases));
-        }
-        catch (final IOException | RuntimeException e)
-        {
-            LOG.log(System.Logger.Level.WARNING, "skipping an unreadable endpoint in the store: " + e.getMessage());
-            return null;
-        }
-    }
-
-    private void announce(final String key, final Remote remote)
-    {
-        final Remote before = remotes.get(key);
-        if (remote.equals(before))
-        {
-            return;
-        }
-        if (before != null)
-        {
-            withdraw(key);
-        }
-        remotes.put(key, remote);
-        LOG.log(System.Logger.Level.INFO, "endpoint " + remote.container() + " of host " + remote.node() + " on " +
-            remote.network() + " is at " + Ipv4.format(remote.vtep()));
-        if (remoteEndpoints != null)
-        {
-            remoteEndpoints.joined(key, remote.network(), remote.container(), remote.ip(), remote.aliases());
-        }
-        final Overlay overlay = overlays.get(remote.network());
-        if (overlay != null)
-        {
-            install(overlay, remote);
-        }
-    }
-
-    private void withdraw(final String key)
-    {
-        final Remote remote = remotes.remove(key);
-        if (remote == null)
-        {
-            return;
-        }
-        LOG.log(System.Logger.Level.INFO, "endpoint " + remote.container() + " of host " + remote.node() + " on " +
-            remote.network() + " left the store");
-        if (remoteEndpoints != null)
-        {
-            remoteEndpoints.left(key);
-        }
-        final Overlay overlay = overlays.get(remote.network());
-        if (overlay != null)
-        {
-            try
-            {
-                dataplane.removeRemoteEndpoint(overlay.segment, remote.ip(), remote.mac());
-            }
-            finally
-            {
-                releaseTunnel(overlay, remote.vtep());
-            }
-        }
-    }
-
-    private void install(final Overlay overlay, final Remote remote)
-    {
-        if (remote.vtep() == cluster.vtep())
-        {
-            LOG.log(System.Logger.Level.WARNING, "host " + remote.node() + " has this host's VTEP " +
-                Ipv4.format(remote.vtep()) + "; its endpoint " + remote.container() + " is ignored");
-            return;
-        }
-        try
-        {
-            final int port = holdTunnel(overlay, remote.vtep());
-            dataplane.putRemoteEndpoint(overlay.segment, port, remote.ip(), remote.mac());
-        }
-        catch (final RuntimeException e)
-        {
-            LOG.log(System.Logger.Level.WARNING, "cannot reach " + remote.container() + " on " + remote.node() +
-                ": " + e.getMessage());
-        }
-    }
-
-    /** The tunnel port to {@code vtep}, made on first use; every user (an endpoint, the peer list) counts. */
-    private int holdTunnel(final Overlay overlay, final int vtep)
-    {
-        Integer port = overlay.tunnelPorts.get(vtep);
-        if (port == null)
-        {
-            port = dataplane.addTunnel(overlay.segment, overlay.options.vni(), vtep, overlay.options.mtu());
-            overlay.tunnelPorts.put(vtep, port);
-        }
-        overlay.tunnelUsers.merge(vtep, 1, Integer::sum);
-        return port;
-    }
-
-    private void releaseTunnel(final Overlay overlay, final int vtep)
-    {
-        final Integer users = overlay.tunnelUsers.get(vtep);
-        if (users == null)
-        {
-            return;
-        }
-        if (users > 1)
-        {
-            overlay.tunnelUsers.put(vtep, users - 1);
-            return;
-        }
-        overlay.tunnelUsers.remove(vtep);
-        final Integer port = overlay.tunnelPorts.remove(vtep);
-        if (port != null)
-        {
-            dataplane.removeTunnel(port);
-        }
+        follower.relistNow(withdraw);
     }
 
     // ------------------------------------------------------------------ inspect
@@ -632,12 +395,9 @@ public final class OverlayDriver implements NetworkDriver
         {
             peers.put(cluster.node(), cluster.vtep());
         }
-        for (final Remote remote : remotes.values())
+        for (final RemoteEndpointFollower.Remote remote : follower.on(network.name()).values())
         {
-            if (remote.network().equals(network.name()))
-            {
-                peers.put(remote.node(), remote.vtep());
-            }
+            peers.put(remote.node(), remote.vtep());
         }
         final List<Map<String, String>> shown = new ArrayList<>();
         peers.forEach((name, vtep) -> shown.add(Map.of("Name", name, "IP", Ipv4.format(vtep))));
@@ -655,35 +415,17 @@ public final class OverlayDriver implements NetworkDriver
     public Map<String, Map<String, Object>> remoteContainers(final Network network)
     {
         final Map<String, Map<String, Object>> shown = new TreeMap<>();
-        remotes.forEach((key, remote) ->
+        follower.on(network.name()).forEach((key, remote) ->
         {
-            if (remote.network().equals(network.name()))
-            {
-                final Map<String, Object> entry = new LinkedHashMap<>();
-                entry.put("Name", remote.container());
-                entry.put("EndpointID", key.substring(key.indexOf('/') + 1));
-                entry.put("MacAddress", Ipv4.formatMac(remote.mac()));
-                entry.put("IPv4Address", Ipv4.format(remote.ip()) + "/" + network.subnet().prefixLength());
-                entry.put("Node", remote.node());
-                shown.put(remote.container(), entry);
-            }
+            final Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("Name", remote.container());
+            entry.put("EndpointID", key.substring(key.indexOf('/') + 1));
+            entry.put("MacAddress", Ipv4.formatMac(remote.mac()));
+            entry.put("IPv4Address", Ipv4.format(remote.ip()) + "/" + network.subnet().prefixLength());
+            entry.put("Node", remote.node());
+            shown.put(remote.container(), entry);
         });
         return shown;
     }
 
-    private void closeWatch()
-    {
-        if (watch != null)
-        {
-            try
-            {
-                watch.close();
-            }
-            catch (final Exception ignored)
-            {
-                // ended already
-            }
-            watch = null;
-        }
-    }
 }

@@ -31,10 +31,20 @@ public abstract class LanDriver implements NetworkDriver
     /** Network id -> segment id. */
     private final Map<String, Integer> segments = new HashMap<>();
 
-    protected LanDriver(final Dataplane dataplane, final SegmentIds segmentIds)
+    private final Capabilities capabilities;
+
+    /** @param name the driver's {@code -d NAME}; its networks are local, on the host's LAN, never masqueraded. */
+    protected LanDriver(final String name, final Dataplane dataplane, final SegmentIds segmentIds)
     {
+        this.capabilities = new Capabilities(name, Scope.LOCAL, Attachment.ENDPOINT, true, false, true);
         this.dataplane = dataplane;
         this.segmentIds = segmentIds;
+    }
+
+    @Override
+    public final Capabilities capabilities()
+    {
+        return capabilities;
     }
 
     /** How the driver's containers sit on the LAN. */
@@ -75,36 +85,6 @@ public abstract class LanDriver implements NetworkDriver
 
     /** False when the network's containers may not talk to each other (ipvlan private). */
     protected boolean interContainer(final Network network)
-    {
-        return true;
-    }
-
-    @Override
-    public final Scope scope()
-    {
-        return Scope.LOCAL;
-    }
-
-    @Override
-    public final Attachment attachment()
-    {
-        return Attachment.ENDPOINT;
-    }
-
-    @Override
-    public final boolean userCreatable()
-    {
-        return true;
-    }
-
-    @Override
-    public final boolean externalConnectivity()
-    {
-        return false;
-    }
-
-    @Override
-    public final boolean onHostLan()
     {
         return true;
     }

@@ -17,7 +17,7 @@ import java.util.Map;
  * networks offer. The {@code NetworkController} (ControlService) orchestrates: it validates in a fixed order,
  * allocates addresses, journals, and rolls back; it never asks which driver it is talking to.
  * <p>
- * Called on the control thread only. A driver is registered in the {@link DriverRegistry} under {@link #name()};
+ * Called on the control thread only. A driver is registered in the {@link DriverRegistry} under its {@link Capabilities#name()};
  * adding one means adding its package and one registration in berthd's composition root.
  */
 public interface NetworkDriver
@@ -33,18 +33,33 @@ public interface NetworkDriver
         ISOLATED
     }
 
-    String name();
+    /** What its networks offer, declared once; the accessors below read it. */
+    Capabilities capabilities();
 
-    /** {@link Scope#LOCAL} for a network on this host only, {@link Scope#GLOBAL} for one shared through the store. */
-    Scope scope();
+    default String name()
+    {
+        return capabilities().name();
+    }
 
-    Attachment attachment();
+    default Scope scope()
+    {
+        return capabilities().scope();
+    }
 
-    /** False for the pre-defined singleton drivers (host, null): {@code network create -d NAME} is refused. */
-    boolean userCreatable();
+    default Attachment attachment()
+    {
+        return capabilities().attachment();
+    }
 
-    /** Whether containers on its networks can publish ports (DNAT) and are masqueraded to the outside. */
-    boolean externalConnectivity();
+    default boolean userCreatable()
+    {
+        return capabilities().userCreatable();
+    }
+
+    default boolean externalConnectivity()
+    {
+        return capabilities().externalConnectivity();
+    }
 
     /** Whether its networks have a subnet and addresses (IPAM); true exactly for {@link Attachment#ENDPOINT}. */
     default boolean hasAddresses()
@@ -58,13 +73,9 @@ public interface NetworkDriver
         return false;
     }
 
-    /**
-     * True when its containers sit on a LAN the host may be on itself (macvlan, ipvlan): its subnet may be the
-     * uplink's, whose address is then never given out.
-     */
     default boolean onHostLan()
     {
-        return false;
+        return capabilities().onHostLan();
     }
 
     /**

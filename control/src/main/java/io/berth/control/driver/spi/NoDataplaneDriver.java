@@ -15,8 +15,7 @@ import java.util.Map;
  */
 public abstract class NoDataplaneDriver implements NetworkDriver
 {
-    private final String name;
-    private final Attachment attachment;
+    private final Capabilities capabilities;
 
     protected NoDataplaneDriver(final String name, final Attachment attachment)
     {
@@ -24,38 +23,13 @@ public abstract class NoDataplaneDriver implements NetworkDriver
         {
             throw new IllegalArgumentException("a driver without dataplane state has no endpoints");
         }
-        this.name = name;
-        this.attachment = attachment;
+        this.capabilities = new Capabilities(name, Scope.LOCAL, attachment, false, false, false);
     }
 
     @Override
-    public final String name()
+    public final Capabilities capabilities()
     {
-        return name;
-    }
-
-    @Override
-    public final Scope scope()
-    {
-        return Scope.LOCAL;
-    }
-
-    @Override
-    public final Attachment attachment()
-    {
-        return attachment;
-    }
-
-    @Override
-    public final boolean userCreatable()
-    {
-        return false;
-    }
-
-    @Override
-    public final boolean externalConnectivity()
-    {
-        return false;
+        return capabilities;
     }
 
     @Override
@@ -63,7 +37,7 @@ public abstract class NoDataplaneDriver implements NetworkDriver
     {
         if (options != null && !options.isEmpty())
         {
-            throw new BerthException("the " + name + " driver takes no options (given: " + String.join(", ", options) + ")");
+            throw new BerthException("the " + capabilities.name() + " driver takes no options (given: " + String.join(", ", options) + ")");
         }
         return Map.of();
     }
