@@ -1,33 +1,23 @@
 package io.berth.conntrack;
 
 import io.berth.dataplane.Housekeeping;
-
-import java.util.SplittableRandom;
-import java.util.function.IntConsumer;
 import io.berth.dataplane.VarHandles;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.function.IntConsumer;
 
 /**
  * The connection table: one entry per connection, indexed from both directions (its original and its reply
  * 5-tuple, see {@link Tuples}), with a fixed limit and a timer wheel for expiry.
  * <p>
- * Layout: entries live in parallel primitive arrays indexed by an entry number; the index is an open-addressing
- * hash (linear probing, backward-shift deletion, so no tombstones) whose slots hold both key words and a
- * <em>ref</em> = {@code entry << 1 | direction}. A lookup therefore touches one or two cache lines of the slot
- * arrays and returns the entry and the direction the packet travels at once. Slots are at least 4x the entry
- * limit (2 keys per entry, load factor at most 0.5). The hash is seeded per table so that remote hosts cannot
- * aim collisions at it.
- * <p>
- * Expiry: a hashed timer wheel whose buckets are intrusive doubly linked lists threaded through two int arrays
- * (agrona's {@code DeadlineTimerWheel} would hand out its own timer ids and need a second map from id to entry;
- * this needs neither). The packet path only writes an entry's deadline ({@link #refresh}); the wheel keeps it
- * filed under an older, earlier tick and, when that tick comes round, either expires it or files it again under
- * its real deadline (the lazy re-arm of VPP and OVS). A deadline moved <em>earlier</em> (RST, FIN) is re-filed
- * at once so the entry never outlives its state. {@link #doWork(long)} examines at most {@code expiryBatch}
- * entries per call, so expiry never stalls the worker; an entry found past its deadline by a lookup before the
- * wheel got to it is expired on the spot ({@link #find}).
+ * Layout: entries live in parallel primitive arrays indexed by an entry number; {@link TupleIndex} maps both
+ * tuples of each to a <em>ref</em> = {@code entry << 1 | direction}, so a lookup returns the entry and the
+ * direction the packet travels at once. Expiry: {@link ExpiryWheel}, a hashed timer wheel; the packet path only
+ * writes an entry's deadline ({@link #refresh}), {@link #doWork(long)} examines at most {@code expiryBatch}
+ * entries per call, so expiry never stalls the worker, and an entry found past its deadline by a lookup before
+ * the wheel got to it is expired on the spot ({@link #find}).
  * <p>
  * Owned by one worker thread: every method, including the control-plane ones ({@link #forEach},
  * {@link #clear}), must run on it (the control plane sends them as commands). Allocation-free after
@@ -74,20 +64,13 @@ public final class ConnectionTable implements Housekeeping
     /** The flow log was told the connection ended (FIN both ways, RST): its expiry is not another end. */
     public static final int F_FLOW_ENDED = 1 << 13;
 
-    private static final int EMPTY = -1;
     private static final int NONE = -1;
-    private static final int CURSOR_HEAD = -2;
-    private static final long UNSET = Long.MIN_VALUE;
 
     private final int capacity;
     private final ConntrackCounters counters;
-    private final long seed;
 
-    // the index: key words and ref per slot
-    private final int slotMask;
-    private final long[] slotKey1;
-    private final long[] slotKey2;
-    private final int[] slotRef;
+    /** Both tuples of every entry -> ref. */
+    private final TupleIndex index;
 
     // entries
     private final int[] protocol; // 0 = free
@@ -109,15 +92,10 @@ public final class ConnectionTable implements Housekeeping
     private int size;
 
     // the timer wheel
-    private final long tickMillis;
-    private final int wheelMask;
+    private final ExpiryWheel wheel;
     private final int expiryBatch;
-    private final int[] bucketHead;
-    private final int[] timerNext;
-    private final int[] timerPrev;
-    private final long[] timerTick;
-    private long currentTick = UNSET;
-    private int cursor = CURSOR_HEAD;
+    /** {@link #expire}, made once: doWork runs on every duty cycle and allocates nothing. */
+    private final ExpiryWheel.Expiry expireDue = this::expire;
     private EntryRemoval removal = EntryRemoval.NONE;
 
     /**
@@ -139,14 +117,7 @@ public final class ConnectionTable implements Housekeeping
         }
         this.capacity = capacity;
         this.counters = counters;
-        this.seed = new SplittableRandom().nextLong();
-
-        final int slots = Integer.highestOneBit(capacity * 4 - 1) << 1;
-        slotMask = slots - 1;
-        slotKey1 = new long[slots];
-        slotKey2 = new long[slots];
-        slotRef = new int[slots];
-        Arrays.fill(slotRef, EMPTY);
+        this.index = new TupleIndex(capacity * 2, new SplittableRandom().nextLong());
 
         protocol = new int[capacity];
         state = new int[capacity];
@@ -165,14 +136,8 @@ public final class ConnectionTable implements Housekeeping
         }
         freeHead = 0;
 
-        this.tickMillis = tickMillis;
-        this.wheelMask = wheelSize - 1;
         this.expiryBatch = expiryBatch;
-        bucketHead = new int[wheelSize];
-        Arrays.fill(bucketHead, NONE);
-        timerNext = new int[capacity];
-        timerPrev = new int[capacity];
-        timerTick = new long[capacity];
+        this.wheel = new ExpiryWheel(capacity, tickMillis, wheelSize, expiry);
     }
 
     /** A table with 100 ms ticks, 4096 buckets (a revolution of ~7 min) and 256 entries per expiry slice. */
@@ -220,20 +185,7 @@ public final class ConnectionTable implements Housekeeping
     /** The ref ({@code entry << 1 | direction}) of the connection with this tuple, or {@link #NOT_FOUND}. */
     public int lookup(final long k1, final long k2)
     {
-        int i = hash(k1, k2) & slotMask;
-        while (true)
-        {
-            final int ref = slotRef[i];
-            if (ref == EMPTY)
-            {
-                return NOT_FOUND;
-            }
-            if (slotKey1[i] == k1 && slotKey2[i] == k2)
-            {
-                return ref;
-            }
-            i = (i + 1) & slotMask;
-        }
+        return index.lookup(k1, k2);
     }
 
     /** {@link #lookup}, but a connection past its deadline is expired now and not found. */
@@ -300,16 +252,12 @@ public final class ConnectionTable implements Housekeeping
             SOURCE_TRANSLATED_VH.setRelease(this, sourceTranslated + 1);
         }
         startFlow(e, nowMillis);
-        insertKey(k1, k2, e << 1);
+        index.insert(k1, k2, e << 1);
         if (r1 != k1 || r2 != k2) // a tuple that is its own inverse (x:p -> x:p) has one key
         {
-            insertKey(r1, r2, (e << 1) | 1);
+            index.insert(r1, r2, (e << 1) | 1);
         }
-        if (currentTick == UNSET)
-        {
-            currentTick = nowMillis / tickMillis;
-        }
-        schedule(e);
+        wheel.schedule(e, nowMillis);
         counters.count(ConntrackCounter.CREATED);
         return e;
     }
@@ -330,11 +278,11 @@ public final class ConnectionTable implements Housekeeping
         final long old2 = key2[ref];
         if (old1 != key1[entry << 1] || old2 != key2[entry << 1])
         {
-            removeKey(old1, old2);
+            index.remove(old1, old2);
         }
         key1[ref] = k1;
         key2[ref] = k2;
-        insertKey(k1, k2, ref);
+        index.insert(k1, k2, ref);
         return true;
     }
 
@@ -362,12 +310,12 @@ public final class ConnectionTable implements Housekeeping
             flowEvents.ended(this, entry, reason, nowMillis);
         }
         final int ref = entry << 1;
-        removeKey(key1[ref], key2[ref]);
+        index.remove(key1[ref], key2[ref]);
         if (key1[ref | 1] != key1[ref] || key2[ref | 1] != key2[ref])
         {
-            removeKey(key1[ref | 1], key2[ref | 1]);
+            index.remove(key1[ref | 1], key2[ref | 1]);
         }
-        unschedule(entry);
+        wheel.unschedule(entry);
         if ((flags[entry] & F_SNAT) != 0)
         {
             SOURCE_TRANSLATED_VH.setRelease(this, sourceTranslated - 1);
@@ -396,11 +344,7 @@ public final class ConnectionTable implements Housekeeping
     public void refresh(final int entry, final long expiryMillis)
     {
         expiry[entry] = expiryMillis;
-        if (expiryMillis / tickMillis < timerTick[entry])
-        {
-            unschedule(entry);
-            schedule(entry);
-        }
+        wheel.deadlineSet(entry);
     }
 
     // ------------------------------------------------------------------ accounting and the flow log
@@ -598,143 +542,13 @@ public final class ConnectionTable implements Housekeeping
     @Override
     public int doWork(final long nowMillis)
     {
-        final long nowTick = nowMillis / tickMillis;
-        if (currentTick == UNSET)
-        {
-            currentTick = nowTick;
-            return 0;
-        }
-        if (nowTick - currentTick > wheelMask + 1)
-        {
-            currentTick = nowTick - (wheelMask + 1); // one revolution visits every bucket: skip the rest
-            cursor = CURSOR_HEAD;
-        }
-        int budget = expiryBatch;
-        int work = 0;
-        while (currentTick < nowTick && budget > 0)
-        {
-            int e = cursor == CURSOR_HEAD ? bucketHead[(int)(currentTick & wheelMask)] : cursor;
-            while (e != NONE && budget > 0)
-            {
-                budget--;
-                work++;
-                final int next = timerNext[e];
-                cursor = next;
-                if (expiry[e] <= nowMillis)
-                {
-                    counters.count(ConntrackCounter.EXPIRED);
-                    remove(e, FlowEnd.TIMEOUT, nowMillis);
-                }
-                else
-                {
-                    unschedule(e); // re-filed at its head; the walk goes on from the saved next
-                    schedule(e);
-                }
-                e = next;
-            }
-            if (e == NONE)
-            {
-                currentTick++;
-                cursor = CURSOR_HEAD;
-            }
-        }
-        return work;
+        return wheel.advance(nowMillis, expiryBatch, expireDue);
     }
 
-    private void schedule(final int e)
+    /** The wheel found {@code entry} due: it goes, counted as expired. */
+    private void expire(final int entry, final long nowMillis)
     {
-        final long tick = Math.max(expiry[e] / tickMillis, currentTick + 1);
-        timerTick[e] = tick;
-        final int bucket = (int)(tick & wheelMask);
-        final int head = bucketHead[bucket];
-        timerNext[e] = head;
-        timerPrev[e] = NONE;
-        if (head != NONE)
-        {
-            timerPrev[head] = e;
-        }
-        bucketHead[bucket] = e;
-    }
-
-    private void unschedule(final int e)
-    {
-        if (cursor == e)
-        {
-            cursor = timerNext[e]; // the packet path removed the entry the expiry walk would look at next
-        }
-        final int prev = timerPrev[e];
-        final int next = timerNext[e];
-        if (prev == NONE)
-        {
-            bucketHead[(int)(timerTick[e] & wheelMask)] = next;
-        }
-        else
-        {
-            timerNext[prev] = next;
-        }
-        if (next != NONE)
-        {
-            timerPrev[next] = prev;
-        }
-    }
-
-    // ------------------------------------------------------------------ the index
-
-    private int hash(final long k1, final long k2)
-    {
-        long h = (k1 ^ seed) * 0x9E37_79B9_7F4A_7C15L;
-        h = (h ^ k2 ^ (h >>> 29)) * 0xBF58_476D_1CE4_E5B9L;
-        h ^= h >>> 32;
-        return (int)h;
-    }
-
-    private void insertKey(final long k1, final long k2, final int ref)
-    {
-        int i = hash(k1, k2) & slotMask;
-        while (slotRef[i] != EMPTY)
-        {
-            i = (i + 1) & slotMask;
-        }
-        slotKey1[i] = k1;
-        slotKey2[i] = k2;
-        slotRef[i] = ref;
-    }
-
-    private void removeKey(final long k1, final long k2)
-    {
-        int i = hash(k1, k2) & slotMask;
-        while (true)
-        {
-            if (slotRef[i] == EMPTY)
-            {
-                return;
-            }
-            if (slotKey1[i] == k1 && slotKey2[i] == k2)
-            {
-                break;
-            }
-            i = (i + 1) & slotMask;
-        }
-        // backward shift: pull later members of the probe run into the hole so lookups never stop early
-        int hole = i;
-        int j = i;
-        while (true)
-        {
-            j = (j + 1) & slotMask;
-            if (slotRef[j] == EMPTY)
-            {
-                break;
-            }
-            final int home = hash(slotKey1[j], slotKey2[j]) & slotMask;
-            final boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-            if (!stays)
-            {
-                slotKey1[hole] = slotKey1[j];
-                slotKey2[hole] = slotKey2[j];
-                slotRef[hole] = slotRef[j];
-                hole = j;
-            }
-        }
-        slotRef[hole] = EMPTY;
+        counters.count(ConntrackCounter.EXPIRED);
+        remove(entry, FlowEnd.TIMEOUT, nowMillis);
     }
 }
