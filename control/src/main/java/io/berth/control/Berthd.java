@@ -44,7 +44,6 @@ import picocli.CommandLine;
 
 import java.io.IOException;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Clock;
@@ -197,268 +196,204 @@ public final class Berthd implements Callable<Integer>
         System.exit(new CommandLine(new Berthd()).execute(args));
     }
 
+    /**
+     * Every option checked once, before anything is made or changed (Aeron's context {@code conclude()}): what
+     * the start builds from.
+     */
+    private record Concluded(Path socket, Path state, UplinkSpec uplink, DataplaneOptions dataplaneOptions,
+        Duration flowRetention, StoreAccess storeAccess, String nodeName)
+    {
+    }
+
     @Override
     public Integer call() throws Exception
     {
+        final Concluded options;
         try
         {
-            Logging.configure(logLevel);
-        }
-        catch (final IllegalArgumentException ex)
-        {
-            System.err.println("berthd: " + ex.getMessage());
-            return 1;
-        }
-        final Path socketPath = SocketPath.of(socket).toAbsolutePath();
-        final Path state = stateDir.toAbsolutePath();
-        final FileChannel lockFile;
-        try
-        {
-            ApiServer.checkNotInUse(socketPath);
-            StartChecks.checkStateDir(state);
-            lockFile = FileChannel.open(state.resolve("berthd.lock"), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE);
-        }
-        catch (final BerthException ex)
-        {
-            System.err.println("berthd: " + ex.getMessage());
-            return 1;
-        }
-        catch (final IOException ex)
-        {
-            System.err.println("berthd: cannot use state dir " + state + ": " + ex.getMessage() + "; give --state-dir " +
-                "a writable directory");
-            return 1;
-        }
-        final FileLock lock = lockFile.tryLock();
-        if (lock == null)
-        {
-            System.err.println("berthd: state dir " + state + " is in use by another berthd; give each berthd its " +
-                "own --state-dir");
-            return 1;
-        }
-
-        final UplinkSpec uplink;
-        final Duration flowRetention;
-        final DataplaneOptions dataplaneOptions;
-        final EmbeddedDns dns;
-        try
-        {
-            uplink = StartChecks.uplinkSpec(uplinkIface, uplinkIp, uplinkGateway, !"noop".equals(dataplaneKind));
-            UserspaceDataplane.checkWorkers(workers);
-            dataplaneOptions = DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
-                DataplaneOptions.parseSpin(spinMicros))
-                .withFragMax(fragMax).withMacAge(macAge);
-            final ResolvConf hostResolv =
-                ResolvConf.read(Path.of("/etc/resolv.conf"));
-            dns = EmbeddedDns.inNamespaces(dnsUpstreams.isEmpty() ? hostResolv.upstreams() :
-                Upstreams.parse(dnsUpstreams), hostResolv);
-            if (metricsAddr != null)
-            {
-                StartChecks.probeFree(metricsAddr);
-            }
-            flowRetention = StartChecks.flowLogRetention(flowLog, flowLogStart, flowLogRetention, !"noop".equals(dataplaneKind));
+            options = conclude();
         }
         catch (final BerthException | IllegalArgumentException ex)
         {
             System.err.println("berthd: " + ex.getMessage());
             return 1;
         }
-
-        final StoreAccess storeAccess;
-        final String nodeName;
+        final CloseAll closeAll = new CloseAll();
+        final ApiServer api;
         try
         {
-            if (store == null && (storeCa != null || storeCert != null || storeKey != null || storeUser != null ||
-                storePasswordFile != null))
-            {
-                throw new BerthException("--store-ca, --store-cert, --store-key, --store-user and " +
-                    "--store-password-file need --store etcd[s]://HOST:PORT");
-            }
-            storeAccess = store == null ? null :
-                StoreAccess.of(store, storeCa, storeCert, storeKey, storeUser, storePasswordFile);
-            nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
+            api = start(options, closeAll);
         }
         catch (final BerthException ex)
         {
-            System.err.println("berthd: " + ex.getMessage());
+            System.err.println("berthd: " + ex.getMessage()); // a refusal: one sentence, no trace
+            closeAll.close();
             return 1;
+        }
+        catch (final RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.ERROR, "cannot start: " + ex.getMessage(), ex);
+            closeAll.close();
+            return 1;
+        }
+        final CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() ->
+        {
+            closeAll.close();
+            LOG.log(System.Logger.Level.INFO, "stopped");
+            System.err.println("berthd stopped"); // always: scripts wait for it
+            stopped.countDown();
+        }, "berth-shutdown"));
+        api.start();
+        System.out.println("berthd ready on " + options.socket() + " (state " + options.state() + ", pid " +
+            ProcessHandle.current().pid() + ")");
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+
+    private Concluded conclude()
+    {
+        Logging.configure(logLevel);
+        final Path socketPath = SocketPath.of(socket).toAbsolutePath();
+        final Path state = stateDir.toAbsolutePath();
+        try
+        {
+            ApiServer.checkNotInUse(socketPath);
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("cannot check the API socket " + socketPath + ": " + ex.getMessage() +
+                "; give --socket a path berthd may use");
+        }
+        StartChecks.checkStateDir(state);
+        final UplinkSpec uplink = StartChecks.uplinkSpec(uplinkIface, uplinkIp, uplinkGateway,
+            !"noop".equals(dataplaneKind));
+        UserspaceDataplane.checkWorkers(workers);
+        final DataplaneOptions dataplaneOptions = DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
+            DataplaneOptions.parseSpin(spinMicros)).withFragMax(fragMax).withMacAge(macAge);
+        if (metricsAddr != null)
+        {
+            StartChecks.probeFree(metricsAddr);
+        }
+        final Duration flowRetention = StartChecks.flowLogRetention(flowLog, flowLogStart, flowLogRetention,
+            !"noop".equals(dataplaneKind));
+        if (store == null && (storeCa != null || storeCert != null || storeKey != null || storeUser != null ||
+            storePasswordFile != null))
+        {
+            throw new BerthException("--store-ca, --store-cert, --store-key, --store-user and " +
+                "--store-password-file need --store etcd[s]://HOST:PORT");
+        }
+        final StoreAccess storeAccess = store == null ? null :
+            StoreAccess.of(store, storeCa, storeCert, storeKey, storeUser, storePasswordFile);
+        final String nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
+        return new Concluded(socketPath, state, uplink, dataplaneOptions.withOverlay(storeAccess != null &&
+            uplink != null), flowRetention, storeAccess, nodeName);
+    }
+
+    /**
+     * Builds berthd's parts in order, each handed to {@code closeAll} as it is made (a failure part-way leaves
+     * {@code closeAll} holding exactly what was made), and returns the API server, not yet accepting.
+     */
+    private ApiServer start(final Concluded o, final CloseAll closeAll) throws IOException
+    {
+        final Path state = o.state();
+        final FileChannel lockFile;
+        try
+        {
+            lockFile = closeAll.add("the state dir's lock file", FileChannel.open(state.resolve("berthd.lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE));
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("cannot use state dir " + state + ": " + ex.getMessage() + "; give --state-dir " +
+                "a writable directory");
+        }
+        if (closeAll.add("the state dir's lock", lockFile.tryLock()) == null)
+        {
+            throw new BerthException("state dir " + state + " is in use by another berthd; give each berthd its " +
+                "own --state-dir");
         }
         final GlobalStoreStart.Connection storeConnection;
         try
         {
-            storeConnection = storeAccess == null ? null :
-                GlobalStoreStart.connect(storeAccess, nodeName, storeTtl, uplink, state);
+            storeConnection = o.storeAccess() == null ? null :
+                GlobalStoreStart.connect(o.storeAccess(), o.nodeName(), storeTtl, o.uplink(), state);
         }
         catch (final BerthException | IllegalArgumentException ex)
         {
-            System.err.println("berthd: --store " + store + ": " + ex.getMessage());
-            return 1;
+            throw new BerthException("--store " + store + ": " + ex.getMessage());
         }
-        final EtcdStore etcdStore = storeConnection == null ? null : storeConnection.etcd();
-        final StoreIntegrity integrity = storeConnection == null ? null : storeConnection.integrity();
-        final DataplaneOptions pathOptions =
-            dataplaneOptions.withOverlay(etcdStore != null && uplink != null);
-
+        // its lease ends with the TTL: a restart within it keeps the endpoints seen
+        final EtcdStore etcdStore = closeAll.add("the store", storeConnection == null ? null : storeConnection.etcd());
+        final StoreIntegrity integrity = closeAll.add("the store's integrity check",
+            storeConnection == null ? null : storeConnection.integrity());
+        final HostMountNamespace hostMounts = closeAll.add("the host's mount namespace", HostMountNamespace.discover());
+        final Dataplane dataplane;
+        try
+        {
+            dataplane = closeAll.add("the dataplane", "noop".equals(dataplaneKind) ? new NoopDataplane() :
+                new UserspaceDataplane(state.resolve("dataplane"), o.dataplaneOptions(), ioUring, workers));
+        }
+        catch (final IOException e)
+        {
+            throw new BerthException("--io-uring: " + e.getMessage() + "; run without --io-uring");
+        }
+        final ResolvConf hostResolv = ResolvConf.read(Path.of("/etc/resolv.conf"));
+        final EmbeddedDns dns = closeAll.add("the embedded DNS", EmbeddedDns.inNamespaces(dnsUpstreams.isEmpty() ?
+            hostResolv.upstreams() : Upstreams.parse(dnsUpstreams), hostResolv));
+        final UserlandProxy proxy;
+        try
+        {
+            proxy = closeAll.add("the userland proxy", new UserlandProxy());
+        }
+        catch (final IOException ex)
+        {
+            throw new BerthException("cannot start the userland proxy: " + ex.getMessage());
+        }
         final ExecutorService controlThread = Executors.newSingleThreadExecutor(runnable ->
         {
             final Thread thread = new Thread(runnable, "berth-control");
             thread.setDaemon(false);
             return thread;
         });
-        final HostMountNamespace hostMounts = HostMountNamespace.discover();
-        final Dataplane dataplane;
-        try
+        closeAll.addStep("the control thread", () ->
         {
-            dataplane = "noop".equals(dataplaneKind) ? new NoopDataplane() :
-                new UserspaceDataplane(state.resolve("dataplane"), pathOptions, ioUring, workers);
-        }
-        catch (final IOException e)
+            controlThread.shutdown();
+            controlThread.awaitTermination(10, TimeUnit.SECONDS);
+        });
+        // started first: networks added after this get their host routes over berth0
+        dataplane.start();
+        restoreConnections(dataplane, state);
+        final FlowLog flows = flowLog ? flowLog(dataplane, o.flowRetention(), state) : null;
+        closeAll.addStep("the flow log", () ->
         {
-            System.err.println("berthd: --io-uring: " + e.getMessage() + "; run without --io-uring");
-            return 1;
-        }
-        final Journal[] journal = new Journal[1];
-        final FlowLog[] flows = new FlowLog[1];
-        final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
-        final ControlService service;
-        final UserlandProxy proxy;
-        try
+            if (flows != null)
+            {
+                flows.flush(); // what the worker handed over before it stops
+                flows.close();
+            }
+        });
+        if (o.uplink() != null)
         {
-            proxy = new UserlandProxy();
-        }
-        catch (final IOException ex)
-        {
-            LOG.log(System.Logger.Level.ERROR, "cannot start the userland proxy: " + ex.getMessage());
-            return 1;
-        }
-        try
-        {
-            // started first: networks added after this get their host routes over berth0
-            dataplane.start();
-            // tracked connections and their NAT translations from before the restart (SIGTERM saves them, and a
-            // saver every second, and the NAT bindings mirrored as made keep them across a SIGKILL): restored before
-            // any port is read again
-            // (the uplink included: a packet that came first would be picked up mid-stream, or dropped)
             try
             {
-                final int restored = dataplane.restoreConnections(state.resolve(ConnectionSaver.FILE));
-                if (restored > 0)
-                {
-                    LOG.log(System.Logger.Level.INFO, "restored " + restored + " tracked connection(s)");
-                }
+                dataplane.attachUplink(o.uplink());
             }
-            catch (final IOException | RuntimeException ex)
+            catch (final IOException ex)
             {
-                LOG.log(System.Logger.Level.WARNING, "tracked connections from before the restart are lost: " +
-                    state.resolve(ConnectionSaver.FILE) + ": " + ex.getMessage());
+                throw new BerthException("cannot attach uplink " + o.uplink().iface() + ": " + ex.getMessage());
             }
-            if (flowLog)
-            {
-                final Dataplane.FlowSource source = dataplane.flowLog(flowLogStart);
-                flows[0] = new FlowLog(state.resolve("flows"), source.ring(), source.lost(),
-                    flowRetention);
-            }
-            if (uplink != null)
-            {
-                try
-                {
-                    dataplane.attachUplink(uplink);
-                }
-                catch (final IOException ex)
-                {
-                    LOG.log(System.Logger.Level.ERROR, "cannot attach uplink " + uplink.iface() + ": " + ex.getMessage());
-                    proxy.close();
-                    dataplane.close();
-                    return 1;
-                }
-            }
-            service = onControlThread(controlThread, () ->
-            {
-                if (repair)
-                {
-                    CheckedJournal.repair(state).forEach(line -> System.err.println("berthd: repair: " + line));
-                }
-                journal[0] = new CheckedJournal(state);
-                // the composition root: every driver, store and endpoint service berthd offers is registered here
-                final GlobalStore global = etcdStore == null ? null :
-                    new GlobalStore(etcdStore, state.resolve("global-networks.json")).integrity(integrity);
-                final OverlayDriver.Cluster cluster = global == null || uplink == null ? null :
-                    new OverlayDriver.Cluster(global, nodeName, uplink.ip());
-                final String missing = global == null && uplink == null ?
-                    "berthd --store etcd://HOST:PORT and --uplink IFACE --uplink-ip CIDR (its address is the VTEP)" :
-                    global == null ? "berthd --store etcd://HOST:PORT (the store its networks are shared through)" :
-                    "berthd --uplink IFACE --uplink-ip CIDR (the uplink address is the VTEP)";
-                final DriverRegistry drivers = Drivers.all(dataplane, cluster, missing);
-                final Stores stores = new Stores(journal[0]);
-                if (global != null)
-                {
-                    stores.add(global);
-                }
-                final Services services = new Services().register(new LoopbackPublishing(proxy)).register(dns);
-                if (flows[0] != null)
-                {
-                    services.register(flows[0]); // which container an address is
-                }
-                final Map<Cidr, String> hostRanges = new LinkedHashMap<>();
-                if (uplink != null)
-                {
-                    final Cidr uplinkSubnet = new Cidr(
-                        uplink.ip() & Cidr.mask(uplink.prefixLength()), uplink.prefixLength());
-                    hostRanges.put(uplinkSubnet, "the uplink's subnet, --uplink-ip " + Ipv4.format(uplink.ip()) + "/" +
-                        uplink.prefixLength());
-                }
-                final ControlService created = new ControlService(new State(new LocalIpam(hostRanges, uplink == null
-                    ? Map.of() : Map.of(uplink.ip(), "berthd's uplink address"))),
-                    stores, dataplane, drivers, services, sandboxes, state, new Ids(),
-                    Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
-                created.observe().addCounters("dns", () -> dns.counters().snapshot());
-                if (global != null)
-                {
-                    GlobalStoreStart.count(created, global, integrity);
-                }
-                if (flows[0] != null)
-                {
-                    created.observe().addCounters("flow_log", flows[0]::counters);
-                }
-                final List<String> problems = created.restore();
-                problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
-                if (global != null)
-                {
-                    GlobalStoreStart.follow(created, global, integrity, (OverlayDriver)drivers.get(OverlayDriver.NAME),
-                        dns, controlThread);
-                }
-                return created;
-            });
         }
-        catch (final RuntimeException ex)
-        {
-            if (ex instanceof BerthException)
-            {
-                System.err.println("berthd: cannot start: " + ex.getMessage()); // a refusal: one sentence, no trace
-            }
-            else
-            {
-                LOG.log(System.Logger.Level.ERROR, "cannot start: " + ex.getMessage(), ex);
-            }
-            if (journal[0] != null)
-            {
-                journal[0].close();
-            }
-            controlThread.shutdownNow();
-            proxy.close();
-            if (flows[0] != null)
-            {
-                flows[0].close();
-            }
-            dataplane.close();
-            return 1;
-        }
+        final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
+        final ControlService service = onControlThread(controlThread, () -> composeOnControlThread(o, closeAll,
+            etcdStore, integrity, dataplane, dns, proxy, flows, sandboxes, controlThread));
 
         final ObjectNode info = Json.WIRE.createObjectNode();
         info.put("Pid", ProcessHandle.current().pid());
-        info.put("Socket", socketPath.toString());
+        info.put("Socket", o.socket().toString());
         info.put("StateDir", state.toString());
+        final UplinkSpec uplink = o.uplink();
         if (uplink != null)
         {
             info.put("Uplink", uplink.iface());
@@ -466,100 +401,139 @@ public final class Berthd implements Callable<Integer>
             info.put("UplinkGateway", uplink.gateway() == 0 ? "" : Ipv4.format(uplink.gateway()));
         }
         final RequestHandler handler = new RequestHandler(service, sandboxes, info);
-        final ApiServer api = new ApiServer(socketPath, controlThread, handler::handle);
+        closeAll.add("the connection saver", new ConnectionSaver(dataplane, state).start()); // SIGTERM: the tables now
+        final ApiServer api = closeAll.add("the API", new ApiServer(o.socket(), controlThread, handler::handle));
         api.streamer(RequestHandler.captureStream(service, controlThread));
-        api.streamer(RequestHandler.flowStream(flows[0]));
+        api.streamer(RequestHandler.flowStream(flows));
         api.streamer(RequestHandler.traceStream(service, controlThread));
         api.streamer(RequestHandler.exposureStream(service, controlThread));
         api.streamer(new ServedCli(api::call));
         api.streamer(new CniService(service, sandboxes, controlThread));
-
-        final ConnectionSaver saver = new ConnectionSaver(dataplane, state).start();
-
-        final CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() ->
-        {
-            api.close();
-            saver.close(); // SIGTERM: the tables as they are now
-            try
-            {
-                onControlThread(controlThread, () ->
-                {
-                    journal[0].close();
-                    return null;
-                });
-            }
-            catch (final RuntimeException ex)
-            {
-                LOG.log(System.Logger.Level.WARNING, "closing the journal: " + ex.getMessage());
-            }
-            controlThread.shutdown();
-            try
-            {
-                controlThread.awaitTermination(10, TimeUnit.SECONDS);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-            proxy.close();
-            dns.close();
-            if (flows[0] != null)
-            {
-                try
-                {
-                    flows[0].flush(); // what the worker handed over before it stops
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
-                flows[0].close();
-            }
-            if (integrity != null)
-            {
-                integrity.close();
-            }
-            if (etcdStore != null)
-            {
-                etcdStore.close(); // its lease ends with the TTL: a restart within it keeps the endpoints seen
-            }
-            dataplane.close();
-            hostMounts.close();
-            try
-            {
-                lock.release();
-                lockFile.close();
-            }
-            catch (final IOException ignored)
-            {
-                // the lock goes with the process anyway
-            }
-            LOG.log(System.Logger.Level.INFO, "stopped");
-            System.err.println("berthd stopped"); // always: scripts wait for it
-            stopped.countDown();
-        }, "berth-shutdown"));
-
         if (metricsAddr != null)
         {
             try
             {
-                final MetricsServer metrics = MetricsServer.start(
-                    metricsAddr, () -> onControlThread(controlThread, handler::countersView));
-                Runtime.getRuntime().addShutdownHook(new Thread(metrics::close, "berth-metrics-close"));
+                closeAll.add("the metrics server", MetricsServer.start(metricsAddr,
+                    () -> onControlThread(controlThread, handler::countersView)));
             }
             catch (final IOException ex)
             {
-                System.err.println("berthd: cannot serve metrics on " + metricsAddr + ": " + ex.getMessage());
-                System.exit(1); // the shutdown hook above puts everything away
+                throw new BerthException("cannot serve metrics on " + metricsAddr + ": " + ex.getMessage());
             }
         }
-        api.start();
-        System.out.println("berthd ready on " + socketPath + " (state " + state + ", pid " +
-            ProcessHandle.current().pid() + ")");
-        System.out.flush();
-        stopped.await();
-        return 0;
+        return api;
+    }
+
+    /** Opens the journal (its close handed to {@code closeAll}) and composes; a refusal says berthd cannot start. */
+    private ControlService composeOnControlThread(final Concluded o, final CloseAll closeAll,
+        final EtcdStore etcdStore, final StoreIntegrity integrity, final Dataplane dataplane, final EmbeddedDns dns,
+        final UserlandProxy proxy, final FlowLog flows, final NetnsSandboxes sandboxes,
+        final ExecutorService controlThread)
+    {
+        try
+        {
+            if (repair)
+            {
+                CheckedJournal.repair(o.state()).forEach(line -> System.err.println("berthd: repair: " + line));
+            }
+            final Journal journal = new CheckedJournal(o.state());
+            closeAll.addStep("the journal", () -> onControlThread(controlThread, () ->
+            {
+                journal.close();
+                return null;
+            }));
+            return compose(o, journal, etcdStore, integrity, dataplane, dns, proxy, flows, sandboxes, controlThread);
+        }
+        catch (final BerthException ex)
+        {
+            throw new BerthException("cannot start: " + ex.getMessage());
+        }
+    }
+
+    /**
+     * Tracked connections and their NAT translations from before the restart (SIGTERM saves them, a saver every
+     * second, and the NAT bindings mirrored as made keep them across a SIGKILL), restored before any port is read
+     * again, the uplink included: a packet that came first would be picked up mid-stream, or dropped.
+     */
+    private static void restoreConnections(final Dataplane dataplane, final Path state)
+    {
+        try
+        {
+            final int restored = dataplane.restoreConnections(state.resolve(ConnectionSaver.FILE));
+            if (restored > 0)
+            {
+                LOG.log(System.Logger.Level.INFO, "restored " + restored + " tracked connection(s)");
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            LOG.log(System.Logger.Level.WARNING, "tracked connections from before the restart are lost: " +
+                state.resolve(ConnectionSaver.FILE) + ": " + ex.getMessage());
+        }
+    }
+
+    private FlowLog flowLog(final Dataplane dataplane, final Duration retention, final Path state) throws IOException
+    {
+        final Dataplane.FlowSource source = dataplane.flowLog(flowLogStart);
+        return new FlowLog(state.resolve("flows"), source.ring(), source.lost(), retention);
+    }
+
+    /**
+     * The composition root proper, on the control thread: every driver, store and endpoint service berthd offers
+     * is registered here, the state is restored, and the global store followed.
+     */
+    private static ControlService compose(final Concluded o, final Journal journal, final EtcdStore etcdStore,
+        final StoreIntegrity integrity, final Dataplane dataplane, final EmbeddedDns dns, final UserlandProxy proxy,
+        final FlowLog flows, final NetnsSandboxes sandboxes, final ExecutorService controlThread)
+    {
+        final UplinkSpec uplink = o.uplink();
+        final GlobalStore global = etcdStore == null ? null :
+            new GlobalStore(etcdStore, o.state().resolve("global-networks.json")).integrity(integrity);
+        final OverlayDriver.Cluster cluster = global == null || uplink == null ? null :
+            new OverlayDriver.Cluster(global, o.nodeName(), uplink.ip());
+        final String missing = global == null && uplink == null ?
+            "berthd --store etcd://HOST:PORT and --uplink IFACE --uplink-ip CIDR (its address is the VTEP)" :
+            global == null ? "berthd --store etcd://HOST:PORT (the store its networks are shared through)" :
+            "berthd --uplink IFACE --uplink-ip CIDR (the uplink address is the VTEP)";
+        final DriverRegistry drivers = Drivers.all(dataplane, cluster, missing);
+        final Stores stores = new Stores(journal);
+        if (global != null)
+        {
+            stores.add(global);
+        }
+        final Services services = new Services().register(new LoopbackPublishing(proxy)).register(dns);
+        if (flows != null)
+        {
+            services.register(flows); // which container an address is
+        }
+        final Map<Cidr, String> hostRanges = new LinkedHashMap<>();
+        if (uplink != null)
+        {
+            final Cidr uplinkSubnet = new Cidr(uplink.ip() & Cidr.mask(uplink.prefixLength()), uplink.prefixLength());
+            hostRanges.put(uplinkSubnet, "the uplink's subnet, --uplink-ip " + Ipv4.format(uplink.ip()) + "/" +
+                uplink.prefixLength());
+        }
+        final ControlService created = new ControlService(new State(new LocalIpam(hostRanges, uplink == null
+            ? Map.of() : Map.of(uplink.ip(), "berthd's uplink address"))),
+            stores, dataplane, drivers, services, sandboxes, o.state(), new Ids(),
+            Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
+        created.observe().addCounters("dns", () -> dns.counters().snapshot());
+        if (global != null)
+        {
+            GlobalStoreStart.count(created, global, integrity);
+        }
+        if (flows != null)
+        {
+            created.observe().addCounters("flow_log", flows::counters);
+        }
+        final List<String> problems = created.restore();
+        problems.forEach(problem -> LOG.log(System.Logger.Level.WARNING, problem));
+        if (global != null)
+        {
+            GlobalStoreStart.follow(created, global, integrity, (OverlayDriver)drivers.get(OverlayDriver.NAME),
+                dns, controlThread);
+        }
+        return created;
     }
 
     /** Runs {@code task} on the control thread and waits for it; its RuntimeException is rethrown as is. */
