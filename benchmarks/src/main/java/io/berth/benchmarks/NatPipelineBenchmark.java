@@ -1,25 +1,26 @@
 package io.berth.benchmarks;
 
-import io.berth.dataplane.Frames;
 import io.berth.conntrack.ConnState;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounter;
 import io.berth.conntrack.ConntrackCounters;
 import io.berth.conntrack.Timeouts;
 import io.berth.conntrack.Tuples;
+import io.berth.control.dataplane.DataplaneOptions;
+import io.berth.control.dataplane.MemoryPacketPath;
 import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.DropReason;
+import io.berth.dataplane.Frames;
+import io.berth.dataplane.MemoryPort;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.PortCounters;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.flyweight.TcpFlyweight;
 import io.berth.dataplane.graph.Graph;
-import io.berth.control.dataplane.DataplaneOptions;
-import io.berth.control.dataplane.MemoryPacketPath;
-import io.berth.dataplane.MemoryPort;
-import io.berth.dataplane.PortCounters;
 import io.berth.nat.NatCounter;
 import io.berth.nat.NatCounters;
+import io.berth.nat.NatDrops;
 import io.berth.nat.PublishedPorts;
 import org.agrona.concurrent.CachedEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -38,12 +39,12 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.nio.ByteOrder;
-import java.util.concurrent.TimeUnit;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 
 /**
  * berthd's production graph ({@link MemoryPacketPath}: parse, l2-forward, gateway, local-delivery, conntrack,
@@ -253,7 +254,7 @@ public class NatPipelineBenchmark
         {
             if (out() != injected || pool.available() != pool.capacity()
                 || ctCounters.get(ConntrackCounter.INVALID) != 0 || ctCounters.get(ConntrackCounter.REFUSED_FULL) != 0
-                || ctCounters.get(ConntrackCounter.REFUSED_CLASH) != 0 || natCounters.get(NatCounter.NAT_FAILED) != 0
+                || ctCounters.get(ConntrackCounter.REFUSED_CLASH) != 0 || graph.drops().get(NatDrops.NAT_FAILED) != 0
                 || natCounters.get(NatCounter.SNAT_NO_PORT) != 0 || natCounters.get(NatCounter.DNAT_CLASH) != 0)
             {
                 throw new IllegalStateException("not a clean run: " + report() + ", pool " + pool.available() + "/" + pool.capacity());

@@ -5,7 +5,7 @@ public final class DropCounters extends CounterSet
 {
     public DropCounters()
     {
-        super(DropReason.count());
+        super(DropReason.capacity());
     }
 
     public void count(final DropReason reason)

@@ -1,60 +1,114 @@
 package io.berth.dataplane;
 
-/** Why the dataplane dropped a packet; each reason has its own counter in {@link DropCounters}. */
-public enum DropReason
-{
-    FRAME_TOO_SHORT("frame shorter than an Ethernet header"),
-    FRAME_TOO_LONG("frame longer than the port MTU allows"),
-    ARP_TRUNCATED("ARP shorter than its header says"),
-    ARP_MALFORMED("ARP that is not Ethernet/IPv4"),
-    IPV4_TRUNCATED("IPv4 shorter than its header or total length"),
-    IPV4_MALFORMED("IPv4 with a bad version or header length"),
-    L4_TRUNCATED("TCP, UDP or ICMP header cut short"),
-    SOURCE_MAC_INVALID("multicast or zero source MAC"),
-    UNKNOWN_PORT("frame from a port in no network"),
-    MAC_SPOOF("port security: a frame whose source MAC is not the sending port's own (or is another port's)"),
-    ARP_SPOOF("port security: ARP whose sender MAC or address is not the sending port's own"),
-    ISOLATED("icc=false: container to container"),
-    MAC_LIMIT("port exceeded its learned-MAC limit"),
-    SAME_PORT("destination learned on the inbound port"),
-    NO_ROUTE("no route to the destination (no uplink)"),
-    SPOOFED_SOURCE("IPv4 source address not the sender's own (port security, and the reverse-path check)"),
-    ISOLATED_NETWORKS("routing between two bridge networks"),
-    INTERNAL_NETWORK("an internal network's traffic towards the uplink"),
-    TTL_EXCEEDED("TTL ran out at the gateway (ICMP time exceeded sent)"),
-    NEIGHBOR_UNRESOLVED("next hop's MAC unknown and ARP did not answer in time"),
-    LOCAL_UNHANDLED("for one of berthd's own addresses but nothing listens there"),
-    NOT_FOR_US("uplink frame for another host's MAC or of a protocol berthd does not route (a promiscuous port sees the LAN)"),
-    CT_INVALID("conntrack: fits no state of its connection"),
-    CT_TABLE_FULL("conntrack: new connection refused, table at its limit"),
-    CT_CLASH("conntrack: new connection refused, its reply tuple is taken"),
-    NAT_FAILED("NAT: the connection's translation failed (no free port, or its tuple clashed)"),
-    NAT_UNTRANSLATABLE("NAT: untracked packet (fragment) that would need SNAT"),
-    FRAG_OVERLAP("IPv4 fragment overlapping one already received (the whole datagram is dropped)"),
-    FRAG_TOO_BIG("IPv4 fragment reaching past 65,535 bytes"),
-    FRAG_TINY("first IPv4 fragment too short to hold the L4 ports (RFC 1858)"),
-    FRAG_MALFORMED("IPv4 fragment that is empty, or not the last and not a multiple of 8 bytes"),
-    FRAG_DUPLICATE("IPv4 fragment received twice (the copy is dropped, the datagram goes on)"),
-    FRAG_NO_BUFFER("IPv4 fragment of a new datagram while the packet pool is dry"),
-    FRAG_NEEDED("DF set and larger than the egress MTU (ICMP fragmentation needed sent)"),
-    VXLAN_MALFORMED("VXLAN datagram cut short, with the I flag clear, or with lengths that disagree"),
-    VXLAN_FRAGMENTED("VXLAN datagram in a fragmented outer IPv4 packet (RFC 7348: VTEPs must not fragment)"),
-    VXLAN_UNKNOWN_VNI("VXLAN datagram for a VNI no network here has"),
-    VXLAN_UNKNOWN_SOURCE("VXLAN datagram from a VTEP that is neither a store host nor a listed peer"),
-    VXLAN_FROM_CONTAINER("a container's UDP datagram to a known VTEP's tunnel port (it would be taken for tunnel traffic)"),
-    VXLAN_NO_BUFFER("VXLAN datagram split off a UDP GSO super-datagram while the packet pool is dry"),
-    LAN_L3_BROADCAST("ipvlan L3: broadcast, multicast or non-IPv4 from a container (the network routes unicast IPv4 only; also a broadcast routed from a LAN network)"),
-    NODE_EXCEPTION("a graph node threw while holding the packet (a bug: see berthd's log)"),
-    GATEWAY_UNHANDLED("to the gateway but not ARP or ping"),
-    GSO_UNSUPPORTED("segmented frame for a port without offloads"),
-    TX_FAILED("the egress port refused the frame"),
-    NO_EGRESS("no egress decided");
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 
+/**
+ * Why the dataplane dropped a packet. Each module declares its own reasons beside its nodes (VPP's per-node error
+ * lists): the ones here are the base module's (the frame checks of parse and decap, the port-security reasons
+ * shared by the switch, the router and the VXLAN decap, transmit and the graph itself); the switch's are in {@code
+ * L2Drops} and {@code L3Drops}, conntrack's in {@code ConntrackDrops}, NAT's in {@code NatDrops}, VXLAN's in {@code
+ * VxlanDrops}. Every reason has a dense index ({@link #ordinal}) into the graph's per-node drop counters, handed
+ * out as reasons are declared, at most {@link #capacity()}; the drop is the count, nothing else counts it. A
+ * module's reasons are declared when its class is first used: the composition names every module's list, so {@code
+ * berth counters} shows them all. Immutable; declared on whichever thread loads a module (synchronized).
+ */
+public final class DropReason
+{
+    /** Room for every module's reasons: the width of each node's drop counters. */
+    private static final int CAPACITY = 96;
+    private static final DropReason[] DECLARED = new DropReason[CAPACITY];
+    private static int declared;
+
+    public static final DropReason FRAME_TOO_SHORT = declare("FRAME_TOO_SHORT",
+        "frame shorter than an Ethernet header");
+    public static final DropReason FRAME_TOO_LONG = declare("FRAME_TOO_LONG",
+        "frame longer than the port MTU allows");
+    public static final DropReason ARP_TRUNCATED = declare("ARP_TRUNCATED",
+        "ARP shorter than its header says");
+    public static final DropReason ARP_MALFORMED = declare("ARP_MALFORMED",
+        "ARP that is not Ethernet/IPv4");
+    public static final DropReason IPV4_TRUNCATED = declare("IPV4_TRUNCATED",
+        "IPv4 shorter than its header or total length");
+    public static final DropReason IPV4_MALFORMED = declare("IPV4_MALFORMED",
+        "IPv4 with a bad version or header length");
+    public static final DropReason L4_TRUNCATED = declare("L4_TRUNCATED",
+        "TCP, UDP or ICMP header cut short");
+    public static final DropReason SOURCE_MAC_INVALID = declare("SOURCE_MAC_INVALID",
+        "multicast or zero source MAC");
+    public static final DropReason UNKNOWN_PORT = declare("UNKNOWN_PORT",
+        "frame from a port in no network");
+    public static final DropReason MAC_SPOOF = declare("MAC_SPOOF",
+        "port security: a frame whose source MAC is not the sending port's own (or is another port's)");
+    public static final DropReason ARP_SPOOF = declare("ARP_SPOOF",
+        "port security: ARP whose sender MAC or address is not the sending port's own");
+    public static final DropReason SAME_PORT = declare("SAME_PORT",
+        "destination learned on the inbound port");
+    public static final DropReason NO_ROUTE = declare("NO_ROUTE",
+        "no route to the destination (no uplink)");
+    public static final DropReason SPOOFED_SOURCE = declare("SPOOFED_SOURCE",
+        "IPv4 source address not the sender's own (port security, and the reverse-path check)");
+    public static final DropReason NODE_EXCEPTION = declare("NODE_EXCEPTION",
+        "a graph node threw while holding the packet (a bug: see berthd's log)");
+    public static final DropReason GSO_UNSUPPORTED = declare("GSO_UNSUPPORTED",
+        "segmented frame for a port without offloads");
+    public static final DropReason TX_FAILED = declare("TX_FAILED",
+        "the egress port refused the frame");
+    public static final DropReason NO_EGRESS = declare("NO_EGRESS",
+        "no egress decided");
+
+    /** The base module's reasons. */
+    public static final List<DropReason> BASE = List.of(FRAME_TOO_SHORT, FRAME_TOO_LONG, ARP_TRUNCATED,
+        ARP_MALFORMED, IPV4_TRUNCATED, IPV4_MALFORMED, L4_TRUNCATED, SOURCE_MAC_INVALID, UNKNOWN_PORT, MAC_SPOOF,
+        ARP_SPOOF, SAME_PORT, NO_ROUTE, SPOOFED_SOURCE, NODE_EXCEPTION, GSO_UNSUPPORTED, TX_FAILED, NO_EGRESS);
+
+    private final int ordinal;
+    private final String name;
     private final String description;
 
-    DropReason(final String description)
+    private DropReason(final int ordinal, final String name, final String description)
     {
+        this.ordinal = ordinal;
+        this.name = name;
         this.description = description;
+    }
+
+    /**
+     * A new reason, in upper case as its module names it ({@code counters} shows it in lower case). Class
+     * initialisation of a module's drop list; a name declared twice is a bug.
+     */
+    public static synchronized DropReason declare(final String name, final String description)
+    {
+        if (!name.matches("[A-Z][A-Z0-9_]*"))
+        {
+            throw new IllegalArgumentException("a drop reason is named in upper case: " + name);
+        }
+        for (int i = 0; i < declared; i++)
+        {
+            if (DECLARED[i].name.equals(name))
+            {
+                throw new IllegalStateException("drop reason " + name + " is declared twice");
+            }
+        }
+        if (declared == CAPACITY)
+        {
+            throw new IllegalStateException("more than " + CAPACITY + " drop reasons: raise DropReason's capacity");
+        }
+        final DropReason reason = new DropReason(declared, name, description);
+        DECLARED[declared++] = reason;
+        return reason;
+    }
+
+    /** Its index into drop counters, dense from 0 across every module. */
+    public int ordinal()
+    {
+        return ordinal;
+    }
+
+    public String name()
+    {
+        return name;
     }
 
     public String description()
@@ -64,18 +118,35 @@ public enum DropReason
 
     public String counterName()
     {
-        return name().toLowerCase();
+        return name.toLowerCase();
     }
 
-    private static final DropReason[] VALUES = values();
+    @Override
+    public String toString()
+    {
+        return name;
+    }
 
+    /** The reason with this index; null for an index no module declared. */
     public static DropReason of(final int ordinal)
     {
-        return VALUES[ordinal];
+        return DECLARED[ordinal];
     }
 
-    public static int count()
+    /** How many reasons there may be: drop counters are this wide. */
+    public static int capacity()
     {
-        return VALUES.length;
+        return CAPACITY;
+    }
+
+    /** Every reason declared so far, in the order declared. */
+    public static synchronized List<DropReason> values()
+    {
+        final List<DropReason> all = new ArrayList<>(declared);
+        for (int i = 0; i < declared; i++)
+        {
+            all.add(DECLARED[i]);
+        }
+        return Collections.unmodifiableList(all);
     }
 }

@@ -20,8 +20,8 @@ import static io.berth.conntrack.ConnectionTable.F_DNAT;
 import static io.berth.conntrack.ConnectionTable.F_DNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.F_PICKED_UP;
 import static io.berth.conntrack.ConnectionTable.F_PICKED_UP_REPLY;
-import static io.berth.conntrack.ConnectionTable.F_SNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.F_SEEN_REPLY;
+import static io.berth.conntrack.ConnectionTable.F_SNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.NOT_FOUND;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 import static io.berth.conntrack.ConnectionTable.REPLY;
@@ -77,8 +77,8 @@ public final class ConntrackNode extends Node
         final ConnectionTable table, final CtInfo info, final Timeouts timeouts, final EpochClock clock,
         final boolean dropInvalid, final MidstreamPickup pickup)
     {
-        super("conntrack", DropReason.L4_TRUNCATED, DropReason.CT_INVALID, DropReason.CT_TABLE_FULL,
-            DropReason.CT_CLASH);
+        super("conntrack", DropReason.L4_TRUNCATED, ConntrackDrops.CT_INVALID, ConntrackDrops.CT_TABLE_FULL,
+            ConntrackDrops.CT_CLASH);
         this.table = table;
         this.counters = table.counters();
         this.info = info;
@@ -112,7 +112,7 @@ public final class ConntrackNode extends Node
                 counters.count(ConntrackCounter.INVALID);
                 if (dropInvalid)
                 {
-                    graph.drop(handle, DropReason.CT_INVALID);
+                    graph.drop(handle, ConntrackDrops.CT_INVALID);
                 }
                 else
                 {
@@ -122,7 +122,7 @@ public final class ConntrackNode extends Node
             }
             else
             {
-                graph.drop(handle, verdict == REFUSED_FULL ? DropReason.CT_TABLE_FULL : DropReason.CT_CLASH);
+                graph.drop(handle, verdict == REFUSED_FULL ? ConntrackDrops.CT_TABLE_FULL : ConntrackDrops.CT_CLASH);
             }
         }
     }

@@ -53,7 +53,7 @@ public final class DnatNode extends Node
     public DnatNode(final ConnectionTable table, final CtInfo info, final PublishedPorts published, final NatCounters counters,
         final NatBindings bindings)
     {
-        super("dnat", DropReason.NAT_FAILED);
+        super("dnat", NatDrops.NAT_FAILED);
         this.table = table;
         this.info = info;
         this.published = published;
@@ -75,8 +75,7 @@ public final class DnatNode extends Node
             }
             else
             {
-                counters.count(NatCounter.NAT_FAILED);
-                graph.drop(handle, DropReason.NAT_FAILED);
+                graph.drop(handle, NatDrops.NAT_FAILED);
             }
         }
     }

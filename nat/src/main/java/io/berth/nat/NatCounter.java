@@ -1,15 +1,16 @@
 package io.berth.nat;
 
-/** What the NAT stages count; one 64-bit counter each in {@link NatCounters}. */
+/**
+ * What the NAT stages count of connections; one 64-bit counter each in {@link NatCounters}. Dropped packets are
+ * counted once, by their drop reason ({@link NatDrops}).
+ */
 public enum NatCounter
 {
     SNAT_CONNECTIONS("connections masqueraded"),
     SNAT_PORT_KEPT("masqueraded connections that kept their source port"),
     SNAT_NO_PORT("connections refused: no free external port (dropped)"),
     DNAT_CONNECTIONS("connections to a published port"),
-    DNAT_CLASH("connections refused: translated reply tuple already in use (dropped)"),
-    NAT_FAILED("packets of a connection whose translation failed (dropped)"),
-    UNTRANSLATABLE("untracked packets (fragments) that would need SNAT (dropped)");
+    DNAT_CLASH("connections refused: translated reply tuple already in use (dropped)");
 
     private final String description;
 

@@ -58,7 +58,7 @@ public final class SnatNode extends Node
         final ConnectionTable table, final CtInfo info, final PortAllocator ports, final SnatPolicy policy,
         final NatCounters counters, final NatBindings bindings)
     {
-        super("snat", DropReason.NAT_FAILED, DropReason.NAT_UNTRANSLATABLE);
+        super("snat", NatDrops.NAT_FAILED, NatDrops.NAT_UNTRANSLATABLE);
         this.table = table;
         this.info = info;
         this.ports = ports;
@@ -84,16 +84,14 @@ public final class SnatNode extends Node
                 }
                 else
                 {
-                    counters.count(NatCounter.NAT_FAILED);
-                    graph.drop(handle, DropReason.NAT_FAILED);
+                    graph.drop(handle, NatDrops.NAT_FAILED);
                 }
             }
             else if (isIpv4(pool, buffer, handle) && policy.externalAddress(pool, handle,
                 buffer.getInt(ip + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN),
                 buffer.getInt(ip + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN)) != SnatPolicy.NO_SNAT)
             {
-                counters.count(NatCounter.UNTRANSLATABLE);
-                graph.drop(handle, DropReason.NAT_UNTRANSLATABLE);
+                graph.drop(handle, NatDrops.NAT_UNTRANSLATABLE);
             }
             else
             {

@@ -3,13 +3,13 @@ package io.berth.l2;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import io.berth.l3.Responder;
 import org.agrona.concurrent.UnsafeBuffer;
-import io.berth.dataplane.flyweight.ArpFlyweight;
 
 /**
  * The network's gateway address lives here, not in a kernel bridge: ARP requests for it get a reply with the
@@ -39,7 +39,7 @@ public final class GatewayNode extends Node
      */
     public GatewayNode(final L2Switch l2)
     {
-        super("gateway", DropReason.UNKNOWN_PORT, DropReason.GATEWAY_UNHANDLED, DropReason.NO_ROUTE,
+        super("gateway", DropReason.UNKNOWN_PORT, L2Drops.GATEWAY_UNHANDLED, DropReason.NO_ROUTE,
             DropReason.L4_TRUNCATED);
         this.l2 = l2;
     }
@@ -87,7 +87,7 @@ public final class GatewayNode extends Node
                 final int target = arp.wrap(buffer, ethernet.payloadOffset()).targetIp();
                 final long remoteMac = domain.proxyArpMac(target);
                 return remoteMac != BridgeDomain.NO_MAC && responder.answerArp(buffer, frame, target, remoteMac)
-                    ? REPLY : drop(DropReason.GATEWAY_UNHANDLED);
+                    ? REPLY : drop(L2Drops.GATEWAY_UNHANDLED);
             case EthernetFlyweight.TYPE_IPV4:
                 ipv4.wrap(buffer, ethernet.payloadOffset());
                 if (ipv4.destination() != domain.gatewayIp() || !domain.answersEcho())
@@ -104,9 +104,9 @@ public final class GatewayNode extends Node
                     return drop(DropReason.L4_TRUNCATED);
                 }
                 // for the gateway address but no ping, e.g. a reply to a masqueraded hairpin: conntrack may know it
-                return routeNode.connected() ? ROUTE : drop(DropReason.GATEWAY_UNHANDLED);
+                return routeNode.connected() ? ROUTE : drop(L2Drops.GATEWAY_UNHANDLED);
             default:
-                return drop(DropReason.GATEWAY_UNHANDLED);
+                return drop(L2Drops.GATEWAY_UNHANDLED);
         }
     }
 

@@ -9,6 +9,7 @@ import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
+
 import java.nio.ByteOrder;
 
 /**
@@ -37,8 +38,8 @@ public final class L2ForwardNode extends Node
      */
     public L2ForwardNode(final L2Switch l2)
     {
-        super("l2-forward", DropReason.UNKNOWN_PORT, DropReason.MAC_LIMIT, DropReason.ISOLATED, DropReason.SAME_PORT,
-            DropReason.NOT_FOR_US, DropReason.LAN_L3_BROADCAST);
+        super("l2-forward", DropReason.UNKNOWN_PORT, L2Drops.MAC_LIMIT, L2Drops.ISOLATED, DropReason.SAME_PORT,
+            L2Drops.NOT_FOR_US, L2Drops.LAN_L3_BROADCAST);
         this.l2 = l2;
         this.macs = l2.macs();
     }
@@ -86,7 +87,7 @@ public final class L2ForwardNode extends Node
         final int learned = macs.learn(domainId, ethernet.source(), inPort, nowSeconds);
         if (learned == MacTable.LEARN_LIMITED)
         {
-            return DropReason.MAC_LIMIT;
+            return L2Drops.MAC_LIMIT;
         }
 
         if (destination == domain.gatewayMac())
@@ -108,7 +109,7 @@ public final class L2ForwardNode extends Node
             }
             if (!domain.interContainer())
             {
-                return DropReason.ISOLATED;
+                return L2Drops.ISOLATED;
             }
             pool.egress(handle, Egress.flood(domainId));
             graph.enqueue(txNode, handle);
@@ -124,7 +125,7 @@ public final class L2ForwardNode extends Node
         {
             if (!domain.interContainer())
             {
-                return DropReason.ISOLATED;
+                return L2Drops.ISOLATED;
             }
             pool.egress(handle, Egress.flood(domainId)); // unknown unicast
             graph.enqueue(txNode, handle);
@@ -136,7 +137,7 @@ public final class L2ForwardNode extends Node
         }
         if (!domain.interContainer())
         {
-            return DropReason.ISOLATED;
+            return L2Drops.ISOLATED;
         }
         pool.egress(handle, outPort);
         graph.enqueue(txNode, handle);
@@ -158,11 +159,11 @@ public final class L2ForwardNode extends Node
             // everything a container sends is to its own MAC, the gateway's; the router decides from there
             if (EthernetFlyweight.isMulticast(destination) || ethernet.etherType() != EthernetFlyweight.TYPE_IPV4)
             {
-                return DropReason.LAN_L3_BROADCAST;
+                return L2Drops.LAN_L3_BROADCAST;
             }
             if (destination != domain.gatewayMac())
             {
-                return DropReason.NOT_FOR_US;
+                return L2Drops.NOT_FOR_US;
             }
             graph.enqueue(gatewayNode, handle);
             return null;
@@ -190,7 +191,7 @@ public final class L2ForwardNode extends Node
             {
                 if (lanPort == MacTable.NO_PORT)
                 {
-                    return DropReason.ISOLATED;
+                    return L2Drops.ISOLATED;
                 }
                 pool.egress(handle, lanPort); // private: a container's broadcast reaches the LAN only
             }
@@ -214,7 +215,7 @@ public final class L2ForwardNode extends Node
         {
             if (fromLan || lanPort == MacTable.NO_PORT)
             {
-                return DropReason.NOT_FOR_US;
+                return L2Drops.NOT_FOR_US;
             }
             outPort = lanPort;
         }
@@ -224,7 +225,7 @@ public final class L2ForwardNode extends Node
         }
         if (!domain.interContainer() && !fromLan && outPort != lanPort)
         {
-            return DropReason.ISOLATED;
+            return L2Drops.ISOLATED;
         }
         pool.egress(handle, outPort);
         graph.enqueue(txNode, handle);

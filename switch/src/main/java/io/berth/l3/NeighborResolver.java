@@ -7,7 +7,6 @@ import io.berth.dataplane.Port;
 import io.berth.dataplane.PortTable;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
-
 import io.berth.dataplane.graph.Node;
 
 /**
@@ -55,7 +54,7 @@ public final class NeighborResolver implements Housekeeping
     {
         if (count == CAPACITY)
         {
-            routeNode.graph().drop(handle, DropReason.NEIGHBOR_UNRESOLVED);
+            routeNode.graph().drop(handle, L3Drops.NEIGHBOR_UNRESOLVED);
             return;
         }
         routeNode.graph().pool().location(handle, PacketPool.PARKED); // ours now: a crash of the route node must not free it
@@ -118,7 +117,7 @@ public final class NeighborResolver implements Housekeeping
         {
             if (nowMillis - since[i] > WAIT_MILLIS)
             {
-                routeNode.graph().drop(routeNode, handles[i], DropReason.NEIGHBOR_UNRESOLVED);
+                routeNode.graph().drop(routeNode, handles[i], L3Drops.NEIGHBOR_UNRESOLVED);
                 work++;
             }
             else

@@ -11,6 +11,7 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
+import io.berth.l2.L2Drops;
 import io.berth.l3.frag.FragmentCounter;
 import io.berth.l3.frag.FragmentCounters;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -71,9 +72,9 @@ public final class RouteNode extends Node
 
     public RouteNode(final Router router, final CrossNetworkPermit permit, final RefusalListener refusals)
     {
-        super("route", DropReason.SPOOFED_SOURCE, DropReason.ISOLATED_NETWORKS, DropReason.NEIGHBOR_UNRESOLVED,
-            DropReason.INTERNAL_NETWORK, DropReason.LOCAL_UNHANDLED, DropReason.NO_ROUTE, DropReason.TTL_EXCEEDED,
-            DropReason.FRAG_NEEDED, DropReason.ISOLATED, DropReason.LAN_L3_BROADCAST);
+        super("route", DropReason.SPOOFED_SOURCE, L3Drops.ISOLATED_NETWORKS, L3Drops.NEIGHBOR_UNRESOLVED,
+            L3Drops.INTERNAL_NETWORK, L3Drops.LOCAL_UNHANDLED, DropReason.NO_ROUTE, L3Drops.TTL_EXCEEDED,
+            L3Drops.FRAG_NEEDED, L2Drops.ISOLATED, L2Drops.LAN_L3_BROADCAST);
         this.router = router;
         this.permit = permit;
         this.refusals = refusals;
@@ -114,7 +115,7 @@ public final class RouteNode extends Node
             if (fromDomain != Router.NONE && router.isLan(fromDomain) && router.isBroadcastFor(fromDomain, destination))
             {
                 refusals.refused(pool, handle);
-                graph.drop(handle, DropReason.LAN_L3_BROADCAST); // a LAN network's router forwards no broadcast
+                graph.drop(handle, L2Drops.LAN_L3_BROADCAST); // a LAN network's router forwards no broadcast
                 continue;
             }
             final int toDomain = router.domainOf(destination);
@@ -131,13 +132,13 @@ public final class RouteNode extends Node
                     && !permit.permits(pool, handle))
                 {
                     refusals.refused(pool, handle);
-                    graph.drop(handle, DropReason.ISOLATED_NETWORKS); // outside: only replies and published ports
+                    graph.drop(handle, L3Drops.ISOLATED_NETWORKS); // outside: only replies and published ports
                     continue;
                 }
                 if (fromDomain == toDomain && router.isIsolated(toDomain))
                 {
                     refusals.refused(pool, handle);
-                    graph.drop(handle, DropReason.ISOLATED); // ipvlan private
+                    graph.drop(handle, L2Drops.ISOLATED); // ipvlan private
                     continue;
                 }
                 if (ipv4.ttl() <= 1)
@@ -148,7 +149,7 @@ public final class RouteNode extends Node
                 neighbor = router.neighbor(destination);
                 if (neighbor == Router.NO_NEIGHBOR)
                 {
-                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_HOST_UNREACHABLE, DropReason.NEIGHBOR_UNRESOLVED);
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_HOST_UNREACHABLE, L3Drops.NEIGHBOR_UNRESOLVED);
                     continue;
                 }
                 sourceMac = router.gatewayMac(toDomain);
@@ -163,14 +164,14 @@ public final class RouteNode extends Node
                 if (fromDomain != Router.NONE && router.isInternal(fromDomain))
                 {
                     // an internal network has no way out at all: of berthd's addresses only its own gateway
-                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.INTERNAL_NETWORK);
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, L3Drops.INTERNAL_NETWORK);
                     continue;
                 }
                 if (pool.inPort(handle) != router.uplinkPort() && answerEcho(pool, buffer, handle, destination, fromDomain))
                 {
                     continue; // a container or the host pinging the uplink address or another network's gateway
                 }
-                unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_PORT_UNREACHABLE, DropReason.LOCAL_UNHANDLED);
+                unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_PORT_UNREACHABLE, L3Drops.LOCAL_UNHANDLED);
                 continue;
             }
             else if (router.lanRouterOf(fromDomain) != Router.NONE)
@@ -211,7 +212,7 @@ public final class RouteNode extends Node
                 }
                 if (fromDomain != Router.NONE && router.isInternal(fromDomain))
                 {
-                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, DropReason.INTERNAL_NETWORK);
+                    unreachable(pool, handle, fromDomain, IcmpFlyweight.CODE_NET_UNREACHABLE, L3Drops.INTERNAL_NETWORK);
                     continue;
                 }
                 final int nextHop = router.uplinkNextHop(destination);
@@ -294,15 +295,15 @@ public final class RouteNode extends Node
         }
         else
         {
-            graph.drop(handle, DropReason.FRAG_NEEDED);
+            graph.drop(handle, L3Drops.FRAG_NEEDED);
             return;
         }
         if (ipv4.protocol() == Ipv4Flyweight.PROTO_ICMP && isIcmpError(pool, handle))
         {
-            graph.drop(handle, DropReason.FRAG_NEEDED);
+            graph.drop(handle, L3Drops.FRAG_NEEDED);
             return;
         }
-        graph.countDrop(DropReason.FRAG_NEEDED);
+        graph.countDrop(L3Drops.FRAG_NEEDED);
         fragmentCounters.count(FragmentCounter.FRAG_NEEDED_SENT);
         icmpErrors.rewriteFragmentationNeeded(pool, handle, mtu, routerIp, routerMac);
         graph.enqueue(fragNeeded.connected() ? fragNeeded : tx, handle);
@@ -345,7 +346,7 @@ public final class RouteNode extends Node
 
     private void timeExceeded(final PacketPool pool, final int handle, final int fromDomain)
     {
-        answerWithError(pool, handle, fromDomain, IcmpFlyweight.TYPE_TIME_EXCEEDED, 0, DropReason.TTL_EXCEEDED);
+        answerWithError(pool, handle, fromDomain, IcmpFlyweight.TYPE_TIME_EXCEEDED, 0, L3Drops.TTL_EXCEEDED);
     }
 
     private void unreachable(final PacketPool pool, final int handle, final int fromDomain, final int code, final DropReason reason)
@@ -398,7 +399,7 @@ public final class RouteNode extends Node
     /** A closed port on the uplink address: RST for TCP, port unreachable for UDP, as a kernel host answers. */
     private void answerAsHost(final PacketPool pool, final int handle, final DropReason reason)
     {
-        if (reason != DropReason.LOCAL_UNHANDLED || ipv4.destination() != router.uplinkIp())
+        if (reason != L3Drops.LOCAL_UNHANDLED || ipv4.destination() != router.uplinkIp())
         {
             graph.drop(handle, reason);
             return;

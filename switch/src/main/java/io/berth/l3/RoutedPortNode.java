@@ -7,6 +7,7 @@ import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
+import io.berth.l2.L2Drops;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -28,7 +29,7 @@ public final class RoutedPortNode extends Node
     /** Arcs: {@code next} (IPv4 for berthd's address that is no ping: conntrack, routing) and {@code tx}. */
     public RoutedPortNode(final Router router, final NeighborResolver resolver)
     {
-        super("routed-port", DropReason.UNKNOWN_PORT, DropReason.NOT_FOR_US, DropReason.L4_TRUNCATED);
+        super("routed-port", DropReason.UNKNOWN_PORT, L2Drops.NOT_FOR_US, DropReason.L4_TRUNCATED);
         this.router = router;
         this.resolver = resolver;
     }
@@ -98,14 +99,14 @@ public final class RoutedPortNode extends Node
                 }
                 else
                 {
-                    graph.drop(handle, DropReason.NOT_FOR_US);
+                    graph.drop(handle, L2Drops.NOT_FOR_US);
                 }
                 continue;
             }
             final long destination = ethernet.destination();
             if (type != EthernetFlyweight.TYPE_IPV4 || destination != ourMac)
             {
-                graph.drop(handle, DropReason.NOT_FOR_US);
+                graph.drop(handle, L2Drops.NOT_FOR_US);
                 continue;
             }
             final int echo = responder.answerEcho(buffer, frame, ourIp, ourMac);

@@ -1,12 +1,13 @@
 package io.berth.l2;
 
-import io.berth.dataplane.Frames;
 import io.berth.dataplane.BusyPoller;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropReason;
+import io.berth.dataplane.Frames;
 import io.berth.dataplane.MemoryPort;
 import io.berth.dataplane.PacketPool;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -18,7 +19,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import org.junit.jupiter.api.Assertions;
 
 /** The whole bridge path (parse, l2-forward, gateway, tx) with in-memory ports, run on the test thread. */
 class L2PipelineTest
@@ -279,13 +279,13 @@ class L2PipelineTest
         final MemoryPort b = port(2, 0);
         b.inject(Frames.udpFrame(MAC_B, MAC_A, IP_B, IP_A, 1, 2, 60)); // unknown unicast: not flooded either
         runUntilIdle();
-        assertEquals(1, drops(DropReason.ISOLATED));
+        assertEquals(1, drops(L2Drops.ISOLATED));
         assertEquals(b.id(), l2.macs().lookup(0, MAC_B), "still learned");
 
         a.inject(Frames.udpFrame(MAC_A, MAC_B, IP_A, IP_B, 1, 2, 60)); // known unicast
         a.inject(Frames.arpRequest(MAC_A, IP_A, IP_B));                  // broadcast for a container
         runUntilIdle();
-        assertEquals(3, drops(DropReason.ISOLATED));
+        assertEquals(3, drops(L2Drops.ISOLATED));
         assertNothing(a, b);
 
         a.inject(ARP_REQUEST);
@@ -326,7 +326,7 @@ class L2PipelineTest
             a.inject(Frames.udpFrame(0x0200_0000_1000L + i, MAC_B, IP_A, IP_B, 1, 2, 60));
         }
         runUntilIdle();
-        assertEquals(5, drops(DropReason.MAC_LIMIT));
+        assertEquals(5, drops(L2Drops.MAC_LIMIT));
         assertEquals(limit, b.transmittedWaiting());
         assertEquals(limit, l2.macs().macsOnPort(a.id()));
         while (b.takeTransmitted() != null)
@@ -336,7 +336,7 @@ class L2PipelineTest
         a.inject(Frames.udpFrame(0x0200_0000_1000L, MAC_B, IP_A, IP_B, 1, 2, 60)); // a known one still passes
         runUntilIdle();
         assertTrue(b.takeTransmitted() != null);
-        assertEquals(5, drops(DropReason.MAC_LIMIT));
+        assertEquals(5, drops(L2Drops.MAC_LIMIT));
     }
 
     @Test
@@ -380,7 +380,7 @@ class L2PipelineTest
             Frames.ipv4(IP_A, GATEWAY_IP, 1, 64, Frames.icmpEcho(0, 1, 1, new byte[4])))); // an echo reply
         a.inject(Frames.ethernet(GATEWAY_MAC, MAC_A, Frames.ETHER_IPV6, new byte[40]));
         runUntilIdle();
-        assertEquals(4, drops(DropReason.GATEWAY_UNHANDLED));
+        assertEquals(4, drops(L2Drops.GATEWAY_UNHANDLED));
         a.inject(Frames.ping(MAC_A, GATEWAY_MAC, IP_A, ip("8.8.8.8"), 1, 1, new byte[8]));
         runUntilIdle();
         assertEquals(1, drops(DropReason.NO_ROUTE));

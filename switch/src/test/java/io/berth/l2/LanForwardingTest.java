@@ -117,7 +117,7 @@ class LanForwardingTest
         lan.inject(Frames.udpFrame(LAN_HOST_MAC, STRANGER_MAC, LAN_HOST, ip("192.168.77.11"), 1, 2, 64));
         run();
         assertNothing(a, b, lan);
-        assertEquals(1, drops(DropReason.NOT_FOR_US));
+        assertEquals(1, drops(L2Drops.NOT_FOR_US));
         assertEquals(0, l2.macs().size(), "nothing learned");
         // broadcast reaches every member; ARP from a container for the host address is answered here
         final byte[] who = Frames.arpRequest(LAN_HOST_MAC, LAN_HOST, IP_B);
@@ -166,7 +166,7 @@ class LanForwardingTest
         lan.inject(Frames.udpFrame(LAN_HOST_MAC, PARENT_MAC, LAN_HOST, ip("192.168.77.2"), 1, 2, 64));
         run();
         assertNothing(a, b, lan);
-        assertEquals(1, drops(DropReason.NOT_FOR_US));
+        assertEquals(1, drops(L2Drops.NOT_FOR_US));
     }
 
     @Test
@@ -176,7 +176,7 @@ class LanForwardingTest
         a.inject(Frames.udpFrame(PARENT_MAC, PARENT_MAC, IP_A, IP_B, 1000, 2000, 64));
         run();
         assertNothing(a, b, lan);
-        assertEquals(1, drops(DropReason.ISOLATED));
+        assertEquals(1, drops(L2Drops.ISOLATED));
         final byte[] who = Frames.arpRequest(PARENT_MAC, IP_A, LAN_HOST);
         a.inject(who);
         run();
@@ -197,7 +197,7 @@ class LanForwardingTest
         lan.inject(in);
         run();
         assertNothing(a, b, lan);
-        assertEquals(1, drops(DropReason.NOT_FOR_US));
+        assertEquals(1, drops(L2Drops.NOT_FOR_US));
         l2.removePort(1);
         assertEquals(-1, l2.domain(0).lanPort());
     }

@@ -12,6 +12,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static io.berth.dataplane.Frames.arpReply;
@@ -21,7 +22,6 @@ import static io.berth.dataplane.Frames.ip;
 import static io.berth.dataplane.Frames.mac;
 import static io.berth.dataplane.Frames.udpFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import java.util.Arrays;
 
 /** Port security on its own: bound ports send only as themselves; unbound ports never as a bound port's MAC. */
 class PortSecurityNodeTest
@@ -65,7 +65,7 @@ class PortSecurityNodeTest
 
     private DropReason send(final int port, final byte[] frame)
     {
-        final long[] before = new long[DropReason.count()];
+        final long[] before = new long[DropReason.capacity()];
         for (final DropReason r : DropReason.values())
         {
             before[r.ordinal()] = drops.get(r);

@@ -76,10 +76,10 @@ class RouteNodeTest
     void anotherNetworksContainerIsIsolatedWithoutAPermit()
     {
         rig.send(rig.a, udpFrame(MAC_A, GW_A_MAC, IP_A, IP_B, 64, 32));
-        assertEquals(1, rig.drops(DropReason.ISOLATED_NETWORKS));
+        assertEquals(1, rig.drops(L3Drops.ISOLATED_NETWORKS));
         assertEquals(1, rig.permitAsked);
         rig.send(rig.b, udpFrame(MAC_B, GW_B_MAC, IP_B, IP_A, 64, 32));
-        assertEquals(2, rig.drops(DropReason.ISOLATED_NETWORKS));
+        assertEquals(2, rig.drops(L3Drops.ISOLATED_NETWORKS));
         assertEquals(2, rig.totalDrops(), "nothing else counted, no ICMP sent");
     }
 
@@ -137,7 +137,7 @@ class RouteNodeTest
         final byte[] error = take(rig.a);
         assertFrame(icmpError(GW_A_MAC, GW_A, sent, 3, 1), error);
         assertTrue(icmpValid(error));
-        assertEquals(1, rig.drops(DropReason.NEIGHBOR_UNRESOLVED));
+        assertEquals(1, rig.drops(L3Drops.NEIGHBOR_UNRESOLVED));
     }
 
     // 2. the host link
@@ -266,7 +266,7 @@ class RouteNodeTest
 
         assertEquals(1, rig.resolver.doWork(after + NeighborResolver.WAIT_MILLIS + 1));
         assertEquals(0, rig.resolver.waiting());
-        assertEquals(1, rig.drops(DropReason.NEIGHBOR_UNRESOLVED));
+        assertEquals(1, rig.drops(L3Drops.NEIGHBOR_UNRESOLVED));
         rig.leftovers(); // a repeated request may or may not have gone out with the drop: not what this test is about
 
         // a late answer finds nothing waiting
@@ -284,12 +284,12 @@ class RouteNodeTest
         final byte[] error = take(rig.i);
         assertFrame(icmpError(GW_I_MAC, GW_I, sent, 3, 0), error);
         assertTrue(icmpValid(error));
-        assertEquals(1, rig.drops(DropReason.INTERNAL_NETWORK));
+        assertEquals(1, rig.drops(L3Drops.INTERNAL_NETWORK));
 
         final byte[] lan = udpFrame(MAC_I, GW_I_MAC, IP_I, LAN_PEER, 64, 12);
         rig.send(rig.i, lan);
         assertFrame(icmpError(GW_I_MAC, GW_I, lan, 3, 0), take(rig.i));
-        assertEquals(2, rig.drops(DropReason.INTERNAL_NETWORK));
+        assertEquals(2, rig.drops(L3Drops.INTERNAL_NETWORK));
     }
 
     @Test
@@ -349,7 +349,7 @@ class RouteNodeTest
         final byte[] ping = ping(MAC_A, GW_A_MAC, IP_A, IP_B, 1);
         rig.send(rig.a, ping);
         assertFrame(icmpError(GW_A_MAC, GW_A, ping, 11, 0), take(rig.a));
-        assertEquals(5, rig.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(5, rig.drops(L3Drops.TTL_EXCEEDED));
         assertEquals(List.of(), rig.leftovers());
 
         final byte[] zero = udpFrame(MAC_A, GW_A_MAC, IP_A, IP_B, 0, 30);
@@ -398,7 +398,7 @@ class RouteNodeTest
             rig.send(rig.a, ethernet(GW_A_MAC, MAC_A, IPV4, ipv4(IP_A, OUTSIDE, ICMP, 64, icmp(typeCode[0], typeCode[1], 0, quoted))));
         }
         assertEquals(List.of(), rig.leftovers());
-        assertEquals(4, rig.drops(DropReason.TTL_EXCEEDED));
+        assertEquals(4, rig.drops(L3Drops.TTL_EXCEEDED));
         assertEquals(4, rig.drops(DropReason.NO_ROUTE));
 
         // but an echo request or reply is no error: those are answered
@@ -423,6 +423,6 @@ class RouteNodeTest
         final byte[] sent = udpFrame(MAC_A, GW_A_MAC, IP_A, GW_B, 64, 8);
         rig.send(rig.a, sent);
         assertFrame(icmpError(GW_A_MAC, GW_A, sent, 3, 3), take(rig.a));
-        assertEquals(1, rig.drops(DropReason.LOCAL_UNHANDLED));
+        assertEquals(1, rig.drops(L3Drops.LOCAL_UNHANDLED));
     }
 }

@@ -2,9 +2,12 @@ package io.berth.l3;
 
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.MemoryPort;
+import io.berth.l2.L2Drops;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.List;
 
 import static io.berth.l3.Packets.ICMP;
@@ -29,8 +32,6 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 
 /**
  * The routed ports (uplink, host link): ARP and ping for berthd's own address on them, what a host answers for
@@ -96,7 +97,7 @@ class RoutedPortNodeTest
         rig.send(rig.uplink, Packets.arpRequest(PEER_MAC, PEER, GW_A)); // a gateway lives in its network only
         rig.send(rig.uplink, Packets.arpRequest(PEER_MAC, PEER, HOST_LINK_IP));
         assertEquals(List.of(), rig.leftovers());
-        assertEquals(3, rig.drops.get(DropReason.NOT_FOR_US), "somebody else's ARP is counted as such");
+        assertEquals(3, rig.drops.get(L2Drops.NOT_FOR_US), "somebody else's ARP is counted as such");
         assertEquals(3, rig.totalDrops(), "and as nothing else");
         assertEquals(Router.NO_NEIGHBOR, rig.router.neighbor(PEER), "nor is its sender worth remembering");
     }
@@ -145,7 +146,7 @@ class RoutedPortNodeTest
             ipv4(PEER, ip("192.168.1.255"), Packets.UDP, 64, Packets.udp(PEER, ip("192.168.1.255"), 137, 137, new byte[4]))));
         rig.send(rig.uplink, ethernet(UPLINK_MAC, PEER_MAC, 0x86DD, new byte[40])); // IPv6 to us: not ours to route
         assertEquals(List.of(), rig.leftovers());
-        assertEquals(4, rig.drops.get(DropReason.NOT_FOR_US));
+        assertEquals(4, rig.drops.get(L2Drops.NOT_FOR_US));
         assertEquals(4, rig.totalDrops());
     }
 
@@ -204,7 +205,7 @@ class RoutedPortNodeTest
         final byte[] error = take(rig.uplink);
         assertFrame(icmpError(UPLINK_MAC, UPLINK_IP, datagram, 3, 3), error);
         assertTrue(ipv4Valid(error) && icmpValid(error));
-        assertEquals(1, rig.drops(DropReason.LOCAL_UNHANDLED));
+        assertEquals(1, rig.drops(L3Drops.LOCAL_UNHANDLED));
     }
 
     @Test

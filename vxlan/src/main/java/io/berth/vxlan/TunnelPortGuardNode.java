@@ -30,7 +30,7 @@ public final class TunnelPortGuardNode extends Node
 
     public TunnelPortGuardNode(final VxlanTunnels tunnels)
     {
-        super("vtep-guard", DropReason.VXLAN_FROM_CONTAINER);
+        super("vtep-guard", VxlanDrops.VXLAN_FROM_CONTAINER);
         this.tunnels = tunnels;
     }
 
@@ -45,7 +45,7 @@ public final class TunnelPortGuardNode extends Node
             final int handle = batch.get(i);
             if (active && toTunnelPort(buffer, pool.frameOffset(handle), pool.frameLength(handle)))
             {
-                graph.drop(handle, DropReason.VXLAN_FROM_CONTAINER);
+                graph.drop(handle, VxlanDrops.VXLAN_FROM_CONTAINER);
             }
             else
             {

@@ -3,15 +3,14 @@ package io.berth.vxlan;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
+import io.berth.dataplane.flyweight.VxlanFlyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.FrameCheck;
 import io.berth.dataplane.graph.Node;
-import io.berth.dataplane.flyweight.VirtioNetHeader;
-import io.berth.dataplane.flyweight.VxlanFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
-
 import java.util.function.IntSupplier;
 
 /**
@@ -45,8 +44,8 @@ public final class VxlanDecapNode extends Node
      */
     public VxlanDecapNode(final VxlanTunnels tunnels, final IntSupplier uplinkPort, final InnerSourceCheck sourceCheck)
     {
-        super("vxlan-decap", DropReason.VXLAN_MALFORMED, DropReason.VXLAN_FRAGMENTED, DropReason.VXLAN_UNKNOWN_VNI,
-            DropReason.VXLAN_UNKNOWN_SOURCE, DropReason.VXLAN_NO_BUFFER, DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG,
+        super("vxlan-decap", VxlanDrops.VXLAN_MALFORMED, VxlanDrops.VXLAN_FRAGMENTED, VxlanDrops.VXLAN_UNKNOWN_VNI,
+            VxlanDrops.VXLAN_UNKNOWN_SOURCE, VxlanDrops.VXLAN_NO_BUFFER, DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG,
             DropReason.SOURCE_MAC_INVALID, DropReason.ARP_TRUNCATED, DropReason.ARP_MALFORMED,
             DropReason.IPV4_TRUNCATED, DropReason.IPV4_MALFORMED, DropReason.MAC_SPOOF, DropReason.ARP_SPOOF,
             DropReason.SPOOFED_SOURCE);
@@ -82,13 +81,13 @@ public final class VxlanDecapNode extends Node
             }
             if (tunnels.domainOf(decapsulation.vni()) == VxlanTunnels.NONE)
             {
-                graph.drop(handle, DropReason.VXLAN_UNKNOWN_VNI);
+                graph.drop(handle, VxlanDrops.VXLAN_UNKNOWN_VNI);
                 continue;
             }
             final int tunnel = tunnels.tunnelPort(decapsulation.vni(), decapsulation.sourceVtep());
             if (tunnel == VxlanTunnels.NONE)
             {
-                graph.drop(handle, DropReason.VXLAN_UNKNOWN_SOURCE);
+                graph.drop(handle, VxlanDrops.VXLAN_UNKNOWN_SOURCE);
                 continue;
             }
             vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
@@ -131,7 +130,7 @@ public final class VxlanDecapNode extends Node
                 || buffer.getInt(at + VxlanFlyweight.VNI_OFFSET,
                 ByteOrder.BIG_ENDIAN) >>> 8 != vni)
             {
-                graph.countDrop(DropReason.VXLAN_MALFORMED);
+                graph.countDrop(VxlanDrops.VXLAN_MALFORMED);
                 continue;
             }
             final int innerAt = at + VxlanFlyweight.HEADER_LENGTH;
@@ -148,7 +147,7 @@ public final class VxlanDecapNode extends Node
             final int copy = pool.allocate();
             if (copy == PacketPool.NO_PACKET)
             {
-                graph.countDrop(DropReason.VXLAN_NO_BUFFER);
+                graph.countDrop(VxlanDrops.VXLAN_NO_BUFFER);
                 continue;
             }
             buffer.putBytes(pool.frameOffset(copy), buffer, innerAt, size);

@@ -5,8 +5,8 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.flyweight.UdpFlyweight;
-import io.berth.dataplane.flyweight.VxlanFlyweight;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
+import io.berth.dataplane.flyweight.VxlanFlyweight;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -39,7 +39,7 @@ public final class VxlanDecapsulation
     /** The drop reason of a negative {@link #inspect} result. */
     public static DropReason dropReason(final int result)
     {
-        return result == FRAGMENTED ? DropReason.VXLAN_FRAGMENTED : DropReason.VXLAN_MALFORMED;
+        return result == FRAGMENTED ? VxlanDrops.VXLAN_FRAGMENTED : VxlanDrops.VXLAN_MALFORMED;
     }
 
     private int vni;

@@ -79,7 +79,7 @@ class TunnelPortGuardNodeTest
         assertTrue(!passes(REMOTE_VTEP, 8472), "the Linux port a network uses");
         tunnels.removeTunnel(4096, REMOTE_VTEP);
         assertTrue(passes(REMOTE_VTEP, 4789), "a VTEP no tunnel leads to any more");
-        assertEquals(3, drops.get(DropReason.VXLAN_FROM_CONTAINER));
+        assertEquals(3, drops.get(VxlanDrops.VXLAN_FROM_CONTAINER));
         assertEquals(pool.capacity(), pool.available());
     }
 }

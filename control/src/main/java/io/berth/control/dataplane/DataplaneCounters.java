@@ -10,6 +10,7 @@ import io.berth.dataplane.graph.Graph;
 import io.berth.dataplane.graph.Node;
 import io.berth.l3.frag.FragmentCounter;
 import io.berth.nat.NatCounter;
+import io.berth.nat.NatDrops;
 
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -33,7 +34,7 @@ final class DataplaneCounters
         final Map<Integer, PortWorker> portWorkerOf)
     {
         final Map<String, Object> drops = new LinkedHashMap<>();
-        for (final DropReason reason : DropReason.values())
+        for (final DropReason reason : PacketPath.DROP_REASONS)
         {
             drops.put(reason.counterName(), pipeline.drops().get(reason));
         }
@@ -65,6 +66,9 @@ final class DataplaneCounters
         {
             conntrack.put(counter.name().toLowerCase(), pipeline.natCounters().get(counter));
         }
+        // the NAT nodes' drops, under the names this section has always had; counted once, as drops
+        conntrack.put("nat_failed", pipeline.drops().get(NatDrops.NAT_FAILED));
+        conntrack.put("untranslatable", pipeline.drops().get(NatDrops.NAT_UNTRANSLATABLE));
         result.put("conntrack", conntrack);
         final Map<String, Object> fragments = new LinkedHashMap<>();
         fragments.put("in_reassembly", pipeline.reassembly.sizeAnyThread());
@@ -103,7 +107,7 @@ final class DataplaneCounters
             values.put("packets", graph.packets(node));
             values.put("exceptions", graph.exceptions(node));
             final Map<String, Object> dropped = new LinkedHashMap<>();
-            for (final DropReason reason : DropReason.values())
+            for (final DropReason reason : PacketPath.DROP_REASONS)
             {
                 final long n = graph.drops(node, reason);
                 if (node.declaredDrops().contains(reason) || n != 0)

@@ -2,11 +2,13 @@ package io.berth.control.dataplane;
 
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounters;
+import io.berth.conntrack.ConntrackDrops;
 import io.berth.conntrack.ConntrackNode;
 import io.berth.conntrack.CtInfo;
 import io.berth.conntrack.MidstreamPickup;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.DropCounters;
+import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Poller;
 import io.berth.dataplane.Port;
@@ -23,12 +25,14 @@ import io.berth.dataplane.graph.ParseNode;
 import io.berth.dataplane.graph.TxNode;
 import io.berth.l2.GatewayNode;
 import io.berth.l2.L2Commands;
+import io.berth.l2.L2Drops;
 import io.berth.l2.L2ForwardNode;
 import io.berth.l2.L2Switch;
 import io.berth.l2.MacAging;
 import io.berth.l2.PortSecurity;
 import io.berth.l2.PortSecurityNode;
 import io.berth.l2.TunnelSourceCheck;
+import io.berth.l3.L3Drops;
 import io.berth.l3.NeighborResolver;
 import io.berth.l3.RouteNode;
 import io.berth.l3.RoutedPortNode;
@@ -42,6 +46,7 @@ import io.berth.nat.DnatNode;
 import io.berth.nat.NatBindings;
 import io.berth.nat.NatCommands;
 import io.berth.nat.NatCounters;
+import io.berth.nat.NatDrops;
 import io.berth.nat.PortAllocator;
 import io.berth.nat.PublishedPorts;
 import io.berth.nat.RelatedErrorNode;
@@ -52,6 +57,7 @@ import io.berth.tap.LanPort;
 import io.berth.vxlan.TunnelPortGuardNode;
 import io.berth.vxlan.VxlanCommands;
 import io.berth.vxlan.VxlanDecapNode;
+import io.berth.vxlan.VxlanDrops;
 import io.berth.vxlan.VxlanTunnelPort;
 import io.berth.vxlan.VxlanTunnels;
 import org.agrona.concurrent.EpochClock;
@@ -60,6 +66,7 @@ import org.agrona.concurrent.SystemEpochClock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The production packet path of one worker, built by name. This is the graph berthd runs, and the one the
@@ -101,6 +108,13 @@ public final class PacketPath
     /** Overlay networks by VNI and their tunnel ports (worker thread). */
     final VxlanTunnels tunnels = new VxlanTunnels();
     private final EpochClock clock;
+    /**
+     * Every module's drop reasons, in this order in {@code berth counters}: naming each module's list declares its
+     * reasons before the first packet, whether or not this berthd builds that module's nodes.
+     */
+    static final List<DropReason> DROP_REASONS = Stream.of(DropReason.BASE, L2Drops.ALL, L3Drops.ALL,
+        ConntrackDrops.ALL, NatDrops.ALL, VxlanDrops.ALL).flatMap(List::stream).toList();
+
     final DataplaneWorker worker;
     final Graph graph;
     final CtInfo ctInfo;

@@ -1,13 +1,14 @@
 package io.berth.control.dataplane;
 
+import io.berth.dataplane.DropReason;
 import io.berth.dataplane.MemoryPort;
+import io.berth.l3.L3Drops;
 import org.agrona.concurrent.SystemEpochClock;
 import org.junit.jupiter.api.Test;
 
 import static io.berth.dataplane.Frames.ip;
 import static io.berth.dataplane.Frames.udpFrame;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import io.berth.dataplane.DropReason;
 
 /**
  * Issue 13's negative conntrack gauge: several packets of one new connection that routing refuses in the same
@@ -34,7 +35,7 @@ class ConntrackGaugeTest
             a.inject(toOtherNetwork); // one batch: five packets of one connection, all refused (isolated networks)
         }
         path.cycle();
-        assertEquals(5, path.graph().drops().get(DropReason.ISOLATED_NETWORKS));
+        assertEquals(5, path.graph().drops().get(L3Drops.ISOLATED_NETWORKS));
         assertEquals(0, path.connections().size(), "the gauge equals the table");
 
         final int[] listed = {0};

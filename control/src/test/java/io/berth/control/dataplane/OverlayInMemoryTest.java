@@ -1,7 +1,10 @@
 package io.berth.control.dataplane;
 
 import io.berth.dataplane.DropReason;
+import io.berth.dataplane.Frames;
 import io.berth.dataplane.MemoryPort;
+import io.berth.dataplane.PortCounters;
+import io.berth.vxlan.VxlanDrops;
 import io.berth.vxlan.VxlanTunnelPort;
 import io.berth.vxlan.VxlanTunnels;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,8 +21,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.berth.dataplane.Frames;
-import io.berth.dataplane.PortCounters;
 
 /**
  * Two hosts' production graphs joined by an underlay wire (each one's uplink frames handed to the other's), one
@@ -98,7 +99,7 @@ class OverlayInMemoryTest
         settle();
         assertEquals(toHex(echo), toHex(b.container.takeTransmitted()), "a 1400-byte ping, unicast across");
         assertNull(a.container.takeTransmitted(), "and nothing else");
-        assertEquals(0, a.path.graph().drops().get(DropReason.VXLAN_MALFORMED) + b.path.graph().drops().get(DropReason.VXLAN_MALFORMED));
+        assertEquals(0, a.path.graph().drops().get(VxlanDrops.VXLAN_MALFORMED) + b.path.graph().drops().get(VxlanDrops.VXLAN_MALFORMED));
     }
 
     @Test
@@ -137,8 +138,8 @@ class OverlayInMemoryTest
         b.uplink.inject(otherVni);
         b.path.cycle();
         assertNull(b.container.takeTransmitted());
-        assertEquals(1, b.path.graph().drops().get(DropReason.VXLAN_UNKNOWN_SOURCE));
-        assertEquals(1, b.path.graph().drops().get(DropReason.VXLAN_UNKNOWN_VNI));
+        assertEquals(1, b.path.graph().drops().get(VxlanDrops.VXLAN_UNKNOWN_SOURCE));
+        assertEquals(1, b.path.graph().drops().get(VxlanDrops.VXLAN_UNKNOWN_VNI));
         assertTrue(b.path.graph().drops().get(DropReason.NODE_EXCEPTION) == 0);
     }
 

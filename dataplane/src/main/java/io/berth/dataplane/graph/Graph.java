@@ -5,11 +5,11 @@ import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.capture.CaptureTap;
 
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
-import io.berth.dataplane.capture.CaptureTap;
 
 /**
  * Stages in topological order, as a {@link GraphBuilder} connected them by name; every arc leads to a later node,
@@ -31,7 +31,7 @@ public final class Graph
     public static final int NODE_EXCEPTIONS = 1;
     /** Per node: first of one counter per {@link DropReason}, by ordinal. */
     public static final int NODE_DROPS = 2;
-    private static final int STRIDE = NODE_DROPS + DropReason.count();
+    private static final int STRIDE = NODE_DROPS + DropReason.capacity();
     private static final int LOGGED_EXCEPTIONS_PER_NODE = 3;
 
     /** {@link #totals()}: packets that entered the first node. */

@@ -5,7 +5,7 @@ import io.berth.dataplane.PacketBatch;
 
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.EnumSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -29,7 +29,7 @@ public abstract class Node
     protected Node(final String name, final DropReason... drops)
     {
         this.name = name;
-        final EnumSet<DropReason> set = EnumSet.noneOf(DropReason.class);
+        final Set<DropReason> set = new LinkedHashSet<>();
         Collections.addAll(set, drops);
         this.declaredDrops = Collections.unmodifiableSet(set);
     }

@@ -6,6 +6,7 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
+import io.berth.l3.L3Drops;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -24,8 +25,8 @@ public final class DefragNode extends Node
 
     public DefragNode(final Reassembly reassembly, final EpochClock clock)
     {
-        super("defrag", DropReason.FRAG_OVERLAP, DropReason.FRAG_TOO_BIG, DropReason.FRAG_TINY,
-            DropReason.FRAG_MALFORMED, DropReason.FRAG_DUPLICATE, DropReason.FRAG_NO_BUFFER);
+        super("defrag", L3Drops.FRAG_OVERLAP, L3Drops.FRAG_TOO_BIG, L3Drops.FRAG_TINY,
+            L3Drops.FRAG_MALFORMED, L3Drops.FRAG_DUPLICATE, L3Drops.FRAG_NO_BUFFER);
         this.reassembly = reassembly;
         this.clock = clock;
     }
@@ -57,12 +58,12 @@ public final class DefragNode extends Node
                     graph.merged(handle);
                     graph.enqueueCreated(next, reassembly.completed());
                 }
-                case Reassembly.DUPLICATE -> graph.drop(handle, DropReason.FRAG_DUPLICATE);
-                case Reassembly.OVERLAP -> graph.drop(handle, DropReason.FRAG_OVERLAP);
-                case Reassembly.TOO_BIG -> graph.drop(handle, DropReason.FRAG_TOO_BIG);
-                case Reassembly.TINY -> graph.drop(handle, DropReason.FRAG_TINY);
-                case Reassembly.MALFORMED -> graph.drop(handle, DropReason.FRAG_MALFORMED);
-                default -> graph.drop(handle, DropReason.FRAG_NO_BUFFER);
+                case Reassembly.DUPLICATE -> graph.drop(handle, L3Drops.FRAG_DUPLICATE);
+                case Reassembly.OVERLAP -> graph.drop(handle, L3Drops.FRAG_OVERLAP);
+                case Reassembly.TOO_BIG -> graph.drop(handle, L3Drops.FRAG_TOO_BIG);
+                case Reassembly.TINY -> graph.drop(handle, L3Drops.FRAG_TINY);
+                case Reassembly.MALFORMED -> graph.drop(handle, L3Drops.FRAG_MALFORMED);
+                default -> graph.drop(handle, L3Drops.FRAG_NO_BUFFER);
             }
         }
     }

@@ -10,6 +10,7 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
+import io.berth.l3.L3Drops;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -42,7 +43,7 @@ public final class FragmentNode extends Node
     /** Arc {@code next} takes every packet and fragment that fits (transmit). */
     public FragmentNode(final PortTable ports, final FragmentCounters counters)
     {
-        super("ip-fragment", DropReason.FRAG_NEEDED, DropReason.FRAG_NO_BUFFER);
+        super("ip-fragment", L3Drops.FRAG_NEEDED, L3Drops.FRAG_NO_BUFFER);
         this.ports = ports;
         this.counters = counters;
     }
@@ -75,7 +76,7 @@ public final class FragmentNode extends Node
             final int flagsOffset = buffer.getShort(ip + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF;
             if ((flagsOffset & DF) != 0 || mtu - ihl < 8)
             {
-                graph.drop(handle, DropReason.FRAG_NEEDED);
+                graph.drop(handle, L3Drops.FRAG_NEEDED);
                 continue;
             }
             if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
@@ -108,7 +109,7 @@ public final class FragmentNode extends Node
         final boolean lastHasMore = (flagsOffset & MF) != 0;
         if (pool.available() < (payload + chunk - 1) / chunk)
         {
-            graph.drop(handle, DropReason.FRAG_NO_BUFFER); // all or nothing: half a datagram is worth nothing
+            graph.drop(handle, L3Drops.FRAG_NO_BUFFER); // all or nothing: half a datagram is worth nothing
             return;
         }
         int made = 0;

@@ -8,6 +8,7 @@ import io.berth.dataplane.PortTable;
 import io.berth.dataplane.graph.Graph;
 import io.berth.dataplane.graph.TestGraphs;
 import io.berth.dataplane.graph.TxNode;
+import io.berth.l3.L3Drops;
 import org.agrona.concurrent.CachedEpochClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -171,7 +172,7 @@ class FragmentsRoundTripTest
         ports.mtu(OUT_PORT, 1400);
         inject(datagram(1, 1472, true));
         assertEquals(0, out.transmittedWaiting());
-        assertEquals(1, drops.get(DropReason.FRAG_NEEDED));
+        assertEquals(1, drops.get(L3Drops.FRAG_NEEDED));
     }
 
     @Test
@@ -181,30 +182,30 @@ class FragmentsRoundTripTest
         final List<byte[]> pieces = fragments(whole, 1500);
         inject(pieces.get(0));
         inject(pieces.get(0));
-        assertEquals(1, drops.get(DropReason.FRAG_DUPLICATE));
+        assertEquals(1, drops.get(L3Drops.FRAG_DUPLICATE));
         final byte[] overlapping = pieces.get(1).clone();
         overlapping[21] = (byte)(overlapping[21] - 1); // starts 8 bytes early, into fragment 0
         fixIpChecksum(overlapping);
         inject(overlapping);
-        assertEquals(1, drops.get(DropReason.FRAG_OVERLAP));
+        assertEquals(1, drops.get(L3Drops.FRAG_OVERLAP));
         assertEquals(0, reassembly.size(), "an overlap drops the whole datagram");
 
         final byte[] tiny = fragments(datagram(0x0404, 100, false), 28).get(0); // first fragment of 8 bytes: UDP fits
         inject(tiny);
-        assertEquals(0, drops.get(DropReason.FRAG_TINY), "8 bytes hold the UDP ports");
+        assertEquals(0, drops.get(L3Drops.FRAG_TINY), "8 bytes hold the UDP ports");
         final byte[] tinyTcp = tiny.clone();
         tinyTcp[23] = 6;
         tinyTcp[19] = 0x05; // another datagram
         fixIpChecksum(tinyTcp);
         inject(tinyTcp);
-        assertEquals(1, drops.get(DropReason.FRAG_TINY), "8 bytes do not hold TCP's flags (RFC 1858)");
+        assertEquals(1, drops.get(L3Drops.FRAG_TINY), "8 bytes do not hold TCP's flags (RFC 1858)");
 
         final byte[] tooBig = pieces.get(2).clone();
         tooBig[20] = 0x1F; // offset 8191 * 8
         tooBig[21] = (byte)0xFF;
         fixIpChecksum(tooBig);
         inject(tooBig);
-        assertEquals(1, drops.get(DropReason.FRAG_TOO_BIG));
+        assertEquals(1, drops.get(L3Drops.FRAG_TOO_BIG));
         reassembly.clear();
         assertEquals(pool.capacity(), pool.available());
     }

@@ -1,0 +1,34 @@
+package io.berth.l2;
+
+import io.berth.dataplane.DropReason;
+
+import java.util.List;
+
+/**
+ * The reasons the switch's L2 nodes (port isolation, the MAC limit, ipvlan L3's broadcasts, the gateway and the
+ * uplink's promiscuous frames) drop a packet for, declared beside the nodes (VPP's per-node error list); {@code
+ * berth counters} and the metrics show them in lower case. Constants.
+ */
+public final class L2Drops
+{
+    public static final DropReason ISOLATED = DropReason.declare("ISOLATED",
+        "icc=false: container to container");
+    public static final DropReason MAC_LIMIT = DropReason.declare("MAC_LIMIT",
+        "port exceeded its learned-MAC limit");
+    public static final DropReason LAN_L3_BROADCAST = DropReason.declare("LAN_L3_BROADCAST",
+        "ipvlan L3: broadcast, multicast or non-IPv4 from a container (the network routes unicast IPv4 only; " +
+        "also a broadcast routed from a LAN network)");
+    public static final DropReason GATEWAY_UNHANDLED = DropReason.declare("GATEWAY_UNHANDLED",
+        "to the gateway but not ARP or ping");
+    public static final DropReason NOT_FOR_US = DropReason.declare("NOT_FOR_US",
+        "uplink frame for another host's MAC or of a protocol berthd does not route (a promiscuous port sees " +
+        "the LAN)");
+
+    /** Every reason of this module; naming it declares them all. */
+    public static final List<DropReason> ALL = List.of(ISOLATED, MAC_LIMIT, LAN_L3_BROADCAST, GATEWAY_UNHANDLED,
+        NOT_FOR_US);
+
+    private L2Drops()
+    {
+    }
+}
