@@ -9,12 +9,9 @@ import java.util.ArrayDeque;
  * dataplane transmits are kept (or only counted) for inspection. Not for production traffic; owned by the
  * worker thread, and by the test thread when the worker runs on it.
  */
-public final class MemoryPort implements Port
+public final class MemoryPort extends PortBase
 {
-    private final int id;
-    private final String name;
     private final boolean offloads;
-    private final PortCounters counters = new PortCounters();
     private final ArrayDeque<byte[]> inbound = new ArrayDeque<>();
     private final ArrayDeque<byte[]> outbound = new ArrayDeque<>();
     private boolean keepTransmitted = true;
@@ -22,8 +19,7 @@ public final class MemoryPort implements Port
 
     public MemoryPort(final int id, final String name, final boolean offloads)
     {
-        this.id = id;
-        this.name = name;
+        super(id, name);
         this.offloads = offloads;
     }
 
@@ -65,18 +61,6 @@ public final class MemoryPort implements Port
     }
 
     @Override
-    public int id()
-    {
-        return id;
-    }
-
-    @Override
-    public String name()
-    {
-        return name;
-    }
-
-    @Override
     public int receive(final PacketPool pool, final PacketBatch into, final int limit)
     {
         int received = 0;
@@ -101,7 +85,7 @@ public final class MemoryPort implements Port
             pool.clearVnetHeader(handle);
             buffer.putBytes(pool.frameOffset(handle), frame);
             pool.frameLength(handle, frame.length);
-            pool.inPort(handle, id);
+            pool.inPort(handle, id());
             into.add(handle);
             counters.received(frame.length);
             received++;
@@ -121,7 +105,7 @@ public final class MemoryPort implements Port
         pool.clearVnetHeader(handle);
         pool.buffer().putBytes(pool.frameOffset(handle), frame);
         pool.frameLength(handle, frame.length);
-        pool.inPort(handle, id);
+        pool.inPort(handle, id());
         counters.received(frame.length);
         return RECEIVED;
     }
@@ -150,12 +134,6 @@ public final class MemoryPort implements Port
     public int pollFd()
     {
         return -1;
-    }
-
-    @Override
-    public PortCounters counters()
-    {
-        return counters;
     }
 
     @Override

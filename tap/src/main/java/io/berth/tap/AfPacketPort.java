@@ -80,7 +80,6 @@ public final class AfPacketPort extends VnetFdPort
     /** SO_RCVBUF/SO_SNDBUF asked for: room for dozens of 64 KiB super-frames (the default ~208 KiB holds three). */
     public static final int SOCKET_BUFFER_BYTES = 4 << 20;
 
-
     /*
      * recvmsg's buffers (worker only): struct msghdr (56 bytes) whose one iovec points at the pool slot and whose
      * control buffer takes the PACKET_AUXDATA message:
@@ -101,7 +100,6 @@ public final class AfPacketPort extends VnetFdPort
     /** The VLAN of the frame read last: its VID, or 0 when it came untagged (or priority-tagged). Worker only. */
     private int lastVid;
 
-    private final String ifname;
     private final int ifindex;
     private final byte[] mac;
     private final long macValue;
@@ -119,8 +117,7 @@ public final class AfPacketPort extends VnetFdPort
 
     private AfPacketPort(final int id, final String ifname, final int ifindex, final int fd, final byte[] mac)
     {
-        super(id, fd);
-        this.ifname = ifname;
+        super(id, ifname, fd);
         this.ifindex = ifindex;
         this.mac = mac;
         long value = 0;
@@ -267,13 +264,6 @@ public final class AfPacketPort extends VnetFdPort
         return mac;
     }
 
-    /** The interface name given to {@link #open}. */
-    @Override
-    public String name()
-    {
-        return ifname;
-    }
-
     public int ifindex()
     {
         return ifindex;
@@ -288,8 +278,8 @@ public final class AfPacketPort extends VnetFdPort
     /** SIOCGIFMTU, read now (it may change while the port is open). Control path. */
     public int mtu() throws IOException
     {
-        final Pointer ifr = ifreq(ifname);
-        Natives.ioctl(fd, Natives.SIOCGIFMTU, ifr, "SIOCGIFMTU", ifname);
+        final Pointer ifr = ifreq(name());
+        Natives.ioctl(fd, Natives.SIOCGIFMTU, ifr, "SIOCGIFMTU", name());
         return ifr.getInt(IFREQ_UNION_OFFSET);
     }
 
@@ -300,7 +290,7 @@ public final class AfPacketPort extends VnetFdPort
     public synchronized long kernelDrops() throws IOException
     {
         final Pointer stats = Natives.allocateDirect(TPACKET_STATS_SIZE);
-        Natives.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, stats, TPACKET_STATS_SIZE, "PACKET_STATISTICS", ifname);
+        Natives.getsockopt(fd, SOL_PACKET, PACKET_STATISTICS, stats, TPACKET_STATS_SIZE, "PACKET_STATISTICS", name());
         kernelDrops += stats.getInt(4) & 0xffffffffL;
         return kernelDrops;
     }
@@ -379,6 +369,6 @@ public final class AfPacketPort extends VnetFdPort
     @Override
     public String toString()
     {
-        return "AfPacketPort{id=" + id() + ", ifname=" + ifname + ", ifindex=" + ifindex + ", fd=" + fd + '}';
+        return "AfPacketPort{id=" + id() + ", ifname=" + name() + ", ifindex=" + ifindex + ", fd=" + fd + '}';
     }
 }

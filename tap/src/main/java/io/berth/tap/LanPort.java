@@ -1,8 +1,8 @@
 package io.berth.tap;
 
-import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
+import io.berth.dataplane.PortBase;
 import io.berth.dataplane.PortCounters;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -22,16 +22,13 @@ import java.nio.ByteOrder;
  * A pending checksum's start and a GSO frame's header length move with the frame: 4 bytes more. Worker thread;
  * allocation-free.
  */
-public final class LanPort implements Port
+public final class LanPort extends PortBase.SendOnly
 {
     public static final int TAG_LENGTH = 4;
     private static final short TPID_8021Q = (short)0x8100;
 
-    private final int id;
-    private final String name;
     private final Port parent;
     private final int vid;
-    private final PortCounters counters = new PortCounters();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
 
     /**
@@ -41,14 +38,18 @@ public final class LanPort implements Port
      */
     public LanPort(final int id, final Port parent, final int vid)
     {
+        super(id, vid == 0 ? "lan/" + parent.name() : "lan/" + parent.name() + "." + checkVid(vid));
+        this.parent = parent;
+        this.vid = vid;
+    }
+
+    private static int checkVid(final int vid)
+    {
         if (vid < 0 || vid > 4094)
         {
             throw new IllegalArgumentException("VLAN id " + vid + " outside 1..4094 (0: untagged)");
         }
-        this.id = id;
-        this.parent = parent;
-        this.vid = vid;
-        this.name = vid == 0 ? "lan/" + parent.name() : "lan/" + parent.name() + "." + vid;
+        return vid;
     }
 
     public Port parent()
@@ -59,24 +60,6 @@ public final class LanPort implements Port
     public int vid()
     {
         return vid;
-    }
-
-    @Override
-    public int id()
-    {
-        return id;
-    }
-
-    @Override
-    public String name()
-    {
-        return name;
-    }
-
-    @Override
-    public int receive(final PacketPool pool, final PacketBatch into, final int limit)
-    {
-        return 0;
     }
 
     @Override
@@ -135,18 +118,6 @@ public final class LanPort implements Port
     public boolean offloads()
     {
         return true;
-    }
-
-    @Override
-    public int pollFd()
-    {
-        return -1;
-    }
-
-    @Override
-    public PortCounters counters()
-    {
-        return counters;
     }
 
     /** The parent's socket is closed by whoever opened it (it may serve other networks). */

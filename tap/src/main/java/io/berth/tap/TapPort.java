@@ -14,13 +14,11 @@ import java.io.IOException;
  */
 public final class TapPort extends VnetFdPort
 {
-    private final String name;
 
     /** Wraps an fd from {@link TapDevice#open}; the port owns it from now on and closes it in {@link #close}. */
     public TapPort(final int id, final String name, final int fd)
     {
-        super(id, checkFd(fd, name));
-        this.name = name;
+        super(id, name, checkFd(fd, name));
     }
 
     private static int checkFd(final int fd, final String name)
@@ -48,12 +46,6 @@ public final class TapPort extends VnetFdPort
     }
 
     @Override
-    public String name()
-    {
-        return name;
-    }
-
-    @Override
     long readFrame(final long address)
     {
         return Natives.read(fd, address, RECEIVE_CAPACITY);
@@ -76,6 +68,6 @@ public final class TapPort extends VnetFdPort
     @Override
     public String toString()
     {
-        return "TapPort{id=" + id() + ", name=" + name + ", fd=" + fd + '}';
+        return "TapPort{id=" + id() + ", name=" + name() + ", fd=" + fd + '}';
     }
 }

@@ -3,6 +3,7 @@ package io.berth.tap;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
+import io.berth.dataplane.PortBase;
 import io.berth.dataplane.PortCounters;
 import io.berth.dataplane.WriteBatch;
 
@@ -15,19 +16,17 @@ import io.berth.dataplane.WriteBatch;
  * {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close} on the control path
  * after the worker dropped the port; {@link #counters()} may be read by anyone.
  */
-abstract class VnetFdPort implements Port
+abstract class VnetFdPort extends PortBase
 {
     static final int VNET = PacketPool.VNET_HDR_LEN;
     static final long RECEIVE_CAPACITY = PacketPool.receiveCapacity();
 
-    private final int id;
     final int fd;
-    private final PortCounters counters = new PortCounters();
     private volatile boolean closed;
 
-    VnetFdPort(final int id, final int fd)
+    VnetFdPort(final int id, final String name, final int fd)
     {
-        this.id = id;
+        super(id, name);
         this.fd = fd;
     }
 
@@ -46,13 +45,7 @@ abstract class VnetFdPort implements Port
      */
     int inPortOf(final PacketPool pool, final int frame, final int frameLength)
     {
-        return id;
-    }
-
-    @Override
-    public final int id()
-    {
-        return id;
+        return id();
     }
 
     public final int fd()
@@ -173,12 +166,6 @@ abstract class VnetFdPort implements Port
     public final int pollFd()
     {
         return fd;
-    }
-
-    @Override
-    public final PortCounters counters()
-    {
-        return counters;
     }
 
     /** Closes the fd (idempotent). */

@@ -1,8 +1,8 @@
 package io.berth.vxlan;
 
-import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
+import io.berth.dataplane.PortBase;
 import io.berth.dataplane.PortCounters;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -19,7 +19,7 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
  * Partial checksums are completed and TSO frames cut into segments here ({@link TcpSegmenter}), in place, each
  * segment in its own datagram with a right inner checksum. Worker thread; allocation-free.
  */
-public final class VxlanTunnelPort implements Port
+public final class VxlanTunnelPort extends PortBase.SendOnly
 {
     /** The MAC to send to for an underlay address (the next hop's), or {@link #UNRESOLVED}. */
     @FunctionalInterface
@@ -30,8 +30,6 @@ public final class VxlanTunnelPort implements Port
         long macFor(int underlayAddress);
     }
 
-    private final int id;
-    private final String name;
     private final int vni;
     private final int remoteVtep;
     private final VxlanTunnels tunnels;
@@ -39,7 +37,6 @@ public final class VxlanTunnelPort implements Port
     private final long localMac;
     private final NextHop nextHop;
     private final VxlanEncapsulation encapsulation = new VxlanEncapsulation();
-    private final PortCounters counters = new PortCounters();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
     private final TcpSegmenter segmenter = new TcpSegmenter();
     private final UdpGsoEncapsulation udpGso = new UdpGsoEncapsulation();
@@ -51,8 +48,7 @@ public final class VxlanTunnelPort implements Port
     public VxlanTunnelPort(final int id, final int vni, final int remoteVtep, final VxlanTunnels tunnels, final Port uplink,
         final long localMac, final NextHop nextHop)
     {
-        this.id = id;
-        this.name = "vxlan" + vni + ":" + Ipv4Flyweight.format(remoteVtep);
+        super(id, "vxlan" + vni + ":" + Ipv4Flyweight.format(remoteVtep));
         this.vni = vni;
         this.remoteVtep = remoteVtep;
         this.tunnels = tunnels;
@@ -69,24 +65,6 @@ public final class VxlanTunnelPort implements Port
     public int vni()
     {
         return vni;
-    }
-
-    @Override
-    public int id()
-    {
-        return id;
-    }
-
-    @Override
-    public String name()
-    {
-        return name;
-    }
-
-    @Override
-    public int receive(final PacketPool pool, final PacketBatch into, final int limit)
-    {
-        return 0;
     }
 
     @Override
@@ -176,18 +154,6 @@ public final class VxlanTunnelPort implements Port
     public boolean offloads()
     {
         return true;
-    }
-
-    @Override
-    public int pollFd()
-    {
-        return -1;
-    }
-
-    @Override
-    public PortCounters counters()
-    {
-        return counters;
     }
 
     @Override

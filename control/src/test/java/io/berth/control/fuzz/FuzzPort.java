@@ -2,27 +2,23 @@ package io.berth.control.fuzz;
 
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
-import io.berth.dataplane.Port;
+import io.berth.dataplane.PortBase;
 import io.berth.dataplane.PortCounters;
 
 /**
  * A port that receives fuzzed frames (as many as it is given budget for) and counts what it is sent, like a
  * device would. Allocation-free; owned by the thread that drives the graph.
  */
-public final class FuzzPort implements Port
+public final class FuzzPort extends PortBase
 {
-    private final int id;
-    private final String name;
     private final boolean offloads;
     private final FrameMutator mutator;
-    private final PortCounters counters = new PortCounters();
     private long budget;
     private long received;
 
     public FuzzPort(final int id, final String name, final boolean offloads, final FrameMutator mutator)
     {
-        this.id = id;
-        this.name = name;
+        super(id, name);
         this.offloads = offloads;
         this.mutator = mutator;
     }
@@ -39,18 +35,6 @@ public final class FuzzPort implements Port
     }
 
     @Override
-    public int id()
-    {
-        return id;
-    }
-
-    @Override
-    public String name()
-    {
-        return name;
-    }
-
-    @Override
     public int receive(final PacketPool pool, final PacketBatch into, final int limit)
     {
         int n = 0;
@@ -63,7 +47,7 @@ public final class FuzzPort implements Port
                 break;
             }
             mutator.fill(pool, handle, offloads);
-            pool.inPort(handle, id);
+            pool.inPort(handle, id());
             into.add(handle);
             counters.received(pool.frameLength(handle));
             budget--;
@@ -90,12 +74,6 @@ public final class FuzzPort implements Port
     public int pollFd()
     {
         return -1;
-    }
-
-    @Override
-    public PortCounters counters()
-    {
-        return counters;
     }
 
     @Override
