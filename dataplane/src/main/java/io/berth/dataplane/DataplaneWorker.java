@@ -29,20 +29,17 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     private final Graph graph;
     private final PortTable ports;
     private final Poller poller;
-    private final int idleTimeoutMs;
     private final List<Housekeeping> housekeeping = new ArrayList<>();
     private final CommandQueue commands;
     private final Poller.ReadyHandler onReady = this::receiveFrom;
     /** {@code spinMicros} for an adaptive spin window ({@link SpinWindow}), berthd's default. */
     public static final long ADAPTIVE_SPIN = -1;
 
-    private final SpinWindow spin;
-    private long lastWorkNanos;
+    /** Polling or blocking, and the cycles and time blocked. */
+    private final DutyCycle duty;
     private int receivedThisCycle;
-    /** Duty cycles, those that found work, and the time spent blocked in the poller: written here, read by anyone. */
-    private final AtomicLong cycles = new AtomicLong();
+    /** Duty cycles that found work: written here, read by anyone. */
     private final AtomicLong busyCycles = new AtomicLong();
-    private final AtomicLong blockedNanos = new AtomicLong();
     /** Links to the port workers ({@code --workers N}); empty with one worker. */
     private final List<ShardLink> shards = new ArrayList<>();
     /** Set while this worker blocks or is about to: the port workers' signal to wake it. */
@@ -67,15 +64,13 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     public DataplaneWorker(final String name, final PacketPool pool, final Graph graph, final PortTable ports,
         final Poller poller, final int idleTimeoutMs, final long spinMicros)
     {
-        this.spin = spinMicros == ADAPTIVE_SPIN ? SpinWindow.adaptive(idleTimeoutMs) :
-            SpinWindow.fixed(spinMicros * 1000);
         this.name = name;
         this.pool = pool;
         this.graph = graph;
         this.ports = ports;
         this.poller = poller;
         this.commands = new CommandQueue("dataplane", 1024, poller);
-        this.idleTimeoutMs = idleTimeoutMs;
+        this.duty = new DutyCycle(poller, onReady, idleTimeoutMs, spinMicros, () -> receivedThisCycle > 0);
         this.keepForOwner = pool.capacity() / 4;
         this.lendPerShard = Math.max(1, Math.min(PortWorker.KEEP, pool.capacity() / 8));
     }
@@ -160,34 +155,18 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         {
             work += serviceShards();
         }
-        final long nowNanos = System.nanoTime();
-        if (work > 0)
+        if (duty.spinning(work))
         {
-            lastWorkNanos = nowNanos;
-        }
-        final boolean spinning = nowNanos - lastWorkNanos <= spin.nanos();
-        if (spinning && work == 0)
-        {
-            // keep the CPU out of idle (no wake-up interrupt for the next packet) but let a runnable sender or
-            // receiver on this CPU go first: on 2 cores a pure spin starves the very traffic it waits for
-            Thread.yield();
-        }
-        if (spinning)
-        {
-            poller.poll(0, onReady);
+            duty.spin(work);
         }
         else if (!shards.isEmpty() && !ShardLink.ownerParking(parked, shards))
         {
-            poller.poll(0, onReady); // a port worker handed something over as this worker went to block
+            duty.pollNow(); // a port worker handed something over as this worker went to block
         }
         else
         {
-            final long blockedFrom = System.nanoTime();
-            poller.poll(idleTimeoutMs, onReady);
+            duty.block();
             parked.set(false);
-            final long blocked = System.nanoTime() - blockedFrom;
-            blockedNanos.lazySet(blockedNanos.get() + blocked); // single writer
-            spin.afterBlocking(blocked, receivedThisCycle > 0);
         }
         if (graph.entry().count() > 0)
         {
@@ -208,23 +187,22 @@ public final class DataplaneWorker implements Agent, WorkerCommands
         }
         if (work > 0)
         {
-            lastWorkNanos = System.nanoTime();
             busyCycles.lazySet(busyCycles.get() + 1);
         }
-        cycles.lazySet(cycles.get() + 1);
+        duty.done(work);
         return work;
     }
 
     /** The spin window now, in nanoseconds. Any thread (a racy read of a long the worker writes). */
     public long spinWindowNanos()
     {
-        return spin.nanos();
+        return duty.spinWindowNanos();
     }
 
     /** Duty cycles run so far. Any thread. */
     public long cycles()
     {
-        return cycles.get();
+        return duty.cycles();
     }
 
     /** Duty cycles that found work (packets, commands or housekeeping). Any thread. */
@@ -236,7 +214,7 @@ public final class DataplaneWorker implements Agent, WorkerCommands
     /** Nanoseconds spent blocked in the poller waiting for traffic: the worker's idle time. Any thread. */
     public long blockedNanos()
     {
-        return blockedNanos.get();
+        return duty.blockedNanos();
     }
 
     /**

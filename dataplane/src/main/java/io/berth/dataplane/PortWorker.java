@@ -4,7 +4,6 @@ import org.agrona.concurrent.Agent;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
@@ -33,8 +32,8 @@ public final class PortWorker implements Agent, WorkerCommands
     private final PacketPool pool;
     private final ShardLink link;
     private final Poller poller;
-    private final int idleTimeoutMs;
-    private final SpinWindow spin;
+    /** Polling or blocking, and the cycles and time blocked. */
+    private final DutyCycle duty;
     private final PortTable ports = new PortTable();
     private final CommandQueue commands;
     private final Poller.ReadyHandler onReady = this::receiveFrom;
@@ -42,9 +41,6 @@ public final class PortWorker implements Agent, WorkerCommands
     private int keptCount;
     private int receivedThisCycle;
     private boolean returnedThisCycle;
-    private long lastWorkNanos;
-    private final AtomicLong cycles = new AtomicLong();
-    private final AtomicLong blockedNanos = new AtomicLong();
 
     /**
      * @param pool       the owner's pool: this worker only writes into slots it holds, and their metadata
@@ -58,9 +54,7 @@ public final class PortWorker implements Agent, WorkerCommands
         this.link = link;
         this.poller = poller;
         this.commands = new CommandQueue("port worker", 256, poller);
-        this.idleTimeoutMs = idleTimeoutMs;
-        this.spin = spinMicros == DataplaneWorker.ADAPTIVE_SPIN ? SpinWindow.adaptive(idleTimeoutMs) :
-            SpinWindow.fixed(spinMicros * 1000);
+        this.duty = new DutyCycle(poller, onReady, idleTimeoutMs, spinMicros, () -> receivedThisCycle > 0);
         this.kept = new int[Math.max(1, Math.min(KEEP, link.share))];
         link.wakePortWorkerBy(poller::wakeup);
     }
@@ -98,11 +92,7 @@ public final class PortWorker implements Agent, WorkerCommands
         returnedThisCycle = false;
         work += transmitHandedOver();
         takeLentSlots();
-        final long nowNanos = System.nanoTime();
-        if (work > 0)
-        {
-            lastWorkNanos = nowNanos;
-        }
+        final boolean spinning = duty.spinning(work);
         if (keptCount == 0)
         {
             // nothing to read into: the owner's pool is dry (or not lent yet); reading now would only drop frames
@@ -111,37 +101,25 @@ public final class PortWorker implements Agent, WorkerCommands
                 LockSupport.parkNanos(NO_SLOTS_PAUSE_NANOS);
             }
         }
-        else if (nowNanos - lastWorkNanos <= spin.nanos())
+        else if (spinning)
         {
-            if (work == 0)
-            {
-                Thread.yield(); // as the owner: let a runnable sender or receiver on this CPU go first
-            }
-            poller.poll(0, onReady);
+            duty.spin(work);
         }
         else if (link.portWorkerParking())
         {
-            final long blockedFrom = System.nanoTime();
-            poller.poll(idleTimeoutMs, onReady);
+            duty.block();
             link.portWorkerAwake();
-            final long blocked = System.nanoTime() - blockedFrom;
-            blockedNanos.lazySet(blockedNanos.get() + blocked); // single writer
-            spin.afterBlocking(blocked, receivedThisCycle > 0);
         }
         else
         {
-            poller.poll(0, onReady);
+            duty.pollNow();
         }
         work += receivedThisCycle;
         if (receivedThisCycle > 0 || returnedThisCycle)
         {
             link.signalOwner();
         }
-        if (work > 0)
-        {
-            lastWorkNanos = System.nanoTime();
-        }
-        cycles.lazySet(cycles.get() + 1);
+        duty.done(work);
         return work;
     }
 
@@ -211,19 +189,19 @@ public final class PortWorker implements Agent, WorkerCommands
     /** Duty cycles run so far. Any thread. */
     public long cycles()
     {
-        return cycles.get();
+        return duty.cycles();
     }
 
     /** Nanoseconds spent blocked in the poller. Any thread. */
     public long blockedNanos()
     {
-        return blockedNanos.get();
+        return duty.blockedNanos();
     }
 
     /** The spin window now, in nanoseconds. Any thread. */
     public long spinWindowNanos()
     {
-        return spin.nanos();
+        return duty.spinWindowNanos();
     }
 
     @Override
