@@ -3,7 +3,6 @@ package io.berth.nat;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.CtInfo;
 import io.berth.conntrack.Tuples;
-import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
@@ -12,12 +11,9 @@ import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import java.nio.ByteOrder;
-
 import static io.berth.conntrack.ConnectionTable.F_DNAT;
 import static io.berth.conntrack.ConnectionTable.F_DNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.F_NAT_FAILED;
-import static io.berth.conntrack.ConnectionTable.F_SNAT;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 
 /**
@@ -89,31 +85,9 @@ public final class DnatNode extends Node
         {
             decide(entry);
         }
-        final int flags = table.flags(entry);
-        if ((flags & F_NAT_FAILED) != 0)
-        {
-            return false;
-        }
-        if ((flags & (direction == ORIGINAL ? F_DNAT : F_SNAT)) == 0)
-        {
-            return true;
-        }
-        final int other = (entry << 1) | (direction ^ 1);
-        final int address = Tuples.source(table.key1(other));
-        final int port = Tuples.sourcePort(table.key2(other));
-        final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
-        final int l4 = ip + (buffer.getByte(ip) & 0xF) * 4;
-        if (related)
-        {
-            final int end = ip + (buffer.getShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF);
-            HeaderRewriter.rewriteIcmpError(buffer, ip, l4, end, HeaderRewriter.DESTINATION, address, port);
-        }
-        else
-        {
-            HeaderRewriter.rewrite(buffer, ip, l4, table.protocol(entry), rewriter.partialChecksum(pool, handle, l4),
-                HeaderRewriter.DESTINATION, address, port);
-        }
-        return true;
+        return rewriter.translateDecided(table, pool, buffer, handle,
+            pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH, entry, direction, related,
+            HeaderRewriter.DESTINATION);
     }
 
     private void decide(final int entry)

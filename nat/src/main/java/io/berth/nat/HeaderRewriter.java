@@ -1,5 +1,7 @@
 package io.berth.nat;
 
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.Tuples;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
@@ -198,5 +200,44 @@ final class HeaderRewriter
     static void put16(final UnsafeBuffer b, final int at, final int value)
     {
         b.putShort(at, (short)value, ByteOrder.BIG_ENDIAN);
+    }
+
+    /**
+     * The rewrite both NAT nodes make once a connection's translation is decided: a packet of a translated
+     * direction gets its {@code field} ({@link #SOURCE} for SNAT, {@link #DESTINATION} for DNAT) set to what the
+     * other direction's tuple says, and a reply gets the other node's translation undone; an ICMP error about
+     * the connection (related) has its quoted header rewritten too. Returns false, for the node to drop the
+     * packet, when the connection's translation failed. Worker thread; allocates nothing.
+     */
+    boolean translateDecided(final ConnectionTable table, final PacketPool pool, final UnsafeBuffer buffer,
+        final int handle, final int ip, final int entry, final int direction, final boolean related, final int field)
+    {
+        final int flags = table.flags(entry);
+        if ((flags & ConnectionTable.F_NAT_FAILED) != 0)
+        {
+            return false;
+        }
+        final int ours = field == DESTINATION ? ConnectionTable.F_DNAT : ConnectionTable.F_SNAT;
+        final int theirs = field == DESTINATION ? ConnectionTable.F_SNAT : ConnectionTable.F_DNAT;
+        if ((flags & (direction == ConnectionTable.ORIGINAL ? ours : theirs)) == 0)
+        {
+            return true;
+        }
+        final int other = (entry << 1) | (direction ^ 1);
+        final long key1 = table.key1(other);
+        final long key2 = table.key2(other);
+        final int address = field == DESTINATION ? Tuples.source(key1) : Tuples.destination(key1);
+        final int port = field == DESTINATION ? Tuples.sourcePort(key2) : Tuples.destinationPort(key2);
+        final int l4 = ip + (buffer.getByte(ip) & 0xF) * 4;
+        if (related)
+        {
+            final int end = ip + (buffer.getShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+            rewriteIcmpError(buffer, ip, l4, end, field, address, port);
+        }
+        else
+        {
+            rewrite(buffer, ip, l4, table.protocol(entry), partialChecksum(pool, handle, l4), field, address, port);
+        }
+        return true;
     }
 }

@@ -2,8 +2,6 @@ package io.berth.nat;
 
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.CtInfo;
-import io.berth.conntrack.Tuples;
-import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
@@ -14,7 +12,6 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 
-import static io.berth.conntrack.ConnectionTable.F_DNAT;
 import static io.berth.conntrack.ConnectionTable.F_NAT_FAILED;
 import static io.berth.conntrack.ConnectionTable.F_SNAT;
 import static io.berth.conntrack.ConnectionTable.F_SNAT_DONE;
@@ -109,30 +106,8 @@ public final class SnatNode extends Node
         {
             decide(pool, buffer, handle, ip, entry);
         }
-        final int flags = table.flags(entry);
-        if ((flags & F_NAT_FAILED) != 0)
-        {
-            return false;
-        }
-        if ((flags & (direction == ORIGINAL ? F_SNAT : F_DNAT)) == 0)
-        {
-            return true;
-        }
-        final int other = (entry << 1) | (direction ^ 1);
-        final int address = Tuples.destination(table.key1(other));
-        final int port = Tuples.destinationPort(table.key2(other));
-        final int l4 = ip + (buffer.getByte(ip) & 0xF) * 4;
-        if (related)
-        {
-            final int end = ip + (buffer.getShort(ip + Ipv4Flyweight.TOTAL_LENGTH_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF);
-            HeaderRewriter.rewriteIcmpError(buffer, ip, l4, end, HeaderRewriter.SOURCE, address, port);
-        }
-        else
-        {
-            HeaderRewriter.rewrite(buffer, ip, l4, table.protocol(entry), rewriter.partialChecksum(pool, handle, l4),
-                HeaderRewriter.SOURCE, address, port);
-        }
-        return true;
+        return rewriter.translateDecided(table, pool, buffer, handle, ip, entry, direction, related,
+            HeaderRewriter.SOURCE);
     }
 
     private void decide(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final int ip, final int entry)
