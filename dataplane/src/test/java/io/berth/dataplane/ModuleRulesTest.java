@@ -38,7 +38,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and the composition root import it; no package but the composition root imports the composition root
  * ({@code Berthd}); front ends reach the control plane through {@code ControlService} and its controllers,
  * never through {@code ControlCore}, {@code PortPublishing} or {@code Restore}; no package loop and no import
- * up a floor ({@link #controlHasNoPackageLoopAndNoImportUpAFloor}).</li>
+ * up a floor ({@link #controlHasNoPackageLoopAndNoImportUpAFloor}); controllers keep their fields private
+ * ({@link #controllersKeepTheirStateToThemselves}).</li>
  * </ul>
  * Runs from dataplane's directory and reads the sibling modules. Test code only.
  */
@@ -208,6 +209,39 @@ class ModuleRulesTest
         assertTrue(uses.size() > 20, "read control's packages: " + uses.keySet());
         assertEquals(List.of(), upAFloor, "imports that run up a floor");
         assertEquals(List.of(), loops(uses), "package loops inside control");
+    }
+
+    /**
+     * The controllers (issue 25) share one {@code ControlCore} and call each other's methods where a request spans
+     * concerns, but never reach into each other's state: every field a controller declares is private.
+     */
+    @Test
+    void controllersKeepTheirStateToThemselves() throws IOException
+    {
+        final Path state = Path.of("..").toAbsolutePath().normalize()
+            .resolve("control/src/main/java/io/berth/control/state");
+        final Pattern field = Pattern.compile("^    (?!private |return |throw )[A-Za-z][\\w<>, .\\[\\]]* \\w+( = .*)?;$",
+            Pattern.MULTILINE);
+        final List<String> shared = new ArrayList<>();
+        int controllers = 0;
+        try (Stream<Path> files = Files.list(state))
+        {
+            for (final Path file : (Iterable<Path>)files.filter(f -> f.getFileName().toString()
+                .matches("\\w+Controller\\.java|PortPublishing\\.java|Restore\\.java"))::iterator)
+            {
+                controllers++;
+                final Matcher fields = field.matcher(Files.readString(file));
+                while (fields.find())
+                {
+                    if (!fields.group().contains(" static final "))
+                    {
+                        shared.add(file.getFileName() + ": " + fields.group().trim());
+                    }
+                }
+            }
+        }
+        assertTrue(controllers >= 6, "read the controllers: " + controllers);
+        assertEquals(List.of(), shared, "fields other controllers could reach");
     }
 
     /** The package part of an imported name: its leading lower-case segments. */

@@ -3,30 +3,30 @@ package io.berth.systest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
-import java.io.File;
-import java.nio.file.StandardOpenOption;
-import java.time.Instant;
-import java.util.LinkedHashMap;
-import java.util.function.Consumer;
-import java.util.stream.Stream;
 
 /**
  * One berthd in a private "host" network namespace, and everything a test made through it.
@@ -39,7 +39,7 @@ import java.util.stream.Stream;
  *
  * <p>Not thread-safe: one test thread drives it.
  */
-public final class BerthHost implements AutoCloseable
+public final class BerthHost implements TopologyTestBase.Topology
 {
     public static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
@@ -430,6 +430,16 @@ public final class BerthHost implements AutoCloseable
     {
         final JsonNode n = json("inspect", container);
         return n.isArray() ? n.get(0) : n;
+    }
+
+    /** {@link #reset()} while berthd runs (a test may have stopped it). */
+    @Override
+    public void resetAfterTest()
+    {
+        if (running())
+        {
+            reset();
+        }
     }
 
     /** Removes every container and network this host's tests created (ignoring errors), e.g. after each test. */

@@ -1,11 +1,7 @@
 package io.berth.systest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,12 +17,12 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * scenarios.md §5, issue 8: the embedded DNS at 127.0.0.11, driven with dig, getent and ping from real container
@@ -35,19 +31,17 @@ import java.util.regex.Pattern;
  * /etc/netns/HOSTNS/resolv.conf over /etc/resolv.conf for berthd). Nothing is sent beyond loopback and the
  * test's namespaces.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class DnsTest
+class DnsTest extends SystemTestBase
 {
     private static final String UPSTREAM_NAME = "www.upstream.test";
     private static final String UPSTREAM_ADDRESS = "192.0.2.10";
-    private BerthHost host;
     private Path hostResolvDir;
     private Process dnsmasq;
 
-    @BeforeAll
-    void start()
+    @Override
+    protected BerthHost startHost()
     {
-        host = BerthHost.start(h ->
+        return BerthHost.start(h ->
         {
             try
             {
@@ -78,25 +72,13 @@ class DnsTest
         }, List.of());
     }
 
-    @AfterEach
-    void reset()
-    {
-        if (host != null && host.running())
-        {
-            host.reset();
-        }
-    }
-
-    @AfterAll
-    void stop()
+    /** dnsmasq goes before the host, whose close also removes /etc/netns/PREFIX* (resolv.conf included). */
+    @Override
+    protected void beforeClose()
     {
         if (dnsmasq != null)
         {
             Sh.killTree(dnsmasq.toHandle());
-        }
-        if (host != null)
-        {
-            host.close(); // also removes /etc/netns/PREFIX* (the host namespace's resolv.conf included)
         }
     }
 

@@ -1,22 +1,18 @@
 package io.berth.systest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import java.util.ArrayList;
-import java.util.regex.Pattern;
 
 /**
  * Issue 9: macvlan and ipvlan networks, switched in berth's dataplane on an AF_PACKET parent, against a LAN of kernel
@@ -29,8 +25,7 @@ import java.util.regex.Pattern;
  *              lan1 ------------------------ br0 (LAN ns) ---+--- h2: 192.168.77.11, 192.168.79.11
  * </pre>
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class LanNetworksTest
+class LanNetworksTest extends SystemTestBase
 {
     private static final String UPLINK_IP = "192.168.77.2";
     private static final String H1 = "192.168.77.10";
@@ -38,18 +33,19 @@ class LanNetworksTest
     private static final String H1_VLAN10 = "192.168.78.10";
     private static final String H2_IPVLAN = "192.168.79.11";
 
-    private BerthHost host;
     private String lan;
     private String h1;
     private String h2;
 
-    @BeforeAll
-    void startHost()
+    @Override
+    protected BerthHost startHost()
     {
-        host = BerthHost.start(this::makeLan, List.of("--uplink", "lan0", "--uplink-ip", UPLINK_IP + "/24"));
-        lan = host.name("lan");
-        h1 = host.name("h1");
-        h2 = host.name("h2");
+        final BerthHost started = BerthHost.start(this::makeLan, List.of("--uplink", "lan0", "--uplink-ip",
+            UPLINK_IP + "/24"));
+        lan = started.name("lan");
+        h1 = started.name("h1");
+        h2 = started.name("h2");
+        return started;
     }
 
     private void makeLan(final BerthHost h)
@@ -82,24 +78,6 @@ class LanNetworksTest
     private static void must(final Result r)
     {
         assertEquals(0, r.exit(), () -> "LAN setup failed\n" + r);
-    }
-
-    @AfterEach
-    void resetHost()
-    {
-        if (host != null && host.running())
-        {
-            host.reset();
-        }
-    }
-
-    @AfterAll
-    void closeHost()
-    {
-        if (host != null)
-        {
-            host.close();
-        }
     }
 
     private String ipOf(final String container, final String network)

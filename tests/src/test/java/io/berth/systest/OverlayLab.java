@@ -1,5 +1,7 @@
 package io.berth.systest;
 
+import org.junit.jupiter.api.Assumptions;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -11,12 +13,11 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
-import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.Assumptions;
 
 /**
  * Several hosts on one underlay, sharing a real etcd, in namespaces this class makes (prefix {@code ov<6 hex>}):
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.Assumptions;
  * containers are removed through berthd while etcd still answers), then stops etcd, deletes its data dir and
  * every namespace with this lab's prefix. Test thread only.
  */
-public final class OverlayLab implements AutoCloseable
+public final class OverlayLab implements TopologyTestBase.Topology
 {
     /** How the lab's etcd runs. */
     public enum Etcd
@@ -478,6 +479,12 @@ public final class OverlayLab implements AutoCloseable
      * What each test of a lab class made goes: containers first on every running host, then networks (a global
      * network is refused while any host has some).
      */
+    @Override
+    public void resetAfterTest()
+    {
+        resetHosts();
+    }
+
     public void resetHosts()
     {
         for (final BerthHost host : hosts)

@@ -1,20 +1,15 @@
 package io.berth.systest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
 
 import java.time.Duration;
 
 /**
- * One {@link OverlayLab} per test class: started before the first test, each test's containers and networks
- * removed after it (containers first on every host, since a global network is refused while any host has
- * some), the lab closed after the last. Test thread.
+ * One {@link OverlayLab} per test class ({@link TopologyTestBase}): each test's containers and networks removed
+ * after it (containers first on every host, since a global network is refused while any host has some).
+ * Test thread.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class OverlayLabTestBase
+abstract class OverlayLabTestBase extends TopologyTestBase<OverlayLab>
 {
     protected static final Duration SEEN = Duration.ofSeconds(10);
     protected OverlayLab lab;
@@ -22,25 +17,11 @@ abstract class OverlayLabTestBase
     /** The lab this class runs on (how many hosts, which etcd). */
     protected abstract OverlayLab startLab();
 
-    @BeforeAll
-    final void startTheLab()
+    @Override
+    protected final OverlayLab startTopology()
     {
         lab = startLab();
-    }
-
-    @AfterEach
-    void reset()
-    {
-        lab.resetHosts();
-    }
-
-    @AfterAll
-    final void closeTheLab()
-    {
-        if (lab != null)
-        {
-            lab.close();
-        }
+        return lab;
     }
 
     protected static boolean ping(final String fromNs, final String ip)

@@ -3,6 +3,8 @@ package io.berth.systest;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -16,8 +18,6 @@ import static io.berth.systest.OverlayLab.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /**
  * Overlay networks across three berthd hosts on one underlay bridge, sharing a real etcd, with a kernel VXLAN
@@ -254,7 +254,7 @@ class OverlayTest extends OverlayLabTestBase
         }
         finally
         {
-            reset();
+            resetAfterTest();
             a.stopBerthd();
             a.startBerthd();
         }

@@ -1,14 +1,17 @@
 package io.berth.systest;
 
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -17,8 +20,6 @@ import static io.berth.systest.OverlayLab.poll;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 
 /**
  * Issue 24: berthd and etcd over TLS with client certificates ({@code --client-cert-auth}, certificates this
@@ -44,7 +45,8 @@ class StoreSecurityTest extends OverlayLabTestBase
 
     /** A test that stopped a host's berthd to see its start refused leaves it running again. */
     @Override
-    void reset()
+    @AfterEach
+    void resetAfterTest()
     {
         for (final BerthHost host : List.of(a, b))
         {
@@ -53,7 +55,7 @@ class StoreSecurityTest extends OverlayLabTestBase
                 host.startBerthd();
             }
         }
-        super.reset();
+        super.resetAfterTest();
     }
 
     @Test

@@ -1,40 +1,23 @@
 package io.berth.systest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
-
 /**
- * One berthd per test class (starting a JVM daemon per test would blow the suite's time budget); after each
- * test the containers and networks it made are removed, so tests of a class do not see each other's state.
+ * One berthd host per test class ({@link TopologyTestBase}); a class that needs more around it (a LAN, an
+ * upstream DNS server) overrides {@link #startHost()}.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class SystemTestBase
+abstract class SystemTestBase extends TopologyTestBase<BerthHost>
 {
     protected BerthHost host;
 
-    @BeforeAll
-    void startHost()
+    /** The host this class runs on. */
+    protected BerthHost startHost()
     {
-        host = BerthHost.start();
+        return BerthHost.start();
     }
 
-    @AfterEach
-    void resetHost()
+    @Override
+    protected final BerthHost startTopology()
     {
-        if (host != null && host.running())
-        {
-            host.reset();
-        }
-    }
-
-    @AfterAll
-    void closeHost()
-    {
-        if (host != null)
-        {
-            host.close();
-        }
+        host = startHost();
+        return host;
     }
 }

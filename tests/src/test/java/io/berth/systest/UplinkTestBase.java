@@ -1,20 +1,13 @@
 package io.berth.systest;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.TestInstance;
-
 import java.util.List;
 
 /**
  * Like {@link SystemTestBase}, with an uplink: one berthd and one outside namespace per test class
- * ({@link Uplink}); after each test the containers, networks and background processes it made are removed.
+ * ({@link Uplink}).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-abstract class UplinkTestBase
+abstract class UplinkTestBase extends SystemTestBase
 {
-    protected BerthHost host;
     /** The outside namespace (10.99.0.2), joined to berthd's uplink (10.99.0.1). */
     protected String outside;
 
@@ -30,28 +23,11 @@ abstract class UplinkTestBase
         return 0;
     }
 
-    @BeforeAll
-    void startHost()
+    @Override
+    protected BerthHost startHost()
     {
-        host = Uplink.start(moreBerthdArgs(), uplinkMtu());
-        outside = Uplink.outside(host);
-    }
-
-    @AfterEach
-    void resetHost()
-    {
-        if (host != null && host.running())
-        {
-            host.reset();
-        }
-    }
-
-    @AfterAll
-    void closeHost()
-    {
-        if (host != null)
-        {
-            host.close();
-        }
+        final BerthHost started = Uplink.start(moreBerthdArgs(), uplinkMtu());
+        outside = Uplink.outside(started);
+        return started;
     }
 }

@@ -65,7 +65,6 @@ import org.agrona.concurrent.SystemEpochClock;
 
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -81,16 +80,33 @@ import java.util.stream.Stream;
  * </pre>
  * Like Linux, routed fragments are reassembled before conntrack, destination NAT happens before routing and
  * source NAT after it, and what is larger than the egress MTU is fragmented on the way out. Drivers and services add nodes
- * through {@link Contribution}s before the build (a VXLAN driver splices vxlan-decap onto parse.next). Setup
+ * through {@link Contribution}s before the build (the overlay splices vxlan-decap onto parse.next). Setup
  * time only; afterwards the tables belong to the worker thread and are reached through the typed proxies.
  */
 public final class PacketPath
 {
-    /** A driver's or service's nodes and arcs, added to the builder before the graph is built. */
+    /**
+     * A feature's nodes and arcs, added to the builder before the graph is built, with the path's tables at hand
+     * (VPP's feature arcs): the overlay's stages are one ({@link #OVERLAY}); a test or a service may add more.
+     */
     @FunctionalInterface
-    public interface Contribution extends Consumer<GraphBuilder>
+    public interface Contribution
     {
+        void contribute(PacketPath path, GraphBuilder builder);
     }
+
+    /**
+     * The overlay's stages, only in a berthd that can have overlays (--store and --uplink): VXLAN datagrams for
+     * this host's VTEP become their inner frames, held to the store's endpoints, before port security (a
+     * pass-through until an overlay network exists); a container's datagram to a VTEP's tunnel port, which would
+     * leave masqueraded to this host's VTEP address, is dropped before routing.
+     */
+    static final Contribution OVERLAY = (path, builder) ->
+    {
+        builder.splice("parse", "next", new VxlanDecapNode(path.tunnels, path.router::uplinkPort,
+            new TunnelSourceCheck(path.l2, path.portSecurity)::check), "next");
+        builder.splice("gateway", "route", new TunnelPortGuardNode(path.tunnels), "next");
+    };
 
     final PortTable ports = new PortTable();
     final DropCounters drops = new DropCounters();
@@ -194,17 +210,14 @@ public final class PacketPath
             .connect("related-error", "next", "snat")
             .connect("snat", "next", "ip-fragment")
             .connect("ip-fragment", "next", "tx");
-        // VXLAN datagrams for this host's VTEP become their inner frames, held to the store's endpoints, before port
-        // security (a pass-through until an overlay network exists); only in a berthd that can have overlays
-        // (--store and --uplink)
         if (options.overlay())
         {
-            builder.splice("parse", "next", new VxlanDecapNode(tunnels, router::uplinkPort,
-                new TunnelSourceCheck(l2, portSecurity)::check), "next");
-            // a container's datagram to a VTEP's tunnel port would leave masqueraded to this host's VTEP address
-            builder.splice("gateway", "route", new TunnelPortGuardNode(tunnels), "next");
+            OVERLAY.contribute(this, builder);
         }
-        contributions.forEach(c -> c.accept(builder));
+        for (final Contribution contribution : contributions)
+        {
+            contribution.contribute(this, builder);
+        }
         graph = builder.build(pool, drops);
         worker = new DataplaneWorker("berth-dataplane", pool, graph, ports, poller, idleTimeoutMs, options.spinMicros());
         worker.addHousekeeping(new MacAging(l2));
