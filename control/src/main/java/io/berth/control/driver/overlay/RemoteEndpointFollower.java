@@ -39,7 +39,7 @@ final class RemoteEndpointFollower
     private final Map<String, Remote> remotes = new LinkedHashMap<>();
     private OverlayDriver.RemoteEndpoints listener;
     private Executor controlThread;
-    private AutoCloseable watch;
+    private EtcdStore.Watching watch;
 
     RemoteEndpointFollower(final Dataplane dataplane, final OverlayDriver.Cluster cluster,
         final Map<String, Overlay> overlays)
@@ -246,14 +246,7 @@ final class RemoteEndpointFollower
     {
         if (watch != null)
         {
-            try
-            {
-                watch.close();
-            }
-            catch (final Exception ignored)
-            {
-                // ended already
-            }
+            watch.close();
             watch = null;
         }
     }

@@ -342,6 +342,13 @@ public final class EtcdStore implements AutoCloseable
 
     // ------------------------------------------------------------------ watching
 
+    /** A watch that its owner ends; ending it twice, or after it failed, is harmless. */
+    public interface Watching extends AutoCloseable
+    {
+        @Override
+        void close();
+    }
+
     /** A change under a watched prefix: the key below the prefix, its value (null when deleted), the revision. */
     public record Change(String key, String value, long revision)
     {
@@ -351,7 +358,7 @@ public final class EtcdStore implements AutoCloseable
      * Delivers every change under {@code prefix} (below /berth/v1/) after {@code fromRevision}; when that revision
      * was compacted away, {@code relist} is called (list again, then watch from the list's revision).
      */
-    public AutoCloseable watch(final String prefix, final long fromRevision, final Consumer<Change> changes,
+    public Watching watch(final String prefix, final long fromRevision, final Consumer<Change> changes,
         final Runnable relist)
     {
         final ByteSequence p = key(prefix);

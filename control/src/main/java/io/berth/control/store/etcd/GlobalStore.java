@@ -45,7 +45,7 @@ public final class GlobalStore implements Store
     private final Path cacheFile;
     /** Network name -> its event, as the store has it now (what the cache holds). Control thread. */
     private final Map<String, Event.NetworkCreated> known = new LinkedHashMap<>();
-    private AutoCloseable watch;
+    private EtcdStore.Watching watch;
     private StoreIntegrity integrity;
     private final AtomicLong unreadable = new AtomicLong();
     private final Set<Integer> unreadableSeen = ConcurrentHashMap.newKeySet();
@@ -357,14 +357,7 @@ public final class GlobalStore implements Store
     {
         if (watch != null)
         {
-            try
-            {
-                watch.close();
-            }
-            catch (final Exception ignored)
-            {
-                // a watch that already ended
-            }
+            watch.close();
             watch = null;
         }
     }
