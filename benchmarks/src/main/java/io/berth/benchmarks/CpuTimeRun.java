@@ -1,5 +1,7 @@
 package io.berth.benchmarks;
 
+import com.sun.management.ThreadMXBean;
+
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,7 +47,7 @@ public final class CpuTimeRun
         final int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
         final long packetsPerRound = args.length > 1 ? Long.parseLong(args[1]) : 20_000_000L;
         final String group = args.length > 2 ? args[2] : "all";
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final ThreadMXBean threads = (ThreadMXBean)ManagementFactory.getThreadMXBean();
         final long self = Thread.currentThread().getId();
         System.out.printf(Locale.ROOT, "%-16s %-20s %14s %14s %12s%n", "scenario", "params", "Mpps/cpu-core", "Mpps/wall", "B/packet");
         for (final Scenario s : scenarios(group))

@@ -1,5 +1,6 @@
 package io.berth.benchmarks;
 
+import com.sun.management.ThreadMXBean;
 import io.berth.dataplane.PacketPool;
 import io.berth.tap.Natives;
 import io.berth.tap.uring.BufferRing;
@@ -74,7 +75,7 @@ public final class TapReceiveRun
         final UnsafeBuffer memory = new UnsafeBuffer(BufferUtil.allocateDirectAligned((BUFFERS + 1) * BUFFER, 4096));
         final int request = BUFFERS * BUFFER; // past the receive buffers
         writeRequest(memory, request);
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final ThreadMXBean threads = (ThreadMXBean)ManagementFactory.getThreadMXBean();
         System.out.printf(Locale.ROOT, "%-44s %12s %12s %10s%n", "60-byte frames out of a TAP, " + BURST + " a burst",
             "cpu ns/frame", "wall ns/frame", "frames");
         try (IoUring ring = IoUring.open(64, 4096, IoUring.SETUP_DEFER_TASKRUN);

@@ -1,5 +1,6 @@
 package io.berth.benchmarks;
 
+import com.sun.management.ThreadMXBean;
 import io.berth.dataplane.PacketPool;
 import io.berth.tap.Natives;
 import io.berth.tap.uring.IoUring;
@@ -47,7 +48,7 @@ public final class TapSyscallRun
             // to 02:00:5e:00:00:99 (not the TAP's MAC) from 02:00:5e:00:00:98, an IPv4 ethertype, zero payload
             memory.putBytes(at + VNET, new byte[] {2, 0, 0x5e, 0, 0, (byte)0x99, 2, 0, 0x5e, 0, 0, (byte)0x98, 8, 0});
         }
-        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        final ThreadMXBean threads = (ThreadMXBean)ManagementFactory.getThreadMXBean();
         System.out.printf(Locale.ROOT, "%-34s %12s %12s%n", "64-byte frames into a TAP", "wall ns/frame", "cpu ns/frame");
         final String[] ways = {"write, one syscall a frame", "io_uring, 8 a submit", "io_uring, 32 a submit",
             "io_uring, 64 a submit", "read RWF_NOWAIT empty, per call", "io_uring read empty, 32 a submit"};
