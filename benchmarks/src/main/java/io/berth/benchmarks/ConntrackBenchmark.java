@@ -1,10 +1,11 @@
 package io.berth.benchmarks;
 
-import io.berth.dataplane.Frames;
 import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounters;
 import io.berth.conntrack.Tuples;
+import io.berth.dataplane.Frames;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -73,7 +74,7 @@ public class ConntrackBenchmark
             {
                 final long a = key1(i);
                 final long b = key2(i);
-                entry[i] = table.create(a, b, ConnState.ESTABLISHED, ConnectionTable.F_ASSURED, now + 7_200_000, now);
+                entry[i] = table.create(a, b, ConnState.ESTABLISHED, ConnectionFlags.F_ASSURED, now + 7_200_000, now);
                 k1[2 * i] = a;
                 k2[2 * i] = b;
                 k1[2 * i + 1] = Tuples.invert1(a);

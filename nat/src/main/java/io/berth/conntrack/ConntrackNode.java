@@ -15,13 +15,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 
-import static io.berth.conntrack.ConnectionTable.F_ASSURED;
-import static io.berth.conntrack.ConnectionTable.F_DNAT;
-import static io.berth.conntrack.ConnectionTable.F_DNAT_DONE;
-import static io.berth.conntrack.ConnectionTable.F_PICKED_UP;
-import static io.berth.conntrack.ConnectionTable.F_PICKED_UP_REPLY;
-import static io.berth.conntrack.ConnectionTable.F_SEEN_REPLY;
-import static io.berth.conntrack.ConnectionTable.F_SNAT_DONE;
+import static io.berth.conntrack.ConnectionFlags.F_ASSURED;
+import static io.berth.conntrack.ConnectionFlags.F_DNAT;
+import static io.berth.conntrack.ConnectionFlags.F_DNAT_DONE;
+import static io.berth.conntrack.ConnectionFlags.F_PICKED_UP;
+import static io.berth.conntrack.ConnectionFlags.F_PICKED_UP_REPLY;
+import static io.berth.conntrack.ConnectionFlags.F_SEEN_REPLY;
+import static io.berth.conntrack.ConnectionFlags.F_SNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.NOT_FOUND;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 import static io.berth.conntrack.ConnectionTable.REPLY;
@@ -213,7 +213,7 @@ public final class ConntrackNode extends Node
         {
             table.refresh(entry, now + tcpTimeout(entry, direction, state));
         }
-        if (state == ConnState.SYN_SENT && table.hasFlags(entry, ConnectionTable.F_FLOW_ENDED))
+        if (state == ConnState.SYN_SENT && table.hasFlags(entry, ConnectionFlags.F_FLOW_ENDED))
         {
             table.restartFlow(entry, now); // a new SYN on a closed connection's tuple
         }

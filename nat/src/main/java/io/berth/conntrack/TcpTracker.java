@@ -10,11 +10,11 @@ import static io.berth.conntrack.ConnState.LAST_ACK;
 import static io.berth.conntrack.ConnState.SYN_RECV;
 import static io.berth.conntrack.ConnState.SYN_SENT;
 import static io.berth.conntrack.ConnState.TIME_WAIT;
-import static io.berth.conntrack.ConnectionTable.F_ASSURED;
-import static io.berth.conntrack.ConnectionTable.F_FIN_ORIGINAL;
-import static io.berth.conntrack.ConnectionTable.F_FIN_REPLY;
-import static io.berth.conntrack.ConnectionTable.F_LAST_FIN_REPLY;
-import static io.berth.conntrack.ConnectionTable.F_SEEN_REPLY;
+import static io.berth.conntrack.ConnectionFlags.F_ASSURED;
+import static io.berth.conntrack.ConnectionFlags.F_FIN_ORIGINAL;
+import static io.berth.conntrack.ConnectionFlags.F_FIN_REPLY;
+import static io.berth.conntrack.ConnectionFlags.F_LAST_FIN_REPLY;
+import static io.berth.conntrack.ConnectionFlags.F_SEEN_REPLY;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 import static io.berth.conntrack.ConnectionTable.REPLY;
 

@@ -1,6 +1,7 @@
 package io.berth.nat;
 
 import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
@@ -40,19 +41,19 @@ public record ConnectionSnapshot(int protocol, int state, long timeoutSeconds, i
         c.put("original", original.toMap());
         c.put("reply", reply.toMap());
         final List<String> names = new ArrayList<>();
-        if ((flags & ConnectionTable.F_SEEN_REPLY) == 0)
+        if ((flags & ConnectionFlags.F_SEEN_REPLY) == 0)
         {
             names.add("UNREPLIED");
         }
-        if ((flags & ConnectionTable.F_ASSURED) != 0)
+        if ((flags & ConnectionFlags.F_ASSURED) != 0)
         {
             names.add("ASSURED");
         }
-        if ((flags & ConnectionTable.F_SNAT) != 0)
+        if ((flags & ConnectionFlags.F_SNAT) != 0)
         {
             names.add("SNAT");
         }
-        if ((flags & ConnectionTable.F_DNAT) != 0)
+        if ((flags & ConnectionFlags.F_DNAT) != 0)
         {
             names.add("DNAT");
         }

@@ -11,9 +11,9 @@ import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
-import static io.berth.conntrack.ConnectionTable.F_DNAT;
-import static io.berth.conntrack.ConnectionTable.F_DNAT_DONE;
-import static io.berth.conntrack.ConnectionTable.F_NAT_FAILED;
+import static io.berth.conntrack.ConnectionFlags.F_DNAT;
+import static io.berth.conntrack.ConnectionFlags.F_DNAT_DONE;
+import static io.berth.conntrack.ConnectionFlags.F_NAT_FAILED;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 
 /**

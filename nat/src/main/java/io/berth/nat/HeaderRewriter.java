@@ -1,5 +1,6 @@
 package io.berth.nat;
 
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.PacketPool;
@@ -213,12 +214,12 @@ final class HeaderRewriter
         final int handle, final int ip, final int entry, final int direction, final boolean related, final int field)
     {
         final int flags = table.flags(entry);
-        if ((flags & ConnectionTable.F_NAT_FAILED) != 0)
+        if ((flags & ConnectionFlags.F_NAT_FAILED) != 0)
         {
             return false;
         }
-        final int ours = field == DESTINATION ? ConnectionTable.F_DNAT : ConnectionTable.F_SNAT;
-        final int theirs = field == DESTINATION ? ConnectionTable.F_SNAT : ConnectionTable.F_DNAT;
+        final int ours = field == DESTINATION ? ConnectionFlags.F_DNAT : ConnectionFlags.F_SNAT;
+        final int theirs = field == DESTINATION ? ConnectionFlags.F_SNAT : ConnectionFlags.F_DNAT;
         if ((flags & (direction == ConnectionTable.ORIGINAL ? ours : theirs)) == 0)
         {
             return true;

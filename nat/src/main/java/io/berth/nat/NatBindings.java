@@ -1,6 +1,7 @@
 package io.berth.nat;
 
 import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.EntryRemoval;
 import io.berth.conntrack.Tuples;
@@ -43,8 +44,8 @@ public final class NatBindings implements EntryRemoval
     private static final int REPLY1 = 24;
     private static final int REPLY2 = 32;
     /** What a recovered binding keeps: which translation it has, and that it was decided. */
-    private static final int KEPT_FLAGS = ConnectionTable.F_SNAT | ConnectionTable.F_DNAT
-        | ConnectionTable.F_SNAT_DONE | ConnectionTable.F_DNAT_DONE;
+    private static final int KEPT_FLAGS = ConnectionFlags.F_SNAT | ConnectionFlags.F_DNAT
+        | ConnectionFlags.F_SNAT_DONE | ConnectionFlags.F_DNAT_DONE;
 
     private final int capacity;
     private MappedByteBuffer mapped;
@@ -82,7 +83,7 @@ public final class NatBindings implements EntryRemoval
             final int flags = buffer.getInt(at + FLAGS) & KEPT_FLAGS;
             final boolean tcp = protocol == 6;
             result.add(new ConnectionSnapshot(protocol, tcp ? ConnState.ESTABLISHED : ConnState.UNREPLIED,
-                tcp ? 300 : 30, flags | (tcp ? ConnectionTable.F_PICKED_UP | ConnectionTable.F_SEEN_REPLY : 0),
+                tcp ? 300 : 30, flags | (tcp ? ConnectionFlags.F_PICKED_UP | ConnectionFlags.F_SEEN_REPLY : 0),
                 tuple(buffer.getLong(at + ORIGINAL1), buffer.getLong(at + ORIGINAL2)),
                 tuple(buffer.getLong(at + REPLY1), buffer.getLong(at + REPLY2))));
         }
@@ -146,7 +147,7 @@ public final class NatBindings implements EntryRemoval
     /** {@link #bind} when the entry is translated (SNAT or DNAT); restores and the first attach go through here. */
     public void bindIfTranslated(final ConnectionTable table, final int entry)
     {
-        if ((table.flags(entry) & (ConnectionTable.F_SNAT | ConnectionTable.F_DNAT)) != 0)
+        if ((table.flags(entry) & (ConnectionFlags.F_SNAT | ConnectionFlags.F_DNAT)) != 0)
         {
             bind(table, entry);
         }

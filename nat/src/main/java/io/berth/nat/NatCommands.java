@@ -1,14 +1,15 @@
 package io.berth.nat;
 
+import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.WorkerCommands;
 
+import java.nio.MappedByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import io.berth.conntrack.ConnState;
-import java.nio.MappedByteBuffer;
 import java.util.function.IntPredicate;
 
 /**
@@ -113,7 +114,7 @@ public final class NatCommands
         {
             final int protocol = connections.protocol(entry);
             return (protocol == 6 && connections.state(entry) == ConnState.ESTABLISHED)
-                || (protocol == 17 && connections.hasFlags(entry, ConnectionTable.F_ASSURED));
+                || (protocol == 17 && connections.hasFlags(entry, ConnectionFlags.F_ASSURED));
         }));
     }
 

@@ -12,9 +12,9 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 
-import static io.berth.conntrack.ConnectionTable.F_NAT_FAILED;
-import static io.berth.conntrack.ConnectionTable.F_SNAT;
-import static io.berth.conntrack.ConnectionTable.F_SNAT_DONE;
+import static io.berth.conntrack.ConnectionFlags.F_NAT_FAILED;
+import static io.berth.conntrack.ConnectionFlags.F_SNAT;
+import static io.berth.conntrack.ConnectionFlags.F_SNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 
 /**

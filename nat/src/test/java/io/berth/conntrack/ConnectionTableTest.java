@@ -1,5 +1,6 @@
 package io.berth.conntrack;
 
+import org.junit.jupiter.api.Assertions;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
@@ -15,7 +16,6 @@ import static io.berth.conntrack.TestPackets.ip;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import org.junit.jupiter.api.Assertions;
 
 class ConnectionTableTest
 {
@@ -37,16 +37,16 @@ class ConnectionTableTest
     {
         final ConnectionTable table = new ConnectionTable(16, counters);
         final int a = table.create(k1(1), k2(1), ConnState.UNREPLIED, 0, 10_000, 0);
-        final int b = table.create(k1(2), k2(2), ConnState.UNREPLIED, ConnectionTable.F_SNAT, 10_000, 0); // restored
-        table.addFlags(a, ConnectionTable.F_SNAT | ConnectionTable.F_SNAT_DONE);
-        table.addFlags(a, ConnectionTable.F_SNAT); // again: still one
+        final int b = table.create(k1(2), k2(2), ConnState.UNREPLIED, ConnectionFlags.F_SNAT, 10_000, 0); // restored
+        table.addFlags(a, ConnectionFlags.F_SNAT | ConnectionFlags.F_SNAT_DONE);
+        table.addFlags(a, ConnectionFlags.F_SNAT); // again: still one
         assertEquals(2, table.sourceTranslatedAnyThread());
         table.remove(b);
         assertEquals(1, table.sourceTranslatedAnyThread());
-        table.clearFlags(a, ConnectionTable.F_SNAT);
-        table.clearFlags(a, ConnectionTable.F_SNAT);
+        table.clearFlags(a, ConnectionFlags.F_SNAT);
+        table.clearFlags(a, ConnectionFlags.F_SNAT);
         assertEquals(0, table.sourceTranslatedAnyThread());
-        table.addFlags(a, ConnectionTable.F_SNAT);
+        table.addFlags(a, ConnectionFlags.F_SNAT);
         table.clear();
         assertEquals(0, table.sourceTranslatedAnyThread());
         assertEquals(0, table.sizeAnyThread());
@@ -113,8 +113,8 @@ class ConnectionTableTest
         assertEquals(NOT_FOUND, table.lookup(a, b));
         assertEquals(NOT_FOUND, table.lookup(n1, n2));
         assertEquals(1, table.size());
-        assertTrue(table.describe(other, 0).startsWith("tcp SYN_SENT 60s 172.17.0.3:40000 -> 1.1.1.1:443 | 1.1.1.1:443 -> 172.17.0.3:40000 [UNREPLIED]"),
-            table.describe(other, 0));
+        assertTrue(ConnectionText.describe(table, other, 0).startsWith("tcp SYN_SENT 60s 172.17.0.3:40000 -> 1.1.1.1:443 | 1.1.1.1:443 -> 172.17.0.3:40000 [UNREPLIED]"),
+            ConnectionText.describe(table, other, 0));
     }
 
     @Test

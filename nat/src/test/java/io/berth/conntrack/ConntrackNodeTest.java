@@ -10,7 +10,9 @@ import org.agrona.concurrent.CachedEpochClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import static io.berth.conntrack.ConnectionTable.F_ASSURED;
+import java.nio.ByteOrder;
+
+import static io.berth.conntrack.ConnectionFlags.F_ASSURED;
 import static io.berth.conntrack.ConnectionTable.NOT_FOUND;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 import static io.berth.conntrack.ConnectionTable.REPLY;
@@ -24,7 +26,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.nio.ByteOrder;
 
 class ConntrackNodeTest
 {

@@ -1,6 +1,7 @@
 package io.berth.nat;
 
 import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounter;
 import io.berth.conntrack.MidstreamPickup;
@@ -90,7 +91,7 @@ class MidstreamPickupTest
             "a stray ACK holds an entry only for the short timeout");
 
         assertGolden(TestPackets.tcp(pool, S, 80, C, 40000, ACK, 200), nat.in(TestPackets.tcp(pool, S, 80, U, 40000, ACK, 200)));
-        assertTrue(nat.table.hasFlags(entry, ConnectionTable.F_ASSURED), "both ends heard: assured");
+        assertTrue(nat.table.hasFlags(entry, ConnectionFlags.F_ASSURED), "both ends heard: assured");
         assertEquals(nat.clock.time() + nat.timeouts.tcpMillis(ConnState.ESTABLISHED), nat.table.expiry(entry));
         assertEquals(pool.capacity(), pool.available());
     }
@@ -122,11 +123,11 @@ class MidstreamPickupTest
         assertGolden(TestPackets.tcp(pool, U, 8080, P, 5555, ACK | PSH, 20), nat.out(TestPackets.tcp(pool, C, 80, P, 5555, ACK | PSH, 20)));
         assertEquals(1, pickedUp());
         final int entry = entryOf(P, 5555, U, 8080);
-        assertTrue(nat.table.hasFlags(entry, ConnectionTable.F_DNAT), "re-created as the published connection it was");
+        assertTrue(nat.table.hasFlags(entry, ConnectionFlags.F_DNAT), "re-created as the published connection it was");
         assertEquals(nat.clock.time() + nat.timeouts.tcpUnacknowledgedMillis(), nat.table.expiry(entry));
 
         assertGolden(TestPackets.tcp(pool, P, 5555, C, 80, ACK, 10), nat.in(TestPackets.tcp(pool, P, 5555, U, 8080, ACK, 10)));
-        assertTrue(nat.table.hasFlags(entry, ConnectionTable.F_ASSURED));
+        assertTrue(nat.table.hasFlags(entry, ConnectionFlags.F_ASSURED));
         assertEquals(nat.clock.time() + nat.timeouts.tcpMillis(ConnState.ESTABLISHED), nat.table.expiry(entry));
         assertEquals(1, nat.table.size());
         assertEquals(pool.capacity(), pool.available());
@@ -164,6 +165,6 @@ class MidstreamPickupTest
 
         assertEquals(-1, nat.out(TestPackets.tcp(pool, C, 40001, S, 80, RST)), "a RST for nothing creates nothing");
         assertEquals(1, nat.table.size());
-        assertFalse(nat.table.hasFlags(entry, ConnectionTable.F_ASSURED));
+        assertFalse(nat.table.hasFlags(entry, ConnectionFlags.F_ASSURED));
     }
 }

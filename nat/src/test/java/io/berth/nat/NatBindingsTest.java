@@ -1,7 +1,9 @@
 package io.berth.nat;
 
 import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.MidstreamPickup;
 import io.berth.conntrack.TestPackets;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.WorkerCommands;
@@ -18,7 +20,6 @@ import static io.berth.dataplane.flyweight.TcpFlyweight.SYN;
 import static io.berth.nat.NatHarness.U;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import io.berth.conntrack.MidstreamPickup;
 
 /** The NAT bindings mirrored into a mapped file as they are made are what a restart after SIGKILL reads back. */
 class NatBindingsTest
@@ -50,11 +51,11 @@ class NatBindingsTest
         final ConnectionSnapshot masqueraded = read.stream().filter(c -> c.original().source() == C).findFirst().orElseThrow();
         assertEquals(new ConnectionSnapshot.Tuple(S, U, 80, 40000), masqueraded.reply());
         assertEquals(ConnState.ESTABLISHED, masqueraded.state());
-        assertTrue((masqueraded.flags() & ConnectionTable.F_SNAT) != 0);
-        assertTrue((masqueraded.flags() & ConnectionTable.F_PICKED_UP) != 0, "back on the short timeout until heard from");
+        assertTrue((masqueraded.flags() & ConnectionFlags.F_SNAT) != 0);
+        assertTrue((masqueraded.flags() & ConnectionFlags.F_PICKED_UP) != 0, "back on the short timeout until heard from");
         final ConnectionSnapshot published = read.stream().filter(c -> c.original().source() == P).findFirst().orElseThrow();
         assertEquals(new ConnectionSnapshot.Tuple(C2, P, 80, 5555), published.reply());
-        assertTrue((published.flags() & ConnectionTable.F_DNAT) != 0);
+        assertTrue((published.flags() & ConnectionFlags.F_DNAT) != 0);
 
         pool.release(nat.out(TestPackets.tcp(pool, C, 40000, S, 80, RST)));
         nat.clock.update(nat.clock.time() + 60_000); // CLOSE expires after 10 s

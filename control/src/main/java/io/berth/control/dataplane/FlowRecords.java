@@ -2,12 +2,13 @@ package io.berth.control.dataplane;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.FlowEnd;
 import io.berth.conntrack.FlowRecorder;
 import io.berth.conntrack.Tuples;
-import io.berth.control.wire.Json;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.wire.Json;
 import org.agrona.DirectBuffer;
 
 import java.time.Instant;
@@ -68,8 +69,8 @@ public final class FlowRecords
             container = container == null ? containerOf.apply(address) : container;
         }
         record.put("container", container == null ? "" : container);
-        final boolean snat = (flags & ConnectionTable.F_SNAT) != 0;
-        final boolean dnat = (flags & ConnectionTable.F_DNAT) != 0;
+        final boolean snat = (flags & ConnectionFlags.F_SNAT) != 0;
+        final boolean dnat = (flags & ConnectionFlags.F_DNAT) != 0;
         record.put("nat", snat && dnat ? "snat+dnat" : snat ? "snat" : dnat ? "dnat" : "");
         tuple(record.putObject("original"), protocol, o1, o2);
         tuple(record.putObject("translated"), protocol, t1, t2);

@@ -1,5 +1,6 @@
 package io.berth.control.dataplane;
 
+import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounters;
 import io.berth.conntrack.ConntrackDrops;
@@ -462,7 +463,7 @@ public final class PacketPath
     /** A published (DNAT) connection may enter another network than its sender's. */
     private boolean isPublished(final PacketPool pool, final int handle)
     {
-        return ctInfo.isTracked(handle) && connections.hasFlags(ctInfo.entry(handle), ConnectionTable.F_DNAT);
+        return ctInfo.isTracked(handle) && connections.hasFlags(ctInfo.entry(handle), ConnectionFlags.F_DNAT);
     }
 
     /**

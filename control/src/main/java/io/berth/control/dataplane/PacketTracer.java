@@ -1,6 +1,7 @@
 package io.berth.control.dataplane;
 
 import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.ConnectionText;
 import io.berth.conntrack.CtInfo;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
@@ -10,8 +11,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.List;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -107,7 +108,7 @@ final class PacketTracer implements GraphTracer
                 if (ctInfo.isTracked(handle) && connections.isLive(ctInfo.entry(handle)))
                 {
                     direction = ctInfo.direction(handle);
-                    entry = connections.describe(ctInfo.entry(handle), System.currentTimeMillis());
+                    entry = ConnectionText.describe(connections, ctInfo.entry(handle), System.currentTimeMillis());
                 }
             }
             events.add(new Event(Math.abs(mark), node, "enter", null, snapshot(pool, handle), pool.frameLength(handle),

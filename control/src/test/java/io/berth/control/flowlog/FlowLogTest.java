@@ -1,8 +1,9 @@
 package io.berth.control.flowlog;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConnState;
+import io.berth.conntrack.ConnectionFlags;
+import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.ConntrackCounters;
 import io.berth.conntrack.FlowEnd;
 import io.berth.conntrack.FlowRecorder;
@@ -22,12 +23,12 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import java.util.concurrent.CopyOnWriteArrayList;
 
 /** The flow log: records from the worker's ring stored in Chronicle, read back, followed, and kept no longer than the retention. */
 class FlowLogTest
@@ -47,7 +48,7 @@ class FlowLogTest
         final int s = Ipv4.parse("10.99.0.2", "test");
         final int entry = table.create(Tuples.key1(c, s), Tuples.key2(6, sourcePort, 80), ConnState.SYN_SENT, 0, now + 60_000, now - 25);
         assertTrue(table.reply(entry, Tuples.key1(s, Ipv4.parse("10.99.0.1", "test")), Tuples.key2(6, 80, 61000)));
-        table.addFlags(entry, ConnectionTable.F_SNAT);
+        table.addFlags(entry, ConnectionFlags.F_SNAT);
         table.account(entry, ConnectionTable.ORIGINAL, 60);
         table.account(entry, ConnectionTable.REPLY, 1500);
         table.account(entry, ConnectionTable.REPLY, 52);
