@@ -30,6 +30,33 @@ class LifecycleTest extends SystemTestBase
         assertTrue(l.contains("to-stderr"), () -> "stderr in berth logs too:\n" + l);
     }
 
+    /**
+     * Issue 26: a container runs in a UTS namespace of its own named as the container, a name its /etc/hosts lists:
+     * Python's socket.getfqdn() (http.server calls it at start) answers from the hosts file at once instead of
+     * waiting for DNS timeouts (no resolver answers here), and the machine keeps its own name.
+     */
+    @Test
+    void aContainerIsNamedInAUtsNamespaceOfItsOwn() throws Exception
+    {
+        final Path machineName = Path.of("/proc/sys/kernel/hostname");
+        final String before = Files.readString(machineName).trim();
+        final String c = host.run("hn", "--", "/usr/bin/python3", "-c", "import socket, sys, time\n" +
+            "t = time.time(); fqdn = socket.getfqdn(); took = time.time() - t\n" +
+            "print('name=%s fqdn=%s took=%.2f' % (socket.gethostname(), fqdn, took)); sys.stdout.flush()\n" +
+            "time.sleep(600)");
+        String logs = "";
+        for (int i = 0; i < 100 && !logs.contains("took="); i++)
+        {
+            BerthHost.sleep(200);
+            logs = host.berthOk("logs", c).output();
+        }
+        final String l = logs;
+        assertTrue(l.contains("name=" + c + " fqdn=" + c + " "), () -> "the container's own name, from its hosts file:\n" + l);
+        final double took = Double.parseDouble(l.substring(l.indexOf("took=") + 5).trim().split("\\s+")[0]);
+        assertTrue(took < 2.0, () -> "getfqdn waited for DNS (a resolver timeout is 5 s): " + l);
+        assertEquals(before, Files.readString(machineName).trim(), "the machine's own host name is unchanged");
+    }
+
     @Test
     void rmRemovesNamespaceProcessesAndFreesTheAddress()
     {

@@ -127,11 +127,26 @@ public final class NetnsSandboxes implements Sandboxes
     @Override
     public ProcessRecord start(final String netns, final List<String> cmd, final Path log) throws IOException
     {
+        return start(netns, null, cmd, log);
+    }
+
+    @Override
+    public ProcessRecord start(final String netns, final String hostname, final List<String> cmd, final Path log)
+        throws IOException
+    {
         final List<String> command = new ArrayList<>();
         if (netns != null)
         {
             // in the user's mount namespace, like their own ip netns exec; nsenter and ip exec in place: same pid
             command.addAll(hostMounts.wrap(callerPid, List.of("ip", "netns", "exec", netns)));
+        }
+        if (hostname != null)
+        {
+            // a UTS namespace of its own (unshare without --fork execs in place: same pid) named as the container, so
+            // that gethostname() names something its /etc/hosts lists: with the host's name, which it does not,
+            // getfqdn() (Python's http.server calls it) waits for DNS timeouts when the resolver does not answer
+            command.addAll(List.of("unshare", "--uts", "--", "sh", "-c",
+                "printf '%s' \"$0\" > /proc/sys/kernel/hostname && exec \"$@\"", hostname));
         }
         // a child of the JVM is no process group leader, so setsid makes the session in place (same pid)
         command.addAll(List.of("setsid", "--"));

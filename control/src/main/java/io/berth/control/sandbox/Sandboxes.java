@@ -35,6 +35,16 @@ public interface Sandboxes
      */
     ProcessRecord start(String netns, List<String> cmd, Path log) throws IOException;
 
+    /**
+     * Like {@link #start(String, List, Path)}, in a UTS namespace of its own whose host name is {@code hostname}
+     * (null: the host's, shared), as Docker gives every container.
+     */
+    default ProcessRecord start(final String netns, final String hostname, final List<String> cmd, final Path log)
+        throws IOException
+    {
+        return start(netns, cmd, log);
+    }
+
     /** Whether the recorded process still runs (same pid and start time, not a zombie). */
     boolean isAlive(ProcessRecord process);
 

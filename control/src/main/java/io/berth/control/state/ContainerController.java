@@ -264,7 +264,8 @@ public final class ContainerController
             if (hasCommand)
             {
                 final Path log = containersDir.resolve(id).resolve("output.log");
-                final ProcessRecord process = sandboxes.start(processNetns, cmd, log);
+                final ProcessRecord process = sandboxes.start(processNetns, sandbox == null ? null :
+                    hostnameOf(name, id), cmd, log);
                 started = new Event.ProcessStarted(id, process.pid(), process.startTime(), process.cmd(),
                     process.log());
             }
@@ -369,5 +370,15 @@ public final class ContainerController
         {
             throw new BerthException("cannot read the log of " + container.name() + ": " + ex.getMessage(), ex);
         }
+    }
+
+    /**
+     * The host name a container with its own sandbox gets, as in Docker: its name when that is a valid host name
+     * (RFC 1123: letters, digits and hyphens, at most 63), else the first 12 characters of its id. Both are in the
+     * sandbox's /etc/hosts.
+     */
+    static String hostnameOf(final String name, final String id)
+    {
+        return name.matches("[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?") ? name : id.substring(0, 12);
     }
 }
