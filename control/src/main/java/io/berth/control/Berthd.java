@@ -43,6 +43,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -201,7 +202,7 @@ public final class Berthd implements Callable<Integer>
      * the start builds from.
      */
     private record Concluded(Path socket, Path state, UplinkSpec uplink, DataplaneOptions dataplaneOptions,
-        Duration flowRetention, StoreAccess storeAccess, String nodeName)
+        Duration flowRetention, StoreAccess storeAccess, String nodeName, List<InetSocketAddress> dnsUpstreams)
     {
     }
 
@@ -278,6 +279,7 @@ public final class Berthd implements Callable<Integer>
         }
         final Duration flowRetention = StartChecks.flowLogRetention(flowLog, flowLogStart, flowLogRetention,
             !"noop".equals(dataplaneKind));
+        final List<InetSocketAddress> upstreams = dnsUpstreams.isEmpty() ? null : Upstreams.parse(dnsUpstreams);
         if (store == null && (storeCa != null || storeCert != null || storeKey != null || storeUser != null ||
             storePasswordFile != null))
         {
@@ -288,7 +290,7 @@ public final class Berthd implements Callable<Integer>
             StoreAccess.of(store, storeCa, storeCert, storeKey, storeUser, storePasswordFile);
         final String nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
         return new Concluded(socketPath, state, uplink, dataplaneOptions.withOverlay(storeAccess != null &&
-            uplink != null), flowRetention, storeAccess, nodeName);
+            uplink != null), flowRetention, storeAccess, nodeName, upstreams);
     }
 
     /**
@@ -340,8 +342,8 @@ public final class Berthd implements Callable<Integer>
             throw new BerthException("--io-uring: " + e.getMessage() + "; run without --io-uring");
         }
         final ResolvConf hostResolv = ResolvConf.read(Path.of("/etc/resolv.conf"));
-        final EmbeddedDns dns = closeAll.add("the embedded DNS", EmbeddedDns.inNamespaces(dnsUpstreams.isEmpty() ?
-            hostResolv.upstreams() : Upstreams.parse(dnsUpstreams), hostResolv));
+        final EmbeddedDns dns = closeAll.add("the embedded DNS", EmbeddedDns.inNamespaces(o.dnsUpstreams() == null ?
+            hostResolv.upstreams() : o.dnsUpstreams(), hostResolv));
         final UserlandProxy proxy;
         try
         {

@@ -4,10 +4,21 @@ import io.berth.control.dataplane.UplinkSpec;
 import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -44,6 +55,51 @@ class BerthdOptionsTest
         refused("is the uplink address itself", "up0", "10.99.0.1/24", "10.99.0.1", false);
         refused("--uplink no-such-nic0: no such interface", "no-such-nic0", "10.99.0.1/24", null, true);
         refused("--uplink lo holds the kernel address 127.0.0.1", "lo", "10.99.0.1/24", null, true);
+    }
+
+    /**
+     * Every option is checked before anything is made (Berthd.conclude): a bad one is one line on stderr naming the
+     * value, exit status 1, and the state dir holds nothing (not even the lock file).
+     */
+    @Test
+    void aBadOptionIsOneLineAndMakesNothing() throws IOException
+    {
+        final Path dir = Files.createTempDirectory("berth-options");
+        try
+        {
+            for (final String[] bad : List.of(
+                new String[] {"--dns-upstream", "not-an-ip", "--dns-upstream not-an-ip"},
+                new String[] {"--workers", "0", "--workers 0"},
+                new String[] {"--store-ca", "/nonexistent.pem", "need --store"},
+                new String[] {"--log-level", "loud", "loud"}))
+            {
+                final ByteArrayOutputStream err = new ByteArrayOutputStream();
+                final PrintStream saved = System.err;
+                final int status;
+                System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+                try
+                {
+                    status = new CommandLine(new Berthd()).execute("--socket", dir.resolve("s.sock").toString(),
+                        "--state-dir", dir.resolve("state").toString(), "--dataplane", "noop", bad[0], bad[1]);
+                }
+                finally
+                {
+                    System.setErr(saved);
+                }
+                final String said = err.toString(StandardCharsets.UTF_8);
+                assertEquals(1, status, bad[0] + " " + bad[1] + ": " + said);
+                assertTrue(said.startsWith("berthd: ") && said.contains(bad[2]) && said.strip().lines().count() == 1,
+                    bad[0] + " " + bad[1] + ": " + said);
+                assertFalse(Files.exists(dir.resolve("state/berthd.lock")), "made the lock file: " + bad[0]);
+            }
+        }
+        finally
+        {
+            try (Stream<Path> files = Files.walk(dir))
+            {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     @Test
