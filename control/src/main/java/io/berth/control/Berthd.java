@@ -388,8 +388,16 @@ public final class Berthd implements Callable<Integer>
             }
         }
         final NetnsSandboxes sandboxes = new NetnsSandboxes(hostMounts);
-        final ControlService service = onControlThread(controlThread, () -> composeOnControlThread(o, closeAll,
-            etcdStore, integrity, dataplane, dns, proxy, flows, sandboxes, controlThread));
+        final ControlService service;
+        try
+        {
+            service = onControlThread(controlThread, () -> compose(o, openJournal(state, closeAll, controlThread),
+                etcdStore, integrity, dataplane, dns, proxy, flows, sandboxes, controlThread));
+        }
+        catch (final BerthException ex)
+        {
+            throw new BerthException("cannot start: " + ex.getMessage()); // the journal or the restore refused
+        }
 
         final ObjectNode info = Json.WIRE.createObjectNode();
         info.put("Pid", ProcessHandle.current().pid());
@@ -426,30 +434,20 @@ public final class Berthd implements Callable<Integer>
         return api;
     }
 
-    /** Opens the journal (its close handed to {@code closeAll}) and composes; a refusal says berthd cannot start. */
-    private ControlService composeOnControlThread(final Concluded o, final CloseAll closeAll,
-        final EtcdStore etcdStore, final StoreIntegrity integrity, final Dataplane dataplane, final EmbeddedDns dns,
-        final UserlandProxy proxy, final FlowLog flows, final NetnsSandboxes sandboxes,
-        final ExecutorService controlThread)
+    /** The journal (repaired first when asked), its close handed to {@code closeAll}. Control thread. */
+    private Journal openJournal(final Path state, final CloseAll closeAll, final ExecutorService controlThread)
     {
-        try
+        if (repair)
         {
-            if (repair)
-            {
-                CheckedJournal.repair(o.state()).forEach(line -> System.err.println("berthd: repair: " + line));
-            }
-            final Journal journal = new CheckedJournal(o.state());
-            closeAll.addStep("the journal", () -> onControlThread(controlThread, () ->
-            {
-                journal.close();
-                return null;
-            }));
-            return compose(o, journal, etcdStore, integrity, dataplane, dns, proxy, flows, sandboxes, controlThread);
+            CheckedJournal.repair(state).forEach(line -> System.err.println("berthd: repair: " + line));
         }
-        catch (final BerthException ex)
+        final Journal journal = new CheckedJournal(state);
+        closeAll.addStep("the journal", () -> onControlThread(controlThread, () ->
         {
-            throw new BerthException("cannot start: " + ex.getMessage());
-        }
+            journal.close();
+            return null;
+        }));
+        return journal;
     }
 
     /**

@@ -1,8 +1,12 @@
 package io.berth.conntrack;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * What a connection in the {@link ConnectionTable} is flagged with, one bit each ({@link ConnectionTable#flags}):
- * what was seen of it, what NAT decided, where its TCP close stands, what the flow log was told. Constants.
+ * what was seen of it, what NAT decided, where its TCP close stands, what the flow log was told; and the names a
+ * listing shows. Constants.
  */
 public final class ConnectionFlags
 {
@@ -37,5 +41,28 @@ public final class ConnectionFlags
 
     private ConnectionFlags()
     {
+    }
+
+    /** The flags a listing shows (as Linux's conntrack does), by name, in its order. Allocates: control plane. */
+    public static List<String> shown(final int flags)
+    {
+        final List<String> names = new ArrayList<>(4);
+        if ((flags & F_SEEN_REPLY) == 0)
+        {
+            names.add("UNREPLIED");
+        }
+        if ((flags & F_ASSURED) != 0)
+        {
+            names.add("ASSURED");
+        }
+        if ((flags & F_SNAT) != 0)
+        {
+            names.add("SNAT");
+        }
+        if ((flags & F_DNAT) != 0)
+        {
+            names.add("DNAT");
+        }
+        return names;
     }
 }

@@ -7,32 +7,22 @@ public final class ConnectionText
     {
     }
 
-    /** One `conntrack -L`-like line. Allocates: control plane. */
     public static String describe(final ConnectionTable table, final int entry, final long nowMillis)
     {
-        final int f = table.flags(entry);
-        final StringBuilder sb = new StringBuilder(160)
-            .append(Tuples.protocolName(table.protocol(entry))).append(' ')
+        final String protocol = Tuples.protocolName(table.protocol(entry));
+        final StringBuilder sb = new StringBuilder(160).append(protocol).append(' ')
             .append(ConnState.name(table.state(entry))).append(' ')
-            .append(Math.max(0, (table.expiry(entry) - nowMillis) / 1000)).append("s ")
-            .append(Tuples.format(table.key1(entry << 1), table.key2(entry << 1)).substring(Tuples.protocolName(table.protocol(entry)).length() + 1))
-            .append(" | ")
-            .append(Tuples.format(table.key1((entry << 1) | 1), table.key2((entry << 1) | 1)).substring(Tuples.protocolName(table.protocol(entry)).length() + 1));
-        if ((f & ConnectionFlags.F_SEEN_REPLY) == 0)
+            .append(Math.max(0, (table.expiry(entry) - nowMillis) / 1000)).append("s ");
+        for (int direction = 0; direction < 2; direction++)
         {
-            sb.append(" [UNREPLIED]");
+            final int ref = (entry << 1) | direction;
+            // Tuples.format starts with the protocol, said once at the front of the line
+            sb.append(direction == 0 ? "" : " | ")
+                .append(Tuples.format(table.key1(ref), table.key2(ref)).substring(protocol.length() + 1));
         }
-        if ((f & ConnectionFlags.F_ASSURED) != 0)
+        for (final String flag : ConnectionFlags.shown(table.flags(entry)))
         {
-            sb.append(" [ASSURED]");
-        }
-        if ((f & ConnectionFlags.F_SNAT) != 0)
-        {
-            sb.append(" [SNAT]");
-        }
-        if ((f & ConnectionFlags.F_DNAT) != 0)
-        {
-            sb.append(" [DNAT]");
+            sb.append(" [").append(flag).append(']');
         }
         return sb.toString();
     }

@@ -2,13 +2,10 @@ package io.berth.nat;
 
 import io.berth.conntrack.ConnState;
 import io.berth.conntrack.ConnectionFlags;
-import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -40,24 +37,7 @@ public record ConnectionSnapshot(int protocol, int state, long timeoutSeconds, i
         c.put("timeout", timeoutSeconds);
         c.put("original", original.toMap());
         c.put("reply", reply.toMap());
-        final List<String> names = new ArrayList<>();
-        if ((flags & ConnectionFlags.F_SEEN_REPLY) == 0)
-        {
-            names.add("UNREPLIED");
-        }
-        if ((flags & ConnectionFlags.F_ASSURED) != 0)
-        {
-            names.add("ASSURED");
-        }
-        if ((flags & ConnectionFlags.F_SNAT) != 0)
-        {
-            names.add("SNAT");
-        }
-        if ((flags & ConnectionFlags.F_DNAT) != 0)
-        {
-            names.add("DNAT");
-        }
-        c.put("flags", names);
+        c.put("flags", ConnectionFlags.shown(flags));
         return c;
     }
 }

@@ -1,8 +1,8 @@
 package io.berth.control.store.etcd;
 
 import io.berth.control.error.BerthException;
-import io.berth.control.wire.Json;
 import io.berth.control.ipam.Cidr;
+import io.berth.control.wire.Json;
 import io.etcd.jetcd.KeyValue;
 import io.etcd.jetcd.kv.GetResponse;
 import io.etcd.jetcd.op.Cmp;
@@ -136,10 +136,7 @@ final class NetworkCatalog
             }
             final boolean committed = calls.await(calls.kv.txn()
                 .If(conditions.toArray(new Cmp[0]))
-                .Then(Op.put(key("networks/" + name), bs(json.apply(chosen)), PutOption.DEFAULT),
-                    Op.put(key("vnis/" + chosen), bs(name), PutOption.DEFAULT),
-                    Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
-                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
+                .Then(putNetwork(name, json.apply(chosen), chosen, subnet, revision))
                 .commit()).isSucceeded();
             if (committed)
             {
@@ -274,10 +271,7 @@ final class NetworkCatalog
             }
             final boolean committed = calls.await(calls.kv.txn()
                 .If(new Cmp(key("catalog"), Cmp.Op.EQUAL, CmpTarget.modRevision(catalogRevision)))
-                .Then(Op.put(key("networks/" + name), bs(json), PutOption.DEFAULT),
-                    Op.put(key("vnis/" + vni), bs(name), PutOption.DEFAULT),
-                    Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
-                    Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT))
+                .Then(putNetwork(name, json, vni, subnet, revision))
                 .commit()).isSucceeded();
             if (committed)
             {
@@ -285,6 +279,17 @@ final class NetworkCatalog
             }
         }
         return "the store was too busy";
+    }
+
+    /** A network in the store: its definition, its VNI and subnet held, the catalog bumped to {@code revision}. */
+    private static Op[] putNetwork(final String name, final String json, final int vni, final Cidr subnet,
+        final long revision)
+    {
+        return new Op[] {
+            Op.put(key("networks/" + name), bs(json), PutOption.DEFAULT),
+            Op.put(key("vnis/" + vni), bs(name), PutOption.DEFAULT),
+            Op.put(key("subnets/" + name), bs(subnet.toString()), PutOption.DEFAULT),
+            Op.put(key("catalog"), bs(Long.toString(revision)), PutOption.DEFAULT)};
     }
 
     /** A subnet value from the store, or null (logged) when it is none. */
