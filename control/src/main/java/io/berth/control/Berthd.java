@@ -6,6 +6,7 @@ import io.berth.control.api.RequestHandler;
 import io.berth.control.cli.ServedCli;
 import io.berth.control.client.SocketPath;
 import io.berth.control.cni.CniService;
+import io.berth.control.docker.DockerPluginServer;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.DataplaneOptions;
 import io.berth.control.dataplane.UplinkSpec;
@@ -76,6 +77,15 @@ public final class Berthd implements Callable<Integer>
     @Option(names = "--socket", paramLabel = "PATH",
         description = "API socket (default: $BERTH_SOCKET, else " + DEFAULT_SOCKET + ")")
     private Path socket;
+
+    @Option(names = "--docker-plugin", description = "serve Docker's network and IPAM driver \"berth\" (docker " +
+        "network create -d berth --ipam-driver berth) on " + "/run/docker/plugins/berth.sock; start berthd before " +
+        "dockerd")
+    private boolean dockerPlugin;
+
+    @Option(names = "--docker-plugin-socket", paramLabel = "PATH", description = "serve the Docker plugin on PATH " +
+        "instead (implies --docker-plugin; Docker names the driver after the file: PATH/NAME.sock is driver NAME)")
+    private Path dockerPluginSocket;
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "journal, logs, dataplane state (default: "
         + DEFAULT_STATE_DIR + ")")
@@ -202,7 +212,8 @@ public final class Berthd implements Callable<Integer>
      * the start builds from.
      */
     private record Concluded(Path socket, Path state, UplinkSpec uplink, DataplaneOptions dataplaneOptions,
-        Duration flowRetention, StoreAccess storeAccess, String nodeName, List<InetSocketAddress> dnsUpstreams)
+        Duration flowRetention, StoreAccess storeAccess, String nodeName, List<InetSocketAddress> dnsUpstreams,
+        Path dockerPluginSocket)
     {
     }
 
@@ -290,7 +301,23 @@ public final class Berthd implements Callable<Integer>
             StoreAccess.of(store, storeCa, storeCert, storeKey, storeUser, storePasswordFile);
         final String nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
         return new Concluded(socketPath, state, uplink, dataplaneOptions.withOverlay(storeAccess != null &&
-            uplink != null), flowRetention, storeAccess, nodeName, upstreams);
+            uplink != null), flowRetention, storeAccess, nodeName, upstreams, dockerPluginSocket());
+    }
+
+    /** The Docker plugin's socket, or null without --docker-plugin and --docker-plugin-socket. */
+    private Path dockerPluginSocket()
+    {
+        if (dockerPluginSocket != null)
+        {
+            final String file = dockerPluginSocket.getFileName() == null ? "" : dockerPluginSocket.getFileName().toString();
+            if (!file.endsWith(".sock") || file.length() == ".sock".length())
+            {
+                throw new BerthException("--docker-plugin-socket " + dockerPluginSocket + ": dockerd finds plugins " +
+                    "by NAME.sock; give a path ending in a name and .sock (e.g. /run/docker/plugins/berth.sock)");
+            }
+            return dockerPluginSocket.toAbsolutePath();
+        }
+        return dockerPlugin ? DockerPluginServer.DEFAULT_SOCKET : null;
     }
 
     /**
@@ -419,6 +446,10 @@ public final class Berthd implements Callable<Integer>
         api.streamer(RequestHandler.exposureStream(service, controlThread));
         api.streamer(new ServedCli(api::call));
         api.streamer(new CniService(service, sandboxes, controlThread));
+        if (o.dockerPluginSocket() != null)
+        {
+            closeAll.add("the Docker plugin", DockerPluginServer.start(o.dockerPluginSocket(), service, controlThread));
+        }
         if (metricsAddr != null)
         {
             try

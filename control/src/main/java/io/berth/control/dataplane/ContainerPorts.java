@@ -1,5 +1,6 @@
 package io.berth.control.dataplane;
 
+import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.tap.Natives;
 import io.berth.tap.NetNamespace;
 import io.berth.tap.TapDevice;
@@ -82,6 +83,10 @@ final class ContainerPorts implements AutoCloseable
         }
         final int portId = owner.freePortId();
         final LanSegments.Lan lan = lanSegments.lans.get(endpoint.segmentId());
+        if (endpoint.configuredByRuntime())
+        {
+            return bind(portId, openForRuntime(endpoint, reattach), endpoint, lan);
+        }
         final boolean inSandbox = reattach && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
         final int fd = inSandbox
             ? NetNamespace.run(endpoint.sandbox(), () -> TapDevice.open(endpoint.ifName(), true))
@@ -117,7 +122,55 @@ final class ContainerPorts implements AutoCloseable
             discard(fd);
             throw e;
         }
-        final TapPort port = new TapPort(portId, endpoint.sandbox() + "/" + endpoint.ifName(), fd);
+        return bind(portId, fd, endpoint, lan);
+    }
+
+    /**
+     * A runtime's TAP (Docker's): made in berthd's namespace under its device name with the endpoint's MAC and
+     * MTU, for the runtime to move, name and address; after a restart found again in berthd's namespace (not yet
+     * moved, or moved back) or in the runtime's sandbox by its MAC.
+     */
+    private static int openForRuntime(final EndpointSpec endpoint, final boolean reattach) throws IOException
+    {
+        if (reattach && Iproute.linkExists(null, endpoint.deviceName()))
+        {
+            final int fd = TapDevice.open(endpoint.deviceName(), true);
+            TapDevice.setPersistent(fd, true);
+            return fd;
+        }
+        if (reattach)
+        {
+            final String name = Iproute.linkWithMac(endpoint.sandbox(), endpoint.mac());
+            if (name == null)
+            {
+                throw new IOException("no interface with MAC " + EthernetFlyweight.formatMac(endpoint.mac()) + " in " +
+                    endpoint.sandbox() + " (the sandbox is gone, or the runtime deleted it)");
+            }
+            final int fd = NetNamespace.runAt(endpoint.sandbox(), () -> TapDevice.open(name, true));
+            TapDevice.setPersistent(fd, true);
+            return fd;
+        }
+        final int fd = TapDevice.open(endpoint.deviceName(), false);
+        try
+        {
+            TapDevice.setPersistent(fd, true); // the container keeps its eth0 while berthd restarts
+            Iproute.prepareForRuntime(endpoint.deviceName(), endpoint.mac(), endpoint.mtu());
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            discard(fd);
+            throw e;
+        }
+        return fd;
+    }
+
+    /** Binds the open TAP to port security, then the worker, switch and router read and reach it. */
+    private int bind(final int portId, final int fd, final EndpointSpec endpoint, final LanSegments.Lan lan)
+        throws IOException
+    {
+        final String name = endpoint.configuredByRuntime() ? endpoint.deviceName() :
+            endpoint.sandbox() + "/" + endpoint.ifName();
+        final TapPort port = new TapPort(portId, name, fd);
         try
         {
             // bound before the worker reads the port: not one frame passes before port security knows it

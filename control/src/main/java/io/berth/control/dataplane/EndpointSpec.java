@@ -4,7 +4,8 @@ package io.berth.control.dataplane;
  * One interface of a sandbox on one segment: a TAP device in the sandbox whose fd berthd holds.
  *
  * @param segmentId    the segment (bridge domain) it is attached to.
- * @param sandbox      the sandbox's network namespace name as `ip netns` knows it.
+ * @param sandbox      the sandbox's network namespace name as `ip netns` knows it; or, for a sandbox a runtime
+ *                     configures (Docker's), the path of its namespace file (see {@link #configuredByRuntime()}).
  * @param ifName       the interface name inside the sandbox: eth0, eth1, ...
  * @param deviceName   the TAP's name in berthd's namespace before it moves (unique, at most 15 chars).
  * @param mac          the interface MAC.
@@ -17,4 +18,13 @@ package io.berth.control.dataplane;
 public record EndpointSpec(int segmentId, String sandbox, String ifName, String deviceName, long mac, int ip,
     int prefixLength, int gatewayIp, boolean defaultRoute, int mtu)
 {
+    /**
+     * Whether a runtime moves, names and addresses the interface (Docker's network driver contract): berth makes
+     * the TAP in its own namespace under {@code deviceName} and leaves the rest to the runtime. Such a sandbox is
+     * named by its namespace file's absolute path; berth's own and CNI sandboxes by a name under /run/netns.
+     */
+    public boolean configuredByRuntime()
+    {
+        return sandbox != null && sandbox.startsWith("/");
+    }
 }

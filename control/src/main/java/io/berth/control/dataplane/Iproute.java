@@ -81,6 +81,36 @@ final class Iproute
         }
     }
 
+    /** A TAP a runtime configures (Docker): only its MAC and MTU are berth's, set while it is in berthd's namespace. */
+    static void prepareForRuntime(final String device, final long mac, final int mtu) throws IOException
+    {
+        run(true, "ip", "link", "set", "dev", device, "address", EthernetFlyweight.formatMac(mac), "mtu",
+            Integer.toString(mtu));
+    }
+
+    /**
+     * The name of the link with {@code mac} in the namespace file {@code nsPath} (a runtime's sandbox, not under
+     * /run/netns, so entered with nsenter), or null when it has none or the namespace is gone.
+     */
+    static String linkWithMac(final String nsPath, final long mac) throws IOException
+    {
+        if (!Files.exists(Path.of(nsPath)))
+        {
+            return null;
+        }
+        final String wanted = "link/ether " + EthernetFlyweight.formatMac(mac);
+        for (final String line : output("nsenter", "--net=" + nsPath, "ip", "-o", "link", "show").split("\n"))
+        {
+            final String[] fields = line.split(":\\s+", 3);
+            if (fields.length == 3 && line.contains(wanted))
+            {
+                final String name = fields[1];
+                return name.contains("@") ? name.substring(0, name.indexOf('@')) : name;
+            }
+        }
+        return null;
+    }
+
     static void moveInto(final String device, final String netns, final String ifName) throws IOException
     {
         run(true, "ip", "link", "set", "dev", device, "netns", netns);

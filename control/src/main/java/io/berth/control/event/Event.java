@@ -23,7 +23,12 @@ import java.util.Map;
     @JsonSubTypes.Type(value = Event.EndpointAttached.class, name = "endpoint.attached"),
     @JsonSubTypes.Type(value = Event.EndpointDetached.class, name = "endpoint.detached"),
     @JsonSubTypes.Type(value = Event.ProcessStarted.class, name = "process.started"),
-    @JsonSubTypes.Type(value = Event.PortsPublished.class, name = "ports.published")
+    @JsonSubTypes.Type(value = Event.PortsPublished.class, name = "ports.published"),
+    @JsonSubTypes.Type(value = Event.DockerPool.class, name = "docker.pool"),
+    @JsonSubTypes.Type(value = Event.DockerPoolReleased.class, name = "docker.pool.released"),
+    @JsonSubTypes.Type(value = Event.DockerAddress.class, name = "docker.address"),
+    @JsonSubTypes.Type(value = Event.DockerNetwork.class, name = "docker.network"),
+    @JsonSubTypes.Type(value = Event.DockerEndpoint.class, name = "docker.endpoint")
 })
 public sealed interface Event
 {
@@ -64,12 +69,72 @@ public sealed interface Event
      * the network namespace name for "network" and "none", else null.
      */
     record ContainerCreated(String id, String name, String mode, String modeTarget, String sandbox, String created,
-        DnsSettings dns, CniAttachment cni) implements Event
+        DnsSettings dns, CniAttachment cni, DockerAttachment docker) implements Event
     {
         public ContainerCreated
         {
             dns = dns == null ? DnsSettings.NONE : dns; // journals from before embedded DNS have none
         }
+
+        /** berth's own containers and CNI ones: no Docker endpoint. */
+        public ContainerCreated(final String id, final String name, final String mode, final String modeTarget,
+            final String sandbox, final String created, final DnsSettings dns, final CniAttachment cni)
+        {
+            this(id, name, mode, modeTarget, sandbox, created, dns, cni, null);
+        }
+    }
+
+    /**
+     * A Docker endpoint that joined a sandbox ({@code NetworkDriver.Join}): Docker's endpoint and network ids and
+     * its sandbox key (the namespace file Docker moves the interface into). Docker owns the namespace and configures
+     * the interface; berth owns the TAP behind it. Its address is Docker's IPAM's ({@link DockerAddress}), which the
+     * container does not free when it goes.
+     */
+    record DockerAttachment(String endpointId, String networkId, String sandboxKey)
+    {
+    }
+
+    /**
+     * berth's IPAM driver for Docker gave a pool ({@code IpamDriver.RequestPool}), or bound it to a berth network
+     * ({@code CreateNetwork}), or recorded its gateway: the whole pool each time.
+     *
+     * @param ipRange  {@code --ip-range}, or null.
+     * @param gateway  the gateway Docker asked for or was given, or null before it asked.
+     * @param network  the berth network's id once bound, else null.
+     */
+    record DockerPool(String poolId, String subnet, String ipRange, String gateway, String network) implements Event
+    {
+    }
+
+    /** {@code IpamDriver.ReleasePool}. */
+    record DockerPoolReleased(String poolId) implements Event
+    {
+    }
+
+    /**
+     * An address of a bound pool that Docker's IPAM holds ({@code RequestAddress}, {@code taken}) or gave back
+     * ({@code ReleaseAddress}); held in the berth network's address book like a container's.
+     */
+    record DockerAddress(String poolId, String network, String ip, boolean taken) implements Event
+    {
+    }
+
+    /**
+     * A Docker network ({@code CreateNetwork}, or {@code DeleteNetwork} when {@code removed}) and the berth network
+     * behind it: one berth made for it ({@code owned}) or one it attached to ({@code -o berth.network=NAME}).
+     */
+    record DockerNetwork(String dockerId, String poolId, String network, boolean owned, boolean removed)
+        implements Event
+    {
+    }
+
+    /**
+     * A Docker endpoint ({@code CreateEndpoint}, or {@code DeleteEndpoint} when {@code removed}): its address
+     * and the MAC berth gave it (or Docker asked for).
+     */
+    record DockerEndpoint(String endpointId, String dockerNetworkId, String ip, String mac, boolean removed)
+        implements Event
+    {
     }
 
     /**

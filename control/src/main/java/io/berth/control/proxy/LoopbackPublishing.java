@@ -71,6 +71,18 @@ public final class LoopbackPublishing implements EndpointService
         }
     }
 
+    @Override
+    public void published(final EndpointEvent endpoint) throws IOException
+    {
+        joined(endpoint);
+    }
+
+    @Override
+    public void unpublished(final EndpointEvent endpoint)
+    {
+        left(endpoint);
+    }
+
     /** Whether a published port has the 127.0.0.1 proxy in berthd's namespace (published on 0.0.0.0 or 127.0.0.1). */
     public static boolean onLoopback(final Event.PortMapping mapping)
     {

@@ -14,4 +14,17 @@ public interface EndpointService
     void joined(EndpointEvent endpoint) throws IOException;
 
     void left(EndpointEvent endpoint);
+
+    /**
+     * Ports were published for an endpoint that had joined without them (Docker programs them after its Join):
+     * {@code endpoint.ports()} are the new ones. A service that cannot serve them throws; nothing is published.
+     */
+    default void published(final EndpointEvent endpoint) throws IOException
+    {
+    }
+
+    /** The endpoint's ports {@code endpoint.ports()} go; the endpoint stays. */
+    default void unpublished(final EndpointEvent endpoint)
+    {
+    }
 }

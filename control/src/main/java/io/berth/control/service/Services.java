@@ -48,6 +48,36 @@ public final class Services
         }
     }
 
+    /** Ports published after the join; a refusal takes them back from the services told before. */
+    public void published(final EndpointEvent endpoint) throws IOException
+    {
+        final List<EndpointService> told = new ArrayList<>();
+        try
+        {
+            for (final EndpointService service : services)
+            {
+                service.published(endpoint);
+                told.add(service);
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            for (int i = told.size() - 1; i >= 0; i--)
+            {
+                told.get(i).unpublished(endpoint);
+            }
+            throw ex;
+        }
+    }
+
+    public void unpublished(final EndpointEvent endpoint)
+    {
+        for (int i = services.size() - 1; i >= 0; i--)
+        {
+            services.get(i).unpublished(endpoint);
+        }
+    }
+
     public List<String> names()
     {
         return services.stream().map(EndpointService::name).toList();

@@ -64,6 +64,18 @@ public final class Container
         return created.cni();
     }
 
+    /** The Docker endpoint this is, or null. */
+    public Event.DockerAttachment docker()
+    {
+        return created.docker();
+    }
+
+    /** Whether its addresses are someone else's to free (Docker's IPAM), not the container's. */
+    public boolean addressesHeldElsewhere()
+    {
+        return created.docker() != null;
+    }
+
     public String createdAt()
     {
         return created.created();

@@ -303,6 +303,12 @@ public final class ContainerController
                 "id " + container.cni().containerId() + "); remove it there (podman rm " + container.name() + "), " +
                 "or use berth rm -f " + container.name() + " to take its interfaces away");
         }
+        if (container.docker() != null && !force)
+        {
+            throw new BerthException("container " + container.name() + " is Docker's endpoint " +
+                DockerController.shortId(container.docker().endpointId()) + "; remove it there (docker rm, docker " +
+                "network disconnect), or use berth rm -f " + container.name() + " to take its interface away");
+        }
         final List<Container> joining = state.containersJoining(container.id());
         if (!joining.isEmpty() && !force)
         {
@@ -320,7 +326,7 @@ public final class ContainerController
         {
             // first: a global store that is away refuses, and nothing has been taken down yet
             final Network network = state.networkById(endpoint.networkId());
-            if (network != null)
+            if (network != null && !container.addressesHeldElsewhere())
             {
                 core.driverOf(network).releaseAddress(network, endpoint.ip());
             }

@@ -181,7 +181,9 @@ final class ControlCore
         final NetworkDriver driver = driverOf(network);
         final boolean defaultRoute = container.endpoints().isEmpty() ||
             container.endpoints().iterator().next().networkId().equals(endpoint.networkId());
-        final int port = driver.join(network, container.sandbox(), endpoint, defaultRoute, restore);
+        // Docker's sandbox is its namespace file, which Docker configures; berth's and CNI's a name under /run/netns
+        final String sandbox = container.docker() != null ? container.docker().sandboxKey() : container.sandbox();
+        final int port = driver.join(network, sandbox, endpoint, defaultRoute, restore);
         portsByDevice.put(endpoint.device(), port);
         try
         {
@@ -205,6 +207,20 @@ final class ControlCore
         {
             driverOf(network).leave(network, endpoint, port);
         }
+    }
+
+    /** Tells the services that {@code ports} now lead to the (joined) endpoint. */
+    void published(final Container container, final Endpoint endpoint, final List<Event.PortMapping> ports)
+        throws IOException
+    {
+        services.published(endpointEvent(container, state.networkById(endpoint.networkId()), endpoint, ports, false));
+    }
+
+    /** Tells the services that {@code ports} no longer lead to the endpoint. */
+    void unpublished(final Container container, final Endpoint endpoint, final List<Event.PortMapping> ports)
+    {
+        services.unpublished(endpointEvent(container, state.networkById(endpoint.networkId()), endpoint, ports,
+            false));
     }
 
     private static EndpointEvent endpointEvent(final Container container, final Network network,
@@ -250,6 +266,15 @@ final class ControlCore
             {
                 inUse.put(network.subnet(), network.name());
                 network.moreSubnets().forEach(extra -> inUse.put(extra, network.name()));
+            }
+        }
+        for (final DockerBook.Pool pool : state.docker().pools())
+        {
+            if (pool.definition().network() == null)
+            {
+                // given to Docker, whose CreateNetwork has not come yet
+                inUse.putIfAbsent(Cidr.parse(pool.definition().subnet(), "subnet"),
+                    "Docker's pool " + pool.definition().poolId().substring(0, 12));
             }
         }
         return inUse;

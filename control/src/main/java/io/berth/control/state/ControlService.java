@@ -44,6 +44,7 @@ public final class ControlService
     private final NetworkController networks;
     private final ContainerController containers;
     private final CniController cni;
+    private final DockerController docker;
     private final ObserveController observe;
     private final Restore restorer;
 
@@ -79,6 +80,7 @@ public final class ControlService
         networks = new NetworkController(core);
         containers = new ContainerController(core, publishing);
         cni = new CniController(core, publishing, containers);
+        docker = new DockerController(core, networks, publishing);
         observe = new ObserveController(core);
         restorer = new Restore(core, publishing, networks, cni);
     }
@@ -93,6 +95,12 @@ public final class ControlService
     public ContainerController containers()
     {
         return containers;
+    }
+
+    /** The Docker plugin's calls. */
+    public DockerController docker()
+    {
+        return docker;
     }
 
     /** The CNI plugin's calls. */

@@ -25,6 +25,7 @@ import java.util.function.Function;
 public final class State
 {
     private final Ipam ipam;
+    private final DockerBook docker = new DockerBook();
     private final Map<String, Network> networksById = new LinkedHashMap<>();
     private final Map<String, Container> containersById = new LinkedHashMap<>();
     /** {@code berth run}s journaled as intent and not yet completed or abandoned. */
@@ -44,6 +45,12 @@ public final class State
     public Ipam ipam()
     {
         return ipam;
+    }
+
+    /** What the Docker plugin holds for Docker. */
+    public DockerBook docker()
+    {
+        return docker;
     }
 
     public void apply(final Event event)
@@ -72,7 +79,7 @@ public final class State
         else if (event instanceof Event.ContainerRemoved removed)
         {
             final Container container = containersById.remove(removed.id());
-            if (container != null)
+            if (container != null && !container.addressesHeldElsewhere())
             {
                 for (final Endpoint endpoint : container.endpoints())
                 {
@@ -93,8 +100,9 @@ public final class State
         }
         else if (event instanceof Event.EndpointDetached detached)
         {
-            final Endpoint endpoint = requireContainer(detached.container()).removeEndpoint(detached.network());
-            if (endpoint != null)
+            final Container container = requireContainer(detached.container());
+            final Endpoint endpoint = container.removeEndpoint(detached.network());
+            if (endpoint != null && !container.addressesHeldElsewhere())
             {
                 releaseAddress(endpoint);
             }
@@ -107,6 +115,28 @@ public final class State
         else if (event instanceof Event.PortsPublished published)
         {
             requireContainer(published.container()).ports(published.ports());
+        }
+        else if (event instanceof Event.DockerAddress address)
+        {
+            docker.apply(address);
+            final Network network = networksById.get(address.network());
+            if (network != null && network.hasAddresses())
+            {
+                final int ip = Ipv4.parse(address.ip(), "ip");
+                if (address.taken())
+                {
+                    network.addressesFor(ip).take(ip);
+                }
+                else
+                {
+                    network.addressesFor(ip).release(ip);
+                }
+            }
+        }
+        else if (event instanceof Event.DockerPool || event instanceof Event.DockerPoolReleased ||
+            event instanceof Event.DockerNetwork || event instanceof Event.DockerEndpoint)
+        {
+            docker.apply(event);
         }
     }
 
