@@ -6,6 +6,7 @@ import io.berth.control.api.RequestHandler;
 import io.berth.control.cli.ServedCli;
 import io.berth.control.client.SocketPath;
 import io.berth.control.cni.CniService;
+import io.berth.control.docker.DockerNames;
 import io.berth.control.docker.DockerPluginServer;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.DataplaneOptions;
@@ -86,6 +87,10 @@ public final class Berthd implements Callable<Integer>
     @Option(names = "--docker-plugin-socket", paramLabel = "PATH", description = "serve the Docker plugin on PATH " +
         "instead (implies --docker-plugin; Docker names the driver after the file: PATH/NAME.sock is driver NAME)")
     private Path dockerPluginSocket;
+
+    @Option(names = "--docker-host", paramLabel = "unix:///PATH", description = "dockerd's API socket, read (never " +
+        "inside a plugin call) for the names of Docker's containers (default: ${DEFAULT-VALUE})")
+    private String dockerHost = "unix:///var/run/docker.sock";
 
     @Option(names = "--state-dir", paramLabel = "DIR", description = "journal, logs, dataplane state (default: "
         + DEFAULT_STATE_DIR + ")")
@@ -309,15 +314,25 @@ public final class Berthd implements Callable<Integer>
     {
         if (dockerPluginSocket != null)
         {
-            final String file = dockerPluginSocket.getFileName() == null ? "" : dockerPluginSocket.getFileName().toString();
+            final Path fileName = dockerPluginSocket.getFileName();
+            final String file = fileName == null ? "" : fileName.toString();
             if (!file.endsWith(".sock") || file.length() == ".sock".length())
             {
                 throw new BerthException("--docker-plugin-socket " + dockerPluginSocket + ": dockerd finds plugins " +
                     "by NAME.sock; give a path ending in a name and .sock (e.g. /run/docker/plugins/berth.sock)");
             }
-            return dockerPluginSocket.toAbsolutePath();
+            dockerPlugin = true;
         }
-        return dockerPlugin ? DockerPluginServer.DEFAULT_SOCKET : null;
+        try
+        {
+            DockerNames.check(dockerHost);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new BerthException(ex.getMessage());
+        }
+        return !dockerPlugin ? null : dockerPluginSocket != null ? dockerPluginSocket.toAbsolutePath() :
+            DockerPluginServer.DEFAULT_SOCKET;
     }
 
     /**
@@ -448,7 +463,8 @@ public final class Berthd implements Callable<Integer>
         api.streamer(new CniService(service, sandboxes, controlThread));
         if (o.dockerPluginSocket() != null)
         {
-            closeAll.add("the Docker plugin", DockerPluginServer.start(o.dockerPluginSocket(), service, controlThread));
+            closeAll.add("the Docker plugin", DockerPluginServer.start(o.dockerPluginSocket(), dockerHost, service,
+                controlThread));
         }
         if (metricsAddr != null)
         {

@@ -43,14 +43,15 @@ class DockerPluginTest extends UplinkTestBase
     @Override
     protected List<String> moreBerthdArgs()
     {
-        return List.of("--docker-plugin-socket", pluginSocket.toString());
+        dockerd = Dockerd.prepare(List.of("--live-restore"));
+        return List.of("--docker-plugin-socket", pluginSocket.toString(), "--docker-host",
+            "unix://" + dockerd.socket());
     }
 
     @BeforeAll
     void startDockerd()
     {
-        Dockerd.requireTools();
-        dockerd = Dockerd.start(host.hostNs(), List.of("--live-restore"));
+        dockerd.startIn(host.hostNs());
     }
 
     @AfterEach
@@ -118,6 +119,16 @@ class DockerPluginTest extends UplinkTestBase
         assertEquals("10.71.0.0/24", berthNetwork.path("IPAM").path("Config").path(0).path("Subnet").asText(),
             berthNetwork::toString);
         assertEquals(2, berthNetwork.path("Containers").size(), berthNetwork::toString);
+        // Docker's names, read from dockerd's API after the calls
+        final List<String> names = new ArrayList<>();
+        for (int i = 0; i < 100 && !names.containsAll(List.of("web", "client")); i++)
+        {
+            names.clear();
+            host.inspectNetwork("docker-" + id.substring(0, 12)).path("Containers")
+                .forEach(c -> names.add(c.path("Name").asText()));
+            BerthHost.sleep(100);
+        }
+        assertTrue(names.containsAll(List.of("web", "client")), names::toString);
         final Result rm = host.berth("rm", berthNetwork.path("Containers").fieldNames().next());
         assertFalse(rm.ok(), "berth rm of a Docker endpoint without -f is refused");
         assertTrue(rm.err().contains("docker rm"), rm::toString);

@@ -27,14 +27,13 @@ final class Dockerd implements AutoCloseable
     private static final String DOCKER = "/usr/bin/docker"; // another CLI may come first on PATH
     private static final Duration READY = Duration.ofSeconds(90);
 
-    private final String netns;
+    private String netns;
     private final Path dir;
     private final List<String> extraArgs;
     private Process process;
 
-    private Dockerd(final String netns, final Path dir, final List<String> extraArgs)
+    private Dockerd(final Path dir, final List<String> extraArgs)
     {
-        this.netns = netns;
         this.dir = dir;
         this.extraArgs = extraArgs;
     }
@@ -55,39 +54,36 @@ final class Dockerd implements AutoCloseable
         }
     }
 
-    /** Starts dockerd in NETNS (with EXTRA_ARGS, e.g. --live-restore) and imports the image. */
-    static Dockerd start(final String netns, final List<String> extraArgs)
+    /**
+     * A dockerd's directory, made now (its API socket known before berthd starts, which reads names from it); the
+     * daemon starts with {@link #startIn}.
+     */
+    static Dockerd prepare(final List<String> extraArgs)
     {
         requireTools();
-        final Dockerd dockerd;
         try
         {
-            dockerd = new Dockerd(netns, Files.createTempDirectory("berth-dockerd-"), List.copyOf(extraArgs));
+            return new Dockerd(Files.createTempDirectory("berth-dockerd-"), List.copyOf(extraArgs));
         }
         catch (final IOException ex)
         {
             throw new UncheckedIOException(ex);
         }
-        try
-        {
-            dockerd.startDaemon();
-            dockerd.importImage();
-            return dockerd;
-        }
-        catch (final IOException | RuntimeException | Error ex)
-        {
-            dockerd.close();
-            throw ex instanceof IOException io ? new UncheckedIOException(io) : (RuntimeException)rethrow(ex);
-        }
     }
 
-    private static RuntimeException rethrow(final Throwable ex)
+    /** Starts dockerd in NETNS and imports the image. */
+    void startIn(final String namespace)
     {
-        if (ex instanceof Error error)
+        netns = namespace;
+        try
         {
-            throw error;
+            startDaemon();
+            importImage();
         }
-        return (RuntimeException)ex;
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
     }
 
     /** Starts dockerd and waits until it answers. */
@@ -205,7 +201,7 @@ final class Dockerd implements AutoCloseable
     @Override
     public void close()
     {
-        if (process == null && Files.exists(dir.resolve("data")))
+        if (process == null && netns != null && Files.exists(dir.resolve("data")))
         {
             try
             {

@@ -58,6 +58,35 @@ class LifecycleTest extends SystemTestBase
     }
 
     @Test
+    void hostnameNamesTheContainersHostAndItsHostsFileListsIt() throws Exception
+    {
+        final String c = host.run("hnx", "--hostname", "web-one", "--", "/usr/bin/python3", "-c",
+            "import socket, sys, time\n" +
+            "t = time.time(); a = socket.gethostbyname(socket.gethostname()); took = time.time() - t\n" +
+            "print('name=%s addr=%s took=%.2f' % (socket.gethostname(), a, took)); sys.stdout.flush()\n" +
+            "time.sleep(600)");
+        String logs = "";
+        for (int i = 0; i < 100 && !logs.contains("took="); i++)
+        {
+            BerthHost.sleep(200);
+            logs = host.berthOk("logs", c).output();
+        }
+        final String l = logs;
+        final String ip = host.inspect(c).path("NetworkSettings").path("Networks").path("bridge").path("IPAddress")
+            .asText();
+        assertTrue(!ip.isEmpty() && l.contains("name=web-one addr=" + ip + " "), () -> "--hostname, found in its hosts file:\n" + l);
+        assertEquals("web-one", host.inspect(c).path("Config").path("Hostname").asText());
+        final Result bad = host.berth("run", "--name", host.name("hny"), "--hostname", "bad_name!", "--", "sleep", "1");
+        assertNotEquals(0, bad.exit());
+        assertTrue(bad.err().contains("bad_name!") && bad.err().contains("RFC 1123"), bad::toString);
+        assertFalse(host.berthOk("ps", "-a").out().contains(host.name("hny")), "nothing was made");
+        final Result shared = host.berth("run", "--name", host.name("hnz"), "--network", "host", "--hostname", "x",
+            "--", "sleep", "1");
+        assertNotEquals(0, shared.exit());
+        assertTrue(shared.err().contains("--hostname x needs a sandbox of its own"), shared::toString);
+    }
+
+    @Test
     void rmRemovesNamespaceProcessesAndFreesTheAddress()
     {
         host.createNetwork("rmnet", "--subnet", "10.96.0.0/24");

@@ -140,7 +140,7 @@ public final class RequestHandler
         final Container container = service.containers().run(required(request, "name"), text(request, "network"),
             text(request, "ip"), strings(request, "cmd"), strings(request, "publish"), strings(request, "aliases"),
             new Event.DnsSettings(strings(request, "links"), strings(request, "dns"),
-                strings(request, "dnsSearch"), strings(request, "dnsOptions")));
+                strings(request, "dnsSearch"), strings(request, "dnsOptions"), text(request, "hostname")));
         return idAndName(container.id(), container.name());
     }
 
@@ -193,6 +193,12 @@ public final class RequestHandler
     private JsonNode containerNetns(final JsonNode request)
     {
         final Container container = service.state().container(required(request, "name"));
+        if (container.docker() != null)
+        {
+            throw new BerthException("container " + container.name() + " is Docker's (endpoint " +
+                shortId(container.docker().endpointId()) + " in " + container.docker().sandboxKey() + "); use " +
+                "docker exec");
+        }
         final ObjectNode result = Json.WIRE.createObjectNode();
         final String namespace = service.namespaceOf(container);
         if (namespace == null)
@@ -303,5 +309,10 @@ public final class RequestHandler
             array.forEach(item -> values.add(item.asText()));
         }
         return values;
+    }
+
+    private static String shortId(final String id)
+    {
+        return id.length() > 12 ? id.substring(0, 12) : id;
     }
 }

@@ -91,7 +91,13 @@ public final class Views
                 continue;
             }
             final ObjectNode entry = containers.putObject(container.name());
-            entry.put("Name", container.name());
+            final String dockerName = container.docker() == null ? null :
+                state.docker().nameOf(container.docker().endpointId());
+            entry.put("Name", dockerName != null ? dockerName : container.name());
+            if (container.docker() != null)
+            {
+                entry.put("DockerEndpointID", container.docker().endpointId());
+            }
             entry.put("Id", container.id());
             entry.put("MacAddress", endpoint == null ? "" : Ipv4.formatMac(endpoint.mac()));
             entry.put("IPv4Address", endpoint == null ? "" :
@@ -156,12 +162,17 @@ public final class Views
             node.put("Path", "");
         }
         node.put("NetworkMode", service.modeText(container));
+        if (container.sandbox() != null)
+        {
+            node.putObject("Config").put("Hostname", container.dns().hostname() != null ?
+                container.dns().hostname() : ControlService.hostnameOf(container));
+        }
         final ObjectNode stateNode = node.putObject("State");
         stateNode.put("Status", switch (status(container))
         {
             case "Up" -> "running";
             case "Exited" -> "exited";
-            default -> container.cni() != null ? "attached" : "created";
+            default -> container.cni() != null || container.docker() != null ? "attached" : "created";
         });
         stateNode.put("Running", running);
         stateNode.put("Pid", running ? container.process().pid() : 0);
@@ -228,6 +239,11 @@ public final class Views
             return "Attached (cni " + shortId(container.cni().containerId()) + " in " + container.cni().netnsPath() +
                 ")";
         }
+        if (container.docker() != null)
+        {
+            // Docker runs its processes; berth holds its interface
+            return "Attached (docker endpoint " + shortId(container.docker().endpointId()) + ")";
+        }
         if (container.process() == null)
         {
             return "Created";
@@ -235,9 +251,15 @@ public final class Views
         return service.isRunning(container) ? "Up" : "Exited";
     }
 
-    /** A CNI container's runtime side: Cni {ContainerID, Netns}. */
+    /** A CNI container's runtime side: Cni {ContainerID, Netns}; a Docker endpoint's: Docker {EndpointID, ...}. */
     private static void putCni(final ObjectNode node, final Container container)
     {
+        if (container.docker() != null)
+        {
+            node.putObject("Docker").put("EndpointID", container.docker().endpointId())
+                .put("NetworkID", container.docker().networkId())
+                .put("SandboxKey", container.docker().sandboxKey());
+        }
         if (container.cni() != null)
         {
             node.putObject("Cni").put("ContainerID", container.cni().containerId())

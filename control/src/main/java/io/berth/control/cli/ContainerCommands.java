@@ -73,6 +73,10 @@ final class ContainerCommands
         @Option(names = "--dns-option", paramLabel = "OPTION", description = "a resolv.conf option; repeatable")
         List<String> dnsOptions = new ArrayList<>();
 
+        @Option(names = "--hostname", paramLabel = "NAME", description = "the container's host name (default: its " +
+            "name, or its short id when the name is no valid host name), in its /etc/hosts too")
+        String hostname;
+
         @Parameters(paramLabel = "CMD", arity = "0..*", description = "command and arguments, after --")
         List<String> command = new ArrayList<>();
 
@@ -87,6 +91,7 @@ final class ContainerCommands
             dnsOptions.forEach(request.withArray("dnsOptions")::add);
             NetworkCommands.putIfSet(request, "network", network);
             NetworkCommands.putIfSet(request, "ip", ip);
+            NetworkCommands.putIfSet(request, "hostname", hostname);
             final List<String> cmd = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1,
                 command.size()) : command;
             cmd.forEach(request.putArray("cmd")::add);

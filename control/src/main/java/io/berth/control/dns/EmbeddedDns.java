@@ -366,6 +366,10 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
         {
             hosts.append(' ').append(member.id, 0, 12);
         }
+        if (member.dns.hostname() != null && !member.dns.hostname().equals(member.name))
+        {
+            hosts.append(' ').append(member.dns.hostname()); // --hostname: gethostbyname(hostname) finds itself
+        }
         hosts.append('\n');
         for (final Link link : Link.all(member.dns))
         {

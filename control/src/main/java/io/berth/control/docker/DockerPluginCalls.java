@@ -34,10 +34,12 @@ final class DockerPluginCalls
     static final int LAST_CHOSEN_PORT = 65535;
 
     private final ControlService service;
+    private final DockerNames names;
 
-    DockerPluginCalls(final ControlService service)
+    DockerPluginCalls(final ControlService service, final DockerNames names)
     {
         this.service = service;
+        this.names = names;
     }
 
     /** The answer to one call; never throws for bad input (the error is in the answer). */
@@ -145,6 +147,7 @@ final class DockerPluginCalls
             {
                 final DockerController.Joined joined = docker.join(text(request, "NetworkID"),
                     text(request, "EndpointID"), text(request, "SandboxKey"));
+                names.learnSoon(text(request, "NetworkID"));
                 final ObjectNode answer = object();
                 answer.putObject("InterfaceName").put("SrcName", joined.device()).put("DstPrefix", "eth");
                 if (!joined.internal())

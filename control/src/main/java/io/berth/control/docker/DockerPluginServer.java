@@ -42,20 +42,26 @@ public final class DockerPluginServer implements AutoCloseable
     private final Thread acceptor;
     private volatile boolean closed;
 
+    private final DockerNames names;
+
     private DockerPluginServer(final Path socketPath, final ServerSocketChannel server,
-        final ExecutorService controlThread, final ControlService service)
+        final ExecutorService controlThread, final ControlService service, final DockerNames names)
     {
         this.socketPath = socketPath;
         this.server = server;
         this.controlThread = controlThread;
-        this.calls = new DockerPluginCalls(service);
+        this.names = names;
+        this.calls = new DockerPluginCalls(service, names);
         this.acceptor = new Thread(this::accept, "berth-docker-plugin");
         this.acceptor.setDaemon(true);
     }
 
-    /** Binds the socket and starts serving; {@code service} is used on {@code controlThread} only. */
-    public static DockerPluginServer start(final Path socketPath, final ControlService service,
-        final ExecutorService controlThread) throws IOException
+    /**
+     * Binds the socket and starts serving; {@code service} is used on {@code controlThread} only. Docker's names
+     * are read from {@code dockerHost} (dockerd's API socket) outside the calls.
+     */
+    public static DockerPluginServer start(final Path socketPath, final String dockerHost,
+        final ControlService service, final ExecutorService controlThread) throws IOException
     {
         Files.createDirectories(socketPath.toAbsolutePath().getParent());
         if (Files.exists(socketPath))
@@ -76,7 +82,9 @@ public final class DockerPluginServer implements AutoCloseable
         }
         final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.bind(UnixDomainSocketAddress.of(socketPath));
-        final DockerPluginServer plugin = new DockerPluginServer(socketPath, server, controlThread, service);
+        final DockerNames names = new DockerNames(dockerHost, service, controlThread);
+        final DockerPluginServer plugin = new DockerPluginServer(socketPath, server, controlThread, service, names);
+        controlThread.execute(names::learnAll);
         plugin.acceptor.start();
         LOG.log(System.Logger.Level.INFO, "serving Docker's network and IPAM driver \"berth\" on " + socketPath);
         return plugin;
@@ -189,6 +197,7 @@ public final class DockerPluginServer implements AutoCloseable
     public void close()
     {
         closed = true;
+        names.close();
         try
         {
             server.close();

@@ -147,11 +147,20 @@ public sealed interface Event
 
     /**
      * A container's name-service settings, as {@code berth run} took them: {@code --link OTHER[:ALIAS]} (as
-     * "OTHER:ALIAS", the alias defaulting to OTHER), {@code --dns}, {@code --dns-search}, {@code --dns-option}.
+     * "OTHER:ALIAS", the alias defaulting to OTHER), {@code --dns}, {@code --dns-search}, {@code --dns-option},
+     * and {@code --hostname} (null: the container's name, as Docker names a container's host).
      */
-    record DnsSettings(List<String> links, List<String> servers, List<String> search, List<String> options)
+    record DnsSettings(List<String> links, List<String> servers, List<String> search, List<String> options,
+        String hostname)
     {
         public static final DnsSettings NONE = new DnsSettings(List.of(), List.of(), List.of(), List.of());
+
+        /** Without --hostname. */
+        public DnsSettings(final List<String> links, final List<String> servers, final List<String> search,
+            final List<String> options)
+        {
+            this(links, servers, search, options, null);
+        }
 
         public DnsSettings
         {

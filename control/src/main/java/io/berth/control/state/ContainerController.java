@@ -202,6 +202,12 @@ public final class ContainerController
             sandboxes.checkExecutable(cmd.get(0));
         }
         final String sandbox = mode.ownsSandbox() ? name : null;
+        if (dns.hostname() != null && sandbox == null)
+        {
+            throw new BerthException("--hostname " + dns.hostname() + " needs a sandbox of its own; --network " +
+                networkText + " shares " + (mode == NetworkMode.HOST ? "the host's" : "another container's") +
+                " (and its host name)");
+        }
         if (sandbox != null && sandboxes.exists(sandbox))
         {
             throw new BerthException("a network namespace named " + sandbox + " already exists (ip netns list); " +
@@ -265,7 +271,7 @@ public final class ContainerController
             {
                 final Path log = containersDir.resolve(id).resolve("output.log");
                 final ProcessRecord process = sandboxes.start(processNetns, sandbox == null ? null :
-                    hostnameOf(name, id), cmd, log);
+                    dns.hostname() != null ? dns.hostname() : hostnameOf(name, id), cmd, log);
                 started = new Event.ProcessStarted(id, process.pid(), process.startTime(), process.cmd(),
                     process.log());
             }

@@ -333,7 +333,23 @@ final class ControlCore
         }
         return new Event.DnsSettings(links, Upstreams.servers(dns.servers()),
             Upstreams.words(dns.search(), "--dns-search"),
-            Upstreams.words(dns.options(), "--dns-option"));
+            Upstreams.words(dns.options(), "--dns-option"), checkHostname(dns.hostname()));
+    }
+
+    /** {@code --hostname}: null or empty for none, else a host name as RFC 1123 has it (labels of at most 63). */
+    static String checkHostname(final String hostname)
+    {
+        if (hostname == null || hostname.isEmpty())
+        {
+            return null;
+        }
+        final String label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+        if (hostname.length() > 253 || !hostname.matches(label + "(\\." + label + ")*"))
+        {
+            throw new BerthException("--hostname " + hostname + " is not a valid host name: dot-separated labels " +
+                "of letters, digits and inner hyphens, each at most 63 characters (RFC 1123)");
+        }
+        return hostname;
     }
 
     static String checkName(final String name, final String what)

@@ -97,6 +97,12 @@ public final class ControlService
         return containers;
     }
 
+    /** The host name a container with a sandbox of its own has when no --hostname was given. */
+    public static String hostnameOf(final Container container)
+    {
+        return ContainerController.hostnameOf(container.name(), container.id());
+    }
+
     /** The Docker plugin's calls. */
     public DockerController docker()
     {

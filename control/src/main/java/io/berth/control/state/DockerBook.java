@@ -24,6 +24,8 @@ public final class DockerBook
     private final Map<String, Pool> pools = new LinkedHashMap<>();
     private final Map<String, Event.DockerNetwork> networks = new LinkedHashMap<>();
     private final Map<String, Event.DockerEndpoint> endpoints = new LinkedHashMap<>();
+    /** Docker's container names by endpoint id, learned from dockerd's API (not journaled: learned again). */
+    private final Map<String, String> names = new LinkedHashMap<>();
 
     void apply(final Event event)
     {
@@ -64,12 +66,28 @@ public final class DockerBook
             if (endpoint.removed())
             {
                 endpoints.remove(endpoint.endpointId());
+                names.remove(endpoint.endpointId());
             }
             else
             {
                 endpoints.put(endpoint.endpointId(), endpoint);
             }
         }
+    }
+
+    /** Records the Docker name of the container behind a known endpoint; unknown endpoints are ignored. */
+    public void named(final String endpointId, final String name)
+    {
+        if (endpoints.containsKey(endpointId))
+        {
+            names.put(endpointId, name.startsWith("/") ? name.substring(1) : name);
+        }
+    }
+
+    /** The Docker name of the container behind the endpoint, or null while not known. */
+    public String nameOf(final String endpointId)
+    {
+        return names.get(endpointId);
     }
 
     public Pool pool(final String poolId)
