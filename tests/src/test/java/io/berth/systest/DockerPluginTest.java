@@ -258,6 +258,10 @@ class DockerPluginTest extends UplinkTestBase
         run("later", "dnet", "sleep", "600");
         assertEquals("10.71.0.3", address("later", "dnet"), "the address rm freed is given again");
         assertTrue(dockerd.docker("exec", "later", "ping", "-c", "1", "-W", "2", "site").ok());
+        // and an orderly restart (SIGTERM) too
+        host.restartBerthd();
+        assertTrue(dockerd.docker("exec", "later", "ping", "-c", "1", "-W", "2", "site").ok());
+        assertEquals("served by docker through berth", fetch("later", "http://site/"));
         pings.kill();
         assertTrue(pings.output().contains("bytes from"), pings::output);
     }
@@ -333,6 +337,36 @@ class DockerPluginTest extends UplinkTestBase
             "http://plugin/Plugin.Activate");
         assertTrue(activate.out().contains("NetworkDriver") && activate.out().contains("IpamDriver"),
             activate::toString);
+    }
+
+    @Test
+    @Order(11)
+    void gatewayMtuUdpAndLoopbackOnlyPortsAndBerthsCounters()
+    {
+        network("tuned", "--subnet", "10.78.0.0/24", "--gateway", "10.78.0.254", "-o", "mtu=1400");
+        run("tuned1", "tuned", "-p", "127.0.0.1:18092:80", "-p", "18093:9999/udp", "httpd", "-f", "-p", "80", "-h",
+            "/www");
+        final Result route = dockerd.dockerOk("exec", "tuned1", "ip", "route");
+        assertTrue(route.out().contains("default via 10.78.0.254"), route::toString);
+        final Result link = dockerd.dockerOk("exec", "tuned1", "ip", "link", "show", "eth0");
+        assertTrue(link.out().contains("mtu 1400"), link::toString);
+        assertTrue(dockerd.docker("exec", "tuned1", "ping", "-c", "1", "-W", "2", "10.78.0.254").ok());
+        // 127.0.0.1 only: the proxy answers there, the uplink has no DNAT for it
+        assertEquals("served by docker through berth", poll(() -> BerthHost.inNs(Duration.ofSeconds(10),
+            host.hostNs(), "curl", "-s", "-m", "3", "http://127.0.0.1:18092/")));
+        assertFalse(BerthHost.inNs(Duration.ofSeconds(10), outside, "curl", "-s", "-m", "2",
+            "http://" + Uplink.UPLINK_IP + ":18092/").ok(), "published on 127.0.0.1 only");
+        // udp: a server in the container's namespace (the image has none), reached from outside
+        final BerthHost.Spawned server = host.spawn(host.hostNs(), "nsenter", "--net=/proc/" + pid("tuned1") +
+            "/ns/net", "socat", "UDP-LISTEN:9999,fork", "EXEC:echo pong");
+        assertEquals("pong", poll(() -> BerthHost.inNs(Duration.ofSeconds(10), outside, "sh", "-c",
+            "echo ping | socat -t 2 - UDP:" + Uplink.UPLINK_IP + ":18093")));
+        server.kill();
+        // the container's port is one of berth's: counted like any other
+        final String device = host.inspect(berthName("tuned1")).path("Docker").path("Device").asText();
+        assertTrue(device.matches("bd[0-9a-f]{8}"), device);
+        final Result counters = host.berthOk("counters");
+        assertTrue(counters.out().contains(device), "the Docker container's TAP is among berth's ports:\n" + counters);
     }
 
     // ----------------------------------------------------------------------------------------------- helpers

@@ -258,7 +258,8 @@ public final class Views
         {
             node.putObject("Docker").put("EndpointID", container.docker().endpointId())
                 .put("NetworkID", container.docker().networkId())
-                .put("SandboxKey", container.docker().sandboxKey());
+                .put("SandboxKey", container.docker().sandboxKey())
+                .put("Device", container.endpoints().isEmpty() ? "" : container.endpoints().iterator().next().device());
         }
         if (container.cni() != null)
         {
