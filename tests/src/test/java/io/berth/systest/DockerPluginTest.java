@@ -369,6 +369,29 @@ class DockerPluginTest extends UplinkTestBase
         assertTrue(counters.out().contains(device), "the Docker container's TAP is among berth's ports:\n" + counters);
     }
 
+    @Test
+    @Order(12)
+    void dockerContainersJoinBerthsMacvlanAndIpvlanNetworks()
+    {
+        int subnet = 82;
+        for (String lanDriver : List.of("macvlan", "ipvlan"))
+        {
+            final String berthNet = "lan" + lanDriver.charAt(0);
+            host.createNetwork(berthNet, "-d", lanDriver, "--internal", "--subnet", "192.168." + subnet + ".0/24");
+            final String sandbox = host.run("s" + lanDriver.charAt(0), "--network", berthNet, "--", "sleep", "600");
+            final String sandboxIp = host.inspect(sandbox).path("NetworkSettings").path("Networks").path(berthNet)
+                .path("IPAddress").asText();
+            network("d" + berthNet, "-o", "berth.network=" + berthNet);
+            run("on" + lanDriver, "d" + berthNet, "sleep", "600");
+            final String dockerIp = address("on" + lanDriver, "d" + berthNet);
+            assertTrue(dockerIp.startsWith("192.168." + subnet + "."), dockerIp);
+            assertTrue(dockerd.docker("exec", "on" + lanDriver, "ping", "-c", "1", "-W", "2", sandboxIp).ok(),
+                "a Docker container on berth's " + lanDriver + " network reaches a berth sandbox there");
+            assertTrue(host.berth("exec", sandbox, "ping", "-c", "1", "-W", "2", dockerIp).ok(), "and back");
+            subnet++;
+        }
+    }
+
     // ----------------------------------------------------------------------------------------------- helpers
 
     /** {@code docker network create -d DRIVER --ipam-driver DRIVER OPTS NAME}, removed after the test; its id. */
