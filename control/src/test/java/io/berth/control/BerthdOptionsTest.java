@@ -71,7 +71,9 @@ class BerthdOptionsTest
                 new String[] {"--dns-upstream", "not-an-ip", "--dns-upstream not-an-ip"},
                 new String[] {"--workers", "0", "--workers 0"},
                 new String[] {"--store-ca", "/nonexistent.pem", "need --store"},
-                new String[] {"--log-level", "loud", "loud"}))
+                new String[] {"--log-level", "loud", "loud"},
+                new String[] {"--docker-plugin-socket", "/tmp/berth-plugin", "/tmp/berth-plugin"},
+                new String[] {"--docker-host", "tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375"}))
             {
                 final ByteArrayOutputStream err = new ByteArrayOutputStream();
                 final PrintStream saved = System.err;
