@@ -200,11 +200,13 @@ class DockerPluginTest extends UplinkTestBase
         run("multi", "dnet", "sleep", "600");
         run("peer", "second", "sleep", "600");
         assertFalse(dockerd.docker("exec", "multi", "ping", "-c", "1", "-W", "1", "10.76.0.2").ok());
-        dockerd.dockerOk("network", "connect", "--ip", "10.76.0.50", "second", "multi");
+        dockerd.dockerOk("network", "connect", "--ip", "10.76.0.50", "--alias", "extra", "second", "multi");
         final Result eth1 = dockerd.dockerOk("exec", "multi", "ip", "-o", "addr", "show", "eth1");
         assertTrue(eth1.out().contains("10.76.0.50/24"), eth1::toString);
         assertTrue(dockerd.docker("exec", "multi", "ping", "-c", "1", "-W", "2", "10.76.0.2").ok(),
             "the second network's peer answers on eth1");
+        final Result alias = dockerd.docker("exec", "peer", "ping", "-c", "1", "-W", "2", "extra");
+        assertTrue(alias.ok() && alias.out().contains("10.76.0.50"), "connect --alias names it there: " + alias);
         dockerd.dockerOk("network", "disconnect", "second", "multi");
         assertFalse(dockerd.docker("exec", "multi", "ip", "link", "show", "eth1").ok(), "eth1 is gone");
         assertFalse(dockerd.docker("exec", "multi", "ping", "-c", "1", "-W", "1", "10.76.0.2").ok());
@@ -225,6 +227,15 @@ class DockerPluginTest extends UplinkTestBase
         assertEquals(page, poll(() -> BerthHost.inNs(Duration.ofSeconds(10), host.hostNs(), "curl", "-s", "-m",
             "3", "http://127.0.0.1:18090/")));
         assertEquals(page, fetch("inner", "http://" + Uplink.UPLINK_IP + ":18090/"), "hairpin");
+        // the way out: berth's SNAT on the uplink, the outside sees the uplink's address
+        final BerthHost.Spawned listener = host.spawn(outside, "socat", "TCP-LISTEN:18095,reuseaddr,fork",
+            "SYSTEM:echo from $SOCAT_PEERADDR");
+        assertTrue(dockerd.docker("exec", "inner", "ping", "-c", "1", "-W", "2", Uplink.OUTSIDE_IP).ok(),
+            "a container reaches the outside");
+        final String seen = poll(() -> dockerd.docker("exec", "inner", "sh", "-c", "nc -w 3 " + Uplink.OUTSIDE_IP +
+            " 18095 </dev/null"));
+        listener.kill();
+        assertEquals("from " + Uplink.UPLINK_IP, seen, "masqueraded to the uplink's address");
         final Result taken = dockerd.docker("run", "-d", "--name", "clash", "--network", "dnet", "-p", "18090:80",
             Dockerd.IMAGE, "sleep", "600");
         assertFalse(taken.ok(), taken::toString);
