@@ -40,6 +40,12 @@ public interface Dataplane extends AutoCloseable
     /** Detaches the port and deletes its device from the sandbox. */
     void detachPort(int portId);
 
+    /** Whether a device of that name is in berthd's own namespace (a runtime's TAP not yet moved, or moved back). */
+    default boolean hasDevice(final String deviceName)
+    {
+        return false;
+    }
+
     /** Deletes a device a crash left in berthd's namespace (a TAP made but never moved); nothing if absent. */
     void removeLeftoverDevice(String deviceName);
 

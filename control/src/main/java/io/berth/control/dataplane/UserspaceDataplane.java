@@ -451,6 +451,19 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
+    public boolean hasDevice(final String deviceName)
+    {
+        try
+        {
+            return Iproute.linkExists(null, deviceName);
+        }
+        catch (final IOException e)
+        {
+            return false;
+        }
+    }
+
+    @Override
     public void removeLeftoverDevice(final String deviceName)
     {
         try

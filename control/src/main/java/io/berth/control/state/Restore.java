@@ -15,6 +15,7 @@ import io.berth.control.service.Services;
 import io.berth.control.store.Stores;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,6 +99,16 @@ final class Restore
         takeBackInterruptedRuns(problems);
         for (final Container container : List.copyOf(state.containers()))
         {
+            if (container.docker() != null && !Files.exists(Path.of(container.docker().sandboxKey())) &&
+                !container.endpoints().isEmpty() && !dataplane.hasDevice(container.endpoints().iterator().next().device()))
+            {
+                // stopped or removed while berthd was down: Docker's Leave never came; the address stays Docker's
+                core.commit(new Event.ContainerRemoved(container.id(), container.name()));
+                problems.add("container " + container.name() + ": Docker's sandbox " + container.docker().sandboxKey() +
+                    " is gone (the container stopped while berthd was down); its interface is forgotten, its address " +
+                    "stays with Docker's endpoint until Docker releases it");
+                continue;
+            }
             if (container.cni() != null && !sandboxes.exists(container.sandbox()))
             {
                 cni.forgetCniContainer(container);

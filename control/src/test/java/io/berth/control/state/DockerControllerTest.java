@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
@@ -30,7 +31,8 @@ class DockerControllerTest
 {
     private static final String NET = "d0c4e7000000000000000000000000000000000000000000000000000000beef";
     private static final String EP = "e9d000000000000000000000000000000000000000000000000000000000cafe";
-    private static final String SANDBOX = "/var/run/docker/netns/0123456789ab";
+    /** A sandbox key no namespace file is at. */
+    private static final String GONE = "/var/run/docker/netns/berth-test-gone";
 
     @TempDir
     Path stateDir;
@@ -38,10 +40,13 @@ class DockerControllerTest
     private FakeDataplane dataplane;
     private MemoryJournal journal;
     private ControlService service;
+    /** Docker's namespace file: a file that exists (berth only checks that it does, then finds its TAP). */
+    private String sandbox;
 
     @BeforeEach
-    void start()
+    void start() throws IOException
     {
+        sandbox = Files.createFile(stateDir.resolve("netns-0123456789ab")).toString();
         dataplane = new FakeDataplane();
         journal = new MemoryJournal();
         service = newService();
@@ -76,12 +81,12 @@ class DockerControllerTest
         assertEquals("10.71.0.2/24", docker.requestAddress(pool, "", Map.of()));
         final String mac = docker.createEndpoint(NET, EP, "10.71.0.2/24", "");
         assertEquals("02:42:0a:47:00:02", mac);
-        final DockerController.Joined joined = docker.join(NET, EP, SANDBOX);
+        final DockerController.Joined joined = docker.join(NET, EP, sandbox);
         assertTrue(joined.device().matches("bd[0-9a-f]{8}"), joined.device());
         assertEquals("10.71.0.1", joined.gateway());
-        assertEquals(joined, docker.join(NET, EP, SANDBOX), "Join again (Docker retried) answers the same");
+        assertEquals(joined, docker.join(NET, EP, sandbox), "Join again (Docker retried) answers the same");
         final Container container = docker.containerOf(EP);
-        assertEquals(SANDBOX, container.docker().sandboxKey());
+        assertEquals(sandbox, container.docker().sandboxKey());
         assertNull(container.sandbox(), "Docker's namespace is no berth sandbox");
         docker.publish(EP, List.of("18080:80/tcp"));
         assertEquals(1, service.state().containerById(container.id()).ports().size());
@@ -114,6 +119,21 @@ class DockerControllerTest
         again.docker().deleteNetwork(NET);
         assertThrows(BerthException.class, () -> again.state().network("docker-d0c4e7000000"));
         again.docker().deleteNetwork(NET); // again: no error
+    }
+
+    @Test
+    void aContainerWhoseSandboxWentWhileBerthdWasDownIsForgottenButItsAddressStaysDockers() throws IOException
+    {
+        final String pool = createNetwork();
+        service.docker().requestAddress(pool, "", Map.of());
+        service.docker().createEndpoint(NET, EP, "10.71.0.2/24", "");
+        service.docker().join(NET, EP, GONE);
+        final ControlService again = newService();
+        final List<String> problems = again.restore();
+        assertTrue(problems.stream().anyMatch(p -> p.contains(GONE) && p.contains("is gone")), problems::toString);
+        assertNull(again.docker().containerOf(EP));
+        assertTrue(again.state().network("docker-d0c4e7000000").addresses().isUsed(Ipv4.parse("10.71.0.2", "ip")),
+            "Docker's endpoint holds the address until Docker releases it");
     }
 
     @Test
@@ -163,7 +183,7 @@ class DockerControllerTest
         assertThrows(BerthException.class, () -> docker.requestAddress("nopool", "", Map.of()));
         assertThrows(BerthException.class, () -> docker.createEndpoint(NET, EP, "10.71.0.2/24", ""),
             "no such network");
-        assertThrows(BerthException.class, () -> docker.join(NET, EP, SANDBOX), "no such endpoint");
+        assertThrows(BerthException.class, () -> docker.join(NET, EP, sandbox), "no such endpoint");
         assertEquals(events, journal.entries.size(), "nothing journaled");
 
         final String pool = createNetwork();
