@@ -41,7 +41,7 @@ SOCK=$TMP/s.sock
 BERTHD_PID=""; PASTA_PID=""; SLIRP_PID=""; BG_PID=""
 declare -A R
 
-. "$ROOT/benchmarks/e2e/lib.sh"   # ns_exists, kill_ns_pids, berth, machine_busy_ticks, steal_ticks
+. "$ROOT/benchmarks/e2e/lib.sh"   # ns_exists, kill_ns_pids, berth, machine_busy_ticks, steal_ticks, iperf3_figures
 
 cleanup() {
   local rc=$?
@@ -120,19 +120,7 @@ measure() {
   timeout $((T + 30)) ip netns exec "$ns" iperf3 -c 127.0.0.1 -p $PORT -t "$T" -J >"$out" 2>&1 &
   BG_PID=$!; wait $BG_PID; BG_PID=""
   f1=$(pid_ticks "$fwd"); m1=$(machine_busy_ticks); s1=$(steal_ticks)
-  python3 - "$out" "$((f1 - f0))" "$((m1 - m0))" "$((s1 - s0))" "$(getconf CLK_TCK)" <<'PY' || return 1
-import json, sys
-out, fwd, machine, steal, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-try:
-    d = json.load(open(out))
-except Exception as e:
-    sys.stderr.write("iperf3: no JSON (%s)\n" % e); sys.exit(1)
-if "error" in d:
-    sys.stderr.write("iperf3: %s\n" % d["error"]); sys.exit(1)
-s = d["end"]["sum_received"]
-gb = s["bytes"] / 1e9
-print("%.3f %.3f %.3f %.1f" % (s["bits_per_second"] / 1e9, fwd / hz / gb, machine / hz / gb, 100.0 * steal / max(1, machine + steal)))
-PY
+  iperf3_figures "$out" "$((f1 - f0))" "$((m1 - m0))" "$((s1 - s0))"
 }
 
 FAILED=0

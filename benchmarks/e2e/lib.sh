@@ -40,3 +40,22 @@ run_bg() {  # command... -> its stdout in $TMP/result, its exit status
   BG_PID=""; return $st
 }
 berth_fail() { R[berth.err]+="$1; "; echo "[berth] FAILED: $1" >&2; return 1; }
+
+# iperf3_figures OUT FWD_TICKS MACHINE_TICKS STEAL_TICKS: from iperf3's JSON in OUT and the CPU clock ticks a
+# forwarder and the whole machine spent meanwhile, prints "Gbps forwarder_s/GB machine_s/GB stolen%"; fails with a
+# line on stderr when iperf3 wrote no result
+iperf3_figures() {
+  python3 - "$1" "$2" "$3" "$4" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+out, fwd, machine, steal, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+try:
+    d = json.load(open(out))
+except Exception as e:
+    sys.stderr.write("iperf3: no JSON (%s)\n" % e); sys.exit(1)
+if "error" in d:
+    sys.stderr.write("iperf3: %s\n" % d["error"]); sys.exit(1)
+s = d["end"]["sum_received"]
+gb = s["bytes"] / 1e9
+print("%.3f %.3f %.3f %.1f" % (s["bits_per_second"] / 1e9, fwd / hz / gb, machine / hz / gb, 100.0 * steal / max(1, machine + steal)))
+PY
+}

@@ -44,13 +44,7 @@ class LifecycleTest extends SystemTestBase
             "t = time.time(); fqdn = socket.getfqdn(); took = time.time() - t\n" +
             "print('name=%s fqdn=%s took=%.2f' % (socket.gethostname(), fqdn, took)); sys.stdout.flush()\n" +
             "time.sleep(600)");
-        String logs = "";
-        for (int i = 0; i < 100 && !logs.contains("took="); i++)
-        {
-            BerthHost.sleep(200);
-            logs = host.berthOk("logs", c).output();
-        }
-        final String l = logs;
+        final String l = logsOnce(c, "took=");
         assertTrue(l.contains("name=" + c + " fqdn=" + c + " "), () -> "the container's own name, from its hosts file:\n" + l);
         final double took = Double.parseDouble(l.substring(l.indexOf("took=") + 5).trim().split("\\s+")[0]);
         assertTrue(took < 2.0, () -> "getfqdn waited for DNS (a resolver timeout is 5 s): " + l);
@@ -65,13 +59,7 @@ class LifecycleTest extends SystemTestBase
             "t = time.time(); a = socket.gethostbyname(socket.gethostname()); took = time.time() - t\n" +
             "print('name=%s addr=%s took=%.2f' % (socket.gethostname(), a, took)); sys.stdout.flush()\n" +
             "time.sleep(600)");
-        String logs = "";
-        for (int i = 0; i < 100 && !logs.contains("took="); i++)
-        {
-            BerthHost.sleep(200);
-            logs = host.berthOk("logs", c).output();
-        }
-        final String l = logs;
+        final String l = logsOnce(c, "took=");
         final String ip = host.inspect(c).path("NetworkSettings").path("Networks").path("bridge").path("IPAddress")
             .asText();
         assertTrue(!ip.isEmpty() && l.contains("name=web-one addr=" + ip + " "), () -> "--hostname, found in its hosts file:\n" + l);
@@ -140,5 +128,17 @@ class LifecycleTest extends SystemTestBase
         {
             BerthHost.sleep(100);
         }
+    }
+
+    /** The container's log once it contains {@code text} (20 s at most), or what it has then. */
+    private String logsOnce(final String container, final String text)
+    {
+        String logs = "";
+        for (int i = 0; i < 100 && !logs.contains(text); i++)
+        {
+            BerthHost.sleep(200);
+            logs = host.berthOk("logs", container).output();
+        }
+        return logs;
     }
 }

@@ -3,6 +3,7 @@ package io.berth.control.service;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiConsumer;
 
 /**
  * The registered endpoint services, told in registration order on join and in reverse order on leave. A join
@@ -21,23 +22,7 @@ public final class Services
 
     public void joined(final EndpointEvent endpoint) throws IOException
     {
-        final List<EndpointService> told = new ArrayList<>();
-        try
-        {
-            for (final EndpointService service : services)
-            {
-                service.joined(endpoint);
-                told.add(service);
-            }
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            for (int i = told.size() - 1; i >= 0; i--)
-            {
-                told.get(i).left(endpoint);
-            }
-            throw ex;
-        }
+        tellAll(endpoint, EndpointService::joined, EndpointService::left);
     }
 
     public void left(final EndpointEvent endpoint)
@@ -51,23 +36,7 @@ public final class Services
     /** Ports published after the join; a refusal takes them back from the services told before. */
     public void published(final EndpointEvent endpoint) throws IOException
     {
-        final List<EndpointService> told = new ArrayList<>();
-        try
-        {
-            for (final EndpointService service : services)
-            {
-                service.published(endpoint);
-                told.add(service);
-            }
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            for (int i = told.size() - 1; i >= 0; i--)
-            {
-                told.get(i).unpublished(endpoint);
-            }
-            throw ex;
-        }
+        tellAll(endpoint, EndpointService::published, EndpointService::unpublished);
     }
 
     public void unpublished(final EndpointEvent endpoint)
@@ -75,6 +44,36 @@ public final class Services
         for (int i = services.size() - 1; i >= 0; i--)
         {
             services.get(i).unpublished(endpoint);
+        }
+    }
+
+    /** One step a service takes for an endpoint, which may refuse. */
+    @FunctionalInterface
+    private interface Step
+    {
+        void take(EndpointService service, EndpointEvent endpoint) throws IOException;
+    }
+
+    /** Tells every service in order; when one refuses, those told before take it back (in reverse order). */
+    private void tellAll(final EndpointEvent endpoint, final Step step, final BiConsumer<EndpointService,
+        EndpointEvent> undo) throws IOException
+    {
+        final List<EndpointService> told = new ArrayList<>();
+        try
+        {
+            for (final EndpointService service : services)
+            {
+                step.take(service, endpoint);
+                told.add(service);
+            }
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            for (int i = told.size() - 1; i >= 0; i--)
+            {
+                undo.accept(told.get(i), endpoint);
+            }
+            throw ex;
         }
     }
 
