@@ -2,6 +2,7 @@ package io.berth.tap;
 
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.IgnoreError;
+import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.types.size_t;
 import jnr.ffi.types.ssize_t;
@@ -45,6 +46,13 @@ public interface LibC
 
     @SaveError
     int fcntl(int fd, int cmd, int arg);
+
+    /** splice(2) with no offsets (both ends are sockets or pipes). */
+    @SaveError
+    @ssize_t long splice(int fdIn, Pointer offIn, int fdOut, Pointer offOut, @size_t long len, int flags);
+
+    @SaveError
+    int pipe2(@Out int[] fds, int flags);
 
     @SaveError
     int epoll_create1(int flags);

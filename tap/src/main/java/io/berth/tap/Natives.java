@@ -107,6 +107,34 @@ public final class Natives
         }
     }
 
+    /** splice(2): move pages between a pipe and a socket without copying them to userspace. */
+    public static final int SPLICE_F_MOVE = 1;
+    public static final int SPLICE_F_NONBLOCK = 2;
+    public static final int SPLICE_F_MORE = 4;
+    /** fcntl: set a pipe's capacity (bytes, rounded up to pages; at most /proc/sys/fs/pipe-max-size unless root). */
+    public static final int F_SETPIPE_SZ = 1031;
+
+    /**
+     * Hot path: bytes spliced from {@code fdIn} to {@code fdOut} (0 at the end of a socket's stream), or
+     * {@code -errno} ({@code -EAGAIN} when the input is empty or the output full). Allocates nothing.
+     */
+    public static long splice(final int fdIn, final int fdOut, final long count, final int flags)
+    {
+        final long n = LIBC.splice(fdIn, null, fdOut, null, count, flags);
+        return n >= 0 ? n : -errno();
+    }
+
+    /** A pipe, both ends non-blocking and close-on-exec: {read end, write end}. */
+    public static int[] pipe(final String purpose) throws IOException
+    {
+        final int[] fds = new int[2];
+        if (LIBC.pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+        {
+            throw Errors.exception("pipe2", errno(), purpose);
+        }
+        return fds;
+    }
+
     /** Hot path: bytes read, or {@code -errno} ({@code -EAGAIN} when nothing is waiting). Allocates nothing. */
     public static long read(final int fd, final long address, final long count)
     {

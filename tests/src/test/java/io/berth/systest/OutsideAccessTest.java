@@ -2,7 +2,12 @@ package io.berth.systest;
 
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -124,6 +129,34 @@ class OutsideAccessTest extends UplinkTestBase
         Net.assertHttpOk(far, UP, 12211, host);
         // and from outside, all at once
         Net.assertHttpOk(outside, UP, 12211, host);
+    }
+
+    @Test
+    void theLoopbackProxyConnectsInsideTheContainerAndEveryByteArrives() throws Exception
+    {
+        final Path dir = Files.createTempDirectory("berth-splice-");
+        try
+        {
+            final byte[] data = new byte[24 << 20];
+            new Random(28).nextBytes(data);
+            Files.write(dir.resolve("blob"), data);
+            final String web = host.run("sweb", "-p", "127.0.0.1:12215:8080", "--", "python3", "-u", "-m",
+                "http.server", "8080", "--directory", dir.toString());
+            Net.awaitListening(web, 8080);
+            final Result got = BerthHost.inNs(host.hostNs(), "sh", "-c", "curl -s -m 20 http://127.0.0.1:12215/blob" +
+                " | sha256sum");
+            final String expected = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+            assertTrue(got.out().startsWith(expected), () -> "24 MB through the splicing proxy: " + got);
+            // made in the container's namespace, the proxy's connection comes from the container's own address
+            final String webIp = host.inspect(web).path("NetworkSettings").path("Networks").path("bridge")
+                .path("IPAddress").asText();
+            final String log = host.berthOk("logs", web).output();
+            assertTrue(log.contains(webIp + " - - ") && log.contains("GET /blob"), () -> webIp + "\n" + log);
+        }
+        finally
+        {
+            Sh.run("rm", "-rf", dir.toString());
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.model.PortSpec;
 import io.berth.control.service.EndpointEvent;
 import io.berth.control.service.EndpointService;
+import io.berth.tap.NetNamespace;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -38,7 +39,7 @@ public final class LoopbackPublishing implements EndpointService
         final List<Forward> opened = new ArrayList<>();
         for (final Event.PortMapping mapping : endpoint.ports())
         {
-            final Forward forward = forwardOf(mapping, endpoint.ip());
+            final Forward forward = forwardOf(mapping, endpoint.ip(), namespaceOf(endpoint));
             if (forward == null)
             {
                 continue;
@@ -63,7 +64,7 @@ public final class LoopbackPublishing implements EndpointService
     {
         for (final Event.PortMapping mapping : endpoint.ports())
         {
-            final Forward forward = forwardOf(mapping, endpoint.ip());
+            final Forward forward = forwardOf(mapping, endpoint.ip(), namespaceOf(endpoint));
             if (forward != null)
             {
                 forwarders.close(forward);
@@ -86,17 +87,27 @@ public final class LoopbackPublishing implements EndpointService
     /** Whether a published port has the 127.0.0.1 proxy in berthd's namespace (published on 0.0.0.0 or 127.0.0.1). */
     public static boolean onLoopback(final Event.PortMapping mapping)
     {
-        return forwardOf(mapping, 0) != null;
+        return forwardOf(mapping, 0, null) != null;
+    }
+
+    /**
+     * Where the proxy connects from: the container's own namespace, so a connection from the host's 127.0.0.1 goes
+     * over the container's loopback (pasta's way: the kernel's, no TAP crossed twice, the bytes spliced); a
+     * sandbox berth does not name (Docker's) is reached through berth0 and the dataplane.
+     */
+    static String namespaceOf(final EndpointEvent endpoint)
+    {
+        return endpoint.sandbox() == null ? null : NetNamespace.NETNS_RUN_DIR + endpoint.sandbox();
     }
 
     /** The forward on 127.0.0.1: for ports published on 0.0.0.0 and on 127.0.0.1. */
-    static Forward forwardOf(final Event.PortMapping mapping, final int containerIp)
+    static Forward forwardOf(final Event.PortMapping mapping, final int containerIp, final String namespace)
     {
         if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK))
         {
             return null;
         }
         return new Forward(mapping.protocol(), Ipv4.parse(PortSpec.LOOPBACK, "loopback"), mapping.hostPort(),
-            containerIp, mapping.containerPort());
+            containerIp, mapping.containerPort(), mapping.protocol().equals("tcp") ? namespace : null);
     }
 }

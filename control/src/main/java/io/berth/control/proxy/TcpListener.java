@@ -1,9 +1,10 @@
 package io.berth.control.proxy;
 
+import io.berth.tap.NetNamespace;
+
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.StandardSocketOptions;
-import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
@@ -15,21 +16,25 @@ import java.nio.channels.Channel;
 
 /**
  * A TCP forward: accepts on the listen socket and relays each connection to the target through two bounded
- * buffers; a FIN from one side is passed on as a FIN to the other once what it sent is delivered; an error on
- * either side closes both. Selector thread only.
+ * relays (pipes the kernel splices into and out of, or buffers); a FIN from one side is passed on as a FIN to the
+ * other once what it sent is delivered; an error on either side closes both. Upstream sockets are made in the
+ * container's namespace when the forward names one. Selector thread only.
  */
 final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
 {
     private static final System.Logger LOG = System.getLogger("io.berth.control.proxy");
     private final ServerSocketChannel server;
     private final InetSocketAddress target;
+    /** Where upstream sockets are made (the container's namespace file), or null for berthd's own. */
+    private final String namespace;
     private final Set<Connection> connections = new HashSet<>();
     private Selector selector;
 
-    TcpListener(final ServerSocketChannel server, final InetSocketAddress target)
+    TcpListener(final ServerSocketChannel server, final InetSocketAddress target, final String namespace)
     {
         this.server = server;
         this.target = target;
+        this.namespace = namespace;
     }
 
     @Override
@@ -63,11 +68,14 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
             {
                 client.configureBlocking(false);
                 client.setOption(StandardSocketOptions.TCP_NODELAY, true);
-                upstream = SocketChannel.open();
+                // a socket belongs to the namespace it was made in: made in the container's, it connects there
+                upstream = namespace == null ? SocketChannel.open() :
+                    NetNamespace.runAt(namespace, SocketChannel::open);
                 upstream.configureBlocking(false);
                 upstream.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 final boolean connected = upstream.connect(target);
-                final Connection connection = new Connection(client, upstream);
+                final Connection connection = new Connection(client, upstream, relay(client, upstream),
+                    relay(upstream, client));
                 connection.clientKey = client.register(selector, 0, connection);
                 connection.upstreamKey = upstream.register(selector, 0, connection);
                 connection.connected = connected;
@@ -97,6 +105,26 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
         }
     }
 
+    /** A relay from one socket to the other: spliced when the JVM lets berth see their fds, else buffered. */
+    private static Relay relay(final SocketChannel from, final SocketChannel to)
+    {
+        final int fromFd = ChannelFds.fdOf(from);
+        final int toFd = ChannelFds.fdOf(to);
+        if (fromFd >= 0 && toFd >= 0)
+        {
+            try
+            {
+                return SpliceRelay.between(fromFd, toFd);
+            }
+            catch (final IOException ex)
+            {
+                LOG.log(System.Logger.Level.DEBUG, "proxy: no pipe for splicing (" + ex.getMessage() +
+                    "); copying through a buffer");
+            }
+        }
+        return new BufferRelay();
+    }
+
     int connectionCount()
     {
         return connections.size();
@@ -122,9 +150,8 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
     {
         private final SocketChannel client;
         private final SocketChannel upstream;
-        /** Both in fill mode: bytes from position 0 to position() wait to be written. */
-        private final ByteBuffer toUpstream = ByteBuffer.allocateDirect(UserlandProxy.BUFFER_BYTES);
-        private final ByteBuffer toClient = ByteBuffer.allocateDirect(UserlandProxy.BUFFER_BYTES);
+        private final Relay toUpstream;
+        private final Relay toClient;
         private SelectionKey clientKey;
         private SelectionKey upstreamKey;
         private boolean connected;
@@ -134,10 +161,13 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
         private boolean clientShut;
         private boolean closed;
 
-        Connection(final SocketChannel client, final SocketChannel upstream)
+        Connection(final SocketChannel client, final SocketChannel upstream, final Relay toUpstream,
+            final Relay toClient)
         {
             this.client = client;
             this.upstream = upstream;
+            this.toUpstream = toUpstream;
+            this.toClient = toClient;
         }
 
         @Override
@@ -155,21 +185,21 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
                     {
                         if (key == clientKey)
                         {
-                            clientEof |= client.read(toUpstream) < 0;
+                            clientEof |= !toUpstream.fill(client);
                         }
                         else
                         {
-                            upstreamEof |= upstream.read(toClient) < 0;
+                            upstreamEof |= !toClient.fill(upstream);
                         }
                     }
-                    flush(toUpstream, upstream);
-                    flush(toClient, client);
-                    if (clientEof && toUpstream.position() == 0 && !upstreamShut)
+                    toUpstream.drain(upstream);
+                    toClient.drain(client);
+                    if (clientEof && !toUpstream.holdsBytes() && !upstreamShut)
                     {
                         upstream.shutdownOutput();
                         upstreamShut = true;
                     }
-                    if (upstreamEof && toClient.position() == 0 && !clientShut)
+                    if (upstreamEof && !toClient.holdsBytes() && !clientShut)
                     {
                         client.shutdownOutput();
                         clientShut = true;
@@ -188,17 +218,6 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
             }
         }
 
-        private void flush(final ByteBuffer buffer, final SocketChannel to) throws IOException
-        {
-            if (buffer.position() == 0)
-            {
-                return;
-            }
-            buffer.flip();
-            to.write(buffer);
-            buffer.compact();
-        }
-
         void updateInterest()
         {
             if (closed)
@@ -213,19 +232,19 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
             }
             else
             {
-                if (!clientEof && toUpstream.hasRemaining())
+                if (!clientEof && toUpstream.hasRoom())
                 {
                     clientOps |= SelectionKey.OP_READ;
                 }
-                if (toClient.position() > 0)
+                if (toClient.holdsBytes())
                 {
                     clientOps |= SelectionKey.OP_WRITE;
                 }
-                if (!upstreamEof && toClient.hasRemaining())
+                if (!upstreamEof && toClient.hasRoom())
                 {
                     upstreamOps |= SelectionKey.OP_READ;
                 }
-                if (toUpstream.position() > 0)
+                if (toUpstream.holdsBytes())
                 {
                     upstreamOps |= SelectionKey.OP_WRITE;
                 }
@@ -244,6 +263,8 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
             connections.remove(this);
             closeQuietly(client);
             closeQuietly(upstream);
+            toUpstream.close();
+            toClient.close();
         }
     }
 }

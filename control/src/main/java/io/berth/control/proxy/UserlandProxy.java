@@ -90,7 +90,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
         {
             listener = switch (forward.protocol())
             {
-                case "tcp" -> bindTcp(listen, target);
+                case "tcp" -> bindTcp(listen, target, forward.namespace());
                 case "udp" -> bindUdp(listen, target);
                 default -> throw new IOException("unknown protocol " + forward.protocol());
             };
@@ -168,7 +168,8 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
         }
     }
 
-    private TcpListener bindTcp(final InetSocketAddress listen, final InetSocketAddress target) throws IOException
+    private TcpListener bindTcp(final InetSocketAddress listen, final InetSocketAddress target,
+        final String namespace) throws IOException
     {
         final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
         try
@@ -182,7 +183,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
             server.close();
             throw ex;
         }
-        return new TcpListener(server, target);
+        return new TcpListener(server, target, namespace);
     }
 
     private UdpListener bindUdp(final InetSocketAddress listen, final InetSocketAddress target) throws IOException

@@ -240,7 +240,14 @@ public final class ExposureReport
             }
         }
         final ObjectNode host = from.addObject().put("from", "host").put("target", "127.0.0.1:" + m.hostPort());
-        if (LoopbackPublishing.onLoopback(m))
+        if (LoopbackPublishing.onLoopback(m) && protocol == TraceFrames.TCP && target.sandbox() != null)
+        {
+            // the proxy connects from inside the container's namespace: its loopback, no packet in the dataplane
+            host.put("reachable", true).put("why", "the proxy connects to " + Ipv4.format(endpoint.ip()) + ":" +
+                m.containerPort() + " inside " + target.name() + "'s namespace");
+            host.put("via", "berthd's 127.0.0.1 proxy, spliced, then the container's loopback");
+        }
+        else if (LoopbackPublishing.onLoopback(m))
         {
             // berthd's 127.0.0.1 proxy connects over berth0 to the container's port
             verdict(host, endpoint, fromOutside(false, protocol, endpoint.ip(), m.containerPort()));
