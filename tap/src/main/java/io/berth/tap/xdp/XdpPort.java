@@ -1,0 +1,144 @@
+package io.berth.tap.xdp;
+
+import io.berth.dataplane.PacketBatch;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.PortBase;
+import io.berth.dataplane.PortCounters;
+import io.berth.tap.Natives;
+import org.agrona.UnsafeAccess;
+
+import java.io.IOException;
+
+/**
+ * A {@link io.berth.dataplane.Port} over an AF_XDP socket on a veth end: the XDP program redirects every frame the
+ * container sends into the RX ring, which {@link #receive} drains in a batch with no system call at all, copying
+ * each frame into a pool slot; {@link #transmit} copies a frame into a free UMEM chunk, queues it on the TX ring and
+ * wakes the kernel. No virtio-net header: the port takes neither partial checksums nor GSO frames (the graph
+ * completes the first and refuses the second, counted as {@code gso_unsupported}), so the container's end has its
+ * transmit offloads off. {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close}
+ * on the control path after the worker dropped the port.
+ */
+public final class XdpPort extends PortBase
+{
+    private final XskSocket socket;
+    private final XdpRedirect redirect;
+    private volatile boolean closed;
+
+    private XdpPort(final int id, final String name, final XskSocket socket, final XdpRedirect redirect)
+    {
+        super(id, name);
+        this.socket = socket;
+        this.redirect = redirect;
+    }
+
+    /**
+     * Opens the port on interface {@code ifname} in the calling thread's namespace: the socket first, then the
+     * program, then the socket into the program's map, so that no frame is redirected before a socket takes it.
+     */
+    public static XdpPort open(final int id, final String ifname) throws IOException
+    {
+        final int ifindex = Natives.ifNameToIndex(ifname);
+        final XskSocket socket = XskSocket.open(ifindex, ifname);
+        XdpRedirect redirect = null;
+        try
+        {
+            redirect = XdpRedirect.attach(ifindex, ifname);
+            redirect.redirectTo(socket.fd(), ifname);
+            return new XdpPort(id, ifname, socket, redirect);
+        }
+        catch (final IOException | RuntimeException ex)
+        {
+            if (redirect != null)
+            {
+                redirect.close();
+            }
+            socket.close();
+            throw ex;
+        }
+    }
+
+    @Override
+    public int receive(final PacketPool pool, final PacketBatch into, final int limit)
+    {
+        final int waiting = Math.min(socket.received(), limit);
+        int taken = 0;
+        int added = 0;
+        for (; taken < waiting; taken++)
+        {
+            final int length = socket.receivedLength(taken);
+            if (length > PacketPool.receiveCapacity() - PacketPool.VNET_HDR_LEN || length < 14)
+            {
+                counters.increment(PortCounters.RX_ERRORS);
+                continue;
+            }
+            final int handle = pool.allocate();
+            if (handle == PacketPool.NO_PACKET)
+            {
+                counters.increment(PortCounters.RX_NO_BUFFER);
+                break; // the rest stay in the ring for the next cycle
+            }
+            UnsafeAccess.UNSAFE.copyMemory(socket.receivedAddress(taken), pool.baseAddress() + pool.frameOffset(handle),
+                length);
+            pool.clearVnetHeader(handle);
+            pool.frameLength(handle, length);
+            pool.inPort(handle, id());
+            counters.received(length);
+            into.add(handle);
+            added++;
+        }
+        socket.consumeReceived(taken);
+        return added;
+    }
+
+    @Override
+    public boolean transmit(final PacketPool pool, final int handle)
+    {
+        final int length = pool.frameLength(handle);
+        final long buffer = length > XskSocket.MAX_FRAME ? 0 : socket.transmitBuffer();
+        if (buffer == 0)
+        {
+            counters.increment(PortCounters.TX_ERRORS); // too long for a chunk, or every chunk in flight: drop
+            return false;
+        }
+        UnsafeAccess.UNSAFE.copyMemory(pool.baseAddress() + pool.frameOffset(handle), buffer, length);
+        if (!socket.queueTransmit(length) || !socket.kick())
+        {
+            counters.increment(PortCounters.TX_ERRORS);
+            return false;
+        }
+        counters.transmitted(length);
+        return true;
+    }
+
+    /** No virtio-net header: no partial checksums, no GSO frames. */
+    @Override
+    public boolean offloads()
+    {
+        return false;
+    }
+
+    /** The socket is readable when the RX ring has frames. */
+    @Override
+    public int pollFd()
+    {
+        return socket.fd();
+    }
+
+    /** Detaches the program (frames then go to the kernel again) and closes the socket and its memory. */
+    @Override
+    public void close()
+    {
+        if (!closed)
+        {
+            closed = true;
+            redirect.close();
+            socket.close();
+        }
+    }
+
+    @Override
+    public String toString()
+    {
+        return "XdpPort{id=" + id() + ", name=" + name() + ", fd=" + socket.fd() + '}';
+    }
+}
