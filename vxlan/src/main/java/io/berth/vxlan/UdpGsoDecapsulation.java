@@ -1,5 +1,6 @@
 package io.berth.vxlan;
 
+import io.berth.dataplane.offload.TcpSegments;
 import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;

@@ -1,5 +1,7 @@
 package io.berth.vxlan;
 
+import io.berth.dataplane.offload.TcpSegmenter;
+import io.berth.dataplane.offload.TcpSegments;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Checksums;

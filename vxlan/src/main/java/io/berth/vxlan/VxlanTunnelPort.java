@@ -1,5 +1,6 @@
 package io.berth.vxlan;
 
+import io.berth.dataplane.offload.TcpSegmenter;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PortBase;
@@ -38,7 +39,9 @@ public final class VxlanTunnelPort extends PortBase.SendOnly
     private final NextHop nextHop;
     private final VxlanEncapsulation encapsulation = new VxlanEncapsulation();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
-    private final TcpSegmenter segmenter = new TcpSegmenter();
+    /** What the segmenter keeps free in front of each segment: the virtio-net header and the VXLAN headers. */
+    static final int SEGMENT_ROOM = PacketPool.VNET_HDR_LEN + VxlanEncapsulation.OVERHEAD;
+    private final TcpSegmenter segmenter = new TcpSegmenter(SEGMENT_ROOM);
     private final UdpGsoEncapsulation udpGso = new UdpGsoEncapsulation();
     /** {@code -Dberth.vxlan.udp-gso=false}: one write per segment (the comparison in docs/performance.md). */
     static final boolean UDP_GSO = !"false".equals(System.getProperty("berth.vxlan.udp-gso"));

@@ -1,5 +1,6 @@
 package io.berth.vxlan;
 
+import io.berth.dataplane.offload.TcpSegmenter;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.VirtioNetHeader;
@@ -55,7 +56,7 @@ class TcpSegmenterTest
         pool.buffer().getBytes(pool.frameOffset(h) - PacketPool.HEADROOM, headroomBefore);
 
         final List<byte[]> segments = new ArrayList<>();
-        final int sent = new TcpSegmenter().segment(pool, h, (p, handle) ->
+        final int sent = new TcpSegmenter(VxlanTunnelPort.SEGMENT_ROOM).segment(pool, h, (p, handle) ->
         {
             final byte[] bytes = new byte[p.frameLength(handle)];
             p.buffer().getBytes(p.frameOffset(handle), bytes);
@@ -108,6 +109,6 @@ class TcpSegmenterTest
         pool.frameLength(h, frame.length);
         new VirtioNetHeader().wrap(pool.buffer(), pool.vnetOffset(h))
             .set(VirtioNetHeader.F_NEEDS_CSUM, VirtioNetHeader.GSO_TCPV4, 54, 1400, 34, 16);
-        assertEquals(-1, new TcpSegmenter().segment(pool, h, (p, handle) -> true));
+        assertEquals(-1, new TcpSegmenter(VxlanTunnelPort.SEGMENT_ROOM).segment(pool, h, (p, handle) -> true));
     }
 }

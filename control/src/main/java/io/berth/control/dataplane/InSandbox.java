@@ -26,4 +26,16 @@ public final class InSandbox
     {
         return NetNamespace.run(sandbox, action::run);
     }
+
+    /** Like {@link #run}, in the namespace whose file is {@code nsPath} (a runtime's, not under /run/netns). */
+    public static <T> T runAt(final String nsPath, final Action<T> action) throws IOException
+    {
+        return NetNamespace.runAt(nsPath, action::run);
+    }
+
+    /** The namespace file of sandbox {@code name}. */
+    public static String pathOf(final String name)
+    {
+        return NetNamespace.NETNS_RUN_DIR + name;
+    }
 }

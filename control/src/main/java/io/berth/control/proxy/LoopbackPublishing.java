@@ -1,12 +1,12 @@
 package io.berth.control.proxy;
 
+import io.berth.control.dataplane.InSandbox;
 import io.berth.control.error.BerthException;
 import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.model.PortSpec;
 import io.berth.control.service.EndpointEvent;
 import io.berth.control.service.EndpointService;
-import io.berth.tap.NetNamespace;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -97,7 +97,7 @@ public final class LoopbackPublishing implements EndpointService
      */
     static String namespaceOf(final EndpointEvent endpoint)
     {
-        return endpoint.sandbox() == null ? null : NetNamespace.NETNS_RUN_DIR + endpoint.sandbox();
+        return endpoint.sandbox() == null ? null : InSandbox.pathOf(endpoint.sandbox());
     }
 
     /** The forward on 127.0.0.1: for ports published on 0.0.0.0 and on 127.0.0.1. */

@@ -1,7 +1,6 @@
 package io.berth.control.proxy;
 
-import io.berth.tap.Errors;
-import io.berth.tap.Natives;
+import io.berth.control.dataplane.Splicing;
 
 import java.io.IOException;
 import java.nio.channels.SocketChannel;
@@ -15,7 +14,6 @@ final class SpliceRelay implements Relay
 {
     /** The pipe's capacity asked for: a larger pipe moves more per system call (the default is 64 KiB). */
     static final int PIPE_BYTES = 1 << 20;
-    private static final int FLAGS = Natives.SPLICE_F_MOVE | Natives.SPLICE_F_NONBLOCK;
 
     private final int readEnd;
     private final int writeEnd;
@@ -36,17 +34,8 @@ final class SpliceRelay implements Relay
     /** A relay from socket fd {@code fromFd} to {@code toFd}; an IOException when no pipe can be made. */
     static SpliceRelay between(final int fromFd, final int toFd) throws IOException
     {
-        final int[] pipe = Natives.pipe("a splicing proxy relay");
-        int capacity;
-        try
-        {
-            capacity = Natives.fcntl(pipe[1], Natives.F_SETPIPE_SZ, PIPE_BYTES, "pipe size");
-        }
-        catch (final IOException ex)
-        {
-            capacity = UserlandProxy.BUFFER_BYTES; // the default pipe: 16 pages
-        }
-        return new SpliceRelay(pipe, capacity, fromFd, toFd);
+        final int[] pipe = Splicing.pipe("a splicing proxy relay");
+        return new SpliceRelay(pipe, Splicing.resize(pipe[1], PIPE_BYTES), fromFd, toFd);
     }
 
     @Override
@@ -56,7 +45,7 @@ final class SpliceRelay implements Relay
         {
             return true; // a readiness left from before the pipe filled: splice of 0 bytes would read as the end
         }
-        final long n = Natives.splice(fromFd, writeEnd, capacity - held, FLAGS);
+        final long n = Splicing.splice(fromFd, writeEnd, capacity - held);
         if (n > 0)
         {
             held += n;
@@ -66,7 +55,7 @@ final class SpliceRelay implements Relay
         {
             return false; // the peer's FIN
         }
-        if (n == -Errors.EAGAIN)
+        if (Splicing.isAgain(n))
         {
             return true;
         }
@@ -78,13 +67,13 @@ final class SpliceRelay implements Relay
     {
         while (held > 0)
         {
-            final long n = Natives.splice(readEnd, toFd, held, FLAGS);
+            final long n = Splicing.splice(readEnd, toFd, held);
             if (n > 0)
             {
                 held -= n;
                 continue;
             }
-            if (n == -Errors.EAGAIN)
+            if (Splicing.isAgain(n))
             {
                 return; // the socket's send buffer is full: OP_WRITE tells when it has room
             }
@@ -107,7 +96,7 @@ final class SpliceRelay implements Relay
     @Override
     public void close()
     {
-        Natives.close(readEnd);
-        Natives.close(writeEnd);
+        Splicing.close(readEnd);
+        Splicing.close(writeEnd);
     }
 }

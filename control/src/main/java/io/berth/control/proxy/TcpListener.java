@@ -1,6 +1,6 @@
 package io.berth.control.proxy;
 
-import io.berth.tap.NetNamespace;
+import io.berth.control.dataplane.InSandbox;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -70,7 +70,7 @@ final class TcpListener implements UserlandProxy.Listener, UserlandProxy.Handler
                 client.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 // a socket belongs to the namespace it was made in: made in the container's, it connects there
                 upstream = namespace == null ? SocketChannel.open() :
-                    NetNamespace.runAt(namespace, SocketChannel::open);
+                    InSandbox.runAt(namespace, SocketChannel::open);
                 upstream.configureBlocking(false);
                 upstream.setOption(StandardSocketOptions.TCP_NODELAY, true);
                 final boolean connected = upstream.connect(target);

@@ -4,6 +4,8 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.PortBase;
 import io.berth.dataplane.PortCounters;
+import io.berth.dataplane.flyweight.VirtioNetHeader;
+import io.berth.dataplane.offload.TcpSegmenter;
 import io.berth.tap.Natives;
 import org.agrona.UnsafeAccess;
 
@@ -13,15 +15,20 @@ import java.io.IOException;
  * A {@link io.berth.dataplane.Port} over an AF_XDP socket on a veth end: the XDP program redirects every frame the
  * container sends into the RX ring, which {@link #receive} drains in a batch with no system call at all, copying
  * each frame into a pool slot; {@link #transmit} copies a frame into a free UMEM chunk, queues it on the TX ring and
- * wakes the kernel. No virtio-net header: the port takes neither partial checksums nor GSO frames (the graph
- * completes the first and refuses the second, counted as {@code gso_unsupported}), so the container's end has its
- * transmit offloads off. {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close}
+ * wakes the kernel once per frame (or once per super-frame). The wire has no virtio-net header: a partial checksum
+ * is completed and a TSO super-frame (from a TAP container, berth0 or the uplink's GRO) cut into segments here
+ * ({@link TcpSegmenter}), so the port takes what a TAP port takes; what it receives is complete, since the
+ * container's end has its transmit offloads off. {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close}
  * on the control path after the worker dropped the port.
  */
 public final class XdpPort extends PortBase
 {
     private final XskSocket socket;
     private final XdpRedirect redirect;
+    private final VirtioNetHeader vnet = new VirtioNetHeader();
+    /** Segments carry no virtio-net header here: only its room is kept in front of each. */
+    private final TcpSegmenter segmenter = new TcpSegmenter(PacketPool.VNET_HDR_LEN);
+    private final TcpSegmenter.SegmentSink queueSegment = this::queue;
     private volatile boolean closed;
 
     private XdpPort(final int id, final String name, final XskSocket socket, final XdpRedirect redirect)
@@ -93,6 +100,27 @@ public final class XdpPort extends PortBase
     @Override
     public boolean transmit(final PacketPool pool, final int handle)
     {
+        vnet.wrap(pool.buffer(), pool.vnetOffset(handle));
+        if (vnet.isSegmented())
+        {
+            final int sent = segmenter.segment(pool, handle, queueSegment);
+            if (sent < 0)
+            {
+                counters.increment(PortCounters.TX_ERRORS); // a super-frame that is not IPv4/TCP: cannot be cut
+                return false;
+            }
+            return kicked() && sent > 0;
+        }
+        if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
+        {
+            vnet.completeChecksum(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
+        }
+        return queue(pool, handle) && kicked();
+    }
+
+    /** Copies the packet's frame into a free chunk and puts it on the TX ring; counted either way. */
+    private boolean queue(final PacketPool pool, final int handle)
+    {
         final int length = pool.frameLength(handle);
         final long buffer = length > XskSocket.MAX_FRAME ? 0 : socket.transmitBuffer();
         if (buffer == 0)
@@ -101,7 +129,7 @@ public final class XdpPort extends PortBase
             return false;
         }
         UnsafeAccess.UNSAFE.copyMemory(pool.baseAddress() + pool.frameOffset(handle), buffer, length);
-        if (!socket.queueTransmit(length) || !socket.kick())
+        if (!socket.queueTransmit(length))
         {
             counters.increment(PortCounters.TX_ERRORS);
             return false;
@@ -110,11 +138,21 @@ public final class XdpPort extends PortBase
         return true;
     }
 
-    /** No virtio-net header: no partial checksums, no GSO frames. */
+    private boolean kicked()
+    {
+        if (!socket.kick())
+        {
+            counters.increment(PortCounters.TX_ERRORS);
+            return false;
+        }
+        return true;
+    }
+
+    /** Takes partial checksums and TSO frames as a TAP port does, finishing them in software. */
     @Override
     public boolean offloads()
     {
-        return false;
+        return true;
     }
 
     /** The socket is readable when the RX ring has frames. */

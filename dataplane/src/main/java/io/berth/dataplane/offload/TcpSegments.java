@@ -1,4 +1,4 @@
-package io.berth.vxlan;
+package io.berth.dataplane.offload;
 
 import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
@@ -14,23 +14,23 @@ import java.nio.ByteOrder;
  * lengths, id, sequence number, flags and checksums. A reader holds the last frame it parsed. Worker thread;
  * allocation-free.
  */
-final class TcpSegments
+public final class TcpSegments
 {
     /** IPv4 header length of the last frame {@link #parse}d. */
-    int ihl;
+    public int ihl;
     /** TCP header length. */
-    int thl;
+    public int thl;
     /** Ethernet + IPv4 + TCP. */
-    int headerLength;
+    public int headerLength;
     /** The frame's IPv4 identification, TCP sequence number and flags: the first segment's. */
-    int id;
-    int sequence;
-    int flags;
+    public int id;
+    public int sequence;
+    public int flags;
     /** The pseudo-header sum of source, destination and protocol, without the length. */
-    long pseudo;
+    public long pseudo;
 
     /** Reads the frame's header lengths; false (nothing to cut) unless it is Ethernet/IPv4/TCP with sane ones. */
-    boolean parse(final UnsafeBuffer buffer, final int frame, final int length)
+    public boolean parse(final UnsafeBuffer buffer, final int frame, final int length)
     {
         if (length < EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH + TcpFlyweight.MIN_HEADER_LENGTH
             || (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF)
@@ -58,7 +58,7 @@ final class TcpSegments
     }
 
     /** FIN and PSH on the last segment only, CWR on the first only. */
-    static int segmentFlags(final int flags, final int k, final int segments)
+    public static int segmentFlags(final int flags, final int k, final int segments)
     {
         int result = flags;
         if (k != segments - 1)
@@ -77,7 +77,7 @@ final class TcpSegments
      *
      * @param pseudo the pseudo-header sum of source, destination and protocol (without the length).
      */
-    static void fixSegment(final UnsafeBuffer buffer, final int ip, final int ihl, final int thl, final int chunk,
+    public static void fixSegment(final UnsafeBuffer buffer, final int ip, final int ihl, final int thl, final int chunk,
         final int id, final int sequence, final int flags, final long pseudo)
     {
         fixSegmentApart(buffer, ip, ihl, thl, ip + ihl + thl, chunk, id, sequence, flags, pseudo);
@@ -87,7 +87,7 @@ final class TcpSegments
      * {@link #fixSegment} for a segment whose headers and payload may lie apart: the headers at {@code ip}, the
      * {@code chunk} payload bytes at {@code payload} (a gathered write joins them).
      */
-    static void fixSegmentApart(final UnsafeBuffer buffer, final int ip, final int ihl, final int thl,
+    public static void fixSegmentApart(final UnsafeBuffer buffer, final int ip, final int ihl, final int thl,
         final int payload, final int chunk, final int id, final int sequence, final int flags, final long pseudo)
     {
         final int tcp = ip + ihl;
@@ -106,7 +106,7 @@ final class TcpSegments
     }
 
     /** The two 16-bit halves of an address, summed: its part of a pseudo-header sum. */
-    static long halves(final int address)
+    public static long halves(final int address)
     {
         return ((address >>> 16) & 0xFFFF) + (address & 0xFFFF);
     }

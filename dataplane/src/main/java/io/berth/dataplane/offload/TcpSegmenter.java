@@ -1,4 +1,4 @@
-package io.berth.vxlan;
+package io.berth.dataplane.offload;
 
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Checksums;
@@ -12,7 +12,8 @@ import java.nio.ByteOrder;
 
 /**
  * Cuts a TSO super-frame (IPv4/TCP, gso_size from its virtio-net header) into MSS-sized segments in place, for a
- * port that must see each segment as its own frame (a VXLAN tunnel: the segments are encapsulated one by one).
+ * port that must see each segment as its own frame (a VXLAN tunnel: the segments are encapsulated one by one; an
+ * AF_XDP port, which takes no virtio-net header).
  * No copy of the payload: segment k's headers are written just in front of its payload, over the tail of segment
  * k-1, which was already handed on; the bytes overwritten there (and the room the caller's encapsulation needs in
  * front) are saved first and put back afterwards, so the packet leaves exactly as it came, for the next copy of a
@@ -34,17 +35,28 @@ public final class TcpSegmenter
         boolean send(PacketPool pool, int handle);
     }
 
-    /** Bytes in front of each segment's headers the sink may write (virtio-net header + outer headers). */
-    private static final int ROOM = PacketPool.VNET_HDR_LEN + VxlanEncapsulation.OVERHEAD;
     private static final int MAX_HEADERS = EthernetFlyweight.HEADER_LENGTH + 60 + 60;
-    private static final int SAVE_SLOT = ROOM + MAX_HEADERS;
     /** At most this many segments (a 64 KiB frame at an MSS of 512). */
     private static final int MAX_SEGMENTS = 128;
 
-    private final UnsafeBuffer saved = new UnsafeBuffer(new byte[SAVE_SLOT * MAX_SEGMENTS]);
+    /** Bytes in front of each segment's headers the sink may write (virtio-net header + outer headers). */
+    private final int room;
+    private final int saveSlot;
+    private final UnsafeBuffer saved;
     private final UnsafeBuffer headers = new UnsafeBuffer(new byte[MAX_HEADERS + PacketPool.VNET_HDR_LEN]);
     private final VirtioNetHeader vnet = new VirtioNetHeader();
     private final TcpSegments parsed = new TcpSegments();
+
+    /**
+     * @param room the bytes in front of each segment's headers its sink may write: the virtio-net header, and the
+     *             outer headers of an encapsulation (a VXLAN tunnel's), saved and restored here.
+     */
+    public TcpSegmenter(final int room)
+    {
+        this.room = room;
+        this.saveSlot = room + MAX_HEADERS;
+        this.saved = new UnsafeBuffer(new byte[saveSlot * MAX_SEGMENTS]);
+    }
 
     /**
      * @return the segments the sink accepted, or -1 when the frame is not IPv4/TCP with sane lengths (nothing
@@ -67,7 +79,7 @@ public final class TcpSegmenter
         final int thl = parsed.thl;
         final int headerLength = parsed.headerLength;
         final int payload = length - headerLength;
-        if (payload <= 0 || mss <= 0 || mss <= ROOM + headerLength || (payload + mss - 1) / mss > MAX_SEGMENTS)
+        if (payload <= 0 || mss <= 0 || mss <= room + headerLength || (payload + mss - 1) / mss > MAX_SEGMENTS)
         {
             return -1;
         }
@@ -86,7 +98,7 @@ public final class TcpSegmenter
             final int at = frame + k * mss; // segment k's headers go here, its payload follows in place
             if (k > 0)
             {
-                buffer.getBytes(at - ROOM, saved, k * SAVE_SLOT, ROOM + headerLength);
+                buffer.getBytes(at - room, saved, k * saveSlot, room + headerLength);
                 buffer.putBytes(at, headers, 0, headerLength);
             }
             pool.adjustFrameStart(handle, at - pool.frameOffset(handle));
@@ -102,7 +114,7 @@ public final class TcpSegmenter
         // put the packet back as it came: the overwritten bytes, last segment first, then the first headers
         for (int k = segments - 1; k > 0; k--)
         {
-            buffer.putBytes(frame + k * mss - ROOM, saved, k * SAVE_SLOT, ROOM + headerLength);
+            buffer.putBytes(frame + k * mss - room, saved, k * saveSlot, room + headerLength);
         }
         pool.adjustFrameStart(handle, frame - pool.frameOffset(handle));
         pool.frameLength(handle, length);
