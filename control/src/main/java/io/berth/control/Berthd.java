@@ -11,6 +11,7 @@ import io.berth.control.docker.DockerPluginServer;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.DataplaneOptions;
 import io.berth.control.dataplane.UplinkSpec;
+import io.berth.control.dataplane.PortType;
 import io.berth.control.dataplane.UserspaceDataplane;
 import io.berth.control.dns.EmbeddedDns;
 import io.berth.control.dns.ResolvConf;
@@ -137,6 +138,11 @@ public final class Berthd implements Callable<Integer>
         "ports, the graph and its tables staying on the first (see docs/design.md)")
     private int workers = 1;
 
+    @Option(names = "--port-type", paramLabel = "tap|afxdp", description = "how containers' eth0 is driven when " +
+        "their network does not say (-o port=): tap (the default: TSO, the best bulk TCP) or afxdp (a veth read " +
+        "through XDP and an AF_XDP socket: the best small-frame rate, needs ethtool; see README)")
+    private String portType = "tap";
+
     @Option(names = "--io-uring", description = "batch the dataplane's TAP and packet-socket writes: one " +
         "io_uring_enter per transmit pass instead of one write syscall per frame (see docs/performance.md)")
     private boolean ioUring;
@@ -218,7 +224,7 @@ public final class Berthd implements Callable<Integer>
      */
     private record Concluded(Path socket, Path state, UplinkSpec uplink, DataplaneOptions dataplaneOptions,
         Duration flowRetention, StoreAccess storeAccess, String nodeName, List<InetSocketAddress> dnsUpstreams,
-        Path dockerPluginSocket)
+        Path dockerPluginSocket, PortType portType)
     {
     }
 
@@ -306,7 +312,8 @@ public final class Berthd implements Callable<Integer>
             StoreAccess.of(store, storeCa, storeCert, storeKey, storeUser, storePasswordFile);
         final String nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
         return new Concluded(socketPath, state, uplink, dataplaneOptions.withOverlay(storeAccess != null &&
-            uplink != null), flowRetention, storeAccess, nodeName, upstreams, dockerPluginSocket());
+            uplink != null), flowRetention, storeAccess, nodeName, upstreams, dockerPluginSocket(),
+            PortType.parse(portType, "--port-type"));
     }
 
     /** The Docker plugin's socket, or null without --docker-plugin and --docker-plugin-socket. */
@@ -376,8 +383,17 @@ public final class Berthd implements Callable<Integer>
         final Dataplane dataplane;
         try
         {
-            dataplane = closeAll.add("the dataplane", "noop".equals(dataplaneKind) ? new NoopDataplane() :
-                new UserspaceDataplane(state.resolve("dataplane"), o.dataplaneOptions(), ioUring, workers));
+            if ("noop".equals(dataplaneKind))
+            {
+                dataplane = closeAll.add("the dataplane", new NoopDataplane());
+            }
+            else
+            {
+                final UserspaceDataplane userspace = closeAll.add("the dataplane",
+                    new UserspaceDataplane(state.resolve("dataplane"), o.dataplaneOptions(), ioUring, workers));
+                userspace.defaultPortType(o.portType());
+                dataplane = userspace;
+            }
         }
         catch (final IOException e)
         {

@@ -73,7 +73,8 @@ class BerthdOptionsTest
                 new String[] {"--store-ca", "/nonexistent.pem", "need --store"},
                 new String[] {"--log-level", "loud", "loud"},
                 new String[] {"--docker-plugin-socket", "/tmp/berth-plugin", "/tmp/berth-plugin"},
-                new String[] {"--docker-host", "tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375"}))
+                new String[] {"--docker-host", "tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375"},
+                new String[] {"--port-type", "dpdk", "--port-type \"dpdk\": expected tap or afxdp"}))
             {
                 final ByteArrayOutputStream err = new ByteArrayOutputStream();
                 final PrintStream saved = System.err;

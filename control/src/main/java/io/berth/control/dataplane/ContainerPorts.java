@@ -1,10 +1,12 @@
 package io.berth.control.dataplane;
 
+import io.berth.dataplane.Port;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.tap.Natives;
 import io.berth.tap.NetNamespace;
 import io.berth.tap.TapDevice;
 import io.berth.tap.TapPort;
+import io.berth.tap.xdp.XdpPort;
 
 import java.io.IOException;
 import java.util.Collection;
@@ -17,10 +19,10 @@ import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_IP;
 import static io.berth.control.dataplane.UserspaceDataplane.await;
 
 /**
- * The containers' TAP ports: made in berthd's namespace and moved into the sandbox (or found there again after a
- * restart: persistent, the sandbox keeps its eth0 while berthd is away), configured, bound by port security before
- * the first frame is read, then attached to a worker, the switch and the router; and all of it taken back, step
- * by step, when one step fails. Control thread.
+ * The containers' ports: TAPs made in berthd's namespace and moved into the sandbox (or found there again after a
+ * restart: persistent, the sandbox keeps its eth0 while berthd is away), or AF_XDP ports on a veth pair
+ * ({@link PortType}); configured, bound by port security before the first frame is read, then attached to a
+ * worker, the switch and the router; and all of it taken back, step by step, when one step fails. Control thread.
  */
 final class ContainerPorts implements AutoCloseable
 {
@@ -38,9 +40,12 @@ final class ContainerPorts implements AutoCloseable
 
         /** Whether the workers run (before that, a restart's ports are all the owner's). */
         boolean running();
+
+        /** The port type of endpoints that name none ({@code --port-type}). */
+        PortType defaultPortType();
     }
 
-    record Attached(TapPort port, EndpointSpec endpoint)
+    record Attached(Port port, EndpointSpec endpoint)
     {
     }
 
@@ -85,9 +90,17 @@ final class ContainerPorts implements AutoCloseable
         final LanSegments.Lan lan = lanSegments.lans.get(endpoint.segmentId());
         if (endpoint.configuredByRuntime())
         {
-            return bind(portId, openForRuntime(endpoint, reattach), endpoint, lan);
+            return bind(portId, tap(portId, endpoint, openForRuntime(endpoint, reattach)), endpoint, lan);
         }
-        final boolean inSandbox = reattach && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
+        final String xdpEnd = xdpEnd(endpoint);
+        final boolean xdpThere = reattach && Iproute.linkExists(null, xdpEnd);
+        final boolean tapThere = reattach && !xdpThere && Iproute.linkExists(endpoint.sandbox(), endpoint.ifName());
+        final PortType type = endpoint.portType() != null ? endpoint.portType() : owner.defaultPortType();
+        if (xdpThere || (!tapThere && type == PortType.AFXDP && lan == null))
+        {
+            return bind(portId, openXdp(portId, endpoint, xdpThere), endpoint, lan);
+        }
+        final boolean inSandbox = tapThere;
         final int fd = inSandbox
             ? NetNamespace.run(endpoint.sandbox(), () -> TapDevice.open(endpoint.ifName(), true))
             : TapDevice.open(endpoint.deviceName(), false);
@@ -122,7 +135,61 @@ final class ContainerPorts implements AutoCloseable
             discard(fd);
             throw e;
         }
-        return bind(portId, fd, endpoint, lan);
+        return bind(portId, tap(portId, endpoint, fd), endpoint, lan);
+    }
+
+    private static TapPort tap(final int portId, final EndpointSpec endpoint, final int fd)
+    {
+        final String name = endpoint.configuredByRuntime() ? endpoint.deviceName() :
+            endpoint.sandbox() + "/" + endpoint.ifName();
+        return new TapPort(portId, name, fd);
+    }
+
+    /** The veth end in berthd's namespace that an AF_XDP port reads: "bx" and the device name's id. */
+    static String xdpEnd(final EndpointSpec endpoint)
+    {
+        return "bx" + endpoint.deviceName().substring(2);
+    }
+
+    /**
+     * A container's AF_XDP port: a veth pair, eth0 in the sandbox (configured as a TAP's would be, its transmit
+     * offloads off: the port takes no TSO from it), the other end in berthd's namespace with the XDP program and
+     * the socket. After a restart the pair is there already and only the port is opened again.
+     */
+    private static XdpPort openXdp(final int portId, final EndpointSpec endpoint, final boolean there)
+        throws IOException
+    {
+        final String end = xdpEnd(endpoint);
+        if (!there)
+        {
+            if (endpoint.mtu() > PortType.AFXDP_MAX_MTU)
+            {
+                throw new IOException("MTU " + endpoint.mtu() + " is beyond an AF_XDP port's " + PortType.AFXDP_MAX_MTU);
+            }
+            Iproute.vethInto(end, endpoint.sandbox(), endpoint.ifName(), endpoint.mtu());
+            try
+            {
+                Iproute.configure(endpoint);
+                Iproute.transmitOffloadsOff(endpoint.sandbox(), endpoint.ifName());
+            }
+            catch (final IOException | RuntimeException e)
+            {
+                Iproute.deleteLink(end);
+                throw e;
+            }
+        }
+        try
+        {
+            return XdpPort.open(portId, end);
+        }
+        catch (final IOException | RuntimeException e)
+        {
+            if (!there)
+            {
+                Iproute.deleteLink(end);
+            }
+            throw e;
+        }
     }
 
     /**
@@ -165,12 +232,9 @@ final class ContainerPorts implements AutoCloseable
     }
 
     /** Binds the open TAP to port security, then the worker, switch and router read and reach it. */
-    private int bind(final int portId, final int fd, final EndpointSpec endpoint, final LanSegments.Lan lan)
+    private int bind(final int portId, final Port port, final EndpointSpec endpoint, final LanSegments.Lan lan)
         throws IOException
     {
-        final String name = endpoint.configuredByRuntime() ? endpoint.deviceName() :
-            endpoint.sandbox() + "/" + endpoint.ifName();
-        final TapPort port = new TapPort(portId, name, fd);
         try
         {
             // bound before the worker reads the port: not one frame passes before port security knows it
@@ -193,7 +257,7 @@ final class ContainerPorts implements AutoCloseable
         catch (final RuntimeException e)
         {
             undoAttach(port, endpoint);
-            discard(fd);
+            discard(port, endpoint);
             throw new IOException("attaching " + port.name() + " to the dataplane failed: " + e.getMessage(), e);
         }
         ports.put(portId, new Attached(port, endpoint));
@@ -201,7 +265,7 @@ final class ContainerPorts implements AutoCloseable
     }
 
     /** Takes back whatever of an attach reached the worker; each step on its own, so one failure stops none. */
-    private void undoAttach(final TapPort port, final EndpointSpec endpoint)
+    private void undoAttach(final Port port, final EndpointSpec endpoint)
     {
         final List<CompletableFuture<Void>> undo = List.of(
             pipeline.routerCommands().removeEndpoint(endpoint.ip()),
@@ -218,6 +282,25 @@ final class ContainerPorts implements AutoCloseable
             {
                 // that step never happened
             }
+        }
+    }
+
+    /** Undoes a half-made port: a TAP made non-persistent vanishes with its fd; a veth pair is deleted. */
+    private static void discard(final Port port, final EndpointSpec endpoint)
+    {
+        if (port instanceof TapPort tap)
+        {
+            discard(tap.fd());
+            return;
+        }
+        port.close();
+        try
+        {
+            Iproute.deleteLink(xdpEnd(endpoint));
+        }
+        catch (final IOException ignored)
+        {
+            // gone already
         }
     }
 
@@ -247,15 +330,28 @@ final class ContainerPorts implements AutoCloseable
         await(pipeline.l2Commands().removePort(portId));
         await(pipeline.routerCommands().removeEndpoint(attached.endpoint().ip()));
         await(sharding.detach(attached.port()));
+        if (attached.port() instanceof TapPort tap)
+        {
+            try
+            {
+                TapDevice.setPersistent(tap.fd(), false);
+            }
+            catch (final IOException e)
+            {
+                LOG.log(System.Logger.Level.WARNING, e.getMessage());
+            }
+            tap.close(); // last fd of a non-persistent TAP: the kernel deletes the device
+            return;
+        }
+        attached.port().close(); // the XDP program goes with it
         try
         {
-            TapDevice.setPersistent(attached.port().fd(), false);
+            Iproute.deleteLink(xdpEnd(attached.endpoint())); // and the pair, eth0 with it
         }
         catch (final IOException e)
         {
-            LOG.log(System.Logger.Level.WARNING, e.getMessage());
+            LOG.log(System.Logger.Level.WARNING, "cannot delete " + xdpEnd(attached.endpoint()) + ": " + e.getMessage());
         }
-        attached.port().close(); // last fd of a non-persistent TAP: the kernel deletes the device
     }
 
     /** Closes every port's fd; the devices, persistent, stay in their sandboxes for the next berthd. */

@@ -14,10 +14,19 @@ package io.berth.control.dataplane;
  * @param gatewayIp    the network's gateway.
  * @param defaultRoute true for the sandbox's first interface: its default route goes via this gateway.
  * @param mtu          the interface MTU.
+ * @param portType     TAP or AF_XDP, or null for berthd's default ({@code --port-type}).
  */
 public record EndpointSpec(int segmentId, String sandbox, String ifName, String deviceName, long mac, int ip,
-    int prefixLength, int gatewayIp, boolean defaultRoute, int mtu)
+    int prefixLength, int gatewayIp, boolean defaultRoute, int mtu, PortType portType)
 {
+    /** With berthd's default port type. */
+    public EndpointSpec(final int segmentId, final String sandbox, final String ifName, final String deviceName,
+        final long mac, final int ip, final int prefixLength, final int gatewayIp, final boolean defaultRoute,
+        final int mtu)
+    {
+        this(segmentId, sandbox, ifName, deviceName, mac, ip, prefixLength, gatewayIp, defaultRoute, mtu, null);
+    }
+
     /**
      * Whether a runtime moves, names and addresses the interface (Docker's network driver contract): berth makes
      * the TAP in its own namespace under {@code deviceName} and leaves the rest to the runtime. Such a sandbox is

@@ -111,6 +111,23 @@ final class Iproute
         return null;
     }
 
+    /** A veth pair: {@code end} in berthd's namespace, up, and {@code ifName} made straight in {@code netns}. */
+    static void vethInto(final String end, final String netns, final String ifName, final int mtu) throws IOException
+    {
+        run(true, "ip", "link", "add", end, "mtu", Integer.toString(mtu), "type", "veth", "peer", "name", ifName,
+            "netns", netns);
+        run(true, "ip", "link", "set", "dev", end, "up");
+    }
+
+    /**
+     * Turns the interface's transmit checksum offload off, and with it TSO: an AF_XDP port reads plain frames, so
+     * the container's kernel must send complete ones.
+     */
+    static void transmitOffloadsOff(final String netns, final String ifName) throws IOException
+    {
+        run(true, "ip", "netns", "exec", netns, "ethtool", "-K", ifName, "tx", "off");
+    }
+
     static void moveInto(final String device, final String netns, final String ifName) throws IOException
     {
         run(true, "ip", "link", "set", "dev", device, "netns", netns);

@@ -1,10 +1,10 @@
 package io.berth.control.dataplane;
 
 import io.berth.dataplane.DataplaneWorker;
+import io.berth.dataplane.Port;
 import io.berth.dataplane.PortWorker;
 import io.berth.dataplane.RemotePort;
 import io.berth.tap.EpollPoller;
-import io.berth.tap.TapPort;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.NoOpIdleStrategy;
@@ -61,7 +61,7 @@ final class PortSharding implements AutoCloseable
      * a {@link RemotePort} (packets to the port cross to its worker) before that worker starts reading it. Before
      * the workers run (a restart's endpoints), every port is the owner's.
      */
-    void attach(final TapPort port, final int mtu, final boolean running)
+    void attach(final Port port, final int mtu, final boolean running)
     {
         final int shard = !running || portWorkers.isEmpty() ? 0 : nextShard++ % (portWorkers.size() + 1);
         if (shard == 0)
@@ -81,7 +81,7 @@ final class PortSharding implements AutoCloseable
     }
 
     /** Its worker stops reading and writing the port, then the owner forgets it: it can be closed after. */
-    CompletableFuture<Void> detach(final TapPort port)
+    CompletableFuture<Void> detach(final Port port)
     {
         final PortWorker portWorker = workerOf.remove(port.id());
         if (portWorker == null)

@@ -72,6 +72,8 @@ public final class UserspaceDataplane implements Dataplane
     private AgentRunner runner;
     private final WriteBatch writes;
     private TapPort hostLink;
+    /** {@code --port-type}: what containers' ports are when their network does not say. Control thread. */
+    private PortType defaultPortType = PortType.TAP;
     private AfPacketPort uplink;
     private UplinkSpec uplinkSpec;
 
@@ -395,6 +397,12 @@ public final class UserspaceDataplane implements Dataplane
         }
 
         @Override
+        public PortType defaultPortType()
+        {
+            return defaultPortType;
+        }
+
+        @Override
         public void addSegment(final SegmentSpec segment)
         {
             networks.put(segment.id(), segment);
@@ -463,6 +471,12 @@ public final class UserspaceDataplane implements Dataplane
         }
     }
 
+    /** What containers' ports are when their network does not say ({@code berthd --port-type}). */
+    public void defaultPortType(final PortType type)
+    {
+        this.defaultPortType = type;
+    }
+
     @Override
     public void removeLeftoverDevice(final String deviceName)
     {
@@ -471,6 +485,11 @@ public final class UserspaceDataplane implements Dataplane
             if (Iproute.linkExists(null, deviceName))
             {
                 Iproute.deleteLink(deviceName);
+            }
+            final String xdpEnd = "bx" + deviceName.substring(2); // an AF_XDP port's veth end
+            if (deviceName.startsWith("bt") && Iproute.linkExists(null, xdpEnd))
+            {
+                Iproute.deleteLink(xdpEnd);
             }
         }
         catch (final IOException e)

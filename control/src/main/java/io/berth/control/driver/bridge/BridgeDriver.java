@@ -97,9 +97,10 @@ public final class BridgeDriver implements NetworkDriver
         {
             throw new IOException("network " + network.name() + " has no segment in the dataplane");
         }
+        final BridgeOptions options = BridgeOptions.of(network.options());
         final EndpointSpec spec = new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
             endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute,
-            BridgeOptions.of(network.options()).mtu());
+            options.mtu(), options.port());
         return dataplane.attachTap(spec, restore);
     }
 

@@ -1,5 +1,6 @@
 package io.berth.control.driver.bridge;
 
+import io.berth.control.dataplane.PortType;
 import io.berth.control.error.BerthException;
 
 import java.util.LinkedHashMap;
@@ -7,24 +8,27 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code -o} options of a bridge network: {@code icc} and {@code mtu}, also under Docker's long names. Journaled
- * normalised as {@code {"icc": "true|false", "mtu": "N"}}. Immutable.
+ * The {@code -o} options of a bridge network: {@code icc} and {@code mtu}, also under Docker's long names, and
+ * {@code port} (berth's: how its containers' eth0 is driven). Journaled normalised as {@code {"icc": "true|false",
+ * "mtu": "N"}}, with {@code "port"} when given. Immutable.
  *
- * @param icc false: containers of the network cannot talk to each other.
- * @param mtu the MTU of container interfaces.
+ * @param icc  false: containers of the network cannot talk to each other.
+ * @param mtu  the MTU of container interfaces.
+ * @param port TAP or AF_XDP ports, or null for berthd's {@code --port-type}.
  */
-public record BridgeOptions(boolean icc, int mtu)
+public record BridgeOptions(boolean icc, int mtu, PortType port)
 {
     public static final int DEFAULT_MTU = 1500;
     public static final int MIN_MTU = 68;
     public static final int MAX_MTU = 65535;
     private static final String VALID = "valid options: icc=true|false, mtu=" + MIN_MTU + ".." + MAX_MTU +
-        " (also com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu)";
+        " (also com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu), port=tap|afxdp";
 
     public static BridgeOptions parse(final List<String> options)
     {
         boolean icc = true;
         int mtu = DEFAULT_MTU;
+        PortType port = null;
         for (final String option : options == null ? List.<String>of() : options)
         {
             final int equals = option.indexOf('=');
@@ -46,10 +50,16 @@ public record BridgeOptions(boolean icc, int mtu)
                     icc = Boolean.parseBoolean(value);
                 }
                 case "mtu", "com.docker.network.driver.mtu" -> mtu = parseMtu(key, value);
+                case "port" -> port = PortType.parse(value, "option port");
                 default -> throw new BerthException("unknown option \"" + key + "\"; " + VALID);
             }
         }
-        return new BridgeOptions(icc, mtu);
+        if (port == PortType.AFXDP && mtu > PortType.AFXDP_MAX_MTU)
+        {
+            throw new BerthException("invalid mtu " + mtu + " with port=afxdp: an AF_XDP port carries frames up to " +
+                "an MTU of " + PortType.AFXDP_MAX_MTU);
+        }
+        return new BridgeOptions(icc, mtu, port);
     }
 
     /** The journaled form. */
@@ -58,6 +68,10 @@ public record BridgeOptions(boolean icc, int mtu)
         final Map<String, String> map = new LinkedHashMap<>();
         map.put("icc", Boolean.toString(icc));
         map.put("mtu", Integer.toString(mtu));
+        if (port != null)
+        {
+            map.put("port", port.text());
+        }
         return map;
     }
 
@@ -65,7 +79,8 @@ public record BridgeOptions(boolean icc, int mtu)
     public static BridgeOptions of(final Map<String, String> options)
     {
         return new BridgeOptions(!"false".equals(options.get("icc")),
-            options.containsKey("mtu") ? Integer.parseInt(options.get("mtu")) : DEFAULT_MTU);
+            options.containsKey("mtu") ? Integer.parseInt(options.get("mtu")) : DEFAULT_MTU,
+            options.containsKey("port") ? PortType.parse(options.get("port"), "option port") : null);
     }
 
     private static int parseMtu(final String key, final String value)
