@@ -49,6 +49,8 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [ -z "$BG_PID" ] || kill "$BG_PID" 2>/dev/null
+  # the iperf3 servers run in the containers' network namespaces, not in the containers: docker rm leaves them
+  for pidfile in "$TMP"/iperf3-*.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null; done
   if [ -n "$DOCKERD_PID" ] && kill -0 "$DOCKERD_PID" 2>/dev/null; then
     local ids; ids=$(docker ps -aq 2>/dev/null)
     [ -z "$ids" ] || docker rm -f $ids >/dev/null 2>&1
@@ -103,7 +105,7 @@ setup() {
     docker run -d --name "${net}1" --network $net bb sleep 100000 >/dev/null &&
       docker run -d --name "${net}2" --network $net bb sleep 100000 >/dev/null || { echo "[$net] docker run failed" >&2; return 1; }
     nsenter --net="/proc/$(docker inspect -f '{{.State.Pid}}' "${net}1")/ns/net" iperf3 -s -p 5201 -D \
-      --logfile "$TMP/iperf3-$net.log" || return 1
+      --logfile "$TMP/iperf3-$net.log" --pidfile "$TMP/iperf3-$net.pid" || return 1
   done
   sleep 0.5
 }

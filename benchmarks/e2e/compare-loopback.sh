@@ -47,7 +47,8 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   [ -z "$BG_PID" ] || kill "$BG_PID" 2>/dev/null
-  [ -z "$PASTA_PID" ] || kill "$PASTA_PID" 2>/dev/null
+  # pasta's server runs in a namespace pasta made, as its child: stopped first, or it outlives pasta
+  [ -z "$PASTA_PID" ] || { pkill -TERM -P "$PASTA_PID" 2>/dev/null; kill "$PASTA_PID" 2>/dev/null; }
   [ -z "$SLIRP_PID" ] || kill "$SLIRP_PID" 2>/dev/null
   if [ -n "$BERTHD_PID" ] && kill -0 "$BERTHD_PID" 2>/dev/null; then
     timeout 20 env BERTH_SOCKET="$SOCK" "$BIN/berth" rm -f "$BC" >/dev/null 2>&1

@@ -3,13 +3,12 @@
 #   container -> container on one network (ping RTT, TCP, 64-byte frames, CPU per GB):
 #     kernel     a Linux bridge and veth pairs (Docker's bridge);
 #     berth      berthd with TAP ports (`berth run`);
+#     berth-afxdp  berthd with AF_XDP ports (`-o port=afxdp`: a veth read through XDP and an AF_XDP socket);
 #     ovs-tap    Open vSwitch 3.1, userspace (netdev) datapath, tap ports moved into the containers,
 #                other_config:userspace-tso-enable=true;
 #     ovs-afxdp  the same datapath with veth ports of type=afxdp (native XDP; the containers' eth0 with
 #                `ethtool -K eth0 tx off`, as OVS has no TSO there);
 #   a published port from the host's 127.0.0.1 (TCP): berth, pasta and slirp4netns, by compare-loopback.sh.
-# berth's AF_XDP port (issue 28's other half) does not exist yet: no row.
-#
 # Each side is built in namespaces of its own, measured and torn down, in a new order each round (OVS:
 # `ovsdb-tool create`, ovsdb-server and `ovs-vswitchd --disable-system` with a private OVS_RUNDIR). Prints medians,
 # spreads, the ratio of each to the kernel and to berth, and per round the load and the stolen time. Nothing
@@ -99,13 +98,13 @@ side_kernel() {
     i=$((i + 1))
   done
 }
-side_berth() {
+side_berth() {  # $1: more options for the network (-o port=afxdp)
   new_ns $H || return 1
   ip netns exec $H "$BIN/berthd" --socket "$SOCK" --state-dir "$TMP/state" >"$TMP/berthd.log" 2>&1 &
   BERTHD_PID=$!
   for _ in $(seq 300); do grep -q 'berthd ready' "$TMP/berthd.log" && break; sleep 0.1; done
   grep -q 'berthd ready' "$TMP/berthd.log" || { echo "[berth] berthd did not start: $(tail -3 "$TMP/berthd.log")" >&2; return 1; }
-  berth network create --subnet 192.168.100.0/24 peers >/dev/null &&
+  berth network create --subnet 192.168.100.0/24 "$@" peers >/dev/null &&
     berth run -d --name $C1 --network peers --ip 192.168.100.2 >/dev/null &&
     berth run -d --name $C2 --network peers --ip 192.168.100.3 >/dev/null
 }
@@ -150,11 +149,12 @@ run_side() {  # $1 side: build, measure, tear down; figures into ALL
   case $side in
     kernel) fn=side_kernel ;;
     berth) fn=side_berth; dp_ns=$H ;;
+    berth-afxdp) fn="side_berth -o port=afxdp"; dp_ns=$H ;;
     ovs-tap) fn=side_ovs_tap; dp_ns=$H ;;
     ovs-afxdp) fn=side_ovs_afxdp; dp_ns=$H ;;
   esac
   R=()
-  if ! $fn; then
+  if ! eval "$fn"; then
     echo "[$side] could not be built" >&2; FAILED=1; teardown; return
   fi
   for _ in $(seq 50); do ip netns exec $C2 ping -c1 -W1 -q 192.168.100.2 >/dev/null 2>&1 && break; done
@@ -174,8 +174,8 @@ run_side() {  # $1 side: build, measure, tear down; figures into ALL
 
 for round in $(seq "$ROUNDS"); do
   case $((round % 4)) in
-    1) order="kernel berth ovs-tap ovs-afxdp" ;; 2) order="ovs-afxdp kernel berth ovs-tap" ;;
-    3) order="ovs-tap ovs-afxdp kernel berth" ;; *) order="berth ovs-tap ovs-afxdp kernel" ;;
+    1) order="kernel berth berth-afxdp ovs-tap ovs-afxdp" ;; 2) order="ovs-afxdp kernel berth berth-afxdp ovs-tap" ;;
+    3) order="ovs-tap ovs-afxdp kernel berth-afxdp berth" ;; *) order="berth-afxdp berth ovs-tap ovs-afxdp kernel" ;;
   esac
   for side in $order; do run_side $side; done
   # the published port from 127.0.0.1: berth, pasta, slirp4netns (their own namespaces, one round)
@@ -207,11 +207,12 @@ def cell(k, fmt):
     return "-" if not xs else (fmt % med(k)) + " [" + (fmt % min(xs)).strip() + "-" + (fmt % max(xs)).strip() + "]"
 def ratio(a, b):
     return "-" if math.isnan(a) or math.isnan(b) or b == 0 else "%.2fx" % (a / b)
-sides = ["kernel", "berth", "ovs-tap", "ovs-afxdp"]
+sides = ["kernel", "berth", "berth-afxdp", "ovs-tap", "ovs-afxdp"]
 print("container -> container, one network (%s rounds, %s s windows; medians [spread]; ratio to the kernel / to berth)" % (rounds, t))
 rows = [("TCP Gbps", "tcp", "%.2f"), ("64-byte frames delivered, Mpps", "mpps", "%.3f"),
         ("ping RTT median, ms (lower is better)", "ping", "%.3f"),
         ("machine CPU s/GB of TCP (lower is better)", "mcpu", "%.2f"), ("dataplane CPU s/GB (berthd, ovs-vswitchd)", "dcpu", "%.2f")]
+print("%-42s | %s" % ("", " | ".join("%-30s" % "median [spread] /kernel /berth" for s in sides)))
 print("%-42s | %s" % ("measure", " | ".join("%-30s" % s for s in sides)))
 for name, key, fmt in rows:
     cells = []

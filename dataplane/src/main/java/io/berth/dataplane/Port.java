@@ -92,6 +92,21 @@ public interface Port
         return false;
     }
 
+    /**
+     * True when {@link #transmit} only queues and the frames leave at {@link #flushTransmits()}: a port that wakes
+     * its device once per pass rather than once per frame (an AF_XDP socket's TX ring). Whoever transmits to such
+     * a port calls {@link #flushTransmits()} at the end of its pass.
+     */
+    default boolean defersTransmits()
+    {
+        return false;
+    }
+
+    /** Sends what {@link #transmit} queued (see {@link #defersTransmits()}); a no-op for other ports. */
+    default void flushTransmits()
+    {
+    }
+
     /** True when the port accepts and produces virtio-net headers with partial checksums and GSO frames. */
     boolean offloads();
 

@@ -127,15 +127,28 @@ public final class PortWorker implements Agent, WorkerCommands
     private int transmitHandedOver()
     {
         int sent = 0;
+        Port deferred = null;
         for (int handle = link.egress.poll(); handle != PacketPool.NO_PACKET; handle = link.egress.poll())
         {
             final Port port = ports.get(pool.egress(handle));
             if (port != null)
             {
                 port.transmit(pool, handle); // counted on the port, success or not
+                if (port.defersTransmits())
+                {
+                    if (deferred != null && deferred != port)
+                    {
+                        deferred.flushTransmits();
+                    }
+                    deferred = port;
+                }
             }
             keep(handle);
             sent++;
+        }
+        if (deferred != null)
+        {
+            deferred.flushTransmits(); // the last port's frames; one wake-up per run of frames to a port
         }
         return sent;
     }

@@ -40,6 +40,10 @@ public final class TxNode extends Node
     private int[] floodsQueued = new int[PacketBatch.DEFAULT_CAPACITY];
     private int floodsQueuedCount;
     private DropReason problem;
+    /** Ports whose transmits wait for {@link Port#flushTransmits()} at the end of this pass, each once. */
+    private final int[] toFlush = new int[PortTable.MAX_PORTS];
+    private final boolean[] flushPending = new boolean[PortTable.MAX_PORTS];
+    private int toFlushCount;
     private final IntConsumer onFailedWrite = this::failedWrite;
 
     public TxNode(final PortTable ports)
@@ -133,6 +137,17 @@ public final class TxNode extends Node
         {
             flush();
         }
+        for (int k = 0; k < toFlushCount; k++)
+        {
+            final int id = toFlush[k];
+            flushPending[id] = false;
+            final Port port = ports.get(id);
+            if (port != null)
+            {
+                port.flushTransmits(); // one wake-up of the device for the whole pass
+            }
+        }
+        toFlushCount = 0;
     }
 
     private int send(final PacketPool pool, final int handle, final Port port, final int tag)
@@ -172,6 +187,11 @@ public final class TxNode extends Node
         }
         if (port.transmit(pool, handle))
         {
+            if (port.defersTransmits() && !flushPending[port.id()])
+            {
+                flushPending[port.id()] = true;
+                toFlush[toFlushCount++] = port.id();
+            }
             return SENT;
         }
         problem = DropReason.TX_FAILED;

@@ -15,7 +15,7 @@ import java.io.IOException;
  * A {@link io.berth.dataplane.Port} over an AF_XDP socket on a veth end: the XDP program redirects every frame the
  * container sends into the RX ring, which {@link #receive} drains in a batch with no system call at all, copying
  * each frame into a pool slot; {@link #transmit} copies a frame into a free UMEM chunk, queues it on the TX ring and
- * wakes the kernel once per frame (or once per super-frame). The wire has no virtio-net header: a partial checksum
+ * wakes the kernel once per pass ({@link #flushTransmits()}, called by whoever transmitted). The wire has no virtio-net header: a partial checksum
  * is completed and a TSO super-frame (from a TAP container, berth0 or the uplink's GRO) cut into segments here
  * ({@link TcpSegmenter}), so the port takes what a TAP port takes; what it receives is complete, since the
  * container's end has its transmit offloads off. {@link #receive} and {@link #transmit} run on the owning worker thread only; {@link #close}
@@ -109,13 +109,26 @@ public final class XdpPort extends PortBase
                 counters.increment(PortCounters.TX_ERRORS); // a super-frame that is not IPv4/TCP: cannot be cut
                 return false;
             }
-            return kicked() && sent > 0;
+            return sent > 0;
         }
         if ((vnet.flags() & VirtioNetHeader.F_NEEDS_CSUM) != 0)
         {
             vnet.completeChecksum(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
         }
-        return queue(pool, handle) && kicked();
+        return queue(pool, handle);
+    }
+
+    /** Frames wait in the TX ring until the pass ends: one wake-up of the kernel for all of them. */
+    @Override
+    public boolean defersTransmits()
+    {
+        return true;
+    }
+
+    @Override
+    public void flushTransmits()
+    {
+        kicked();
     }
 
     /** Copies the packet's frame into a free chunk and puts it on the TX ring; counted either way. */

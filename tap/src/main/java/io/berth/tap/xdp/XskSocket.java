@@ -253,20 +253,27 @@ public final class XskSocket implements AutoCloseable
         return true;
     }
 
-    /** Has the kernel send what the TX ring holds, when it asks to be woken (copy mode always does). */
+    /**
+     * Has the kernel send what the TX ring holds, when it asks to be woken (copy mode always does). In copy mode a
+     * wake-up sends at most 32 frames, so it is repeated until the ring is empty.
+     */
     public boolean kick()
     {
-        if ((tx.memory.getIntVolatile(tx.flags) & XDP_RING_NEED_WAKEUP) == 0)
+        for (int attempt = 0; attempt < RING / 32 + 1; attempt++)
         {
-            return true;
+            if (tx.memory.getIntVolatile(tx.consumer) == tx.memory.getInt(tx.producer) ||
+                (tx.memory.getIntVolatile(tx.flags) & XDP_RING_NEED_WAKEUP) == 0)
+            {
+                return true;
+            }
+            final long rc = UringSys.LIBC.syscall(SYS_SENDTO, fd, 0, 0, MSG_DONTWAIT, 0, 0);
+            if (rc < 0)
+            {
+                final int errno = Natives.errno();
+                return errno == 11 || errno == 16 || errno == 105; // EAGAIN, EBUSY, ENOBUFS: sent at the next kick
+            }
         }
-        final long rc = UringSys.LIBC.syscall(SYS_SENDTO, fd, 0, 0, MSG_DONTWAIT, 0, 0);
-        if (rc >= 0)
-        {
-            return true;
-        }
-        final int errno = Natives.errno();
-        return errno == 11 || errno == 16 || errno == 105; // EAGAIN, EBUSY, ENOBUFS: sent at the next kick
+        return true;
     }
 
     /** Chunks the kernel has sent go back to the free stack. */
