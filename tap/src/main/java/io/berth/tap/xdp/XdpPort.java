@@ -97,6 +97,30 @@ public final class XdpPort extends PortBase
         return added;
     }
 
+    /** One frame into a packet the caller holds (a port worker's lent slot); the chunk goes back to the kernel. */
+    @Override
+    public int receiveOne(final PacketPool pool, final int handle)
+    {
+        if (socket.received() == 0)
+        {
+            return NOTHING;
+        }
+        final int length = socket.receivedLength(0);
+        if (length > PacketPool.receiveCapacity() - PacketPool.VNET_HDR_LEN || length < 14)
+        {
+            socket.consumeReceived(1);
+            counters.increment(PortCounters.RX_ERRORS);
+            return SKIPPED;
+        }
+        UnsafeAccess.UNSAFE.copyMemory(socket.receivedAddress(0), pool.baseAddress() + pool.frameOffset(handle), length);
+        socket.consumeReceived(1);
+        pool.clearVnetHeader(handle);
+        pool.frameLength(handle, length);
+        pool.inPort(handle, id());
+        counters.received(length);
+        return RECEIVED;
+    }
+
     @Override
     public boolean transmit(final PacketPool pool, final int handle)
     {
