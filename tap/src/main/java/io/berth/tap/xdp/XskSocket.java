@@ -28,6 +28,9 @@ public final class XskSocket implements AutoCloseable
     static final int XDP_UMEM_REG = 4;
     static final int XDP_UMEM_FILL_RING = 5;
     static final int XDP_UMEM_COMPLETION_RING = 6;
+    /** Linux 6.16+: how many frames one copy-mode wake-up may send (32 before, and by default). */
+    static final int XDP_MAX_TX_SKB_BUDGET = 9;
+    static final int TX_BUDGET = 256;
     static final int XDP_COPY = 1 << 1;
     static final int XDP_USE_NEED_WAKEUP = 1 << 3;
     static final int XDP_RING_NEED_WAKEUP = 1;
@@ -131,6 +134,14 @@ public final class XskSocket implements AutoCloseable
             Natives.setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, RING, "XDP_UMEM_COMPLETION_RING", ifname);
             Natives.setsockopt(fd, SOL_XDP, XDP_RX_RING, RING, "XDP_RX_RING", ifname);
             Natives.setsockopt(fd, SOL_XDP, XDP_TX_RING, RING, "XDP_TX_RING", ifname);
+            try
+            {
+                Natives.setsockopt(fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, TX_BUDGET, "XDP_MAX_TX_SKB_BUDGET", ifname);
+            }
+            catch (final IOException older)
+            {
+                // a kernel before 6.16: 32 frames a wake-up, kick() repeats
+            }
             final Pointer offsets = Natives.allocateDirect(128); // struct xdp_mmap_offsets: rx, tx, fr, cr
             final int got = Natives.getsockopt(fd, SOL_XDP, XDP_MMAP_OFFSETS, offsets, 128, "XDP_MMAP_OFFSETS",
                 ifname);
