@@ -73,7 +73,7 @@ public final class XdpPort extends PortBase
         for (; taken < waiting; taken++)
         {
             final int length = socket.receivedLength(taken);
-            if (length > PacketPool.receiveCapacity() - PacketPool.VNET_HDR_LEN || length < 14)
+            if (!fits(length))
             {
                 counters.increment(PortCounters.RX_ERRORS);
                 continue;
@@ -84,12 +84,7 @@ public final class XdpPort extends PortBase
                 counters.increment(PortCounters.RX_NO_BUFFER);
                 break; // the rest stay in the ring for the next cycle
             }
-            UnsafeAccess.UNSAFE.copyMemory(socket.receivedAddress(taken), pool.baseAddress() + pool.frameOffset(handle),
-                length);
-            pool.clearVnetHeader(handle);
-            pool.frameLength(handle, length);
-            pool.inPort(handle, id());
-            counters.received(length);
+            copyIn(pool, handle, taken, length);
             into.add(handle);
             added++;
         }
@@ -106,19 +101,31 @@ public final class XdpPort extends PortBase
             return NOTHING;
         }
         final int length = socket.receivedLength(0);
-        if (length > PacketPool.receiveCapacity() - PacketPool.VNET_HDR_LEN || length < 14)
+        if (!fits(length))
         {
             socket.consumeReceived(1);
             counters.increment(PortCounters.RX_ERRORS);
             return SKIPPED;
         }
-        UnsafeAccess.UNSAFE.copyMemory(socket.receivedAddress(0), pool.baseAddress() + pool.frameOffset(handle), length);
+        copyIn(pool, handle, 0, length);
         socket.consumeReceived(1);
+        return RECEIVED;
+    }
+
+    /** Whether a received frame fits a pool slot and holds an Ethernet header at least. */
+    private static boolean fits(final int length)
+    {
+        return length >= 14 && length <= PacketPool.receiveCapacity() - PacketPool.VNET_HDR_LEN;
+    }
+
+    /** The {@code i}-th waiting frame into the packet, with no virtio-net header, from this port; counted. */
+    private void copyIn(final PacketPool pool, final int handle, final int i, final int length)
+    {
+        UnsafeAccess.UNSAFE.copyMemory(socket.receivedAddress(i), pool.baseAddress() + pool.frameOffset(handle), length);
         pool.clearVnetHeader(handle);
         pool.frameLength(handle, length);
         pool.inPort(handle, id());
         counters.received(length);
-        return RECEIVED;
     }
 
     @Override
