@@ -1,11 +1,7 @@
 package io.berth.control;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.api.ApiServer;
-import io.berth.control.api.RequestHandler;
-import io.berth.control.cli.ServedCli;
 import io.berth.control.client.SocketPath;
-import io.berth.control.cni.CniService;
 import io.berth.control.docker.DockerNames;
 import io.berth.control.docker.DockerPluginServer;
 import io.berth.control.dataplane.Dataplane;
@@ -26,7 +22,6 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.ipam.LocalIpam;
 import io.berth.control.journal.CheckedJournal;
 import io.berth.control.journal.Journal;
-import io.berth.control.metrics.MetricsServer;
 import io.berth.control.proxy.LoopbackPublishing;
 import io.berth.control.proxy.UserlandProxy;
 import io.berth.control.sandbox.HostMountNamespace;
@@ -40,7 +35,6 @@ import io.berth.control.store.etcd.EtcdStore;
 import io.berth.control.store.etcd.GlobalStore;
 import io.berth.control.store.etcd.StoreAccess;
 import io.berth.control.store.etcd.StoreIntegrity;
-import io.berth.control.wire.Json;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
@@ -218,16 +212,6 @@ public final class Berthd implements Callable<Integer>
         System.exit(new CommandLine(new Berthd()).execute(args));
     }
 
-    /**
-     * Every option checked once, before anything is made or changed (Aeron's context {@code conclude()}): what
-     * the start builds from.
-     */
-    private record Concluded(Path socket, Path state, UplinkSpec uplink, DataplaneOptions dataplaneOptions,
-        Duration flowRetention, StoreAccess storeAccess, String nodeName, List<InetSocketAddress> dnsUpstreams,
-        Path dockerPluginSocket, PortType portType)
-    {
-    }
-
     @Override
     public Integer call() throws Exception
     {
@@ -313,7 +297,7 @@ public final class Berthd implements Callable<Integer>
         final String nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
         return new Concluded(socketPath, state, uplink, dataplaneOptions.withOverlay(storeAccess != null &&
             uplink != null), flowRetention, storeAccess, nodeName, upstreams, dockerPluginSocket(),
-            PortType.parse(portType, "--port-type"));
+            PortType.parse(portType, "--port-type"), dockerHost, metricsAddr);
     }
 
     /** The Docker plugin's socket, or null without --docker-plugin and --docker-plugin-socket. */
@@ -457,44 +441,8 @@ public final class Berthd implements Callable<Integer>
             throw new BerthException("cannot start: " + ex.getMessage()); // the journal or the restore refused
         }
 
-        final ObjectNode info = Json.WIRE.createObjectNode();
-        info.put("Pid", ProcessHandle.current().pid());
-        info.put("Socket", o.socket().toString());
-        info.put("StateDir", state.toString());
-        final UplinkSpec uplink = o.uplink();
-        if (uplink != null)
-        {
-            info.put("Uplink", uplink.iface());
-            info.put("UplinkIp", Ipv4.format(uplink.ip()) + "/" + uplink.prefixLength());
-            info.put("UplinkGateway", uplink.gateway() == 0 ? "" : Ipv4.format(uplink.gateway()));
-        }
-        final RequestHandler handler = new RequestHandler(service, sandboxes, info);
         closeAll.add("the connection saver", new ConnectionSaver(dataplane, state).start()); // SIGTERM: the tables now
-        final ApiServer api = closeAll.add("the API", new ApiServer(o.socket(), controlThread, handler::handle));
-        api.streamer(RequestHandler.captureStream(service, controlThread));
-        api.streamer(RequestHandler.flowStream(flows));
-        api.streamer(RequestHandler.traceStream(service, controlThread));
-        api.streamer(RequestHandler.exposureStream(service, controlThread));
-        api.streamer(new ServedCli(api::call));
-        api.streamer(new CniService(service, sandboxes, controlThread));
-        if (o.dockerPluginSocket() != null)
-        {
-            closeAll.add("the Docker plugin", DockerPluginServer.start(o.dockerPluginSocket(), dockerHost, service,
-                controlThread));
-        }
-        if (metricsAddr != null)
-        {
-            try
-            {
-                closeAll.add("the metrics server", MetricsServer.start(metricsAddr,
-                    () -> onControlThread(controlThread, handler::countersView)));
-            }
-            catch (final IOException ex)
-            {
-                throw new BerthException("cannot serve metrics on " + metricsAddr + ": " + ex.getMessage());
-            }
-        }
-        return api;
+        return FrontEnds.serve(o, service, sandboxes, flows, controlThread, closeAll);
     }
 
     /** The journal (repaired first when asked), its close handed to {@code closeAll}. Control thread. */
@@ -600,7 +548,7 @@ public final class Berthd implements Callable<Integer>
     }
 
     /** Runs {@code task} on the control thread and waits for it; its RuntimeException is rethrown as is. */
-    private static <T> T onControlThread(final ExecutorService controlThread, final Callable<T> task)
+    static <T> T onControlThread(final ExecutorService controlThread, final Callable<T> task)
     {
         try
         {

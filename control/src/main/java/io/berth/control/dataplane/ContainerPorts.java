@@ -148,7 +148,13 @@ final class ContainerPorts implements AutoCloseable
     /** The veth end in berthd's namespace that an AF_XDP port reads: "bx" and the device name's id. */
     static String xdpEnd(final EndpointSpec endpoint)
     {
-        return "bx" + endpoint.deviceName().substring(2);
+        return xdpEnd(endpoint.deviceName());
+    }
+
+    /** The AF_XDP veth end of container device {@code device} ("bt" + id), or null for any other name. */
+    static String xdpEnd(final String device)
+    {
+        return device.startsWith("bt") ? "bx" + device.substring(2) : null;
     }
 
     /**

@@ -458,19 +458,6 @@ public final class UserspaceDataplane implements Dataplane
         containerPorts.detach(portId);
     }
 
-    @Override
-    public boolean hasDevice(final String deviceName)
-    {
-        try
-        {
-            return Iproute.linkExists(null, deviceName);
-        }
-        catch (final IOException e)
-        {
-            return false;
-        }
-    }
-
     /** What containers' ports are when their network does not say ({@code berthd --port-type}). */
     public void defaultPortType(final PortType type)
     {
@@ -478,44 +465,21 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
+    public boolean hasDevice(final String deviceName)
+    {
+        return LeftoverDevices.exists(deviceName);
+    }
+
+    @Override
     public void removeLeftoverDevice(final String deviceName)
     {
-        try
-        {
-            if (Iproute.linkExists(null, deviceName))
-            {
-                Iproute.deleteLink(deviceName);
-            }
-            final String xdpEnd = "bx" + deviceName.substring(2); // an AF_XDP port's veth end
-            if (deviceName.startsWith("bt") && Iproute.linkExists(null, xdpEnd))
-            {
-                Iproute.deleteLink(xdpEnd);
-            }
-        }
-        catch (final IOException e)
-        {
-            LOG.log(System.Logger.Level.WARNING, "cannot delete leftover device " + deviceName + ": " + e.getMessage());
-        }
+        LeftoverDevices.remove(deviceName);
     }
 
     @Override
     public List<String> removeStrayTaps(final String netns)
     {
-        final List<String> removed = new ArrayList<>();
-        try
-        {
-            for (final String device : Iproute.temporaryTaps(netns))
-            {
-                Iproute.deleteLink(netns, device);
-                removed.add(device);
-            }
-        }
-        catch (final IOException e)
-        {
-            LOG.log(System.Logger.Level.WARNING, "cannot look for stray TAPs in " +
-                (netns == null ? "berthd's namespace" : netns) + ": " + e.getMessage());
-        }
-        return removed;
+        return LeftoverDevices.removeStrayTaps(netns);
     }
 
     @Override

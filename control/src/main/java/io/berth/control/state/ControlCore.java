@@ -28,6 +28,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
@@ -49,6 +50,8 @@ final class ControlCore
     final Path containersDir;
     final Ids ids;
     final Clock clock;
+    /** The Docker pool whose network is being made ({@link #withPoolFree}), or null. */
+    private String poolBeingBound;
     /** The driver's handle (a dataplane port) per endpoint device name; runtime only, re-learned on restore. */
     final Map<String, Integer> portsByDevice = new HashMap<>();
     /** berthd's uplink address (a start option, not journaled state), 0 when host-only. */
@@ -257,6 +260,23 @@ final class ControlCore
     }
 
     /** The subnets of every network with addresses, with their names, for the IPAM's overlap check. */
+    /**
+     * Runs {@code action} (making the network of Docker's pool {@code poolId}) with that pool not counted as in use:
+     * its own subnet would overlap. Transient: nothing is journaled for it.
+     */
+    <T> T withPoolFree(final String poolId, final Supplier<T> action)
+    {
+        poolBeingBound = poolId;
+        try
+        {
+            return action.get();
+        }
+        finally
+        {
+            poolBeingBound = null;
+        }
+    }
+
     Map<Cidr, String> subnetsInUse()
     {
         final Map<Cidr, String> inUse = new LinkedHashMap<>();
@@ -270,7 +290,7 @@ final class ControlCore
         }
         for (final DockerBook.Pool pool : state.docker().pools())
         {
-            if (pool.definition().network() == null)
+            if (pool.definition().network() == null && !pool.definition().poolId().equals(poolBeingBound))
             {
                 // given to Docker, whose CreateNetwork has not come yet
                 inUse.putIfAbsent(Cidr.parse(pool.definition().subnet(), "subnet"),

@@ -27,8 +27,6 @@ public final class DockerController
     public static final String ATTACH_OPTION = "berth.network";
     /** The prefix of the berth networks made for Docker networks (followed by 12 hex of Docker's id). */
     public static final String NETWORK_PREFIX = "docker-";
-    /** A pool's network while CreateNetwork makes it. */
-    private static final String BINDING = "binding";
     private static final String GATEWAY_REQUEST = "com.docker.network.gateway";
 
     private final State state;
@@ -188,19 +186,9 @@ public final class DockerController
         });
         final String gatewayText = empty(gateway) ? definition.gateway() : stripPrefix(gateway);
         // the pool stops counting as in use (its own subnet would overlap) while its network is made
-        commitPool(new Event.DockerPool(definition.poolId(), definition.subnet(), definition.ipRange(),
-            definition.gateway(), BINDING));
-        final Network network;
-        try
-        {
-            network = networks.createNetwork(new NetworkRequest(NETWORK_PREFIX + shortId(dockerId), "bridge",
-                definition.subnet(), definition.ipRange(), gatewayText, internal, berthOptions));
-        }
-        catch (final RuntimeException ex)
-        {
-            commitPool(definition);
-            throw ex;
-        }
+        final Network network = core.withPoolFree(definition.poolId(), () -> networks.createNetwork(
+            new NetworkRequest(NETWORK_PREFIX + shortId(dockerId), "bridge", definition.subnet(), definition.ipRange(),
+                gatewayText, internal, berthOptions)));
         commitPool(new Event.DockerPool(definition.poolId(), definition.subnet(), definition.ipRange(),
             Ipv4.format(network.gateway()), network.id()));
         core.commit(new Event.DockerNetwork(dockerId, definition.poolId(), network.id(), true, false));
@@ -252,11 +240,7 @@ public final class DockerController
         {
             return;
         }
-        final Container joined = containerOf(endpointId);
-        if (joined != null)
-        {
-            leave(endpointId);
-        }
+        leave(endpointId); // Docker's Leave came first, or it never will
         core.commit(new Event.DockerEndpoint(endpointId, endpoint.dockerNetworkId(), endpoint.ip(), endpoint.mac(),
             true));
     }
