@@ -14,6 +14,8 @@ public final class PortTable
 
     private final Port[] ports = new Port[MAX_PORTS];
     private final int[] mtus = new int[MAX_PORTS];
+    /** {@link Port#defersTransmits()} of each port, read once when it is put: the packet path reads an array. */
+    private final boolean[] defersTransmits = new boolean[MAX_PORTS];
     private int[][] floodLists = new int[16][];
 
     public Port get(final int id)
@@ -28,12 +30,20 @@ public final class PortTable
             throw new IllegalArgumentException("port id " + port.id() + " outside 0.." + (MAX_PORTS - 1));
         }
         ports[port.id()] = port;
+        defersTransmits[port.id()] = port.defersTransmits();
     }
 
     public void remove(final int id)
     {
         ports[id] = null;
         mtus[id] = 0;
+        defersTransmits[id] = false;
+    }
+
+    /** Whether the port's transmits wait for {@link Port#flushTransmits()} at the end of a pass. */
+    public boolean defersTransmits(final int id)
+    {
+        return defersTransmits[id];
     }
 
     /** The largest IPv4 packet (header included) the port's far side takes: routing fragments to it or says so. */

@@ -80,7 +80,7 @@ public final class TxNode extends Node
             }
             if (egress >= 0)
             {
-                final int outcome = send(pool, handle, ports.get(egress), 0);
+                final int outcome = send(pool, handle, egress, 0);
                 if (outcome == FAILED)
                 {
                     graph.drop(handle, problem);
@@ -112,7 +112,7 @@ public final class TxNode extends Node
                     {
                         continue;
                     }
-                    final int outcome = send(pool, handle, ports.get(member), FLOOD_COPY);
+                    final int outcome = send(pool, handle, member, FLOOD_COPY);
                     if (outcome == FAILED)
                     {
                         graph.countDrop(problem); // one copy lost; the others still go
@@ -150,8 +150,9 @@ public final class TxNode extends Node
         toFlushCount = 0;
     }
 
-    private int send(final PacketPool pool, final int handle, final Port port, final int tag)
+    private int send(final PacketPool pool, final int handle, final int portId, final int tag)
     {
+        final Port port = ports.get(portId);
         if (port == null)
         {
             problem = DropReason.NO_EGRESS;
@@ -187,10 +188,10 @@ public final class TxNode extends Node
         }
         if (port.transmit(pool, handle))
         {
-            if (port.defersTransmits() && !flushPending[port.id()])
+            if (ports.defersTransmits(portId) && !flushPending[portId])
             {
-                flushPending[port.id()] = true;
-                toFlush[toFlushCount++] = port.id();
+                flushPending[portId] = true;
+                toFlush[toFlushCount++] = portId;
             }
             return SENT;
         }
