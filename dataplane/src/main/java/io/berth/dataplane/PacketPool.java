@@ -58,6 +58,8 @@ public final class PacketPool
     private final int[] location;
     /** berth trace: 0 untraced, > 0 a real packet followed, < 0 a synthetic one (never sent). */
     private final int[] trace;
+    /** Encrypted overlays: which WireGuard session the frame was decrypted from (> 0), 0 when it came in clear. */
+    private final int[] sealedBy;
     private final CounterSet counters = new CounterSet(1);
     /** {@link #counters()} index: releases of a handle that was already free. */
     public static final int DOUBLE_RELEASES = 0;
@@ -78,6 +80,7 @@ public final class PacketPool
         this.domain = new int[capacity];
         this.location = new int[capacity];
         this.trace = new int[capacity];
+        this.sealedBy = new int[capacity];
         Arrays.fill(location, FREE);
         for (int i = 0; i < capacity; i++)
         {
@@ -134,6 +137,7 @@ public final class PacketPool
         domain[handle] = -1;
         location[handle] = OUTSIDE;
         trace[handle] = 0;
+        sealedBy[handle] = 0;
     }
 
     /**
@@ -175,6 +179,17 @@ public final class PacketPool
     public void trace(final int handle, final int mark)
     {
         trace[handle] = mark;
+    }
+
+    /** The WireGuard peer whose session decrypted this frame (> 0), or 0: it came in clear. */
+    public int sealedBy(final int handle)
+    {
+        return sealedBy[handle];
+    }
+
+    public void sealedBy(final int handle, final int peer)
+    {
+        sealedBy[handle] = peer;
     }
 
     /** Pool events any thread may read: {@link #DOUBLE_RELEASES}. */

@@ -20,7 +20,8 @@ import java.util.function.IntSupplier;
  * counted, each with its reason: a fragmented or malformed datagram, an unknown VNI, a source that is neither a
  * store host nor a listed peer, an inner frame the parser would refuse, and an inner frame whose source the
  * tunnel may not claim ({@link InnerSourceCheck}: mac_spoof, arp_spoof, spoofed_source, counted here rather than
- * at port security, so a refusal says it came out of a tunnel). Everything else passes untouched.
+ * at port security, so a refusal says it came out of a tunnel), and a clear datagram for an encrypted network
+ * (only those wg-receive opened, {@link PacketPool#sealedBy}, are taken for it). Everything else passes untouched.
  * Worker thread; allocation-free.
  */
 public final class VxlanDecapNode extends Node
@@ -45,7 +46,7 @@ public final class VxlanDecapNode extends Node
     public VxlanDecapNode(final VxlanTunnels tunnels, final IntSupplier uplinkPort, final InnerSourceCheck sourceCheck)
     {
         super("vxlan-decap", VxlanDrops.VXLAN_MALFORMED, VxlanDrops.VXLAN_FRAGMENTED, VxlanDrops.VXLAN_UNKNOWN_VNI,
-            VxlanDrops.VXLAN_UNKNOWN_SOURCE, VxlanDrops.VXLAN_NO_BUFFER, DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG,
+            VxlanDrops.VXLAN_UNKNOWN_SOURCE, VxlanDrops.VXLAN_NO_BUFFER, VxlanDrops.VXLAN_CLEAR_ON_ENCRYPTED, DropReason.FRAME_TOO_SHORT, DropReason.FRAME_TOO_LONG,
             DropReason.SOURCE_MAC_INVALID, DropReason.ARP_TRUNCATED, DropReason.ARP_MALFORMED,
             DropReason.IPV4_TRUNCATED, DropReason.IPV4_MALFORMED, DropReason.MAC_SPOOF, DropReason.ARP_SPOOF,
             DropReason.SPOOFED_SOURCE);
@@ -82,6 +83,11 @@ public final class VxlanDecapNode extends Node
             if (tunnels.domainOf(decapsulation.vni()) == VxlanTunnels.NONE)
             {
                 graph.drop(handle, VxlanDrops.VXLAN_UNKNOWN_VNI);
+                continue;
+            }
+            if (pool.sealedBy(handle) == 0 && tunnels.encrypted(decapsulation.vni()))
+            {
+                graph.drop(handle, VxlanDrops.VXLAN_CLEAR_ON_ENCRYPTED); // whoever sent it: only sealed ones count
                 continue;
             }
             final int tunnel = tunnels.tunnelPort(decapsulation.vni(), decapsulation.sourceVtep());

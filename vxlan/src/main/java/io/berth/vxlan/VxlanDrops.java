@@ -22,10 +22,12 @@ public final class VxlanDrops
         "a container's UDP datagram to a known VTEP's tunnel port (it would be taken for tunnel traffic)");
     public static final DropReason VXLAN_NO_BUFFER = DropReason.declare("VXLAN_NO_BUFFER",
         "VXLAN datagram split off a UDP GSO super-datagram while the packet pool is dry");
+    public static final DropReason VXLAN_CLEAR_ON_ENCRYPTED = DropReason.declare("VXLAN_CLEAR_ON_ENCRYPTED",
+        "clear VXLAN datagram for an encrypted network (only WireGuard-sealed ones are taken, whoever sent it)");
 
     /** Every reason of this module; naming it declares them all. */
     public static final List<DropReason> ALL = List.of(VXLAN_MALFORMED, VXLAN_FRAGMENTED, VXLAN_UNKNOWN_VNI,
-        VXLAN_UNKNOWN_SOURCE, VXLAN_FROM_CONTAINER, VXLAN_NO_BUFFER);
+        VXLAN_UNKNOWN_SOURCE, VXLAN_FROM_CONTAINER, VXLAN_NO_BUFFER, VXLAN_CLEAR_ON_ENCRYPTED);
 
     private VxlanDrops()
     {

@@ -18,7 +18,8 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
  * It never receives: decapsulated frames enter through the decapsulation stage with this port as in-port.
  * <p>
  * Partial checksums are completed and TSO frames cut into segments here ({@link TcpSegmenter}), in place, each
- * segment in its own datagram with a right inner checksum. Worker thread; allocation-free.
+ * segment in its own datagram with a right inner checksum. An encrypted network's port hands each datagram to
+ * its {@link TunnelSeal} instead of the uplink. Worker thread; allocation-free.
  */
 public final class VxlanTunnelPort extends PortBase.SendOnly
 {
@@ -37,6 +38,8 @@ public final class VxlanTunnelPort extends PortBase.SendOnly
     private final Port uplink;
     private final long localMac;
     private final NextHop nextHop;
+    /** An encrypted network's: the datagrams go sealed through it, not straight to the uplink. Else null. */
+    private final TunnelSeal seal;
     private final VxlanEncapsulation encapsulation = new VxlanEncapsulation();
     private final VirtioNetHeader vnet = new VirtioNetHeader();
     /** What the segmenter keeps free in front of each segment: the virtio-net header and the VXLAN headers. */
@@ -51,6 +54,13 @@ public final class VxlanTunnelPort extends PortBase.SendOnly
     public VxlanTunnelPort(final int id, final int vni, final int remoteVtep, final VxlanTunnels tunnels, final Port uplink,
         final long localMac, final NextHop nextHop)
     {
+        this(id, vni, remoteVtep, tunnels, uplink, localMac, nextHop, null);
+    }
+
+    /** @param seal for an encrypted network, what seals and sends its datagrams; null for a clear one. */
+    public VxlanTunnelPort(final int id, final int vni, final int remoteVtep, final VxlanTunnels tunnels, final Port uplink,
+        final long localMac, final NextHop nextHop, final TunnelSeal seal)
+    {
         super(id, "vxlan" + vni + ":" + Ipv4Flyweight.format(remoteVtep));
         this.vni = vni;
         this.remoteVtep = remoteVtep;
@@ -58,6 +68,7 @@ public final class VxlanTunnelPort extends PortBase.SendOnly
         this.uplink = uplink;
         this.localMac = localMac;
         this.nextHop = nextHop;
+        this.seal = seal;
     }
 
     public int remoteVtep()
@@ -88,7 +99,7 @@ public final class VxlanTunnelPort extends PortBase.SendOnly
         if (vnet.isSegmented())
         {
             // TSO from a container: its segments, each in its own VXLAN datagram, in one UDP GSO write per 64 KiB
-            if (UDP_GSO)
+            if (UDP_GSO && seal == null) // each sealed datagram is a WireGuard message of its own
             {
                 final int groups = udpGso.send(pool, handle, uplink, vni, tunnels.localVtep(), remoteVtep,
                     tunnels.udpPortOf(vni), localMac, mac);
@@ -134,7 +145,7 @@ public final class VxlanTunnelPort extends PortBase.SendOnly
             return false;
         }
         pool.clearVnetHeader(handle); // the outer datagram: no checksum pending, no segmentation
-        final boolean sent = uplink.transmit(pool, handle);
+        final boolean sent = seal == null ? uplink.transmit(pool, handle) : seal.seal(handle, remoteVtep);
         pool.adjustFrameStart(handle, VxlanEncapsulation.OVERHEAD); // back to the inner frame for the next copy
         buffer.putLong(vnetAt, vnetHead);
         buffer.putShort(vnetAt + 8, vnetTail);

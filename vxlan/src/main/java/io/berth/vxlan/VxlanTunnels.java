@@ -2,6 +2,7 @@ package io.berth.vxlan;
 
 import io.berth.dataplane.flyweight.VxlanFlyweight;
 import org.agrona.collections.Int2IntHashMap;
+import org.agrona.collections.IntHashSet;
 import org.agrona.collections.Long2LongHashMap;
 
 /**
@@ -23,6 +24,8 @@ public final class VxlanTunnels
     private final Int2IntHashMap portByVni = new Int2IntHashMap(256, 0.5f, NONE);
     /** Remote VTEP -> how many tunnels lead to it: the addresses a container may not send tunnel traffic to. */
     private final Int2IntHashMap tunnelsByVtep = new Int2IntHashMap(64, 0.5f, 0);
+    /** VNIs of encrypted networks: their datagrams are taken only out of WireGuard. */
+    private final IntHashSet encryptedVnis = new IntHashSet();
     private int localVtep;
     private int udpPort = VxlanFlyweight.IANA_PORT;
     /** A second port some network uses (Linux's 8472), else the same as {@link #udpPort}. */
@@ -75,8 +78,27 @@ public final class VxlanTunnels
         portByVni.put(vni, port);
     }
 
+    /** Whether {@code vni}'s datagrams must come sealed (an encrypted network). */
+    public void encrypted(final int vni, final boolean encrypted)
+    {
+        if (encrypted)
+        {
+            encryptedVnis.add(vni);
+        }
+        else
+        {
+            encryptedVnis.remove(vni);
+        }
+    }
+
+    public boolean encrypted(final int vni)
+    {
+        return !encryptedVnis.isEmpty() && encryptedVnis.contains(vni);
+    }
+
     public void removeNetwork(final int vni)
     {
+        encryptedVnis.remove(vni);
         domainByVni.remove(vni);
         portByVni.remove(vni);
         if (otherUdpPort != udpPort && !portByVni.containsValue(otherUdpPort))
