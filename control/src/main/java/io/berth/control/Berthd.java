@@ -9,6 +9,7 @@ import io.berth.control.dataplane.DataplaneOptions;
 import io.berth.control.dataplane.UplinkSpec;
 import io.berth.control.dataplane.PortType;
 import io.berth.control.dataplane.UserspaceDataplane;
+import io.berth.control.dataplane.WireGuardKeyFile;
 import io.berth.control.dns.EmbeddedDns;
 import io.berth.control.dns.ResolvConf;
 import io.berth.control.dns.Upstreams;
@@ -207,6 +208,10 @@ public final class Berthd implements Callable<Integer>
         "it in the store when it dies (its lease; default: ${DEFAULT-VALUE})")
     private long storeTtl = 10;
 
+    @Option(names = "--wg-port", paramLabel = "PORT", description = "the UDP port encrypted overlays' WireGuard " +
+        "listens on, on the uplink address (default: ${DEFAULT-VALUE})")
+    private int wgPort = 51820;
+
     public static void main(final String[] args)
     {
         System.exit(new CommandLine(new Berthd()).execute(args));
@@ -276,7 +281,7 @@ public final class Berthd implements Callable<Integer>
         StartChecks.checkStateDir(state);
         final UplinkSpec uplink = StartChecks.uplinkSpec(uplinkIface, uplinkIp, uplinkGateway,
             !"noop".equals(dataplaneKind));
-        UserspaceDataplane.checkWorkers(workers);
+        DataplaneOptions.checkWorkers(workers);
         final DataplaneOptions dataplaneOptions = DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
             DataplaneOptions.parseSpin(spinMicros)).withFragMax(fragMax).withMacAge(macAge);
         if (metricsAddr != null)
@@ -297,7 +302,7 @@ public final class Berthd implements Callable<Integer>
         final String nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
         return new Concluded(socketPath, state, uplink, dataplaneOptions.withOverlay(storeAccess != null &&
             uplink != null), flowRetention, storeAccess, nodeName, upstreams, dockerPluginSocket(),
-            PortType.parse(portType, "--port-type"), dockerHost, metricsAddr);
+            PortType.parse(portType, "--port-type"), dockerHost, metricsAddr, StartChecks.wgPort(wgPort));
     }
 
     /** The Docker plugin's socket, or null without --docker-plugin and --docker-plugin-socket. */
@@ -349,11 +354,14 @@ public final class Berthd implements Callable<Integer>
             throw new BerthException("state dir " + state + " is in use by another berthd; give each berthd its " +
                 "own --state-dir");
         }
+        // a host that can have overlays has a WireGuard key from its first start on, for encrypted ones
+        final WireGuardKeyFile.Identity wireGuard = o.dataplaneOptions().overlay()
+            ? WireGuardKeyFile.loadOrCreate(state.resolve("wireguard.key")) : null;
         final GlobalStoreStart.Connection storeConnection;
         try
         {
-            storeConnection = o.storeAccess() == null ? null :
-                GlobalStoreStart.connect(o.storeAccess(), o.nodeName(), storeTtl, o.uplink(), state);
+            storeConnection = o.storeAccess() == null ? null : GlobalStoreStart.connect(o.storeAccess(), o.nodeName(),
+                storeTtl, o.uplink(), wireGuard == null ? null : wireGuard.publicKey(), o.wgPort(), state);
         }
         catch (final BerthException | IllegalArgumentException ex)
         {
@@ -423,6 +431,10 @@ public final class Berthd implements Callable<Integer>
             try
             {
                 dataplane.attachUplink(o.uplink());
+                if (wireGuard != null && !"noop".equals(dataplaneKind))
+                {
+                    dataplane.startWireGuard(wireGuard.privateKey(), o.wgPort());
+                }
             }
             catch (final IOException ex)
             {
@@ -434,7 +446,8 @@ public final class Berthd implements Callable<Integer>
         try
         {
             service = onControlThread(controlThread, () -> compose(o, openJournal(state, closeAll, controlThread),
-                etcdStore, integrity, dataplane, dns, proxy, flows, sandboxes, controlThread));
+                etcdStore, integrity, dataplane, dns, proxy, flows, sandboxes, controlThread,
+                wireGuard == null ? null : wireGuard.publicKey()));
         }
         catch (final BerthException ex)
         {
@@ -495,13 +508,14 @@ public final class Berthd implements Callable<Integer>
      */
     private static ControlService compose(final Concluded o, final Journal journal, final EtcdStore etcdStore,
         final StoreIntegrity integrity, final Dataplane dataplane, final EmbeddedDns dns, final UserlandProxy proxy,
-        final FlowLog flows, final NetnsSandboxes sandboxes, final ExecutorService controlThread)
+        final FlowLog flows, final NetnsSandboxes sandboxes, final ExecutorService controlThread,
+        final String wireGuardKey)
     {
         final UplinkSpec uplink = o.uplink();
         final GlobalStore global = etcdStore == null ? null :
             new GlobalStore(etcdStore, o.state().resolve("global-networks.json")).integrity(integrity);
         final OverlayDriver.Cluster cluster = global == null || uplink == null ? null :
-            new OverlayDriver.Cluster(global, o.nodeName(), uplink.ip());
+            new OverlayDriver.Cluster(global, o.nodeName(), uplink.ip(), wireGuardKey, o.wgPort());
         final String missing = global == null && uplink == null ?
             "berthd --store etcd://HOST:PORT and --uplink IFACE --uplink-ip CIDR (its address is the VTEP)" :
             global == null ? "berthd --store etcd://HOST:PORT (the store its networks are shared through)" :

@@ -20,6 +20,6 @@ import java.util.List;
  */
 record Concluded(Path socket, Path state, UplinkSpec uplink, DataplaneOptions dataplaneOptions,
     Duration flowRetention, StoreAccess storeAccess, String nodeName, List<InetSocketAddress> dnsUpstreams,
-    Path dockerPluginSocket, PortType portType, String dockerHost, String metricsAddr)
+    Path dockerPluginSocket, PortType portType, String dockerHost, String metricsAddr, int wgPort)
 {
 }

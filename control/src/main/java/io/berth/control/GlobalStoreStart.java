@@ -40,7 +40,7 @@ final class GlobalStoreStart
      * marker once: a loss while berthd was down makes the cache stand in for the networks the store forgot.
      */
     static Connection connect(final StoreAccess access, final String node, final long ttlSeconds,
-        final UplinkSpec uplink, final Path stateDir)
+        final UplinkSpec uplink, final String wireGuardKey, final int wireGuardPort, final Path stateDir)
     {
         keepVertxCacheIn(stateDir);
         EtcdStore.checkCredentials(access, Duration.ofSeconds(3));
@@ -48,6 +48,11 @@ final class GlobalStoreStart
         final ObjectNode nodeJson = Json.WIRE.createObjectNode();
         nodeJson.put("name", node);
         nodeJson.put("vtep", uplink == null ? "" : Ipv4.format(uplink.ip()));
+        if (wireGuardKey != null)
+        {
+            nodeJson.put("publicKey", wireGuardKey); // berth node ls; encrypted overlays' peers
+            nodeJson.put("wgPort", wireGuardPort);
+        }
         etcd.registerOrRetry(nodeJson.toString());
         final StoreIntegrity integrity = new StoreIntegrity(etcd, stateDir.resolve("store-epoch"),
             Duration.ofSeconds(ttlSeconds + 3));
@@ -93,6 +98,7 @@ final class GlobalStoreStart
         overlay.onRemoteEndpoints(dns);
         overlay.conflictsFrom(service.networks().admission()::conflictsWith); // network inspect's StoreConflicts
         overlay.watchEndpoints(controlThread);
+        service.observe().nodesFrom(overlay::nodes);
         integrity.onLoss(() -> controlThread.execute(() ->
         {
             service.networks().storeLost();

@@ -105,6 +105,17 @@ final class StartChecks
         }
     }
 
+    /** {@code --wg-port}: a UDP port other than VXLAN's two. */
+    static int wgPort(final int port)
+    {
+        if (port < 1 || port > 65535 || port == 4789 || port == 8472)
+        {
+            throw new BerthException("--wg-port " + port + " is not valid: give a UDP port 1..65535 other than " +
+                "VXLAN's 4789 and 8472 (WireGuard's own is 51820, the default)");
+        }
+        return port;
+    }
+
     static String checkNodeName(final String name)
     {
         if (!name.matches("[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}"))

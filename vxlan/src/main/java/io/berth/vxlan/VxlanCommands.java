@@ -32,6 +32,16 @@ public final class VxlanCommands
         return worker.run(() -> tunnels.addNetwork(vni, domain, udpPort));
     }
 
+    /** As {@link #addNetwork(int, int, int)}; an encrypted network's datagrams are taken only out of WireGuard. */
+    public CompletableFuture<Void> addNetwork(final int vni, final int domain, final int udpPort, final boolean encrypted)
+    {
+        return worker.run(() ->
+        {
+            tunnels.addNetwork(vni, domain, udpPort);
+            tunnels.encrypted(vni, encrypted);
+        });
+    }
+
     public CompletableFuture<Void> removeNetwork(final int vni)
     {
         return worker.run(() -> tunnels.removeNetwork(vni));

@@ -80,6 +80,7 @@ public final class RequestHandler
             case "conntrack.ls" -> Json.WIRE.valueToTree(service.observe().connections());
             case "conntrack.flush" -> Json.WIRE.createObjectNode().put("Flushed", service.observe().flushConnections());
             case "counters" -> counters();
+            case "node.ls" -> Json.WIRE.valueToTree(service.observe().nodes());
             default -> throw new BerthException("unknown op \"" + op + "\"");
         };
     }

@@ -24,7 +24,7 @@ import java.util.function.Supplier;
     subcommands = {CommandLine.HelpCommand.class, NetworkCommands.class, ContainerCommands.Run.class, ContainerCommands.Exec.class,
         ContainerCommands.Ps.class, ContainerCommands.Inspect.class, ContainerCommands.Logs.class,
         ContainerCommands.Rm.class, ContainerCommands.Port.class, ConntrackCommands.class, CountersCommand.class,
-        CaptureCommand.class, FlowsCommand.class, TraceCommand.class, ExposureCommand.class, CniCommands.class})
+        CaptureCommand.class, FlowsCommand.class, TraceCommand.class, ExposureCommand.class, CniCommands.class, NodeCommands.class})
 public final class BerthCli implements Runnable
 {
     /** Exit code of a refused or failed request (picocli's own for bad usage is 2). */

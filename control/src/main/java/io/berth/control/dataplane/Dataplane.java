@@ -116,7 +116,7 @@ public interface Dataplane extends AutoCloseable
      * Makes segment {@code segmentId} VXLAN network {@code vni}: datagrams to this host's VTEP (the uplink
      * address) on {@code udpPort} with that VNI enter it. Needs the uplink.
      */
-    default void addOverlay(final int segmentId, final int vni, final int udpPort)
+    default void addOverlay(final int segmentId, final int vni, final int udpPort, final boolean encrypted)
     {
         throw new UnsupportedOperationException("this dataplane has no overlay networks");
     }
@@ -127,13 +127,37 @@ public interface Dataplane extends AutoCloseable
 
     /**
      * A tunnel port to {@code remoteVtep} on the overlay segment (a member of its flood list, so broadcast and
-     * unknown unicast reach that host by head-end replication); frames it carries are at most {@code mtu}.
+     * unknown unicast reach that host by head-end replication); frames it carries are at most {@code mtu}. An
+     * encrypted network's tunnel sends through the WireGuard peer of {@code remoteVtep}
+     * ({@link #putWireGuardPeer}).
      *
      * @return its port id.
      */
-    default int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu)
+    default int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu,
+        final boolean encrypted)
     {
         throw new UnsupportedOperationException("this dataplane has no overlay networks");
+    }
+
+    /** This VTEP's WireGuard interface: its static private key, listening on the uplink address at {@code port}. */
+    default void startWireGuard(final byte[] privateKey, final int port)
+    {
+        throw new UnsupportedOperationException("this dataplane has no encrypted overlays");
+    }
+
+    /** The WireGuard peer of {@code vtep}: its public key and where its datagrams go (until it roams). */
+    default void putWireGuardPeer(final int vtep, final byte[] publicKey, final int endpointIp, final int endpointPort)
+    {
+    }
+
+    default void removeWireGuardPeer(final int vtep)
+    {
+    }
+
+    /** Every WireGuard peer and its session, for {@code berth node ls}. */
+    default List<WireGuardPeerView> wireGuardPeers()
+    {
+        return List.of();
     }
 
     /** Removes a tunnel port and the remote endpoints behind it. */

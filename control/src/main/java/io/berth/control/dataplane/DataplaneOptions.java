@@ -196,4 +196,19 @@ public record DataplaneOptions(int conntrackMax, Timeouts timeouts, long spinMic
             default -> throw new IllegalArgumentException(name);
         }
     }
+
+    /** {@code --workers N} at most: a port worker is a thread, and a host has a few dozen cores at most. */
+    public static final int MAX_WORKERS = 64;
+
+    /** {@code --workers}: 1 to {@link #MAX_WORKERS}; throws naming the value and what is valid. */
+    public static int checkWorkers(final int workers)
+    {
+        if (workers < 1 || workers > MAX_WORKERS)
+        {
+            throw new IllegalArgumentException("--workers " + workers + " is out of range: give 1 to " + MAX_WORKERS +
+                " (1, the default, runs the whole dataplane on one thread; this host has " +
+                Runtime.getRuntime().availableProcessors() + " CPUs)");
+        }
+        return workers;
+    }
 }

@@ -61,6 +61,10 @@ import io.berth.vxlan.VxlanDecapNode;
 import io.berth.vxlan.VxlanDrops;
 import io.berth.vxlan.VxlanTunnelPort;
 import io.berth.vxlan.VxlanTunnels;
+import io.berth.vxlan.wireguard.WireGuardCommands;
+import io.berth.vxlan.wireguard.WireGuardDevice;
+import io.berth.vxlan.wireguard.WireGuardDrops;
+import io.berth.vxlan.wireguard.WireGuardReceiveNode;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.SystemEpochClock;
 
@@ -98,7 +102,8 @@ public final class PacketPath
 
     /**
      * The overlay's stages, only in a berthd that can have overlays (--store and --uplink): VXLAN datagrams for
-     * this host's VTEP become their inner frames, held to the store's endpoints, before port security (a
+     * this host's VTEP (or sealed in WireGuard to its port, for encrypted networks) become their inner frames, held
+     * to the store's endpoints, before port security (a
      * pass-through until an overlay network exists); a container's datagram to a VTEP's tunnel port, which would
      * leave masqueraded to this host's VTEP address, is dropped before routing.
      */
@@ -106,6 +111,8 @@ public final class PacketPath
     {
         builder.splice("parse", "next", new VxlanDecapNode(path.tunnels, path.router::uplinkPort,
             new TunnelSourceCheck(path.l2, path.portSecurity)::check), "next");
+        // ahead of vxlan-decap: a sealed datagram leaves wg-receive as the VXLAN datagram it carried
+        builder.splice("parse", "next", new WireGuardReceiveNode(path.wireGuard, path.router::uplinkPort), "next");
         builder.splice("gateway", "route", new TunnelPortGuardNode(path.tunnels), "next");
     };
 
@@ -124,13 +131,15 @@ public final class PacketPath
     final LocalDeliveryNode localDelivery = new LocalDeliveryNode();
     /** Overlay networks by VNI and their tunnel ports (worker thread). */
     final VxlanTunnels tunnels = new VxlanTunnels();
+    /** This VTEP's WireGuard interface: encrypted overlays' tunnels seal through it (worker thread). */
+    final WireGuardDevice wireGuard;
     private final EpochClock clock;
     /**
      * Every module's drop reasons, in this order in {@code berth counters}: naming each module's list declares its
      * reasons before the first packet, whether or not this berthd builds that module's nodes.
      */
     static final List<DropReason> DROP_REASONS = Stream.of(DropReason.BASE, L2Drops.ALL, L3Drops.ALL,
-        ConntrackDrops.ALL, NatDrops.ALL, VxlanDrops.ALL).flatMap(List::stream).toList();
+        ConntrackDrops.ALL, NatDrops.ALL, VxlanDrops.ALL, WireGuardDrops.ALL).flatMap(List::stream).toList();
 
     final DataplaneWorker worker;
     final Graph graph;
@@ -139,6 +148,7 @@ public final class PacketPath
 
     private L2Commands l2Commands;
     private VxlanCommands vxlanCommands;
+    private WireGuardCommands wireGuardCommands;
     private RouterCommands routerCommands;
     private NatCommands natCommands;
     private final TxNode tx;
@@ -174,6 +184,7 @@ public final class PacketPath
         resolver = new NeighborResolver(router, ports, route);
         route.resolver(resolver);
         tx = new TxNode(ports);
+        wireGuard = new WireGuardDevice(pool, this::vtepNextHopMac);
         final GraphBuilder builder = new GraphBuilder()
             .add(new ParseNode())
             .add(new PortSecurityNode(portSecurity, l2))
@@ -185,7 +196,7 @@ public final class PacketPath
             .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new Pickup()))
             .add(new DnatNode(connections, ctInfo, published, natCounters, natBindings))
             .add(route)
-            .add(new SnatNode(connections, ctInfo, new PortAllocator(connections).reserveUdp(tunnels::isTunnelUdpPort), this::masqueradeAddress, natCounters,
+            .add(new SnatNode(connections, ctInfo, new PortAllocator(connections).reserveUdp(this::isTunnelUdpPort), this::masqueradeAddress, natCounters,
                 natBindings))
             .add(new RelatedErrorNode(ctInfo))
             .add(new FragmentNode(ports, fragmentCounters))
@@ -226,6 +237,10 @@ public final class PacketPath
         worker.addHousekeeping(reassembly);
         worker.addHousekeeping(resolver);
         worker.addHousekeeping(router.learnedNeighbors());
+        if (options.overlay())
+        {
+            worker.addHousekeeping(wireGuard); // handshake retries, rekeys, keepalives, expiry
+        }
         commandsThrough(worker);
     }
 
@@ -235,6 +250,7 @@ public final class PacketPath
         this.commands = commands;
         l2Commands = new L2Commands(l2, portSecurity, commands);
         vxlanCommands = new VxlanCommands(tunnels, commands);
+        wireGuardCommands = new WireGuardCommands(wireGuard, commands);
         routerCommands = new RouterCommands(router, commands);
         natCommands = new NatCommands(connections, published, commands, natBindings);
         portCommands = new PortCommands(worker, commands);
@@ -328,9 +344,20 @@ public final class PacketPath
     }
 
     /** Bridge domain {@code domain} is VXLAN network {@code vni}, its datagrams on {@code udpPort}. */
-    public CompletableFuture<Void> addOverlay(final int vni, final int domain, final int udpPort)
+    public CompletableFuture<Void> addOverlay(final int vni, final int domain, final int udpPort, final boolean encrypted)
     {
-        return vxlanCommands.addNetwork(vni, domain, udpPort);
+        return vxlanCommands.addNetwork(vni, domain, udpPort, encrypted);
+    }
+
+    public WireGuardCommands wireGuardCommands()
+    {
+        return wireGuardCommands;
+    }
+
+    /** UDP ports a masqueraded datagram never gets: VXLAN's and WireGuard's, whose replies would be taken as theirs. */
+    private boolean isTunnelUdpPort(final int port)
+    {
+        return tunnels.isTunnelUdpPort(port) || (wireGuard.active() && port == wireGuard.listenPort());
     }
 
     public CompletableFuture<Void> removeOverlay(final int vni)
@@ -342,7 +369,7 @@ public final class PacketPath
      * A tunnel port to one remote VTEP of an overlay: it sends by the uplink, is a member of the domain's flood
      * list (head-end replication) and the in-port of what comes from that VTEP. Its VTEP is asked for at once.
      */
-    public VxlanTunnelPort newTunnelPort(final int portId, final int vni, final int remoteVtep)
+    public VxlanTunnelPort newTunnelPort(final int portId, final int vni, final int remoteVtep, final boolean encrypted)
     {
         final Port uplink = ports.get(router.uplinkPort());
         if (uplink == null)
@@ -350,7 +377,7 @@ public final class PacketPath
             throw new IllegalStateException("an overlay tunnel needs the uplink");
         }
         return new VxlanTunnelPort(portId, vni, remoteVtep, tunnels, uplink, router.uplinkMac(),
-            this::vtepNextHopMac);
+            this::vtepNextHopMac, encrypted ? wireGuard : null);
     }
 
     public CompletableFuture<Void> attachTunnel(final VxlanTunnelPort port,

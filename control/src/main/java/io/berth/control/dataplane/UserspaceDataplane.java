@@ -13,7 +13,6 @@ import io.berth.tap.EpollPoller;
 import io.berth.tap.TapDevice;
 import io.berth.tap.TapPort;
 import io.berth.tap.uring.UringWriteBatch;
-import io.berth.vxlan.VxlanTunnelPort;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.NoOpIdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -59,12 +58,11 @@ public final class UserspaceDataplane implements Dataplane
     private final DataplaneWorker worker;
     /** The containers' TAP ports. */
     private final ContainerPorts containerPorts;
-    /** {@code --workers N} at most: a port worker is a thread, and a host has a few dozen cores at most. */
-    public static final int MAX_WORKERS = 64;
     /** Which worker reads and writes each container port (--workers N). */
     private final PortSharding sharding;
     private final Map<Integer, SegmentSpec> networks = new TreeMap<>();
-    private final Map<Integer, VxlanTunnelPort> tunnelPorts = new TreeMap<>();
+    /** VNIs, tunnel ports, remote endpoints and WireGuard. */
+    private final OverlayTunnels overlay;
     /** Every port by id and name; numbers new ones. */
     private final PortDirectory portDirectory;
     /** macvlan and ipvlan segments and the parents they opened. */
@@ -104,19 +102,7 @@ public final class UserspaceDataplane implements Dataplane
     public UserspaceDataplane(final Path stateDir, final DataplaneOptions options, final boolean ioUring,
         final int workers) throws IOException
     {
-        this(stateDir, options, ioUring ? UringWriteBatch.open(64) : null, checkWorkers(workers));
-    }
-
-    /** {@code --workers}: 1 to {@link #MAX_WORKERS}; throws naming the value and what is valid. */
-    public static int checkWorkers(final int workers)
-    {
-        if (workers < 1 || workers > MAX_WORKERS)
-        {
-            throw new IllegalArgumentException("--workers " + workers + " is out of range: give 1 to " + MAX_WORKERS +
-                " (1, the default, runs the whole dataplane on one thread; this host has " +
-                Runtime.getRuntime().availableProcessors() + " CPUs)");
-        }
-        return workers;
+        this(stateDir, options, ioUring ? UringWriteBatch.open(64) : null, DataplaneOptions.checkWorkers(workers));
     }
 
     /** @param writes the transmit stage's write batch, closed with the dataplane; null: one write a frame */
@@ -135,7 +121,8 @@ public final class UserspaceDataplane implements Dataplane
         pipeline.commandsThrough(WorkerCommands.DIRECT); // until the worker thread runs
         sharding = new PortSharding(pipeline, workers, options.spinMicros());
         containerPorts = new ContainerPorts(pipeline, sharding, lanSegments, owner);
-        portDirectory = new PortDirectory(containerPorts, tunnelPorts, lanSegments, () -> uplink, () -> hostLink);
+        overlay = new OverlayTunnels(pipeline, owner::freePortId, () -> uplink);
+        portDirectory = new PortDirectory(containerPorts, overlay.ports, lanSegments, () -> uplink, () -> hostLink);
         tracing = new PacketTracing(pipeline, portDirectory::idOf, portDirectory::nameOf);
         captures = new Captures(pipeline, portDirectory);
     }
@@ -214,38 +201,52 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public void addOverlay(final int segmentId, final int vni, final int udpPort)
+    public void addOverlay(final int segmentId, final int vni, final int udpPort, final boolean encrypted)
     {
-        if (uplink == null)
-        {
-            throw new IllegalStateException("an overlay network needs the uplink (berthd --uplink)");
-        }
-        await(pipeline.addOverlay(vni, segmentId, udpPort));
+        overlay.addOverlay(segmentId, vni, udpPort, encrypted);
     }
 
     @Override
     public void removeOverlay(final int vni)
     {
-        await(pipeline.removeOverlay(vni));
+        overlay.removeOverlay(vni);
     }
 
     @Override
-    public int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu)
+    public int addTunnel(final int segmentId, final int vni, final int remoteVtep, final int mtu, final boolean encrypted)
     {
-        final VxlanTunnelPort port = pipeline.newTunnelPort(portDirectory.freeId(), vni, remoteVtep);
-        await(pipeline.attachTunnel(port, segmentId, mtu));
-        tunnelPorts.put(port.id(), port);
-        return port.id();
+        return overlay.addTunnel(segmentId, vni, remoteVtep, mtu, encrypted);
     }
 
     @Override
     public void removeTunnel(final int portId)
     {
-        final VxlanTunnelPort port = tunnelPorts.remove(portId);
-        if (port != null)
-        {
-            await(pipeline.detachTunnel(port));
-        }
+        overlay.removeTunnel(portId);
+    }
+
+    @Override
+    public void startWireGuard(final byte[] privateKey, final int port)
+    {
+        overlay.startWireGuard(privateKey, port, uplinkSpec == null ? 0 : uplinkSpec.ip(),
+            uplink == null ? 0 : macOf(uplink.mac()));
+    }
+
+    @Override
+    public void putWireGuardPeer(final int vtep, final byte[] publicKey, final int endpointIp, final int endpointPort)
+    {
+        overlay.putWireGuardPeer(vtep, publicKey, endpointIp, endpointPort);
+    }
+
+    @Override
+    public void removeWireGuardPeer(final int vtep)
+    {
+        overlay.removeWireGuardPeer(vtep);
+    }
+
+    @Override
+    public List<WireGuardPeerView> wireGuardPeers()
+    {
+        return overlay.wireGuardPeers();
     }
 
     @Override

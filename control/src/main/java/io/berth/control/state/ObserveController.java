@@ -43,6 +43,23 @@ public final class ObserveController
         return counters;
     }
 
+    private Supplier<Object> nodes = () ->
+    {
+        throw new BerthException("berth node ls lists the hosts of a store: start berthd with --store " +
+            "etcd://HOST:PORT and --uplink");
+    };
+
+    /** {@code berth node ls}: the store's hosts and this host's WireGuard sessions to them. */
+    public Object nodes()
+    {
+        return nodes.get();
+    }
+
+    public void nodesFrom(final Supplier<Object> source)
+    {
+        this.nodes = source;
+    }
+
     /** A section of {@code berth counters} that a service keeps (DNS). */
     public void addCounters(final String name, final Supplier<Object> supplier)
     {

@@ -72,12 +72,12 @@ class DataplaneOptionsTest
     @Test
     void workersAreOneToSixtyFourAndABadCountNamesWhatIsValid()
     {
-        assertEquals(1, UserspaceDataplane.checkWorkers(1));
-        assertEquals(2, UserspaceDataplane.checkWorkers(2));
+        assertEquals(1, DataplaneOptions.checkWorkers(1));
+        assertEquals(2, DataplaneOptions.checkWorkers(2));
         for (final int bad : new int[] {0, -1, 65})
         {
             final IllegalArgumentException ex = assertThrows(IllegalArgumentException.class,
-                () -> UserspaceDataplane.checkWorkers(bad));
+                () -> DataplaneOptions.checkWorkers(bad));
             assertTrue(ex.getMessage().contains("--workers " + bad) && ex.getMessage().contains("1 to 64"), ex.getMessage());
         }
     }

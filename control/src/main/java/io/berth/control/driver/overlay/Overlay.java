@@ -16,22 +16,47 @@ final class Overlay
     final OverlayOptions options;
     final Map<Integer, Integer> tunnelPorts = new HashMap<>();
     final Map<Integer, Integer> tunnelUsers = new HashMap<>();
+    /** An encrypted network's: the WireGuard peers its tunnels send through. Null for a clear one. */
+    private final EncryptionPeers encryption;
     int localEndpoints;
 
-    Overlay(final int segment, final OverlayOptions options)
+    Overlay(final int segment, final OverlayOptions options, final EncryptionPeers encryption)
     {
         this.segment = segment;
         this.options = options;
+        this.encryption = options.encrypted() ? encryption : null;
     }
 
-    /** The tunnel port to {@code vtep}, made on first use; every user (an endpoint, the peer list) counts. */
-    int holdTunnel(final Dataplane dataplane, final int vtep)
+    /**
+     * The tunnel port to {@code vtep}, made on first use; every user (an endpoint, the peer list) counts. An
+     * encrypted network's tunnel needs the VTEP's WireGuard key and port ({@code wgKey} null for a clear one).
+     */
+    int holdTunnel(final Dataplane dataplane, final int vtep, final String wgKey, final int wgPort)
     {
         Integer port = tunnelPorts.get(vtep);
         if (port == null)
         {
-            port = dataplane.addTunnel(segment, options.vni(), vtep, options.mtu());
+            if (encryption != null)
+            {
+                encryption.hold(dataplane, vtep, wgKey, wgPort);
+            }
+            try
+            {
+                port = dataplane.addTunnel(segment, options.vni(), vtep, options.mtu(), encryption != null);
+            }
+            catch (final RuntimeException e)
+            {
+                if (encryption != null)
+                {
+                    encryption.release(dataplane, vtep);
+                }
+                throw e;
+            }
             tunnelPorts.put(vtep, port);
+        }
+        else if (encryption != null)
+        {
+            encryption.refresh(dataplane, vtep, wgKey, wgPort);
         }
         tunnelUsers.merge(vtep, 1, Integer::sum);
         return port;
@@ -54,16 +79,24 @@ final class Overlay
         if (port != null)
         {
             dataplane.removeTunnel(port);
+            if (encryption != null)
+            {
+                encryption.release(dataplane, vtep);
+            }
         }
     }
 
     /** Every tunnel port, when the network goes. */
     void removeTunnels(final Dataplane dataplane)
     {
-        for (final int port : tunnelPorts.values())
+        tunnelPorts.forEach((vtep, port) ->
         {
             dataplane.removeTunnel(port);
-        }
+            if (encryption != null)
+            {
+                encryption.release(dataplane, vtep);
+            }
+        });
         tunnelPorts.clear();
         tunnelUsers.clear();
     }

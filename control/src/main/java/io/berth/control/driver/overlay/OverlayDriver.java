@@ -1,9 +1,11 @@
 package io.berth.control.driver.overlay;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;
+import io.berth.control.dataplane.WireGuardPeerView;
 import io.berth.control.driver.spi.Capabilities;
 import io.berth.control.driver.spi.NetworkDriver;
 import io.berth.control.driver.spi.SegmentIds;
@@ -19,6 +21,7 @@ import io.berth.control.store.etcd.GlobalStore;
 import io.berth.control.wire.Json;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -54,8 +57,11 @@ public final class OverlayDriver implements NetworkDriver
     /** Docker shows the VNI under this option. */
     static final String VXLANID_LIST = "com.docker.network.driver.overlay.vxlanid_list";
 
-    /** What an overlay needs of berthd: its store, its name there, and its VTEP (the uplink address). */
-    public record Cluster(GlobalStore store, String node, int vtep)
+    /**
+     * What an overlay needs of berthd: its store, its name there, its VTEP (the uplink address), and its WireGuard
+     * public key (base64) and port, which its endpoint records carry to the other hosts.
+     */
+    public record Cluster(GlobalStore store, String node, int vtep, String wgKey, int wgPort)
     {
         EtcdStore etcd()
         {
@@ -72,6 +78,8 @@ public final class OverlayDriver implements NetworkDriver
     private final Map<String, Overlay> overlays = new HashMap<>();
     /** Every other host's endpoint, whether or not its network is set up here yet. */
     private final RemoteEndpointFollower follower;
+    /** The WireGuard peers of every encrypted network's tunnels. */
+    private final EncryptionPeers encryption = new EncryptionPeers();
 
     /** Told of other hosts' endpoints as they come and go (embedded DNS names them). Control thread. */
     public interface RemoteEndpoints
@@ -244,7 +252,7 @@ public final class OverlayDriver implements NetworkDriver
                 network.internal(), options.mtu()));
             try
             {
-                dataplane.addOverlay(segment, options.vni(), options.udpPort());
+                dataplane.addOverlay(segment, options.vni(), options.udpPort(), options.encrypted());
             }
             catch (final RuntimeException e)
             {
@@ -257,11 +265,14 @@ public final class OverlayDriver implements NetworkDriver
             segmentIds.free(segment);
             throw e;
         }
-        final Overlay overlay = new Overlay(segment, options);
+        final Overlay overlay = new Overlay(segment, options, encryption);
         overlays.put(network.name(), overlay);
         for (final int peer : options.peers())
         {
-            overlay.holdTunnel(dataplane, peer);
+            final OverlayOptions.ListedPeer listed = options.encryptedPeers().stream()
+                .filter(p -> p.vtep() == peer).findFirst().orElse(null);
+            overlay.holdTunnel(dataplane, peer, listed == null ? null : listed.publicKey(),
+                listed == null ? 0 : listed.port());
         }
         follower.installOn(network.name(), overlay);
     }
@@ -356,6 +367,11 @@ public final class OverlayDriver implements NetworkDriver
         node.put("container", sandbox);
         node.put("ip", Ipv4.format(endpoint.ip()));
         node.put("mac", Ipv4.formatMac(endpoint.mac()));
+        if (cluster.wgKey() != null)
+        {
+            node.put("wgKey", cluster.wgKey()); // what an encrypted network's tunnel to this host needs
+            node.put("wgPort", cluster.wgPort());
+        }
         endpoint.aliases().forEach(node.putArray("aliases")::add);
         return node.toString();
     }
@@ -402,6 +418,7 @@ public final class OverlayDriver implements NetworkDriver
         final List<Map<String, String>> shown = new ArrayList<>();
         peers.forEach((name, vtep) -> shown.add(Map.of("Name", name, "IP", Ipv4.format(vtep))));
         final Map<String, Object> extras = new LinkedHashMap<>();
+        extras.put("Encrypted", OverlayOptions.of(network.options()).encrypted());
         extras.put("Peers", shown);
         final List<String> conflicting = conflicts.apply(network.name());
         if (!conflicting.isEmpty())
@@ -428,4 +445,66 @@ public final class OverlayDriver implements NetworkDriver
         return shown;
     }
 
+
+    // ------------------------------------------------------------------ berth node ls
+
+    /**
+     * Every host in the store (its name, VTEP and WireGuard key) with this host's WireGuard session to it (the last
+     * handshake, the endpoint, bytes each way), then the peers listed with {@code encrypted.peers}. Control thread;
+     * reads the store, so it fails, saying why, while the store is away.
+     */
+    public List<Map<String, Object>> nodes()
+    {
+        final Cluster known = requireCluster();
+        final Map<String, WireGuardPeerView> sessions = new LinkedHashMap<>();
+        dataplane.wireGuardPeers().forEach(peer -> sessions.put(peer.publicKey(), peer));
+        final List<Map<String, Object>> rows = new ArrayList<>();
+        for (final Map.Entry<String, String> entry : new TreeMap<>(known.etcd().list("nodes/").entries()).entrySet())
+        {
+            final Map<String, Object> row = new LinkedHashMap<>();
+            String key = "";
+            try
+            {
+                final JsonNode node = Json.WIRE.readTree(entry.getValue());
+                row.put("Name", node.path("name").asText(entry.getKey()));
+                row.put("VTEP", node.path("vtep").asText(""));
+                key = node.path("publicKey").asText("");
+                row.put("PublicKey", key);
+                row.put("WireGuardPort", node.path("wgPort").asInt(0));
+            }
+            catch (final IOException e)
+            {
+                row.put("Name", entry.getKey());
+                row.put("Error", "unreadable node record: " + e.getMessage());
+            }
+            row.put("Self", entry.getKey().equals(known.node()));
+            session(row, sessions.remove(key));
+            rows.add(row);
+        }
+        for (final WireGuardPeerView listed : sessions.values())
+        {
+            final Map<String, Object> row = new LinkedHashMap<>();
+            row.put("Name", "");
+            row.put("VTEP", Ipv4.format(listed.vtep()));
+            row.put("PublicKey", listed.publicKey());
+            row.put("Listed", true);
+            session(row, listed);
+            rows.add(row);
+        }
+        return rows;
+    }
+
+    private static void session(final Map<String, Object> row, final WireGuardPeerView peer)
+    {
+        if (peer == null)
+        {
+            return;
+        }
+        row.put("Endpoint", Ipv4.format(peer.endpointIp()) + ":" + peer.endpointPort());
+        row.put("LastHandshake", peer.lastHandshakeMs() == 0 ? "" : Instant.ofEpochMilli(peer.lastHandshakeMs()).toString());
+        row.put("Handshakes", peer.handshakes());
+        row.put("Session", peer.session());
+        row.put("TransmittedBytes", peer.transmittedBytes());
+        row.put("ReceivedBytes", peer.receivedBytes());
+    }
 }

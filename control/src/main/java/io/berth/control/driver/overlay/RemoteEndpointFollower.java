@@ -26,8 +26,9 @@ final class RemoteEndpointFollower
 {
     private static final System.Logger LOG = System.getLogger(RemoteEndpointFollower.class.getName());
 
+    /** @param wgKey the host's WireGuard public key (base64), empty from a host that has none. */
     record Remote(String network, String node, int vtep, int ip, long mac, String container,
-        List<String> aliases)
+        List<String> aliases, String wgKey, int wgPort)
     {
     }
 
@@ -161,7 +162,8 @@ final class RemoteEndpointFollower
             return new Remote(node.path("network").asText(), node.path("node").asText(),
                 Ipv4.parse(node.path("vtep").asText(), "vtep"), Ipv4.parse(node.path("ip").asText(), "ip"),
                 Long.parseLong(node.path("mac").asText().replace(":", ""), 16), node.path("container").asText(),
-                List.copyOf(aliases));
+                List.copyOf(aliases), node.path("wgKey").asText(""),
+                node.path("wgPort").asInt(OverlayOptions.DEFAULT_WIREGUARD_PORT));
         }
         catch (final IOException | RuntimeException e)
         {
@@ -232,7 +234,7 @@ final class RemoteEndpointFollower
         }
         try
         {
-            final int port = overlay.holdTunnel(dataplane, remote.vtep());
+            final int port = overlay.holdTunnel(dataplane, remote.vtep(), remote.wgKey(), remote.wgPort());
             dataplane.putRemoteEndpoint(overlay.segment, port, remote.ip(), remote.mac());
         }
         catch (final RuntimeException e)
