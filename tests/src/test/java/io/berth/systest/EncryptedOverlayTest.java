@@ -3,7 +3,12 @@ package io.berth.systest;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import io.berth.vxlan.wireguard.X25519Keys;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HexFormat;
 import java.util.List;
 
 import static io.berth.systest.OverlayLab.poll;
@@ -188,6 +193,72 @@ class EncryptedOverlayTest extends OverlayLabTestBase
         assertTrue(ping(c1, ip2));
         client.kill();
         server.kill();
+    }
+
+    /**
+     * A standard WireGuard peer: wireguard-go in the lab's kernel peer, with a kernel VXLAN device whose datagrams
+     * to host 1's VTEP are routed into the WireGuard interface (policy routing by UDP port 4789; WireGuard's own
+     * datagrams keep the underlay), listed on the berth network with {@code encrypted.peers}.
+     */
+    @Test
+    void wireguardGoWithAKernelVxlanBehindItIsAPeer() throws Exception
+    {
+        final byte[] wgPrivate = X25519Keys.generatePrivate();
+        final String wgPublic = X25519Keys.encode(X25519Keys.publicOf(wgPrivate));
+        final String net = a.prefix() + "wgo";
+        a.createNetwork(net, "--driver", "overlay", "--subnet", "10.64.0.0/24", "-o", "vni=4264", "-o", "encrypted",
+            "-o", "encrypted.peers=" + wgPublic + "@" + OverlayLab.KERNEL_PEER_IP + ":51820");
+        lab.makeKernelPeer(4264, "10.64.0.200/24", OverlayLab.underlayIp(1));
+        final String peer = lab.kernelPeer();
+        final String kernel = lab.kernelContainer();
+        assertTrue(BerthHost.inNs(kernel, "ip", "link", "set", "eth0", "mtu", "1390").ok());
+        final String iface = "wg" + a.prefix().substring(a.prefix().length() - 6); // the UAPI socket is machine-wide
+        final Path uapi = Path.of("/var/run/wireguard", iface + ".sock");
+        final BerthHost.Spawned wireguardGo = a.spawn(peer, "env", "WG_PROCESS_FOREGROUND=1", "wireguard-go", "-f",
+            iface);
+        try
+        {
+            assertTrue(poll(SEEN, () -> Files.exists(uapi)), "wireguard-go did not start: " + wireguardGo);
+            final String hostKey = HexFormat.of().formatHex(X25519Keys.decode(selfKey(a)));
+            final String config = "set=1\nprivate_key=" + HexFormat.of().formatHex(wgPrivate) + "\nlisten_port=51820\n" +
+                "replace_peers=true\npublic_key=" + hostKey + "\nendpoint=" + OverlayLab.underlayIp(1) + ":51820\n" +
+                "replace_allowed_ips=true\nallowed_ip=" + OverlayLab.underlayIp(1) + "/32\n\n";
+            final Result set = BerthHost.inNs(peer, "/usr/bin/python3", "-c", "import socket,sys\n" +
+                "s=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\ns.sendall(sys.argv[2].encode())\n" +
+                "print(s.recv(4096).decode())", uapi.toString(), config);
+            assertTrue(set.ok() && set.out().contains("errno=0"), set.toString());
+            for (final String[] command : List.of(
+                new String[] {"ip", "link", "set", iface, "mtu", "1440", "up"},
+                new String[] {"sysctl", "-q", "-w", "net.ipv4.conf.all.rp_filter=0"},
+                new String[] {"sysctl", "-q", "-w", "net.ipv4.conf." + iface + ".rp_filter=0"},
+                // VXLAN to host 1 goes into WireGuard; WireGuard's own datagrams (to 51820) keep the underlay
+                new String[] {"ip", "rule", "add", "ipproto", "udp", "dport", "4789", "table", "4789"},
+                new String[] {"ip", "route", "add", OverlayLab.underlayIp(1) + "/32", "dev", iface, "table", "4789"}))
+            {
+                final Result r = BerthHost.inNs(peer, command);
+                assertTrue(r.ok(), r.toString());
+            }
+            final BerthHost.Spawned wire = sniffUnderlay();
+            final String c1 = a.run("g1", "--network", net);
+            final String ip1 = ipOf(a, c1);
+            assertTrue(pingSoon(c1, "10.64.0.200"), "berth -> behind wireguard-go\n" + a.logTail() + wireguardGo);
+            assertTrue(pingSoon(kernel, ip1), "behind wireguard-go -> berth");
+            Net.assertTcpEcho(a, kernel, c1, "10.64.0.200", 7211);
+            Net.assertTcpEcho(a, c1, kernel, ip1, 7212);
+            final String seen = wire.output();
+            wire.kill();
+            assertTrue(seen.contains(OverlayLab.KERNEL_PEER_IP + ".51820 > " + OverlayLab.underlayIp(1) + ".51820"),
+                "no WireGuard from wireguard-go:\n" + tail(seen));
+            assertFalse(seen.lines().anyMatch(line -> line.contains(".4789:")), "clear VXLAN on the wire:\n" + tail(seen));
+            final JsonNode nodes = a.json("node", "ls", "-o", "json");
+            assertTrue(nodes.toString().contains(wgPublic) && nodes.toString().contains("\"Listed\":true"),
+                nodes.toString());
+        }
+        finally
+        {
+            wireguardGo.kill();
+            Files.deleteIfExists(uapi);
+        }
     }
 
     /** Whether the server hears five more ticks within 20 s (a handshake, then TCP's retransmission). */
