@@ -166,7 +166,7 @@ class EncryptedOverlayTest extends OverlayLabTestBase
     }
 
     @Test
-    void aHostThatRestartsKeepsItsKeyAndItsFlowsComeBackAfterAHandshake()
+    void aHostThatRestartsKeepsItsKeyAndItsFlowsComeBackAfterAHandshakeAlsoWithTwoWorkers()
     {
         final String net = a.prefix() + "enr";
         a.createNetwork(net, "--driver", "overlay", "-o", "encrypted", "--subnet", "10.63.0.0/24");
@@ -187,12 +187,25 @@ class EncryptedOverlayTest extends OverlayLabTestBase
         b.startBerthd();
         assertEquals(keyBefore, selfKey(b), "the restart changed host 2's key");
         assertTrue(ticksGoOn(server), "the connection stalled after SIGKILL\n" + server + b.logTail());
-        b.stopBerthd(); // SIGTERM
-        b.startBerthd();
-        assertTrue(ticksGoOn(server), "the connection stalled after SIGTERM\n" + server + b.logTail());
-        assertTrue(ping(c1, ip2));
-        client.kill();
-        server.kill();
+        b.stopBerthd(); // SIGTERM, and back with two workers: c2's port on a port worker, the tunnels on the owner
+        b.startBerthd(List.of("--workers", "2"));
+        try
+        {
+            assertTrue(ticksGoOn(server), "the connection stalled after SIGTERM\n" + server + b.logTail());
+            assertTrue(ping(c1, ip2));
+            final String c3 = b.run("r3", "--network", net); // a second container, on the port worker
+            final String ip3 = ipOf(b, c3);
+            assertTrue(pingSoon(c1, ip3), "c1 cannot reach a container on host 2's port worker");
+            Net.assertTcpEcho(b, c3, c1, ip3, 7205);
+        }
+        finally
+        {
+            client.kill();
+            server.kill();
+            resetAfterTest();
+            b.stopBerthd();
+            b.startBerthd();
+        }
     }
 
     /**

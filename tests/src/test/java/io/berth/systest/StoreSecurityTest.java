@@ -70,6 +70,15 @@ class StoreSecurityTest extends OverlayLabTestBase
         final String ip2 = ipOf(b, c2, net);
         assertTrue(poll(SEEN, () -> ping(c1, ip2)),
             "c1 cannot reach c2 over an overlay whose store speaks TLS\n" + a.logTail());
+        // an encrypted overlay too: the WireGuard keys travel through the TLS store
+        final String sealed = a.prefix() + "tlse";
+        a.createNetwork(sealed, "--driver", "overlay", "-o", "encrypted", "--subnet", "10.57.0.0/24");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(sealed)), "host 2 never saw " + sealed);
+        final String e1 = a.run("e1", "--network", sealed);
+        final String e2 = b.run("e2", "--network", sealed);
+        final String ipE2 = ipOf(b, e2, sealed);
+        assertTrue(poll(SEEN, () -> ping(e1, ipE2)), "no encrypted overlay over a TLS store\n" + a.logTail());
+        assertTrue(b.inspectNetwork(sealed).path("Encrypted").asBoolean());
 
         // the same request: refused without a certificate, refused with one etcd's CA did not sign, answered with
         // a host's
