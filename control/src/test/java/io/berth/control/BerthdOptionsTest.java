@@ -74,7 +74,9 @@ class BerthdOptionsTest
                 new String[] {"--log-level", "loud", "loud"},
                 new String[] {"--docker-plugin-socket", "/tmp/berth-plugin", "/tmp/berth-plugin"},
                 new String[] {"--docker-host", "tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375"},
-                new String[] {"--port-type", "dpdk", "--port-type \"dpdk\": expected tap or afxdp"}))
+                new String[] {"--port-type", "dpdk", "--port-type \"dpdk\": expected tap or afxdp"},
+                new String[] {"--wg-port", "4789", "--wg-port 4789 is not valid: give a UDP port 1..65535 other than"},
+                new String[] {"--wg-port", "70000", "--wg-port 70000"}))
             {
                 final ByteArrayOutputStream err = new ByteArrayOutputStream();
                 final PrintStream saved = System.err;
