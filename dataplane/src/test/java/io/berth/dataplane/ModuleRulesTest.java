@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <ul>
  * <li>dataplane: the JDK and agrona only;</li>
  * <li>tap: dataplane, and jnr-ffi for syscalls; switch (l2, l3) and nat (conntrack, nat): dataplane only, never
- * each other; vxlan likewise; conntrack never nat;</li>
+ * each other; vxlan likewise, and BouncyCastle for WireGuard's handshake (BLAKE2s, X25519); conntrack never nat;</li>
  * <li>control (with Jackson, picocli, Chronicle, jetcd, dnsjava and the Prometheus client) wires them, but only its {@code dataplane}
  * package touches the packet-path modules (everyone else
  * goes through the Dataplane boundary and the typed proxies); a driver package never imports another driver's,
@@ -55,7 +55,7 @@ class ModuleRulesTest
         "tap", List.of("org.agrona.", "jnr.", "io.berth.dataplane", "io.berth.tap"),
         "switch", List.of("org.agrona.", "io.berth.dataplane", "io.berth.l2", "io.berth.l3"),
         "nat", List.of("org.agrona.", "io.berth.dataplane", "io.berth.conntrack", "io.berth.nat"),
-        "vxlan", List.of("org.agrona.", "io.berth.dataplane", "io.berth.vxlan"),
+        "vxlan", List.of("org.agrona.", "org.bouncycastle.", "io.berth.dataplane", "io.berth.vxlan"),
         "control", List.of("org.agrona.", "jnr.", "com.fasterxml.jackson.", "picocli.", "net.openhft.", "io.etcd.jetcd",
             "io.grpc.", "org.xbill.DNS.", "io.prometheus.metrics.", "io.berth.")));
 
