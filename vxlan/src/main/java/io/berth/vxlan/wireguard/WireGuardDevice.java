@@ -15,6 +15,7 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.function.LongSupplier;
 
 /**
  * This VTEP's WireGuard interface, in the dataplane: it seals the VXLAN datagrams of encrypted networks into
@@ -49,6 +50,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
     private static final long TIMER_PERIOD_MS = 100;
 
     private final PacketPool pool;
+    private final LongSupplier clock;
     private final UnsafeBuffer buffer;
     private final VxlanTunnelPort.NextHop nextHop;
     private final Sessions sessions;
@@ -70,6 +72,13 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
 
     public WireGuardDevice(final PacketPool pool, final VxlanTunnelPort.NextHop nextHop)
     {
+        this(pool, nextHop, System::currentTimeMillis);
+    }
+
+    /** @param clock wall-clock milliseconds (handshake timestamps are wall-clock time); tests move it. */
+    public WireGuardDevice(final PacketPool pool, final VxlanTunnelPort.NextHop nextHop, final LongSupplier clock)
+    {
+        this.clock = clock;
         this.pool = pool;
         this.buffer = pool.buffer();
         this.nextHop = nextHop;
@@ -164,7 +173,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
     @Override
     public boolean seal(final int handle, final int remoteVtep)
     {
-        final long now = System.currentTimeMillis();
+        final long now = clock.getAsLong();
         final Peer peer = sessions.byVtep(remoteVtep);
         if (peer == null || !active())
         {
@@ -336,7 +345,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
      */
     public int receive(final int handle, final int message, final int length, final int sourceIp, final int sourcePort)
     {
-        nowMs = System.currentTimeMillis();
+        nowMs = clock.getAsLong();
         if (!active() || length < 4)
         {
             dropReason = WireGuardDrops.WG_MALFORMED;

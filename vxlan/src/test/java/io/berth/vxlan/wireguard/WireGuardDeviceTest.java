@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,7 +29,8 @@ class WireGuardDeviceTest
     {
         final PacketPool pool = new PacketPool(64);
         final MemoryPort uplink = new MemoryPort(1, "uplink");
-        final WireGuardDevice device = new WireGuardDevice(pool, vtep -> 0x02_00_00_00_00_01L);
+        final AtomicLong clock = new AtomicLong(System.currentTimeMillis());
+        final WireGuardDevice device = new WireGuardDevice(pool, vtep -> 0x02_00_00_00_00_01L, clock::get);
         final byte[] privateKey = X25519Keys.generatePrivate();
         final byte[] publicKey = X25519Keys.publicOf(privateKey);
         final int vtep;
@@ -277,6 +279,68 @@ class WireGuardDeviceTest
         assertEquals(Protocol.TYPE_INITIATION, messageType(retry));
         assertEquals(WireGuardDevice.CONSUMED, b.receive(retry)[0], "served despite the load");
         assertEquals(Protocol.TYPE_RESPONSE, messageType(b.sent()));
+    }
+
+    /** Moves both hosts' clocks and runs their timers. */
+    private static void later(final long millis, final Host... hosts)
+    {
+        for (final Host host : hosts)
+        {
+            host.device.doWork(host.clock.addAndGet(millis));
+        }
+    }
+
+    @Test
+    void theInitiatorRekeysAfter120sKeysGoAfter180sAndRetriesStopAfter90s()
+    {
+        final Host a = new Host(VTEP_A);
+        final Host b = new Host(VTEP_B);
+        a.knows(b);
+        b.knows(a);
+        assertTrue(a.send(vxlanDatagram(VTEP_A, VTEP_B, 100), VTEP_B));
+        b.receive(a.sent());
+        a.receive(b.sent());
+        assertEquals(WireGuardDevice.DELIVER, b.receive(a.sent())[0]);
+
+        later(60_000, a, b);
+        assertTrue(a.send(vxlanDatagram(VTEP_A, VTEP_B, 100), VTEP_B));
+        assertEquals(Protocol.TYPE_TRANSPORT, messageType(a.sent()), "no rekey before 120 s");
+        later(61_000, a, b);
+        assertTrue(a.send(vxlanDatagram(VTEP_A, VTEP_B, 100), VTEP_B));
+        final byte[] rekey = a.sent();
+        assertEquals(Protocol.TYPE_INITIATION, messageType(rekey), "after 120 s the initiator starts a new handshake");
+        final byte[] stillSealed = a.sent();
+        assertEquals(Protocol.TYPE_TRANSPORT, messageType(stillSealed), "and goes on sending with the old keys");
+        assertEquals(WireGuardDevice.DELIVER, b.receive(stillSealed)[0]);
+
+        // the rekey is lost; at 180 s the old keys go: what A then sends waits for a handshake
+        later(60_000, a, b);
+        byte[] wire;
+        while ((wire = a.sent()) != null)
+        {
+            assertEquals(Protocol.TYPE_INITIATION, messageType(wire), "only handshake retries while keys are old");
+        }
+        assertTrue(a.send(vxlanDatagram(VTEP_A, VTEP_B, 100), VTEP_B), "kept for the next handshake");
+        assertNull(a.sent(), "nothing sealed on expired keys (and the retry that just went out is not repeated)");
+        assertTrue(a.device.status().stream().noneMatch(PeerStatus::session), "no keys after 180 s");
+        // and B, its clock past 180 s too, takes nothing more on them
+        assertTrue(b.device.status().stream().noneMatch(PeerStatus::session), "B dropped its keys too");
+
+        // nobody answers: retries every 5 s until 90 s after the attempt began (at 121 s), then given up and what
+        // waited dropped
+        int retries = 0;
+        for (int i = 0; i < 20; i++)
+        {
+            later(5_100, a);
+            while ((wire = a.sent()) != null)
+            {
+                retries++;
+            }
+        }
+        assertTrue(retries >= 4 && retries <= 7, retries + " retries between 181 s and 211 s");
+        later(30_000, a);
+        assertNull(a.sent(), "given up");
+        assertEquals(64, a.pool.available(), "the kept datagram went with the given-up handshake");
     }
 
     @Test
