@@ -25,6 +25,8 @@ final class Peer
     /** DH(our static, the peer's static), the same for every handshake. */
     final byte[] staticShared;
     final int vtep;
+    /** Non-zero, set when the peer is added: the mark of the frames decrypted from it. */
+    int number;
     int endpointIp;
     int endpointPort;
 

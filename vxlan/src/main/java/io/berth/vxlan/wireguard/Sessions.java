@@ -22,6 +22,8 @@ final class Sessions
     private final Int2ObjectHashMap<Object> byIndex = new Int2ObjectHashMap<>();
     private final List<Peer> peers = new ArrayList<>();
     private final PacketPool pool;
+    /** The last peer number given: what a decrypted frame is marked with ({@link PacketPool#sealedBy}), never 0. */
+    private int lastNumber;
 
     Sessions(final PacketPool pool)
     {
@@ -48,12 +50,6 @@ final class Sessions
         return peers;
     }
 
-    /** The peer number a decrypted frame is marked with ({@link PacketPool#sealedBy}): 1 + its place. */
-    int number(final Peer peer)
-    {
-        return peers.indexOf(peer) + 1;
-    }
-
     void add(final Peer peer)
     {
         final Peer before = peersByVtep.get(peer.vtep);
@@ -66,6 +62,8 @@ final class Sessions
         {
             remove(sameKey);
         }
+        lastNumber = lastNumber == Integer.MAX_VALUE ? 1 : lastNumber + 1;
+        peer.number = lastNumber;
         peersByVtep.put(peer.vtep, peer);
         peersByKey.put(peer.name, peer);
         peers.add(peer);

@@ -439,7 +439,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         pool.adjustFrameStart(handle, newFrame - frame);
         pool.frameLength(handle, EthernetFlyweight.HEADER_LENGTH + total);
         pool.clearVnetHeader(handle);
-        deliveredPeer = sessions.number(peer);
+        deliveredPeer = peer.number;
         return DELIVER;
     }
 
