@@ -23,10 +23,16 @@ public final class L2Drops
     public static final DropReason NOT_FOR_US = DropReason.declare("NOT_FOR_US",
         "uplink frame for another host's MAC or of a protocol berthd does not route (a promiscuous port sees " +
         "the LAN)");
+    public static final DropReason ND_SPOOF = DropReason.declare("ND_SPOOF",
+        "IPv6 neighbour discovery from a container speaking for another address or MAC");
+    public static final DropReason RA_GUARD = DropReason.declare("RA_GUARD",
+        "IPv6 Router Advertisement or Redirect from a container (or neighbour discovery hidden in a fragment)");
+    public static final DropReason IPV6_MALFORMED = DropReason.declare("IPV6_MALFORMED",
+        "IPv6 from a container whose header chain cannot be followed within the frame");
 
     /** Every reason of this module; naming it declares them all. */
     public static final List<DropReason> ALL = List.of(ISOLATED, MAC_LIMIT, LAN_L3_BROADCAST, GATEWAY_UNHANDLED,
-        NOT_FOR_US);
+        NOT_FOR_US, ND_SPOOF, RA_GUARD, IPV6_MALFORMED);
 
     private L2Drops()
     {

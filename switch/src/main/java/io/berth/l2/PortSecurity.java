@@ -6,8 +6,8 @@ import org.agrona.collections.Long2LongHashMap;
 import java.util.Arrays;
 
 /**
- * What each container port may claim to be: its own MAC and, on its network, its own IPv4 address (OVS port
- * security, the CNI {@code macspoofchk}). A bound port may send only frames from its MAC, ARP whose sender is its
+ * What each container port may claim to be: its own MAC and, on its network, its own IPv4 address and IPv6
+ * addresses (OVS port security, the CNI {@code macspoofchk}). A bound port may send only frames from its MAC, ARP whose sender is its
  * MAC and address, and IPv4 from its address; and no port, bound or not (a future parent or tunnel port), may
  * send from a MAC that belongs to a bound port, so the MAC table never moves such a MAC away from its owner.
  * <pre>
@@ -24,6 +24,9 @@ public final class PortSecurity
     private final long[] mac = new long[PortTable.MAX_PORTS];
     private final int[] ip = new int[PortTable.MAX_PORTS];
     private final int[] domain = new int[PortTable.MAX_PORTS];
+    /** A port's global IPv6 address (0, 0 for none): its link-local one is derived from its MAC. */
+    private final long[] ip6Hi = new long[PortTable.MAX_PORTS];
+    private final long[] ip6Lo = new long[PortTable.MAX_PORTS];
     private final boolean[] ownsMacOf = new boolean[PortTable.MAX_PORTS];
     private final Long2LongHashMap owners = new Long2LongHashMap(NO_OWNER);
     /** MacTable.key(domain, address) -> port id, for every bound port's address: no tunnel may claim one. */
@@ -78,6 +81,8 @@ public final class PortSecurity
             }
             bound[port] = false;
             domain[port] = -1;
+            ip6Hi[port] = 0;
+            ip6Lo[port] = 0;
         }
     }
 
@@ -94,6 +99,23 @@ public final class PortSecurity
     public int ip(final int port)
     {
         return ip[port];
+    }
+
+    /** Control command: the bound {@code port}'s global IPv6 address (its link-local one comes from its MAC). */
+    public void bindIpv6(final int port, final long hi, final long lo)
+    {
+        ip6Hi[port] = hi;
+        ip6Lo[port] = lo;
+    }
+
+    public long ip6Hi(final int port)
+    {
+        return ip6Hi[port];
+    }
+
+    public long ip6Lo(final int port)
+    {
+        return ip6Lo[port];
     }
 
     /** The bound port whose MAC {@code sourceMac} is on {@code domainId}, or {@link #NO_OWNER}. */

@@ -14,8 +14,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * Port security, between parse and l2-forward: a container port sends only as itself. Refused, each with its own
  * reason: a frame from another MAC ({@code mac_spoof}), ARP whose sender MAC or address is not the port's own
  * ({@code arp_spoof}; an RFC 5227 probe, sender address 0.0.0.0, is allowed), IPv4 from another address
- * ({@code spoofed_source}). IPv6 and other ethertypes are only switched at L2, so they pass when the MAC is the
- * port's own. A port that is not bound (no container's: a future parent or tunnel port) may send anything but
+ * ({@code spoofed_source}), and for IPv6 what {@link Ipv6Guard} refuses (another source, neighbour discovery for
+ * another address or MAC, Router Advertisements and Redirects). Other ethertypes pass when the MAC is the port's
+ * own. A port that is not bound (no container's: a future parent or tunnel port) may send anything but
  * a bound port's MAC. Expects frames checked by parse. Worker thread; allocation-free.
  */
 public final class PortSecurityNode extends Node
@@ -30,7 +31,8 @@ public final class PortSecurityNode extends Node
     /** Arc {@code next} takes every frame its port may send. */
     public PortSecurityNode(final PortSecurity security, final L2Switch l2)
     {
-        super("port-security", DropReason.MAC_SPOOF, DropReason.ARP_SPOOF, DropReason.SPOOFED_SOURCE);
+        super("port-security", DropReason.MAC_SPOOF, DropReason.ARP_SPOOF, DropReason.SPOOFED_SOURCE,
+            L2Drops.ND_SPOOF, L2Drops.RA_GUARD, L2Drops.IPV6_MALFORMED);
         this.security = security;
         this.l2 = l2;
     }
@@ -80,6 +82,9 @@ public final class PortSecurityNode extends Node
             case EthernetFlyweight.TYPE_IPV4:
                 ipv4.wrap(buffer, ethernet.payloadOffset());
                 return ipv4.source() == security.ip(port) ? null : DropReason.SPOOFED_SOURCE;
+            case EthernetFlyweight.TYPE_IPV6:
+                return Ipv6Guard.check(buffer, ethernet.payloadOffset(), pool.frameOffset(handle) +
+                    pool.frameLength(handle), source, security.ip6Hi(port), security.ip6Lo(port));
             default:
                 return null;
         }

@@ -11,6 +11,7 @@ import io.berth.dataplane.graph.TestGraphs;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -99,8 +100,71 @@ class PortSecurityNodeTest
             Arrays.copyOfRange(arpReply(MAC_B, IP_A, MAC_B, IP_B), 14, 42)))); // ARP sender MAC not the frame's
         assertEquals(null, send(1, arpRequest(MAC_A, IP_A, IP_B)));
         assertEquals(null, send(1, arpRequest(MAC_A, 0, IP_B)), "an RFC 5227 probe");
-        assertEquals(null, send(1, ethernet(MAC_B, MAC_A, 0x86DD, new byte[40])), "IPv6 from its own MAC");
-        assertEquals(List.of(1, 1, 1, 1), passed);
+        assertEquals(List.of(1, 1, 1), passed);
+    }
+
+    private static final long LL = Ipv6Guard.LINK_LOCAL_PREFIX;
+    private static final long ALL_NODES_HI = 0xff02_0000_0000_0000L;
+
+    /** IPv6 from {@code src} to ff02::1 with next header {@code next} and {@code payload} (checksums unchecked). */
+    private static byte[] ipv6(final long mac, final long srcHi, final long srcLo, final int next, final byte[] payload)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(40 + payload.length);
+        b.putInt(0x6000_0000).putShort((short)payload.length).put((byte)next).put((byte)255);
+        b.putLong(srcHi).putLong(srcLo).putLong(ALL_NODES_HI).putLong(1).put(payload);
+        return ethernet(0x3333_0000_0001L, mac, 0x86DD, b.array());
+    }
+
+    /** ICMPv6 of {@code type}; for NS/NA a target and one link-layer option ({@code option} type, {@code mac}). */
+    private static byte[] icmp6(final int type, final long targetHi, final long targetLo, final int option,
+        final long optionMac)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(option == 0 ? 24 : 32);
+        b.put((byte)type).put((byte)0).putShort((short)0).putInt(0).putLong(targetHi).putLong(targetLo);
+        if (option != 0)
+        {
+            b.put((byte)option).put((byte)1).putShort((short)(optionMac >>> 32)).putInt((int)optionMac);
+        }
+        return b.array();
+    }
+
+    @Test
+    void ipv6FromItsOwnAddressesAndNeighbourDiscoveryForItselfOnly()
+    {
+        final long ownLl = Ipv6Guard.eui64(MAC_A);
+        assertEquals(0x0042_acff_fe12_0002L, ownLl, "the kernel's link-local interface id for 02:42:ac:12:00:02");
+        final long globalHi = 0xfd00_0001_0000_0000L;
+        assertEquals(null, send(1, ipv6(MAC_A, LL, ownLl, 17, new byte[16])), "UDP from its link-local address");
+        assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, LL, Ipv6Guard.eui64(MAC_B), 17, new byte[16])));
+        assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, globalHi, 2, 17, new byte[16])), "no global yet");
+        security.bindIpv6(1, globalHi, 2);
+        assertEquals(null, send(1, ipv6(MAC_A, globalHi, 2, 17, new byte[16])), "its global address");
+        assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, globalHi, 3, 17, new byte[16])));
+        assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, 0, 0, 17, new byte[16])), "unspecified: UDP");
+
+        // neighbour discovery
+        assertEquals(null, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(135, LL, Ipv6Guard.eui64(MAC_B), 1, MAC_A))));
+        assertEquals(null, send(1, ipv6(MAC_A, 0, 0, 58, icmp6(135, globalHi, 2, 0, 0))), "DAD");
+        assertEquals(L2Drops.ND_SPOOF, send(1, ipv6(MAC_A, 0, 0, 58, icmp6(135, globalHi, 2, 1, MAC_A))),
+            "DAD with a link-layer option");
+        assertEquals(L2Drops.ND_SPOOF, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(135, LL, 9, 1, MAC_B))));
+        assertEquals(null, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(136, globalHi, 2, 2, MAC_A))), "NA for itself");
+        assertEquals(L2Drops.ND_SPOOF, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(136, globalHi, 3, 2, MAC_A))),
+            "NA for another address");
+        assertEquals(L2Drops.ND_SPOOF, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(136, LL, ownLl, 2, MAC_B))),
+            "NA for itself with another MAC");
+        assertEquals(L2Drops.RA_GUARD, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(134, 0, 0, 0, 0))));
+        assertEquals(L2Drops.RA_GUARD, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(137, 0, 0, 0, 0))));
+        // an RA behind a destination-options header, and in a fragment
+        final byte[] options = new byte[8 + 24];
+        options[0] = 58;
+        System.arraycopy(icmp6(134, 0, 0, 0, 0), 0, options, 8, 24);
+        assertEquals(L2Drops.RA_GUARD, send(1, ipv6(MAC_A, LL, ownLl, 60, options)));
+        final byte[] fragment = options.clone();
+        assertEquals(L2Drops.RA_GUARD, send(1, ipv6(MAC_A, LL, ownLl, 44, fragment)));
+        assertEquals(L2Drops.IPV6_MALFORMED, send(1, ethernet(0x3333_0000_0001L, MAC_A, 0x86DD, new byte[30])));
+        assertEquals(null, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(128, 0, 0, 0, 0))), "echo request");
+        assertEquals(pool.capacity(), pool.available());
     }
 
     @Test

@@ -137,4 +137,63 @@ class PortSecuritySystemTest extends SystemTestBase
         assertFalse(sniff.output().contains("echo reply"), () -> "T answered V for A:\n" + sniff.output());
         Net.assertPings(v, IP_T, host);
     }
+
+    /** {@code ns}'s link-local address on eth0, once duplicate address detection is done (at most 10 s). */
+    private static String linkLocal(final String ns)
+    {
+        for (int i = 0; i < 100; i++)
+        {
+            final String out = inNs(ns, "ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link").out();
+            if (out.contains("fe80::") && !out.contains("tentative"))
+            {
+                return out.replaceAll("(?s).*inet6 (fe80::[0-9a-f:]+)/.*", "$1");
+            }
+            BerthHost.sleep(100);
+        }
+        throw new AssertionError("no link-local address in " + ns + ": " + inNs(ns, "ip", "-6", "addr").out());
+    }
+
+    private void ndAttack(final String... args)
+    {
+        final String[] command = new String[args.length + 2];
+        command[0] = "/usr/bin/python3";
+        command[1] = host.root().resolve("tests/src/test/resources/nd-attack.py").toString();
+        System.arraycopy(args, 0, command, 2, args.length);
+        final Result r = inNs(a, command);
+        assertEquals(0, r.exit(), r::toString);
+    }
+
+    @Test
+    void ipv6RouterAdvertisementsNeighbourSpoofingAndForgedSourcesAreRefused()
+    {
+        threeContainers();
+        final String llV = linkLocal(v);
+        final String llT = linkLocal(t);
+        final String llA = linkLocal(a);
+        assertTrue(llA.endsWith(":42:aff:fe5d:2"), "the container's link-local is its MAC's EUI-64: " + llA);
+        // link-local IPv6 between containers works, through port security
+        final Result v6 = inNs(t, "ping", "-6", "-c", "2", "-i", "0.2", "-W", "1", llV + "%eth0");
+        assertTrue(v6.out().contains("2 received"), v6::toString);
+
+        final long raBefore = drops("ra_guard");
+        ndAttack("ra", "5");
+        awaitDrops("ra_guard", raBefore + 5);
+        final String routes = inNs(t, "ip", "-6", "route").out() + inNs(v, "ip", "-6", "addr").out();
+        assertFalse(routes.contains("2001:db8:bad") || routes.contains("default"), () -> "an RA got through: " + routes);
+
+        final long ndBefore = drops("nd_spoof");
+        ndAttack("na", "5", llV, MAC_T, llT);
+        awaitDrops("nd_spoof", ndBefore + 5);
+        final String neigh = inNs(t, "ip", "-6", "neigh", "show", llV, "dev", "eth0").out();
+        assertFalse(neigh.contains(MAC_A), () -> "T's entry for V now points at A: " + neigh);
+
+        final long spoofBefore = drops("spoofed_source");
+        final BerthHost.Spawned sniff = sniff(t, "icmp6 and src host " + llV);
+        ndAttack("spoof", "5", llV, MAC_T, llT);
+        awaitDrops("spoofed_source", spoofBefore + 5);
+        sniff.kill();
+        assertFalse(sniff.output().contains("echo request"), () -> "T saw A's forgery from V:\n" + sniff.output());
+        final Result after = inNs(t, "ping", "-6", "-c", "2", "-i", "0.2", "-W", "1", llV + "%eth0");
+        assertTrue(after.out().contains("2 received"), after::toString);
+    }
 }
