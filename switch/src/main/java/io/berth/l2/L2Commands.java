@@ -28,6 +28,12 @@ public final class L2Commands
         return worker.run(() -> security.bind(portId, domainId, mac, ip));
     }
 
+    /** Port security: a bound port's global IPv6 address (its link-local one comes from its MAC). */
+    public CompletableFuture<Void> bindPortIpv6(final int portId, final long hi, final long lo)
+    {
+        return worker.run(() -> security.bindIpv6(portId, hi, lo));
+    }
+
     public CompletableFuture<Void> unbindPort(final int portId)
     {
         return worker.run(() -> security.unbind(portId));

@@ -90,7 +90,8 @@ public final class RequestHandler
         final Network network = service.networks().createNetwork(new NetworkRequest(required(request, "name"),
             text(request, "driver"), text(request, "subnet"), text(request, "ipRange"), text(request, "gateway"),
             request.path("internal").asBoolean(false), strings(request, "options"), strings(request, "moreSubnets"),
-            strings(request, "moreGateways")));
+            strings(request, "moreGateways"), request.path("ipv6").asBoolean(false), text(request, "subnet6"),
+            text(request, "gateway6")));
         return idAndName(network.id(), network.name());
     }
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.berth.control.driver.spi.NetworkDriver;
 import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
+import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.model.PortSpec;
@@ -52,6 +54,8 @@ public final class Views
         node.put("Scope", network.scope().text());
         node.put("Driver", network.driver());
         node.put("Internal", network.internal());
+        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
+        node.put("EnableIPv6", subnet6 != null);
         final ObjectNode ipam = node.putObject("IPAM");
         ipam.put("Driver", "default");
         final ArrayNode configs = ipam.putArray("Config");
@@ -72,6 +76,11 @@ public final class Views
                 {
                     extra.put("Gateway", Ipv4.format(network.moreGateway(i)));
                 }
+            }
+            if (subnet6 != null)
+            {
+                configs.addObject().put("Subnet", subnet6.toString())
+                    .put("Gateway", network.options().get(Ipv6Subnets.GATEWAY));
             }
         }
         final NetworkDriver driver = service.driverOf(network);
@@ -219,6 +228,11 @@ public final class Views
             entry.put("IPPrefixLen", network.subnetOf(endpoint.ip()).prefixLength());
             entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
             entry.put("Gateway", Ipv4.format(network.gatewayOf(endpoint.ip())));
+            final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
+            final long[] ip6 = subnet6 == null ? null : Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
+            entry.put("GlobalIPv6Address", ip6 == null ? "" : Ipv6Cidr.format(ip6[0], ip6[1]));
+            entry.put("GlobalIPv6PrefixLen", subnet6 == null ? 0 : subnet6.prefixLength());
+            entry.put("IPv6Gateway", subnet6 == null ? "" : network.options().get(Ipv6Subnets.GATEWAY));
             final ArrayNode aliases = entry.putArray("Aliases");
             endpoint.aliases().forEach(aliases::add);
         }

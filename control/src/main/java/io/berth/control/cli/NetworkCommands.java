@@ -63,6 +63,10 @@ final class NetworkCommands implements Runnable
         @Option(names = "--internal", description = "no outside access")
         boolean internal;
 
+        @Option(names = "--ipv6", description = "dual-stack: an IPv6 subnet too (an IPv6 --subnet, else a /64 of " +
+            "fd00:ba::/48); containers get its prefix with their IPv4 host part")
+        boolean ipv6;
+
         @Option(names = {"-o", "--opt"}, paramLabel = "KEY=VALUE", description = "icc=true|false, mtu=N")
         List<String> options = new ArrayList<>();
 
@@ -74,6 +78,19 @@ final class NetworkCommands implements Runnable
         {
             final ObjectNode request = BerthCli.request("network.create").put("name", name).put("driver", driver)
                 .put("internal", internal);
+            // as Docker: --subnet and --gateway repeat, one IPv4 and one IPv6 (told apart by their colons)
+            final List<String> subnets6 = subnets.stream().filter(t -> t.contains(":")).toList();
+            final List<String> gateways6 = gateways.stream().filter(t -> t.contains(":")).toList();
+            subnets = new ArrayList<>(subnets.stream().filter(t -> !t.contains(":")).toList());
+            gateways = new ArrayList<>(gateways.stream().filter(t -> !t.contains(":")).toList());
+            if (subnets6.size() > 1 || gateways6.size() > 1)
+            {
+                throw new BerthException("give at most one IPv6 --subnet and one IPv6 --gateway, not " +
+                    String.join(", ", subnets6.size() > 1 ? subnets6 : gateways6));
+            }
+            request.put("ipv6", ipv6 || !subnets6.isEmpty());
+            putIfSet(request, "subnet6", subnets6.isEmpty() ? null : subnets6.get(0));
+            putIfSet(request, "gateway6", gateways6.isEmpty() ? null : gateways6.get(0));
             putIfSet(request, "subnet", subnets.isEmpty() ? null : subnets.get(0));
             if (subnets.size() > 1)
             {

@@ -252,6 +252,10 @@ final class ContainerPorts implements AutoCloseable
             {
                 await(pipeline.l2Commands().bindPort(portId, endpoint.segmentId(), endpoint.mac(), endpoint.ip()));
             }
+            if (endpoint.ipv6() != null)
+            {
+                await(pipeline.l2Commands().bindPortIpv6(portId, endpoint.ipv6().hi(), endpoint.ipv6().lo()));
+            }
             sharding.attach(port, endpoint.mtu(), owner.running());
             await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));
             if (lan != null)

@@ -17,8 +17,22 @@ package io.berth.control.dataplane;
  * @param portType     TAP or AF_XDP, or null for berthd's default ({@code --port-type}).
  */
 public record EndpointSpec(int segmentId, String sandbox, String ifName, String deviceName, long mac, int ip,
-    int prefixLength, int gatewayIp, boolean defaultRoute, int mtu, PortType portType)
+    int prefixLength, int gatewayIp, boolean defaultRoute, int mtu, PortType portType, Ipv6 ipv6)
 {
+    /** A dual-stack endpoint's IPv6 address, its prefix length and its gateway (issue 27). Immutable. */
+    public record Ipv6(long hi, long lo, int prefixLength, long gatewayHi, long gatewayLo)
+    {
+    }
+
+    /** IPv4 only. */
+    public EndpointSpec(final int segmentId, final String sandbox, final String ifName, final String deviceName,
+        final long mac, final int ip, final int prefixLength, final int gatewayIp, final boolean defaultRoute,
+        final int mtu, final PortType portType)
+    {
+        this(segmentId, sandbox, ifName, deviceName, mac, ip, prefixLength, gatewayIp, defaultRoute, mtu, portType,
+            null);
+    }
+
     /** With berthd's default port type. */
     public EndpointSpec(final int segmentId, final String sandbox, final String ifName, final String deviceName,
         final long mac, final int ip, final int prefixLength, final int gatewayIp, final boolean defaultRoute,

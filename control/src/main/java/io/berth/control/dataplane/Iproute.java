@@ -1,6 +1,7 @@
 package io.berth.control.dataplane;
 
 import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -142,11 +143,26 @@ final class Iproute
             "address", EthernetFlyweight.formatMac(endpoint.mac()), "mtu", Integer.toString(endpoint.mtu()));
         run(true, "ip", "-n", ns, "addr", "replace",
             Ipv4Flyweight.format(endpoint.ip()) + "/" + endpoint.prefixLength(), "dev", dev);
+        final EndpointSpec.Ipv6 v6 = endpoint.ipv6();
+        if (v6 != null)
+        {
+            // its link-local address from the MAC (what port security allows), and the global one without DAD:
+            // berth hands out each address once
+            run(true, "ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf." + dev + ".disable_ipv6=0",
+                "net.ipv6.conf." + dev + ".addr_gen_mode=0", "net.ipv6.conf." + dev + ".accept_ra=0");
+            run(true, "ip", "-n", ns, "-6", "addr", "replace", Ipv6Cidr.format(v6.hi(), v6.lo()) + "/" +
+                v6.prefixLength(), "dev", dev, "nodad");
+        }
         run(true, "ip", "-n", ns, "link", "set", "dev", dev, "up");
         if (endpoint.defaultRoute())
         {
             run(true, "ip", "-n", ns, "route", "replace", "default",
                 "via", Ipv4Flyweight.format(endpoint.gatewayIp()), "dev", dev);
+            if (v6 != null)
+            {
+                run(true, "ip", "-n", ns, "-6", "route", "replace", "default",
+                    "via", Ipv6Cidr.format(v6.gatewayHi(), v6.gatewayLo()), "dev", dev);
+            }
         }
     }
 

@@ -8,6 +8,9 @@ import io.berth.control.event.Event;
 import io.berth.control.event.Scope;
 import io.berth.control.event.Store;
 import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Subnets;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.store.Stores;
@@ -66,6 +69,27 @@ public final class NetworkController
 
     // ------------------------------------------------------------------------------------------------ networks
 
+    /** A dual-stack network's IPv6 subnet and gateway (issue 27): bridge networks so far. */
+    private Map<String, String> ipv6Options(final NetworkRequest request, final NetworkDriver driver,
+        final Event.IpamConfig pool)
+    {
+        if (!driver.name().equals(ControlService.DEFAULT_NETWORK_DRIVER) || pool == null)
+        {
+            throw new BerthException("--ipv6 is for bridge networks so far, not " + driver.name() + " (issue 27)");
+        }
+        final Map<Ipv6Cidr, String> inUse = new LinkedHashMap<>();
+        for (final Network other : state.networks())
+        {
+            final Ipv6Cidr theirs = Ipv6Subnets.subnetOf(other.options());
+            if (theirs != null)
+            {
+                inUse.put(theirs, other.name());
+            }
+        }
+        return Ipv6Subnets.plan(request.subnet6(), request.gateway6(), Cidr.parse(pool.subnet(), "subnet"),
+            Ipv4.parse(pool.gateway(), "gateway"), inUse);
+    }
+
     public Network createNetwork(final NetworkRequest request)
     {
         final String name = ControlCore.checkName(request.name(), "network");
@@ -118,6 +142,10 @@ public final class NetworkController
             {
                 options.put(Network.MORE_SUBNETS, String.join(",", more));
             }
+        }
+        if (request.ipv6() || request.subnet6() != null || request.gateway6() != null)
+        {
+            options.putAll(ipv6Options(request, driver, pool));
         }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), core.now());

@@ -10,8 +10,17 @@ import java.util.List;
  * @param moreGateways the second and later {@code --gateway}s, one for each of {@code moreSubnets} in order.
  */
 public record NetworkRequest(String name, String driver, String subnet, String ipRange, String gateway,
-    boolean internal, List<String> options, List<String> moreSubnets, List<String> moreGateways)
+    boolean internal, List<String> options, List<String> moreSubnets, List<String> moreGateways, boolean ipv6,
+    String subnet6, String gateway6)
 {
+    /** IPv4 only. */
+    public NetworkRequest(final String name, final String driver, final String subnet, final String ipRange,
+        final String gateway, final boolean internal, final List<String> options, final List<String> moreSubnets,
+        final List<String> moreGateways)
+    {
+        this(name, driver, subnet, ipRange, gateway, internal, options, moreSubnets, moreGateways, false, null, null);
+    }
+
     public NetworkRequest(final String name, final String driver, final String subnet, final String ipRange,
         final String gateway, final boolean internal, final List<String> options, final List<String> moreSubnets)
     {

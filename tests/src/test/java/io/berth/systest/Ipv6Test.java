@@ -1,0 +1,110 @@
+package io.berth.systest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+
+import static io.berth.systest.BerthHost.inNs;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Dual-stack bridge networks (issue 27, its first part): {@code --ipv6} and an IPv6 {@code --subnet}, containers
+ * addressed with the prefix and their IPv4 host part, talking IPv6 through berth's switch and port security, the
+ * kernel as the peer. One berthd for the class; each test removes what it made.
+ */
+class Ipv6Test extends SystemTestBase
+{
+    private static boolean ping6(final String ns, final String ip)
+    {
+        return inNs(Duration.ofSeconds(10), ns, "ping", "-6", "-c", "1", "-W", "1", ip).ok();
+    }
+
+    @Test
+    void aDualStackNetworkGivesContainersBothAddressesAndTheyTalkIpv6()
+    {
+        host.createNetwork("v6a", "--ipv6", "--subnet", "10.96.0.0/24", "--subnet", "fd00:96::/64");
+        final JsonNode net = host.inspectNetwork("v6a");
+        assertTrue(net.path("EnableIPv6").asBoolean(), net.toString());
+        final String configs = net.path("IPAM").path("Config").toString();
+        assertTrue(configs.contains("\"Subnet\":\"10.96.0.0/24\"") && configs.contains("\"Subnet\":\"fd00:96::/64\"")
+            && configs.contains("\"Gateway\":\"fd00:96::1\""), configs);
+        final String c1 = host.run("s1", "--network", "v6a");
+        final String c2 = host.run("s2", "--network", "v6a");
+        final JsonNode settings = host.inspect(c2).path("NetworkSettings").path("Networks").path("v6a");
+        assertEquals("fd00:96::3", settings.path("GlobalIPv6Address").asText(), settings.toString());
+        assertEquals(64, settings.path("GlobalIPv6PrefixLen").asInt());
+        assertEquals("fd00:96::1", settings.path("IPv6Gateway").asText());
+        final String addresses = inNs(c1, "ip", "-6", "addr", "show", "dev", "eth0").out();
+        assertTrue(addresses.contains("fd00:96::2/64"), addresses);
+        assertTrue(inNs(c1, "ip", "-6", "route", "show", "default").out().contains("via fd00:96::1"));
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, "fd00:96::3")),
+            "c1 cannot ping c2 over IPv6\n" + host.logTail());
+        final BerthHost.Spawned server = host.spawn(c2, "nc", "-6", "-l", "-n", "7301");
+        assertTrue(Net.awaitListening(c2, 7301));
+        assertTrue(inNs(Duration.ofSeconds(10), c1, "sh", "-c", "echo over-v6 | nc -6 -N -n -w 3 fd00:96::3 7301").ok());
+        assertTrue(server.awaitOutput("over-v6", Duration.ofSeconds(5)), server.toString());
+        server.kill();
+        // still IPv4 as before
+        Net.assertPings(c1, "10.96.0.3", host);
+        // a container that forges its neighbour's IPv6 address is refused, the neighbour undisturbed
+        final long before = host.json("counters", "-o", "json").path("drops").path("spoofed_source").asLong();
+        final Result forged = inNs(c1, "/usr/bin/python3", host.root().resolve("tests/src/test/resources/nd-attack.py")
+            .toString(), "spoof", "3", "fd00:96::3", "02:42:0a:60:00:03", "fd00:96::3");
+        assertTrue(forged.ok(), forged.toString());
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(5), () -> host.json("counters", "-o", "json").path("drops")
+            .path("spoofed_source").asLong() >= before + 3));
+        assertTrue(ping6(c1, "fd00:96::3"));
+        // a restart keeps both addresses and IPv6 port security
+        host.restartBerthd();
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, "fd00:96::3")), "no IPv6 after a restart");
+        assertEquals("fd00:96::2", host.inspect(c1).path("NetworkSettings").path("Networks").path("v6a")
+            .path("GlobalIPv6Address").asText());
+        final long beforeRestart = host.json("counters", "-o", "json").path("drops").path("spoofed_source").asLong();
+        assertTrue(inNs(c1, "/usr/bin/python3", host.root().resolve("tests/src/test/resources/nd-attack.py").toString(),
+            "spoof", "2", "fd00:96::3", "02:42:0a:60:00:03", "fd00:96::3").ok());
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(5), () -> host.json("counters", "-o", "json").path("drops")
+            .path("spoofed_source").asLong() >= beforeRestart + 2), "IPv6 port security lost at the restart");
+    }
+
+    @Test
+    void withoutAnIpv6SubnetOneComesFromTheUniqueLocalPoolAndBadOnesAreRefused()
+    {
+        host.createNetwork("v6b", "--ipv6", "--subnet", "10.97.0.0/24");
+        final String pool = host.inspectNetwork("v6b").path("IPAM").path("Config").toString();
+        assertTrue(pool.contains("fd00:ba:0:1::/64"), pool);
+        host.createNetwork("v6c", "--ipv6", "--subnet", "10.98.0.0/24");
+        assertTrue(host.inspectNetwork("v6c").path("IPAM").path("Config").toString().contains("fd00:ba:0:2::/64"));
+        refused("shorter than /64", "--subnet", "10.99.1.0/24", "--subnet", "fd00:99::/48");
+        refused("link-local", "--subnet", "10.99.1.0/24", "--subnet", "fe80::/64");
+        refused("multicast", "--subnet", "10.99.1.0/24", "--subnet", "ff05::/64");
+        refused("overlaps fd00:ba:0:1::/64 of network v6b", "--subnet", "10.99.1.0/24", "--subnet",
+            "fd00:ba:0:1::/64");
+        refused("outside its subnet", "--subnet", "10.99.1.0/24", "--subnet", "fd00:99::/64", "--gateway",
+            "fd00:98::1");
+        refused("would be the IPv6 address of the container at 10.99.1.5", "--subnet", "10.99.1.0/24", "--subnet",
+            "fd00:99::/64", "--gateway", "fd00:99::5");
+        refused("host bits are set", "--subnet", "10.99.1.0/24", "--subnet", "fd00:99::1/64");
+        refused("at most one IPv6 --subnet", "--subnet", "fd00:99::/64", "--subnet", "fd00:98::/64");
+        refused("bridge networks so far", "--driver", "macvlan", "-o", "parent=lo", "--ipv6");
+        assertFalse(host.berthOk("network", "ls").out().contains("v6bad"), "a refused network was made");
+        // an IPv4-only network is what it was
+        host.createNetwork("v4only", "--subnet", "10.99.2.0/24");
+        assertFalse(host.inspectNetwork("v4only").path("EnableIPv6").asBoolean());
+    }
+
+    private void refused(final String expected, final String... args)
+    {
+        final String[] all = new String[args.length + 3];
+        all[0] = "network";
+        all[1] = "create";
+        System.arraycopy(args, 0, all, 2, args.length);
+        all[all.length - 1] = "v6bad";
+        final Result result = host.berth(all);
+        assertFalse(result.ok(), "accepted: " + String.join(" ", args));
+        assertTrue(result.err().contains(expected) || result.out().contains(expected),
+            "expected \"" + expected + "\": " + result);
+    }
+}
