@@ -88,6 +88,27 @@ public final class BridgeDomain
         return mode;
     }
 
+    /** A dual-stack network's IPv6 gateway address (0, 0 for none): the gateway answers NS and ping for it. */
+    private long gateway6Hi;
+    private long gateway6Lo;
+
+    /** Control command (worker thread): the IPv6 gateway address, or 0, 0 for none. */
+    public void gatewayIpv6(final long hi, final long lo)
+    {
+        gateway6Hi = hi;
+        gateway6Lo = lo;
+    }
+
+    public long gateway6Hi()
+    {
+        return gateway6Hi;
+    }
+
+    public long gateway6Lo()
+    {
+        return gateway6Lo;
+    }
+
     /** False for LAN networks: a ping to the host address they answer ARP for is the host's to answer. */
     public boolean answersEcho()
     {

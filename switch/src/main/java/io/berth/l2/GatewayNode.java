@@ -8,12 +8,14 @@ import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
+import io.berth.l3.Ipv6Responder;
 import io.berth.l3.Responder;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
  * The network's gateway address lives here, not in a kernel bridge: ARP requests for it get a reply with the
- * gateway MAC, echo requests to it get an echo reply. ARP requests for an overlay's remote endpoints are answered
+ * gateway MAC, echo requests to it get an echo reply; on a dual-stack network likewise Neighbor Solicitations for
+ * its IPv6 address and echo requests to it ({@link Ipv6Responder}). ARP requests for an overlay's remote endpoints are answered
  * here too, with the MAC the store gave (proxy ARP). Replies are written over the request in place and sent
  * back out of the port it came from: no allocation, no copy. Anything else addressed to the gateway needs routing,
  * which this stage does not do; it is counted and dropped. Worker thread.
@@ -32,6 +34,7 @@ public final class GatewayNode extends Node
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
     private final Responder responder = new Responder();
+    private final Ipv6Responder ipv6 = new Ipv6Responder();
 
     /**
      * Arcs: {@code tx}, and optionally {@code route}, where IPv4 for the gateway MAC goes when it is not a ping
@@ -105,6 +108,14 @@ public final class GatewayNode extends Node
                 }
                 // for the gateway address but no ping, e.g. a reply to a masqueraded hairpin: conntrack may know it
                 return routeNode.connected() ? ROUTE : drop(L2Drops.GATEWAY_UNHANDLED);
+            case EthernetFlyweight.TYPE_IPV6:
+                if (ipv6.answer(buffer, frame, pool.frameLength(handle), domain.gateway6Hi(), domain.gateway6Lo(),
+                    domain.gatewayMac()) == Ipv6Responder.ANSWERED)
+                {
+                    pool.frameLength(handle, ipv6.answerLength());
+                    return REPLY;
+                }
+                return drop(L2Drops.GATEWAY_UNHANDLED); // IPv6 is not routed yet
             default:
                 return drop(L2Drops.GATEWAY_UNHANDLED);
         }

@@ -34,6 +34,12 @@ public final class L2Commands
         return worker.run(() -> security.bindIpv6(portId, hi, lo));
     }
 
+    /** A dual-stack domain's IPv6 gateway address: its gateway answers NS and ping for it. */
+    public CompletableFuture<Void> gatewayIpv6(final int domainId, final long hi, final long lo)
+    {
+        return worker.run(() -> l2.domain(domainId).gatewayIpv6(hi, lo));
+    }
+
     public CompletableFuture<Void> unbindPort(final int portId)
     {
         return worker.run(() -> security.unbind(portId));

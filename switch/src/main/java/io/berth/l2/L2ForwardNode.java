@@ -107,6 +107,12 @@ public final class L2ForwardNode extends Node
                     return null;
                 }
             }
+            if (ethernet.etherType() == EthernetFlyweight.TYPE_IPV6 && domain.gateway6Hi() != 0
+                && solicitsGateway(buffer, ethernet.payloadOffset(), domain))
+            {
+                graph.enqueue(gatewayNode, handle); // neighbour solicitation for the IPv6 gateway: answered there
+                return null;
+            }
             if (!domain.interContainer())
             {
                 return L2Drops.ISOLATED;
@@ -263,5 +269,13 @@ public final class L2ForwardNode extends Node
             cachedGeneration = macs.generation();
         }
         return port;
+    }
+
+    /** A Neighbor Solicitation (ICMPv6 135 right after the header) whose target is the domain's IPv6 gateway. */
+    private static boolean solicitsGateway(final UnsafeBuffer buffer, final int ip, final BridgeDomain domain)
+    {
+        return (buffer.getByte(ip + 6) & 0xFF) == 58 && (buffer.getByte(ip + 40) & 0xFF) == 135
+            && buffer.getLong(ip + 48, ByteOrder.BIG_ENDIAN) == domain.gateway6Hi()
+            && buffer.getLong(ip + 56, ByteOrder.BIG_ENDIAN) == domain.gateway6Lo();
     }
 }

@@ -42,6 +42,13 @@ class Ipv6Test extends SystemTestBase
         assertTrue(inNs(c1, "ip", "-6", "route", "show", "default").out().contains("via fd00:96::1"));
         assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, "fd00:96::3")),
             "c1 cannot ping c2 over IPv6\n" + host.logTail());
+        // the gateway answers neighbour solicitation and ping for its IPv6 address, with the gateway MAC
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, "fd00:96::1")),
+            "c1 cannot ping the IPv6 gateway\n" + host.berth("counters").out());
+        final String neighbour = inNs(c1, "ip", "-6", "neigh", "show", "fd00:96::1").out();
+        assertTrue(neighbour.contains("02:42:0a:60:00:01") && neighbour.contains("router"), neighbour);
+        final Result big = inNs(c2, "ping", "-6", "-c", "2", "-W", "2", "-s", "1400", "fd00:96::1");
+        assertTrue(big.ok(), big.toString());
         final BerthHost.Spawned server = host.spawn(c2, "nc", "-6", "-l", "-n", "7301");
         assertTrue(Net.awaitListening(c2, 7301));
         assertTrue(inNs(Duration.ofSeconds(10), c1, "sh", "-c", "echo over-v6 | nc -6 -N -n -w 3 fd00:96::3 7301").ok());

@@ -110,6 +110,11 @@ public interface Dataplane extends AutoCloseable
      */
     Map<String, Object> counters();
 
+    /** A dual-stack segment's IPv6 gateway address (issue 27): the gateway answers neighbour solicitation and ping. */
+    default void segmentIpv6Gateway(final int segmentId, final long hi, final long lo)
+    {
+    }
+
     // ------------------------------------------------------------------ overlay (VXLAN) building blocks
 
     /**

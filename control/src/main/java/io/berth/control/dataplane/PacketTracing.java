@@ -193,7 +193,8 @@ final class PacketTracing
         return trace(port, frame, 0, 0, 0, 0, timeoutMs);
     }
 
-    private static long macOf(final byte[] mac)
+    /** A MAC as a port reports it (6 bytes) in the 48 low bits of a long. */
+    static long macOf(final byte[] mac)
     {
         long value = 0;
         for (final byte b : mac)

@@ -187,7 +187,7 @@ public final class UserspaceDataplane implements Dataplane
         try
         {
             await(pipeline.portCommands().attach(port, Iproute.mtu(spec.iface())));
-            await(pipeline.routerCommands().uplink(port.id(), spec.ip(), spec.prefixLength(), macOf(port.mac()), spec.gateway()));
+            await(pipeline.routerCommands().uplink(port.id(), spec.ip(), spec.prefixLength(), PacketTracing.macOf(port.mac()), spec.gateway()));
             await(pipeline.worker.submit(() -> port.routed(spec.ip()))); // a LAN network may share its wire
         }
         catch (final RuntimeException e)
@@ -204,6 +204,12 @@ public final class UserspaceDataplane implements Dataplane
     public void addOverlay(final int segmentId, final int vni, final int udpPort, final boolean encrypted)
     {
         overlay.addOverlay(segmentId, vni, udpPort, encrypted);
+    }
+
+    @Override
+    public void segmentIpv6Gateway(final int segmentId, final long hi, final long lo)
+    {
+        await(pipeline.l2Commands().gatewayIpv6(segmentId, hi, lo));
     }
 
     @Override
@@ -228,7 +234,7 @@ public final class UserspaceDataplane implements Dataplane
     public void startWireGuard(final byte[] privateKey, final int port)
     {
         overlay.startWireGuard(privateKey, port, uplinkSpec == null ? 0 : uplinkSpec.ip(),
-            uplink == null ? 0 : macOf(uplink.mac()));
+            uplink == null ? 0 : PacketTracing.macOf(uplink.mac()));
     }
 
     @Override
@@ -259,16 +265,6 @@ public final class UserspaceDataplane implements Dataplane
     public void removeRemoteEndpoint(final int segmentId, final int ip, final long mac)
     {
         await(pipeline.l2Commands().removeRemote(segmentId, ip, mac));
-    }
-
-    private static long macOf(final byte[] mac)
-    {
-        long value = 0;
-        for (final byte b : mac)
-        {
-            value = (value << 8) | (b & 0xFF);
-        }
-        return value;
     }
 
     @Override

@@ -70,9 +70,15 @@ public final class BridgeDriver implements NetworkDriver
             dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
                 network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), options.icc(),
                 network.internal(), options.mtu()));
+            if (Ipv6Subnets.subnetOf(network.options()) != null)
+            {
+                final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY), "ipv6.gateway");
+                dataplane.segmentIpv6Gateway(segment, gateway[0], gateway[1]);
+            }
         }
         catch (final RuntimeException e)
         {
+            dataplane.removeSegment(segment);
             segmentIds.free(segment);
             throw e;
         }

@@ -1,0 +1,123 @@
+package io.berth.l3;
+
+import io.berth.dataplane.flyweight.Checksums;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+
+/**
+ * The IPv6 gateway's answers (issue 27), written over the request in place: a Neighbor Solicitation for the
+ * gateway address becomes the Neighbor Advertisement (router, solicited, override; the gateway MAC as target
+ * link-layer option), an echo request to it the echo reply. Frames must be unfragmented with ICMPv6 right after the
+ * 40-byte header (neighbour discovery never has extension headers); anything else is {@link #NOT_MINE}. Worker
+ * thread; allocation-free.
+ */
+public final class Ipv6Responder
+{
+    public static final int NOT_MINE = 0;
+    public static final int ANSWERED = 1;
+    private static final int IP = EthernetFlyweight.HEADER_LENGTH;
+    private static final int ICMP = IP + 40;
+    private static final int ICMPV6 = 58;
+    private static final int ECHO_REQUEST = 128;
+    private static final int ECHO_REPLY = 129;
+    private static final int NEIGHBOR_SOLICITATION = 135;
+    private static final int NEIGHBOR_ADVERTISEMENT = 136;
+    private static final long ALL_NODES_HI = 0xff02_0000_0000_0000L;
+
+    /**
+     * @param frame  the frame's offset; {@code length} its length.
+     * @return {@link #ANSWERED} with the frame rewritten and {@code length} changed as {@link #answerLength()} says,
+     * else {@link #NOT_MINE}.
+     */
+    public int answer(final UnsafeBuffer buffer, final int frame, final int length, final long gatewayHi,
+        final long gatewayLo, final long gatewayMac)
+    {
+        if (gatewayHi == 0 || length < ICMP + 8 || (buffer.getByte(frame + IP) & 0xF0) != 0x60
+            || (buffer.getByte(frame + IP + 6) & 0xFF) != ICMPV6)
+        {
+            return NOT_MINE;
+        }
+        final int payload = buffer.getShort(frame + IP + 4, ByteOrder.BIG_ENDIAN) & 0xFFFF;
+        if (ICMP + payload > length || payload < 8)
+        {
+            return NOT_MINE;
+        }
+        final int type = buffer.getByte(frame + ICMP) & 0xFF;
+        final long sourceHi = buffer.getLong(frame + IP + 8, ByteOrder.BIG_ENDIAN);
+        final long sourceLo = buffer.getLong(frame + IP + 16, ByteOrder.BIG_ENDIAN);
+        if (type == NEIGHBOR_SOLICITATION && payload >= 24
+            && buffer.getLong(frame + ICMP + 8, ByteOrder.BIG_ENDIAN) == gatewayHi
+            && buffer.getLong(frame + ICMP + 16, ByteOrder.BIG_ENDIAN) == gatewayLo)
+        {
+            final boolean fromDad = sourceHi == 0 && sourceLo == 0;
+            final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
+                & 0xFFFF_FFFF_FFFFL;
+            writeEthernet(buffer, frame, fromDad ? 0x3333_0000_0001L : requester, gatewayMac);
+            writeAddresses(buffer, frame, gatewayHi, gatewayLo, fromDad ? ALL_NODES_HI : sourceHi, fromDad ? 1 : sourceLo);
+            buffer.putShort(frame + IP + 4, (short)32, ByteOrder.BIG_ENDIAN);
+            buffer.putByte(frame + IP + 7, (byte)255);
+            buffer.putByte(frame + ICMP, (byte)NEIGHBOR_ADVERTISEMENT);
+            buffer.putByte(frame + ICMP + 1, (byte)0);
+            buffer.putInt(frame + ICMP + 4, fromDad ? 0xA000_0000 : 0xE000_0000, ByteOrder.BIG_ENDIAN); // R S O
+            buffer.putByte(frame + ICMP + 24, (byte)2); // target link-layer address
+            buffer.putByte(frame + ICMP + 25, (byte)1);
+            buffer.putShort(frame + ICMP + 26, (short)(gatewayMac >>> 32), ByteOrder.BIG_ENDIAN);
+            buffer.putInt(frame + ICMP + 28, (int)gatewayMac, ByteOrder.BIG_ENDIAN);
+            answerLength = ICMP + 32;
+            checksum(buffer, frame, 32);
+            return ANSWERED;
+        }
+        if (type == ECHO_REQUEST && buffer.getLong(frame + IP + 24, ByteOrder.BIG_ENDIAN) == gatewayHi
+            && buffer.getLong(frame + IP + 32, ByteOrder.BIG_ENDIAN) == gatewayLo)
+        {
+            final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
+                & 0xFFFF_FFFF_FFFFL;
+            writeEthernet(buffer, frame, requester, gatewayMac);
+            writeAddresses(buffer, frame, gatewayHi, gatewayLo, sourceHi, sourceLo);
+            buffer.putByte(frame + IP + 7, (byte)64);
+            buffer.putByte(frame + ICMP, (byte)ECHO_REPLY);
+            answerLength = ICMP + payload;
+            checksum(buffer, frame, payload);
+            return ANSWERED;
+        }
+        return NOT_MINE;
+    }
+
+    private int answerLength;
+
+    /** The answered frame's length. */
+    public int answerLength()
+    {
+        return answerLength;
+    }
+
+    private static void writeEthernet(final UnsafeBuffer buffer, final int frame, final long destination,
+        final long source)
+    {
+        buffer.putShort(frame, (short)(destination >>> 32), ByteOrder.BIG_ENDIAN);
+        buffer.putInt(frame + 2, (int)destination, ByteOrder.BIG_ENDIAN);
+        buffer.putShort(frame + 6, (short)(source >>> 32), ByteOrder.BIG_ENDIAN);
+        buffer.putInt(frame + 8, (int)source, ByteOrder.BIG_ENDIAN);
+    }
+
+    private static void writeAddresses(final UnsafeBuffer buffer, final int frame, final long sourceHi,
+        final long sourceLo, final long destinationHi, final long destinationLo)
+    {
+        buffer.putLong(frame + IP + 8, sourceHi, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(frame + IP + 16, sourceLo, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(frame + IP + 24, destinationHi, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(frame + IP + 32, destinationLo, ByteOrder.BIG_ENDIAN);
+    }
+
+    /** ICMPv6's checksum over the pseudo-header (addresses, length, next header) and the message. */
+    private static void checksum(final UnsafeBuffer buffer, final int frame, final int length)
+    {
+        buffer.putShort(frame + ICMP + 2, (short)0);
+        long sum = Checksums.sum(buffer, frame + IP + 8, 32, 0);
+        sum += length + ICMPV6;
+        sum = Checksums.sum(buffer, frame + ICMP, length, sum);
+        buffer.putShort(frame + ICMP + 2, (short)(~Checksums.fold(sum) & 0xFFFF), ByteOrder.BIG_ENDIAN);
+    }
+}
