@@ -56,6 +56,26 @@ class Ipv6Test extends SystemTestBase
         server.kill();
         // still IPv4 as before
         Net.assertPings(c1, "10.96.0.3", host);
+        // names: AAAA with the IPv6 address, PTR under ip6.arpa, A as before
+        assertEquals("fd00:96::3", inNs(c1, "dig", "+short", "+time=2", "+tries=1", "AAAA", c2, "@127.0.0.11").out()
+            .strip());
+        assertEquals(c2 + ".v6a.", inNs(c1, "dig", "+short", "+time=2", "+tries=1", "-x", "fd00:96::3",
+            "@127.0.0.11").out().strip());
+        assertEquals("10.96.0.3", inNs(c1, "dig", "+short", "+time=2", "+tries=1", c2, "@127.0.0.11").out().strip());
+        // --ip6 pins both addresses (the IPv4 one takes its host part); one that disagrees with --ip is refused
+        final String c3 = host.run("s3", "--network", "v6a", "--ip6", "fd00:96::42");
+        final JsonNode pinned = host.inspect(c3).path("NetworkSettings").path("Networks").path("v6a");
+        assertEquals("fd00:96::42", pinned.path("GlobalIPv6Address").asText(), pinned.toString());
+        assertEquals("10.96.0.66", pinned.path("IPAddress").asText());
+        assertTrue(ping6(c1, "fd00:96::42"));
+        final Result disagree = host.berth("run", "-d", "--name", host.name("s4"), "--network", "v6a", "--ip",
+            "10.96.0.9", "--ip6", "fd00:96::8");
+        assertFalse(disagree.ok());
+        assertTrue(disagree.err().contains("disagree"), disagree.toString());
+        final Result outside = host.berth("run", "-d", "--name", host.name("s5"), "--network", "v6a", "--ip6",
+            "fd00:97::8");
+        assertTrue(!outside.ok() && outside.err().contains("not a container address of network v6a"),
+            outside.toString());
         // a container that forges its neighbour's IPv6 address is refused, the neighbour undisturbed
         final long before = host.json("counters", "-o", "json").path("drops").path("spoofed_source").asLong();
         final Result forged = inNs(c1, "/usr/bin/python3", host.root().resolve("tests/src/test/resources/nd-attack.py")

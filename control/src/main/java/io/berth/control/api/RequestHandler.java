@@ -123,7 +123,8 @@ public final class RequestHandler
     private JsonNode networkConnect(final JsonNode request)
     {
         final Endpoint endpoint = service.containers().connect(required(request, "network"), required(request, "container"),
-            text(request, "ip"), strings(request, "aliases"));
+            service.networks().pinnedIp(request.path("network").asText(), text(request, "ip"), text(request, "ip6")),
+            strings(request, "aliases"));
         final ObjectNode result = Json.WIRE.createObjectNode();
         result.put("Interface", endpoint.ifName());
         result.put("IPAddress", Ipv4.format(endpoint.ip()));
@@ -140,7 +141,8 @@ public final class RequestHandler
     private JsonNode containerRun(final JsonNode request)
     {
         final Container container = service.containers().run(required(request, "name"), text(request, "network"),
-            text(request, "ip"), strings(request, "cmd"), strings(request, "publish"), strings(request, "aliases"),
+            service.networks().pinnedIp(text(request, "network"), text(request, "ip"), text(request, "ip6")),
+            strings(request, "cmd"), strings(request, "publish"), strings(request, "aliases"),
             new Event.DnsSettings(strings(request, "links"), strings(request, "dns"),
                 strings(request, "dnsSearch"), strings(request, "dnsOptions"), text(request, "hostname")));
         return idAndName(container.id(), container.name());

@@ -50,6 +50,10 @@ final class ContainerCommands
         @Option(names = "--ip", paramLabel = "IP", description = "pin the address (user-defined networks only)")
         String ip;
 
+        @Option(names = "--ip6", paramLabel = "IPV6", description = "pin the IPv6 address on a dual-stack network " +
+            "(its host part pins the IPv4 one too)")
+        String ip6;
+
         @Option(names = {"-p", "--publish"}, paramLabel = "SPEC", description = "publish a port: " +
             "[HOSTIP:]HOSTPORT[-END]:CPORT[-END][/tcp|/udp]; HOSTIP 0.0.0.0 (default: the uplink address and " +
             "127.0.0.1), 127.0.0.1 (this host only) or the uplink address; repeatable")
@@ -91,6 +95,7 @@ final class ContainerCommands
             dnsOptions.forEach(request.withArray("dnsOptions")::add);
             NetworkCommands.putIfSet(request, "network", network);
             NetworkCommands.putIfSet(request, "ip", ip);
+            NetworkCommands.putIfSet(request, "ip6", ip6);
             NetworkCommands.putIfSet(request, "hostname", hostname);
             final List<String> cmd = !command.isEmpty() && command.get(0).equals("--") ? command.subList(1,
                 command.size()) : command;

@@ -188,6 +188,9 @@ final class NetworkCommands implements Runnable
         @Option(names = "--ip", paramLabel = "IP", description = "pin the address")
         String ip;
 
+        @Option(names = "--ip6", paramLabel = "IPV6", description = "pin the IPv6 address on a dual-stack network")
+        String ip6;
+
         @Option(names = "--alias", paramLabel = "ALIAS", description = "another DNS name of the container on this " +
             "network; repeatable")
         List<String> aliases = new ArrayList<>();
@@ -204,6 +207,7 @@ final class NetworkCommands implements Runnable
             final ObjectNode request = BerthCli.request("network.connect").put("network", network)
                 .put("container", container);
             putIfSet(request, "ip", ip);
+            putIfSet(request, "ip6", ip6);
             aliases.forEach(request.withArray("aliases")::add);
             parent.root.api().call(request);
         }

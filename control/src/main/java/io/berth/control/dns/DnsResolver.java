@@ -1,5 +1,6 @@
 package io.berth.control.dns;
 
+import org.xbill.DNS.AAAARecord;
 import org.xbill.DNS.ARecord;
 import org.xbill.DNS.DClass;
 import org.xbill.DNS.Flags;
@@ -122,7 +123,33 @@ public final class DnsResolver
                     response.addRecord(new ARecord(question.getName(), DClass.IN, TTL, address(ip)), Section.ANSWER);
                 }
             }
-            // AAAA, MX, ...: the name is ours, so an empty NOERROR, never forwarded
+            if (type == Type.AAAA || type == Type.ANY)
+            {
+                for (final byte[] ip6 : names.addresses6().getOrDefault(name, List.of()))
+                {
+                    response.addRecord(new AAAARecord(question.getName(), DClass.IN, TTL, address6(ip6)),
+                        Section.ANSWER);
+                }
+            }
+            // MX, ... (and AAAA on an IPv4-only network): the name is ours, so an empty NOERROR, never forwarded
+            return local(query, response, tcp);
+        }
+        final String pointer6 = anyClass ? names.pointers6().get(name) : null;
+        if (pointer6 != null)
+        {
+            final Message response = response(query, Rcode.NOERROR);
+            if (type == Type.PTR || type == Type.ANY)
+            {
+                try
+                {
+                    response.addRecord(new PTRRecord(question.getName(), DClass.IN, TTL, Name.fromString(pointer6 + ".")),
+                        Section.ANSWER);
+                }
+                catch (final TextParseException impossible)
+                {
+                    return local(query, response(query, Rcode.SERVFAIL), tcp);
+                }
+            }
             return local(query, response, tcp);
         }
         final int reverse = anyClass ? reverseAddress(name) : 0;
@@ -291,6 +318,18 @@ public final class DnsResolver
         try
         {
             return InetAddress.getByAddress(new byte[] {(byte)(ip >>> 24), (byte)(ip >>> 16), (byte)(ip >>> 8), (byte)ip});
+        }
+        catch (final UnknownHostException impossible)
+        {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    private static InetAddress address6(final byte[] ip6)
+    {
+        try
+        {
+            return InetAddress.getByAddress(ip6);
         }
         catch (final UnknownHostException impossible)
         {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -42,7 +43,7 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
     private static final InetSocketAddress ADDRESS = new InetSocketAddress(ResolvConf.EMBEDDED, 53);
 
     private record Attachment(String network, String networkId, String ifName, int ip, List<String> aliases,
-        boolean userDefined, boolean internal)
+        boolean userDefined, boolean internal, byte[] ip6)
     {
     }
 
@@ -146,7 +147,8 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
         member.id = endpoint.containerId();
         member.dns = endpoint.dns();
         member.attachments.put(endpoint.networkId(), new Attachment(endpoint.network(), endpoint.networkId(),
-            endpoint.ifName(), endpoint.ip(), endpoint.aliases(), endpoint.userDefined(), endpoint.internal()));
+            endpoint.ifName(), endpoint.ip(), endpoint.aliases(), endpoint.userDefined(), endpoint.internal(),
+            endpoint.ip6()));
         try
         {
             if (member.listener == null && endpoint.userDefined())
@@ -258,6 +260,8 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
             }
             final Map<String, List<Integer>> addresses = new HashMap<>();
             final Map<Integer, String> pointers = new HashMap<>();
+            final Map<String, List<byte[]>> addresses6 = new HashMap<>();
+            final Map<String, String> pointers6 = new HashMap<>();
             boolean forward = false;
             for (final Attachment mine : member.attachments.values())
             {
@@ -283,6 +287,22 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
                         add(addresses, alias.toLowerCase(Locale.ROOT) + "." + network, theirs.ip());
                     }
                     pointers.putIfAbsent(theirs.ip(), name + "." + network);
+                    if (theirs.ip6() != null)
+                    {
+                        // AAAA for the same names, PTR under ip6.arpa
+                        add6(addresses6, name, theirs.ip6());
+                        add6(addresses6, name + "." + network, theirs.ip6());
+                        if (other.id != null && other.id.length() >= 12)
+                        {
+                            add6(addresses6, other.id.substring(0, 12), theirs.ip6());
+                        }
+                        for (final String alias : theirs.aliases())
+                        {
+                            add6(addresses6, alias.toLowerCase(Locale.ROOT), theirs.ip6());
+                            add6(addresses6, alias.toLowerCase(Locale.ROOT) + "." + network, theirs.ip6());
+                        }
+                        pointers6.putIfAbsent(SandboxNames.reverse6(theirs.ip6()), name + "." + network);
+                    }
                 }
                 for (final Remote remote : remotes.values())
                 {
@@ -313,7 +333,7 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
             }
             final List<InetSocketAddress> ups = member.dns.servers().isEmpty() ? upstreams
                 : member.dns.servers().stream().map(s -> new InetSocketAddress(s, 53)).toList();
-            next.put(member.sandbox, new SandboxNames(addresses, pointers, forward, ups));
+            next.put(member.sandbox, new SandboxNames(addresses, pointers, forward, ups, addresses6, pointers6));
         }
         names = Map.copyOf(next);
     }
@@ -413,6 +433,15 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
         if (server != null)
         {
             server.close();
+        }
+    }
+
+    private static void add6(final Map<String, List<byte[]>> addresses, final String name, final byte[] address)
+    {
+        final List<byte[]> list = addresses.computeIfAbsent(name, k -> new ArrayList<>());
+        if (list.stream().noneMatch(a -> Arrays.equals(a, address)))
+        {
+            list.add(address);
         }
     }
 }

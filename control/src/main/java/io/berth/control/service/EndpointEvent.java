@@ -20,11 +20,22 @@ import java.util.List;
  * @param dns          the container's --link and --dns settings.
  * @param userDefined  the network is user-defined (embedded DNS), not the default bridge.
  * @param internal     the network is --internal (names on it are never forwarded upstream).
+ * @param ip6          on a dual-stack network, the endpoint's IPv6 address (16 bytes); else null.
  */
 public record EndpointEvent(String container, String containerId, String network, String networkId, String sandbox,
     String ifName, int ip, List<Event.PortMapping> ports, boolean restore, List<String> aliases,
-    Event.DnsSettings dns, boolean userDefined, boolean internal)
+    Event.DnsSettings dns, boolean userDefined, boolean internal, byte[] ip6)
 {
+    /** On an IPv4-only network. */
+    public EndpointEvent(final String container, final String containerId, final String network,
+        final String networkId, final String sandbox, final String ifName, final int ip,
+        final List<Event.PortMapping> ports, final boolean restore, final List<String> aliases,
+        final Event.DnsSettings dns, final boolean userDefined, final boolean internal)
+    {
+        this(container, containerId, network, networkId, sandbox, ifName, ip, ports, restore, aliases, dns,
+            userDefined, internal, null);
+    }
+
     public EndpointEvent
     {
         aliases = aliases == null ? List.of() : List.copyOf(aliases);

@@ -9,6 +9,8 @@ import io.berth.control.event.Event;
 import io.berth.control.event.Store;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
+import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.sandbox.Sandboxes;
@@ -17,6 +19,7 @@ import io.berth.control.service.Services;
 import io.berth.control.store.Stores;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -229,10 +232,13 @@ final class ControlCore
     private static EndpointEvent endpointEvent(final Container container, final Network network,
         final Endpoint endpoint, final List<Event.PortMapping> ports, final boolean restore)
     {
+        final Ipv6Cidr subnet6 = network == null ? null : Ipv6Subnets.subnetOf(network.options());
+        final long[] ip6 = subnet6 == null ? null : Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
         return new EndpointEvent(container.name(), container.id(), network == null ? "?" : network.name(),
             endpoint.networkId(), container.sandbox(), endpoint.ifName(), endpoint.ip(), ports, restore,
             endpoint.aliases(), container.dns(), network != null && !network.isPredefined(),
-            network != null && network.internal());
+            network != null && network.internal(),
+            ip6 == null ? null : ByteBuffer.allocate(16).putLong(ip6[0]).putLong(ip6[1]).array());
     }
 
     /** The published ports that lead to {@code endpoint}: the container's, when it is its publish address. */

@@ -69,6 +69,42 @@ public final class NetworkController
 
     // ------------------------------------------------------------------------------------------------ networks
 
+    /**
+     * {@code --ip6}: on a dual-stack network a container's IPv6 address is the prefix with its IPv4 host part, so
+     * pinning one pins both; returns the IPv4 address to pin ({@code ip} when no IPv6 one is asked for).
+     */
+    public String pinnedIp(final String networkName, final String ip, final String ip6)
+    {
+        if (ip6 == null || ip6.isEmpty())
+        {
+            return ip;
+        }
+        final Network network = state.network(networkName == null || networkName.isEmpty() ? "bridge" : networkName);
+        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
+        if (subnet6 == null)
+        {
+            throw new BerthException("--ip6 " + ip6 + ": network " + network.name() + " has no IPv6 subnet (create " +
+                "it with --ipv6)");
+        }
+        final long[] address = Ipv6Cidr.parseAddress(ip6, "--ip6");
+        final long hosts = 1L << (32 - network.subnet().prefixLength());
+        final long offset = address[1] - subnet6.lo();
+        if (!subnet6.contains(address[0], address[1]) || address[0] != subnet6.hi() || offset < 0 || offset >= hosts)
+        {
+            throw new BerthException("--ip6 " + ip6 + " is not a container address of network " + network.name() +
+                ": give " + subnet6 + "'s prefix with a host part below " + hosts + " (" +
+                Ipv6Cidr.format(subnet6.hi(), subnet6.lo() + 2) + " .. " +
+                Ipv6Cidr.format(subnet6.hi(), subnet6.lo() + hosts - 2) + ")");
+        }
+        final String ip4 = Ipv4.format(network.subnet().network() + (int)offset);
+        if (ip != null && !ip.isEmpty() && !ip.equals(ip4))
+        {
+            throw new BerthException("--ip " + ip + " and --ip6 " + ip6 + " disagree: on " + network.name() + " the " +
+                "IPv6 address " + ip6 + " goes with " + ip4);
+        }
+        return ip4;
+    }
+
     /** A dual-stack network's IPv6 subnet and gateway (issue 27): bridge networks so far. */
     private Map<String, String> ipv6Options(final NetworkRequest request, final NetworkDriver driver,
         final Event.IpamConfig pool)
