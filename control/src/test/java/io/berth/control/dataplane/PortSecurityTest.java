@@ -7,6 +7,8 @@ import org.agrona.concurrent.SystemEpochClock;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+
 import static io.berth.dataplane.Frames.arpReply;
 import static io.berth.dataplane.Frames.arpRequest;
 import static io.berth.dataplane.Frames.ethernet;
@@ -108,9 +110,17 @@ class PortSecurityTest
         assertEquals(1, graph.drops(graph.node("port-security"), DropReason.SPOOFED_SOURCE));
 
         a.inject(ping(MAC_A, MAC_T, IP_A, IP_T, 1, 2, new byte[8]));
-        a.inject(ethernet(MAC_T, MAC_A, 0x86DD, new byte[40])); // IPv6 from A's own MAC: switched at L2
+        a.inject(ethernet(MAC_T, MAC_A, 0x86DD, ipv6FromLinkLocal(MAC_A))); // IPv6 from A's own link-local
         path.cycle();
         assertNotNull(t.takeTransmitted());
         assertNotNull(t.takeTransmitted());
+    }
+
+    /** An empty IPv6 packet (next header 59) from fe80:: and the MAC's modified EUI-64 to ff02::1. */
+    private static byte[] ipv6FromLinkLocal(final long mac)
+    {
+        final long eui = (((mac >>> 24) ^ 0x02_0000L) << 40) | (0xFF_FEL << 24) | (mac & 0xFF_FFFF);
+        return ByteBuffer.allocate(40).putInt(0x6000_0000).putShort((short)0).put((byte)59).put((byte)64)
+            .putLong(0xfe80_0000_0000_0000L).putLong(eui).putLong(0xff02_0000_0000_0000L).putLong(1).array();
     }
 }
