@@ -20,6 +20,7 @@ import io.berth.control.error.BerthException;
 import io.berth.control.flowlog.FlowLog;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.ipam.LocalIpam;
 import io.berth.control.journal.CheckedJournal;
 import io.berth.control.journal.Journal;
@@ -208,6 +209,10 @@ public final class Berthd implements Callable<Integer>
         "it in the store when it dies (its lease; default: ${DEFAULT-VALUE})")
     private long storeTtl = 10;
 
+    @Option(names = "--default-pool6", paramLabel = "CIDR", description = "where dual-stack networks without an " +
+        "IPv6 --subnet get their /64 (default: fd00:ba::/48)")
+    private String defaultPool6;
+
     @Option(names = "--wg-port", paramLabel = "PORT", description = "the UDP port encrypted overlays' WireGuard " +
         "listens on, on the uplink address (default: ${DEFAULT-VALUE})")
     private int wgPort = 51820;
@@ -302,7 +307,8 @@ public final class Berthd implements Callable<Integer>
         final String nodeName = node == null || node.isEmpty() ? StartChecks.hostname() : StartChecks.checkNodeName(node);
         return new Concluded(socketPath, state, uplink, dataplaneOptions.withOverlay(storeAccess != null &&
             uplink != null), flowRetention, storeAccess, nodeName, upstreams, dockerPluginSocket(),
-            PortType.parse(portType, "--port-type"), dockerHost, metricsAddr, StartChecks.wgPort(wgPort));
+            PortType.parse(portType, "--port-type"), dockerHost, metricsAddr, StartChecks.wgPort(wgPort),
+            defaultPool6 == null ? Ipv6Subnets.DEFAULT_POOL : Ipv6Subnets.checkPool(defaultPool6));
     }
 
     /** The Docker plugin's socket, or null without --docker-plugin and --docker-plugin-socket. */
@@ -539,7 +545,7 @@ public final class Berthd implements Callable<Integer>
                 uplink.prefixLength());
         }
         final ControlService created = new ControlService(new State(new LocalIpam(hostRanges, uplink == null
-            ? Map.of() : Map.of(uplink.ip(), "berthd's uplink address"))),
+            ? Map.of() : Map.of(uplink.ip(), "berthd's uplink address")).ipv6Pool(o.ipv6Pool())),
             stores, dataplane, drivers, services, sandboxes, o.state(), new Ids(),
             Clock.systemUTC(), uplink == null ? 0 : uplink.ip());
         created.observe().addCounters("dns", () -> dns.counters().snapshot());

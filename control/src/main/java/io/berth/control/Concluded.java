@@ -3,6 +3,7 @@ package io.berth.control;
 import io.berth.control.dataplane.DataplaneOptions;
 import io.berth.control.dataplane.PortType;
 import io.berth.control.dataplane.UplinkSpec;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.store.etcd.StoreAccess;
 
 import java.net.InetSocketAddress;
@@ -20,6 +21,6 @@ import java.util.List;
  */
 record Concluded(Path socket, Path state, UplinkSpec uplink, DataplaneOptions dataplaneOptions,
     Duration flowRetention, StoreAccess storeAccess, String nodeName, List<InetSocketAddress> dnsUpstreams,
-    Path dockerPluginSocket, PortType portType, String dockerHost, String metricsAddr, int wgPort)
+    Path dockerPluginSocket, PortType portType, String dockerHost, String metricsAddr, int wgPort, Ipv6Cidr ipv6Pool)
 {
 }

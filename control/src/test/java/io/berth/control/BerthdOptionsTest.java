@@ -76,7 +76,9 @@ class BerthdOptionsTest
                 new String[] {"--docker-host", "tcp://127.0.0.1:2375", "tcp://127.0.0.1:2375"},
                 new String[] {"--port-type", "dpdk", "--port-type \"dpdk\": expected tap or afxdp"},
                 new String[] {"--wg-port", "4789", "--wg-port 4789 is not valid: give a UDP port 1..65535 other than"},
-                new String[] {"--wg-port", "70000", "--wg-port 70000"}))
+                new String[] {"--wg-port", "70000", "--wg-port 70000"},
+                new String[] {"--default-pool6", "fd00:1::/80", "--default-pool6 fd00:1::/80 is not valid"},
+                new String[] {"--default-pool6", "fe80::/16", "it is in link-local"}))
             {
                 final ByteArrayOutputStream err = new ByteArrayOutputStream();
                 final PrintStream saved = System.err;

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
+import java.util.List;
 
 import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -117,6 +118,21 @@ class Ipv6Test extends SystemTestBase
         refused("at most one IPv6 --subnet", "--subnet", "fd00:99::/64", "--subnet", "fd00:98::/64");
         refused("bridge networks so far", "--driver", "macvlan", "-o", "parent=lo", "--ipv6");
         assertFalse(host.berthOk("network", "ls").out().contains("v6bad"), "a refused network was made");
+        // berthd --default-pool6 moves the pool
+        host.stopBerthd();
+        host.startBerthd(List.of("--default-pool6", "fd00:77::/56"));
+        try
+        {
+            host.createNetwork("v6d", "--ipv6", "--subnet", "10.99.3.0/24");
+            final String moved = host.inspectNetwork("v6d").path("IPAM").path("Config").toString();
+            assertTrue(moved.contains("fd00:77:0:1::/64"), moved);
+        }
+        finally
+        {
+            host.resetAfterTest();
+            host.stopBerthd();
+            host.startBerthd();
+        }
         // an IPv4-only network is what it was
         host.createNetwork("v4only", "--subnet", "10.99.2.0/24");
         assertFalse(host.inspectNetwork("v4only").path("EnableIPv6").asBoolean());

@@ -14,6 +14,12 @@ public interface Ipam
     /** "default" for the local IPAM, as Docker names its own. */
     String name();
 
+    /** Where a dual-stack network without an IPv6 --subnet gets its /64 ({@code berthd --default-pool6}). */
+    default Ipv6Cidr ipv6Pool()
+    {
+        return Ipv6Subnets.DEFAULT_POOL;
+    }
+
     /**
      * Validates a new network's pool, or picks one when no subnet is given.
      *

@@ -33,7 +33,14 @@ public final class Ipv6Subnets
     public static Map<String, String> plan(final String subnet6, final String gateway6, final Cidr subnet4,
         final int gateway4, final Map<Ipv6Cidr, String> inUse)
     {
-        final Ipv6Cidr subnet = subnet6 == null ? pick(inUse) : Ipv6Cidr.parse(subnet6, "IPv6 --subnet");
+        return plan(subnet6, gateway6, subnet4, gateway4, inUse, DEFAULT_POOL);
+    }
+
+    /** @param pool where a network without an IPv6 --subnet gets its /64 ({@code berthd --default-pool6}). */
+    public static Map<String, String> plan(final String subnet6, final String gateway6, final Cidr subnet4,
+        final int gateway4, final Map<Ipv6Cidr, String> inUse, final Ipv6Cidr pool)
+    {
+        final Ipv6Cidr subnet = subnet6 == null ? pick(inUse, pool) : Ipv6Cidr.parse(subnet6, "IPv6 --subnet");
         final String reserved = subnet.reserved();
         if (reserved != null)
         {
@@ -88,17 +95,32 @@ public final class Ipv6Subnets
         return options;
     }
 
-    private static Ipv6Cidr pick(final Map<Ipv6Cidr, String> inUse)
+    private static Ipv6Cidr pick(final Map<Ipv6Cidr, String> inUse, final Ipv6Cidr pool)
     {
-        for (int n = 1; n < 1 << 16; n++)
+        final long slots = pool.prefixLength() <= 48 ? 1L << 16 : 1L << (64 - pool.prefixLength());
+        for (long n = pool.prefixLength() == 64 ? 0 : 1; n < slots; n++)
         {
-            final Ipv6Cidr candidate = new Ipv6Cidr(DEFAULT_POOL.hi() | n, 0, 64);
+            final Ipv6Cidr candidate = new Ipv6Cidr(pool.hi() | n, 0, 64);
             if (inUse.keySet().stream().noneMatch(candidate::overlaps))
             {
                 return candidate;
             }
         }
-        throw new BerthException("every /64 of " + DEFAULT_POOL + " is in use; pass an IPv6 --subnet");
+        throw new BerthException("every /64 of " + pool + " is in use; pass an IPv6 --subnet or give berthd a " +
+            "larger --default-pool6");
+    }
+
+    /** {@code berthd --default-pool6}: a prefix of /64 or shorter, outside the reserved ranges. */
+    public static Ipv6Cidr checkPool(final String text)
+    {
+        final Ipv6Cidr pool = Ipv6Cidr.parse(text, "--default-pool6");
+        if (pool.prefixLength() > 64 || pool.reserved() != null)
+        {
+            throw new BerthException("--default-pool6 " + text + " is not valid: " + (pool.reserved() != null ?
+                "it is in " + pool.reserved() : "networks take /64s of it, so give a /64 or a shorter prefix") +
+                ", e.g. fd00:ba::/48 (the default)");
+        }
+        return pool;
     }
 
     /** A network's IPv6 subnet from its options, or null for an IPv4-only one. */

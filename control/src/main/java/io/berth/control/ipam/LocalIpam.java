@@ -49,6 +49,20 @@ public final class LocalIpam implements Ipam
     }
 
     private final Map<Integer, String> hostAddresses;
+    private Ipv6Cidr ipv6Pool = Ipv6Subnets.DEFAULT_POOL;
+
+    /** {@code berthd --default-pool6}: where dual-stack networks without an IPv6 --subnet get theirs. */
+    public LocalIpam ipv6Pool(final Ipv6Cidr pool)
+    {
+        this.ipv6Pool = pool;
+        return this;
+    }
+
+    @Override
+    public Ipv6Cidr ipv6Pool()
+    {
+        return ipv6Pool;
+    }
 
     private static Map<Cidr, String> reserved()
     {

@@ -123,7 +123,7 @@ public final class NetworkController
             }
         }
         return Ipv6Subnets.plan(request.subnet6(), request.gateway6(), Cidr.parse(pool.subnet(), "subnet"),
-            Ipv4.parse(pool.gateway(), "gateway"), inUse);
+            Ipv4.parse(pool.gateway(), "gateway"), inUse, state.ipam().ipv6Pool());
     }
 
     public Network createNetwork(final NetworkRequest request)
