@@ -92,11 +92,38 @@ public final class BridgeDomain
     private long gateway6Hi;
     private long gateway6Lo;
 
-    /** Control command (worker thread): the IPv6 gateway address, or 0, 0 for none. */
-    public void gatewayIpv6(final long hi, final long lo)
+    private long prefix6Hi;
+    private int prefix6Length;
+    private boolean advertises;
+
+    /**
+     * Control command (worker thread): the IPv6 gateway address (0, 0 for none), the prefix (its upper 64 bits and
+     * length, for Router Advertisements) and whether the gateway answers Router Solicitations.
+     */
+    public void ipv6(final long gatewayHi, final long gatewayLo, final long prefixHi, final int prefixLength,
+        final boolean advertise)
     {
-        gateway6Hi = hi;
-        gateway6Lo = lo;
+        gateway6Hi = gatewayHi;
+        gateway6Lo = gatewayLo;
+        prefix6Hi = prefixHi;
+        prefix6Length = prefixLength;
+        advertises = advertise;
+    }
+
+    public long prefix6Hi()
+    {
+        return prefix6Hi;
+    }
+
+    public int prefix6Length()
+    {
+        return prefix6Length;
+    }
+
+    /** ipv6.ra=true: Router Solicitations are answered. */
+    public boolean advertises()
+    {
+        return advertises;
     }
 
     public long gateway6Hi()

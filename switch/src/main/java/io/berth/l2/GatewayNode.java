@@ -110,7 +110,8 @@ public final class GatewayNode extends Node
                 return routeNode.connected() ? ROUTE : drop(L2Drops.GATEWAY_UNHANDLED);
             case EthernetFlyweight.TYPE_IPV6:
                 if (ipv6.answer(buffer, frame, pool.frameLength(handle), domain.gateway6Hi(), domain.gateway6Lo(),
-                    domain.gatewayMac()) == Ipv6Responder.ANSWERED)
+                    domain.gatewayMac(), domain.prefix6Hi(), domain.prefix6Length(), domain.advertises())
+                    == Ipv6Responder.ANSWERED)
                 {
                     pool.frameLength(handle, ipv6.answerLength());
                     return REPLY;

@@ -1,6 +1,7 @@
 package io.berth.l2;
 
 import io.berth.dataplane.DropReason;
+import io.berth.dataplane.flyweight.Ipv6Addresses;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
@@ -18,7 +19,7 @@ import java.nio.ByteOrder;
  */
 final class Ipv6Guard
 {
-    static final long LINK_LOCAL_PREFIX = 0xfe80_0000_0000_0000L;
+    static final long LINK_LOCAL_PREFIX = Ipv6Addresses.LINK_LOCAL_PREFIX;
     private static final int HEADER_LENGTH = 40;
     private static final int ICMPV6 = 58;
     private static final int MAX_EXTENSION_HEADERS = 8;
@@ -30,12 +31,9 @@ final class Ipv6Guard
     private static final int OPTION_SOURCE_LINK_LAYER = 1;
     private static final int OPTION_TARGET_LINK_LAYER = 2;
 
-    /** The interface id a kernel derives from {@code mac} (modified EUI-64: U/L bit flipped, ff:fe in the middle). */
     static long eui64(final long mac)
     {
-        final long upper = (mac >>> 24) & 0xFF_FFFF;
-        final long lower = mac & 0xFF_FFFF;
-        return ((upper ^ 0x02_0000L) << 40) | (0xFF_FEL << 24) | lower;
+        return Ipv6Addresses.eui64(mac);
     }
 
     /**

@@ -34,10 +34,11 @@ public final class L2Commands
         return worker.run(() -> security.bindIpv6(portId, hi, lo));
     }
 
-    /** A dual-stack domain's IPv6 gateway address: its gateway answers NS and ping for it. */
-    public CompletableFuture<Void> gatewayIpv6(final int domainId, final long hi, final long lo)
+    /** A dual-stack domain: its gateway answers NS and ping for the IPv6 gateway, and with {@code advertise} RS. */
+    public CompletableFuture<Void> ipv6(final int domainId, final long gatewayHi, final long gatewayLo,
+        final long prefixHi, final int prefixLength, final boolean advertise)
     {
-        return worker.run(() -> l2.domain(domainId).gatewayIpv6(hi, lo));
+        return worker.run(() -> l2.domain(domainId).ipv6(gatewayHi, gatewayLo, prefixHi, prefixLength, advertise));
     }
 
     public CompletableFuture<Void> unbindPort(final int portId)

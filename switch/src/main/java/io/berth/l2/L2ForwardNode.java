@@ -271,11 +271,24 @@ public final class L2ForwardNode extends Node
         return port;
     }
 
-    /** A Neighbor Solicitation (ICMPv6 135 right after the header) whose target is the domain's IPv6 gateway. */
+    /**
+     * A Neighbor Solicitation (ICMPv6 135 right after the header) whose target is the domain's IPv6 gateway or its
+     * link-local address, or a Router Solicitation (133) when the domain advertises its router.
+     */
     private static boolean solicitsGateway(final UnsafeBuffer buffer, final int ip, final BridgeDomain domain)
     {
-        return (buffer.getByte(ip + 6) & 0xFF) == 58 && (buffer.getByte(ip + 40) & 0xFF) == 135
-            && buffer.getLong(ip + 48, ByteOrder.BIG_ENDIAN) == domain.gateway6Hi()
-            && buffer.getLong(ip + 56, ByteOrder.BIG_ENDIAN) == domain.gateway6Lo();
+        if ((buffer.getByte(ip + 6) & 0xFF) != 58)
+        {
+            return false;
+        }
+        final int type = buffer.getByte(ip + 40) & 0xFF;
+        if (type == 133)
+        {
+            return domain.advertises();
+        }
+        final long targetHi = buffer.getLong(ip + 48, ByteOrder.BIG_ENDIAN);
+        final long targetLo = buffer.getLong(ip + 56, ByteOrder.BIG_ENDIAN);
+        return type == 135 && ((targetHi == domain.gateway6Hi() && targetLo == domain.gateway6Lo())
+            || (targetHi == Ipv6Guard.LINK_LOCAL_PREFIX && targetLo == Ipv6Guard.eui64(domain.gatewayMac())));
     }
 }

@@ -2,14 +2,18 @@ package io.berth.l3;
 
 import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv6Addresses;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
 
 /**
  * The IPv6 gateway's answers (issue 27), written over the request in place: a Neighbor Solicitation for the
- * gateway address becomes the Neighbor Advertisement (router, solicited, override; the gateway MAC as target
- * link-layer option), an echo request to it the echo reply. Frames must be unfragmented with ICMPv6 right after the
+ * gateway address (global, or link-local: fe80:: and the gateway MAC's EUI-64) becomes the Neighbor Advertisement
+ * (router, solicited, override; the gateway MAC as target link-layer option), an echo request to it the echo
+ * reply, and on a network that advertises its router a Router Solicitation the Router Advertisement (from the
+ * link-local address: the default router for 30 minutes, the prefix on-link, no autoconfiguration: addresses
+ * are berth's). Frames must be unfragmented with ICMPv6 right after the
  * 40-byte header (neighbour discovery never has extension headers); anything else is {@link #NOT_MINE}. Worker
  * thread; allocation-free.
  */
@@ -24,6 +28,9 @@ public final class Ipv6Responder
     private static final int ECHO_REPLY = 129;
     private static final int NEIGHBOR_SOLICITATION = 135;
     private static final int NEIGHBOR_ADVERTISEMENT = 136;
+    private static final int ROUTER_SOLICITATION = 133;
+    private static final int ROUTER_ADVERTISEMENT = 134;
+    private static final int ROUTER_LIFETIME_SECONDS = 1800;
     private static final long ALL_NODES_HI = 0xff02_0000_0000_0000L;
 
     /**
@@ -33,6 +40,14 @@ public final class Ipv6Responder
      */
     public int answer(final UnsafeBuffer buffer, final int frame, final int length, final long gatewayHi,
         final long gatewayLo, final long gatewayMac)
+    {
+        return answer(buffer, frame, length, gatewayHi, gatewayLo, gatewayMac, 0, 0, false);
+    }
+
+    /** @param advertise answer Router Solicitations, advertising {@code prefixHi}/{@code prefixLength} on-link. */
+    public int answer(final UnsafeBuffer buffer, final int frame, final int length, final long gatewayHi,
+        final long gatewayLo, final long gatewayMac, final long prefixHi, final int prefixLength,
+        final boolean advertise)
     {
         if (gatewayHi == 0 || length < ICMP + 8 || (buffer.getByte(frame + IP) & 0xF0) != 0x60
             || (buffer.getByte(frame + IP + 6) & 0xFF) != ICMPV6)
@@ -47,15 +62,51 @@ public final class Ipv6Responder
         final int type = buffer.getByte(frame + ICMP) & 0xFF;
         final long sourceHi = buffer.getLong(frame + IP + 8, ByteOrder.BIG_ENDIAN);
         final long sourceLo = buffer.getLong(frame + IP + 16, ByteOrder.BIG_ENDIAN);
-        if (type == NEIGHBOR_SOLICITATION && payload >= 24
-            && buffer.getLong(frame + ICMP + 8, ByteOrder.BIG_ENDIAN) == gatewayHi
-            && buffer.getLong(frame + ICMP + 16, ByteOrder.BIG_ENDIAN) == gatewayLo)
+        final long linkLocal = Ipv6Addresses.eui64(gatewayMac);
+        if (type == ROUTER_SOLICITATION && advertise)
+        {
+            final boolean unspecified = sourceHi == 0 && sourceLo == 0;
+            final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
+                & 0xFFFF_FFFF_FFFFL;
+            writeEthernet(buffer, frame, unspecified ? 0x3333_0000_0001L : requester, gatewayMac);
+            writeAddresses(buffer, frame, Ipv6Addresses.LINK_LOCAL_PREFIX, linkLocal,
+                unspecified ? ALL_NODES_HI : sourceHi, unspecified ? 1 : sourceLo);
+            buffer.putShort(frame + IP + 4, (short)56, ByteOrder.BIG_ENDIAN);
+            buffer.putByte(frame + IP + 7, (byte)255);
+            buffer.putByte(frame + ICMP, (byte)ROUTER_ADVERTISEMENT);
+            buffer.putByte(frame + ICMP + 1, (byte)0);
+            buffer.putByte(frame + ICMP + 4, (byte)64); // current hop limit
+            buffer.putByte(frame + ICMP + 5, (byte)0); // no DHCPv6
+            buffer.putShort(frame + ICMP + 6, (short)ROUTER_LIFETIME_SECONDS, ByteOrder.BIG_ENDIAN);
+            buffer.putLong(frame + ICMP + 8, 0); // reachable time, retransmission timer: unspecified
+            buffer.putByte(frame + ICMP + 16, (byte)1); // source link-layer address
+            buffer.putByte(frame + ICMP + 17, (byte)1);
+            buffer.putShort(frame + ICMP + 18, (short)(gatewayMac >>> 32), ByteOrder.BIG_ENDIAN);
+            buffer.putInt(frame + ICMP + 20, (int)gatewayMac, ByteOrder.BIG_ENDIAN);
+            final int prefix = frame + ICMP + 24; // prefix information: on-link, not for autoconfiguration
+            buffer.putByte(prefix, (byte)3);
+            buffer.putByte(prefix + 1, (byte)4);
+            buffer.putByte(prefix + 2, (byte)prefixLength);
+            buffer.putByte(prefix + 3, (byte)0x80);
+            buffer.putInt(prefix + 4, 86_400, ByteOrder.BIG_ENDIAN);
+            buffer.putInt(prefix + 8, 14_400, ByteOrder.BIG_ENDIAN);
+            buffer.putInt(prefix + 12, 0);
+            buffer.putLong(prefix + 16, prefixHi, ByteOrder.BIG_ENDIAN);
+            buffer.putLong(prefix + 24, 0);
+            answerLength = ICMP + 56;
+            checksum(buffer, frame, 56);
+            return ANSWERED;
+        }
+        final long targetHi = payload >= 24 ? buffer.getLong(frame + ICMP + 8, ByteOrder.BIG_ENDIAN) : 0;
+        final long targetLo = payload >= 24 ? buffer.getLong(frame + ICMP + 16, ByteOrder.BIG_ENDIAN) : 0;
+        if (type == NEIGHBOR_SOLICITATION && payload >= 24 && ((targetHi == gatewayHi && targetLo == gatewayLo)
+            || (targetHi == Ipv6Addresses.LINK_LOCAL_PREFIX && targetLo == linkLocal)))
         {
             final boolean fromDad = sourceHi == 0 && sourceLo == 0;
             final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
                 & 0xFFFF_FFFF_FFFFL;
             writeEthernet(buffer, frame, fromDad ? 0x3333_0000_0001L : requester, gatewayMac);
-            writeAddresses(buffer, frame, gatewayHi, gatewayLo, fromDad ? ALL_NODES_HI : sourceHi, fromDad ? 1 : sourceLo);
+            writeAddresses(buffer, frame, targetHi, targetLo, fromDad ? ALL_NODES_HI : sourceHi, fromDad ? 1 : sourceLo);
             buffer.putShort(frame + IP + 4, (short)32, ByteOrder.BIG_ENDIAN);
             buffer.putByte(frame + IP + 7, (byte)255);
             buffer.putByte(frame + ICMP, (byte)NEIGHBOR_ADVERTISEMENT);
@@ -69,13 +120,15 @@ public final class Ipv6Responder
             checksum(buffer, frame, 32);
             return ANSWERED;
         }
-        if (type == ECHO_REQUEST && buffer.getLong(frame + IP + 24, ByteOrder.BIG_ENDIAN) == gatewayHi
-            && buffer.getLong(frame + IP + 32, ByteOrder.BIG_ENDIAN) == gatewayLo)
+        final long destinationHi = buffer.getLong(frame + IP + 24, ByteOrder.BIG_ENDIAN);
+        final long destinationLo = buffer.getLong(frame + IP + 32, ByteOrder.BIG_ENDIAN);
+        if (type == ECHO_REQUEST && ((destinationHi == gatewayHi && destinationLo == gatewayLo)
+            || (destinationHi == Ipv6Addresses.LINK_LOCAL_PREFIX && destinationLo == linkLocal)))
         {
             final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
                 & 0xFFFF_FFFF_FFFFL;
             writeEthernet(buffer, frame, requester, gatewayMac);
-            writeAddresses(buffer, frame, gatewayHi, gatewayLo, sourceHi, sourceLo);
+            writeAddresses(buffer, frame, destinationHi, destinationLo, sourceHi, sourceLo);
             buffer.putByte(frame + IP + 7, (byte)64);
             buffer.putByte(frame + ICMP, (byte)ECHO_REPLY);
             answerLength = ICMP + payload;

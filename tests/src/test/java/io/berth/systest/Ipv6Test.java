@@ -138,6 +138,27 @@ class Ipv6Test extends SystemTestBase
         assertFalse(host.inspectNetwork("v4only").path("EnableIPv6").asBoolean());
     }
 
+    @Test
+    void onRequestTheGatewayAdvertisesItselfAsTheRouter()
+    {
+        host.createNetwork("v6ra", "--ipv6", "--subnet", "10.95.0.0/24", "--subnet", "fd00:95::/64", "-o",
+            "ipv6.ra=true");
+        final String c1 = host.run("r1", "--network", "v6ra");
+        // the container's kernel solicits a router once its link-local address is up, and learns berth's gateway
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(15), () -> inNs(c1, "ip", "-6", "route", "show", "proto", "ra")
+            .out().contains("default via fe80::42:aff:fe5f:1")), () -> "no advertised router: " +
+            inNs(c1, "ip", "-6", "route").out() + host.berth("counters").out());
+        assertTrue(ping6(c1, "fe80::42:aff:fe5f:1%eth0"), "the gateway's link-local address does not answer");
+        assertTrue(ping6(c1, "fd00:95::1"));
+        // without it, no advertisement; and it needs a dual-stack network
+        host.createNetwork("v6nora", "--ipv6", "--subnet", "10.95.1.0/24");
+        final String c2 = host.run("r2", "--network", "v6nora");
+        assertTrue(ping6(c2, "fd00:ba:0:1::1") || ping6(c2, inNs(c2, "ip", "-6", "route", "show", "default").out()
+            .replaceAll("(?s).*via (\\S+).*", "$1")));
+        assertFalse(inNs(c2, "ip", "-6", "route", "show", "proto", "ra").out().contains("default"));
+        refused("ipv6.ra=true is for a dual-stack network", "--subnet", "10.95.2.0/24", "-o", "ipv6.ra=true");
+    }
+
     private void refused(final String expected, final String... args)
     {
         final String[] all = new String[args.length + 3];

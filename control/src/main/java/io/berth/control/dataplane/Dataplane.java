@@ -110,8 +110,12 @@ public interface Dataplane extends AutoCloseable
      */
     Map<String, Object> counters();
 
-    /** A dual-stack segment's IPv6 gateway address (issue 27): the gateway answers neighbour solicitation and ping. */
-    default void segmentIpv6Gateway(final int segmentId, final long hi, final long lo)
+    /**
+     * A dual-stack segment (issue 27): its gateway answers neighbour solicitation and ping for {@code gateway}, and
+     * with {@code advertise} Router Solicitations with an advertisement of itself and the prefix.
+     */
+    default void segmentIpv6(final int segmentId, final long gatewayHi, final long gatewayLo, final long prefixHi,
+        final int prefixLength, final boolean advertise)
     {
     }
 

@@ -19,8 +19,11 @@ package io.berth.control.dataplane;
 public record EndpointSpec(int segmentId, String sandbox, String ifName, String deviceName, long mac, int ip,
     int prefixLength, int gatewayIp, boolean defaultRoute, int mtu, PortType portType, Ipv6 ipv6)
 {
-    /** A dual-stack endpoint's IPv6 address, its prefix length and its gateway (issue 27). Immutable. */
-    public record Ipv6(long hi, long lo, int prefixLength, long gatewayHi, long gatewayLo)
+    /**
+     * A dual-stack endpoint's IPv6 address, its prefix length and its gateway (issue 27); {@code acceptRa}: the
+     * network advertises its router (ipv6.ra=true), so the container listens. Immutable.
+     */
+    public record Ipv6(long hi, long lo, int prefixLength, long gatewayHi, long gatewayLo, boolean acceptRa)
     {
     }
 

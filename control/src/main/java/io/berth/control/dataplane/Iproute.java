@@ -149,7 +149,7 @@ final class Iproute
             // its link-local address from the MAC (what port security allows), and the global one without DAD:
             // berth hands out each address once
             run(true, "ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf." + dev + ".disable_ipv6=0",
-                "net.ipv6.conf." + dev + ".addr_gen_mode=0", "net.ipv6.conf." + dev + ".accept_ra=0");
+                "net.ipv6.conf." + dev + ".addr_gen_mode=0", "net.ipv6.conf." + dev + ".accept_ra=" + (v6.acceptRa() ? 1 : 0));
             run(true, "ip", "-n", ns, "-6", "addr", "replace", Ipv6Cidr.format(v6.hi(), v6.lo()) + "/" +
                 v6.prefixLength(), "dev", dev, "nodad");
         }

@@ -207,9 +207,10 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public void segmentIpv6Gateway(final int segmentId, final long hi, final long lo)
+    public void segmentIpv6(final int segmentId, final long gatewayHi, final long gatewayLo, final long prefixHi,
+        final int prefixLength, final boolean advertise)
     {
-        await(pipeline.l2Commands().gatewayIpv6(segmentId, hi, lo));
+        await(pipeline.l2Commands().ipv6(segmentId, gatewayHi, gatewayLo, prefixHi, prefixLength, advertise));
     }
 
     @Override

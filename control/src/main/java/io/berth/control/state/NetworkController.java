@@ -183,6 +183,10 @@ public final class NetworkController
         {
             options.putAll(ipv6Options(request, driver, pool));
         }
+        else if ("true".equals(options.get("ipv6.ra")))
+        {
+            throw new BerthException("option ipv6.ra=true is for a dual-stack network: add --ipv6");
+        }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), core.now());
         if (driver.scope() == Scope.LOCAL)

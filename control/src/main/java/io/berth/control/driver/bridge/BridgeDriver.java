@@ -70,10 +70,12 @@ public final class BridgeDriver implements NetworkDriver
             dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
                 network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), options.icc(),
                 network.internal(), options.mtu()));
-            if (Ipv6Subnets.subnetOf(network.options()) != null)
+            final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
+            if (subnet6 != null)
             {
                 final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY), "ipv6.gateway");
-                dataplane.segmentIpv6Gateway(segment, gateway[0], gateway[1]);
+                dataplane.segmentIpv6(segment, gateway[0], gateway[1], subnet6.hi(), subnet6.prefixLength(),
+                    options.routerAdvertisements());
             }
         }
         catch (final RuntimeException e)
@@ -112,7 +114,8 @@ public final class BridgeDriver implements NetworkDriver
         {
             final long[] address = Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
             final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY), "ipv6.gateway");
-            ipv6 = new EndpointSpec.Ipv6(address[0], address[1], subnet6.prefixLength(), gateway[0], gateway[1]);
+            ipv6 = new EndpointSpec.Ipv6(address[0], address[1], subnet6.prefixLength(), gateway[0], gateway[1],
+                options.routerAdvertisements());
         }
         final EndpointSpec spec = new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
             endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute,

@@ -15,20 +15,29 @@ import java.util.Map;
  * @param icc  false: containers of the network cannot talk to each other.
  * @param mtu  the MTU of container interfaces.
  * @param port TAP or AF_XDP ports, or null for berthd's {@code --port-type}.
+ * @param routerAdvertisements {@code ipv6.ra=true} (a dual-stack network only): the gateway answers Router
+ *             Solicitations with Router Advertisements (issue 27); off by default, addresses are static as in Docker.
  */
-public record BridgeOptions(boolean icc, int mtu, PortType port)
+public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerAdvertisements)
 {
+    public BridgeOptions(final boolean icc, final int mtu, final PortType port)
+    {
+        this(icc, mtu, port, false);
+    }
+
     public static final int DEFAULT_MTU = 1500;
     public static final int MIN_MTU = 68;
     public static final int MAX_MTU = 65535;
     private static final String VALID = "valid options: icc=true|false, mtu=" + MIN_MTU + ".." + MAX_MTU +
-        " (also com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu), port=tap|afxdp";
+        " (also com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu), port=tap|afxdp, " +
+        "ipv6.ra=true|false";
 
     public static BridgeOptions parse(final List<String> options)
     {
         boolean icc = true;
         int mtu = DEFAULT_MTU;
         PortType port = null;
+        boolean ra = false;
         for (final String option : options == null ? List.<String>of() : options)
         {
             final int equals = option.indexOf('=');
@@ -51,6 +60,15 @@ public record BridgeOptions(boolean icc, int mtu, PortType port)
                 }
                 case "mtu", "com.docker.network.driver.mtu" -> mtu = parseMtu(key, value);
                 case "port" -> port = PortType.parse(value, "option port");
+                case "ipv6.ra" ->
+                {
+                    if (!value.equals("true") && !value.equals("false"))
+                    {
+                        throw new BerthException("invalid value \"" + value + "\" for option ipv6.ra: expected true " +
+                            "or false");
+                    }
+                    ra = Boolean.parseBoolean(value);
+                }
                 default -> throw new BerthException("unknown option \"" + key + "\"; " + VALID);
             }
         }
@@ -59,7 +77,7 @@ public record BridgeOptions(boolean icc, int mtu, PortType port)
             throw new BerthException("invalid mtu " + mtu + " with port=afxdp: an AF_XDP port carries frames up to " +
                 "an MTU of " + PortType.AFXDP_MAX_MTU);
         }
-        return new BridgeOptions(icc, mtu, port);
+        return new BridgeOptions(icc, mtu, port, ra);
     }
 
     /** The journaled form. */
@@ -72,6 +90,10 @@ public record BridgeOptions(boolean icc, int mtu, PortType port)
         {
             map.put("port", port.text());
         }
+        if (routerAdvertisements)
+        {
+            map.put("ipv6.ra", "true");
+        }
         return map;
     }
 
@@ -80,7 +102,8 @@ public record BridgeOptions(boolean icc, int mtu, PortType port)
     {
         return new BridgeOptions(!"false".equals(options.get("icc")),
             options.containsKey("mtu") ? Integer.parseInt(options.get("mtu")) : DEFAULT_MTU,
-            options.containsKey("port") ? PortType.parse(options.get("port"), "option port") : null);
+            options.containsKey("port") ? PortType.parse(options.get("port"), "option port") : null,
+            "true".equals(options.get("ipv6.ra")));
     }
 
     private static int parseMtu(final String key, final String value)
