@@ -3,8 +3,14 @@ package io.berth.systest;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import static io.berth.systest.BerthHost.inNs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -157,6 +163,58 @@ class Ipv6Test extends SystemTestBase
             .replaceAll("(?s).*via (\\S+).*", "$1")));
         assertFalse(inNs(c2, "ip", "-6", "route", "show", "proto", "ra").out().contains("default"));
         refused("ipv6.ra=true is for a dual-stack network", "--subnet", "10.95.2.0/24", "-o", "ipv6.ra=true");
+    }
+
+    @Test
+    void theCniPluginReturnsAndConfiguresTheIpv6AddressToo() throws Exception
+    {
+        host.createNetwork("v6cni", "--ipv6", "--subnet", "10.94.0.0/24", "--subnet", "fd00:94::/64");
+        final String ns = host.name("cni6");
+        final Path dir = Files.createTempDirectory("berth-cni6");
+        host.berthOk("cni", "install", "--network", "v6cni", "--bin-dir", dir.resolve("bin").toString(), "--conf-dir",
+            dir.resolve("conf").toString());
+        plugin = dir.resolve("bin/berth");
+        assertTrue(Sh.run("ip", "netns", "add", ns).ok());
+        try
+        {
+            final String config = "{\"cniVersion\":\"1.0.0\",\"name\":\"v6cni\",\"type\":\"berth\"," +
+                "\"network\":\"v6cni\",\"socket\":\"" + host.socket() + "\"}";
+            final Map<String, String> env = Map.of("CNI_COMMAND", "ADD", "CNI_CONTAINERID", "cni6", "CNI_NETNS",
+                "/run/netns/" + ns, "CNI_IFNAME", "eth0", "CNI_PATH", "/nonexistent", "CNI_ARGS", "IP=10.94.0.20");
+            final Result added = cni(env, config);
+            assertEquals(0, added.exit(), added.toString());
+            final JsonNode result = BerthHost.JSON.readTree(added.out());
+            assertEquals("fd00:94::14/64", result.path("ips").path(1).path("address").asText(), added.out());
+            assertEquals("fd00:94::1", result.path("ips").path(1).path("gateway").asText(), added.out());
+            assertTrue(result.path("routes").toString().contains("\"dst\":\"::/0\",\"gw\":\"fd00:94::1\""),
+                added.out());
+            assertTrue(inNs(ns, "ip", "-6", "addr", "show", "dev", "eth0").out().contains("fd00:94::14/64"));
+            assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(ns, "fd00:94::1")));
+            final Map<String, String> del = new HashMap<>(env);
+            del.put("CNI_COMMAND", "DEL");
+            assertEquals(0, cni(del, config).exit());
+        }
+        finally
+        {
+            Sh.run("ip", "netns", "del", ns);
+            Sh.run("rm", "-rf", dir.toString());
+        }
+    }
+
+    private Path plugin;
+
+    private Result cni(final Map<String, String> env, final String stdin) throws Exception
+    {
+        final ProcessBuilder pb = new ProcessBuilder(plugin.toString());
+        pb.environment().keySet().removeIf(k -> k.startsWith("CNI_") || k.equals("BERTH_SOCKET"));
+        pb.environment().putAll(env);
+        final Process p = pb.start();
+        p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        p.getOutputStream().close();
+        assertTrue(p.waitFor(30, TimeUnit.SECONDS), "the plugin did not finish");
+        return new Result(List.of("berth", env.get("CNI_COMMAND")), p.exitValue(),
+            new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8),
+            new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
     }
 
     private void refused(final String expected, final String... args)

@@ -8,6 +8,8 @@ import io.berth.control.client.ServedCall;
 import io.berth.control.dns.ResolvConf;
 import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
+import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.sandbox.Commands;
@@ -213,11 +215,30 @@ public final class CniService implements ApiServer.Streamer
         {
             address.put("gateway", Ipv4.format(gateway));
         }
+        // a dual-stack network: the IPv6 address (the prefix with the IPv4 host part) and gateway too
+        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
+        final String gateway6 = network.options().get(Ipv6Subnets.GATEWAY);
+        if (subnet6 != null)
+        {
+            final long[] ip6 = Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
+            final ObjectNode address6 = result.withArray("ips").addObject();
+            if (cni.cniVersion().equals("0.4.0"))
+            {
+                address6.put("version", "6");
+            }
+            address6.put("interface", 0);
+            address6.put("address", Ipv6Cidr.format(ip6[0], ip6[1]) + "/" + subnet6.prefixLength());
+            address6.put("gateway", gateway6);
+        }
         final ArrayNode routes = result.putArray("routes");
         final boolean eth0 = container.endpoints().iterator().next().equals(endpoint);
         if (gateway != 0 && eth0 && !network.internal())
         {
             routes.addObject().put("dst", "0.0.0.0/0").put("gw", Ipv4.format(gateway));
+            if (subnet6 != null)
+            {
+                routes.addObject().put("dst", "::/0").put("gw", gateway6);
+            }
         }
         if (!network.isPredefined())
         {
