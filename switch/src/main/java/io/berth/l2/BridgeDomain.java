@@ -94,6 +94,7 @@ public final class BridgeDomain
 
     private long prefix6Hi;
     private int prefix6Length;
+    private int network4;
     private boolean advertises;
 
     /**
@@ -101,8 +102,9 @@ public final class BridgeDomain
      * length, for Router Advertisements) and whether the gateway answers Router Solicitations.
      */
     public void ipv6(final long gatewayHi, final long gatewayLo, final long prefixHi, final int prefixLength,
-        final boolean advertise)
+        final int ipv4Network, final boolean advertise)
     {
+        network4 = ipv4Network;
         gateway6Hi = gatewayHi;
         gateway6Lo = gatewayLo;
         prefix6Hi = prefixHi;
@@ -118,6 +120,19 @@ public final class BridgeDomain
     public int prefix6Length()
     {
         return prefix6Length;
+    }
+
+    /**
+     * The IPv4 address whose host part an IPv6 address of this network has (a container's IPv6 address is the
+     * prefix with its IPv4 host part), or 0 when it is not in the prefix or past the IPv4 subnet's host range.
+     */
+    public int ipv4Of(final long hi, final long lo)
+    {
+        if (prefix6Length == 0 || hi != prefix6Hi || lo < 0 || lo > 0xFFFF_FFFFL)
+        {
+            return 0;
+        }
+        return network4 + (int)lo;
     }
 
     /** ipv6.ra=true: Router Solicitations are answered. */

@@ -19,6 +19,26 @@ import java.nio.ByteOrder;
  */
 final class Ipv6Guard
 {
+    /** Which IPv6 addresses the sender with {@code mac} owns (a port's, or a tunnel's store endpoint's). */
+    @FunctionalInterface
+    interface Owner
+    {
+        boolean owns(long mac, long hi, long lo);
+    }
+
+    /** A bound port: its link-local address and its global one (set before each check; worker thread). */
+    static final class PortOwner implements Owner
+    {
+        long globalHi;
+        long globalLo;
+
+        @Override
+        public boolean owns(final long mac, final long hi, final long lo)
+        {
+            return (hi == LINK_LOCAL_PREFIX && lo == eui64(mac)) || (globalHi != 0 && hi == globalHi && lo == globalLo);
+        }
+    }
+
     static final long LINK_LOCAL_PREFIX = Ipv6Addresses.LINK_LOCAL_PREFIX;
     private static final int HEADER_LENGTH = 40;
     private static final int ICMPV6 = 58;
@@ -37,11 +57,10 @@ final class Ipv6Guard
     }
 
     /**
-     * @param ip     the IPv6 header's offset; {@code end} the frame's end.
-     * @param global the port's global address, {@code globalHi == 0} for none.
+     * @param ip    the IPv6 header's offset; {@code end} the frame's end.
+     * @param owner which addresses the sender with {@code mac} owns.
      */
-    static DropReason check(final UnsafeBuffer buffer, final int ip, final int end, final long mac, final long globalHi,
-        final long globalLo)
+    static DropReason check(final UnsafeBuffer buffer, final int ip, final int end, final long mac, final Owner owner)
     {
         if (end - ip < HEADER_LENGTH || (buffer.getByte(ip) & 0xF0) != 0x60)
         {
@@ -73,13 +92,13 @@ final class Ipv6Guard
                 next = buffer.getByte(at) & 0xFF;
                 if ((buffer.getShort(at + 2, ByteOrder.BIG_ENDIAN) & 0xFFF8) != 0)
                 {
-                    return sourceOk(sourceHi, sourceLo, mac, globalHi, globalLo) ? null : DropReason.SPOOFED_SOURCE;
+                    return owner.owns(mac, sourceHi, sourceLo) ? null : DropReason.SPOOFED_SOURCE;
                 }
                 at += 8;
             }
             else
             {
-                return sourceOk(sourceHi, sourceLo, mac, globalHi, globalLo) ? null : DropReason.SPOOFED_SOURCE;
+                return owner.owns(mac, sourceHi, sourceLo) ? null : DropReason.SPOOFED_SOURCE;
             }
             if (i == MAX_EXTENSION_HEADERS)
             {
@@ -119,8 +138,8 @@ final class Ipv6Guard
                 }
                 option += length;
             }
-            if (type == NEIGHBOR_ADVERTISEMENT && !sourceOk(buffer.getLong(at + 8, ByteOrder.BIG_ENDIAN),
-                buffer.getLong(at + 16, ByteOrder.BIG_ENDIAN), mac, globalHi, globalLo))
+            if (type == NEIGHBOR_ADVERTISEMENT && !owner.owns(mac, buffer.getLong(at + 8, ByteOrder.BIG_ENDIAN),
+                buffer.getLong(at + 16, ByteOrder.BIG_ENDIAN)))
             {
                 return L2Drops.ND_SPOOF;
             }
@@ -129,13 +148,7 @@ final class Ipv6Guard
         {
             return type == NEIGHBOR_SOLICITATION || type == MLD2_REPORT ? null : DropReason.SPOOFED_SOURCE;
         }
-        return sourceOk(sourceHi, sourceLo, mac, globalHi, globalLo) ? null : DropReason.SPOOFED_SOURCE;
-    }
-
-    private static boolean sourceOk(final long hi, final long lo, final long mac, final long globalHi,
-        final long globalLo)
-    {
-        return (hi == LINK_LOCAL_PREFIX && lo == eui64(mac)) || (globalHi != 0 && hi == globalHi && lo == globalLo);
+        return owner.owns(mac, sourceHi, sourceLo) ? null : DropReason.SPOOFED_SOURCE;
     }
 
     private static long macAt(final UnsafeBuffer buffer, final int at)

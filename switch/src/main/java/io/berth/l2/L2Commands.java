@@ -36,9 +36,10 @@ public final class L2Commands
 
     /** A dual-stack domain: its gateway answers NS and ping for the IPv6 gateway, and with {@code advertise} RS. */
     public CompletableFuture<Void> ipv6(final int domainId, final long gatewayHi, final long gatewayLo,
-        final long prefixHi, final int prefixLength, final boolean advertise)
+        final long prefixHi, final int prefixLength, final int ipv4Network, final boolean advertise)
     {
-        return worker.run(() -> l2.domain(domainId).ipv6(gatewayHi, gatewayLo, prefixHi, prefixLength, advertise));
+        return worker.run(() -> l2.domain(domainId).ipv6(gatewayHi, gatewayLo, prefixHi, prefixLength, ipv4Network,
+            advertise));
     }
 
     public CompletableFuture<Void> unbindPort(final int portId)

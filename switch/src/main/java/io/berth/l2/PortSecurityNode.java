@@ -27,6 +27,7 @@ public final class PortSecurityNode extends Node
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+    private final Ipv6Guard.PortOwner ipv6Owner = new Ipv6Guard.PortOwner();
 
     /** Arc {@code next} takes every frame its port may send. */
     public PortSecurityNode(final PortSecurity security, final L2Switch l2)
@@ -83,8 +84,10 @@ public final class PortSecurityNode extends Node
                 ipv4.wrap(buffer, ethernet.payloadOffset());
                 return ipv4.source() == security.ip(port) ? null : DropReason.SPOOFED_SOURCE;
             case EthernetFlyweight.TYPE_IPV6:
+                ipv6Owner.globalHi = security.ip6Hi(port);
+                ipv6Owner.globalLo = security.ip6Lo(port);
                 return Ipv6Guard.check(buffer, ethernet.payloadOffset(), pool.frameOffset(handle) +
-                    pool.frameLength(handle), source, security.ip6Hi(port), security.ip6Lo(port));
+                    pool.frameLength(handle), source, ipv6Owner);
             default:
                 return null;
         }

@@ -12,7 +12,9 @@ import org.agrona.concurrent.UnsafeBuffer;
  * say it for local containers:
  * <ul>
  * <li>a <b>store host's tunnel</b> (one with store endpoints behind it) sends only from those endpoints' MACs,
- *     ARP whose sender MAC and address are one of its endpoints, and IPv4 from its endpoints' addresses;</li>
+ *     ARP whose sender MAC and address are one of its endpoints, IPv4 from its endpoints' addresses, and IPv6 as
+ *     port security allows a local container ({@link Ipv6Guard}) with the endpoint as the owner: its link-local
+ *     address, its IPv6 address on a dual-stack network (the prefix with its IPv4 host part);</li>
  * <li>a <b>listed peer's tunnel</b> ({@code vxlan.peers}, outside the store) is learned as before, but never as a
  *     MAC or address that the store gives another VTEP or that a local container has, nor as the gateway.</li>
  * </ul>
@@ -26,6 +28,7 @@ public final class TunnelSourceCheck
     private final EthernetFlyweight ethernet = new EthernetFlyweight();
     private final ArpFlyweight arp = new ArpFlyweight();
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+    private final EndpointOwner owner = new EndpointOwner();
 
     public TunnelSourceCheck(final L2Switch l2, final PortSecurity security)
     {
@@ -33,8 +36,11 @@ public final class TunnelSourceCheck
         this.security = security;
     }
 
-    /** @return null when the inner frame at {@code frameOffset} may enter through {@code tunnelPort}. */
-    public DropReason check(final int tunnelPort, final UnsafeBuffer buffer, final int frameOffset)
+    /**
+     * @param frameEnd where the inner frame ends (IPv6's header chain is followed no further).
+     * @return null when the inner frame at {@code frameOffset} may enter through {@code tunnelPort}.
+     */
+    public DropReason check(final int tunnelPort, final UnsafeBuffer buffer, final int frameOffset, final int frameEnd)
     {
         final int domainId = l2.domainOfPort(tunnelPort);
         final BridgeDomain domain = domainId < 0 ? null : l2.domain(domainId);
@@ -75,8 +81,32 @@ public final class TunnelSourceCheck
                         DropReason.SPOOFED_SOURCE;
                 }
                 return claimedElsewhere(domain, domainId, address) ? DropReason.SPOOFED_SOURCE : null;
+            case EthernetFlyweight.TYPE_IPV6:
+                if (!storeHost)
+                {
+                    return null; // a listed peer's IPv6 is learned, like its IPv4 beyond the claims above
+                }
+                owner.domain = domain;
+                return Ipv6Guard.check(buffer, ethernet.payloadOffset(), frameEnd, source, owner);
             default:
                 return null;
+        }
+    }
+
+    /** A store endpoint's IPv6 addresses: link-local from its MAC, and on a dual-stack network its own. */
+    private static final class EndpointOwner implements Ipv6Guard.Owner
+    {
+        BridgeDomain domain;
+
+        @Override
+        public boolean owns(final long mac, final long hi, final long lo)
+        {
+            if (hi == Ipv6Guard.LINK_LOCAL_PREFIX && lo == Ipv6Guard.eui64(mac))
+            {
+                return true;
+            }
+            final int ip4 = domain.ipv4Of(hi, lo);
+            return ip4 != 0 && domain.proxyArpMac(ip4) == mac;
         }
     }
 

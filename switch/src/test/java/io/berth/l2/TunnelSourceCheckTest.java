@@ -6,6 +6,8 @@ import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.nio.ByteBuffer;
+
 import static io.berth.dataplane.Frames.arp;
 import static io.berth.dataplane.Frames.ethernet;
 import static io.berth.dataplane.Frames.ip;
@@ -58,7 +60,7 @@ class TunnelSourceCheckTest
     private DropReason from(final int tunnel, final byte[] frame)
     {
         buffer.putBytes(0, frame);
-        return check.check(tunnel, buffer, 0);
+        return check.check(tunnel, buffer, 0, frame.length);
     }
 
     private static byte[] arpReply(final long ethernetSource, final long senderMac, final int senderIp)
@@ -102,6 +104,33 @@ class TunnelSourceCheckTest
         assertEquals(DropReason.ARP_SPOOF, from(PEER, arpReply(kernelMac, MAC_3, kernelIp)));
         assertEquals(DropReason.SPOOFED_SOURCE, from(PEER, udpFrame(kernelMac, VICTIM, IP_3, IP_LOCAL, 1, 2, 60)));
         assertEquals(DropReason.SPOOFED_SOURCE, from(PEER, udpFrame(kernelMac, VICTIM, IP_LOCAL, IP_LOCAL, 1, 2, 60)));
+    }
+
+    /** IPv6 (ICMPv6 echo request) from {@code srcHi}:{@code srcLo} with {@code mac}. */
+    private static byte[] ipv6(final long mac, final long srcHi, final long srcLo)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(14 + 40 + 8);
+        b.putShort((short)0x3333).putInt(1).putShort((short)(mac >>> 32)).putInt((int)mac).putShort((short)0x86DD);
+        b.putInt(0x6000_0000).putShort((short)8).put((byte)58).put((byte)64).putLong(srcHi).putLong(srcLo)
+            .putLong(0xfe80_0000_0000_0000L).putLong(1).put((byte)128);
+        return b.array();
+    }
+
+    @Test
+    void ipv6FromAStoreHostsTunnelOnlyFromItsEndpointsAddresses()
+    {
+        final long prefix = 0xfd00_0010_0000_0000L;
+        l2.domain(DOMAIN).ipv6(prefix, 1, prefix, 64, ip("10.10.0.0"), false);
+        assertNull(from(H1, ipv6(MAC_2, Ipv6Guard.LINK_LOCAL_PREFIX, Ipv6Guard.eui64(MAC_2))), "its link-local");
+        assertNull(from(H1, ipv6(MAC_2, prefix, 2)), "its dual-stack address (the IPv4 host part .2)");
+        assertEquals(DropReason.SPOOFED_SOURCE, from(H1, ipv6(MAC_2, prefix, 3)), "host 3's endpoint's address");
+        assertEquals(DropReason.SPOOFED_SOURCE, from(H1, ipv6(MAC_2, Ipv6Guard.LINK_LOCAL_PREFIX,
+            Ipv6Guard.eui64(MAC_3))));
+        assertEquals(DropReason.SPOOFED_SOURCE, from(H1, ipv6(MAC_2, prefix, 9)), "a local container's");
+        final byte[] advertisement = ipv6(MAC_2, Ipv6Guard.LINK_LOCAL_PREFIX, Ipv6Guard.eui64(MAC_2));
+        advertisement[54] = (byte)134;
+        assertEquals(L2Drops.RA_GUARD, from(H1, advertisement), "no router advertisement out of a tunnel");
+        assertNull(from(PEER, ipv6(mac("02:00:00:00:77:01"), prefix, 77)), "a listed peer's IPv6 is learned");
     }
 
     @Test

@@ -208,6 +208,29 @@ class EncryptedOverlayTest extends OverlayLabTestBase
         }
     }
 
+    @Test
+    void aDualStackOverlayCarriesIpv6BetweenHosts()
+    {
+        final String net = a.prefix() + "ov6";
+        a.createNetwork(net, "--driver", "overlay", "-o", "encrypted", "--ipv6", "--subnet", "10.66.0.0/24",
+            "--subnet", "fd00:66::/64");
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        final String c1 = a.run("v1", "--network", net);
+        final String c2 = b.run("v2", "--network", net);
+        final String ip6 = b.inspect(c2).path("NetworkSettings").path("Networks").path(net).path("GlobalIPv6Address")
+            .asText();
+        assertTrue(ip6.startsWith("fd00:66::"), b.inspect(c2).toString());
+        assertTrue(poll(SEEN, () -> BerthHost.inNs(c1, "ping", "-6", "-c", "1", "-W", "1", ip6).ok()),
+            "no IPv6 across hosts\n" + a.berth("counters").out());
+        assertTrue(BerthHost.inNs(c2, "ping", "-6", "-c", "1", "-W", "1", "fd00:66::1").ok(), "host 2's gateway");
+        final BerthHost.Spawned server = b.spawn(c2, "nc", "-6", "-l", "-n", "7221");
+        assertTrue(Net.awaitListening(c2, 7221));
+        assertTrue(BerthHost.inNs(Duration.ofSeconds(10), c1, "sh", "-c", "echo six | nc -6 -N -n -w 3 " + ip6 +
+            " 7221").ok());
+        assertTrue(server.awaitOutput("six", SEEN), server.toString());
+        server.kill();
+    }
+
     /**
      * A standard WireGuard peer: wireguard-go in the lab's kernel peer, with a kernel VXLAN device whose datagrams
      * to host 1's VTEP are routed into the WireGuard interface (policy routing by UDP port 4789; WireGuard's own

@@ -13,11 +13,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 public interface InnerSourceCheck
 {
     /** Trusts every inner source (an in-memory test of the wire alone). */
-    InnerSourceCheck TRUST_ALL = (tunnelPort, buffer, frameOffset) -> null;
+    InnerSourceCheck TRUST_ALL = (tunnelPort, buffer, frameOffset, frameEnd) -> null;
 
     /**
      * @param frameOffset where the inner Ethernet frame starts; the frame was checked as the parser checks.
-     * @return null when the frame may pass, else why not (mac_spoof, arp_spoof or spoofed_source).
+     * @param frameEnd    where it ends.
+     * @return null when the frame may pass, else why not (mac_spoof, arp_spoof, spoofed_source, and for IPv6
+     * nd_spoof, ra_guard or ipv6_malformed).
      */
-    DropReason check(int tunnelPort, UnsafeBuffer buffer, int frameOffset);
+    DropReason check(int tunnelPort, UnsafeBuffer buffer, int frameOffset, int frameEnd);
 }

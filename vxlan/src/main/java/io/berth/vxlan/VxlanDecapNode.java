@@ -143,7 +143,7 @@ public final class VxlanDecapNode extends Node
             DropReason problem = innerCheck.check(buffer, innerAt, size); // before it is a packet of its own
             if (problem == null)
             {
-                problem = sourceCheck.check(tunnel, buffer, innerAt);
+                problem = sourceCheck.check(tunnel, buffer, innerAt, innerAt + size);
             }
             if (problem != null)
             {
@@ -173,7 +173,8 @@ public final class VxlanDecapNode extends Node
         DropReason inner = innerCheck.check(pool.buffer(), pool.frameOffset(handle), pool.frameLength(handle));
         if (inner == null)
         {
-            inner = sourceCheck.check(tunnel, pool.buffer(), pool.frameOffset(handle));
+            inner = sourceCheck.check(tunnel, pool.buffer(), pool.frameOffset(handle),
+                pool.frameOffset(handle) + pool.frameLength(handle));
         }
         if (inner != null)
         {

@@ -112,10 +112,11 @@ public interface Dataplane extends AutoCloseable
 
     /**
      * A dual-stack segment (issue 27): its gateway answers neighbour solicitation and ping for {@code gateway}, and
-     * with {@code advertise} Router Solicitations with an advertisement of itself and the prefix.
+     * with {@code advertise} Router Solicitations with an advertisement of itself and the prefix; an address of the
+     * prefix has the host part of one of {@code ipv4Network}'s (what a tunnel's endpoints are checked against).
      */
     default void segmentIpv6(final int segmentId, final long gatewayHi, final long gatewayLo, final long prefixHi,
-        final int prefixLength, final boolean advertise)
+        final int prefixLength, final int ipv4Network, final boolean advertise)
     {
     }
 

@@ -208,9 +208,10 @@ public final class UserspaceDataplane implements Dataplane
 
     @Override
     public void segmentIpv6(final int segmentId, final long gatewayHi, final long gatewayLo, final long prefixHi,
-        final int prefixLength, final boolean advertise)
+        final int prefixLength, final int ipv4Network, final boolean advertise)
     {
-        await(pipeline.l2Commands().ipv6(segmentId, gatewayHi, gatewayLo, prefixHi, prefixLength, advertise));
+        await(pipeline.l2Commands().ipv6(segmentId, gatewayHi, gatewayLo, prefixHi, prefixLength, ipv4Network,
+            advertise));
     }
 
     @Override

@@ -107,12 +107,17 @@ public final class NetworkController
 
     /** A dual-stack network's IPv6 subnet and gateway (issue 27): bridge networks so far. */
     private Map<String, String> ipv6Options(final NetworkRequest request, final NetworkDriver driver,
-        final Event.IpamConfig pool)
+        final Event.IpamConfig pool, final Map<String, String> options)
     {
-        if (!driver.name().equals(ControlService.DEFAULT_NETWORK_DRIVER) || pool == null)
+        if (!(driver.name().equals(ControlService.DEFAULT_NETWORK_DRIVER) || driver.name().equals("overlay"))
+            || pool == null)
         {
-            throw new BerthException("--ipv6 is for bridge networks so far, not " + driver.name() + " (issue 27)");
+            throw new BerthException("--ipv6 is for bridge and overlay networks so far, not " + driver.name() +
+                " (issue 27)");
         }
+        // -o ipv6.subnet=... (the store's form) is checked as --subnet would be
+        final String subnet6 = request.subnet6() != null ? request.subnet6() : options.get(Ipv6Subnets.SUBNET);
+        final String gateway6 = request.gateway6() != null ? request.gateway6() : options.get(Ipv6Subnets.GATEWAY);
         final Map<Ipv6Cidr, String> inUse = new LinkedHashMap<>();
         for (final Network other : state.networks())
         {
@@ -122,7 +127,7 @@ public final class NetworkController
                 inUse.put(theirs, other.name());
             }
         }
-        return Ipv6Subnets.plan(request.subnet6(), request.gateway6(), Cidr.parse(pool.subnet(), "subnet"),
+        return Ipv6Subnets.plan(subnet6, gateway6, Cidr.parse(pool.subnet(), "subnet"),
             Ipv4.parse(pool.gateway(), "gateway"), inUse, state.ipam().ipv6Pool());
     }
 
@@ -179,9 +184,10 @@ public final class NetworkController
                 options.put(Network.MORE_SUBNETS, String.join(",", more));
             }
         }
-        if (request.ipv6() || request.subnet6() != null || request.gateway6() != null)
+        if (request.ipv6() || request.subnet6() != null || request.gateway6() != null
+            || options.containsKey(Ipv6Subnets.SUBNET))
         {
-            options.putAll(ipv6Options(request, driver, pool));
+            options.putAll(ipv6Options(request, driver, pool, options));
         }
         else if ("true".equals(options.get("ipv6.ra")))
         {

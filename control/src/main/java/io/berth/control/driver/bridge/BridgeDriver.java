@@ -75,7 +75,7 @@ public final class BridgeDriver implements NetworkDriver
             {
                 final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY), "ipv6.gateway");
                 dataplane.segmentIpv6(segment, gateway[0], gateway[1], subnet6.hi(), subnet6.prefixLength(),
-                    options.routerAdvertisements());
+                    network.subnet().network(), options.routerAdvertisements());
             }
         }
         catch (final RuntimeException e)

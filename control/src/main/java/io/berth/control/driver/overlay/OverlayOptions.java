@@ -2,6 +2,7 @@ package io.berth.control.driver.overlay;
 
 import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
 
 import java.util.ArrayList;
 import java.util.Base64;
@@ -20,10 +21,17 @@ import java.util.Map;
  * @param vni            0 until the store has chosen one.
  * @param peers          underlay addresses.
  * @param encryptedPeers the keys of listed VTEPs; each of them is in {@code peers} too.
+ * @param ipv6Subnet     a dual-stack network's IPv6 subnet ({@code ipv6.subnet}, as the store keeps it), or null.
  */
 public record OverlayOptions(int vni, int udpPort, List<Integer> peers, int mtu, boolean encrypted,
-                             List<ListedPeer> encryptedPeers)
+                             List<ListedPeer> encryptedPeers, String ipv6Subnet, String ipv6Gateway)
 {
+    public OverlayOptions(final int vni, final int udpPort, final List<Integer> peers, final int mtu,
+        final boolean encrypted, final List<ListedPeer> encryptedPeers)
+    {
+        this(vni, udpPort, peers, mtu, encrypted, encryptedPeers, null, null);
+    }
+
     /** A WireGuard peer outside the store: its public key (base64), its VTEP address and its WireGuard port. */
     public record ListedPeer(String publicKey, int vtep, int port)
     {
@@ -55,6 +63,8 @@ public record OverlayOptions(int vni, int udpPort, List<Integer> peers, int mtu,
         int port = DEFAULT_PORT;
         int mtu = 0;
         boolean encrypted = false;
+        String ipv6Subnet = null;
+        String ipv6Gateway = null;
         final List<Integer> peers = new ArrayList<>();
         final List<ListedPeer> listed = new ArrayList<>();
         for (final String given : options == null ? List.<String>of() : options)
@@ -105,6 +115,13 @@ public record OverlayOptions(int vni, int udpPort, List<Integer> peers, int mtu,
                     }
                     encrypted = !value.equals("false");
                 }
+                // a dual-stack network's, as the store keeps it (network create takes them as --ipv6 --subnet)
+                case "ipv6.subnet" -> ipv6Subnet = Ipv6Cidr.parse(value, key).toString();
+                case "ipv6.gateway" ->
+                {
+                    final long[] address = Ipv6Cidr.parseAddress(value, key);
+                    ipv6Gateway = Ipv6Cidr.format(address[0], address[1]);
+                }
                 case "encrypted.peers" ->
                 {
                     for (final String peer : value.split(",", -1))
@@ -145,8 +162,13 @@ public record OverlayOptions(int vni, int udpPort, List<Integer> peers, int mtu,
                     "VXLAN's 50; " + DEFAULT_ENCRYPTED_MTU + " on a 1500-byte underlay)");
             }
         }
+        if ((ipv6Subnet == null) != (ipv6Gateway == null))
+        {
+            throw new BerthException("ipv6.subnet and ipv6.gateway go together (network create --ipv6 sets both)");
+        }
         return new OverlayOptions(vni, port, List.copyOf(peers),
-            mtu != 0 ? mtu : encrypted ? DEFAULT_ENCRYPTED_MTU : DEFAULT_MTU, encrypted, List.copyOf(listed));
+            mtu != 0 ? mtu : encrypted ? DEFAULT_ENCRYPTED_MTU : DEFAULT_MTU, encrypted, List.copyOf(listed),
+            ipv6Subnet, ipv6Gateway);
     }
 
     /** PUBKEY@IP[:PORT]: a 32-byte key in base64, the VTEP, and its WireGuard port (51820). */
@@ -203,6 +225,11 @@ public record OverlayOptions(int vni, int udpPort, List<Integer> peers, int mtu,
         {
             map.put("encrypted.peers", String.join(",", encryptedPeers.stream().map(ListedPeer::text).toList()));
         }
+        if (ipv6Subnet != null)
+        {
+            map.put("ipv6.subnet", ipv6Subnet);
+            map.put("ipv6.gateway", ipv6Gateway);
+        }
         return map;
     }
 
@@ -229,7 +256,8 @@ public record OverlayOptions(int vni, int udpPort, List<Integer> peers, int mtu,
         return new OverlayOptions(Integer.parseInt(options.getOrDefault("vni", "0")),
             Integer.parseInt(options.getOrDefault("vxlan.port", Integer.toString(DEFAULT_PORT))), List.copyOf(peers),
             Integer.parseInt(options.getOrDefault("mtu", Integer.toString(DEFAULT_MTU))),
-            "true".equals(options.get("encrypted")), List.copyOf(listed));
+            "true".equals(options.get("encrypted")), List.copyOf(listed), options.get("ipv6.subnet"),
+            options.get("ipv6.gateway"));
     }
 
     private static int number(final String key, final String value, final int min, final int max)
