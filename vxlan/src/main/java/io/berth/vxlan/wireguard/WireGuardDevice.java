@@ -45,26 +45,18 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
     /** {@link #receive}: refused for {@link #dropReason()}. */
     public static final int DROP = 3;
 
-    private static final int HEADERS = EthernetFlyweight.HEADER_LENGTH + Ipv4Flyweight.MIN_HEADER_LENGTH
-        + UdpFlyweight.HEADER_LENGTH;
     private static final long TIMER_PERIOD_MS = 100;
 
     private final PacketPool pool;
     private final LongSupplier clock;
     private final UnsafeBuffer buffer;
-    private final VxlanTunnelPort.NextHop nextHop;
     private final Sessions sessions;
     private final ChaChaPoly aead = new ChaChaPoly();
-    private final EthernetFlyweight ethernet = new EthernetFlyweight();
-    private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
+    private final WireGuardWire wire;
     private final Handshakes.Outcome[] outcome = new Handshakes.Outcome[1];
     private final Peer[] found = new Peer[1];
     private Handshakes handshakes;
     private Cookies cookies;
-    private Port uplink;
-    private long localMac;
-    private int localIp;
-    private int listenPort = DEFAULT_PORT;
     private DropReason dropReason;
     private int deliveredPeer;
     private long nextTimersMs;
@@ -81,8 +73,8 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         this.clock = clock;
         this.pool = pool;
         this.buffer = pool.buffer();
-        this.nextHop = nextHop;
         this.sessions = new Sessions(pool);
+        this.wire = new WireGuardWire(pool, nextHop);
     }
 
     // ------------------------------------------------------------------ configuration (commands on the worker)
@@ -97,10 +89,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
     /** Where WireGuard datagrams are sent from and taken on: the uplink's address and port and MAC. */
     public void listen(final Port uplink, final int address, final int port, final long mac)
     {
-        this.uplink = uplink;
-        this.localIp = address;
-        this.listenPort = port;
-        this.localMac = mac;
+        wire.listen(uplink, address, port, mac);
     }
 
     /**
@@ -136,17 +125,17 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
 
     public boolean active()
     {
-        return handshakes != null && uplink != null;
+        return handshakes != null && wire.ready();
     }
 
     public int localIp()
     {
-        return localIp;
+        return wire.localIp();
     }
 
     public int listenPort()
     {
-        return listenPort;
+        return wire.listenPort();
     }
 
     /** Snapshot of every peer, for {@code berth node ls}. */
@@ -197,112 +186,8 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
             initiate(peer, now, false);
         }
         final int frame = pool.frameOffset(handle);
-        return sendTransport(peer, keypair, frame + EthernetFlyweight.HEADER_LENGTH,
+        return wire.sendTransport(peer, keypair, frame + EthernetFlyweight.HEADER_LENGTH,
             pool.frameLength(handle) - EthernetFlyweight.HEADER_LENGTH, now);
-    }
-
-    /**
-     * One transport message carrying {@code length} bytes at {@code at} in the pool's buffer (0: a keepalive),
-     * padded to 16 with zeros written just past them (the packet's slot has the room), sealed straight into a
-     * fresh packet.
-     */
-    private boolean sendTransport(final Peer peer, final Keypair keypair, final int at, final int length, final long now)
-    {
-        final int padded = (length + 15) & ~15;
-        final int out = pool.allocate();
-        if (out == PacketPool.NO_PACKET)
-        {
-            return false;
-        }
-        try
-        {
-            final int message = headers(out, Protocol.TRANSPORT_OVERHEAD + padded, peer.endpointIp, peer.endpointPort);
-            if (message < 0)
-            {
-                return false;
-            }
-            final long counter = keypair.sendCounter++;
-            buffer.putInt(message, Protocol.TYPE_TRANSPORT, ByteOrder.LITTLE_ENDIAN);
-            buffer.putInt(message + 4, keypair.remoteIndex, ByteOrder.LITTLE_ENDIAN);
-            buffer.putLong(message + 8, counter, ByteOrder.LITTLE_ENDIAN);
-            if (padded > length)
-            {
-                buffer.setMemory(at + length, padded - length, (byte)0);
-            }
-            aead.seal(keypair.sendKey, 0, (int)counter, (int)(counter >>> 32), null, 0, 0, buffer, at, padded, buffer,
-                message + Protocol.TRANSPORT_HEADER_LENGTH);
-            if (!uplink.transmit(pool, out))
-            {
-                return false;
-            }
-            peer.lastSentMs = now;
-            if (length > 0)
-            {
-                peer.lastDataSentMs = now;
-                peer.transmittedBytes += length;
-            }
-            return true;
-        }
-        finally
-        {
-            pool.release(out);
-        }
-    }
-
-    /**
-     * Writes Ethernet, IPv4 and UDP headers to {@code destination} into a fresh packet for a payload of
-     * {@code payload} bytes; returns the payload's offset, or -1 when the next hop is not resolved yet.
-     */
-    private int headers(final int handle, final int payload, final int destination, final int destinationPort)
-    {
-        final long mac = nextHop.macFor(destination);
-        if (mac == VxlanTunnelPort.NextHop.UNRESOLVED)
-        {
-            return -1;
-        }
-        final int frame = pool.frameOffset(handle);
-        ethernet.wrap(buffer, frame).destination(mac).source(localMac).etherType(EthernetFlyweight.TYPE_IPV4);
-        final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
-        final int ipLength = Ipv4Flyweight.MIN_HEADER_LENGTH + UdpFlyweight.HEADER_LENGTH + payload;
-        ipv4.wrap(buffer, ip).fill(ipLength, 64, Ipv4Flyweight.PROTO_UDP, localIp, destination);
-        final int udp = ip + Ipv4Flyweight.MIN_HEADER_LENGTH;
-        buffer.putShort(udp + UdpFlyweight.SOURCE_PORT_OFFSET, (short)listenPort, ByteOrder.BIG_ENDIAN);
-        buffer.putShort(udp + UdpFlyweight.DESTINATION_PORT_OFFSET, (short)destinationPort, ByteOrder.BIG_ENDIAN);
-        buffer.putShort(udp + UdpFlyweight.LENGTH_OFFSET, (short)(UdpFlyweight.HEADER_LENGTH + payload), ByteOrder.BIG_ENDIAN);
-        buffer.putShort(udp + UdpFlyweight.CHECKSUM_OFFSET, (short)0);
-        pool.frameLength(handle, HEADERS + payload);
-        pool.clearVnetHeader(handle);
-        return frame + HEADERS;
-    }
-
-    /** Sends a handshake message built by {@code writer} into a fresh packet. */
-    private void sendHandshake(final int destination, final int destinationPort, final int length,
-        final MessageWriter writer)
-    {
-        final int out = pool.allocate();
-        if (out == PacketPool.NO_PACKET)
-        {
-            return;
-        }
-        try
-        {
-            final int message = headers(out, length, destination, destinationPort);
-            if (message >= 0)
-            {
-                writer.write(message);
-                uplink.transmit(pool, out);
-            }
-        }
-        finally
-        {
-            pool.release(out);
-        }
-    }
-
-    @FunctionalInterface
-    private interface MessageWriter
-    {
-        void write(int at);
     }
 
     /** Sends an initiation unless one went out less than REKEY_TIMEOUT ago ({@code retry}: the timer's resend). */
@@ -318,7 +203,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
             peer.handshakeStartedMs = now;
         }
         final int index = sessions.handshakeIndex(peer);
-        sendHandshake(peer.endpointIp, peer.endpointPort, Protocol.INITIATION_LENGTH,
+        wire.sendHandshake(peer.endpointIp, peer.endpointPort, Protocol.INITIATION_LENGTH,
             at -> handshakes.createInitiation(peer, index, now, buffer, at));
         peer.lastSentMs = now;
     }
@@ -427,7 +312,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         if (sealed < Ipv4Flyweight.MIN_HEADER_LENGTH || versionIhl >> 4 != 4 || headerLength < Ipv4Flyweight.MIN_HEADER_LENGTH
             || total < headerLength || total > sealed
             || buffer.getInt(data + Ipv4Flyweight.SOURCE_OFFSET, ByteOrder.BIG_ENDIAN) != peer.vtep
-            || buffer.getInt(data + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN) != localIp)
+            || buffer.getInt(data + Ipv4Flyweight.DESTINATION_OFFSET, ByteOrder.BIG_ENDIAN) != wire.localIp())
         {
             return drop(WireGuardDrops.WG_INNER_ADDRESS);
         }
@@ -472,7 +357,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         }
         if (cookies.underLoad(nowMs) && !cookies.mac2Valid(buffer, message, length, sourceIp, sourcePort, nowMs))
         {
-            sendHandshake(sourceIp, sourcePort, Protocol.COOKIE_REPLY_LENGTH,
+            wire.sendHandshake(sourceIp, sourcePort, Protocol.COOKIE_REPLY_LENGTH,
                 at -> cookies.reply(buffer, message, length, sourceIp, sourcePort, nowMs, buffer, at));
             return drop(WireGuardDrops.WG_UNDER_LOAD);
         }
@@ -488,7 +373,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         peer.lastReceivedMs = nowMs;
         final int index = sessions.newIndex(peer);
         final Keypair[] made = new Keypair[1];
-        sendHandshake(sourceIp, sourcePort, Protocol.RESPONSE_LENGTH,
+        wire.sendHandshake(sourceIp, sourcePort, Protocol.RESPONSE_LENGTH,
             at -> made[0] = handshakes.createResponse(peer, index, nowMs, buffer, at));
         if (made[0] == null)
         {
@@ -515,7 +400,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         if (cookies.underLoad(nowMs) && handshakes.mac1Matches(buffer, message, length, length - 2 * Protocol.MAC_LENGTH)
             && !cookies.mac2Valid(buffer, message, length, sourceIp, sourcePort, nowMs))
         {
-            sendHandshake(sourceIp, sourcePort, Protocol.COOKIE_REPLY_LENGTH,
+            wire.sendHandshake(sourceIp, sourcePort, Protocol.COOKIE_REPLY_LENGTH,
                 at -> cookies.reply(buffer, message, length, sourceIp, sourcePort, nowMs, buffer, at));
             return drop(WireGuardDrops.WG_UNDER_LOAD);
         }
@@ -531,7 +416,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         sessionStarted(peer);
         if (peer.stagedCount == 0)
         {
-            sendTransport(peer, keypair, 0, 0, nowMs); // a keepalive: the responder may use its keys once it has one
+            wire.sendTransport(peer, keypair, 0, 0, nowMs); // a keepalive: the responder may use its keys once it has one
         }
         flushStaged(peer);
         return CONSUMED;
@@ -563,7 +448,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
             final int staged = peer.staged[i];
             if (keypair != null)
             {
-                sendTransport(peer, keypair, pool.frameOffset(staged) + EthernetFlyweight.HEADER_LENGTH,
+                wire.sendTransport(peer, keypair, pool.frameOffset(staged) + EthernetFlyweight.HEADER_LENGTH,
                     pool.frameLength(staged) - EthernetFlyweight.HEADER_LENGTH, nowMs);
             }
             pool.release(staged);
@@ -628,7 +513,7 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
             if (peer.lastDataReceivedMs > peer.lastSentMs && now - peer.lastSentMs >= Protocol.KEEPALIVE_TIMEOUT_MS
                 && now - peer.lastDataReceivedMs < Protocol.KEEPALIVE_TIMEOUT_MS + Protocol.REKEY_TIMEOUT_MS)
             {
-                sendTransport(peer, current, 0, 0, now);
+                wire.sendTransport(peer, current, 0, 0, now);
                 work++;
             }
             if (peer.lastDataSentMs > peer.lastReceivedMs
