@@ -43,6 +43,16 @@ class EncryptedOverlayTest extends OverlayLabTestBase
         return poll(SEEN, () -> ping(fromNs, ip));
     }
 
+    /** An encrypted overlay NAME on {@code subnet} with a container on host 1 and one on host 2: {net, c1, c2}. */
+    private String[] encryptedPair(final String name, final String subnet)
+    {
+        final String net = a.prefix() + name;
+        a.createNetwork(net, "--driver", "overlay", "-o", "encrypted", "--subnet", subnet);
+        final String c1 = a.run(name + "1", "--network", net);
+        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
+        return new String[] {net, c1, b.run(name + "2", "--network", net)};
+    }
+
     /** tcpdump on the underlay bridge, every UDP datagram with its payload in ASCII. */
     private BerthHost.Spawned sniffUnderlay()
     {
@@ -113,11 +123,10 @@ class EncryptedOverlayTest extends OverlayLabTestBase
     @Test
     void clearVxlanForAnEncryptedNetworkAndReplayedMessagesAreRefusedAndCounted()
     {
-        final String net = a.prefix() + "enf";
-        a.createNetwork(net, "--driver", "overlay", "-o", "encrypted", "--subnet", "10.62.0.0/24");
-        final String c1 = a.run("f1", "--network", net);
-        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
-        final String c2 = b.run("f2", "--network", net);
+        final String[] pair = encryptedPair("enf", "10.62.0.0/24");
+        final String net = pair[0];
+        final String c1 = pair[1];
+        final String c2 = pair[2];
         final String ip1 = ipOf(a, c1);
         final String ip2 = ipOf(b, c2);
         assertTrue(pingSoon(c1, ip2), "no traffic before the attack");
@@ -168,11 +177,10 @@ class EncryptedOverlayTest extends OverlayLabTestBase
     @Test
     void aHostThatRestartsKeepsItsKeyAndItsFlowsComeBackAfterAHandshakeAlsoWithTwoWorkers()
     {
-        final String net = a.prefix() + "enr";
-        a.createNetwork(net, "--driver", "overlay", "-o", "encrypted", "--subnet", "10.63.0.0/24");
-        final String c1 = a.run("r1", "--network", net);
-        assertTrue(poll(SEEN, () -> b.berth("network", "ls").out().contains(net)));
-        final String c2 = b.run("r2", "--network", net);
+        final String[] pair = encryptedPair("enr", "10.63.0.0/24");
+        final String net = pair[0];
+        final String c1 = pair[1];
+        final String c2 = pair[2];
         final String ip2 = ipOf(b, c2);
         assertTrue(pingSoon(c1, ip2));
         final String keyBefore = selfKey(b);
