@@ -35,11 +35,10 @@ final class Ipv6Guard
         @Override
         public boolean owns(final long mac, final long hi, final long lo)
         {
-            return (hi == LINK_LOCAL_PREFIX && lo == eui64(mac)) || (globalHi != 0 && hi == globalHi && lo == globalLo);
+            return Ipv6Addresses.isLinkLocalOf(mac, hi, lo) || (globalHi != 0 && hi == globalHi && lo == globalLo);
         }
     }
 
-    static final long LINK_LOCAL_PREFIX = Ipv6Addresses.LINK_LOCAL_PREFIX;
     private static final int HEADER_LENGTH = 40;
     private static final int ICMPV6 = 58;
     private static final int MAX_EXTENSION_HEADERS = 8;
@@ -51,10 +50,6 @@ final class Ipv6Guard
     private static final int OPTION_SOURCE_LINK_LAYER = 1;
     private static final int OPTION_TARGET_LINK_LAYER = 2;
 
-    static long eui64(final long mac)
-    {
-        return Ipv6Addresses.eui64(mac);
-    }
 
     /**
      * @param ip    the IPv6 header's offset; {@code end} the frame's end.

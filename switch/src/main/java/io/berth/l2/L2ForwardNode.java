@@ -6,6 +6,7 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv6Addresses;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -289,6 +290,6 @@ public final class L2ForwardNode extends Node
         final long targetHi = buffer.getLong(ip + 48, ByteOrder.BIG_ENDIAN);
         final long targetLo = buffer.getLong(ip + 56, ByteOrder.BIG_ENDIAN);
         return type == 135 && ((targetHi == domain.gateway6Hi() && targetLo == domain.gateway6Lo())
-            || (targetHi == Ipv6Guard.LINK_LOCAL_PREFIX && targetLo == Ipv6Guard.eui64(domain.gatewayMac())));
+            || Ipv6Addresses.isLinkLocalOf(domain.gatewayMac(), targetHi, targetLo));
     }
 }

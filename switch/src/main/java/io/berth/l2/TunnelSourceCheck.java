@@ -4,6 +4,7 @@ import io.berth.dataplane.DropReason;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.Ipv6Addresses;
 import org.agrona.concurrent.UnsafeBuffer;
 
 /**
@@ -101,7 +102,7 @@ public final class TunnelSourceCheck
         @Override
         public boolean owns(final long mac, final long hi, final long lo)
         {
-            if (hi == Ipv6Guard.LINK_LOCAL_PREFIX && lo == Ipv6Guard.eui64(mac))
+            if (Ipv6Addresses.isLinkLocalOf(mac, hi, lo))
             {
                 return true;
             }

@@ -34,17 +34,11 @@ public final class Ipv6Responder
     private static final long ALL_NODES_HI = 0xff02_0000_0000_0000L;
 
     /**
-     * @param frame  the frame's offset; {@code length} its length.
-     * @return {@link #ANSWERED} with the frame rewritten and {@code length} changed as {@link #answerLength()} says,
-     * else {@link #NOT_MINE}.
+     * @param frame     the frame's offset; {@code length} its length.
+     * @param advertise answer Router Solicitations, advertising {@code prefixHi}/{@code prefixLength} on-link.
+     * @return {@link #ANSWERED} with the frame rewritten and its new length in {@link #answerLength()}, else
+     * {@link #NOT_MINE}.
      */
-    public int answer(final UnsafeBuffer buffer, final int frame, final int length, final long gatewayHi,
-        final long gatewayLo, final long gatewayMac)
-    {
-        return answer(buffer, frame, length, gatewayHi, gatewayLo, gatewayMac, 0, 0, false);
-    }
-
-    /** @param advertise answer Router Solicitations, advertising {@code prefixHi}/{@code prefixLength} on-link. */
     public int answer(final UnsafeBuffer buffer, final int frame, final int length, final long gatewayHi,
         final long gatewayLo, final long gatewayMac, final long prefixHi, final int prefixLength,
         final boolean advertise)
@@ -62,14 +56,13 @@ public final class Ipv6Responder
         final int type = buffer.getByte(frame + ICMP) & 0xFF;
         final long sourceHi = buffer.getLong(frame + IP + 8, ByteOrder.BIG_ENDIAN);
         final long sourceLo = buffer.getLong(frame + IP + 16, ByteOrder.BIG_ENDIAN);
-        final long linkLocal = Ipv6Addresses.eui64(gatewayMac);
         if (type == ROUTER_SOLICITATION && advertise)
         {
             final boolean unspecified = sourceHi == 0 && sourceLo == 0;
             final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
                 & 0xFFFF_FFFF_FFFFL;
             writeEthernet(buffer, frame, unspecified ? 0x3333_0000_0001L : requester, gatewayMac);
-            writeAddresses(buffer, frame, Ipv6Addresses.LINK_LOCAL_PREFIX, linkLocal,
+            writeAddresses(buffer, frame, Ipv6Addresses.LINK_LOCAL_PREFIX, Ipv6Addresses.eui64(gatewayMac),
                 unspecified ? ALL_NODES_HI : sourceHi, unspecified ? 1 : sourceLo);
             buffer.putShort(frame + IP + 4, (short)56, ByteOrder.BIG_ENDIAN);
             buffer.putByte(frame + IP + 7, (byte)255);
@@ -100,7 +93,7 @@ public final class Ipv6Responder
         final long targetHi = payload >= 24 ? buffer.getLong(frame + ICMP + 8, ByteOrder.BIG_ENDIAN) : 0;
         final long targetLo = payload >= 24 ? buffer.getLong(frame + ICMP + 16, ByteOrder.BIG_ENDIAN) : 0;
         if (type == NEIGHBOR_SOLICITATION && payload >= 24 && ((targetHi == gatewayHi && targetLo == gatewayLo)
-            || (targetHi == Ipv6Addresses.LINK_LOCAL_PREFIX && targetLo == linkLocal)))
+            || Ipv6Addresses.isLinkLocalOf(gatewayMac, targetHi, targetLo)))
         {
             final boolean fromDad = sourceHi == 0 && sourceLo == 0;
             final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
@@ -123,7 +116,7 @@ public final class Ipv6Responder
         final long destinationHi = buffer.getLong(frame + IP + 24, ByteOrder.BIG_ENDIAN);
         final long destinationLo = buffer.getLong(frame + IP + 32, ByteOrder.BIG_ENDIAN);
         if (type == ECHO_REQUEST && ((destinationHi == gatewayHi && destinationLo == gatewayLo)
-            || (destinationHi == Ipv6Addresses.LINK_LOCAL_PREFIX && destinationLo == linkLocal)))
+            || Ipv6Addresses.isLinkLocalOf(gatewayMac, destinationHi, destinationLo)))
         {
             final long requester = buffer.getLong(frame + EthernetFlyweight.SOURCE_OFFSET - 2, ByteOrder.BIG_ENDIAN)
                 & 0xFFFF_FFFF_FFFFL;

@@ -2,6 +2,7 @@ package io.berth.l2;
 
 import io.berth.dataplane.DropCounters;
 import io.berth.dataplane.DropReason;
+import io.berth.dataplane.flyweight.Ipv6Addresses;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.PortTable;
@@ -103,7 +104,7 @@ class PortSecurityNodeTest
         assertEquals(List.of(1, 1, 1), passed);
     }
 
-    private static final long LL = Ipv6Guard.LINK_LOCAL_PREFIX;
+    private static final long LL = Ipv6Addresses.LINK_LOCAL_PREFIX;
     private static final long ALL_NODES_HI = 0xff02_0000_0000_0000L;
 
     /** IPv6 from {@code src} to ff02::1 with next header {@code next} and {@code payload} (checksums unchecked). */
@@ -131,11 +132,11 @@ class PortSecurityNodeTest
     @Test
     void ipv6FromItsOwnAddressesAndNeighbourDiscoveryForItselfOnly()
     {
-        final long ownLl = Ipv6Guard.eui64(MAC_A);
+        final long ownLl = Ipv6Addresses.eui64(MAC_A);
         assertEquals(0x0042_acff_fe12_0002L, ownLl, "the kernel's link-local interface id for 02:42:ac:12:00:02");
         final long globalHi = 0xfd00_0001_0000_0000L;
         assertEquals(null, send(1, ipv6(MAC_A, LL, ownLl, 17, new byte[16])), "UDP from its link-local address");
-        assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, LL, Ipv6Guard.eui64(MAC_B), 17, new byte[16])));
+        assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, LL, Ipv6Addresses.eui64(MAC_B), 17, new byte[16])));
         assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, globalHi, 2, 17, new byte[16])), "no global yet");
         security.bindIpv6(1, globalHi, 2);
         assertEquals(null, send(1, ipv6(MAC_A, globalHi, 2, 17, new byte[16])), "its global address");
@@ -143,7 +144,7 @@ class PortSecurityNodeTest
         assertEquals(DropReason.SPOOFED_SOURCE, send(1, ipv6(MAC_A, 0, 0, 17, new byte[16])), "unspecified: UDP");
 
         // neighbour discovery
-        assertEquals(null, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(135, LL, Ipv6Guard.eui64(MAC_B), 1, MAC_A))));
+        assertEquals(null, send(1, ipv6(MAC_A, LL, ownLl, 58, icmp6(135, LL, Ipv6Addresses.eui64(MAC_B), 1, MAC_A))));
         assertEquals(null, send(1, ipv6(MAC_A, 0, 0, 58, icmp6(135, globalHi, 2, 0, 0))), "DAD");
         assertEquals(L2Drops.ND_SPOOF, send(1, ipv6(MAC_A, 0, 0, 58, icmp6(135, globalHi, 2, 1, MAC_A))),
             "DAD with a link-layer option");

@@ -1,6 +1,7 @@
 package io.berth.l2;
 
 import io.berth.dataplane.DropReason;
+import io.berth.dataplane.flyweight.Ipv6Addresses;
 import io.berth.dataplane.PortTable;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.BeforeEach;
@@ -121,13 +122,13 @@ class TunnelSourceCheckTest
     {
         final long prefix = 0xfd00_0010_0000_0000L;
         l2.domain(DOMAIN).ipv6(prefix, 1, prefix, 64, ip("10.10.0.0"), false);
-        assertNull(from(H1, ipv6(MAC_2, Ipv6Guard.LINK_LOCAL_PREFIX, Ipv6Guard.eui64(MAC_2))), "its link-local");
+        assertNull(from(H1, ipv6(MAC_2, Ipv6Addresses.LINK_LOCAL_PREFIX, Ipv6Addresses.eui64(MAC_2))), "its link-local");
         assertNull(from(H1, ipv6(MAC_2, prefix, 2)), "its dual-stack address (the IPv4 host part .2)");
         assertEquals(DropReason.SPOOFED_SOURCE, from(H1, ipv6(MAC_2, prefix, 3)), "host 3's endpoint's address");
-        assertEquals(DropReason.SPOOFED_SOURCE, from(H1, ipv6(MAC_2, Ipv6Guard.LINK_LOCAL_PREFIX,
-            Ipv6Guard.eui64(MAC_3))));
+        assertEquals(DropReason.SPOOFED_SOURCE, from(H1, ipv6(MAC_2, Ipv6Addresses.LINK_LOCAL_PREFIX,
+            Ipv6Addresses.eui64(MAC_3))));
         assertEquals(DropReason.SPOOFED_SOURCE, from(H1, ipv6(MAC_2, prefix, 9)), "a local container's");
-        final byte[] advertisement = ipv6(MAC_2, Ipv6Guard.LINK_LOCAL_PREFIX, Ipv6Guard.eui64(MAC_2));
+        final byte[] advertisement = ipv6(MAC_2, Ipv6Addresses.LINK_LOCAL_PREFIX, Ipv6Addresses.eui64(MAC_2));
         advertisement[54] = (byte)134;
         assertEquals(L2Drops.RA_GUARD, from(H1, advertisement), "no router advertisement out of a tunnel");
         assertNull(from(PEER, ipv6(mac("02:00:00:00:77:01"), prefix, 77)), "a listed peer's IPv6 is learned");

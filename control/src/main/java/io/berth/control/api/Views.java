@@ -6,7 +6,6 @@ import io.berth.control.driver.spi.NetworkDriver;
 import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.ipam.Ipv6Cidr;
-import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.model.PortSpec;
@@ -54,7 +53,7 @@ public final class Views
         node.put("Scope", network.scope().text());
         node.put("Driver", network.driver());
         node.put("Internal", network.internal());
-        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
+        final Ipv6Cidr subnet6 = network.ipv6Subnet();
         node.put("EnableIPv6", subnet6 != null);
         final ObjectNode ipam = node.putObject("IPAM");
         ipam.put("Driver", "default");
@@ -79,8 +78,9 @@ public final class Views
             }
             if (subnet6 != null)
             {
+                final long[] gateway6 = network.ipv6Gateway();
                 configs.addObject().put("Subnet", subnet6.toString())
-                    .put("Gateway", network.options().get(Ipv6Subnets.GATEWAY));
+                    .put("Gateway", Ipv6Cidr.format(gateway6[0], gateway6[1]));
             }
         }
         final NetworkDriver driver = service.driverOf(network);
@@ -228,11 +228,11 @@ public final class Views
             entry.put("IPPrefixLen", network.subnetOf(endpoint.ip()).prefixLength());
             entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
             entry.put("Gateway", Ipv4.format(network.gatewayOf(endpoint.ip())));
-            final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
-            final long[] ip6 = subnet6 == null ? null : Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
+            final long[] ip6 = network.ipv6AddressOf(endpoint.ip());
+            final long[] gateway6 = network.ipv6Gateway();
             entry.put("GlobalIPv6Address", ip6 == null ? "" : Ipv6Cidr.format(ip6[0], ip6[1]));
-            entry.put("GlobalIPv6PrefixLen", subnet6 == null ? 0 : subnet6.prefixLength());
-            entry.put("IPv6Gateway", subnet6 == null ? "" : network.options().get(Ipv6Subnets.GATEWAY));
+            entry.put("GlobalIPv6PrefixLen", ip6 == null ? 0 : network.ipv6Subnet().prefixLength());
+            entry.put("IPv6Gateway", gateway6 == null ? "" : Ipv6Cidr.format(gateway6[0], gateway6[1]));
             final ArrayNode aliases = entry.putArray("Aliases");
             endpoint.aliases().forEach(aliases::add);
         }

@@ -9,7 +9,6 @@ import io.berth.control.dns.ResolvConf;
 import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.ipam.Ipv6Cidr;
-import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.sandbox.Commands;
@@ -216,18 +215,18 @@ public final class CniService implements ApiServer.Streamer
             address.put("gateway", Ipv4.format(gateway));
         }
         // a dual-stack network: the IPv6 address (the prefix with the IPv4 host part) and gateway too
-        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
-        final String gateway6 = network.options().get(Ipv6Subnets.GATEWAY);
-        if (subnet6 != null)
+        final long[] ip6 = network.ipv6AddressOf(endpoint.ip());
+        final long[] gateway6Address = network.ipv6Gateway();
+        final String gateway6 = gateway6Address == null ? null : Ipv6Cidr.format(gateway6Address[0], gateway6Address[1]);
+        if (ip6 != null)
         {
-            final long[] ip6 = Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
             final ObjectNode address6 = result.withArray("ips").addObject();
             if (cni.cniVersion().equals("0.4.0"))
             {
                 address6.put("version", "6");
             }
             address6.put("interface", 0);
-            address6.put("address", Ipv6Cidr.format(ip6[0], ip6[1]) + "/" + subnet6.prefixLength());
+            address6.put("address", Ipv6Cidr.format(ip6[0], ip6[1]) + "/" + network.ipv6Subnet().prefixLength());
             address6.put("gateway", gateway6);
         }
         final ArrayNode routes = result.putArray("routes");
@@ -235,7 +234,7 @@ public final class CniService implements ApiServer.Streamer
         if (gateway != 0 && eth0 && !network.internal())
         {
             routes.addObject().put("dst", "0.0.0.0/0").put("gw", Ipv4.format(gateway));
-            if (subnet6 != null)
+            if (ip6 != null)
             {
                 routes.addObject().put("dst", "::/0").put("gw", gateway6);
             }

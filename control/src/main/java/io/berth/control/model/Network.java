@@ -6,6 +6,8 @@ import io.berth.control.ipam.AddressPool;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipam;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
+import io.berth.control.ipam.Ipv6Subnets;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -121,6 +123,26 @@ public final class Network
     public boolean internal()
     {
         return created.internal();
+    }
+
+    /** A dual-stack network's IPv6 subnet (issue 27), or null for an IPv4-only one. */
+    public Ipv6Cidr ipv6Subnet()
+    {
+        return Ipv6Subnets.subnetOf(created.options());
+    }
+
+    /** A dual-stack network's IPv6 gateway as {hi, lo}, or null. */
+    public long[] ipv6Gateway()
+    {
+        final String text = created.options().get(Ipv6Subnets.GATEWAY);
+        return text == null ? null : Ipv6Cidr.parseAddress(text, Ipv6Subnets.GATEWAY);
+    }
+
+    /** The IPv6 address of the container at {@code ip} (the prefix with its IPv4 host part), or null. */
+    public long[] ipv6AddressOf(final int ip)
+    {
+        final Ipv6Cidr subnet6 = ipv6Subnet();
+        return subnet6 == null ? null : Ipv6Subnets.addressOf(subnet6, subnet, ip);
     }
 
     /** The driver's normalised options, as journaled. */

@@ -9,8 +9,6 @@ import io.berth.control.event.Event;
 import io.berth.control.event.Store;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.ipam.Ipv6Cidr;
-import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.sandbox.Sandboxes;
@@ -232,8 +230,7 @@ final class ControlCore
     private static EndpointEvent endpointEvent(final Container container, final Network network,
         final Endpoint endpoint, final List<Event.PortMapping> ports, final boolean restore)
     {
-        final Ipv6Cidr subnet6 = network == null ? null : Ipv6Subnets.subnetOf(network.options());
-        final long[] ip6 = subnet6 == null ? null : Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
+        final long[] ip6 = network == null ? null : network.ipv6AddressOf(endpoint.ip());
         return new EndpointEvent(container.name(), container.id(), network == null ? "?" : network.name(),
             endpoint.networkId(), container.sandbox(), endpoint.ifName(), endpoint.ip(), ports, restore,
             endpoint.aliases(), container.dns(), network != null && !network.isPredefined(),

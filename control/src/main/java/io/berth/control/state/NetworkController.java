@@ -80,7 +80,7 @@ public final class NetworkController
             return ip;
         }
         final Network network = state.network(networkName == null || networkName.isEmpty() ? "bridge" : networkName);
-        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
+        final Ipv6Cidr subnet6 = network.ipv6Subnet();
         if (subnet6 == null)
         {
             throw new BerthException("--ip6 " + ip6 + ": network " + network.name() + " has no IPv6 subnet (create " +
@@ -121,7 +121,7 @@ public final class NetworkController
         final Map<Ipv6Cidr, String> inUse = new LinkedHashMap<>();
         for (final Network other : state.networks())
         {
-            final Ipv6Cidr theirs = Ipv6Subnets.subnetOf(other.options());
+            final Ipv6Cidr theirs = other.ipv6Subnet();
             if (theirs != null)
             {
                 inUse.put(theirs, other.name());

@@ -17,4 +17,10 @@ public final class Ipv6Addresses
         final long lower = mac & 0xFF_FFFF;
         return ((upper ^ 0x02_0000L) << 40) | (0xFF_FEL << 24) | lower;
     }
+
+    /** Whether {@code hi}:{@code lo} is the link-local address a kernel gives the interface with {@code mac}. */
+    public static boolean isLinkLocalOf(final long mac, final long hi, final long lo)
+    {
+        return hi == LINK_LOCAL_PREFIX && lo == eui64(mac);
+    }
 }

@@ -335,8 +335,10 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
      */
     private void nudge(final int sourceIp)
     {
-        for (final Peer peer : sessions.all())
+        final List<Peer> peers = sessions.all();
+        for (int i = 0, n = peers.size(); i < n; i++)
         {
+            final Peer peer = peers.get(i);
             if (peer.endpointIp == sourceIp && (peer.current == null || !peer.current.usable(nowMs)))
             {
                 initiate(peer, nowMs, false);
@@ -488,8 +490,10 @@ public final class WireGuardDevice implements Housekeeping, TunnelSeal
         nextTimersMs = now + TIMER_PERIOD_MS;
         nowMs = now;
         int work = 0;
-        for (final Peer peer : sessions.all())
+        final List<Peer> peers = sessions.all();
+        for (int i = 0, n = peers.size(); i < n; i++)
         {
+            final Peer peer = peers.get(i);
             if (peer.handshakeState == Peer.INITIATION_SENT)
             {
                 if (now - peer.handshakeStartedMs >= Protocol.REKEY_ATTEMPT_TIME_MS)

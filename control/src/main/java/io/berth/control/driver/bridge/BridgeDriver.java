@@ -4,12 +4,11 @@ import io.berth.control.dataplane.Dataplane;
 import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;
 import io.berth.control.driver.spi.Capabilities;
+import io.berth.control.driver.spi.DualStack;
 import io.berth.control.driver.spi.NetworkDriver;
 import io.berth.control.driver.spi.SegmentIds;
 import io.berth.control.event.Scope;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.ipam.Ipv6Cidr;
-import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 
@@ -70,13 +69,7 @@ public final class BridgeDriver implements NetworkDriver
             dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
                 network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), options.icc(),
                 network.internal(), options.mtu()));
-            final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
-            if (subnet6 != null)
-            {
-                final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY), "ipv6.gateway");
-                dataplane.segmentIpv6(segment, gateway[0], gateway[1], subnet6.hi(), subnet6.prefixLength(),
-                    network.subnet().network(), options.routerAdvertisements());
-            }
+            DualStack.segment(dataplane, segment, network, options.routerAdvertisements());
         }
         catch (final RuntimeException e)
         {
@@ -108,15 +101,7 @@ public final class BridgeDriver implements NetworkDriver
             throw new IOException("network " + network.name() + " has no segment in the dataplane");
         }
         final BridgeOptions options = BridgeOptions.of(network.options());
-        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
-        EndpointSpec.Ipv6 ipv6 = null;
-        if (subnet6 != null)
-        {
-            final long[] address = Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
-            final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY), "ipv6.gateway");
-            ipv6 = new EndpointSpec.Ipv6(address[0], address[1], subnet6.prefixLength(), gateway[0], gateway[1],
-                options.routerAdvertisements());
-        }
+        final EndpointSpec.Ipv6 ipv6 = DualStack.endpoint(network, endpoint.ip(), options.routerAdvertisements());
         final EndpointSpec spec = new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
             endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute,
             options.mtu(), options.port(), ipv6);

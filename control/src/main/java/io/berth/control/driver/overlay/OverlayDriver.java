@@ -7,6 +7,7 @@ import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.SegmentSpec;
 import io.berth.control.dataplane.WireGuardPeerView;
 import io.berth.control.driver.spi.Capabilities;
+import io.berth.control.driver.spi.DualStack;
 import io.berth.control.driver.spi.NetworkDriver;
 import io.berth.control.driver.spi.SegmentIds;
 import io.berth.control.error.BerthException;
@@ -14,8 +15,6 @@ import io.berth.control.event.Scope;
 import io.berth.control.ipam.AddressPool;
 import io.berth.control.ipam.Cidr;
 import io.berth.control.ipam.Ipv4;
-import io.berth.control.ipam.Ipv6Cidr;
-import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.store.etcd.EtcdStore;
@@ -255,15 +254,8 @@ public final class OverlayDriver implements NetworkDriver
             try
             {
                 dataplane.addOverlay(segment, options.vni(), options.udpPort(), options.encrypted());
-                final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
-                if (subnet6 != null)
-                {
-                    // every host's gateway answers for the IPv6 gateway too (anycast, as for IPv4)
-                    final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY),
-                        "ipv6.gateway");
-                    dataplane.segmentIpv6(segment, gateway[0], gateway[1], subnet6.hi(), subnet6.prefixLength(),
-                        network.subnet().network(), false);
-                }
+                // every host's gateway answers for the IPv6 gateway too (anycast, as for IPv4)
+                DualStack.segment(dataplane, segment, network, false);
             }
             catch (final RuntimeException e)
             {
@@ -311,14 +303,7 @@ public final class OverlayDriver implements NetworkDriver
         {
             throw new IOException("overlay network " + network.name() + " is not set up in the dataplane");
         }
-        final Ipv6Cidr subnet6 = Ipv6Subnets.subnetOf(network.options());
-        EndpointSpec.Ipv6 ipv6 = null;
-        if (subnet6 != null)
-        {
-            final long[] address = Ipv6Subnets.addressOf(subnet6, network.subnet(), endpoint.ip());
-            final long[] gateway = Ipv6Cidr.parseAddress(network.options().get(Ipv6Subnets.GATEWAY), "ipv6.gateway");
-            ipv6 = new EndpointSpec.Ipv6(address[0], address[1], subnet6.prefixLength(), gateway[0], gateway[1], false);
-        }
+        final EndpointSpec.Ipv6 ipv6 = DualStack.endpoint(network, endpoint.ip(), false);
         final EndpointSpec spec = new EndpointSpec(overlay.segment, sandbox, endpoint.ifName(), endpoint.device(),
             endpoint.mac(), endpoint.ip(), network.subnet().prefixLength(), network.gateway(), defaultRoute,
             overlay.options.mtu(), null, ipv6);
