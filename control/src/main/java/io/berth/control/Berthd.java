@@ -38,6 +38,7 @@ import io.berth.control.store.etcd.GlobalStore;
 import io.berth.control.store.etcd.StoreAccess;
 import io.berth.control.store.etcd.StoreIntegrity;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine;
 
@@ -163,17 +164,8 @@ public final class Berthd implements Callable<Integer>
         Logging.LEVELS + " (default: warning)")
     private String logLevel = "warning";
 
-    @Option(names = "--uplink", paramLabel = "IFACE", description = "drive IFACE (a NIC or veth end in berthd's " +
-        "namespace, holding no kernel address) as the way out; without it berth is host-only")
-    private String uplinkIface;
-
-    @Option(names = "--uplink-ip", paramLabel = "CIDR", description = "the address berthd owns on the uplink, " +
-        "with its subnet's prefix, e.g. 10.99.0.1/24 (needs --uplink)")
-    private String uplinkIp;
-
-    @Option(names = "--uplink-gateway", paramLabel = "IP", description = "next hop for everything outside the " +
-        "uplink subnet (inside it; default: none, only the uplink subnet is reachable)")
-    private String uplinkGateway;
+    @Mixin
+    private UplinkOptions uplinkOptions = new UplinkOptions();
 
     @Option(names = "--store", paramLabel = "etcd[s]://HOST:PORT[,HOST:PORT...]", description = "the global " +
         "store (a real etcd, one member or several) that overlay networks, their addresses and endpoints are " +
@@ -284,8 +276,7 @@ public final class Berthd implements Callable<Integer>
                 "; give --socket a path berthd may use");
         }
         StartChecks.checkStateDir(state);
-        final UplinkSpec uplink = StartChecks.uplinkSpec(uplinkIface, uplinkIp, uplinkGateway,
-            !"noop".equals(dataplaneKind));
+        final UplinkSpec uplink = uplinkOptions.spec(!"noop".equals(dataplaneKind));
         DataplaneOptions.checkWorkers(workers);
         final DataplaneOptions dataplaneOptions = DataplaneOptions.parse(conntrackMax, conntrackTimeouts,
             DataplaneOptions.parseSpin(spinMicros)).withFragMax(fragMax).withMacAge(macAge);

@@ -4,6 +4,7 @@ import io.berth.control.dataplane.UplinkSpec;
 import io.berth.control.error.BerthException;
 import io.berth.control.flowlog.FlowLog;
 import io.berth.control.ipam.Cidr;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.ipam.Ipv4;
 import io.berth.control.journal.OwnerOnly;
 import io.berth.control.metrics.MetricsServer;
@@ -124,6 +125,61 @@ final class StartChecks
                 "starting with a letter or digit, at most 63 characters");
         }
         return name;
+    }
+
+    /**
+     * Adds {@code --uplink-ip6 ADDRESS/PREFIX} and {@code --uplink-gateway6 ADDRESS} (issue 27) to the uplink: a
+     * global or unique-local address (not link-local, multicast, loopback, IPv4-mapped), a prefix of 1-128, and a
+     * gateway that is link-local (as routers' usually are) or inside that prefix and not the address itself.
+     */
+    static UplinkSpec withIpv6(final UplinkSpec spec, final String cidr, final String gateway)
+    {
+        if (cidr == null || cidr.isEmpty())
+        {
+            if (gateway != null && !gateway.isEmpty())
+            {
+                throw new BerthException("--uplink-gateway6 " + gateway + " needs --uplink-ip6 ADDRESS/PREFIX");
+            }
+            return spec;
+        }
+        if (spec == null)
+        {
+            throw new BerthException("--uplink-ip6 and --uplink-gateway6 need --uplink IFACE");
+        }
+        final int slash = cidr.indexOf('/');
+        final String prefixText = slash < 0 ? "" : cidr.substring(slash + 1);
+        if (slash < 0 || !prefixText.matches("[0-9]{1,3}") || Integer.parseInt(prefixText) < 1
+            || Integer.parseInt(prefixText) > 128)
+        {
+            throw new BerthException("--uplink-ip6 " + cidr + ": give ADDRESS/PREFIX with a prefix length of 1-128, " +
+                "e.g. 2001:db8:99::1/64");
+        }
+        final long[] address = Ipv6Cidr.parseAddress(cidr.substring(0, slash), "--uplink-ip6");
+        final String reserved = new Ipv6Cidr(address[0], address[1], 128).reserved();
+        if (reserved != null)
+        {
+            throw new BerthException("--uplink-ip6 " + cidr + " is in " + reserved + ": give a global or " +
+                "unique-local address, e.g. 2001:db8:99::1/64");
+        }
+        final int prefix = Integer.parseInt(prefixText);
+        long[] next = null;
+        if (gateway != null && !gateway.isEmpty())
+        {
+            next = Ipv6Cidr.parseAddress(gateway, "--uplink-gateway6");
+            final boolean linkLocal = (next[0] >>> 54) == (0xfe80L >>> 6);
+            final Ipv6Cidr subnet = new Ipv6Cidr(address[0] & Ipv6Cidr.maskHi(prefix), address[1] & Ipv6Cidr.maskLo(prefix),
+                prefix);
+            if (!linkLocal && !subnet.contains(next[0], next[1]))
+            {
+                throw new BerthException("--uplink-gateway6 " + gateway + " is neither link-local (fe80::/10) nor " +
+                    "inside the uplink prefix " + subnet + " (from --uplink-ip6 " + cidr + ")");
+            }
+            if (next[0] == address[0] && next[1] == address[1])
+            {
+                throw new BerthException("--uplink-gateway6 " + gateway + " is the uplink address itself");
+            }
+        }
+        return new UplinkSpec(spec.iface(), spec.ip(), spec.prefixLength(), spec.gateway(), address, prefix, next);
     }
 
     /**

@@ -250,6 +250,61 @@ public final class Frames
         return checksum(frame, 14 + ihl, total - ihl, pseudo) == 0;
     }
 
+    /**
+     * An IPv6 frame from {@code src} to {@code dst} (each {hi, lo}) carrying {@code l4} (an ICMPv6 echo, UDP or TCP
+     * header and data from {@link #l4v6}) as {@code nextHeader}, its checksum filled in over the pseudo-header.
+     */
+    public static byte[] ipv6Frame(final long destinationMac, final long sourceMac, final long[] src, final long[] dst,
+        final int nextHeader, final int hopLimit, final byte[] l4)
+    {
+        final ByteBuffer b = ByteBuffer.allocate(40 + l4.length);
+        b.putInt(0x6000_0000).putShort((short)l4.length).put((byte)nextHeader).put((byte)hopLimit);
+        b.putLong(src[0]).putLong(src[1]).putLong(dst[0]).putLong(dst[1]);
+        b.put(l4);
+        final byte[] packet = b.array();
+        final int checksumAt = nextHeader == 6 ? 16 : nextHeader == 17 ? 6 : nextHeader == 58 ? 2 : -1;
+        if (checksumAt >= 0 && l4.length >= checksumAt + 2)
+        {
+            long sum = 0;
+            for (int i = 8; i < 40; i += 2)
+            {
+                sum += ((packet[i] & 0xFF) << 8) | (packet[i + 1] & 0xFF);
+            }
+            sum += l4.length + nextHeader;
+            packet[40 + checksumAt] = 0;
+            packet[40 + checksumAt + 1] = 0;
+            final int checksum = checksum(packet, 40, l4.length, sum);
+            packet[40 + checksumAt] = (byte)(checksum >>> 8);
+            packet[40 + checksumAt + 1] = (byte)checksum;
+        }
+        return ethernet(destinationMac, sourceMac, ETHER_IPV6, packet);
+    }
+
+    /**
+     * An upper-layer header and {@code data} for {@link #ipv6Frame}: ICMPv6 (58: {@code a} the type, {@code b} the
+     * echo identifier), UDP (17) or TCP (6: ports {@code a}, {@code b}, SYN).
+     */
+    public static byte[] l4v6(final int protocol, final int a, final int b, final byte[] data)
+    {
+        final int header = protocol == 6 ? 20 : 8;
+        final ByteBuffer buffer = ByteBuffer.allocate(header + data.length);
+        if (protocol == 58)
+        {
+            buffer.put((byte)a).put((byte)0).putShort((short)0).putShort((short)b).putShort((short)1);
+        }
+        else if (protocol == 17)
+        {
+            buffer.putShort((short)a).putShort((short)b).putShort((short)(8 + data.length)).putShort((short)0);
+        }
+        else
+        {
+            buffer.putShort((short)a).putShort((short)b).putInt(1).putInt(0).put((byte)0x50).put((byte)0x02)
+                .putShort((short)65535).putInt(0);
+        }
+        buffer.put(data);
+        return buffer.array();
+    }
+
     private static void putMac(final ByteBuffer b, final long mac)
     {
         b.putShort((short)(mac >>> 32)).putInt((int)mac);

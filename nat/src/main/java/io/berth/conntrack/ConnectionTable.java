@@ -81,6 +81,7 @@ public final class ConnectionTable implements Housekeeping
     /** {@link #expire}, made once: doWork runs on every duty cycle and allocates nothing. */
     private final ExpiryWheel.Expiry expireDue = this::expire;
     private EntryRemoval removal = EntryRemoval.NONE;
+    private TupleReferences references = TupleReferences.NONE;
 
     /**
      * @param capacity    the table limit: connections beyond it are refused and counted.
@@ -170,10 +171,7 @@ public final class ConnectionTable implements Housekeeping
         return counters;
     }
 
-    // ------------------------------------------------------------------ lookup
-
     /** The ref ({@code entry << 1 | direction}) of the connection with this tuple, or {@link #NOT_FOUND}. */
-
     public int lookup(final long k1, final long k2)
     {
         int i = hash(k1, k2) & slotMask;
@@ -209,6 +207,12 @@ public final class ConnectionTable implements Housekeeping
     public void onRemoval(final EntryRemoval removal)
     {
         this.removal = removal;
+    }
+
+    /** Who is told when a tuple becomes a key and stops being one (IPv6 address tokens). Setup time. */
+    public void onKeys(final TupleReferences tupleReferences)
+    {
+        this.references = tupleReferences;
     }
 
     /** Who is told when connections start and end (the flow log). Setup time. */
@@ -256,6 +260,8 @@ public final class ConnectionTable implements Housekeeping
             SOURCE_TRANSLATED_VH.setRelease(this, sourceTranslated + 1);
         }
         startFlow(e, nowMillis);
+        references.retain(k1, k2);
+        references.retain(r1, r2);
         insertKey(k1, k2, e << 1);
         if (r1 != k1 || r2 != k2) // a tuple that is its own inverse (x:p -> x:p) has one key
         {
@@ -284,6 +290,8 @@ public final class ConnectionTable implements Housekeeping
         {
             removeKey(old1, old2);
         }
+        references.retain(k1, k2);
+        references.release(old1, old2);
         key1[ref] = k1;
         key2[ref] = k2;
         insertKey(k1, k2, ref);
@@ -319,6 +327,8 @@ public final class ConnectionTable implements Housekeeping
         {
             removeKey(key1[ref | 1], key2[ref | 1]);
         }
+        references.release(key1[ref], key2[ref]);
+        references.release(key1[ref | 1], key2[ref | 1]);
         wheel.unschedule(entry);
         if ((flags[entry] & F_SNAT) != 0)
         {

@@ -54,9 +54,12 @@ public final class ConntrackNode extends Node
     private final boolean dropInvalid;
     private final MidstreamPickup pickup;
     private final Arc next = declareArc("next");
+    /** IPv6 packets, tracked or not, when connected (their own NAT and routing stages); else {@code next}. */
+    private final Arc ipv6 = declareOptionalArc("ipv6");
+    private Ipv6Tracking ipv6Tracking;
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
-    /** IPv4 bytes of the packet being tracked, for the entry's accounting. */
-    private int packetLength;
+    /** IP bytes of the packet being tracked, for the entry's accounting. */
+    int packetLength;
 
     /**
      * @param dropInvalid drop INVALID packets (else they pass untracked and untranslated).
@@ -97,10 +100,11 @@ public final class ConntrackNode extends Node
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            final int verdict = track(pool, buffer, handle, now);
+            final boolean isIpv6 = ipv6Tracking != null && isIpv6(buffer, pool.frameOffset(handle), pool.frameLength(handle));
+            final int verdict = isIpv6 ? ipv6Tracking.track(buffer, handle, now) : track(pool, buffer, handle, now);
             if (verdict == PASS)
             {
-                graph.enqueue(next, handle);
+                graph.enqueue(isIpv6 && ipv6.connected() ? ipv6 : next, handle);
             }
             else if (verdict == TRUNCATED)
             {
@@ -117,7 +121,7 @@ public final class ConntrackNode extends Node
                 else
                 {
                     info.untracked(handle);
-                    graph.enqueue(next, handle);
+                    graph.enqueue(isIpv6 && ipv6.connected() ? ipv6 : next, handle);
                 }
             }
             else
@@ -127,11 +131,23 @@ public final class ConntrackNode extends Node
         }
     }
 
-    private static final int PASS = 0;
-    private static final int TRUNCATED = 1;
-    private static final int INVALID = 2;
-    private static final int REFUSED_FULL = 3;
-    private static final int REFUSED_CLASH = 4;
+    static final int PASS = 0;
+    static final int TRUNCATED = 1;
+    static final int INVALID = 2;
+    static final int REFUSED_FULL = 3;
+    static final int REFUSED_CLASH = 4;
+
+    /** Setup time: IPv6 is tracked too, its addresses as {@code tokens} (which the table must know, see onKeys). */
+    public void trackIpv6(final Ipv6Tokens tokens)
+    {
+        ipv6Tracking = new Ipv6Tracking(this, table, tokens, info);
+    }
+
+    private static boolean isIpv6(final UnsafeBuffer buffer, final int frame, final int length)
+    {
+        return length >= EthernetFlyweight.HEADER_LENGTH + 40
+            && (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF) == EthernetFlyweight.TYPE_IPV6;
+    }
 
     private int track(final PacketPool pool, final UnsafeBuffer buffer, final int handle, final long now)
     {
@@ -184,14 +200,14 @@ public final class ConntrackNode extends Node
         }
     }
 
-    private int untracked(final int handle)
+    int untracked(final int handle)
     {
         counters.count(ConntrackCounter.UNTRACKED);
         info.untracked(handle);
         return PASS;
     }
 
-    private int tcp(final int handle, final long now, final long k1, final long k2, final int tcpFlags)
+    int tcp(final int handle, final long now, final long k1, final long k2, final int tcpFlags)
     {
         final int ref = table.find(k1, k2, now);
         if (ref == NOT_FOUND)
@@ -253,6 +269,10 @@ public final class ConntrackNode extends Node
      */
     private int pickUp(final int handle, final long now, final long k1, final long k2, final int tcpFlags)
     {
+        if (Tuples.isIpv6(k2))
+        {
+            return INVALID; // IPv6 has no published port to re-create, and mid-stream pickup is IPv4's for now
+        }
         final int source = Tuples.source(k1);
         final int destination = Tuples.destination(k1);
         final long outside = pickup.publishedAt(source, Tuples.sourcePort(k2), destination);
@@ -301,7 +321,7 @@ public final class ConntrackNode extends Node
         return classified(handle, entry, direction, now);
     }
 
-    private int udp(final int handle, final long now, final long k1, final long k2)
+    int udp(final int handle, final long now, final long k1, final long k2)
     {
         final int ref = table.find(k1, k2, now);
         if (ref == NOT_FOUND)
@@ -326,7 +346,7 @@ public final class ConntrackNode extends Node
         {
             case IcmpFlyweight.TYPE_ECHO_REQUEST:
             case IcmpFlyweight.TYPE_ECHO_REPLY:
-                return echo(handle, now, type, Tuples.key1(source, destination),
+                return echo(handle, now, type == IcmpFlyweight.TYPE_ECHO_REQUEST, Tuples.key1(source, destination),
                     echoKey2(port(buffer, l4 + IcmpFlyweight.IDENTIFIER_OFFSET)));
             case IcmpFlyweight.TYPE_DESTINATION_UNREACHABLE:
             case IcmpFlyweight.TYPE_TIME_EXCEEDED:
@@ -339,12 +359,12 @@ public final class ConntrackNode extends Node
 
     static final int TYPE_PARAMETER_PROBLEM = 12;
 
-    private int echo(final int handle, final long now, final int type, final long k1, final long k2)
+    int echo(final int handle, final long now, final boolean request, final long k1, final long k2)
     {
         final int ref = table.find(k1, k2, now);
         if (ref == NOT_FOUND)
         {
-            if (type != IcmpFlyweight.TYPE_ECHO_REQUEST)
+            if (!request)
             {
                 return INVALID; // a reply to nothing we saw
             }
@@ -352,7 +372,7 @@ public final class ConntrackNode extends Node
         }
         final int entry = ConnectionTable.entry(ref);
         final int direction = ConnectionTable.direction(ref);
-        if ((type == IcmpFlyweight.TYPE_ECHO_REQUEST) != (direction == ORIGINAL))
+        if (request != (direction == ORIGINAL))
         {
             return INVALID;
         }
@@ -422,7 +442,7 @@ public final class ConntrackNode extends Node
     }
 
     /** The verdict for a table refusal ({@link ConnectionTable#REFUSED_FULL} or {@link ConnectionTable#REFUSED_CLASH}). */
-    private static int refusal(final int tableResult)
+    static int refusal(final int tableResult)
     {
         return tableResult == ConnectionTable.REFUSED_FULL ? REFUSED_FULL : REFUSED_CLASH;
     }
@@ -438,7 +458,7 @@ public final class ConntrackNode extends Node
         return PASS;
     }
 
-    private int classified(final int handle, final int entry, final int direction, final long now)
+    int classified(final int handle, final int entry, final int direction, final long now)
     {
         final boolean fresh = direction == ORIGINAL && !table.hasFlags(entry, F_SEEN_REPLY);
         info.set(handle, entry, direction, fresh ? CtInfo.NEW : CtInfo.ESTABLISHED, table.generation(entry));

@@ -1,6 +1,7 @@
 package io.berth.conntrack;
 
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.Ipv6Header;
 
 /**
  * A 5-tuple packed into two {@code long}s, so a lookup compares two words and hashes without objects.
@@ -15,8 +16,9 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
  *        +----------+--------+----------+--------+
  * </pre>
  * For ICMP echo both "ports" hold the identifier, so inverting a tuple (swap addresses, swap ports) maps a
- * request's tuple onto its reply's, exactly as for TCP and UDP. Bits 40..63 of key2 are zero; they are room
- * for a zone (network id) should overlapping container subnets ever be allowed. Stateless.
+ * request's tuple onto its reply's, exactly as for TCP and UDP. Bit 40 of key2 says IPv6 ({@link #key2v6}): key1
+ * then holds the two addresses' {@link Ipv6Tokens tokens}, and ICMPv6 echo's identifier is its ports. Bits 41..63
+ * are zero; they are room for a zone (network id) should overlapping container subnets ever be allowed. Stateless.
  */
 public final class Tuples
 {
@@ -32,6 +34,20 @@ public final class Tuples
     public static long key2(final int protocol, final int sourcePort, final int destinationPort)
     {
         return ((long)(protocol & 0xFF) << 32) | ((long)(sourcePort & 0xFFFF) << 16) | (destinationPort & 0xFFFF);
+    }
+
+    /** The IPv6 family bit of key2. */
+    public static final long IPV6 = 1L << 40;
+
+    /** key2 of an IPv6 tuple, whose key1 holds {@link Ipv6Tokens} tokens instead of IPv4 addresses. */
+    public static long key2v6(final int protocol, final int sourcePort, final int destinationPort)
+    {
+        return IPV6 | key2(protocol, sourcePort, destinationPort);
+    }
+
+    public static boolean isIpv6(final long key2)
+    {
+        return (key2 & IPV6) != 0;
     }
 
     public static int source(final long key1)
@@ -79,6 +95,23 @@ public final class Tuples
             + Ipv4Flyweight.format(destination(key1)) + ':' + destinationPort(key2);
     }
 
+    /** {@link #format(long, long)}, IPv6 tuples with their addresses from {@code tokens} ("[addr]:port"). */
+    public static String format(final long key1, final long key2, final Ipv6Tokens tokens)
+    {
+        if (!isIpv6(key2) || tokens == null)
+        {
+            return format(key1, key2);
+        }
+        return protocolName(protocol(key2)) + " [" + address(tokens, source(key1)) + "]:" + sourcePort(key2) + " -> ["
+            + address(tokens, destination(key1)) + "]:" + destinationPort(key2);
+    }
+
+    /** The address a token of a live key stands for. Allocates: control plane only. */
+    public static String address(final Ipv6Tokens tokens, final int token)
+    {
+        return Ipv6Header.format(tokens.hi(token), tokens.lo(token));
+    }
+
     public static String protocolName(final int protocol)
     {
         switch (protocol)
@@ -89,6 +122,8 @@ public final class Tuples
                 return "udp";
             case Ipv4Flyweight.PROTO_ICMP:
                 return "icmp";
+            case Ipv6Header.PROTO_ICMPV6:
+                return "icmpv6";
             default:
                 return Integer.toString(protocol);
         }

@@ -14,14 +14,28 @@ import java.util.Map;
  */
 public record ConnectionSnapshot(int protocol, int state, long timeoutSeconds, int flags, Tuple original, Tuple reply)
 {
-    /** Addresses as ints, ports as ints. */
-    public record Tuple(int source, int destination, int sourcePort, int destinationPort)
+    /**
+     * IPv4 addresses as ints, ports as ints; an IPv6 tuple's addresses as text in {@code source6} and
+     * {@code destination6} (null for IPv4), its ints then meaningless outside the worker.
+     */
+    public record Tuple(int source, int destination, int sourcePort, int destinationPort, String source6,
+        String destination6)
     {
+        public Tuple(final int source, final int destination, final int sourcePort, final int destinationPort)
+        {
+            this(source, destination, sourcePort, destinationPort, null, null);
+        }
+
+        public boolean isIpv6()
+        {
+            return source6 != null;
+        }
+
         Map<String, Object> toMap()
         {
             final Map<String, Object> t = new LinkedHashMap<>();
-            t.put("src", Ipv4Flyweight.format(source));
-            t.put("dst", Ipv4Flyweight.format(destination));
+            t.put("src", source6 != null ? source6 : Ipv4Flyweight.format(source));
+            t.put("dst", destination6 != null ? destination6 : Ipv4Flyweight.format(destination));
             t.put("sport", sourcePort);
             t.put("dport", destinationPort);
             return t;

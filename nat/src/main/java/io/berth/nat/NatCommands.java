@@ -3,6 +3,7 @@ package io.berth.nat;
 import io.berth.conntrack.ConnState;
 import io.berth.conntrack.ConnectionFlags;
 import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.Ipv6Tokens;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.WorkerCommands;
 
@@ -22,6 +23,7 @@ public final class NatCommands
     private final PublishedPorts published;
     private final WorkerCommands worker;
     private final NatBindings bindings;
+    private Ipv6Tokens tokens;
 
     public NatCommands(final ConnectionTable connections, final PublishedPorts published, final WorkerCommands worker)
     {
@@ -78,6 +80,10 @@ public final class NatCommands
             int restored = 0;
             for (final ConnectionSnapshot c : saved)
             {
+                if (c.original().isIpv6())
+                {
+                    continue;
+                }
                 final long k1 = Tuples.key1(c.original().source(), c.original().destination());
                 final long k2 = Tuples.key2(c.protocol(), c.original().sourcePort(), c.original().destinationPort());
                 if (connections.lookup(k1, k2) != ConnectionTable.NOT_FOUND)
@@ -113,6 +119,10 @@ public final class NatCommands
         return worker.call(() -> copy(entry ->
         {
             final int protocol = connections.protocol(entry);
+            if (Tuples.isIpv6(connections.key2(entry << 1)))
+            {
+                return false; // IPv6 connections are not saved yet: their tokens mean nothing to the next berthd
+            }
             return (protocol == 6 && connections.state(entry) == ConnState.ESTABLISHED)
                 || (protocol == 17 && connections.hasFlags(entry, ConnectionFlags.F_ASSURED));
         }));
@@ -151,8 +161,21 @@ public final class NatCommands
         final long r1 = connections.key1((entry << 1) | 1);
         final long r2 = connections.key2((entry << 1) | 1);
         return new ConnectionSnapshot(connections.protocol(entry), connections.state(entry),
-            Math.max(0, (connections.expiry(entry) - now) / 1000), connections.flags(entry),
-            new ConnectionSnapshot.Tuple(Tuples.source(o1), Tuples.destination(o1), Tuples.sourcePort(o2), Tuples.destinationPort(o2)),
-            new ConnectionSnapshot.Tuple(Tuples.source(r1), Tuples.destination(r1), Tuples.sourcePort(r2), Tuples.destinationPort(r2)));
+            Math.max(0, (connections.expiry(entry) - now) / 1000), connections.flags(entry), tuple(o1, o2), tuple(r1, r2));
+    }
+
+    private ConnectionSnapshot.Tuple tuple(final long k1, final long k2)
+    {
+        final boolean ipv6 = Tuples.isIpv6(k2) && tokens != null;
+        return new ConnectionSnapshot.Tuple(Tuples.source(k1), Tuples.destination(k1), Tuples.sourcePort(k2),
+            Tuples.destinationPort(k2), ipv6 ? Tuples.address(tokens, Tuples.source(k1)) : null,
+            ipv6 ? Tuples.address(tokens, Tuples.destination(k1)) : null);
+    }
+
+    /** Setup time: IPv6 tuples' addresses are these tokens (issue 27). */
+    public NatCommands ipv6Tokens(final Ipv6Tokens ipv6Tokens)
+    {
+        this.tokens = ipv6Tokens;
+        return this;
     }
 }

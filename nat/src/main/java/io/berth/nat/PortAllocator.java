@@ -3,6 +3,7 @@ package io.berth.nat;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.Ipv6Header;
 
 import java.util.function.IntPredicate;
 
@@ -20,6 +21,7 @@ import java.util.function.IntPredicate;
  * at most {@code maxTries} times; failing that the connection is refused (the caller counts it).
  * UDP ports the host's VTEP takes tunnel traffic on are never given out ({@link #reserveUdp}): a container's
  * datagram must not leave from the VTEP address's tunnel port (a peer could take it for tunnel traffic).
+ * IPv6 (NAT66) alike: the external address is then the uplink's IPv6 {@code Ipv6Tokens} token.
  * Defaults: TCP/UDP 1024-65535, ICMP identifiers 0-65535, 128 tries.
  * <p>
  * Worker thread only (it writes the table); allocation-free.
@@ -79,7 +81,8 @@ public final class PortAllocator
         final int remotePort = Tuples.sourcePort(reply2);
         final int wanted = Tuples.sourcePort(table.key2(entry << 1));
         final long k1 = Tuples.key1(Tuples.source(reply1), externalAddress);
-        final boolean icmp = protocol == Ipv4Flyweight.PROTO_ICMP;
+        final boolean icmp = protocol == Ipv4Flyweight.PROTO_ICMP || protocol == Ipv6Header.PROTO_ICMPV6;
+        final long family = reply2 & Tuples.IPV6;
         final boolean udp = protocol == Ipv4Flyweight.PROTO_UDP;
 
         lastKept = true;
@@ -88,7 +91,7 @@ public final class PortAllocator
         {
             return wanted; // already so (the container has the external address)
         }
-        if (!wantedReserved && table.reply(entry, k1, key2(icmp, protocol, remotePort, wanted)))
+        if (!wantedReserved && table.reply(entry, k1, key2(icmp, protocol, remotePort, wanted) | family))
         {
             return wanted;
         }
@@ -101,7 +104,7 @@ public final class PortAllocator
         {
             final int port = lo + (start + t) % size;
             if (port != wanted && !(udp && reservedUdp.test(port)) &&
-                table.reply(entry, k1, key2(icmp, protocol, remotePort, port)))
+                table.reply(entry, k1, key2(icmp, protocol, remotePort, port) | family))
             {
                 return port;
             }

@@ -6,6 +6,7 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.Ipv6Header;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import io.berth.l3.Ipv6Responder;
@@ -116,7 +117,14 @@ public final class GatewayNode extends Node
                     pool.frameLength(handle, ipv6.answerLength());
                     return REPLY;
                 }
-                return drop(L2Drops.GATEWAY_UNHANDLED); // IPv6 is not routed yet
+                final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
+                if (routeNode.connected() && pool.frameLength(handle) >= ip - frame + Ipv6Header.LENGTH
+                    && Ipv6Header.isIpv6(buffer, ip) && !Ipv6Header.isMulticast(Ipv6Header.destinationHi(buffer, ip))
+                    && !Ipv6Header.isLinkLocal(Ipv6Header.destinationHi(buffer, ip)))
+                {
+                    return ROUTE; // for another address than the gateway's: conntrack, then IPv6 routing
+                }
+                return drop(L2Drops.GATEWAY_UNHANDLED);
             default:
                 return drop(L2Drops.GATEWAY_UNHANDLED);
         }

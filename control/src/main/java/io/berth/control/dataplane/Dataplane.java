@@ -1,5 +1,6 @@
 package io.berth.control.dataplane;
 
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.error.BerthException;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
@@ -114,9 +115,11 @@ public interface Dataplane extends AutoCloseable
      * A dual-stack segment (issue 27): its gateway answers neighbour solicitation and ping for {@code gateway}, and
      * with {@code advertise} Router Solicitations with an advertisement of itself and the prefix; an address of the
      * prefix has the host part of one of {@code ipv4Network}'s (what a tunnel's endpoints are checked against).
+     * The prefix is routed, to the host and the outside, and with {@code masquerade} leaves the uplink as its
+     * IPv6 address (NAT66).
      */
-    default void segmentIpv6(final int segmentId, final long gatewayHi, final long gatewayLo, final long prefixHi,
-        final int prefixLength, final int ipv4Network, final boolean advertise)
+    default void segmentIpv6(final int segmentId, final Ipv6Cidr prefix, final long gatewayHi, final long gatewayLo,
+        final int ipv4Network, final boolean advertise, final boolean masquerade)
     {
     }
 

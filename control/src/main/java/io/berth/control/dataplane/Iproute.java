@@ -63,6 +63,31 @@ final class Iproute
         run(true, "ip", "link", "set", "dev", device, "up");
     }
 
+    /** berth0's IPv6 address (issue 27), without duplicate address detection: the prefix is berth's own. */
+    static void configureHostLink6(final String device, final String cidr) throws IOException
+    {
+        run(true, "sysctl", "-q", "-w", "net.ipv6.conf." + device + ".disable_ipv6=0");
+        run(true, "ip", "-6", "addr", "replace", cidr, "dev", device, "nodad");
+    }
+
+    /** An IPv6 route in berthd's namespace to a network, via berthd's side of the host link. */
+    static void routeVia6(final String prefix, final String via, final String device) throws IOException
+    {
+        run(true, "ip", "-6", "route", "replace", prefix, "via", via, "dev", device);
+    }
+
+    static void deleteRoute6(final String prefix)
+    {
+        try
+        {
+            run(false, "ip", "-6", "route", "del", prefix);
+        }
+        catch (final IOException ignored)
+        {
+            // the route went with berth0 already
+        }
+    }
+
     /** A route in berthd's namespace to a network, via berthd's side of the host link. */
     static void routeVia(final int subnet, final int prefixLength, final int via, final String device) throws IOException
     {

@@ -65,6 +65,34 @@ public final class MemoryPacketPath
         return this;
     }
 
+    /**
+     * Network {@code id}'s IPv6 side (issue 27): prefix {@code prefixHi}::/64, gateway ::1, containers at the
+     * prefix with their IPv4 host part, masqueraded on the uplink or not; the host link's and the uplink's IPv6
+     * addresses come with {@link #ipv6Routes}.
+     */
+    public MemoryPacketPath ipv6Network(final int id, final long prefixHi, final int ipv4Network, final boolean masquerade)
+    {
+        done(path.l2Commands().ipv6(id, prefixHi, 1, prefixHi, 64, ipv4Network, false));
+        done(path.router6Commands().addDomain(id, prefixHi, 0, 64, prefixHi, 1, ipv4Network, masquerade));
+        return this;
+    }
+
+    /** A container port's IPv6 address, for port security (its routing follows from its IPv4 endpoint). */
+    public MemoryPacketPath ipv6Container(final Port port, final long hi, final long lo)
+    {
+        done(path.l2Commands().bindPortIpv6(port.id(), hi, lo));
+        return this;
+    }
+
+    /** berthd's IPv6 addresses on the host link ({ours, host}) and the uplink (address, /64, gateway). */
+    public MemoryPacketPath ipv6Routes(final long[] hostLinkOurs, final long[] host, final long[] uplink,
+        final long[] uplinkGateway)
+    {
+        done(path.router6Commands().hostLink(hostLinkOurs[0], hostLinkOurs[1], host[0], host[1]));
+        done(path.router6Commands().uplink(uplink[0], uplink[1], 64, uplinkGateway[0], uplinkGateway[1]));
+        return this;
+    }
+
     public MemoryPacketPath hostLink(final Port port, final int ourIp, final long ourMac, final int hostIp, final long hostMac)
     {
         done(path.portCommands().attach(port));

@@ -38,6 +38,8 @@ import io.berth.l3.NeighborResolver;
 import io.berth.l3.RouteNode;
 import io.berth.l3.RoutedPortNode;
 import io.berth.l3.Router;
+import io.berth.l3.Route6Drops;
+import io.berth.l3.Router6Commands;
 import io.berth.l3.RouterCommands;
 import io.berth.l3.frag.DefragNode;
 import io.berth.l3.frag.FragmentCounters;
@@ -82,6 +84,7 @@ import java.util.stream.Stream;
  *              |                         \-> defrag -/   (IPv4 fragments only)
  *              \-> routed-port (uplink, berth0: ARP/ping     route -frag-needed-> related-error -/ ^
  *                  for berthd's addresses) -/                 route (ICMP errors, echo replies) ---/
+ *   IPv6: conntrack -ipv6-> nat66-in -> route6 -> nat66-out -> tx   ({@link Ipv6Path})
  * </pre>
  * Like Linux, routed fragments are reassembled before conntrack, destination NAT happens before routing and
  * source NAT after it, and what is larger than the egress MTU is fragmented on the way out. Drivers and services add nodes
@@ -139,12 +142,15 @@ public final class PacketPath
      * reasons before the first packet, whether or not this berthd builds that module's nodes.
      */
     static final List<DropReason> DROP_REASONS = Stream.of(DropReason.BASE, L2Drops.ALL, L3Drops.ALL,
-        ConntrackDrops.ALL, NatDrops.ALL, VxlanDrops.ALL, WireGuardDrops.ALL).flatMap(List::stream).toList();
+        Route6Drops.ALL, ConntrackDrops.ALL, NatDrops.ALL, VxlanDrops.ALL, WireGuardDrops.ALL).flatMap(List::stream).toList();
 
     final DataplaneWorker worker;
     final Graph graph;
     final CtInfo ctInfo;
     private final NeighborResolver resolver;
+    /** IPv6 routing, NAT66 and neighbour discovery on the uplink (issue 27). */
+    final Ipv6Path ipv6;
+    private Router6Commands router6Commands;
 
     private L2Commands l2Commands;
     private VxlanCommands vxlanCommands;
@@ -185,15 +191,18 @@ public final class PacketPath
         route.resolver(resolver);
         tx = new TxNode(ports);
         wireGuard = new WireGuardDevice(pool, this::vtepNextHopMac);
+        ipv6 = new Ipv6Path(router, ports, connections, this::mayEnter, this::forgetIfNew, options.neighborMax());
+        final ConntrackNode conntrack = new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new PublishedPickup(router, published));
+        final RoutedPortNode routedPort = new RoutedPortNode(router, resolver);
         final GraphBuilder builder = new GraphBuilder()
             .add(new ParseNode())
             .add(new PortSecurityNode(portSecurity, l2))
             .add(new L2ForwardNode(l2))
             .add(new GatewayNode(l2))
-            .add(new RoutedPortNode(router, resolver))
+            .add(routedPort)
             .add(localDelivery)
             .add(new DefragNode(reassembly, clock))
-            .add(new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new Pickup()))
+            .add(conntrack)
             .add(new DnatNode(connections, ctInfo, published, natCounters, natBindings))
             .add(route)
             .add(new SnatNode(connections, ctInfo, new PortAllocator(connections).reserveUdp(this::isTunnelUdpPort), this::masqueradeAddress, natCounters,
@@ -222,6 +231,7 @@ public final class PacketPath
             .connect("related-error", "next", "snat")
             .connect("snat", "next", "ip-fragment")
             .connect("ip-fragment", "next", "tx");
+        ipv6.contribute(builder, connections, ctInfo, conntrack, routedPort, natCounters);
         if (options.overlay())
         {
             OVERLAY.contribute(this, builder);
@@ -237,6 +247,7 @@ public final class PacketPath
         worker.addHousekeeping(reassembly);
         worker.addHousekeeping(resolver);
         worker.addHousekeeping(router.learnedNeighbors());
+        ipv6.started(worker);
         if (options.overlay())
         {
             worker.addHousekeeping(wireGuard); // handshake retries, rekeys, keepalives, expiry
@@ -252,7 +263,8 @@ public final class PacketPath
         vxlanCommands = new VxlanCommands(tunnels, commands);
         wireGuardCommands = new WireGuardCommands(wireGuard, commands);
         routerCommands = new RouterCommands(router, commands);
-        natCommands = new NatCommands(connections, published, commands, natBindings);
+        router6Commands = ipv6.commands(commands);
+        natCommands = new NatCommands(connections, published, commands, natBindings).ipv6Tokens(ipv6.tokens);
         portCommands = new PortCommands(worker, commands);
     }
 
@@ -294,6 +306,11 @@ public final class PacketPath
     public RouterCommands routerCommands()
     {
         return routerCommands;
+    }
+
+    public Router6Commands router6Commands()
+    {
+        return router6Commands;
     }
 
     public NatCommands natCommands()
@@ -543,53 +560,5 @@ public final class PacketPath
             return toDomain == Router.NONE ? SnatPolicy.NO_SNAT : router.gatewayIp(toDomain);
         }
         return SnatPolicy.NO_SNAT;
-    }
-
-    /**
-     * Mid-stream TCP pickup after a restart that lost the tables (issue 13). Transit traffic is picked up in
-     * the direction it comes; at berthd's own addresses only published ports are (a reply to a masqueraded port
-     * is dropped until the container speaks again, rather than answered with a RST); a container's packet from
-     * a published port's inside end is the reply of a published connection, re-created towards the address the
-     * peer reaches: the host link's for the host, else the uplink's.
-     */
-    private final class Pickup implements MidstreamPickup
-    {
-        @Override
-        public boolean mayOpen(final int source, final int sourcePort, final int destination, final int destinationPort)
-        {
-            if (published.isInsideEnd(source, Ipv4Flyweight.PROTO_TCP, sourcePort))
-            {
-                return false;
-            }
-            return !router.isLocal(destination)
-                || published.lookup(destination, Ipv4Flyweight.PROTO_TCP, destinationPort) != PublishedPorts.NONE;
-        }
-
-        @Override
-        public long publishedAt(final int source, final int sourcePort, final int destination)
-        {
-            final long hostKey = published.publishedOnto(source, Ipv4Flyweight.PROTO_TCP, sourcePort);
-            if (hostKey == PublishedPorts.NONE)
-            {
-                return NONE;
-            }
-            int hostAddress = PublishedPorts.hostAddress(hostKey);
-            if (hostAddress == PublishedPorts.ANY_ADDRESS)
-            {
-                if (router.hostPort() != Router.NONE && destination == router.hostIp())
-                {
-                    hostAddress = router.hostLinkIp();
-                }
-                else if (router.uplinkPort() != Router.NONE && router.domainOf(destination) == Router.NONE)
-                {
-                    hostAddress = router.uplinkIp();
-                }
-                else
-                {
-                    return NONE; // a container reaching it by hairpin was masqueraded too: its own packet will tell
-                }
-            }
-            return MidstreamPickup.outsideEnd(hostAddress, PublishedPorts.hostPort(hostKey));
-        }
     }
 }

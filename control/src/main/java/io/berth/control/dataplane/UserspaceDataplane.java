@@ -1,5 +1,6 @@
 package io.berth.control.dataplane;
 
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.conntrack.FlowRecorder;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.PacketPool;
@@ -74,6 +75,7 @@ public final class UserspaceDataplane implements Dataplane
     private PortType defaultPortType = PortType.TAP;
     private AfPacketPort uplink;
     private UplinkSpec uplinkSpec;
+    private final HostRoutes6 routes6;
 
     public UserspaceDataplane(final Path stateDir)
     {
@@ -125,6 +127,7 @@ public final class UserspaceDataplane implements Dataplane
         portDirectory = new PortDirectory(containerPorts, overlay.ports, lanSegments, () -> uplink, () -> hostLink);
         tracing = new PacketTracing(pipeline, portDirectory::idOf, portDirectory::nameOf);
         captures = new Captures(pipeline, portDirectory);
+        routes6 = new HostRoutes6(pipeline);
     }
 
     @Override
@@ -168,6 +171,7 @@ public final class UserspaceDataplane implements Dataplane
         await(pipeline.portCommands().attach(port));
         await(pipeline.routerCommands().hostLink(port.id(), HOST_LINK_OUR_IP, HOST_LINK_OUR_MAC, HOST_LINK_HOST_IP, HOST_LINK_HOST_MAC));
         hostLink = port;
+        routes6.hostLinkStarted(HOST_LINK_DEVICE);
     }
 
     @Override
@@ -197,6 +201,7 @@ public final class UserspaceDataplane implements Dataplane
         }
         uplink = port;
         uplinkSpec = spec;
+        routes6.uplink(spec);
         await(pipeline.localVtep(spec.ip()));
     }
 
@@ -207,11 +212,12 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
-    public void segmentIpv6(final int segmentId, final long gatewayHi, final long gatewayLo, final long prefixHi,
-        final int prefixLength, final int ipv4Network, final boolean advertise)
+    public void segmentIpv6(final int segmentId, final Ipv6Cidr prefix, final long gatewayHi, final long gatewayLo,
+        final int ipv4Network, final boolean advertise, final boolean masquerade)
     {
-        await(pipeline.l2Commands().ipv6(segmentId, gatewayHi, gatewayLo, prefixHi, prefixLength, ipv4Network,
-            advertise));
+        await(pipeline.l2Commands().ipv6(segmentId, gatewayHi, gatewayLo, prefix.hi(), prefix.prefixLength(),
+            ipv4Network, advertise));
+        routes6.addSegment(segmentId, prefix, gatewayHi, gatewayLo, ipv4Network, masquerade);
     }
 
     @Override
@@ -438,6 +444,7 @@ public final class UserspaceDataplane implements Dataplane
     {
         await(pipeline.l2Commands().removeDomain(networkId));
         await(pipeline.routerCommands().removeDomain(networkId));
+        routes6.removeSegment(networkId);
         final SegmentSpec removed = networks.remove(networkId);
         if (removed != null && hostLink != null)
         {

@@ -189,9 +189,10 @@ public final class NetworkController
         {
             options.putAll(ipv6Options(request, driver, pool, options));
         }
-        else if ("true".equals(options.get("ipv6.ra")))
+        else if ("true".equals(options.get("ipv6.ra")) || options.containsKey("ipv6.masquerade"))
         {
-            throw new BerthException("option ipv6.ra=true is for a dual-stack network: add --ipv6");
+            throw new BerthException("option " + (options.containsKey("ipv6.masquerade") ? "ipv6.masquerade=" +
+                options.get("ipv6.masquerade") : "ipv6.ra=true") + " is for a dual-stack network: add --ipv6");
         }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), core.now());

@@ -10,6 +10,7 @@ import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import org.agrona.concurrent.SystemEpochClock;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,7 +18,10 @@ import java.util.Map;
 import static io.berth.dataplane.Frames.arpReply;
 import static io.berth.dataplane.Frames.arpRequest;
 import static io.berth.dataplane.Frames.ethernet;
+import static io.berth.dataplane.Frames.concat;
 import static io.berth.dataplane.Frames.icmpEcho;
+import static io.berth.dataplane.Frames.ipv6Frame;
+import static io.berth.dataplane.Frames.l4v6;
 import static io.berth.dataplane.Frames.ip;
 import static io.berth.dataplane.Frames.ipv4;
 import static io.berth.dataplane.Frames.mac;
@@ -56,6 +60,13 @@ public final class FuzzHarness
     static final long LAN_GW_MAC = mac("00:11:22:33:44:fe");
     static final int LAN_PEER = ip("10.99.0.7");
     static final long LAN_PEER_MAC = mac("00:11:22:33:44:07");
+    static final long V6_A = 0xfd00_0018_0000_0000L;
+    static final long V6_C = 0x2001_0db8_0019_0000L;
+    static final long[] HOST6_OURS = {0xfd00_a9fe_7b00_0000L, 2};
+    static final long[] HOST6 = {0xfd00_a9fe_7b00_0000L, 1};
+    static final long[] UPLINK6 = {0xfd00_0099_0000_0000L, 1};
+    static final long[] LAN_GW6 = {0xfd00_0099_0000_0000L, 0xfe};
+    static final long[] OUTSIDE6 = {0x2001_0db8_ffff_0000L, 5};
     static final int OUTSIDE = ip("203.0.113.7");
 
     /** What a run saw. */
@@ -102,6 +113,10 @@ public final class FuzzHarness
             .publish(UPLINK_IP, Ipv4Flyweight.PROTO_TCP, 12211, IP_A, 8080)
             .publish(UPLINK_IP, Ipv4Flyweight.PROTO_UDP, 12212, IP_A, 53)
             .publish(0, Ipv4Flyweight.PROTO_TCP, 12213, IP_C, 80);
+        // IPv6 on network A (masqueraded) and the isolated one (routed), the host link and the uplink (issue 27)
+        path.ipv6Network(NET_A, V6_A, ip("172.18.0.0"), true).ipv6Network(NET_ISOLATED, V6_C, ip("172.19.0.0"), false)
+            .ipv6Container(a, V6_A, 2).ipv6Container(c, V6_C, 2)
+            .ipv6Routes(HOST6_OURS, HOST6, UPLINK6, LAN_GW6);
         // vxlan-decap in the graph and active: every uplink frame passes it (VNI 4096 is network A)
         path.tunnels().local(UPLINK_IP, 4789);
         path.tunnels().addNetwork(4096, NET_A, 4789);
@@ -253,6 +268,41 @@ public final class FuzzHarness
         s.add(ping(HOST_MAC, HOST_OUR_MAC, HOST_IP, HOST_OURS, 5, 2, data));
         s.add(tcpFrame(HOST_MAC, HOST_OUR_MAC, HOST_IP, IP_A, 51000, 8080, 0x02, new byte[0]));
         s.add(udpFrame(HOST_MAC, HOST_OUR_MAC, HOST_IP, IP_I, 51001, 53, 70));
+        ipv6Seeds(s, macA, gwA, macC, gwC);
         return s.toArray(new byte[0][]);
+    }
+
+    /** IPv6 routed, tracked and translated (issue 27): from containers, the host, the outside. */
+    private static void ipv6Seeds(final List<byte[]> s, final long macA, final long gwA, final long macC, final long gwC)
+    {
+        final long[] a = {V6_A, 2};
+        final long[] c = {V6_C, 2};
+        final byte[] data = new byte[32];
+        s.add(ipv6Frame(gwA, macA, a, OUTSIDE6, 58, 64, l4v6(58, 128, 7, data)));
+        s.add(ipv6Frame(gwA, macA, a, OUTSIDE6, 6, 64, l4v6(6, 40100, 443, new byte[0])));
+        s.add(ipv6Frame(gwA, macA, a, OUTSIDE6, 17, 1, l4v6(17, 40101, 53, data)));
+        s.add(ipv6Frame(gwA, macA, a, OUTSIDE6, 17, 64, l4v6(17, 40102, 53, new byte[1200]))); // > uplink MTU 1000
+        s.add(ipv6Frame(gwA, macA, a, HOST6, 17, 64, l4v6(17, 40103, 53, data)));
+        s.add(ipv6Frame(gwA, macA, a, c, 58, 64, l4v6(58, 128, 8, data)));
+        s.add(ipv6Frame(gwA, macA, a, UPLINK6, 58, 64, l4v6(58, 128, 9, data)));
+        s.add(ipv6Frame(gwA, macA, a, new long[] {V6_A, 99}, 58, 64, l4v6(58, 128, 10, data)));
+        s.add(ipv6Frame(gwC, macC, c, OUTSIDE6, 6, 64, l4v6(6, 40104, 80, new byte[0])));
+        // the outside: neighbour discovery for and from the uplink, replies, an unasked connection
+        s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, LAN_GW6, UPLINK6, 58, 255, concat(l4v6(58, 136, 0, new byte[0]),
+            new byte[] {(byte)0xfd, 0, 0, (byte)0x99, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, (byte)0xfe,
+                2, 1, 0, 0x11, 0x22, 0x33, 0x44, (byte)0xfe})));
+        s.add(ipv6Frame(0x3333_ff00_0001L, LAN_GW_MAC, LAN_GW6, new long[] {0xff02_0000_0000_0000L, 0x1_ff00_0001L}, 58,
+            255, concat(l4v6(58, 135, 0, new byte[0]), new byte[] {(byte)0xfd, 0, 0, (byte)0x99, 0, 0, 0, 0, 0, 0, 0,
+                0, 0, 0, 0, 1, 1, 1, 0, 0x11, 0x22, 0x33, 0x44, (byte)0xfe})));
+        s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, UPLINK6, 58, 64, l4v6(58, 129, 7, data)));
+        s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, UPLINK6, 6, 64, l4v6(6, 443, 40100, new byte[0])));
+        s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, c, 6, 64, l4v6(6, 80, 40104, new byte[0])));
+        s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, c, 58, 64, l4v6(58, 128, 11, data)));
+        s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, UPLINK6, 58, 64, concat(l4v6(58, 1, 0, new byte[0]),
+            Arrays.copyOfRange(ipv6Frame(0, 0, UPLINK6, OUTSIDE6, 17, 64, l4v6(17, 40101, 53, data)), 14, 62))));
+        // the host, on berth0
+        s.add(ipv6Frame(HOST_OUR_MAC, HOST_MAC, HOST6, a, 58, 64, l4v6(58, 128, 12, data)));
+        s.add(ipv6Frame(HOST_OUR_MAC, HOST_MAC, HOST6, HOST6_OURS, 58, 64, l4v6(58, 128, 13, data)));
+        s.add(ipv6Frame(HOST_OUR_MAC, HOST_MAC, HOST6, a, 6, 64, l4v6(6, 51100, 8080, new byte[0])));
     }
 }

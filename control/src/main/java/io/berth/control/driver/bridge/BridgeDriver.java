@@ -69,7 +69,7 @@ public final class BridgeDriver implements NetworkDriver
             dataplane.addSegment(new SegmentSpec(segment, network.name(), network.subnet().network(),
                 network.subnet().prefixLength(), network.gateway(), Ipv4.macFor(network.gateway()), options.icc(),
                 network.internal(), options.mtu()));
-            DualStack.segment(dataplane, segment, network, options.routerAdvertisements());
+            DualStack.segment(dataplane, segment, network, options.routerAdvertisements(), options.masquerade6());
         }
         catch (final RuntimeException e)
         {

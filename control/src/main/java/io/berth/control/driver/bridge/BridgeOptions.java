@@ -17,12 +17,15 @@ import java.util.Map;
  * @param port TAP or AF_XDP ports, or null for berthd's {@code --port-type}.
  * @param routerAdvertisements {@code ipv6.ra=true} (a dual-stack network only): the gateway answers Router
  *             Solicitations with Router Advertisements (issue 27); off by default, addresses are static as in Docker.
+ * @param masquerade6 {@code ipv6.masquerade=true|false} (a dual-stack network only): whether its connections leave
+ *             the uplink as berthd's IPv6 address (NAT66); null: as the prefix says (unique-local ones are, global
+ *             ones are routed as they are).
  */
-public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerAdvertisements)
+public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerAdvertisements, Boolean masquerade6)
 {
     public BridgeOptions(final boolean icc, final int mtu, final PortType port)
     {
-        this(icc, mtu, port, false);
+        this(icc, mtu, port, false, null);
     }
 
     public static final int DEFAULT_MTU = 1500;
@@ -30,7 +33,7 @@ public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerA
     public static final int MAX_MTU = 65535;
     private static final String VALID = "valid options: icc=true|false, mtu=" + MIN_MTU + ".." + MAX_MTU +
         " (also com.docker.network.bridge.enable_icc, com.docker.network.driver.mtu), port=tap|afxdp, " +
-        "ipv6.ra=true|false";
+        "ipv6.ra=true|false, ipv6.masquerade=true|false";
 
     public static BridgeOptions parse(final List<String> options)
     {
@@ -38,6 +41,7 @@ public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerA
         int mtu = DEFAULT_MTU;
         PortType port = null;
         boolean ra = false;
+        Boolean masquerade6 = null;
         for (final String option : options == null ? List.<String>of() : options)
         {
             final int equals = option.indexOf('=');
@@ -60,15 +64,8 @@ public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerA
                 }
                 case "mtu", "com.docker.network.driver.mtu" -> mtu = parseMtu(key, value);
                 case "port" -> port = PortType.parse(value, "option port");
-                case "ipv6.ra" ->
-                {
-                    if (!value.equals("true") && !value.equals("false"))
-                    {
-                        throw new BerthException("invalid value \"" + value + "\" for option ipv6.ra: expected true " +
-                            "or false");
-                    }
-                    ra = Boolean.parseBoolean(value);
-                }
+                case "ipv6.ra" -> ra = parseBoolean(key, value);
+                case "ipv6.masquerade" -> masquerade6 = parseBoolean(key, value);
                 default -> throw new BerthException("unknown option \"" + key + "\"; " + VALID);
             }
         }
@@ -77,7 +74,16 @@ public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerA
             throw new BerthException("invalid mtu " + mtu + " with port=afxdp: an AF_XDP port carries frames up to " +
                 "an MTU of " + PortType.AFXDP_MAX_MTU);
         }
-        return new BridgeOptions(icc, mtu, port, ra);
+        return new BridgeOptions(icc, mtu, port, ra, masquerade6);
+    }
+
+    private static boolean parseBoolean(final String key, final String value)
+    {
+        if (!value.equals("true") && !value.equals("false"))
+        {
+            throw new BerthException("invalid value \"" + value + "\" for option " + key + ": expected true or false");
+        }
+        return Boolean.parseBoolean(value);
     }
 
     /** The journaled form. */
@@ -94,6 +100,10 @@ public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerA
         {
             map.put("ipv6.ra", "true");
         }
+        if (masquerade6 != null)
+        {
+            map.put("ipv6.masquerade", masquerade6.toString());
+        }
         return map;
     }
 
@@ -103,7 +113,8 @@ public record BridgeOptions(boolean icc, int mtu, PortType port, boolean routerA
         return new BridgeOptions(!"false".equals(options.get("icc")),
             options.containsKey("mtu") ? Integer.parseInt(options.get("mtu")) : DEFAULT_MTU,
             options.containsKey("port") ? PortType.parse(options.get("port"), "option port") : null,
-            "true".equals(options.get("ipv6.ra")));
+            "true".equals(options.get("ipv6.ra")),
+            options.containsKey("ipv6.masquerade") ? Boolean.valueOf(options.get("ipv6.masquerade")) : null);
     }
 
     private static int parseMtu(final String key, final String value)

@@ -255,7 +255,7 @@ public final class OverlayDriver implements NetworkDriver
             {
                 dataplane.addOverlay(segment, options.vni(), options.udpPort(), options.encrypted());
                 // every host's gateway answers for the IPv6 gateway too (anycast, as for IPv4)
-                DualStack.segment(dataplane, segment, network, false);
+                DualStack.segment(dataplane, segment, network, false, null);
             }
             catch (final RuntimeException e)
             {

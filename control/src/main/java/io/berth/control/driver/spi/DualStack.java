@@ -15,16 +15,22 @@ public final class DualStack
     {
     }
 
-    /** Tells the dataplane the segment's IPv6 gateway and prefix; nothing on an IPv4-only network. */
+    /**
+     * Tells the dataplane the segment's IPv6 gateway and prefix; nothing on an IPv4-only network.
+     *
+     * @param masquerade NAT66 on the uplink ({@code ipv6.masquerade}), or null: for unique-local prefixes (fc00::/7),
+     *                   as Docker's ip6tables does; a global prefix is routed as it is.
+     */
     public static void segment(final Dataplane dataplane, final int segment, final Network network,
-        final boolean advertise)
+        final boolean advertise, final Boolean masquerade)
     {
         final Ipv6Cidr subnet6 = network.ipv6Subnet();
         if (subnet6 != null)
         {
             final long[] gateway = network.ipv6Gateway();
-            dataplane.segmentIpv6(segment, gateway[0], gateway[1], subnet6.hi(), subnet6.prefixLength(),
-                network.subnet().network(), advertise);
+            final boolean uniqueLocal = (subnet6.hi() >>> 57) == (0xfcL >>> 1);
+            dataplane.segmentIpv6(segment, subnet6, gateway[0], gateway[1], network.subnet().network(), advertise,
+                masquerade != null ? masquerade : uniqueLocal);
         }
     }
 

@@ -1,0 +1,327 @@
+package io.berth.l3;
+
+import io.berth.dataplane.Housekeeping;
+import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.Port;
+import io.berth.dataplane.PortTable;
+import io.berth.dataplane.flyweight.Checksums;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
+import io.berth.dataplane.flyweight.Ipv6Header;
+import io.berth.dataplane.graph.Node;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.ByteOrder;
+import java.util.Arrays;
+
+/**
+ * Neighbour discovery for IPv6 next hops on the uplink (issue 27), the IPv6 twin of {@link NeighborResolver} and
+ * the learned part of {@link NeighborTable}: what Neighbor Advertisements (and solicitations for berthd's own
+ * address) taught, bounded and aged; packets whose next hop is unknown wait (a few, at most {@link #WAIT_MILLIS})
+ * while a Neighbor Solicitation goes to the next hop's solicited-node multicast group. Worker thread;
+ * allocation-free after construction.
+ */
+public final class Ipv6Neighbors implements Housekeeping
+{
+    public static final long NO_MAC = -1;
+    static final int WAITING_CAPACITY = 64;
+    static final long WAIT_MILLIS = 1000;
+    static final long REQUEST_INTERVAL_MILLIS = 250;
+    /** A neighbour not heard from for this long is asked again (RFC 4861's reachable time, generously). */
+    static final long STALE_MILLIS = 300_000;
+    private static final int EMPTY = -1;
+    private static final int SOLICITATION_LENGTH = EthernetFlyweight.HEADER_LENGTH + Ipv6Header.LENGTH + 32;
+
+    private final Router6 router;
+    private final PortTable ports;
+    private Node routeNode;
+    private final int capacity;
+    private final long[] hi;
+    private final long[] lo;
+    private final long[] mac;
+    private final long[] heard;
+    private final int[] slots;
+    private final int slotMask;
+    private int size;
+    private long refusedFull;
+
+    private final int[] waiting = new int[WAITING_CAPACITY];
+    private final long[] waitingHi = new long[WAITING_CAPACITY];
+    private final long[] waitingLo = new long[WAITING_CAPACITY];
+    private final long[] since = new long[WAITING_CAPACITY];
+    private int waitingCount;
+    private long lastRequestHi;
+    private long lastRequestLo;
+    private long lastRequestAt = Long.MIN_VALUE;
+
+    public Ipv6Neighbors(final Router6 router, final PortTable ports, final int capacity)
+    {
+        this.router = router;
+        this.ports = ports;
+        this.capacity = capacity;
+        hi = new long[capacity];
+        lo = new long[capacity];
+        mac = new long[capacity];
+        heard = new long[capacity];
+        final int slotCount = Integer.highestOneBit(capacity * 2 - 1) << 1;
+        slots = new int[slotCount];
+        slotMask = slotCount - 1;
+        Arrays.fill(slots, EMPTY);
+    }
+
+    /** Setup time: where packets go back once their next hop answered. */
+    public void routeNode(final Node node)
+    {
+        this.routeNode = node;
+    }
+
+    /** The next hop's MAC, or {@link #NO_MAC}. */
+    public long mac(final long addressHi, final long addressLo)
+    {
+        final int at = find(addressHi, addressLo);
+        return at == EMPTY ? NO_MAC : mac[at];
+    }
+
+    public int size()
+    {
+        return size;
+    }
+
+    public long refusedFull()
+    {
+        return refusedFull;
+    }
+
+    /** What a Neighbor Advertisement or Solicitation on the uplink taught; packets waiting for it go on. */
+    public void learn(final long addressHi, final long addressLo, final long macAddress, final long nowMillis)
+    {
+        int at = find(addressHi, addressLo);
+        if (at == EMPTY)
+        {
+            if (size == capacity)
+            {
+                refusedFull++; // a LAN cannot grow the table without bound; the oldest go as they age
+                return;
+            }
+            at = size++;
+            hi[at] = addressHi;
+            lo[at] = addressLo;
+            int i = hash(addressHi, addressLo) & slotMask;
+            while (slots[i] != EMPTY)
+            {
+                i = (i + 1) & slotMask;
+            }
+            slots[i] = at;
+        }
+        mac[at] = macAddress;
+        heard[at] = nowMillis;
+        int kept = 0;
+        for (int i = 0; i < waitingCount; i++)
+        {
+            if (waitingHi[i] == addressHi && waitingLo[i] == addressLo)
+            {
+                routeNode.graph().enqueue(routeNode.index(), waiting[i]);
+            }
+            else
+            {
+                keep(i, kept++);
+            }
+        }
+        waitingCount = kept;
+    }
+
+    /** Keeps the packet until {@code next hop} answers (or drops it when the queue is full). */
+    public void park(final int handle, final long nextHi, final long nextLo, final long nowMillis)
+    {
+        if (waitingCount == WAITING_CAPACITY)
+        {
+            routeNode.graph().drop(handle, L3Drops.NEIGHBOR_UNRESOLVED);
+            return;
+        }
+        routeNode.graph().pool().location(handle, PacketPool.PARKED);
+        waiting[waitingCount] = handle;
+        waitingHi[waitingCount] = nextHi;
+        waitingLo[waitingCount] = nextLo;
+        since[waitingCount] = nowMillis;
+        waitingCount++;
+        if (nextHi != lastRequestHi || nextLo != lastRequestLo || nowMillis - lastRequestAt >= REQUEST_INTERVAL_MILLIS)
+        {
+            solicit(nextHi, nextLo, nowMillis);
+        }
+    }
+
+    public int waiting()
+    {
+        return waitingCount;
+    }
+
+    @Override
+    public int doWork(final long nowMillis)
+    {
+        int work = 0;
+        int kept = 0;
+        for (int i = 0; i < waitingCount; i++)
+        {
+            if (nowMillis - since[i] > WAIT_MILLIS)
+            {
+                routeNode.graph().drop(routeNode, waiting[i], L3Drops.NEIGHBOR_UNRESOLVED);
+                work++;
+                continue;
+            }
+            if (nowMillis - lastRequestAt >= REQUEST_INTERVAL_MILLIS)
+            {
+                solicit(waitingHi[i], waitingLo[i], nowMillis);
+            }
+            keep(i, kept++);
+        }
+        waitingCount = kept;
+        for (int i = size - 1; i >= 0; i--) // aged out: asked again when next needed
+        {
+            if (nowMillis - heard[i] > STALE_MILLIS)
+            {
+                forget(i);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    private void keep(final int from, final int to)
+    {
+        waiting[to] = waiting[from];
+        waitingHi[to] = waitingHi[from];
+        waitingLo[to] = waitingLo[from];
+        since[to] = since[from];
+    }
+
+    /**
+     * Sends "who has target" from berthd's uplink address to the target's solicited-node group (ff02::1:ffXX:XXXX,
+     * MAC 33:33:ff:XX:XX:XX), with berthd's MAC as source link-layer option: a pool packet, sent and released.
+     */
+    void solicit(final long targetHi, final long targetLo, final long nowMillis)
+    {
+        lastRequestHi = targetHi;
+        lastRequestLo = targetLo;
+        lastRequestAt = nowMillis;
+        final Port uplink = router.ipv4().uplinkPort() < 0 ? null : ports.get(router.ipv4().uplinkPort());
+        if (uplink == null || routeNode == null)
+        {
+            return;
+        }
+        final PacketPool pool = routeNode.graph().pool();
+        final int handle = pool.allocate();
+        if (handle == PacketPool.NO_PACKET)
+        {
+            return;
+        }
+        pool.clearVnetHeader(handle);
+        final UnsafeBuffer buffer = pool.buffer();
+        final int frame = pool.frameOffset(handle);
+        final long ourMac = router.ipv4().uplinkMac();
+        final int low24 = (int)(targetLo & 0xFF_FFFF);
+        buffer.putShort(frame, (short)0x3333, ByteOrder.BIG_ENDIAN);
+        buffer.putInt(frame + 2, 0xFF00_0000 | low24, ByteOrder.BIG_ENDIAN);
+        buffer.putShort(frame + 6, (short)(ourMac >>> 32), ByteOrder.BIG_ENDIAN);
+        buffer.putInt(frame + 8, (int)ourMac, ByteOrder.BIG_ENDIAN);
+        buffer.putShort(frame + 12, (short)EthernetFlyweight.TYPE_IPV6, ByteOrder.BIG_ENDIAN);
+        final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
+        buffer.putInt(ip, 0x6000_0000, ByteOrder.BIG_ENDIAN);
+        buffer.putShort(ip + 4, (short)32, ByteOrder.BIG_ENDIAN);
+        buffer.putByte(ip + 6, (byte)Ipv6Header.PROTO_ICMPV6);
+        buffer.putByte(ip + 7, (byte)255);
+        buffer.putLong(ip + 8, router.uplinkHi(), ByteOrder.BIG_ENDIAN);
+        buffer.putLong(ip + 16, router.uplinkLo(), ByteOrder.BIG_ENDIAN);
+        buffer.putLong(ip + 24, 0xff02_0000_0000_0000L, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(ip + 32, 0x0000_0001_ff00_0000L | low24, ByteOrder.BIG_ENDIAN);
+        final int icmp = ip + Ipv6Header.LENGTH;
+        buffer.putInt(icmp, 135 << 24, ByteOrder.BIG_ENDIAN); // type 135, code 0, checksum 0 for now
+        buffer.putInt(icmp + 4, 0);
+        buffer.putLong(icmp + 8, targetHi, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(icmp + 16, targetLo, ByteOrder.BIG_ENDIAN);
+        buffer.putByte(icmp + 24, (byte)1); // source link-layer address
+        buffer.putByte(icmp + 25, (byte)1);
+        buffer.putShort(icmp + 26, (short)(ourMac >>> 32), ByteOrder.BIG_ENDIAN);
+        buffer.putInt(icmp + 28, (int)ourMac, ByteOrder.BIG_ENDIAN);
+        long sum = Checksums.sum(buffer, ip + 8, 32, 0);
+        sum += 32 + Ipv6Header.PROTO_ICMPV6;
+        sum = Checksums.sum(buffer, icmp, 32, sum);
+        buffer.putShort(icmp + 2, (short)(~Checksums.fold(sum) & 0xFFFF), ByteOrder.BIG_ENDIAN);
+        pool.frameLength(handle, SOLICITATION_LENGTH);
+        uplink.transmit(pool, handle);
+        pool.release(handle);
+    }
+
+    private int find(final long addressHi, final long addressLo)
+    {
+        int i = hash(addressHi, addressLo) & slotMask;
+        while (true)
+        {
+            final int at = slots[i];
+            if (at == EMPTY)
+            {
+                return EMPTY;
+            }
+            if (hi[at] == addressHi && lo[at] == addressLo)
+            {
+                return at;
+            }
+            i = (i + 1) & slotMask;
+        }
+    }
+
+    /** Removes entry {@code at}; the last entry moves into its place (entries are dense). */
+    private void forget(final int at)
+    {
+        removeSlot(at);
+        final int last = --size;
+        if (at != last)
+        {
+            removeSlot(last);
+            hi[at] = hi[last];
+            lo[at] = lo[last];
+            mac[at] = mac[last];
+            heard[at] = heard[last];
+            int i = hash(hi[at], lo[at]) & slotMask;
+            while (slots[i] != EMPTY)
+            {
+                i = (i + 1) & slotMask;
+            }
+            slots[i] = at;
+        }
+    }
+
+    private void removeSlot(final int at)
+    {
+        int i = hash(hi[at], lo[at]) & slotMask;
+        while (slots[i] != at)
+        {
+            i = (i + 1) & slotMask;
+        }
+        int hole = i;
+        int j = i;
+        while (true)
+        {
+            j = (j + 1) & slotMask;
+            final int moved = slots[j];
+            if (moved == EMPTY)
+            {
+                break;
+            }
+            final int home = hash(hi[moved], lo[moved]) & slotMask;
+            final boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
+            if (!stays)
+            {
+                slots[hole] = moved;
+                hole = j;
+            }
+        }
+        slots[hole] = EMPTY;
+    }
+
+    private static int hash(final long addressHi, final long addressLo)
+    {
+        long h = addressHi * 0x9E37_79B9_7F4A_7C15L;
+        h = (h ^ addressLo ^ (h >>> 29)) * 0xBF58_476D_1CE4_E5B9L;
+        h ^= h >>> 32;
+        return (int)h;
+    }
+}

@@ -1,0 +1,143 @@
+package io.berth.systest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+
+import static io.berth.systest.BerthHost.inNs;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * IPv6 routed, tracked and translated (issue 27, its second part), the kernel as every peer: containers reach the
+ * host through berth0's IPv6 twin (fd00:a9fe:7b00::/64) and the outside through the uplink's IPv6 address
+ * ({@code --uplink-ip6}), unique-local networks masqueraded to it (NAT66), global ones routed as they are; the
+ * outside reaches them only by replies; two networks stay apart; hop limit, unreachable addresses and Packet Too
+ * Big answered as a router must. One berthd and one outside namespace for the class (fd00:99::2 on the uplink's
+ * prefix, also the IPv6 gateway); each test removes the networks and containers it made.
+ */
+class Ipv6RoutingTest extends UplinkTestBase
+{
+    private static final String UPLINK6 = "fd00:99::1";
+    private static final String OUTSIDE6 = "fd00:99::2";
+    private static final String HOST6 = "fd00:a9fe:7b00::1";
+
+    @Override
+    protected List<String> moreBerthdArgs()
+    {
+        return List.of("--uplink-ip6", UPLINK6 + "/64", "--uplink-gateway6", OUTSIDE6);
+    }
+
+    private void outsideIpv6()
+    {
+        if (!inNs(outside, "ip", "-6", "addr", "show", "dev", "eth0").out().contains(OUTSIDE6))
+        {
+            assertTrue(inNs(outside, "ip", "-6", "addr", "add", OUTSIDE6 + "/64", "dev", "eth0", "nodad").ok());
+            // the global network's way back: through berthd's uplink address (the masqueraded ones need none)
+            assertTrue(inNs(outside, "ip", "-6", "route", "replace", "2001:db8:64::/64", "via", UPLINK6).ok());
+        }
+    }
+
+    private static boolean ping6(final String ns, final String ip)
+    {
+        return inNs(Duration.ofSeconds(10), ns, "ping", "-6", "-c", "1", "-W", "1", ip).ok();
+    }
+
+    private long drops(final String reason)
+    {
+        return host.json("counters", "-o", "json").path("drops").path(reason).asLong();
+    }
+
+    @Test
+    void containersReachTheHostAndNotAnotherNetworkAndTheRouterAnswersWithIcmpv6()
+    {
+        host.createNetwork("r6a", "--ipv6", "--subnet", "10.61.0.0/24", "--subnet", "fd00:61::/64");
+        host.createNetwork("r6b", "--ipv6", "--subnet", "10.62.0.0/24", "--subnet", "fd00:62::/64", "-o", "mtu=1400");
+        final String c1 = host.run("h1", "--network", "r6a");
+        final String c2 = host.run("h2", "--network", "r6b");
+        // container -> host through berth0, and the host -> container
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, HOST6)),
+            () -> "c1 cannot ping the host over IPv6\n" + host.berth("counters").out() + host.logTail());
+        assertTrue(ping6(host.hostNs(), "fd00:61::2"), "the host cannot ping c1 over IPv6");
+        final BerthHost.Spawned server = host.spawn(c1, "nc", "-6", "-l", "-n", "7611");
+        assertTrue(Net.awaitListening(c1, 7611));
+        assertTrue(inNs(Duration.ofSeconds(10), host.hostNs(), "sh", "-c",
+            "echo host-to-c1 | nc -6 -N -n -w 3 fd00:61::2 7611").ok());
+        assertTrue(server.awaitOutput("host-to-c1", Duration.ofSeconds(5)), server.toString());
+        server.kill();
+        // another network stays apart, as with IPv4, and the refusal is counted
+        final long isolated = drops("isolated_networks");
+        assertFalse(ping6(c1, "fd00:62::2"), "IPv6 crossed from one bridge network into another");
+        assertTrue(drops("isolated_networks") > isolated);
+        // hop limit 1: time exceeded from the gateway; a prefix address no container has: address unreachable
+        final Result hop = inNs(Duration.ofSeconds(10), c1, "ping", "-6", "-c", "1", "-W", "2", "-t", "1", HOST6);
+        assertTrue(hop.out().contains("Time exceeded"), hop.toString());
+        final Result nobody = inNs(Duration.ofSeconds(10), host.hostNs(), "ping", "-6", "-c", "1", "-W", "2",
+            "fd00:61::99");
+        assertTrue(nobody.out().contains("Address unreachable"), nobody.toString());
+        // larger than the egress MTU (r6b's containers have 1400): Packet Too Big, and the host's kernel learns it
+        final Result big = inNs(Duration.ofSeconds(10), host.hostNs(), "ping", "-6", "-c", "1", "-W", "2", "-s",
+            "1430", "-M", "do", "fd00:62::2");
+        assertTrue(big.out().toLowerCase().contains("mtu") || !big.ok(), big.toString());
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(5), () -> inNs(host.hostNs(), "ip", "-6", "route", "get",
+            "fd00:62::2").out().contains("mtu 1400")), () -> "no path MTU learned\n" +
+            inNs(host.hostNs(), "ip", "-6", "route", "get", "fd00:62::2") + host.berth("counters").out());
+        assertTrue(ping6(host.hostNs(), "fd00:62::2"), "small packets still pass");
+        assertTrue(inNs(Duration.ofSeconds(10), c2, "ping", "-6", "-c", "1", "-W", "2", "-s", "1300", HOST6).ok());
+        host.resetAfterTest();
+    }
+
+    @Test
+    void uniqueLocalNetworksLeaveMasqueradedGlobalOnesRoutedAndTheOutsideGetsOnlyReplies()
+    {
+        outsideIpv6();
+        host.createNetwork("m6", "--ipv6", "--subnet", "10.63.0.0/24", "--subnet", "fd00:63::/64");
+        host.createNetwork("g6", "--ipv6", "--subnet", "10.64.0.0/24", "--subnet", "2001:db8:64::/64");
+        final String masqueraded = host.run("m1", "--network", "m6");
+        final String routed = host.run("g1", "--network", "g6");
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(masqueraded, OUTSIDE6)),
+            () -> "no IPv6 to the outside\n" + host.berth("counters").out() + host.logTail());
+        // NAT66: the outside sees the uplink's address; conntrack shows the IPv6 tuples and the translation
+        final BerthHost.Spawned server = host.spawn(outside, "nc", "-6", "-l", "-n", "7612");
+        assertTrue(Net.awaitListening(outside, 7612));
+        final BerthHost.Spawned client = host.spawn(masqueraded, "sh", "-c",
+            "echo masqueraded | nc -6 -n " + OUTSIDE6 + " 7612; sleep 30");
+        assertTrue(server.awaitOutput("masqueraded", Duration.ofSeconds(10)), server.toString());
+        final String peers = inNs(outside, "ss", "-Htn", "state", "established", "sport = :7612").out();
+        assertTrue(peers.contains("[" + UPLINK6 + "]"), () -> "the outside's peer is not the uplink address\n" + peers);
+        final JsonNode connections = host.json("conntrack", "ls", "-o", "json");
+        JsonNode entry = null;
+        for (final JsonNode c : connections)
+        {
+            if (c.path("original").path("dport").asInt() == 7612)
+            {
+                entry = c;
+            }
+        }
+        assertTrue(entry != null, connections::toString);
+        assertEquals("fd00:63::2", entry.path("original").path("src").asText(), entry.toString());
+        assertEquals(OUTSIDE6, entry.path("original").path("dst").asText(), entry.toString());
+        assertEquals(UPLINK6, entry.path("reply").path("dst").asText(), entry.toString());
+        assertTrue(entry.path("flags").toString().contains("SNAT"), entry.toString());
+        client.kill();
+        server.kill();
+        // a global network is routed as it is: the outside sees the container's own address
+        final BerthHost.Spawned direct = host.spawn(outside, "nc", "-6", "-l", "-n", "7613");
+        assertTrue(Net.awaitListening(outside, 7613));
+        final BerthHost.Spawned routedClient = host.spawn(routed, "sh", "-c",
+            "echo routed | nc -6 -n " + OUTSIDE6 + " 7613; sleep 30");
+        assertTrue(direct.awaitOutput("routed", Duration.ofSeconds(10)), direct.toString() + host.berth("counters").out());
+        final String routedPeers = inNs(outside, "ss", "-Htn", "state", "established", "sport = :7613").out();
+        assertTrue(routedPeers.contains("[2001:db8:64::2]"), () -> "not routed as it is\n" + routedPeers);
+        routedClient.kill();
+        direct.kill();
+        // the outside cannot open anything towards a container: only replies enter
+        final long isolated = drops("isolated_networks");
+        assertFalse(ping6(outside, "2001:db8:64::2"), "the outside reached a container unasked");
+        assertTrue(drops("isolated_networks") > isolated);
+        host.resetAfterTest();
+    }
+}
