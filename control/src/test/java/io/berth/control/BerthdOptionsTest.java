@@ -57,6 +57,35 @@ class BerthdOptionsTest
         refused("--uplink lo holds the kernel address 127.0.0.1", "lo", "10.99.0.1/24", null, true);
     }
 
+    @Test
+    void ipv6UplinkOptions()
+    {
+        final UplinkSpec v4 = StartChecks.uplinkSpec("up0", "10.99.0.1/24", null, false);
+        assertEquals(v4, StartChecks.withIpv6(v4, null, null));
+        final UplinkSpec dual = StartChecks.withIpv6(v4, "fd00:99::1/64", "fe80::1");
+        assertEquals(0xfd00_0099_0000_0000L, dual.ip6()[0]);
+        assertEquals(1, dual.ip6()[1]);
+        assertEquals(64, dual.prefix6Length());
+        assertEquals(0xfe80_0000_0000_0000L, dual.gateway6()[0]);
+        assertEquals(StartChecks.withIpv6(v4, "fd00:99::1/64", "fd00:99::fe").gateway6()[1], 0xfe);
+        ipv6Refused("need --uplink IFACE", null, "fd00:99::1/64", null);
+        ipv6Refused("--uplink-gateway6 fd00:99::2 needs --uplink-ip6", v4, null, "fd00:99::2");
+        ipv6Refused("prefix length of 1-128", v4, "fd00:99::1", null);
+        ipv6Refused("prefix length of 1-128", v4, "fd00:99::1/129", null);
+        ipv6Refused("--uplink-ip6", v4, "fd00:99::zz/64", null);
+        ipv6Refused("is in link-local (fe80::/10)", v4, "fe80::5/64", null);
+        ipv6Refused("is in multicast (ff00::/8)", v4, "ff02::5/64", null);
+        ipv6Refused("neither link-local (fe80::/10) nor inside the uplink prefix fd00:99::/64", v4, "fd00:99::1/64",
+            "fd00:98::1");
+        ipv6Refused("is the uplink address itself", v4, "fd00:99::1/64", "fd00:99::1");
+    }
+
+    private static void ipv6Refused(final String expected, final UplinkSpec spec, final String cidr, final String gateway)
+    {
+        final BerthException ex = assertThrows(BerthException.class, () -> StartChecks.withIpv6(spec, cidr, gateway));
+        assertTrue(ex.getMessage().contains(expected), ex.getMessage());
+    }
+
     /**
      * Every option is checked before anything is made (Berthd.conclude): a bad one is one line on stderr naming the
      * value, exit status 1, and the state dir holds nothing (not even the lock file).

@@ -38,6 +38,7 @@ class Ipv6RoutingTest extends UplinkTestBase
             assertTrue(inNs(outside, "ip", "-6", "addr", "add", OUTSIDE6 + "/64", "dev", "eth0", "nodad").ok());
             // the global network's way back: through berthd's uplink address (the masqueraded ones need none)
             assertTrue(inNs(outside, "ip", "-6", "route", "replace", "2001:db8:64::/64", "via", UPLINK6).ok());
+            assertTrue(inNs(outside, "ip", "-6", "route", "replace", "fd00:66::/64", "via", UPLINK6).ok());
         }
     }
 
@@ -87,7 +88,27 @@ class Ipv6RoutingTest extends UplinkTestBase
             inNs(host.hostNs(), "ip", "-6", "route", "get", "fd00:62::2") + host.berth("counters").out());
         assertTrue(ping6(host.hostNs(), "fd00:62::2"), "small packets still pass");
         assertTrue(inNs(Duration.ofSeconds(10), c2, "ping", "-6", "-c", "1", "-W", "2", "-s", "1300", HOST6).ok());
+        // what would break routing is refused, naming what would do
+        refused("overlaps fd00:a9fe:7b00::/64, berth0's", "--ipv6", "--subnet", "10.65.0.0/24", "--subnet",
+            "fd00:a9fe:7b00::/64");
+        refused("invalid value \"maybe\" for option ipv6.masquerade", "--ipv6", "--subnet", "10.65.0.0/24", "-o",
+            "ipv6.masquerade=maybe");
+        refused("option ipv6.masquerade=false is for a dual-stack network", "--subnet", "10.65.0.0/24", "-o",
+            "ipv6.masquerade=false");
         host.resetAfterTest();
+    }
+
+    private void refused(final String expected, final String... options)
+    {
+        final String[] args = new String[options.length + 3];
+        args[0] = "network";
+        args[1] = "create";
+        System.arraycopy(options, 0, args, 2, options.length);
+        args[args.length - 1] = host.name("bad6");
+        final Result result = host.berth(args);
+        assertFalse(result.ok(), result.toString());
+        assertTrue(result.err().contains(expected), result.toString());
+        assertFalse(host.berthOk("network", "ls").out().contains(host.name("bad6")), "a refused network was made");
     }
 
     @Test
@@ -134,6 +155,19 @@ class Ipv6RoutingTest extends UplinkTestBase
         assertTrue(routedPeers.contains("[2001:db8:64::2]"), () -> "not routed as it is\n" + routedPeers);
         routedClient.kill();
         direct.kill();
+        // a unique-local network told not to masquerade (ipv6.masquerade=false) is routed as it is too
+        host.createNetwork("n6", "--ipv6", "--subnet", "10.66.0.0/24", "--subnet", "fd00:66::/64", "-o",
+            "ipv6.masquerade=false");
+        final String unmasqueraded = host.run("n1", "--network", "n6");
+        final BerthHost.Spawned plain = host.spawn(outside, "nc", "-6", "-l", "-n", "7614");
+        assertTrue(Net.awaitListening(outside, 7614));
+        final BerthHost.Spawned plainClient = host.spawn(unmasqueraded, "sh", "-c",
+            "echo plain | nc -6 -n " + OUTSIDE6 + " 7614; sleep 30");
+        assertTrue(plain.awaitOutput("plain", Duration.ofSeconds(10)), plain.toString());
+        final String plainPeers = inNs(outside, "ss", "-Htn", "state", "established", "sport = :7614").out();
+        assertTrue(plainPeers.contains("[fd00:66::2]"), () -> "ipv6.masquerade=false was masqueraded\n" + plainPeers);
+        plainClient.kill();
+        plain.kill();
         // the outside cannot open anything towards a container: only replies enter
         final long isolated = drops("isolated_networks");
         assertFalse(ping6(outside, "2001:db8:64::2"), "the outside reached a container unasked");

@@ -1,6 +1,7 @@
 package io.berth.control.dataplane;
 
 import io.berth.control.ipam.Ipv6Cidr;
+import io.berth.control.ipam.Ipv6Subnets;
 import io.berth.l3.Router6Commands;
 
 import java.io.IOException;
@@ -17,7 +18,7 @@ import static io.berth.control.dataplane.UserspaceDataplane.await;
  */
 final class HostRoutes6
 {
-    static final long HOST_LINK_PREFIX = 0xfd00_a9fe_7b00_0000L;
+    static final long HOST_LINK_PREFIX = Ipv6Subnets.HOST_LINK.hi();
     static final String HOST_LINK_HOST = "fd00:a9fe:7b00::1";
     static final String HOST_LINK_OURS = "fd00:a9fe:7b00::2";
     private static final System.Logger LOG = System.getLogger("io.berth.control.dataplane");

@@ -36,6 +36,9 @@ public final class Ipv6Subnets
         return plan(subnet6, gateway6, subnet4, gateway4, inUse, DEFAULT_POOL);
     }
 
+    /** berth0's IPv6 prefix (the host link's, issue 27): no network may use it. */
+    public static final Ipv6Cidr HOST_LINK = new Ipv6Cidr(0xfd00_a9fe_7b00_0000L, 0, 64);
+
     /** @param pool where a network without an IPv6 --subnet gets its /64 ({@code berthd --default-pool6}). */
     public static Map<String, String> plan(final String subnet6, final String gateway6, final Cidr subnet4,
         final int gateway4, final Map<Ipv6Cidr, String> inUse, final Ipv6Cidr pool)
@@ -46,6 +49,11 @@ public final class Ipv6Subnets
         {
             throw new BerthException("IPv6 --subnet " + subnet + " is in " + reserved + ": give a global or " +
                 "unique-local prefix, e.g. fd00:1::/64");
+        }
+        if (subnet.overlaps(HOST_LINK))
+        {
+            throw new BerthException("IPv6 --subnet " + subnet + " overlaps " + HOST_LINK + ", berth0's (the host " +
+                "link's IPv6 twin of 169.254.123.0/30): give another prefix, e.g. fd00:1::/64");
         }
         if (subnet.prefixLength() < 64)
         {

@@ -1,0 +1,151 @@
+package io.berth.control.dataplane;
+
+import io.berth.l3.Route6Drops;
+import io.berth.dataplane.MemoryPort;
+import io.berth.dataplane.PortCounters;
+import org.agrona.concurrent.SystemEpochClock;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+
+import static io.berth.dataplane.Frames.concat;
+import static io.berth.dataplane.Frames.ip;
+import static io.berth.dataplane.Frames.ipv6Frame;
+import static io.berth.dataplane.Frames.l4v6;
+import static io.berth.dataplane.Frames.mac;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The IPv6 routed path in berthd's production graph (issue 27), frame by frame: NAT66 out and back with the
+ * upper layer's checksum still right, the hop limit decremented and answered with time exceeded when it runs out,
+ * the uplink's next hop learned from its Neighbor Advertisement, and a warm masqueraded stream allocating nothing.
+ */
+class Ipv6PathTest
+{
+    private static final long V6_A = 0xfd00_0018_0000_0000L;
+    private static final long[] A6 = {V6_A, 2};
+    private static final long[] UPLINK6 = {0xfd00_0099_0000_0000L, 1};
+    private static final long[] LAN_GW6 = {0xfd00_0099_0000_0000L, 0xfe};
+    private static final long[] OUTSIDE6 = {0x2001_0db8_ffff_0000L, 5};
+    private static final int IP_A = ip("172.18.0.2");
+    private static final long MAC_A = MemoryPacketPath.macFor(IP_A);
+    private static final long GW_MAC = MemoryPacketPath.macFor(ip("172.18.0.1"));
+    private static final long UPLINK_MAC = mac("02:aa:0a:63:00:01");
+    private static final long LAN_GW_MAC = mac("00:11:22:33:44:fe");
+
+    private final MemoryPort a = new MemoryPort(1, "a");
+    private final MemoryPort uplink = new MemoryPort(4, "uplink");
+    private MemoryPacketPath path;
+
+    @BeforeEach
+    void build()
+    {
+        path = new MemoryPacketPath(1024, DataplaneOptions.defaults(), SystemEpochClock.INSTANCE)
+            .network(1, ip("172.18.0.0"), 16, ip("172.18.0.1"), true, false)
+            .container(a, 1, IP_A)
+            .uplink(uplink, ip("10.99.0.1"), 24, UPLINK_MAC, ip("10.99.0.254"))
+            .ipv6Network(1, V6_A, ip("172.18.0.0"), true)
+            .ipv6Container(a, A6[0], A6[1])
+            .ipv6Routes(new long[] {0xfd00_a9fe_7b00_0000L, 2}, new long[] {0xfd00_a9fe_7b00_0000L, 1}, UPLINK6, LAN_GW6);
+        // the uplink's gateway advertises itself (target link-layer option: its MAC)
+        uplink.inject(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, LAN_GW6, UPLINK6, 58, 255, concat(l4v6(58, 136, 0, new byte[0]),
+            ByteBuffer.allocate(24).putLong(LAN_GW6[0]).putLong(LAN_GW6[1]).put((byte)2).put((byte)1)
+                .putShort((short)(LAN_GW_MAC >>> 32)).putInt((int)LAN_GW_MAC).array())));
+        path.cycle();
+    }
+
+    @Test
+    void aUniqueLocalNetworkLeavesAsTheUplinkAddressAndItsRepliesComeBackTranslated()
+    {
+        a.inject(ipv6Frame(GW_MAC, MAC_A, A6, OUTSIDE6, 17, 64, l4v6(17, 40000, 53, new byte[24])));
+        path.cycle();
+        final ByteBuffer out = ByteBuffer.wrap(uplink.takeTransmitted());
+        assertEquals(LAN_GW_MAC, macAt(out, 0), "to the next hop the advertisement taught");
+        assertEquals(UPLINK_MAC, macAt(out, 6));
+        assertEquals(63, out.get(14 + 7) & 0xFF, "hop limit decremented");
+        assertEquals(UPLINK6[0], out.getLong(14 + 8));
+        assertEquals(UPLINK6[1], out.getLong(14 + 16), "masqueraded to the uplink's address");
+        assertEquals(40000, out.getShort(54) & 0xFFFF, "the container's port kept: it was free");
+        assertTrue(checksumValid(out), "UDP checksum still right after NAT66");
+        uplink.inject(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, UPLINK6, 17, 60, l4v6(17, 53, 40000, new byte[40])));
+        path.cycle();
+        final ByteBuffer back = ByteBuffer.wrap(a.takeTransmitted());
+        assertEquals(MAC_A, macAt(back, 0));
+        assertEquals(A6[1], back.getLong(14 + 32), "the reply's destination is the container again");
+        assertEquals(40000, back.getShort(56) & 0xFFFF);
+        assertEquals(59, back.get(14 + 7) & 0xFF);
+        assertTrue(checksumValid(back), "UDP checksum right after NAT66 back");
+        // an unasked datagram from outside to the container's address stays out
+        uplink.inject(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, A6, 17, 60, l4v6(17, 53, 40001, new byte[8])));
+        path.cycle();
+        assertEquals(0, a.transmittedWaiting());
+    }
+
+    @Test
+    void theLastHopAnswersTimeExceededFromTheGateway()
+    {
+        a.inject(ipv6Frame(GW_MAC, MAC_A, A6, OUTSIDE6, 58, 1, l4v6(58, 128, 9, new byte[16])));
+        path.cycle();
+        final ByteBuffer error = ByteBuffer.wrap(a.takeTransmitted());
+        assertEquals(58, error.get(14 + 6) & 0xFF);
+        assertEquals(V6_A, error.getLong(14 + 8));
+        assertEquals(1, error.getLong(14 + 16), "from the network's gateway address");
+        assertEquals(3, error.get(54) & 0xFF, "ICMPv6 time exceeded");
+        assertEquals(OUTSIDE6[1], error.getLong(62 + 32), "quoting the packet");
+        assertTrue(checksumValid(error));
+        assertEquals(1, path.graph().drops().get(Route6Drops.HOP_LIMIT_EXCEEDED));
+    }
+
+    @Test
+    void aWarmMasqueradedStreamAllocatesNothing()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        uplink.keepTransmitted(false);
+        a.replay(ipv6Frame(GW_MAC, MAC_A, A6, OUTSIDE6, 17, 64, l4v6(17, 40002, 53, new byte[24])));
+        run(300_000);
+        final long thread = Thread.currentThread().getId();
+        final long before = threads.getThreadAllocatedBytes(thread);
+        run(100_000);
+        final long allocated = threads.getThreadAllocatedBytes(thread) - before;
+        assertTrue(allocated < 4096, allocated + " bytes for 100,000 routed, tracked and masqueraded IPv6 packets");
+        assertEquals(path.pool().capacity(), path.pool().available());
+    }
+
+    private void run(final long packets)
+    {
+        final long target = uplink.counters().get(PortCounters.TX_PACKETS) + packets;
+        while (uplink.counters().get(PortCounters.TX_PACKETS) < target)
+        {
+            path.cycle();
+        }
+    }
+
+    private static long macAt(final ByteBuffer frame, final int at)
+    {
+        return ((frame.getShort(at) & 0xFFFFL) << 32) | (frame.getInt(at + 2) & 0xFFFF_FFFFL);
+    }
+
+    /** The upper layer's checksum over the IPv6 pseudo-header sums to all ones. */
+    private static boolean checksumValid(final ByteBuffer frame)
+    {
+        final int payload = frame.getShort(14 + 4) & 0xFFFF;
+        long sum = payload + (frame.get(14 + 6) & 0xFF);
+        for (int i = 14 + 8; i < 14 + 40; i += 2)
+        {
+            sum += frame.getShort(i) & 0xFFFF;
+        }
+        for (int i = 54; i < 54 + payload; i += 2)
+        {
+            sum += i + 1 < 54 + payload ? frame.getShort(i) & 0xFFFF : (frame.get(i) & 0xFF) << 8;
+        }
+        while ((sum >>> 16) != 0)
+        {
+            sum = (sum & 0xFFFF) + (sum >>> 16);
+        }
+        return sum == 0xFFFF;
+    }
+}
