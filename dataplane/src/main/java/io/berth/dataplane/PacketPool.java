@@ -60,6 +60,8 @@ public final class PacketPool
     private final int[] trace;
     /** Encrypted overlays: which WireGuard session the frame was decrypted from (> 0), 0 when it came in clear. */
     private final int[] sealedBy;
+    /** IPv6 reassembled by berth: the largest fragment it came in, to be cut into again on the way out; else 0. */
+    private final int[] fragmentSize;
     private final CounterSet counters = new CounterSet(1);
     /** {@link #counters()} index: releases of a handle that was already free. */
     public static final int DOUBLE_RELEASES = 0;
@@ -81,6 +83,7 @@ public final class PacketPool
         this.location = new int[capacity];
         this.trace = new int[capacity];
         this.sealedBy = new int[capacity];
+        this.fragmentSize = new int[capacity];
         Arrays.fill(location, FREE);
         for (int i = 0; i < capacity; i++)
         {
@@ -138,6 +141,7 @@ public final class PacketPool
         location[handle] = OUTSIDE;
         trace[handle] = 0;
         sealedBy[handle] = 0;
+        fragmentSize[handle] = 0;
     }
 
     /**
@@ -182,6 +186,17 @@ public final class PacketPool
     }
 
     /** The WireGuard peer whose session decrypted this frame (> 0), or 0: it came in clear. */
+    /** The largest fragment (IPv6 packet bytes) an IPv6 datagram berth reassembled came in; 0 for any other. */
+    public int fragmentSize(final int handle)
+    {
+        return fragmentSize[handle];
+    }
+
+    public void fragmentSize(final int handle, final int bytes)
+    {
+        fragmentSize[handle] = bytes;
+    }
+
     public int sealedBy(final int handle)
     {
         return sealedBy[handle];

@@ -26,7 +26,8 @@ public record ConnectionSnapshot(int protocol, int state, long timeoutSeconds, i
             this(source, destination, sourcePort, destinationPort, null, null);
         }
 
-        public boolean isIpv6()
+        /** Not named isIpv6: the saved tables are JSON, and a getter-like name would be written as a field. */
+        public boolean carriesIpv6()
         {
             return source6 != null;
         }

@@ -24,6 +24,7 @@ public final class NatCommands
     private final WorkerCommands worker;
     private final NatBindings bindings;
     private Ipv6Tokens tokens;
+    private PublishedPorts6 published6;
 
     public NatCommands(final ConnectionTable connections, final PublishedPorts published, final WorkerCommands worker)
     {
@@ -80,7 +81,7 @@ public final class NatCommands
             int restored = 0;
             for (final ConnectionSnapshot c : saved)
             {
-                if (c.original().isIpv6())
+                if (c.original().carriesIpv6())
                 {
                     continue;
                 }
@@ -172,10 +173,29 @@ public final class NatCommands
             ipv6 ? Tuples.address(tokens, Tuples.destination(k1)) : null);
     }
 
-    /** Setup time: IPv6 tuples' addresses are these tokens (issue 27). */
-    public NatCommands ipv6Tokens(final Ipv6Tokens ipv6Tokens)
+    /** Setup time: IPv6 tuples' addresses are these tokens, its published ports these (issue 27). */
+    public NatCommands ipv6(final Ipv6Tokens ipv6Tokens, final PublishedPorts6 ipv6Published)
     {
         this.tokens = ipv6Tokens;
+        this.published6 = ipv6Published;
         return this;
+    }
+
+    /** berthd's uplink IPv6 address: the one ports are published on over IPv6. */
+    public CompletableFuture<Void> uplink6(final long hi, final long lo)
+    {
+        return worker.run(() -> published6.address(hi, lo));
+    }
+
+    /** False when (protocol, host port) is published over IPv6 already (nothing changes). */
+    public CompletableFuture<Boolean> publish6(final int protocol, final int hostPort, final long containerHi,
+        final long containerLo, final int containerPort)
+    {
+        return worker.call(() -> published6.publish(protocol, hostPort, containerHi, containerLo, containerPort));
+    }
+
+    public CompletableFuture<Boolean> unpublish6(final int protocol, final int hostPort)
+    {
+        return worker.call(() -> published6.unpublish(protocol, hostPort));
     }
 }

@@ -226,11 +226,22 @@ public final class Route6Node extends Node
         return sourceDomain != Router.NONE || router6.isLocal(hi, lo);
     }
 
-    /** Larger than the egress port's MTU and not a GSO frame (those are segmented to fit). */
+    /**
+     * Larger than the egress port's MTU and not a GSO frame (those are segmented to fit); a datagram berth
+     * reassembled is cut back into its fragments on the way out, so their size is what must fit.
+     */
     private boolean tooBig(final PacketPool pool, final int handle, final UnsafeBuffer buffer, final int ip,
         final int egress)
     {
-        if (mtus == null || Ipv6Header.LENGTH + Ipv6Header.payloadLength(buffer, ip) <= mtus.mtu(egress))
+        if (mtus == null)
+        {
+            return false;
+        }
+        if (pool.fragmentSize(handle) != 0)
+        {
+            return pool.fragmentSize(handle) > mtus.mtu(egress);
+        }
+        if (Ipv6Header.LENGTH + Ipv6Header.payloadLength(buffer, ip) <= mtus.mtu(egress))
         {
             return false;
         }

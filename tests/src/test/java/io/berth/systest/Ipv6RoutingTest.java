@@ -174,4 +174,90 @@ class Ipv6RoutingTest extends UplinkTestBase
         assertTrue(drops("isolated_networks") > isolated);
         host.resetAfterTest();
     }
+    private static final String UDP_ECHO6 = "import socket\n"
+        + "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+        + "s.bind(('::', 7615))\n"
+        + "print('ready', flush=True)\n"
+        + "while True:\n"
+        + "    data, peer = s.recvfrom(65535)\n"
+        + "    print('got', len(data), peer[0], flush=True)\n"
+        + "    s.sendto(data[::-1], peer)\n";
+
+    private static final String UDP_ASK6 = "import socket, sys\n"
+        + "s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)\n"
+        + "s.settimeout(2)\n"
+        + "data = bytes(i % 251 for i in range(int(sys.argv[2])))\n"
+        + "for attempt in range(5):\n"
+        + "    s.sendto(data, (sys.argv[1], 7615))\n"
+        + "    try:\n"
+        + "        reply = s.recv(65535)\n"
+        + "        print('reply', len(reply), reply == data[::-1])\n"
+        + "        break\n"
+        + "    except socket.timeout:\n"
+        + "        pass\n";
+
+    @Test
+    void fragmentedUdpCrossesNat66WholeBothWays()
+    {
+        outsideIpv6();
+        host.createNetwork("f6", "--ipv6", "--subnet", "10.68.0.0/24", "--subnet", "fd00:68::/64");
+        final String sender = host.run("f1", "--network", "f6");
+        final BerthHost.Spawned echo = host.spawn(outside, "python3", "-u", "-c", UDP_ECHO6);
+        assertTrue(echo.awaitOutput("ready", Duration.ofSeconds(10)), echo.toString());
+        final long reassembledBefore = host.json("counters", "-o", "json").path("fragments").path("reassembled")
+            .asLong();
+        // 4000 bytes: the container's kernel sends three fragments, the outside's answers in three
+        final Result asked = inNs(Duration.ofSeconds(20), sender, "python3", "-c", UDP_ASK6, OUTSIDE6, "4000");
+        assertTrue(asked.out().contains("reply 4000 True"), () -> asked + "\n" + echo + host.berth("counters").out());
+        assertTrue(echo.awaitOutput("got 4000 " + UPLINK6, Duration.ofSeconds(5)),
+            () -> "the outside did not get the whole datagram from the uplink's address\n" + echo);
+        assertTrue(host.json("counters", "-o", "json").path("fragments").path("reassembled").asLong()
+            >= reassembledBefore + 2, () -> host.berth("counters").out());
+        echo.kill();
+        host.resetAfterTest();
+    }
+
+    @Test
+    void portsPublishedOverIpv6AnswerFromOutsideFromTheHostsLoopbackAndByHairpin()
+    {
+        outsideIpv6();
+        host.createNetwork("p6", "--ipv6", "--subnet", "10.67.0.0/24", "--subnet", "fd00:67::/64");
+        final String web = host.run("w1", "--network", "p6", "-p", "8080:80", "-p", "[::1]:8081:80", "-p",
+            "[" + UPLINK6 + "]:8082:80");
+        NatTools.httpServer(host, web, "::", 80); // one dual-stack listener
+        // 0.0.0.0 covers the uplink's IPv6 address too, as Docker's -p covers [::]; and the address named
+        Net.assertHttpOk(outside, "[" + UPLINK6 + "]", 8080, host);
+        Net.assertHttpOk(outside, "[" + UPLINK6 + "]", 8082, host);
+        Net.assertHttpOk(outside, Uplink.UPLINK_IP, 8080, host);
+        // this host's [::1], through the loopback proxy
+        Net.assertHttpOk(host.hostNs(), "[::1]", 8081, host);
+        assertFalse("200".equals(Net.httpStatus(outside, "[" + UPLINK6 + "]", 8081, 2)), "[::1] is this host's only");
+        // hairpin: a container of the same network reaches it by the uplink's IPv6 address
+        final String client = host.run("w2", "--network", "p6");
+        Net.assertHttpOk(client, "[" + UPLINK6 + "]", 8080, host);
+        JsonNode published = null;
+        for (final JsonNode c : host.json("conntrack", "ls", "-o", "json"))
+        {
+            if (c.path("original").path("dport").asInt() == 8082 && c.path("original").path("src").asText()
+                .equals(OUTSIDE6))
+            {
+                published = c;
+            }
+        }
+        assertTrue(published != null && published.path("reply").path("src").asText().equals("fd00:67::2")
+            && published.path("flags").toString().contains("DNAT"), () -> String.valueOf(host.json("conntrack",
+            "ls", "-o", "json")));
+        // what cannot be published is refused, naming what can
+        final Result foreign = host.berth("run", "-d", "--name", host.name("w3"), "--network", "p6", "-p",
+            "[fd00:5::9]:8083:80");
+        assertTrue(!foreign.ok() && foreign.err().contains("not one of berthd's") && foreign.err().contains("[::1]"),
+            foreign.toString());
+        final Result taken = host.berth("run", "-d", "--name", host.name("w4"), "--network", "p6", "-p",
+            "[::]:8080:80");
+        assertTrue(!taken.ok() && taken.err().contains("already published"), taken.toString());
+        // gone with the container
+        host.berthOk("rm", "-f", web);
+        assertFalse("200".equals(Net.httpStatus(outside, "[" + UPLINK6 + "]", 8080, 2)));
+        host.resetAfterTest();
+    }
 }

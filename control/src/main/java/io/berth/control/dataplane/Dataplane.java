@@ -83,6 +83,25 @@ public interface Dataplane extends AutoCloseable
     void unpublish(PublishSpec publication);
 
     /**
+     * Publishes {@code protocol}/{@code hostPort} on the uplink's IPv6 address to the container's IPv6 address and
+     * port (issue 27); false when it is published already (nothing changes).
+     */
+    default boolean publish6(final int protocol, final int hostPort, final long[] container, final int containerPort)
+    {
+        return false;
+    }
+
+    default void unpublish6(final int protocol, final int hostPort)
+    {
+    }
+
+    /** berthd's uplink IPv6 address ({hi, lo}, {@code --uplink-ip6}), or null. */
+    default long[] uplinkIpv6()
+    {
+        return null;
+    }
+
+    /**
      * Tracked connections for {@code berth conntrack ls}: each a map with "protocol", "state", "timeout" (seconds),
      * "original" and "reply" ({"src","dst","sport","dport"}), "flags" (list of strings).
      */

@@ -91,6 +91,7 @@ final class HostRoutes6
         {
             await(router6().uplink(spec.ip6()[0], spec.ip6()[1], spec.prefix6Length(),
                 spec.gateway6() == null ? 0 : spec.gateway6()[0], spec.gateway6() == null ? 0 : spec.gateway6()[1]));
+            await(path.natCommands().uplink6(spec.ip6()[0], spec.ip6()[1]));
         }
     }
 }

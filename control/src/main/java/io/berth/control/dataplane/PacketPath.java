@@ -84,7 +84,7 @@ import java.util.stream.Stream;
  *              |                         \-> defrag -/   (IPv4 fragments only)
  *              \-> routed-port (uplink, berth0: ARP/ping     route -frag-needed-> related-error -/ ^
  *                  for berthd's addresses) -/                 route (ICMP errors, echo replies) ---/
- *   IPv6: conntrack -ipv6-> nat66-in -> route6 -> nat66-out -> tx   ({@link Ipv6Path})
+ *   IPv6: conntrack -ipv6-> nat66-in -> route6 -> nat66-out -> ip6-fragment -> tx   ({@link Ipv6Path})
  * </pre>
  * Like Linux, routed fragments are reassembled before conntrack, destination NAT happens before routing and
  * source NAT after it, and what is larger than the egress MTU is fragmented on the way out. Drivers and services add nodes
@@ -231,7 +231,7 @@ public final class PacketPath
             .connect("related-error", "next", "snat")
             .connect("snat", "next", "ip-fragment")
             .connect("ip-fragment", "next", "tx");
-        ipv6.contribute(builder, connections, ctInfo, conntrack, routedPort, natCounters);
+        ipv6.contribute(builder, connections, ctInfo, conntrack, routedPort, natCounters, fragmentCounters);
         if (options.overlay())
         {
             OVERLAY.contribute(this, builder);
@@ -264,7 +264,7 @@ public final class PacketPath
         wireGuardCommands = new WireGuardCommands(wireGuard, commands);
         routerCommands = new RouterCommands(router, commands);
         router6Commands = ipv6.commands(commands);
-        natCommands = new NatCommands(connections, published, commands, natBindings).ipv6Tokens(ipv6.tokens);
+        natCommands = new NatCommands(connections, published, commands, natBindings).ipv6(ipv6.tokens, ipv6.published);
         portCommands = new PortCommands(worker, commands);
     }
 
@@ -499,9 +499,10 @@ public final class PacketPath
     }
 
     /** Packets parked for ARP (worker thread). */
+    /** Packets waiting for ARP or neighbour discovery to answer. */
     int resolverWaiting()
     {
-        return resolver.waiting();
+        return resolver.waiting() + ipv6.neighbors.waiting();
     }
 
     /** A published (DNAT) connection may enter another network than its sender's. */

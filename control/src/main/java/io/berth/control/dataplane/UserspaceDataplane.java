@@ -276,6 +276,24 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
+    public boolean publish6(final int protocol, final int hostPort, final long[] container, final int containerPort)
+    {
+        return await(pipeline.natCommands().publish6(protocol, hostPort, container[0], container[1], containerPort));
+    }
+
+    @Override
+    public void unpublish6(final int protocol, final int hostPort)
+    {
+        await(pipeline.natCommands().unpublish6(protocol, hostPort));
+    }
+
+    @Override
+    public long[] uplinkIpv6()
+    {
+        return uplinkSpec == null ? null : uplinkSpec.ip6();
+    }
+
+    @Override
     public boolean publish(final PublishSpec p)
     {
         return await(pipeline.natCommands().publish(p.hostIp(), p.protocol(), p.hostPort(), p.containerIp(), p.containerPort()));

@@ -3,6 +3,7 @@ package io.berth.control.model;
 import io.berth.control.error.BerthException;
 import io.berth.control.event.Event.PortMapping;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -16,8 +17,12 @@ public final class PortSpec
 {
     public static final String LOOPBACK = "127.0.0.1";
     public static final String ALL = "";
+    /** {@code -p [::]:...}: every IPv6 address (the uplink's, and [::1] through the proxy). */
+    public static final String ALL6 = "::";
+    /** {@code -p [::1]:...}: this host only, over IPv6. */
+    public static final String LOOPBACK6 = "::1";
     public static final String USAGE = "expected [HOSTIP:]HOSTPORT[-END]:CONTAINERPORT[-END][/tcp|/udp], e.g. " +
-        "8080:80, 127.0.0.1:8080:80/udp or 8000-8010:9000-9010";
+        "8080:80, 127.0.0.1:8080:80/udp, [::]:8080:80 or 8000-8010:9000-9010";
     private static final Pattern NUMBER = Pattern.compile("[0-9]{1,5}");
 
     private PortSpec()
@@ -30,6 +35,16 @@ public final class PortSpec
      * {@link #LOOPBACK} or the uplink address.
      */
     public static List<PortMapping> parse(final String text, final int uplinkIp)
+    {
+        return parse(text, uplinkIp, null);
+    }
+
+    /**
+     * @param uplink6 berthd's uplink IPv6 address ({@code --uplink-ip6}), or null when it has none.
+     * @return as {@link #parse(String, int)}; an IPv6 host address in brackets is normalised to {@link #ALL6},
+     * {@link #LOOPBACK6} or the uplink's IPv6 address (RFC 5952 text).
+     */
+    public static List<PortMapping> parse(final String text, final int uplinkIp, final long[] uplink6)
     {
         if (text == null || text.isBlank())
         {
@@ -47,10 +62,17 @@ public final class PortSpec
                 throw new BerthException("-p " + text + ": unknown protocol \"" + protocol + "\"; valid: tcp, udp");
             }
         }
+        String bracketed = null;
         if (rest.startsWith("["))
         {
-            throw new BerthException("-p " + text + ": IPv6 host addresses are not supported; valid host " +
-                "addresses: " + validHosts(uplinkIp));
+            final int close = rest.indexOf(']');
+            if (close < 0 || close + 1 >= rest.length() || rest.charAt(close + 1) != ':')
+            {
+                throw new BerthException("-p " + text + ": an IPv6 host address is written [ADDRESS]:HOSTPORT:" +
+                    "CONTAINERPORT, e.g. [::]:8080:80; " + USAGE);
+            }
+            bracketed = hostIp6(text, rest.substring(1, close), uplinkIp, uplink6);
+            rest = rest.substring(close + 2);
         }
         final String[] parts = rest.split(":", -1);
         final String hostIpText;
@@ -62,7 +84,7 @@ public final class PortSpec
             hostPorts = parts[0];
             containerPorts = parts[1];
         }
-        else if (parts.length == 3)
+        else if (parts.length == 3 && bracketed == null)
         {
             hostIpText = parts[0];
             hostPorts = parts[1];
@@ -76,7 +98,7 @@ public final class PortSpec
         {
             throw new BerthException("-p " + text + ": malformed; " + USAGE);
         }
-        final String hostIp = hostIp(text, hostIpText, uplinkIp);
+        final String hostIp = bracketed != null ? bracketed : hostIp(text, hostIpText, uplinkIp, uplink6);
         if (hostPorts.isEmpty())
         {
             throw new BerthException("-p " + text + ": give the host port (berth does not pick one); " + USAGE);
@@ -110,14 +132,58 @@ public final class PortSpec
         return mapping.hostIp().isEmpty() ? "0.0.0.0" : mapping.hostIp();
     }
 
-    /** Whether two mappings claim the same host port: same protocol and port, and 0.0.0.0 overlaps every address. */
+    /**
+     * Whether two mappings claim the same host port: same protocol and port, and 0.0.0.0 overlaps every address,
+     * [::] every IPv6 one.
+     */
     public static boolean overlaps(final PortMapping a, final PortMapping b)
     {
         return a.protocol().equals(b.protocol()) && a.hostPort() == b.hostPort() &&
-            (a.hostIp().equals(b.hostIp()) || a.hostIp().isEmpty() || b.hostIp().isEmpty());
+            (a.hostIp().equals(b.hostIp()) || a.hostIp().isEmpty() || b.hostIp().isEmpty()
+                || (a.hostIp().equals(ALL6) && isIpv6(b)) || (b.hostIp().equals(ALL6) && isIpv6(a)));
     }
 
-    private static String hostIp(final String text, final String given, final int uplinkIp)
+    /** Published on an IPv6 address ([::], [::1], the uplink's). */
+    public static boolean isIpv6(final PortMapping mapping)
+    {
+        return mapping.hostIp().indexOf(':') >= 0;
+    }
+
+    /** Reaches the uplink's IPv6 address: published on 0.0.0.0, [::] or that address. */
+    public static boolean onUplink6(final PortMapping mapping)
+    {
+        return mapping.hostIp().isEmpty() || (isIpv6(mapping) && !mapping.hostIp().equals(LOOPBACK6));
+    }
+
+    private static String hostIp6(final String text, final String given, final int uplinkIp, final long[] uplink6)
+    {
+        final long[] address;
+        try
+        {
+            address = Ipv6Cidr.parseAddress(given, "host address");
+        }
+        catch (final BerthException ex)
+        {
+            throw new BerthException("-p " + text + ": host address [" + given + "] is not an IPv6 address; " +
+                "valid host addresses: " + validHosts(uplinkIp, uplink6));
+        }
+        if (address[0] == 0 && address[1] == 0)
+        {
+            return ALL6;
+        }
+        if (address[0] == 0 && address[1] == 1)
+        {
+            return LOOPBACK6;
+        }
+        if (uplink6 != null && address[0] == uplink6[0] && address[1] == uplink6[1])
+        {
+            return Ipv6Cidr.format(address[0], address[1]);
+        }
+        throw new BerthException("-p " + text + ": host address [" + given + "] is not one of berthd's; valid " +
+            "host addresses: " + validHosts(uplinkIp, uplink6));
+    }
+
+    private static String hostIp(final String text, final String given, final int uplinkIp, final long[] uplink6)
     {
         if (given == null || given.equals("0.0.0.0"))
         {
@@ -126,7 +192,7 @@ public final class PortSpec
         if (given.isEmpty())
         {
             throw new BerthException("-p " + text + ": empty host address; valid host addresses: " +
-                validHosts(uplinkIp));
+                validHosts(uplinkIp, uplink6));
         }
         final int ip;
         try
@@ -136,7 +202,7 @@ public final class PortSpec
         catch (final BerthException ex)
         {
             throw new BerthException("-p " + text + ": host address \"" + given + "\" is not an IPv4 address; " +
-                "valid host addresses: " + validHosts(uplinkIp));
+                "valid host addresses: " + validHosts(uplinkIp, uplink6));
         }
         if (given.equals(LOOPBACK))
         {
@@ -147,13 +213,15 @@ public final class PortSpec
             return Ipv4.format(ip);
         }
         throw new BerthException("-p " + text + ": host address " + given + " is not one of berthd's; valid host " +
-            "addresses: " + validHosts(uplinkIp));
+            "addresses: " + validHosts(uplinkIp, uplink6));
     }
 
-    private static String validHosts(final int uplinkIp)
+    private static String validHosts(final int uplinkIp, final long[] uplink6)
     {
         return "0.0.0.0 (all, the default), 127.0.0.1 (this host only)" + (uplinkIp == 0 ?
-            " (berthd has no uplink)" : ", " + Ipv4.format(uplinkIp) + " (the uplink)");
+            " (berthd has no uplink)" : ", " + Ipv4.format(uplinkIp) + " (the uplink)") + ", [::] (every IPv6 " +
+            "address), [::1] (this host only, over IPv6)" + (uplink6 == null ? "" : ", [" +
+            Ipv6Cidr.format(uplink6[0], uplink6[1]) + "] (the uplink's IPv6 address)");
     }
 
     private static int[] range(final String text, final String ports, final String what)

@@ -52,7 +52,7 @@ public final class LoopbackPublishing implements EndpointService
             catch (final IOException ex)
             {
                 opened.forEach(forwarders::close);
-                throw new BerthException("cannot publish " + PortSpec.LOOPBACK + ":" + mapping.hostPort() + "/" +
+                throw new BerthException("cannot publish " + forward.listen() + ":" + mapping.hostPort() + "/" +
                     mapping.protocol() + " for container " + endpoint.container() + ": " + ex.getMessage() +
                     " (is another program using that port on this host?)", ex);
             }
@@ -100,14 +100,18 @@ public final class LoopbackPublishing implements EndpointService
         return endpoint.sandbox() == null ? null : InSandbox.pathOf(endpoint.sandbox());
     }
 
-    /** The forward on 127.0.0.1: for ports published on 0.0.0.0 and on 127.0.0.1. */
+    /**
+     * The forward on this host's loopback: on 127.0.0.1 for ports published on 0.0.0.0 and on 127.0.0.1, on [::1]
+     * for those published on [::] and [::1] (issue 27); none for the uplink's addresses (DNAT in the dataplane).
+     */
     static Forward forwardOf(final Event.PortMapping mapping, final int containerIp, final String namespace)
     {
-        if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK))
+        final boolean ipv6 = mapping.hostIp().equals(PortSpec.ALL6) || mapping.hostIp().equals(PortSpec.LOOPBACK6);
+        if (!ipv6 && !mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK))
         {
             return null;
         }
         return new Forward(mapping.protocol(), Ipv4.parse(PortSpec.LOOPBACK, "loopback"), mapping.hostPort(),
-            containerIp, mapping.containerPort(), mapping.protocol().equals("tcp") ? namespace : null);
+            containerIp, mapping.containerPort(), mapping.protocol().equals("tcp") ? namespace : null, ipv6);
     }
 }

@@ -83,7 +83,8 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
         {
             throw new IOException("already forwarding " + forward);
         }
-        final InetSocketAddress listen = new InetSocketAddress(address(forward.listenIp()), forward.listenPort());
+        final InetSocketAddress listen = new InetSocketAddress(forward.listenIpv6() ? InetAddress.getByAddress(IPV6_LOOPBACK)
+            : address(forward.listenIp()), forward.listenPort());
         final InetSocketAddress target = new InetSocketAddress(address(forward.targetIp()), forward.targetPort());
         final Listener listener;
         try
@@ -97,7 +98,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
         }
         catch (final IOException ex)
         {
-            final String message = "cannot listen on " + Ipv4.format(forward.listenIp()) + ":" +
+            final String message = "cannot listen on " + forward.listen() + ":" +
                 forward.listenPort() + "/" + forward.protocol() + ": " + ex.getMessage();
             LOG.log(System.Logger.Level.WARNING, "proxy " + message);
             throw new IOException(message, ex);
@@ -315,6 +316,8 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
             }
         }
     }
+
+    private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
 
     private static InetAddress address(final int ip) throws UnknownHostException
     {

@@ -353,7 +353,7 @@ public final class DockerController
         {
             for (final Event.PortMapping mapping : ports)
             {
-                publishing.publishDnat(container.name(), mapping, endpoint.ip(), undo);
+                publishing.publishDnat(container.name(), mapping, endpoint.ip(), null, undo); // Docker's: no IPv6
             }
             core.published(container, endpoint, ports);
         }

@@ -5,6 +5,9 @@ import io.berth.control.dataplane.PublishSpec;
 import io.berth.control.error.BerthException;
 import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
+import io.berth.control.model.Endpoint;
+import io.berth.control.model.Network;
 import io.berth.control.model.PortSpec;
 
 import java.util.ArrayList;
@@ -41,8 +44,8 @@ final class PortPublishing
         }
         for (final Event.PortMapping mapping : container.ports())
         {
-            if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK) &&
-                (uplinkIp == 0 || !mapping.hostIp().equals(Ipv4.format(uplinkIp))))
+            if (!mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK) && !PortSpec.isIpv6(mapping)
+                && (uplinkIp == 0 || !mapping.hostIp().equals(Ipv4.format(uplinkIp))))
             {
                 problems.add("container " + container.name() + ": port " + describe(mapping) + " is published on " +
                     mapping.hostIp() + ", which berthd no longer owns (" + (uplinkIp == 0 ? "no uplink" :
@@ -51,7 +54,7 @@ final class PortPublishing
             }
             try
             {
-                publishDnat(container.name(), mapping, containerIp, new Rollback());
+                publishDnat(container.name(), mapping, containerIp, ipv6Of(container), new Rollback());
             }
             catch (final RuntimeException ex)
             {
@@ -68,7 +71,7 @@ final class PortPublishing
         final List<Event.PortMapping> ports = new ArrayList<>();
         for (final String spec : specs)
         {
-            for (final Event.PortMapping mapping : PortSpec.parse(spec, uplinkIp))
+            for (final Event.PortMapping mapping : PortSpec.parse(spec, uplinkIp, dataplane.uplinkIpv6()))
             {
                 for (final Event.PortMapping earlier : ports)
                 {
@@ -110,8 +113,9 @@ final class PortPublishing
      * the 127.0.0.1 side is the loopback publishing service's, told when the endpoint joins.
      */
     void publishDnat(final String containerName, final Event.PortMapping mapping, final int containerIp,
-        final Rollback undo)
+        final long[] containerIpv6, final Rollback undo)
     {
+        publishDnat6(containerName, mapping, containerIpv6, undo);
         final PublishSpec entry = dataplaneEntry(mapping, containerIp);
         if (entry == null)
         {
@@ -125,11 +129,58 @@ final class PortPublishing
         undo.add(() -> dataplane.unpublish(entry));
     }
 
+    /**
+     * The IPv6 DNAT entry (issue 27), on the uplink's IPv6 address, for a mapping on 0.0.0.0, [::] or that address
+     * of a container with an IPv6 address; one on the uplink's IPv6 address of a container without is refused.
+     */
+    private void publishDnat6(final String containerName, final Event.PortMapping mapping, final long[] containerIpv6,
+        final Rollback undo)
+    {
+        final long[] uplink6 = dataplane.uplinkIpv6();
+        if (uplink6 == null || !PortSpec.onUplink6(mapping))
+        {
+            return;
+        }
+        if (containerIpv6 == null)
+        {
+            if (PortSpec.isIpv6(mapping) && !mapping.hostIp().equals(PortSpec.ALL6))
+            {
+                throw new BerthException("cannot publish " + describe(mapping) + " for " + containerName + ": its " +
+                    "network has no IPv6 (create it with --ipv6), so nothing reaches it over IPv6");
+            }
+            return; // an IPv4-only container's 0.0.0.0 and [::] ports: IPv4 and the loopback proxy only
+        }
+        final int protocol = PortSpec.protocolNumber(mapping.protocol());
+        if (!dataplane.publish6(protocol, mapping.hostPort(), containerIpv6, mapping.containerPort()))
+        {
+            throw new BerthException("the dataplane already publishes [" + Ipv6Cidr.format(uplink6[0], uplink6[1]) +
+                "]:" + mapping.hostPort() + "/" + mapping.protocol() + "; cannot publish it for " + containerName);
+        }
+        undo.add(() -> dataplane.unpublish6(protocol, mapping.hostPort()));
+    }
+
+    /** The IPv6 address of the container's (first) endpoint, or null on an IPv4-only network. */
+    long[] ipv6Of(final Container container)
+    {
+        if (container.endpoints().isEmpty())
+        {
+            return null;
+        }
+        final Endpoint endpoint = container.endpoints().iterator().next();
+        final Network network = state.networkById(endpoint.networkId());
+        return network == null ? null : network.ipv6AddressOf(endpoint.ip());
+    }
+
     void unpublishAll(final Container container)
     {
         final int containerIp = container.publishAddress();
+        final boolean ipv6 = ipv6Of(container) != null;
         for (final Event.PortMapping mapping : container.ports())
         {
+            if (ipv6 && dataplane.uplinkIpv6() != null && PortSpec.onUplink6(mapping))
+            {
+                dataplane.unpublish6(PortSpec.protocolNumber(mapping.protocol()), mapping.hostPort());
+            }
             final PublishSpec entry = dataplaneEntry(mapping, containerIp);
             if (entry != null)
             {

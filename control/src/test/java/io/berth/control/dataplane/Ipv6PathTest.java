@@ -1,6 +1,9 @@
 package io.berth.control.dataplane;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import io.berth.control.wire.Json;
 import io.berth.l3.Route6Drops;
+import io.berth.nat.ConnectionSnapshot;
 import io.berth.dataplane.MemoryPort;
 import io.berth.dataplane.PortCounters;
 import org.agrona.concurrent.SystemEpochClock;
@@ -9,6 +12,8 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
 
 import static io.berth.dataplane.Frames.concat;
 import static io.berth.dataplane.Frames.ip;
@@ -82,6 +87,106 @@ class Ipv6PathTest
         uplink.inject(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, A6, 17, 60, l4v6(17, 53, 40001, new byte[8])));
         path.cycle();
         assertEquals(0, a.transmittedWaiting());
+    }
+
+    @Test
+    void fragmentedUdpIsReassembledTranslatedAndCutBackIntoItsFragments()
+    {
+        final byte[] whole = ipv6Frame(GW_MAC, MAC_A, A6, OUTSIDE6, 17, 64, l4v6(17, 40005, 53, pattern(2000)));
+        for (final byte[] piece : fragments(whole, 1280, 0x1234))
+        {
+            a.inject(piece);
+        }
+        path.cycle();
+        final ByteBuffer first = ByteBuffer.wrap(uplink.takeTransmitted());
+        final ByteBuffer second = ByteBuffer.wrap(uplink.takeTransmitted());
+        assertEquals(0, uplink.transmittedWaiting());
+        assertEquals(44, first.get(14 + 6) & 0xFF, "left as fragments again");
+        assertEquals(1280, 40 + (first.getShort(14 + 4) & 0xFFFF), "no larger than they came");
+        assertEquals(UPLINK6[1], first.getLong(14 + 16), "masqueraded");
+        assertEquals(UPLINK6[1], second.getLong(14 + 16));
+        final byte[] joined = reassemble(first, second);
+        assertEquals(40005, ((joined[54] & 0xFF) << 8) | (joined[55] & 0xFF), "the container's port kept");
+        assertTrue(checksumValid(ByteBuffer.wrap(joined)), "the whole datagram's UDP checksum is right after NAT66");
+        // the reply, fragmented by the outside, comes back whole through NAT66 and in fragments to the container
+        final byte[] reply = ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, UPLINK6, 17, 60, l4v6(17, 53, 40005, pattern(1800)));
+        for (final byte[] piece : fragments(reply, 1000, 0x99))
+        {
+            uplink.inject(piece);
+        }
+        path.cycle();
+        final ByteBuffer in1 = ByteBuffer.wrap(a.takeTransmitted());
+        final ByteBuffer in2 = ByteBuffer.wrap(a.takeTransmitted());
+        assertEquals(A6[1], in1.getLong(14 + 32));
+        final byte[] back = reassemble(in1, in2);
+        assertEquals(40005, ((back[56] & 0xFF) << 8) | (back[57] & 0xFF));
+        assertTrue(checksumValid(ByteBuffer.wrap(back)));
+        assertEquals(path.pool().capacity(), path.pool().available(), "nothing held or leaked");
+    }
+
+    private static byte[] pattern(final int length)
+    {
+        final byte[] data = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            data[i] = (byte)(i * 7);
+        }
+        return data;
+    }
+
+    /** Cuts an unfragmented IPv6 frame into fragments of at most {@code size} IPv6 bytes, as a sender's kernel does. */
+    private static List<byte[]> fragments(final byte[] frame, final int size, final int id)
+    {
+        final List<byte[]> out = new ArrayList<>();
+        final int rest = frame.length - 54;
+        final int chunk = (size - 48) & ~7;
+        for (int offset = 0; offset < rest; offset += chunk)
+        {
+            final int length = Math.min(chunk, rest - offset);
+            final ByteBuffer piece = ByteBuffer.allocate(62 + length);
+            piece.put(frame, 0, 54);
+            piece.put(14 + 6, (byte)44);
+            piece.putShort(14 + 4, (short)(8 + length));
+            piece.position(54);
+            piece.put(frame[14 + 6]).put((byte)0).putShort((short)(offset | (offset + length < rest ? 1 : 0))).putInt(id);
+            piece.put(frame, 54 + offset, length);
+            out.add(piece.array());
+        }
+        return out;
+    }
+
+    /** Two fragments joined back into one unfragmented frame. */
+    private static byte[] reassemble(final ByteBuffer first, final ByteBuffer second)
+    {
+        final int firstData = (first.getShort(14 + 4) & 0xFFFF) - 8;
+        final int secondData = (second.getShort(14 + 4) & 0xFFFF) - 8;
+        final ByteBuffer whole = ByteBuffer.allocate(54 + firstData + secondData);
+        whole.put(first.array(), 0, 54);
+        whole.put(14 + 6, first.get(54));
+        whole.putShort(14 + 4, (short)(firstData + secondData));
+        whole.position(54);
+        whole.put(first.array(), 62, firstData);
+        whole.put(second.array(), 62, secondData);
+        return whole.array();
+    }
+
+    @Test
+    void savedTablesReadBackAndAnIpv6ConnectionIsListedWithItsAddresses() throws Exception
+    {
+        a.inject(ipv6Frame(GW_MAC, MAC_A, A6, OUTSIDE6, 17, 64, l4v6(17, 40006, 53, new byte[8])));
+        path.cycle();
+        final List<ConnectionSnapshot> listed = path.path().natCommands().connections().get();
+        assertEquals(1, listed.size());
+        assertEquals("fd00:18::2", listed.get(0).original().source6());
+        assertEquals("2001:db8:ffff::5", listed.get(0).original().destination6());
+        assertEquals("fd00:99::1", listed.get(0).reply().destination6(), "masqueraded");
+        // what berthd writes every second (with an IPv4 connection beside it) reads back (the saved-table format)
+        final byte[] json = Json.WIRE.writeValueAsBytes(List.of(listed.get(0), new ConnectionSnapshot(6, 3, 10, 0,
+            new ConnectionSnapshot.Tuple(1, 2, 3, 4), new ConnectionSnapshot.Tuple(2, 1, 4, 3))));
+        final List<ConnectionSnapshot> read = Json.WIRE.readValue(json, new TypeReference<List<ConnectionSnapshot>>() { });
+        assertEquals(2, read.size());
+        assertTrue(read.get(0).original().carriesIpv6());
+        assertEquals(listed.get(0), read.get(0));
     }
 
     @Test

@@ -272,6 +272,23 @@ public final class FuzzHarness
         return s.toArray(new byte[0][]);
     }
 
+    /** Bytes [offset, offset + length) of an unfragmented IPv6 frame's payload as a fragment of datagram {@code id}. */
+    private static byte[] ipv6Fragment(final byte[] frame, final int offset, final int length, final boolean more,
+        final int id)
+    {
+        final byte[] piece = new byte[62 + length];
+        System.arraycopy(frame, 0, piece, 0, 54);
+        piece[14 + 4] = (byte)((8 + length) >>> 8);
+        piece[14 + 5] = (byte)(8 + length);
+        piece[14 + 6] = 44;
+        piece[54] = frame[14 + 6];
+        piece[56] = (byte)(offset >>> 8);
+        piece[57] = (byte)(offset | (more ? 1 : 0));
+        piece[61] = (byte)id;
+        System.arraycopy(frame, 54 + offset, piece, 62, length);
+        return piece;
+    }
+
     /** IPv6 routed, tracked and translated (issue 27): from containers, the host, the outside. */
     private static void ipv6Seeds(final List<byte[]> s, final long macA, final long gwA, final long macC, final long gwC)
     {
@@ -300,6 +317,12 @@ public final class FuzzHarness
         s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, c, 58, 64, l4v6(58, 128, 11, data)));
         s.add(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, OUTSIDE6, UPLINK6, 58, 64, concat(l4v6(58, 1, 0, new byte[0]),
             Arrays.copyOfRange(ipv6Frame(0, 0, UPLINK6, OUTSIDE6, 17, 64, l4v6(17, 40101, 53, data)), 14, 62))));
+        // fragments: reassembled, translated and cut again (900-byte pieces), or too big for the uplink's 1000
+        final byte[] big = ipv6Frame(gwA, macA, a, OUTSIDE6, 17, 64, l4v6(17, 40105, 53, new byte[1600]));
+        s.add(ipv6Fragment(big, 0, 848, true, 77));
+        s.add(ipv6Fragment(big, 848, big.length - 54 - 848, false, 77));
+        s.add(ipv6Fragment(big, 0, 1200, true, 78));
+        s.add(ipv6Fragment(big, 1200, big.length - 54 - 1200, false, 78));
         // the host, on berth0
         s.add(ipv6Frame(HOST_OUR_MAC, HOST_MAC, HOST6, a, 58, 64, l4v6(58, 128, 12, data)));
         s.add(ipv6Frame(HOST_OUR_MAC, HOST_MAC, HOST6, HOST6_OURS, 58, 64, l4v6(58, 128, 13, data)));

@@ -71,7 +71,12 @@ class PortSpecTest
         "10.99.0.2:80:80|10.99.0.2 is not one of berthd's",
         "localhost:80:80|\"localhost\" is not an IPv4 address",
         "127.0.0.01:80:80|is not an IPv4 address",
-        "[::]:80:80|IPv6 host addresses are not supported",
+        "[fd00:5::9]:80:80|host address [fd00:5::9] is not one of berthd's; valid host addresses: 0.0.0.0",
+        "[::1:80:80|an IPv6 host address is written [ADDRESS]:HOSTPORT:CONTAINERPORT",
+        "[::]80:80|an IPv6 host address is written",
+        "[zz::1]:80:80|host address [zz::1] is not an IPv6 address",
+        "[::]:80|give the host port",
+        "[::]:1:80:80|malformed",
         "' 80:80'|is not a number",
     })
     void badSpecsAreRefusedNamingTheValue(final String spec, final String expected)
@@ -92,6 +97,22 @@ class PortSpecTest
     }
 
     @Test
+    void ipv6HostAddresses()
+    {
+        final long[] uplink6 = {0xfd00_0099_0000_0000L, 1};
+        assertEquals(List.of(new PortMapping("tcp", "::", 8080, 80)), PortSpec.parse("[::]:8080:80", UPLINK, uplink6));
+        assertEquals("::1", PortSpec.parse("[::1]:8080:80/udp", UPLINK, null).get(0).hostIp());
+        assertEquals("fd00:99::1", PortSpec.parse("[fd00:0099:0::1]:8080:80", UPLINK, uplink6).get(0).hostIp());
+        assertEquals(3, PortSpec.parse("[::]:8000-8002:9000-9002", UPLINK, uplink6).size());
+        final BerthException ex = assertThrows(BerthException.class,
+            () -> PortSpec.parse("[fd00:99::1]:8080:80", UPLINK, null));
+        assertTrue(ex.getMessage().contains("not one of berthd's"), ex.getMessage());
+        assertTrue(PortSpec.parse("[fd00:99::1]:8080:80", UPLINK, uplink6).stream().allMatch(PortSpec::onUplink6));
+        assertFalse(PortSpec.onUplink6(new PortMapping("tcp", "::1", 80, 80)));
+        assertTrue(PortSpec.onUplink6(new PortMapping("tcp", "", 80, 80)));
+    }
+
+    @Test
     void overlapIsPerProtocolPortAndAddressWithWildcard()
     {
         final PortMapping all = new PortMapping("tcp", "", 80, 80);
@@ -103,5 +124,13 @@ class PortSpecTest
         assertTrue(PortSpec.overlaps(loop, new PortMapping("tcp", "127.0.0.1", 80, 99)));
         assertFalse(PortSpec.overlaps(all, new PortMapping("udp", "", 80, 80)));
         assertFalse(PortSpec.overlaps(all, new PortMapping("tcp", "", 81, 80)));
+        // [::] overlaps every IPv6 address, 0.0.0.0 every address of both families; the loopbacks are apart
+        final PortMapping all6 = new PortMapping("tcp", "::", 80, 80);
+        final PortMapping loop6 = new PortMapping("tcp", "::1", 80, 80);
+        assertTrue(PortSpec.overlaps(all6, loop6));
+        assertTrue(PortSpec.overlaps(all, loop6));
+        assertTrue(PortSpec.overlaps(new PortMapping("tcp", "fd00:99::1", 80, 80), all6));
+        assertFalse(PortSpec.overlaps(all6, loop));
+        assertFalse(PortSpec.overlaps(loop6, loop));
     }
 }

@@ -121,6 +121,16 @@ public final class Ipv6Header
         return MALFORMED;
     }
 
+    /** An Ethernet frame carrying an IPv6 fragment (a Fragment header in its chain). */
+    public static boolean isFragment(final UnsafeBuffer buffer, final int frame, final int length)
+    {
+        final int ip = frame + EthernetFlyweight.HEADER_LENGTH;
+        return length >= EthernetFlyweight.HEADER_LENGTH + LENGTH
+            && (buffer.getShort(frame + EthernetFlyweight.ETHER_TYPE_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF)
+                == EthernetFlyweight.TYPE_IPV6
+            && isIpv6(buffer, ip) && upperLayer(buffer, ip, frame + length) == FRAGMENT;
+    }
+
     public static int protocolOf(final long upperLayer)
     {
         return (int)(upperLayer >>> 32);

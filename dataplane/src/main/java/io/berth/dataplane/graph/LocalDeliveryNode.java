@@ -4,6 +4,7 @@ import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.Ipv6Header;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -12,7 +13,7 @@ import java.nio.ByteOrder;
 /**
  * Hands IPv4 packets for one of berthd's own (address, protocol, port) to the handler registered for it, so a
  * service that answers on a gateway address (DNS, say) plugs in here instead of into the gateway or route
- * stages. Everything else goes on along {@code next}, IPv4 fragments along {@code fragments} where that is
+ * stages. Everything else goes on along {@code next}, IPv4 and IPv6 fragments along {@code fragments} where that is
  * connected (reassembly, so whole packets skip a stage); a handler's answers leave by {@code tx}. With nothing
  * registered a batch passes without a lookup.
  * <pre>
@@ -86,14 +87,14 @@ public final class LocalDeliveryNode extends Node
             for (int i = 0, n = batch.count(); i < n; i++)
             {
                 final int handle = batch.get(i);
-                graph.enqueue(splitFragments && Ipv4Flyweight.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)) ? fragments : next, handle);
+                graph.enqueue(splitFragments && isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)) ? fragments : next, handle);
             }
             return;
         }
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            if (splitFragments && Ipv4Flyweight.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)))
+            if (splitFragments && isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)))
             {
                 graph.enqueue(fragments, handle);
                 continue;
@@ -109,6 +110,12 @@ public final class LocalDeliveryNode extends Node
         }
     }
 
+
+    /** An IPv4 or IPv6 fragment. */
+    private static boolean isFragment(final UnsafeBuffer buffer, final int frame, final int length)
+    {
+        return Ipv4Flyweight.isFragment(buffer, frame, length) || Ipv6Header.isFragment(buffer, frame, length);
+    }
 
     private Handler handlerFor(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
     {

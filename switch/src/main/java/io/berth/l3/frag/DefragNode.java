@@ -4,6 +4,7 @@ import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.Ipv6Header;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import io.berth.l3.L3Drops;
@@ -12,7 +13,7 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 
 /**
- * Routed IPv4 fragments into whole datagrams ({@link Reassembly}) before conntrack: each fragment's payload is
+ * Routed IPv4 and IPv6 fragments into whole datagrams ({@link Reassembly}) before conntrack: each fragment's payload is
  * copied and the fragment released (counted as merged); a completed datagram goes on as a new packet. Anything
  * not a fragment passes untouched. Expects frames checked by {@code ParseNode}. Reads the clock once per batch.
  * Worker thread; allocation-free.
@@ -40,7 +41,8 @@ public final class DefragNode extends Node
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            if (!Ipv4Flyweight.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)))
+            if (!Ipv4Flyweight.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle))
+                && !Ipv6Header.isFragment(buffer, pool.frameOffset(handle), pool.frameLength(handle)))
             {
                 graph.enqueue(next, handle);
                 continue;

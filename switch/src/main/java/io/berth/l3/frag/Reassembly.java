@@ -4,6 +4,7 @@ import io.berth.dataplane.Housekeeping;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
+import io.berth.dataplane.flyweight.Ipv6Header;
 import org.agrona.collections.Int2IntHashMap;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -57,9 +58,9 @@ public final class Reassembly implements Housekeeping
     /** {@link #add}: a new datagram, and the pool has no packet to build it in. */
     public static final int NO_BUFFER = -6;
 
-    /** Where the payload starts in a reassembly packet: room for any Ethernet + IPv4 header before it. */
-    static final int DATA_OFFSET = EthernetFlyweight.HEADER_LENGTH + 60;
-    private static final int MAX_DATAGRAM = 65535;
+    /** Where the payload starts in a reassembly packet: room for any Ethernet + IPv4 or IPv6 header before it. */
+    static final int DATA_OFFSET = EthernetFlyweight.HEADER_LENGTH + Ipv6Fragments.MAX_UNFRAGMENTABLE;
+    static final int MAX_DATAGRAM = 65535;
     private static final int WORDS = (MAX_DATAGRAM + 8 * 64 - 1) / (8 * 64); // 8-byte blocks, 64 per word
     private static final int NONE = -1;
     private static final int MF = 0x2000;
@@ -78,6 +79,11 @@ public final class Reassembly implements Housekeeping
     private final int[] totalPayload; // -1 until the last fragment came
     private final int[] receivedBytes;
     private final int[] headerLength; // Ethernet + IPv4 of the first fragment; 0 until it came
+    /** IPv6: where the next-header field that named the Fragment header is, from the frame's start; else NONE. */
+    private final int[] patchAt;
+    private final int[] upperProtocol;
+    /** IPv6: the largest fragment (IPv6 packet bytes), the size it is cut into again on the way out. */
+    private final int[] largestFragment;
     private final long[] deadline;
     private final long[] blocks;
     private final int[] nextFree;
@@ -94,6 +100,7 @@ public final class Reassembly implements Housekeeping
     private final Int2IntHashMap perSourceCount;
 
     private int completed = PacketPool.NO_PACKET;
+    private final Ipv6Fragments ipv6;
     private final Ipv4Flyweight ipv4 = new Ipv4Flyweight();
 
     /**
@@ -108,6 +115,7 @@ public final class Reassembly implements Housekeeping
                 ") must be 1.." + pool.capacity() / 2 + " (half the packet pool), per source 1..bound");
         }
         this.pool = pool;
+        this.ipv6 = new Ipv6Fragments(this);
         this.counters = counters;
         this.capacity = capacity;
         this.perSource = perSource;
@@ -118,6 +126,9 @@ public final class Reassembly implements Housekeeping
         totalPayload = new int[capacity];
         receivedBytes = new int[capacity];
         headerLength = new int[capacity];
+        patchAt = new int[capacity];
+        upperProtocol = new int[capacity];
+        largestFragment = new int[capacity];
         deadline = new long[capacity];
         blocks = new long[capacity * WORDS];
         nextFree = new int[capacity];
@@ -138,6 +149,11 @@ public final class Reassembly implements Housekeeping
     public int size()
     {
         return size;
+    }
+
+    PacketPool pool()
+    {
+        return pool;
     }
 
     /** {@link #size()} for any thread (counters): no worker command needed. */
@@ -170,6 +186,10 @@ public final class Reassembly implements Housekeeping
     {
         final UnsafeBuffer buffer = pool.buffer();
         final int ip = pool.frameOffset(fragment) + EthernetFlyweight.HEADER_LENGTH;
+        if (Ipv6Header.isIpv6(buffer, ip))
+        {
+            return ipv6.add(fragment, buffer, ip, nowMillis);
+        }
         ipv4.wrap(buffer, ip);
         final int ihl = ipv4.headerLength();
         final int payloadLength = ipv4.totalLength() - ihl;
@@ -192,6 +212,22 @@ public final class Reassembly implements Housekeeping
         final int src = ipv4.source();
         final long k1 = ((long)src << 32) | (ipv4.destination() & 0xFFFF_FFFFL);
         final long k2 = ((long)protocol << 16) | (buffer.getShort(ip + Ipv4Flyweight.IDENTIFICATION_OFFSET, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        return take(fragment, k1, k2, src, offset, payloadLength, more, ip + ihl, EthernetFlyweight.HEADER_LENGTH + ihl,
+            NONE, 0, 0, nowMillis);
+    }
+
+    /**
+     * What both families share once a fragment is parsed: the datagram found or made, overlaps and duplicates
+     * refused, the payload copied to its offset, the header taken from the first fragment ({@code header} bytes
+     * from the frame's start; for IPv6 {@code patch} is where, from the frame's start, the next-header field that
+     * named the Fragment header is, to name {@code protocol} instead, and {@code fragmentBytes} the fragment's
+     * size, the largest of which the datagram is cut into again on the way out).
+     */
+    int take(final int fragment, final long k1, final long k2, final int src, final int offset,
+        final int payloadLength, final boolean more, final int payloadAt, final int header, final int patch,
+        final int protocol, final int fragmentBytes, final long nowMillis)
+    {
+        final UnsafeBuffer buffer = pool.buffer();
         int entry = find(k1, k2);
         if (entry == NONE)
         {
@@ -227,14 +263,16 @@ public final class Reassembly implements Housekeeping
         }
         final int target = handle[entry];
         final int data = pool.frameOffset(target) + DATA_OFFSET;
-        buffer.putBytes(data + offset, buffer, ip + ihl, payloadLength);
+        buffer.putBytes(data + offset, buffer, payloadAt, payloadLength);
         if (offset == 0)
         {
-            final int header = EthernetFlyweight.HEADER_LENGTH + ihl;
             buffer.putBytes(data - header, buffer, pool.frameOffset(fragment), header);
             headerLength[entry] = header;
+            patchAt[entry] = patch;
+            upperProtocol[entry] = protocol;
         }
         receivedBytes[entry] += payloadLength;
+        largestFragment[entry] = Math.max(largestFragment[entry], fragmentBytes);
         pool.inPort(target, pool.inPort(fragment));
         pool.domain(target, pool.domain(fragment));
         pool.egress(target, pool.egress(fragment));
@@ -270,7 +308,7 @@ public final class Reassembly implements Housekeeping
         }
     }
 
-    private static int minimumFirst(final int protocol)
+    static int minimumFirst(final int protocol)
     {
         switch (protocol)
         {
@@ -296,6 +334,16 @@ public final class Reassembly implements Housekeeping
         pool.clearVnetHeader(target);
         final UnsafeBuffer buffer = pool.buffer();
         final int ip = pool.frameOffset(target) + EthernetFlyweight.HEADER_LENGTH;
+        if (patchAt[entry] != NONE)
+        {
+            // IPv6: the Fragment header is gone; the field that named it names the upper layer again
+            buffer.putShort(ip + Ipv6Header.PAYLOAD_LENGTH_OFFSET,
+                (short)(header - EthernetFlyweight.HEADER_LENGTH - Ipv6Header.LENGTH + payload), ByteOrder.BIG_ENDIAN);
+            buffer.putByte(pool.frameOffset(target) + patchAt[entry], (byte)upperProtocol[entry]);
+            pool.fragmentSize(target, largestFragment[entry]);
+            counters.count(FragmentCounter.REASSEMBLED);
+            return target;
+        }
         ipv4.wrap(buffer, ip);
         ipv4.totalLength(header - EthernetFlyweight.HEADER_LENGTH + payload);
         buffer.putShort(ip + Ipv4Flyweight.FLAGS_FRAGMENT_OFFSET, (short)0, ByteOrder.BIG_ENDIAN);
@@ -332,6 +380,8 @@ public final class Reassembly implements Housekeeping
         totalPayload[entry] = -1;
         receivedBytes[entry] = 0;
         headerLength[entry] = 0;
+        patchAt[entry] = NONE;
+        largestFragment[entry] = 0;
         deadline[entry] = nowMillis + TIMEOUT_MILLIS;
         Arrays.fill(blocks, entry * WORDS, entry * WORDS + WORDS, 0L);
         perSourceCount.put(src, perSourceCount.get(src) + 1);

@@ -12,21 +12,26 @@ import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import static io.berth.conntrack.ConnectionFlags.F_DNAT;
 import static io.berth.conntrack.ConnectionFlags.F_NAT_FAILED;
 import static io.berth.conntrack.ConnectionFlags.F_SNAT;
 import static io.berth.conntrack.ConnectionFlags.F_SNAT_DONE;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
 
 /**
- * NAT66 on the way out, after IPv6 routing (issue 27; Docker's {@code ip6tables} MASQUERADE for unique-local
- * subnets): the first packet of a connection asks the {@link Masquerade6Policy}; a masqueraded one takes an
- * external port from the {@link PortAllocator} (its reply tuple then points at the uplink's address and that
- * port, the address as its {@link Ipv6Tokens token}), and every packet of it in the original direction leaves with
- * the uplink's address and that port. Replies are translated back before routing by {@link Unmasquerade6Node}.
+ * NAT66 on the way out, after IPv6 routing (issue 27; Linux's POSTROUTING, Docker's {@code ip6tables} MASQUERADE
+ * for unique-local subnets): the first packet of a connection asks the {@link Masquerade6Policy}; a masqueraded
+ * one takes an external port from the {@link PortAllocator} (its reply tuple then points at that address and port,
+ * the address as its {@link Ipv6Tokens token}). Then every packet's source is rewritten where its connection says
+ * so, always to the inverse of the other direction's tuple:
+ * <ul>
+ * <li>original direction of a masqueraded connection: the container's address:port -> the external ones;</li>
+ * <li>reply direction of a published one: the container's address:port -> the uplink address and host port.</li>
+ * </ul>
  * Untracked packets (fragments) that would be masqueraded are dropped rather than leak a container's address.
  * Worker thread; allocation-free.
  */
-public final class Masquerade6Node extends Node
+public final class Nat66OutNode extends Node
 {
     private final ConnectionTable table;
     private final CtInfo info;
@@ -35,8 +40,9 @@ public final class Masquerade6Node extends Node
     private final Masquerade6Policy policy;
     private final NatCounters counters;
     private final Arc next = declareArc("next");
+    private final long[] external = new long[2];
 
-    public Masquerade6Node(final ConnectionTable table, final CtInfo info, final Ipv6Tokens tokens,
+    public Nat66OutNode(final ConnectionTable table, final CtInfo info, final Ipv6Tokens tokens,
         final PortAllocator ports, final Masquerade6Policy policy, final NatCounters counters)
     {
         super("nat66-out", NatDrops.NAT_FAILED, NatDrops.NAT_UNTRANSLATABLE);
@@ -58,7 +64,7 @@ public final class Masquerade6Node extends Node
             final int handle = batch.get(i);
             if (!info.isTracked(handle))
             {
-                if (policy.masquerades(pool, handle))
+                if (policy.masquerade(pool, handle, false, external))
                 {
                     graph.drop(handle, NatDrops.NAT_UNTRANSLATABLE);
                 }
@@ -68,13 +74,14 @@ public final class Masquerade6Node extends Node
                 }
                 continue;
             }
-            final int entry = info.entry(handle);
-            if (info.direction(handle) != ORIGINAL || info.ctClass(handle) == CtInfo.RELATED)
+            if (info.ctClass(handle) == CtInfo.RELATED)
             {
                 graph.enqueue(next, handle);
                 continue;
             }
-            if (!table.hasFlags(entry, F_SNAT_DONE))
+            final int entry = info.entry(handle);
+            final int direction = info.direction(handle);
+            if (direction == ORIGINAL && !table.hasFlags(entry, F_SNAT_DONE))
             {
                 decide(pool, handle, entry);
             }
@@ -83,36 +90,39 @@ public final class Masquerade6Node extends Node
                 graph.drop(handle, NatDrops.NAT_FAILED);
                 continue;
             }
-            if (table.hasFlags(entry, F_SNAT))
+            final boolean translated = direction == ORIGINAL ? table.hasFlags(entry, F_SNAT)
+                : table.hasFlags(entry, F_DNAT);
+            if (translated && !rewriteSource(pool, buffer, handle, entry, direction))
             {
-                // the reply tuple's destination is where the original now comes from
-                final long reply1 = table.key1((entry << 1) | ConnectionTable.REPLY);
-                final long reply2 = table.key2((entry << 1) | ConnectionTable.REPLY);
-                final int external = Tuples.destination(reply1);
-                final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
-                final long upper = Ipv6Header.upperLayer(buffer, ip, pool.frameOffset(handle) + pool.frameLength(handle));
-                if (upper < 0 || !Ipv6Rewriter.rewrite(buffer, ip, Ipv6Header.offsetOf(upper),
-                    Ipv6Header.protocolOf(upper), true, tokens.hi(external), tokens.lo(external),
-                    Tuples.destinationPort(reply2)))
-                {
-                    graph.drop(handle, NatDrops.NAT_UNTRANSLATABLE);
-                    continue;
-                }
+                graph.drop(handle, NatDrops.NAT_UNTRANSLATABLE);
+                continue;
             }
             graph.enqueue(next, handle);
         }
     }
 
+    /** The source becomes the destination of the other direction's tuple. */
+    private boolean rewriteSource(final PacketPool pool, final UnsafeBuffer buffer, final int handle,
+        final int entry, final int direction)
+    {
+        final int other = (entry << 1) | (direction ^ 1);
+        final int target = Tuples.destination(table.key1(other));
+        final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
+        final long upper = Ipv6Header.upperLayer(buffer, ip, pool.frameOffset(handle) + pool.frameLength(handle));
+        return upper >= 0 && Ipv6Rewriter.rewrite(buffer, ip, Ipv6Header.offsetOf(upper), Ipv6Header.protocolOf(upper),
+            true, tokens.hi(target), tokens.lo(target), Tuples.destinationPort(table.key2(other)));
+    }
+
     private void decide(final PacketPool pool, final int handle, final int entry)
     {
         table.addFlags(entry, F_SNAT_DONE);
-        if (!policy.masquerades(pool, handle))
+        if (!policy.masquerade(pool, handle, table.hasFlags(entry, F_DNAT), external))
         {
             return;
         }
-        final int external = tokens.intern(policy.externalHi(), policy.externalLo());
-        final int port = external == Ipv6Tokens.NO_TOKEN ? PortAllocator.NO_PORT : ports.allocate(entry, external);
-        tokens.dropIfUnused(external);
+        final int address = tokens.intern(external[0], external[1]);
+        final int port = address == Ipv6Tokens.NO_TOKEN ? PortAllocator.NO_PORT : ports.allocate(entry, address);
+        tokens.dropIfUnused(address);
         if (port == PortAllocator.NO_PORT)
         {
             counters.count(NatCounter.SNAT_NO_PORT);
