@@ -3,6 +3,7 @@ package io.berth.control.proxy;
 import io.berth.control.ipam.Ipv4;
 
 import java.io.IOException;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
@@ -172,7 +173,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
     private TcpListener bindTcp(final InetSocketAddress listen, final InetSocketAddress target,
         final String namespace) throws IOException
     {
-        final ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.INET);
+        final ServerSocketChannel server = ServerSocketChannel.open(familyOf(listen));
         try
         {
             server.setOption(StandardSocketOptions.SO_REUSEADDR, true);
@@ -189,7 +190,7 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
 
     private UdpListener bindUdp(final InetSocketAddress listen, final InetSocketAddress target) throws IOException
     {
-        final DatagramChannel socket = DatagramChannel.open(StandardProtocolFamily.INET);
+        final DatagramChannel socket = DatagramChannel.open(familyOf(listen));
         try
         {
             socket.bind(listen);
@@ -315,6 +316,12 @@ public final class UserlandProxy implements Forwarders, AutoCloseable
                 // closing anyway
             }
         }
+    }
+
+    /** The listening socket's family: [::1] needs an IPv6 one (upstream sockets stay IPv4: the target is). */
+    private static StandardProtocolFamily familyOf(final InetSocketAddress listen)
+    {
+        return listen.getAddress() instanceof Inet6Address ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
     }
 
     private static final byte[] IPV6_LOOPBACK = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};

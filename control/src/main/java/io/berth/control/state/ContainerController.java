@@ -281,8 +281,13 @@ public final class ContainerController
             undo.undo();
             ControlCore.deleteTree(containersDir.resolve(id));
             core.commit(new Event.ContainerAbandoned(id, name));
+            if (ex instanceof RuntimeException && !(ex instanceof BerthException))
+            {
+                // not a refusal but a fault: its message may say little, its stack says where
+                LOG.log(System.Logger.Level.WARNING, "creating container " + name + " failed", ex);
+            }
             throw ex instanceof BerthException be ? be :
-                new BerthException("cannot create container " + name + ": " + ex.getMessage(), ex);
+                new BerthException("cannot create container " + name + ": " + ex, ex);
         }
         core.commit(created);
         if (attached != null)
