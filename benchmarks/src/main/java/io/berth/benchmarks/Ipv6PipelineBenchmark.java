@@ -100,12 +100,14 @@ public class Ipv6PipelineBenchmark
             replies[i] = Frames.ipv6Frame(UPLINK_MAC, LAN_GW_MAC, SERVER6, seenFrom, 17, 60,
                 Frames.l4v6(17, 53, 40000 + i, new byte[2]));
             send(outbound[i], 1);
+            graph.run(); // the masquerade is decided after conntrack: the reply must find it made
             send(replies[i], 4);
+            graph.run();
         }
         graph.run();
         container.keepTransmitted(false);
         uplink.keepTransmitted(false);
-        if (out() != injected)
+        if (out() != injected || graph.drops().get(DropReason.NO_ROUTE) != 0)
         {
             throw new IllegalStateException("setup packets dropped: " + drops());
         }

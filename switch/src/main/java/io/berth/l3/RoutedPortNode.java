@@ -188,6 +188,11 @@ public final class RoutedPortNode extends Node
             pool.frameLength(handle, ipv6Responder.answerLength());
             toSender(pool, handle);
         }
+        else if (neighborDiscovery && inPort == router.uplinkPort() && (buffer.getByte(icmp) & 0xFF) == 136
+            && ethernet.wrap(buffer, frame).destination() == ourMac)
+        {
+            graph.delivered(handle); // an advertisement to us: what it taught is in the neighbour table
+        }
         else if (neighborDiscovery || ethernet.wrap(buffer, frame).destination() != ourMac)
         {
             graph.drop(handle, L2Drops.NOT_FOR_US); // somebody else's neighbour discovery or traffic
