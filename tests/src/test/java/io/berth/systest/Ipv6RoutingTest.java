@@ -31,6 +31,13 @@ class Ipv6RoutingTest extends UplinkTestBase
         return List.of("--uplink-ip6", UPLINK6 + "/64", "--uplink-gateway6", OUTSIDE6);
     }
 
+    /** A smaller uplink than the containers' 1500: what leaves by it larger gets Packet Too Big. */
+    @Override
+    protected int uplinkMtu()
+    {
+        return 1400;
+    }
+
     private void outsideIpv6()
     {
         if (!inNs(outside, "ip", "-6", "addr", "show", "dev", "eth0").out().contains(OUTSIDE6))
@@ -121,6 +128,13 @@ class Ipv6RoutingTest extends UplinkTestBase
         final String routed = host.run("g1", "--network", "g6");
         assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(masqueraded, OUTSIDE6)),
             () -> "no IPv6 to the outside\n" + host.berth("counters").out() + host.logTail());
+        // larger than the uplink's 1400: Packet Too Big from the gateway, and the container's kernel learns it
+        inNs(Duration.ofSeconds(10), masqueraded, "ping", "-6", "-c", "1", "-W", "2", "-s", "1420", "-M", "do", OUTSIDE6);
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(5), () -> inNs(masqueraded, "ip", "-6", "route", "get", OUTSIDE6)
+            .out().contains("mtu 1400")), () -> "the container did not learn the path MTU\n" +
+            inNs(masqueraded, "ip", "-6", "route", "get", OUTSIDE6) + host.berth("counters").out());
+        assertTrue(inNs(Duration.ofSeconds(10), masqueraded, "ping", "-6", "-c", "1", "-W", "2", "-s", "1420",
+            OUTSIDE6).ok(), "after Packet Too Big the kernel fragments for the path and the ping gets through");
         // NAT66: the outside sees the uplink's address; conntrack shows the IPv6 tuples and the translation
         final BerthHost.Spawned server = host.spawn(outside, "nc", "-6", "-l", "-n", "7612");
         assertTrue(Net.awaitListening(outside, 7612));
