@@ -3,6 +3,8 @@ package io.berth.systest;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 
@@ -28,7 +30,7 @@ class Ipv6RoutingTest extends UplinkTestBase
     @Override
     protected List<String> moreBerthdArgs()
     {
-        return List.of("--uplink-ip6", UPLINK6 + "/64", "--uplink-gateway6", OUTSIDE6);
+        return List.of("--uplink-ip6", UPLINK6 + "/64", "--uplink-gateway6", OUTSIDE6, "--flow-log");
     }
 
     /** A smaller uplink than the containers' 1500: what leaves by it larger gets Packet Too Big. */
@@ -52,6 +54,31 @@ class Ipv6RoutingTest extends UplinkTestBase
     private static boolean ping6(final String ns, final String ip)
     {
         return inNs(Duration.ofSeconds(10), ns, "ping", "-6", "-c", "1", "-W", "1", ip).ok();
+    }
+
+    /** The flow log's record of a connection to {@code port}, or null. */
+    private JsonNode flowTo(final int port)
+    {
+        for (final String line : host.berth("flows", "-o", "json").out().split("\n"))
+        {
+            if (line.isBlank())
+            {
+                continue;
+            }
+            try
+            {
+                final JsonNode record = BerthHost.JSON.readTree(line);
+                if (record.path("original").path("dport").asInt() == port && record.path("event").asText().equals("end"))
+                {
+                    return record;
+                }
+            }
+            catch (final IOException e)
+            {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return null;
     }
 
     private long drops(final String reason)
@@ -159,6 +186,15 @@ class Ipv6RoutingTest extends UplinkTestBase
         assertTrue(entry.path("flags").toString().contains("SNAT"), entry.toString());
         client.kill();
         server.kill();
+        // the flow log records the IPv6 connection as it records IPv4 ones: addresses before and after NAT66
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> flowTo(7612) != null),
+            () -> "no IPv6 flow record\n" + host.berth("flows", "-o", "json").out());
+        final JsonNode flow = flowTo(7612);
+        assertEquals("fd00:63::2", flow.path("original").path("src").asText(), flow.toString());
+        assertEquals(UPLINK6, flow.path("translated").path("src").asText(), flow.toString());
+        assertEquals(OUTSIDE6, flow.path("translated").path("dst").asText(), flow.toString());
+        assertEquals("snat", flow.path("nat").asText(), flow.toString());
+        assertEquals(masqueraded, flow.path("container").asText(), flow.toString());
         // a global network is routed as it is: the outside sees the container's own address
         final BerthHost.Spawned direct = host.spawn(outside, "nc", "-6", "-l", "-n", "7613");
         assertTrue(Net.awaitListening(outside, 7613));

@@ -8,9 +8,11 @@ import io.berth.conntrack.FlowEnd;
 import io.berth.conntrack.FlowRecorder;
 import io.berth.conntrack.Tuples;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.wire.Json;
 import org.agrona.DirectBuffer;
 
+import java.nio.ByteOrder;
 import java.time.Instant;
 import java.util.function.IntFunction;
 
@@ -29,6 +31,31 @@ public final class FlowRecords
 {
     /** Bytes of one record as the worker writes it. */
     public static final int LENGTH = FlowRecorder.LENGTH;
+    public static final int LENGTH_IPV6 = FlowRecorder.LENGTH_IPV6;
+
+    /** Bytes of a record of {@code type}: an IPv6 connection's carries its addresses too (issue 27). */
+    public static int length(final int type)
+    {
+        return isIpv6(type) ? FlowRecorder.LENGTH_IPV6 : FlowRecorder.LENGTH;
+    }
+
+    public static boolean isIpv6(final int type)
+    {
+        return type == FlowRecorder.START_IPV6 || type == FlowRecorder.END_IPV6;
+    }
+
+    /** An IPv6 record's addresses whose container it is about, in {@link #addresses}'s order, as text. */
+    public static String[] addresses6(final DirectBuffer buffer, final int index)
+    {
+        return new String[] {address(buffer, index, 0), address(buffer, index, 2), address(buffer, index, 1)};
+    }
+
+    /** Address {@code n} of an IPv6 record: 0, 1 the original source and destination, 2, 3 the reply's. */
+    private static String address(final DirectBuffer buffer, final int index, final int n)
+    {
+        final int at = index + FlowRecorder.ADDRESSES_OFFSET + 16 * n;
+        return Ipv6Cidr.format(buffer.getLong(at, ByteOrder.BIG_ENDIAN), buffer.getLong(at + 8, ByteOrder.BIG_ENDIAN));
+    }
 
     private FlowRecords()
     {
@@ -59,12 +86,13 @@ public final class FlowRecords
         final long now = buffer.getLong(index + FlowRecorder.TIME_OFFSET);
 
         final ObjectNode record = Json.WIRE.createObjectNode();
-        record.put("event", type == FlowRecorder.START ? "start" : "end");
+        final boolean ipv6 = isIpv6(type);
+        record.put("event", type == FlowRecorder.START || type == FlowRecorder.START_IPV6 ? "start" : "end");
         record.put("time", Instant.ofEpochMilli(now).toString());
         record.put("timeMs", now);
         record.put("proto", Tuples.protocolName(protocol));
         String container = null;
-        for (final int address : addresses(buffer, index))
+        for (final int address : ipv6 ? new int[] {0} : addresses(buffer, index))
         {
             container = container == null ? containerOf.apply(address) : container;
         }
@@ -74,6 +102,12 @@ public final class FlowRecords
         record.put("nat", snat && dnat ? "snat+dnat" : snat ? "snat" : dnat ? "dnat" : "");
         tuple(record.putObject("original"), protocol, o1, o2);
         tuple(record.putObject("translated"), protocol, t1, t2);
+        if (ipv6)
+        {
+            // the keys held tokens: the addresses are in the record; "translated" is the reply turned round
+            ((ObjectNode)record.get("original")).put("src", address(buffer, index, 0)).put("dst", address(buffer, index, 1));
+            ((ObjectNode)record.get("translated")).put("src", address(buffer, index, 3)).put("dst", address(buffer, index, 2));
+        }
         record.putObject("packets")
             .put("original", buffer.getLong(index + FlowRecorder.ORIGINAL_COUNTS_OFFSET))
             .put("reply", buffer.getLong(index + FlowRecorder.REPLY_COUNTS_OFFSET));
@@ -82,7 +116,7 @@ public final class FlowRecords
             .put("reply", buffer.getLong(index + FlowRecorder.REPLY_COUNTS_OFFSET + 8));
         record.put("startedMs", started);
         record.put("durationMs", Math.max(0, now - started));
-        if (type == FlowRecorder.END)
+        if (type == FlowRecorder.END || type == FlowRecorder.END_IPV6)
         {
             record.put("reason", FlowEnd.name(buffer.getInt(index + FlowRecorder.REASON_OFFSET)));
         }
@@ -96,7 +130,7 @@ public final class FlowRecords
         node.put("sport", Tuples.sourcePort(k2));
         node.put("dst", Ipv4.format(Tuples.destination(k1)));
         node.put("dport", Tuples.destinationPort(k2));
-        if (protocol == 1)
+        if (protocol == 1 || protocol == 58)
         {
             node.put("id", Tuples.sourcePort(k2)); // ICMP echo: the identifier is both "ports"
         }

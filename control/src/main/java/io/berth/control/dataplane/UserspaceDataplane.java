@@ -546,7 +546,7 @@ public final class UserspaceDataplane implements Dataplane
         final OneToOneRingBuffer ring = new OneToOneRingBuffer(
             new UnsafeBuffer(ByteBuffer.allocateDirect(FLOW_RING_BYTES +
                 RingBufferDescriptor.TRAILER_LENGTH)));
-        final FlowRecorder recorder = new FlowRecorder(ring, starts);
+        final FlowRecorder recorder = new FlowRecorder(ring, starts).ipv6(pipeline.ipv6.tokens);
         await(pipeline.worker.submit(() -> pipeline.connections.onFlow(recorder)));
         return new FlowSource(ring, recorder::lost);
     }

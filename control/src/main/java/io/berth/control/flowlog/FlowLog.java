@@ -12,10 +12,12 @@ import net.openhft.chronicle.queue.impl.single.SingleChronicleQueueBuilder;
 import net.openhft.chronicle.bytes.Bytes;
 import net.openhft.chronicle.wire.DocumentContext;
 import io.berth.control.dataplane.FlowRecords;
+import io.berth.control.ipam.Ipv6Cidr;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 
 import java.io.File;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
@@ -46,6 +48,8 @@ public final class FlowLog implements EndpointService, AutoCloseable
     private final LongSupplier ringLost;
     private final Duration retention;
     private final Map<Integer, String> containers = new ConcurrentHashMap<>();
+    /** Dual-stack endpoints' IPv6 addresses (as text, as IPv6 records name them) -> container. */
+    private final Map<String, String> containers6 = new ConcurrentHashMap<>();
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong deletedFiles = new AtomicLong();
     private final Thread drainer;
@@ -95,6 +99,11 @@ public final class FlowLog implements EndpointService, AutoCloseable
     public void joined(final EndpointEvent endpoint)
     {
         containers.put(endpoint.ip(), endpoint.container());
+        if (endpoint.ip6() != null)
+        {
+            final ByteBuffer ip6 = ByteBuffer.wrap(endpoint.ip6());
+            containers6.put(Ipv6Cidr.format(ip6.getLong(), ip6.getLong()), endpoint.container());
+        }
     }
 
     @Override
@@ -113,18 +122,30 @@ public final class FlowLog implements EndpointService, AutoCloseable
     private void drainLoop()
     {
         final ExcerptAppender appender = queue.acquireAppender();
-        final byte[] raw = new byte[FlowRecords.LENGTH];
+        final byte[] raw4 = new byte[FlowRecords.LENGTH];
+        final byte[] raw6 = new byte[FlowRecords.LENGTH_IPV6];
         long lastRetention = 0;
         while (running)
         {
             final int read = ring.read((type, buffer, index, length) ->
             {
                 // stored as the worker wrote it, with the container's name: JSON is made when read, not here
+                final byte[] raw = FlowRecords.isIpv6(type) ? raw6 : raw4;
                 buffer.getBytes(index, raw);
                 String container = null;
-                for (final int address : FlowRecords.addresses(buffer, index))
+                if (FlowRecords.isIpv6(type))
                 {
-                    container = container == null ? containers.get(address) : container;
+                    for (final String address : FlowRecords.addresses6(buffer, index))
+                    {
+                        container = container == null ? containers6.get(address) : container;
+                    }
+                }
+                else
+                {
+                    for (final int address : FlowRecords.addresses(buffer, index))
+                    {
+                        container = container == null ? containers.get(address) : container;
+                    }
                 }
                 try (DocumentContext document = appender.writingDocument())
                 {
@@ -239,7 +260,12 @@ public final class FlowLog implements EndpointService, AutoCloseable
             return null;
         }
         final int type = bytes.readInt();
-        final byte[] raw = new byte[FlowRecords.LENGTH];
+        if (bytes.readRemaining() < FlowRecords.length(type))
+        {
+            LOG.log(System.Logger.Level.WARNING, "truncated flow record skipped");
+            return null;
+        }
+        final byte[] raw = new byte[FlowRecords.length(type)];
         bytes.read(raw);
         final String container = bytes.readUtf8();
         return FlowRecords.decode(type, new UnsafeBuffer(raw), 0, ip -> container == null || container.isEmpty()
