@@ -6,6 +6,7 @@ import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.Ipv6Tokens;
 import io.berth.conntrack.Tuples;
 import io.berth.dataplane.WorkerCommands;
+import io.berth.dataplane.flyweight.Ipv6Header;
 
 import java.nio.MappedByteBuffer;
 import java.util.ArrayList;
@@ -81,34 +82,78 @@ public final class NatCommands
             int restored = 0;
             for (final ConnectionSnapshot c : saved)
             {
-                if (c.original().carriesIpv6())
+                final boolean ipv6 = c.original().carriesIpv6();
+                if (ipv6 && tokens == null)
                 {
                     continue;
                 }
-                final long k1 = Tuples.key1(c.original().source(), c.original().destination());
-                final long k2 = Tuples.key2(c.protocol(), c.original().sourcePort(), c.original().destinationPort());
-                if (connections.lookup(k1, k2) != ConnectionTable.NOT_FOUND)
+                // an IPv6 connection's addresses get their tokens again (held only while a key names them)
+                final int[] held = ipv6 ? new int[] {token(c.original().source6()), token(c.original().destination6()),
+                    token(c.reply().source6()), token(c.reply().destination6())} : null;
+                if (restore(c, held, now))
                 {
-                    continue; // already back (its next packet came first)
+                    restored++;
                 }
-                final int entry = connections.create(k1, k2, c.state(), c.flags(),
-                    now + Math.max(1, c.timeoutSeconds()) * 1000, now);
-                if (entry < 0)
+                for (int i = 0; held != null && i < held.length; i++)
                 {
-                    continue;
+                    tokens.dropIfUnused(held[i]);
                 }
-                final long r1 = Tuples.key1(c.reply().source(), c.reply().destination());
-                final long r2 = Tuples.key2(c.protocol(), c.reply().sourcePort(), c.reply().destinationPort());
-                if ((r1 != Tuples.invert1(k1) || r2 != Tuples.invert2(k2)) && !connections.reply(entry, r1, r2))
-                {
-                    connections.remove(entry);
-                    continue;
-                }
-                bindings.bindIfTranslated(connections, entry);
-                restored++;
             }
             return restored;
         });
+    }
+
+    /** Worker thread: one saved connection back; {@code held}, for IPv6, its four addresses' tokens. */
+    private boolean restore(final ConnectionSnapshot c, final int[] held, final long now)
+    {
+        for (int i = 0; held != null && i < held.length; i++)
+        {
+            if (held[i] == Ipv6Tokens.NO_TOKEN)
+            {
+                return false;
+            }
+        }
+        final long k1 = held != null ? Tuples.key1(held[0], held[1])
+            : Tuples.key1(c.original().source(), c.original().destination());
+        final long k2 = held != null ? Tuples.key2v6(c.protocol(), c.original().sourcePort(), c.original().destinationPort())
+            : Tuples.key2(c.protocol(), c.original().sourcePort(), c.original().destinationPort());
+        if (connections.lookup(k1, k2) != ConnectionTable.NOT_FOUND)
+        {
+            return false; // already back (its next packet came first)
+        }
+        final int entry = connections.create(k1, k2, c.state(), c.flags(), now + Math.max(1, c.timeoutSeconds()) * 1000,
+            now);
+        if (entry < 0)
+        {
+            return false;
+        }
+        final long r1 = held != null ? Tuples.key1(held[2], held[3]) : Tuples.key1(c.reply().source(), c.reply().destination());
+        final long r2 = held != null ? Tuples.key2v6(c.protocol(), c.reply().sourcePort(), c.reply().destinationPort())
+            : Tuples.key2(c.protocol(), c.reply().sourcePort(), c.reply().destinationPort());
+        if ((r1 != Tuples.invert1(k1) || r2 != Tuples.invert2(k2)) && !connections.reply(entry, r1, r2))
+        {
+            connections.remove(entry);
+            return false;
+        }
+        if (held == null)
+        {
+            bindings.bindIfTranslated(connections, entry); // the SIGKILL mirror holds IPv4 bindings
+        }
+        return true;
+    }
+
+    /** Worker thread: the token of a saved IPv6 address, or {@link Ipv6Tokens#NO_TOKEN}. */
+    private int token(final String address)
+    {
+        try
+        {
+            final long[] parsed = Ipv6Header.parse(address);
+            return tokens.intern(parsed[0], parsed[1]);
+        }
+        catch (final IllegalArgumentException e)
+        {
+            return Ipv6Tokens.NO_TOKEN; // a damaged file: that connection is not restored
+        }
     }
 
     /**
@@ -120,10 +165,6 @@ public final class NatCommands
         return worker.call(() -> copy(entry ->
         {
             final int protocol = connections.protocol(entry);
-            if (Tuples.isIpv6(connections.key2(entry << 1)))
-            {
-                return false; // IPv6 connections are not saved yet: their tokens mean nothing to the next berthd
-            }
             return (protocol == 6 && connections.state(entry) == ConnState.ESTABLISHED)
                 || (protocol == 17 && connections.hasFlags(entry, ConnectionFlags.F_ASSURED));
         }));

@@ -247,6 +247,29 @@ class Ipv6RoutingTest extends UplinkTestBase
         + "        pass\n";
 
     @Test
+    void aConnectionThroughNat66SurvivesRestartsOfBerthd()
+    {
+        outsideIpv6();
+        host.createNetwork("k6", "--ipv6", "--subnet", "10.69.0.0/24", "--subnet", "fd00:69::/64");
+        final String client = host.run("k1", "--network", "k6");
+        final BerthHost.Spawned server = host.spawn(outside, "nc", "-6", "-l", "-n", "7616");
+        assertTrue(Net.awaitListening(outside, 7616));
+        final BerthHost.Spawned lines = host.spawn(client, "sh", "-c",
+            "for i in $(seq 1 300); do echo line$i; sleep 0.05; done | nc -6 -N -n " + OUTSIDE6 + " 7616");
+        assertTrue(server.awaitOutput("line20", Duration.ofSeconds(10)), server.toString());
+        host.restartBerthd(); // SIGTERM: the tables, IPv6 connections and their NAT66 included, are saved and restored
+        assertTrue(server.awaitOutput("line150", Duration.ofSeconds(30)),
+            () -> "the connection did not survive the restart\n" + server + host.berth("counters").out());
+        host.killBerthd(); // SIGKILL: what the last second's save held comes back
+        host.startBerthd();
+        assertTrue(server.awaitOutput("line300", Duration.ofSeconds(40)),
+            () -> "the connection did not survive SIGKILL\n" + server + host.berth("counters").out());
+        lines.kill();
+        server.kill();
+        host.resetAfterTest();
+    }
+
+    @Test
     void fragmentedUdpCrossesNat66WholeBothWays()
     {
         outsideIpv6();

@@ -2,6 +2,9 @@ package io.berth.dataplane.flyweight;
 
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
 /**
@@ -146,6 +149,33 @@ public final class Ipv6Header
     {
         return (hi >>> 48) + ((hi >>> 32) & 0xFFFF) + ((hi >>> 16) & 0xFFFF) + (hi & 0xFFFF)
             + (lo >>> 48) + ((lo >>> 32) & 0xFFFF) + ((lo >>> 16) & 0xFFFF) + (lo & 0xFFFF);
+    }
+
+    /**
+     * An IPv6 address's text ({@link #format}'s, or any literal form) as {hi, lo}; control plane only (allocates).
+     *
+     * @throws IllegalArgumentException when it is no IPv6 literal (nothing is looked up).
+     */
+    public static long[] parse(final String text)
+    {
+        if (text == null || text.indexOf(':') < 0)
+        {
+            throw new IllegalArgumentException("not an IPv6 address: " + text);
+        }
+        try
+        {
+            final byte[] bytes = InetAddress.getByName(text).getAddress(); // a literal with ':' is parsed, not resolved
+            if (bytes.length != 16)
+            {
+                throw new IllegalArgumentException("not an IPv6 address: " + text);
+            }
+            final ByteBuffer b = ByteBuffer.wrap(bytes);
+            return new long[] {b.getLong(), b.getLong()};
+        }
+        catch (final UnknownHostException e)
+        {
+            throw new IllegalArgumentException("not an IPv6 address: " + text, e);
+        }
     }
 
     public static String format(final long hi, final long lo)
