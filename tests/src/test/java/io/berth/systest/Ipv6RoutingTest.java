@@ -186,6 +186,18 @@ class Ipv6RoutingTest extends UplinkTestBase
         assertTrue(entry.path("flags").toString().contains("SNAT"), entry.toString());
         client.kill();
         server.kill();
+        // berth trace follows an IPv6 packet too: tracked, routed, masqueraded, out by the uplink
+        final JsonNode traced = host.json("trace", "--from", masqueraded, "--to", "[" + OUTSIDE6 + "]:7699", "-o",
+            "json").path("packets").path(0);
+        final String steps = traced.path("steps").toString();
+        assertTrue(traced.path("packetSeen").asText().startsWith("tcp [fd00:63::2]:"), traced.toString());
+        assertTrue(steps.contains("route6") && steps.contains("nat66-out") && steps.contains(UPLINK6)
+            && traced.path("outcome").asText().equals("tx"), traced.toString());
+        assertFalse(host.json("conntrack", "ls", "-o", "json").toString().contains("\"dport\":7699"),
+            "the synthetic packet's connection is forgotten after the trace");
+        final Result noIpv6 = host.berth("trace", "--from", masqueraded, "--to", "[" + OUTSIDE6 + "]:7699", "--next",
+            "1");
+        assertTrue(!noIpv6.ok() && noIpv6.err().contains("--next follows IPv4 packets only"), noIpv6.toString());
         // the flow log records the IPv6 connection as it records IPv4 ones: addresses before and after NAT66
         assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> flowTo(7612) != null),
             () -> "no IPv6 flow record\n" + host.berth("flows", "-o", "json").out());

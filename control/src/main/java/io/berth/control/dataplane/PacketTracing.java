@@ -1,6 +1,8 @@
 package io.berth.control.dataplane;
 
 import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.Ipv6Tokens;
+import io.berth.conntrack.Tuples;
 import io.berth.conntrack.CtInfo;
 import io.berth.control.error.BerthException;
 import io.berth.dataplane.Egress;
@@ -8,6 +10,7 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.graph.Graph;
 import io.berth.tap.AfPacketPort;
 
+import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.function.IntFunction;
 import java.util.function.ToIntFunction;
@@ -44,7 +47,6 @@ final class PacketTracing
     List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
         final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
     {
-        final long[] keys = frame == null ? null : TraceFrames.conntrackKeys(frame);
         final int port = portIdOf.applyAsInt(portName);
         if (port < 0)
         {
@@ -62,7 +64,7 @@ final class PacketTracing
                 if (frame != null)
                 {
                     traced = 1;
-                    await(pipeline.worker.submit(() -> injectSynthetic(tracer, port, frame, keys[0], keys[1])));
+                    await(pipeline.worker.submit(() -> injectSynthetic(tracer, port, frame)));
                 }
                 else
                 {
@@ -85,7 +87,7 @@ final class PacketTracing
                 if (frame != null)
                 {
                     // a synthetic packet parked for ARP, or whose connection outlived it: forget its connection
-                    await(pipeline.worker.submit(() -> forgetSynthetic(keys[0], keys[1])));
+                    await(pipeline.worker.submit(() -> forgetSynthetic(frame)));
                 }
                 return events.stream().map(e -> new TraceEvent(e.packet(), graph.node(e.node()).name(), e.kind(),
                     e.reason(), e.frame(), e.frameLength(), e.inPort() < 0 ? "" : portNameOf.apply(e.inPort()),
@@ -100,8 +102,7 @@ final class PacketTracing
     }
 
     /** Worker thread: the synthetic packet enters as if its port had sent it. */
-    private void injectSynthetic(final PacketTracer tracer, final int port, final byte[] frame, final long k1,
-        final long k2)
+    private void injectSynthetic(final PacketTracer tracer, final int port, final byte[] frame)
     {
         final PacketPool pool = pipeline.graph().pool();
         final int handle = pool.allocate();
@@ -114,7 +115,8 @@ final class PacketTracing
         pool.frameLength(handle, frame.length);
         pool.inPort(handle, port);
         pool.trace(handle, tracer.syntheticMark());
-        syntheticWasNew = pipeline.connections.lookup(k1, k2) == ConnectionTable.NOT_FOUND;
+        final long[] keys = keysOf(frame);
+        syntheticWasNew = keys == null || pipeline.connections.lookup(keys[0], keys[1]) == ConnectionTable.NOT_FOUND;
         pipeline.graph().inject(handle);
         pipeline.graph().run();
     }
@@ -122,13 +124,37 @@ final class PacketTracing
     /** Worker thread: whether the synthetic packet's tuple had no connection before it (then its entry goes). */
     private boolean syntheticWasNew;
 
-    private void forgetSynthetic(final long k1, final long k2)
+    private void forgetSynthetic(final byte[] frame)
     {
-        final int ref = pipeline.connections.lookup(k1, k2);
+        final long[] keys = keysOf(frame);
+        final int ref = keys == null ? ConnectionTable.NOT_FOUND : pipeline.connections.lookup(keys[0], keys[1]);
         if (syntheticWasNew && ref != ConnectionTable.NOT_FOUND)
         {
             pipeline.connections.remove(ConnectionTable.entry(ref));
         }
+    }
+
+    /**
+     * Worker thread: the conntrack keys of a synthetic frame; an IPv6 one's from its addresses' tokens, null when
+     * an address has none (then no connection has it).
+     */
+    private long[] keysOf(final byte[] frame)
+    {
+        if ((((frame[12] & 0xFF) << 8) | (frame[13] & 0xFF)) != 0x86DD)
+        {
+            return TraceFrames.conntrackKeys(frame);
+        }
+        final ByteBuffer b = ByteBuffer.wrap(frame);
+        final int source = pipeline.ipv6.tokens.find(b.getLong(22), b.getLong(30));
+        final int destination = pipeline.ipv6.tokens.find(b.getLong(38), b.getLong(46));
+        if (source == Ipv6Tokens.NO_TOKEN || destination == Ipv6Tokens.NO_TOKEN)
+        {
+            return null;
+        }
+        final int next = frame[20] & 0xFF;
+        final int sourcePort = next == TraceFrames.ICMPV6 ? b.getShort(58) & 0xFFFF : b.getShort(54) & 0xFFFF;
+        final int destinationPort = next == TraceFrames.ICMPV6 ? sourcePort : b.getShort(56) & 0xFFFF;
+        return new long[] {Tuples.key1(source, destination), Tuples.key2v6(next, sourcePort, destinationPort)};
     }
 
     private String egressName(final int egress)

@@ -1,5 +1,6 @@
 package io.berth.control.dataplane;
 
+import io.berth.control.ipam.Ipv6Cidr;
 import java.nio.ByteBuffer;
 import io.berth.conntrack.Tuples;
 import java.nio.charset.StandardCharsets;
@@ -66,6 +67,42 @@ public final class TraceFrames
         return f.array();
     }
 
+    /**
+     * The IPv6 twin of {@link #build} (issue 27): hop limit 64, a TCP SYN, a small UDP datagram or an ICMPv6 echo
+     * request, the upper layer's checksum over the IPv6 pseudo-header.
+     */
+    public static byte[] build6(final long dstMac, final long srcMac, final int protocol, final long[] source,
+        final long[] destination, final int sourcePort, final int destinationPort)
+    {
+        final int l4Length = protocol == TCP ? 20 : 8 + PAYLOAD.length;
+        final int next = protocol == ICMP ? ICMPV6 : protocol;
+        final ByteBuffer f = ByteBuffer.allocate(14 + 40 + l4Length);
+        putMac(f, dstMac);
+        putMac(f, srcMac);
+        f.putShort((short)0x86DD);
+        f.putInt(0x6000_0000).putShort((short)l4Length).put((byte)next).put((byte)64)
+            .putLong(source[0]).putLong(source[1]).putLong(destination[0]).putLong(destination[1]);
+        final int l4 = 54;
+        switch (protocol)
+        {
+            case TCP -> f.putShort((short)sourcePort).putShort((short)destinationPort).putInt(0x1000_0000).putInt(0)
+                .put((byte)0x50).put((byte)0x02).putShort((short)64240).putShort((short)0).putShort((short)0);
+            case UDP -> f.putShort((short)sourcePort).putShort((short)destinationPort).putShort((short)l4Length)
+                .putShort((short)0).put(PAYLOAD);
+            default -> f.put((byte)128).put((byte)0).putShort((short)0).putShort((short)sourcePort).putShort((short)1)
+                .put(PAYLOAD);
+        }
+        long pseudo = l4Length + next;
+        for (int i = 22; i < 54; i += 2)
+        {
+            pseudo += u16(f.array(), i);
+        }
+        f.putShort(l4 + (protocol == TCP ? 16 : protocol == UDP ? 6 : 2), (short)checksum(f.array(), l4, l4Length, pseudo));
+        return f.array();
+    }
+
+    static final int ICMPV6 = 58;
+
     private static void putMac(final ByteBuffer f, final long mac)
     {
         for (int shift = 40; shift >= 0; shift -= 8)
@@ -124,6 +161,10 @@ public final class TraceFrames
             return "ARP " + (f.length >= 42 ? (u16(f, 20) == 1 ? "who-has " + ip(f, 38) + " tell " + ip(f, 28)
                 : "reply " + ip(f, 28) + " is-at " + mac(f, 22)) : "");
         }
+        if (type == 0x86DD && f.length >= 54)
+        {
+            return describe6(f);
+        }
         if (type != 0x0800 || f.length < 34)
         {
             return "ethertype 0x" + Integer.toHexString(type);
@@ -159,9 +200,51 @@ public final class TraceFrames
         return b.toString();
     }
 
+    /** An IPv6 frame's line: "tcp [fd00:1::2]:40000 > [2001:db8::5]:80 [S]", "icmp6 ... echo request id N". */
+    private static String describe6(final byte[] f)
+    {
+        final int next = f[20] & 0xFF;
+        final String source = ip6(f, 22);
+        final String destination = ip6(f, 38);
+        if ((next == TCP || next == UDP) && f.length >= 58)
+        {
+            final String line = (next == TCP ? "tcp [" : "udp [") + source + "]:" + u16(f, 54) + " > [" + destination
+                + "]:" + u16(f, 56);
+            return next == TCP && f.length >= 68 ? line + " [" + tcpFlags(f[67] & 0xFF) + "]" : line;
+        }
+        if (next == ICMPV6 && f.length >= 62)
+        {
+            final int icmpType = f[54] & 0xFF;
+            return "icmp6 " + source + " > " + destination + " " + switch (icmpType)
+            {
+                case 128 -> "echo request id " + u16(f, 58);
+                case 129 -> "echo reply id " + u16(f, 58);
+                case 1 -> "destination unreachable (code " + (f[55] & 0xFF) + ")";
+                case 2 -> "packet too big (mtu " + (((f[58] & 0xFF) << 24) | ((f[59] & 0xFF) << 16) | u16(f, 60)) + ")";
+                case 3 -> "time exceeded";
+                case 135 -> "neighbor solicitation";
+                case 136 -> "neighbor advertisement";
+                default -> "type " + icmpType;
+            };
+        }
+        return "ipv6 next header " + next + " " + source + " > " + destination;
+    }
+
+    private static String ip6(final byte[] f, final int at)
+    {
+        final ByteBuffer b = ByteBuffer.wrap(f, at, 16);
+        return Ipv6Cidr.format(b.getLong(), b.getLong());
+    }
+
     /** Source and destination address and port (or ICMP id) of an IPv4 frame, for before/after comparisons. */
     static String tuple(final byte[] f)
     {
+        if (f != null && f.length >= 58 && u16(f, 12) == 0x86DD)
+        {
+            final int next = f[20] & 0xFF;
+            return next == TCP || next == UDP ? "[" + ip6(f, 22) + "]:" + u16(f, 54) + " > [" + ip6(f, 38) + "]:"
+                + u16(f, 56) : ip6(f, 22) + " > " + ip6(f, 38);
+        }
         if (f == null || f.length < 34 || u16(f, 12) != 0x0800)
         {
             return null;
@@ -178,6 +261,10 @@ public final class TraceFrames
     /** The IPv4 source address of a frame, or "" when it is not IPv4. */
     static String sourceIp(final byte[] f)
     {
+        if (f != null && f.length >= 54 && u16(f, 12) == 0x86DD)
+        {
+            return ip6(f, 22);
+        }
         return f == null || f.length < 34 || u16(f, 12) != 0x0800 ? "" : ip(f, 26);
     }
 

@@ -6,6 +6,7 @@ import io.berth.control.dataplane.TraceEvent;
 import io.berth.control.dataplane.TraceFrames;
 import io.berth.control.error.BerthException;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 
@@ -154,7 +155,7 @@ public final class ObserveController
      * kernel would send there (to the destination's MAC on the same network, else to the gateway's).
      */
     public record TracePlan(String container, String portName, String network, int protocol, int source,
-        int destination, int sourcePort, int destinationPort, byte[] frame)
+        int destination, int sourcePort, int destinationPort, byte[] frame, boolean ipv6)
     {
     }
 
@@ -186,7 +187,27 @@ public final class ObserveController
             target = target.substring(0, slash);
         }
         int port = -1;
-        final int colon = target.indexOf(':');
+        final long[] destination6;
+        if (target.startsWith("[") || target.indexOf(':') != target.lastIndexOf(':'))
+        {
+            // IPv6 (issue 27): [ADDRESS]:PORT, [ADDRESS] or a bare ADDRESS
+            final int close = target.indexOf(']');
+            if (target.startsWith("[") && (close < 0 || (close + 1 < target.length() && target.charAt(close + 1) != ':')))
+            {
+                throw new BerthException("--to " + to + ": an IPv6 address is written [ADDRESS] or [ADDRESS]:PORT");
+            }
+            if (target.startsWith("[") && close + 1 < target.length())
+            {
+                port = port(to, target.substring(close + 2));
+            }
+            destination6 = Ipv6Cidr.parseAddress(target.startsWith("[") ? target.substring(1, close) : target, "--to");
+            target = null;
+        }
+        else
+        {
+            destination6 = null;
+        }
+        final int colon = target == null ? -1 : target.indexOf(':');
         if (colon >= 0)
         {
             try
@@ -203,7 +224,6 @@ public final class ObserveController
             }
             target = target.substring(0, colon);
         }
-        final int destination = Ipv4.parse(target, "--to");
         if (protocol == 0)
         {
             protocol = port > 0 ? TraceFrames.TCP : TraceFrames.ICMP;
@@ -216,6 +236,11 @@ public final class ObserveController
         {
             throw new BerthException("--to " + to + ": TCP and UDP need a port (IP:PORT/tcp)");
         }
+        if (destination6 != null)
+        {
+            return planTrace6(container, to, protocol, port, destination6);
+        }
+        final int destination = Ipv4.parse(target, "--to");
         Endpoint via = container.endpoints().iterator().next();
         for (final Endpoint endpoint : container.endpoints())
         {
@@ -244,7 +269,71 @@ public final class ObserveController
         final byte[] frame = TraceFrames.build(dstMac, via.mac(), protocol, via.ip(),
             destination, sourcePort, Math.max(port, 0));
         return new TracePlan(container.name(), via.device(), network.name(), protocol, via.ip(), destination, sourcePort,
-            port, frame);
+            port, frame, false);
+    }
+
+    private static int port(final String to, final String text)
+    {
+        int port;
+        try
+        {
+            port = Integer.parseInt(text);
+        }
+        catch (final NumberFormatException ex)
+        {
+            port = -1;
+        }
+        if (port < 1 || port > 65535)
+        {
+            throw new BerthException("--to " + to + ": port '" + text + "' is not 1..65535");
+        }
+        return port;
+    }
+
+    /**
+     * An IPv6 trace (issue 27): from the container's endpoint on the dual-stack network whose prefix holds the
+     * address, else its first dual-stack one, to that container's MAC or the gateway's.
+     */
+    private TracePlan planTrace6(final Container container, final String to, final int protocol, final int port,
+        final long[] destination)
+    {
+        Endpoint via = null;
+        for (final Endpoint endpoint : container.endpoints())
+        {
+            final Network on = state.networkById(endpoint.networkId());
+            if (on != null && on.ipv6Subnet() != null && (via == null || on.ipv6Subnet().contains(destination[0],
+                destination[1])))
+            {
+                via = endpoint;
+            }
+        }
+        if (via == null)
+        {
+            throw new BerthException("--to " + to + ": container " + container.name() + " has no IPv6 address (its " +
+                "networks are IPv4-only; create one with --ipv6)");
+        }
+        final Network network = state.networkById(via.networkId());
+        long dstMac = Ipv4.macFor(network.gateway());
+        final long[] gateway6 = network.ipv6Gateway();
+        if (network.ipv6Subnet().contains(destination[0], destination[1])
+            && !(destination[0] == gateway6[0] && destination[1] == gateway6[1]))
+        {
+            dstMac = 0xFFFF_FFFF_FFFFL; // nobody of that address here: what neighbour discovery would ask for
+            for (final Container other : state.containers())
+            {
+                final Endpoint theirs = other.endpointOn(network.id());
+                final long[] address = theirs == null ? null : network.ipv6AddressOf(theirs.ip());
+                if (address != null && address[0] == destination[0] && address[1] == destination[1])
+                {
+                    dstMac = theirs.mac();
+                }
+            }
+        }
+        final int sourcePort = TraceFrames.ephemeralPort();
+        final byte[] frame = TraceFrames.build6(dstMac, via.mac(), protocol, network.ipv6AddressOf(via.ip()),
+            destination, sourcePort, Math.max(port, 0));
+        return new TracePlan(container.name(), via.device(), network.name(), protocol, via.ip(), 0, sourcePort, port,
+            frame, true);
     }
 
     /** A synthetic packet from the LAN (to the uplink) or from this host (over berth0); caller's thread. */
@@ -258,6 +347,11 @@ public final class ObserveController
     public List<TraceEvent> trace(final TracePlan plan, final int next,
         final long timeoutMs) throws InterruptedException
     {
+        if (next > 0 && plan.ipv6())
+        {
+            throw new BerthException("--next follows IPv4 packets only so far; trace IPv6 with a synthetic packet " +
+                "(without --next)");
+        }
         return next > 0
             ? dataplane.trace(plan.portName(), null, plan.destination(), plan.protocol(),
                 plan.protocol() == TraceFrames.ICMP ? -1 : plan.destinationPort(), next,
