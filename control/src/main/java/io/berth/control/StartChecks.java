@@ -134,6 +134,13 @@ final class StartChecks
      */
     static UplinkSpec withIpv6(final UplinkSpec spec, final String cidr, final String gateway)
     {
+        return withIpv6(spec, cidr, gateway, false);
+    }
+
+    /** {@link #withIpv6(UplinkSpec, String, String)}; {@code checkInterface}: the uplink holds no global kernel IPv6 address. */
+    static UplinkSpec withIpv6(final UplinkSpec spec, final String cidr, final String gateway,
+        final boolean checkInterface)
+    {
         if (cidr == null || cidr.isEmpty())
         {
             if (gateway != null && !gateway.isEmpty())
@@ -177,6 +184,17 @@ final class StartChecks
             if (next[0] == address[0] && next[1] == address[1])
             {
                 throw new BerthException("--uplink-gateway6 " + gateway + " is the uplink address itself");
+            }
+        }
+        if (checkInterface)
+        {
+            final String global = runIp("-o", "-6", "addr", "show", "dev", spec.iface(), "scope", "global");
+            if (!global.isBlank())
+            {
+                final String[] words = global.trim().split("\\s+");
+                throw new BerthException("--uplink " + spec.iface() + " holds the kernel IPv6 address " +
+                    (words.length > 3 ? words[3] : global.trim()) + "; with --uplink-ip6 berthd owns the uplink's " +
+                    "IPv6 address itself: remove it (ip -6 addr flush dev " + spec.iface() + " scope global)");
             }
         }
         return new UplinkSpec(spec.iface(), spec.ip(), spec.prefixLength(), spec.gateway(), address, prefix, next);

@@ -33,6 +33,7 @@ final class UplinkOptions
     /** The checked uplink, or null without --uplink. */
     UplinkSpec spec(final boolean checkInterface)
     {
-        return StartChecks.withIpv6(StartChecks.uplinkSpec(iface, ip, gateway, checkInterface), ip6, gateway6);
+        return StartChecks.withIpv6(StartChecks.uplinkSpec(iface, ip, gateway, checkInterface), ip6, gateway6,
+            checkInterface);
     }
 }

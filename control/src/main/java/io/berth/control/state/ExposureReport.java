@@ -9,6 +9,7 @@ import io.berth.control.dataplane.TraceReport;
 import io.berth.control.error.BerthException;
 import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.model.PortSpec;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 import io.berth.control.proxy.LoopbackPublishing;
@@ -224,6 +225,12 @@ public final class ExposureReport
         {
             return p.put("note", "the container has no address its ports lead to");
         }
+        if (PortSpec.onUplink6(m))
+        {
+            // issue 27: the IPv6 side is a DNAT on the uplink's IPv6 address; the paths traced below are IPv4's
+            p.put("ipv6", m.hostIp().isEmpty() || m.hostIp().equals(PortSpec.ALL6) ? "also on the uplink's IPv6 " +
+                "address (not traced here)" : "on the uplink's IPv6 address " + m.hostIp() + " (not traced here)");
+        }
         final int protocol = m.protocol().equals("udp") ? TraceFrames.UDP : TraceFrames.TCP;
         final boolean onUplink = uplinkIp != 0 && (m.hostIp().isEmpty() || m.hostIp().equals(Ipv4.format(uplinkIp)));
         if (uplinkIp != 0)
@@ -239,13 +246,16 @@ public final class ExposureReport
                 outside.put("reachable", false).put("why", "published on " + m.hostIp() + " only");
             }
         }
-        final ObjectNode host = from.addObject().put("from", "host").put("target", "127.0.0.1:" + m.hostPort());
+        final boolean loopback6 = m.hostIp().equals(PortSpec.ALL6) || m.hostIp().equals(PortSpec.LOOPBACK6);
+        final ObjectNode host = from.addObject().put("from", "host").put("target", (loopback6 ? "[::1]:" : "127.0.0.1:")
+            + m.hostPort());
         if (LoopbackPublishing.onLoopback(m) && protocol == TraceFrames.TCP && target.sandbox() != null)
         {
             // the proxy connects from inside the container's namespace: its loopback, no packet in the dataplane
             host.put("reachable", true).put("why", "the proxy connects to " + Ipv4.format(endpoint.ip()) + ":" +
                 m.containerPort() + " inside " + target.name() + "'s namespace");
-            host.put("via", "berthd's 127.0.0.1 proxy, spliced, then the container's loopback");
+            host.put("via", "berthd's " + (loopback6 ? "[::1]" : "127.0.0.1") + " proxy, spliced, then the container's "
+                + "loopback");
         }
         else if (LoopbackPublishing.onLoopback(m))
         {
