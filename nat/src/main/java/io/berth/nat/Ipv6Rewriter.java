@@ -77,4 +77,48 @@ final class Ipv6Rewriter
         buffer.putShort(portAt, (short)port, ByteOrder.BIG_ENDIAN);
         return true;
     }
+
+    /**
+     * An ICMPv6 error about a translated connection, on its way back (RFC 5508's rule, as for IPv4): the outer
+     * destination and the quoted packet's source (address and port, or echo identifier) become the original
+     * sender's again, and the ICMPv6 checksum is computed afresh (the quoted bytes changed under it).
+     *
+     * @param icmp the ICMPv6 header's offset; {@code end} the packet's end.
+     * @return false, changing nothing, when the quoted packet cannot be followed.
+     */
+    static boolean rewriteError(final UnsafeBuffer buffer, final int ip, final int icmp, final int end, final long hi,
+        final long lo, final int port)
+    {
+        final int inner = icmp + 8;
+        if (inner + Ipv6Header.LENGTH > end || !Ipv6Header.isIpv6(buffer, inner))
+        {
+            return false;
+        }
+        final long upper = Ipv6Header.upperLayer(buffer, inner, end);
+        if (upper < 0 || Ipv6Header.offsetOf(upper) + 8 > end)
+        {
+            return false;
+        }
+        final int innerL4 = Ipv6Header.offsetOf(upper);
+        final int innerProtocol = Ipv6Header.protocolOf(upper);
+        buffer.putLong(ip + Ipv6Header.DESTINATION_OFFSET, hi, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(ip + Ipv6Header.DESTINATION_OFFSET + 8, lo, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(inner + Ipv6Header.SOURCE_OFFSET, hi, ByteOrder.BIG_ENDIAN);
+        buffer.putLong(inner + Ipv6Header.SOURCE_OFFSET + 8, lo, ByteOrder.BIG_ENDIAN);
+        if (innerProtocol == 6 || innerProtocol == 17)
+        {
+            buffer.putShort(innerL4, (short)port, ByteOrder.BIG_ENDIAN);
+        }
+        else if (innerProtocol == Ipv6Header.PROTO_ICMPV6)
+        {
+            buffer.putShort(innerL4 + 4, (short)port, ByteOrder.BIG_ENDIAN);
+        }
+        final int length = end - icmp;
+        buffer.putShort(icmp + 2, (short)0);
+        long sum = Checksums.sum(buffer, ip + Ipv6Header.SOURCE_OFFSET, 32, 0);
+        sum += length + Ipv6Header.PROTO_ICMPV6;
+        sum = Checksums.sum(buffer, icmp, length, sum);
+        buffer.putShort(icmp + 2, (short)(~Checksums.fold(sum) & 0xFFFF), ByteOrder.BIG_ENDIAN);
+        return true;
+    }
 }

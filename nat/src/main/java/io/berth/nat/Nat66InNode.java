@@ -17,6 +17,7 @@ import static io.berth.conntrack.ConnectionFlags.F_DNAT_DONE;
 import static io.berth.conntrack.ConnectionFlags.F_NAT_FAILED;
 import static io.berth.conntrack.ConnectionFlags.F_SNAT;
 import static io.berth.conntrack.ConnectionTable.ORIGINAL;
+import static io.berth.conntrack.ConnectionTable.REPLY;
 
 /**
  * NAT66 on the way in, before IPv6 routing (issue 27; Linux's PREROUTING): a new TCP or UDP connection to a port
@@ -25,7 +26,8 @@ import static io.berth.conntrack.ConnectionTable.ORIGINAL;
  * connection says so, always to the inverse of the other direction's tuple:
  * <ul>
  * <li>original direction of a published connection: uplink address:port -> the container's address:port;</li>
- * <li>reply direction of a masqueraded one: uplink address:external port -> the container's address:port.</li>
+ * <li>reply direction of a masqueraded one: uplink address:external port -> the container's address:port;</li>
+ * <li>ICMPv6 errors about a masqueraded connection: the outer destination and the quoted packet's source.</li>
  * </ul>
  * so that routing then takes it to the container. Packets of a connection whose translation failed are dropped.
  * Worker thread; allocation-free.
@@ -58,8 +60,18 @@ public final class Nat66InNode extends Node
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
-            if (!info.isTracked(handle) || info.ctClass(handle) == CtInfo.RELATED)
+            if (!info.isTracked(handle))
             {
+                graph.enqueue(next, handle);
+                continue;
+            }
+            if (info.ctClass(handle) == CtInfo.RELATED)
+            {
+                if (!related(pool, buffer, handle))
+                {
+                    graph.drop(handle, NatDrops.NAT_UNTRANSLATABLE);
+                    continue;
+                }
                 graph.enqueue(next, handle);
                 continue;
             }
@@ -83,6 +95,31 @@ public final class Nat66InNode extends Node
             }
             graph.enqueue(next, handle);
         }
+    }
+
+    /**
+     * An ICMPv6 error about a masqueraded connection, from outside (a router's Packet Too Big, say): it came to the
+     * uplink's address quoting the translated packet; it goes on to the container quoting what the container sent,
+     * so path MTU discovery works through NAT66. Errors about other connections pass unchanged.
+     */
+    private boolean related(final PacketPool pool, final UnsafeBuffer buffer, final int handle)
+    {
+        final int entry = info.entry(handle);
+        if (info.direction(handle) != REPLY || !table.hasFlags(entry, F_SNAT))
+        {
+            return true;
+        }
+        final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
+        final int end = Math.min(pool.frameOffset(handle) + pool.frameLength(handle),
+            ip + Ipv6Header.LENGTH + Ipv6Header.payloadLength(buffer, ip));
+        final long upper = Ipv6Header.upperLayer(buffer, ip, end);
+        if (upper < 0 || Ipv6Header.protocolOf(upper) != Ipv6Header.PROTO_ICMPV6)
+        {
+            return false;
+        }
+        final int container = Tuples.source(table.key1(entry << 1));
+        return Ipv6Rewriter.rewriteError(buffer, ip, Ipv6Header.offsetOf(upper), end, tokens.hi(container),
+            tokens.lo(container), Tuples.sourcePort(table.key2(entry << 1)));
     }
 
     /** The destination becomes the source of the other direction's tuple. */

@@ -259,6 +259,50 @@ class Ipv6RoutingTest extends UplinkTestBase
         + "        pass\n";
 
     @Test
+    void anIpv6OnlyNetworkGivesContainersNoIpv4AndCarriesEverythingOverIpv6()
+    {
+        outsideIpv6();
+        host.createNetwork("o6", "--ipv6", "--ipv4=false", "--subnet", "fd00:70::/64");
+        final JsonNode net = host.inspectNetwork("o6");
+        assertFalse(net.path("EnableIPv4").asBoolean(true), net.toString());
+        assertEquals(1, net.path("IPAM").path("Config").size(), net.toString());
+        assertEquals("fd00:70::/64", net.path("IPAM").path("Config").path(0).path("Subnet").asText());
+        final String c1 = host.run("o1", "--network", "o6", "-p", "[::]:8090:80");
+        final String c2 = host.run("o2", "--network", "o6");
+        // no IPv4 address nor route in the container; its IPv6 address and route as on a dual-stack network
+        assertFalse(inNs(c1, "ip", "-4", "addr", "show", "dev", "eth0").out().contains("inet "),
+            inNs(c1, "ip", "-4", "addr").out());
+        assertTrue(inNs(c1, "ip", "-4", "route", "show").out().isBlank());
+        final JsonNode settings = host.inspect(c2).path("NetworkSettings").path("Networks").path("o6");
+        assertEquals("", settings.path("IPAddress").asText(), settings.toString());
+        assertEquals("fd00:70::3", settings.path("GlobalIPv6Address").asText(), settings.toString());
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, "fd00:70::3")));
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, OUTSIDE6)), "no way out over IPv6");
+        assertTrue(ping6(host.hostNs(), "fd00:70::2"), "the host does not reach it");
+        // names: AAAA only
+        assertEquals("fd00:70::3", inNs(c1, "dig", "+short", "+time=2", "+tries=1", "AAAA", c2, "@127.0.0.11").out()
+            .strip());
+        assertEquals("", inNs(c1, "dig", "+short", "+time=2", "+tries=1", "A", c2, "@127.0.0.11").out().strip());
+        // a port published on [::] answers on the uplink's IPv6 address
+        NatTools.httpServer(host, c1, "::", 80);
+        Net.assertHttpOk(outside, "[" + UPLINK6 + "]", 8090, host);
+        // what an IPv6-only network cannot do is refused, naming why
+        final Result loopback = host.berth("run", "-d", "--name", host.name("o3"), "--network", "o6", "-p",
+            "127.0.0.1:8091:80");
+        assertTrue(!loopback.ok() && loopback.err().contains("IPv6-only"), loopback.toString());
+        final Result noFamily = host.berth("network", "create", "--ipv4=false", host.name("o7"));
+        assertTrue(!noFamily.ok() && noFamily.err().contains("--ipv4=false needs --ipv6"), noFamily.toString());
+        final Result withV4 = host.berth("network", "create", "--ipv6", "--ipv4=false", "--subnet", "10.70.0.0/24",
+            host.name("o8"));
+        assertTrue(!withV4.ok() && withV4.err().contains("takes no IPv4 --subnet"), withV4.toString());
+        // a restart keeps it IPv6-only
+        host.restartBerthd();
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> ping6(c1, "fd00:70::3")));
+        assertFalse(inNs(c2, "ip", "-4", "addr", "show", "dev", "eth0").out().contains("inet "));
+        host.resetAfterTest();
+    }
+
+    @Test
     void aConnectionThroughNat66SurvivesRestartsOfBerthd()
     {
         outsideIpv6();

@@ -188,6 +188,42 @@ class LanNetworksTest extends SystemTestBase
         assertEquals("", neighbour(c1, "192.168.77.1"), "berth must not answer ARP for the LAN's gateway");
     }
 
+    /** A dual-stack macvlan network (issue 27): containers are IPv6 hosts of the LAN too, berth only switching. */
+    @Test
+    void macvlanContainersAreIpv6HostsOfTheLanToo()
+    {
+        assertTrue(BerthHost.inNs(h1, "ip", "-6", "addr", "replace", "fd00:82::10/64", "dev", "eth0", "nodad").ok());
+        host.createNetwork("mv6", "-d", "macvlan", "--ipv6", "--subnet", "192.168.82.0/24", "--subnet",
+            "fd00:82::/64", "--gateway", "192.168.82.1", "--gateway", "fd00:82::1", "-o", "parent=lan0");
+        final String c1 = host.run("m61", "--network", "mv6");
+        final String c2 = host.run("m62", "--network", "mv6");
+        assertTrue(BerthHost.inNs(c1, "ip", "-6", "addr", "show", "dev", "eth0").out().contains("fd00:82::2/64"));
+        assertTrue(BerthHost.inNs(c1, "ip", "-6", "route", "show", "default").out().contains("via fd00:82::1"));
+        // the LAN host and the containers find each other by neighbour discovery, on the containers' own MACs
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> BerthHost.inNs(Duration.ofSeconds(5), h1, "ping",
+            "-6", "-c", "1", "-W", "1", "fd00:82::2").ok()), () -> "the LAN host cannot ping c1 over IPv6\n" +
+            host.berth("counters").out());
+        assertTrue(BerthHost.inNs(h1, "ip", "-6", "neigh", "show", "fd00:82::2").out()
+            .contains(Net.macFor(ipOf(c1, "mv6"))), "the LAN sees c1's own MAC");
+        assertTrue(BerthHost.inNs(Duration.ofSeconds(10), c2, "ping", "-6", "-c", "1", "-W", "2", "fd00:82::10").ok());
+        assertTrue(BerthHost.inNs(Duration.ofSeconds(10), c1, "ping", "-6", "-c", "1", "-W", "2", "fd00:82::3").ok(),
+            "container to container on the macvlan network");
+        // the router is the LAN's: berth does not answer for fd00:82::1
+        assertFalse(BerthHost.inNs(Duration.ofSeconds(5), c1, "ping", "-6", "-c", "1", "-W", "1", "fd00:82::1").ok());
+        // a container that forges its neighbour's IPv6 address is refused, as on a bridge network
+        final long before = host.json("counters", "-o", "json").path("drops").path("spoofed_source").asLong();
+        assertTrue(BerthHost.inNs(c1, "/usr/bin/python3", host.root().resolve("tests/src/test/resources/nd-attack.py")
+            .toString(), "spoof", "2", "fd00:82::3", Net.macFor(ipOf(c2, "mv6")), "fd00:82::10").ok());
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(5), () -> host.json("counters", "-o", "json").path("drops")
+            .path("spoofed_source").asLong() >= before + 2));
+        final Result ipvlan = host.berth("network", "create", "-d", "ipvlan", "--ipv6", "--subnet",
+            "192.168.83.0/24", "-o", "parent=lan1", host.name("iv6"));
+        assertTrue(!ipvlan.ok() && ipvlan.err().contains("link-local addresses would collide"), ipvlan.toString());
+        host.berthOk("rm", "-f", c1, c2);
+        host.berthOk("network", "rm", "mv6");
+        BerthHost.inNs(h1, "ip", "-6", "addr", "del", "fd00:82::10/64", "dev", "eth0");
+    }
+
     /**
      * Docker's macvlan host cannot reach its own containers (a kernel restriction users work around with a shim
      * interface); berthd's host reaches them through berth0, and they reach it back on their own link.

@@ -91,7 +91,7 @@ public final class RequestHandler
             text(request, "driver"), text(request, "subnet"), text(request, "ipRange"), text(request, "gateway"),
             request.path("internal").asBoolean(false), strings(request, "options"), strings(request, "moreSubnets"),
             strings(request, "moreGateways"), request.path("ipv6").asBoolean(false), text(request, "subnet6"),
-            text(request, "gateway6")));
+            text(request, "gateway6"), request.path("ipv4").asBoolean(true)));
         return idAndName(network.id(), network.name());
     }
 

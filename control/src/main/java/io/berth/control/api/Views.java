@@ -59,7 +59,13 @@ public final class Views
         ipam.put("Driver", "default");
         final ArrayNode configs = ipam.putArray("Config");
         final ObjectNode options = node.putObject("Options");
-        if (network.hasAddresses())
+        node.put("EnableIPv4", network.ipv4());
+        if (network.hasAddresses() && !network.ipv4())
+        {
+            final long[] gateway6 = network.ipv6Gateway();
+            configs.addObject().put("Subnet", subnet6.toString()).put("Gateway", Ipv6Cidr.format(gateway6[0], gateway6[1]));
+        }
+        else if (network.hasAddresses())
         {
             final ObjectNode config = configs.addObject();
             config.put("Subnet", network.subnet().toString());
@@ -109,9 +115,11 @@ public final class Views
             }
             entry.put("Id", container.id());
             entry.put("MacAddress", endpoint == null ? "" : Ipv4.formatMac(endpoint.mac()));
-            entry.put("IPv4Address", endpoint == null ? "" :
+            entry.put("IPv4Address", endpoint == null || !network.ipv4() ? "" :
                 Ipv4.format(endpoint.ip()) + "/" + network.subnetOf(endpoint.ip()).prefixLength());
-            entry.put("IPv6Address", "");
+            final long[] address6 = endpoint == null ? null : network.ipv6AddressOf(endpoint.ip());
+            entry.put("IPv6Address", address6 == null ? "" : Ipv6Cidr.format(address6[0], address6[1]) + "/" +
+                network.ipv6Subnet().prefixLength());
         }
         // a global network: the containers other hosts have on it, and what the driver adds (the overlay's Peers)
         driver.remoteContainers(network).forEach((name, shown) ->
@@ -224,10 +232,11 @@ public final class Views
             final ObjectNode entry = networks.putObject(network.name());
             entry.put("Interface", endpoint.ifName());
             entry.put("NetworkID", network.id());
-            entry.put("IPAddress", Ipv4.format(endpoint.ip()));
-            entry.put("IPPrefixLen", network.subnetOf(endpoint.ip()).prefixLength());
+            final boolean ipv4 = network.ipv4(); // an IPv6-only network's IPv4 addresses are not the container's
+            entry.put("IPAddress", ipv4 ? Ipv4.format(endpoint.ip()) : "");
+            entry.put("IPPrefixLen", ipv4 ? network.subnetOf(endpoint.ip()).prefixLength() : 0);
             entry.put("MacAddress", Ipv4.formatMac(endpoint.mac()));
-            entry.put("Gateway", Ipv4.format(network.gatewayOf(endpoint.ip())));
+            entry.put("Gateway", ipv4 ? Ipv4.format(network.gatewayOf(endpoint.ip())) : "");
             final long[] ip6 = network.ipv6AddressOf(endpoint.ip());
             final long[] gateway6 = network.ipv6Gateway();
             entry.put("GlobalIPv6Address", ip6 == null ? "" : Ipv6Cidr.format(ip6[0], ip6[1]));

@@ -67,6 +67,10 @@ final class NetworkCommands implements Runnable
             "fd00:ba::/48); containers get its prefix with their IPv4 host part")
         boolean ipv6;
 
+        @Option(names = "--ipv4", arity = "1", paramLabel = "true|false", description = "false: an IPv6-only " +
+            "network (with --ipv6): containers get no IPv4 address (default: true)")
+        boolean ipv4 = true;
+
         @Option(names = {"-o", "--opt"}, paramLabel = "KEY=VALUE", description = "icc=true|false, mtu=N")
         List<String> options = new ArrayList<>();
 
@@ -88,7 +92,7 @@ final class NetworkCommands implements Runnable
                 throw new BerthException("give at most one IPv6 --subnet and one IPv6 --gateway, not " +
                     String.join(", ", subnets6.size() > 1 ? subnets6 : gateways6));
             }
-            request.put("ipv6", ipv6 || !subnets6.isEmpty());
+            request.put("ipv6", ipv6 || !subnets6.isEmpty()).put("ipv4", ipv4);
             putIfSet(request, "subnet6", subnets6.isEmpty() ? null : subnets6.get(0));
             putIfSet(request, "gateway6", gateways6.isEmpty() ? null : gateways6.get(0));
             putIfSet(request, "subnet", subnets.isEmpty() ? null : subnets.get(0));

@@ -202,17 +202,22 @@ public final class CniService implements ApiServer.Streamer
             .put("name", endpoint.ifName())
             .put("mac", Ipv4.formatMac(endpoint.mac()))
             .put("sandbox", cni.netnsPath());
-        final ObjectNode address = result.putArray("ips").addObject();
-        if (cni.cniVersion().equals("0.4.0"))
+        final ArrayNode ips = result.putArray("ips");
+        // an IPv6-only network's IPv4 address is berth's bookkeeping, not the container's: no IPv4 in the result
+        final int gateway = network.ipv4() ? network.gatewayOf(endpoint.ip()) : 0;
+        if (network.ipv4())
         {
-            address.put("version", "4");
-        }
-        address.put("interface", 0);
-        address.put("address", Ipv4.format(endpoint.ip()) + "/" + network.subnetOf(endpoint.ip()).prefixLength());
-        final int gateway = network.gatewayOf(endpoint.ip());
-        if (gateway != 0)
-        {
-            address.put("gateway", Ipv4.format(gateway));
+            final ObjectNode address = ips.addObject();
+            if (cni.cniVersion().equals("0.4.0"))
+            {
+                address.put("version", "4");
+            }
+            address.put("interface", 0);
+            address.put("address", Ipv4.format(endpoint.ip()) + "/" + network.subnetOf(endpoint.ip()).prefixLength());
+            if (gateway != 0)
+            {
+                address.put("gateway", Ipv4.format(gateway));
+            }
         }
         // a dual-stack network: the IPv6 address (the prefix with the IPv4 host part) and gateway too
         final long[] ip6 = network.ipv6AddressOf(endpoint.ip());

@@ -21,10 +21,18 @@ public record EndpointSpec(int segmentId, String sandbox, String ifName, String 
 {
     /**
      * A dual-stack endpoint's IPv6 address, its prefix length and its gateway (issue 27); {@code acceptRa}: the
-     * network advertises its router (ipv6.ra=true), so the container listens. Immutable.
+     * network advertises its router (ipv6.ra=true), so the container listens; {@code only}: an IPv6-only network,
+     * the container gets no IPv4 address nor route. Immutable.
      */
-    public record Ipv6(long hi, long lo, int prefixLength, long gatewayHi, long gatewayLo, boolean acceptRa)
+    public record Ipv6(long hi, long lo, int prefixLength, long gatewayHi, long gatewayLo, boolean acceptRa,
+        boolean only)
     {
+        /** Dual-stack. */
+        public Ipv6(final long hi, final long lo, final int prefixLength, final long gatewayHi, final long gatewayLo,
+            final boolean acceptRa)
+        {
+            this(hi, lo, prefixLength, gatewayHi, gatewayLo, acceptRa, false);
+        }
     }
 
     /** IPv4 only. */

@@ -166,9 +166,13 @@ final class Iproute
         final String dev = endpoint.ifName();
         run(true, "ip", "-n", ns, "link", "set", "dev", dev,
             "address", EthernetFlyweight.formatMac(endpoint.mac()), "mtu", Integer.toString(endpoint.mtu()));
-        run(true, "ip", "-n", ns, "addr", "replace",
-            Ipv4Flyweight.format(endpoint.ip()) + "/" + endpoint.prefixLength(), "dev", dev);
         final EndpointSpec.Ipv6 v6 = endpoint.ipv6();
+        final boolean ipv4 = v6 == null || !v6.only(); // an IPv6-only network's IPv4 address is berth's bookkeeping
+        if (ipv4)
+        {
+            run(true, "ip", "-n", ns, "addr", "replace",
+                Ipv4Flyweight.format(endpoint.ip()) + "/" + endpoint.prefixLength(), "dev", dev);
+        }
         if (v6 != null)
         {
             // its link-local address from the MAC (what port security allows), and the global one without DAD:
@@ -181,8 +185,11 @@ final class Iproute
         run(true, "ip", "-n", ns, "link", "set", "dev", dev, "up");
         if (endpoint.defaultRoute())
         {
-            run(true, "ip", "-n", ns, "route", "replace", "default",
-                "via", Ipv4Flyweight.format(endpoint.gatewayIp()), "dev", dev);
+            if (ipv4)
+            {
+                run(true, "ip", "-n", ns, "route", "replace", "default",
+                    "via", Ipv4Flyweight.format(endpoint.gatewayIp()), "dev", dev);
+            }
             if (v6 != null)
             {
                 run(true, "ip", "-n", ns, "-6", "route", "replace", "default",

@@ -286,7 +286,10 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
                         add(addresses, alias.toLowerCase(Locale.ROOT), theirs.ip());
                         add(addresses, alias.toLowerCase(Locale.ROOT) + "." + network, theirs.ip());
                     }
-                    pointers.putIfAbsent(theirs.ip(), name + "." + network);
+                    if (theirs.ip() != 0)
+                    {
+                        pointers.putIfAbsent(theirs.ip(), name + "." + network);
+                    }
                     if (theirs.ip6() != null)
                     {
                         // AAAA for the same names, PTR under ip6.arpa
@@ -340,6 +343,10 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
 
     private static void add(final Map<String, List<Integer>> addresses, final String name, final int ip)
     {
+        if (ip == 0)
+        {
+            return; // an endpoint on an IPv6-only network: AAAA only
+        }
         final List<Integer> ips = addresses.computeIfAbsent(name, k -> new ArrayList<>());
         if (!ips.contains(ip))
         {

@@ -139,6 +139,15 @@ public final class Network
     }
 
     /** The IPv6 address of the container at {@code ip} (the prefix with its IPv4 host part), or null. */
+    /** The journaled option of an IPv6-only network ({@code "ipv4": "false"}). */
+    public static final String IPV4 = "ipv4";
+
+    /** False for an IPv6-only network: its containers' IPv4 addresses are berth's bookkeeping, never configured. */
+    public boolean ipv4()
+    {
+        return !"false".equals(options().get(IPV4));
+    }
+
     public long[] ipv6AddressOf(final int ip)
     {
         final Ipv6Cidr subnet6 = ipv6Subnet();

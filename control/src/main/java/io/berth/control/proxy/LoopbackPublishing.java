@@ -107,6 +107,10 @@ public final class LoopbackPublishing implements EndpointService
     static Forward forwardOf(final Event.PortMapping mapping, final int containerIp, final String namespace)
     {
         final boolean ipv6 = mapping.hostIp().equals(PortSpec.ALL6) || mapping.hostIp().equals(PortSpec.LOOPBACK6);
+        if (containerIp == 0 && namespace != null)
+        {
+            return null; // an IPv6-only endpoint: no IPv4 address for the proxy to reach (its ports: DNAT66 only)
+        }
         if (!ipv6 && !mapping.hostIp().isEmpty() && !mapping.hostIp().equals(PortSpec.LOOPBACK))
         {
             return null;

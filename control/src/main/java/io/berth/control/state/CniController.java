@@ -153,7 +153,7 @@ public final class CniController
             final Container draft = new Container(created);
             for (final Event.PortMapping mapping : ports)
             {
-                publishing.publishDnat(name, mapping, ip, network.ipv6AddressOf(ip), undo);
+                publishing.publishDnat(name, mapping, network.ipv4() ? ip : 0, network.ipv6AddressOf(ip), undo);
             }
             core.attach(draft, endpoint, false, ports);
         }

@@ -261,7 +261,7 @@ public final class ContainerController
                 final Container draft = new Container(created);
                 for (final Event.PortMapping mapping : ports)
                 {
-                    publishing.publishDnat(name, mapping, ip, network.ipv6AddressOf(ip), undo);
+                    publishing.publishDnat(name, mapping, network.ipv4() ? ip : 0, network.ipv6AddressOf(ip), undo);
                 }
                 core.attach(draft, endpoint, false, ports);
                 undo.add(() -> core.detach(draft, endpoint, ports));

@@ -232,7 +232,8 @@ final class ControlCore
     {
         final long[] ip6 = network == null ? null : network.ipv6AddressOf(endpoint.ip());
         return new EndpointEvent(container.name(), container.id(), network == null ? "?" : network.name(),
-            endpoint.networkId(), container.sandbox(), endpoint.ifName(), endpoint.ip(), ports, restore,
+            endpoint.networkId(), container.sandbox(), endpoint.ifName(),
+            network == null || network.ipv4() ? endpoint.ip() : 0, ports, restore, // IPv6-only: no IPv4 to offer
             endpoint.aliases(), container.dns(), network != null && !network.isPredefined(),
             network != null && network.internal(),
             ip6 == null ? null : ByteBuffer.allocate(16).putLong(ip6[0]).putLong(ip6[1]).array());

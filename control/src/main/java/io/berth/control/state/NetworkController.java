@@ -109,12 +109,18 @@ public final class NetworkController
     private Map<String, String> ipv6Options(final NetworkRequest request, final NetworkDriver driver,
         final Event.IpamConfig pool, final Map<String, String> options)
     {
-        if (!(driver.name().equals(ControlService.DEFAULT_NETWORK_DRIVER) || driver.name().equals("overlay"))
-            || pool == null)
+        if (driver.name().equals("ipvlan"))
         {
-            throw new BerthException("--ipv6 is for bridge and overlay networks so far, not " + driver.name() +
-                " (issue 27)");
+            throw new BerthException("--ipv6 is for bridge, overlay and macvlan networks so far, not ipvlan: its " +
+                "containers share the parent's MAC, so their link-local addresses would collide (issue 27)");
         }
+        if (!(driver.name().equals(ControlService.DEFAULT_NETWORK_DRIVER) || driver.name().equals("overlay")
+            || driver.name().equals("macvlan")) || pool == null)
+        {
+            throw new BerthException("--ipv6 is for bridge, overlay and macvlan networks so far, not " + driver.name()
+                + " (issue 27)");
+        }
+
         // -o ipv6.subnet=... (the store's form) is checked as --subnet would be
         final String subnet6 = request.subnet6() != null ? request.subnet6() : options.get(Ipv6Subnets.SUBNET);
         final String gateway6 = request.gateway6() != null ? request.gateway6() : options.get(Ipv6Subnets.GATEWAY);
@@ -131,6 +137,30 @@ public final class NetworkController
             Ipv4.parse(pool.gateway(), "gateway"), inUse, state.ipam().ipv6Pool());
     }
 
+    /**
+     * {@code --ipv4=false} (issue 27): an IPv6-only bridge network. Its containers still have a place in an IPv4
+     * subnet of berth's pools, never configured in them nor shown: berth's endpoint tables and address
+     * allocation are per IPv4 address, and a container's IPv6 address is its prefix with that host part.
+     */
+    private static void checkIpv6Only(final NetworkRequest request, final NetworkDriver driver)
+    {
+        if (!request.ipv6() && request.subnet6() == null)
+        {
+            throw new BerthException("--ipv4=false needs --ipv6 (or an IPv6 --subnet): a network needs one " +
+                "address family");
+        }
+        if (!driver.name().equals(ControlService.DEFAULT_NETWORK_DRIVER))
+        {
+            throw new BerthException("--ipv4=false is for bridge networks so far, not " + driver.name());
+        }
+        if (request.subnet() != null || request.gateway() != null || request.ipRange() != null)
+        {
+            throw new BerthException("--ipv4=false takes no IPv4 --subnet, --gateway or --ip-range (given: " +
+                (request.subnet() != null ? request.subnet() : request.gateway() != null ? request.gateway()
+                    : request.ipRange()) + ")");
+        }
+    }
+
     public Network createNetwork(final NetworkRequest request)
     {
         final String name = ControlCore.checkName(request.name(), "network");
@@ -140,6 +170,10 @@ public final class NetworkController
         }
         final NetworkDriver driver = drivers.forCreate(request.driver() == null || request.driver().isEmpty() ?
             ControlService.DEFAULT_NETWORK_DRIVER : request.driver());
+        if (!request.ipv4())
+        {
+            checkIpv6Only(request, driver);
+        }
         final Map<String, String> options = new LinkedHashMap<>(driver.parseOptions(request.options()));
         final List<String> moreSubnets = request.moreSubnets() == null ? List.of() : request.moreSubnets();
         if (!moreSubnets.isEmpty() && !driver.takesSeveralSubnets(options))
@@ -188,6 +222,10 @@ public final class NetworkController
             || options.containsKey(Ipv6Subnets.SUBNET))
         {
             options.putAll(ipv6Options(request, driver, pool, options));
+        }
+        if (!request.ipv4())
+        {
+            options.put(Network.IPV4, "false");
         }
         else if ("true".equals(options.get("ipv6.ra")) || options.containsKey("ipv6.masquerade"))
         {

@@ -32,12 +32,12 @@ final class PortPublishing
 
     void republish(final Container container, final List<String> problems)
     {
-        final int containerIp = container.publishAddress();
+        final int containerIp = ipv4Of(container);
         if (container.ports().isEmpty())
         {
             return;
         }
-        if (containerIp == 0)
+        if (containerIp == 0 && ipv6Of(container) == null)
         {
             problems.add("container " + container.name() + ": has published ports but no address; not published");
             return;
@@ -115,6 +115,17 @@ final class PortPublishing
     void publishDnat(final String containerName, final Event.PortMapping mapping, final int containerIp,
         final long[] containerIpv6, final Rollback undo)
     {
+        if (containerIp == 0 && (!PortSpec.onUplink6(mapping) || (!mapping.hostIp().isEmpty()
+            && !PortSpec.isIpv6(mapping))))
+        {
+            throw new BerthException("cannot publish " + describe(mapping) + " for " + containerName + ": its " +
+                "network is IPv6-only; publish on [::] (or 0.0.0.0), or on the uplink's IPv6 address");
+        }
+        if (containerIp == 0 && dataplane.uplinkIpv6() == null)
+        {
+            throw new BerthException("cannot publish " + describe(mapping) + " for " + containerName + ": its " +
+                "network is IPv6-only and berthd has no IPv6 uplink address to publish on (berthd --uplink-ip6)");
+        }
         publishDnat6(containerName, mapping, containerIpv6, undo);
         final PublishSpec entry = dataplaneEntry(mapping, containerIp);
         if (entry == null)
@@ -159,6 +170,17 @@ final class PortPublishing
         undo.add(() -> dataplane.unpublish6(protocol, mapping.hostPort()));
     }
 
+    /** The IPv4 address its ports lead to, 0 when its network is IPv6-only (that address is not the container's). */
+    int ipv4Of(final Container container)
+    {
+        if (container.endpoints().isEmpty())
+        {
+            return 0;
+        }
+        final Network network = state.networkById(container.endpoints().iterator().next().networkId());
+        return network != null && !network.ipv4() ? 0 : container.publishAddress();
+    }
+
     /** The IPv6 address of the container's (first) endpoint, or null on an IPv4-only network. */
     long[] ipv6Of(final Container container)
     {
@@ -173,7 +195,7 @@ final class PortPublishing
 
     void unpublishAll(final Container container)
     {
-        final int containerIp = container.publishAddress();
+        final int containerIp = ipv4Of(container);
         final boolean ipv6 = ipv6Of(container) != null;
         for (final Event.PortMapping mapping : container.ports())
         {
@@ -192,7 +214,7 @@ final class PortPublishing
     /** The DNAT entry: for 0.0.0.0 and the uplink address, when there is an uplink; never for 127.0.0.1. */
     private PublishSpec dataplaneEntry(final Event.PortMapping mapping, final int containerIp)
     {
-        if (uplinkIp == 0 || mapping.hostIp().equals(PortSpec.LOOPBACK))
+        if (uplinkIp == 0 || containerIp == 0 || mapping.hostIp().equals(PortSpec.LOOPBACK))
         {
             return null;
         }

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import static io.berth.dataplane.Frames.concat;
@@ -187,6 +188,29 @@ class Ipv6PathTest
         assertEquals(2, read.size());
         assertTrue(read.get(0).original().carriesIpv6());
         assertEquals(listed.get(0), read.get(0));
+    }
+
+    @Test
+    void aPacketTooBigFromBeyondTheUplinkReachesTheMasqueradedContainerAboutItsOwnPacket()
+    {
+        a.inject(ipv6Frame(GW_MAC, MAC_A, A6, OUTSIDE6, 17, 64, l4v6(17, 40007, 53, new byte[24])));
+        path.cycle();
+        final byte[] translated = uplink.takeTransmitted();
+        // a router beyond the uplink: too big for its next link, quoting the packet as it saw it (translated)
+        final byte[] quoted = Arrays.copyOfRange(translated, 14, translated.length);
+        final ByteBuffer error = ByteBuffer.allocate(8 + quoted.length).put((byte)2).put((byte)0).putShort((short)0)
+            .putInt(1280).put(quoted);
+        uplink.inject(ipv6Frame(UPLINK_MAC, LAN_GW_MAC, LAN_GW6, UPLINK6, 58, 64, error.array()));
+        path.cycle();
+        final byte[] got = a.takeTransmitted();
+        assertTrue(got != null, "the error did not reach the container");
+        final ByteBuffer in = ByteBuffer.wrap(got);
+        assertEquals(2, in.get(54) & 0xFF, "Packet Too Big");
+        assertEquals(1280, in.getInt(58));
+        assertEquals(A6[1], in.getLong(14 + 32), "to the container");
+        assertEquals(A6[1], in.getLong(62 + 16), "quoting the container's own address");
+        assertEquals(40007, in.getShort(62 + 40) & 0xFFFF, "and port");
+        assertTrue(checksumValid(in), "ICMPv6 checksum computed afresh");
     }
 
     @Test

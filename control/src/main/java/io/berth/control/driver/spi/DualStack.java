@@ -44,6 +44,7 @@ public final class DualStack
         }
         final long[] address = network.ipv6AddressOf(ip);
         final long[] gateway = network.ipv6Gateway();
-        return new EndpointSpec.Ipv6(address[0], address[1], subnet6.prefixLength(), gateway[0], gateway[1], acceptRa);
+        return new EndpointSpec.Ipv6(address[0], address[1], subnet6.prefixLength(), gateway[0], gateway[1], acceptRa,
+            !network.ipv4());
     }
 }

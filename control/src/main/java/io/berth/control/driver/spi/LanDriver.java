@@ -163,11 +163,15 @@ public abstract class LanDriver implements NetworkDriver
         }
         // no LAN, no router: the containers have only each other (and the host); an L3 network's router is berth
         final boolean withRouter = parentOf(network) != null || routed(network);
+        // a dual-stack macvlan network (issue 27): the container's IPv6 address on the LAN, its default IPv6 route
+        // via the LAN's router; berth only switches it (and holds the port to its addresses)
+        final EndpointSpec.Ipv6 ipv6 = mode(network) == LanSegmentSpec.Mode.MACVLAN
+            ? DualStack.endpoint(network, endpoint.ip(), false) : null;
         return dataplane.attachTap(new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
             endpoint.mac(), endpoint.ip(), network.subnetOf(endpoint.ip()).prefixLength(),
             routed(network) ? 0 : network.gatewayOf(endpoint.ip()),
-            defaultRoute && withRouter && (routed(network) || network.gatewayOf(endpoint.ip()) != 0), mtu(network)),
-            restore);
+            defaultRoute && withRouter && (routed(network) || network.gatewayOf(endpoint.ip()) != 0), mtu(network),
+            null, ipv6), restore);
     }
 
     @Override
