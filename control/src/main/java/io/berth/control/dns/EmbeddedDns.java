@@ -343,11 +343,11 @@ public final class EmbeddedDns implements EndpointService, AutoCloseable,
 
     private static void add(final Map<String, List<Integer>> addresses, final String name, final int ip)
     {
+        final List<Integer> ips = addresses.computeIfAbsent(name, k -> new ArrayList<>()); // the name is ours
         if (ip == 0)
         {
-            return; // an endpoint on an IPv6-only network: AAAA only
+            return; // an endpoint on an IPv6-only network: AAAA only, A an empty answer
         }
-        final List<Integer> ips = addresses.computeIfAbsent(name, k -> new ArrayList<>());
         if (!ips.contains(ip))
         {
             ips.add(ip);

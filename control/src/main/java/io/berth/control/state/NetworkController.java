@@ -223,14 +223,14 @@ public final class NetworkController
         {
             options.putAll(ipv6Options(request, driver, pool, options));
         }
-        if (!request.ipv4())
-        {
-            options.put(Network.IPV4, "false");
-        }
         else if ("true".equals(options.get("ipv6.ra")) || options.containsKey("ipv6.masquerade"))
         {
             throw new BerthException("option " + (options.containsKey("ipv6.masquerade") ? "ipv6.masquerade=" +
                 options.get("ipv6.masquerade") : "ipv6.ra=true") + " is for a dual-stack network: add --ipv6");
+        }
+        if (!request.ipv4())
+        {
+            options.put(Network.IPV4, "false");
         }
         final Event.NetworkCreated created = new Event.NetworkCreated(ids.newId(), name, driver.name(),
             driver.scope().text(), pool, options, request.internal(), false, Map.of(), core.now());
