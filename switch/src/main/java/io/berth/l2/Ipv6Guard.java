@@ -26,16 +26,22 @@ final class Ipv6Guard
         boolean owns(long mac, long hi, long lo);
     }
 
-    /** A bound port: its link-local address and its global one (set before each check; worker thread). */
+    /**
+     * A bound port: its link-local address (its MAC's EUI-64, or the interface id berth gave it when the MAC is
+     * shared) and its global one (set before each check; worker thread).
+     */
     static final class PortOwner implements Owner
     {
         long globalHi;
         long globalLo;
+        long linkLocal;
 
         @Override
         public boolean owns(final long mac, final long hi, final long lo)
         {
-            return Ipv6Addresses.isLinkLocalOf(mac, hi, lo) || (globalHi != 0 && hi == globalHi && lo == globalLo);
+            final boolean linkLocalOwned = linkLocal != 0 ? hi == Ipv6Addresses.LINK_LOCAL_PREFIX && lo == linkLocal
+                : Ipv6Addresses.isLinkLocalOf(mac, hi, lo);
+            return linkLocalOwned || (globalHi != 0 && hi == globalHi && lo == globalLo);
         }
     }
 

@@ -31,7 +31,13 @@ public final class L2Commands
     /** Port security: a bound port's global IPv6 address (its link-local one comes from its MAC). */
     public CompletableFuture<Void> bindPortIpv6(final int portId, final long hi, final long lo)
     {
-        return worker.run(() -> security.bindIpv6(portId, hi, lo));
+        return bindPortIpv6(portId, hi, lo, 0);
+    }
+
+    /** @param linkLocal the port's link-local interface id when not its MAC's EUI-64 (ipvlan), else 0. */
+    public CompletableFuture<Void> bindPortIpv6(final int portId, final long hi, final long lo, final long linkLocal)
+    {
+        return worker.run(() -> security.bindIpv6(portId, hi, lo, linkLocal));
     }
 
     /** A dual-stack domain: its gateway answers NS and ping for the IPv6 gateway, and with {@code advertise} RS. */

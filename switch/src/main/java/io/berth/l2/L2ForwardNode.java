@@ -216,7 +216,7 @@ public final class L2ForwardNode extends Node
         }
         else
         {
-            outPort = destination == domain.lanMac() ? domain.portByAddress(addressedTo(buffer)) : MacTable.NO_PORT;
+            outPort = destination == domain.lanMac() ? domain.portByAddress(addressedTo(buffer, domain)) : MacTable.NO_PORT;
         }
         if (outPort == MacTable.NO_PORT)
         {
@@ -239,8 +239,12 @@ public final class L2ForwardNode extends Node
         return null;
     }
 
-    /** The IPv4 destination, or the ARP target, of the frame {@link #ethernet} wraps; 0 for anything else. */
-    private int addressedTo(final UnsafeBuffer buffer)
+    /**
+     * The IPv4 destination, or the ARP target, of the frame {@link #ethernet} wraps; for IPv6 (issue 27) the IPv4
+     * address of the container its destination is: a dual-stack address is the prefix with that IPv4 host part,
+     * an ipvlan container's link-local address fe80:: with that IPv4 address; 0 for anything else.
+     */
+    private int addressedTo(final UnsafeBuffer buffer, final BridgeDomain domain)
     {
         switch (ethernet.etherType())
         {
@@ -248,6 +252,14 @@ public final class L2ForwardNode extends Node
                 return buffer.getInt(ethernet.payloadOffset() + IPV4_DESTINATION, ByteOrder.BIG_ENDIAN);
             case EthernetFlyweight.TYPE_ARP:
                 return arp.wrap(buffer, ethernet.payloadOffset()).targetIp();
+            case EthernetFlyweight.TYPE_IPV6:
+                final long hi = buffer.getLong(ethernet.payloadOffset() + 24, ByteOrder.BIG_ENDIAN);
+                final long lo = buffer.getLong(ethernet.payloadOffset() + 32, ByteOrder.BIG_ENDIAN);
+                if (hi == Ipv6Addresses.LINK_LOCAL_PREFIX)
+                {
+                    return lo >= 0 && lo <= 0xFFFF_FFFFL ? (int)lo : 0;
+                }
+                return domain.ipv4Of(hi, lo);
             default:
                 return 0;
         }

@@ -27,6 +27,7 @@ public final class PortSecurity
     /** A port's global IPv6 address (0, 0 for none): its link-local one is derived from its MAC. */
     private final long[] ip6Hi = new long[PortTable.MAX_PORTS];
     private final long[] ip6Lo = new long[PortTable.MAX_PORTS];
+    private final long[] linkLocal6 = new long[PortTable.MAX_PORTS];
     private final boolean[] ownsMacOf = new boolean[PortTable.MAX_PORTS];
     private final Long2LongHashMap owners = new Long2LongHashMap(NO_OWNER);
     /** MacTable.key(domain, address) -> port id, for every bound port's address: no tunnel may claim one. */
@@ -83,6 +84,7 @@ public final class PortSecurity
             domain[port] = -1;
             ip6Hi[port] = 0;
             ip6Lo[port] = 0;
+            linkLocal6[port] = 0;
         }
     }
 
@@ -104,8 +106,24 @@ public final class PortSecurity
     /** Control command: the bound {@code port}'s global IPv6 address (its link-local one comes from its MAC). */
     public void bindIpv6(final int port, final long hi, final long lo)
     {
+        bindIpv6(port, hi, lo, 0);
+    }
+
+    /**
+     * Control command: the bound {@code port}'s global IPv6 address and its link-local address's interface id,
+     * when that is not its MAC's EUI-64 (ipvlan: the MAC is shared), else 0.
+     */
+    public void bindIpv6(final int port, final long hi, final long lo, final long linkLocal)
+    {
         ip6Hi[port] = hi;
         ip6Lo[port] = lo;
+        linkLocal6[port] = linkLocal;
+    }
+
+    /** The port's link-local interface id berth gave it, or 0: its MAC's EUI-64. */
+    public long linkLocal6(final int port)
+    {
+        return linkLocal6[port];
     }
 
     public long ip6Hi(final int port)

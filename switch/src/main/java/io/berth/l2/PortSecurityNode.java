@@ -86,6 +86,7 @@ public final class PortSecurityNode extends Node
             case EthernetFlyweight.TYPE_IPV6:
                 ipv6Owner.globalHi = security.ip6Hi(port);
                 ipv6Owner.globalLo = security.ip6Lo(port);
+                ipv6Owner.linkLocal = security.linkLocal6(port);
                 return Ipv6Guard.check(buffer, ethernet.payloadOffset(), pool.frameOffset(handle) +
                     pool.frameLength(handle), source, ipv6Owner);
             default:

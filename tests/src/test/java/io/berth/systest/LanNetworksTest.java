@@ -216,9 +216,9 @@ class LanNetworksTest extends SystemTestBase
             .toString(), "spoof", "2", "fd00:82::3", Net.macFor(ipOf(c2, "mv6")), "fd00:82::10").ok());
         assertTrue(OverlayLab.poll(Duration.ofSeconds(5), () -> host.json("counters", "-o", "json").path("drops")
             .path("spoofed_source").asLong() >= before + 2));
-        final Result ipvlan = host.berth("network", "create", "-d", "ipvlan", "--ipv6", "--subnet",
-            "192.168.83.0/24", "-o", "parent=lan1", host.name("iv6"));
-        assertTrue(!ipvlan.ok() && ipvlan.err().contains("link-local addresses would collide"), ipvlan.toString());
+        final Result ipvlanL3 = host.berth("network", "create", "-d", "ipvlan", "--ipv6", "-o", "ipvlan_mode=l3",
+            "--subnet", "10.83.0.0/24", "-o", "parent=lan1", host.name("iv6"));
+        assertTrue(!ipvlanL3.ok() && ipvlanL3.err().contains("ipvlan_mode=l2"), ipvlanL3.toString());
         host.berthOk("rm", "-f", c1, c2);
         host.berthOk("network", "rm", "mv6");
         BerthHost.inNs(h1, "ip", "-6", "addr", "del", "fd00:82::10/64", "dev", "eth0");
@@ -324,6 +324,38 @@ class LanNetworksTest extends SystemTestBase
         host.berthOk("rm", "-f", i1, i2);
         host.berthOk("network", "rm", "iv");
         assertEquals(promiscuousBefore, promiscuity(host.hostNs(), "lan1"), "network rm gives the parent back");
+    }
+
+    /**
+     * A dual-stack ipvlan L2 network (issue 27): containers share the parent's MAC, so each gets fe80:: with its
+     * IPv4 address as its link-local address (not the MAC's EUI-64, which would be every one's), and berth
+     * delivers IPv6 to them by address, as it does IPv4.
+     */
+    @Test
+    void ipvlanL2ContainersAreIpv6HostsOfTheLanOnTheParentsMac()
+    {
+        assertTrue(BerthHost.inNs(h2, "ip", "-6", "addr", "replace", "fd00:79::11/64", "dev", "eth0", "nodad").ok());
+        host.createNetwork("iv6", "-d", "ipvlan", "--ipv6", "--subnet", "192.168.79.0/24", "--ip-range",
+            "192.168.79.160/28", "--gateway", "192.168.79.1", "--subnet", "fd00:79::/64", "--gateway", "fd00:79::1",
+            "-o", "parent=lan1");
+        final String i1 = host.run("i61", "--network", "iv6");
+        final String i2 = host.run("i62", "--network", "iv6");
+        final String parentMac = linkMac(host.hostNs(), "lan1");
+        final String ll1 = BerthHost.inNs(i1, "ip", "-6", "addr", "show", "dev", "eth0", "scope", "link").out();
+        final String ll2 = BerthHost.inNs(i2, "ip", "-6", "addr", "show", "dev", "eth0", "scope", "link").out();
+        assertTrue(ll1.contains("fe80::c0a8:4fa0/64") && ll2.contains("fe80::c0a8:4fa1/64"), ll1 + ll2);
+        assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> BerthHost.inNs(Duration.ofSeconds(5), h2, "ping",
+            "-6", "-c", "1", "-W", "1", "fd00:79::a0").ok()), () -> "the LAN host cannot ping i1 over IPv6\n" +
+            host.berth("counters").out());
+        assertTrue(BerthHost.inNs(Duration.ofSeconds(10), h2, "ping", "-6", "-c", "1", "-W", "2", "fd00:79::a1").ok());
+        assertTrue(BerthHost.inNs(h2, "ip", "-6", "neigh", "show", "fd00:79::a1").out().contains(parentMac),
+            "the LAN sees the parent's MAC for every container");
+        assertTrue(BerthHost.inNs(Duration.ofSeconds(10), i1, "ping", "-6", "-c", "1", "-W", "2", "fd00:79::11").ok());
+        assertTrue(BerthHost.inNs(Duration.ofSeconds(10), i1, "ping", "-6", "-c", "1", "-W", "2", "fd00:79::a1").ok(),
+            "container to container, delivered by address");
+        host.berthOk("rm", "-f", i1, i2);
+        host.berthOk("network", "rm", "iv6");
+        BerthHost.inNs(h2, "ip", "-6", "addr", "del", "fd00:79::11/64", "dev", "eth0");
     }
 
     /** ipvlan L2 with two subnets on one LAN, each with its own gateway (a router on the LAN, not berth). */

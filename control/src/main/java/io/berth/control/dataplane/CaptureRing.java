@@ -169,7 +169,7 @@ public final class CaptureRing implements AutoCloseable
             snaplen = Math.max(snaplen, s.snaplen);
         }
         final CaptureTap tap = union == null ? null : new CaptureTap(node, union, snaplen, ring, ringDrops);
-        UserspaceDataplane.await(pipeline.worker.submit(() -> pipeline.graph.tap(node, tap)));
+        WorkerCalls.await(pipeline.worker.submit(() -> pipeline.graph.tap(node, tap)));
     }
 
     private void readLoop()

@@ -16,7 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_IP;
-import static io.berth.control.dataplane.UserspaceDataplane.await;
+import static io.berth.control.dataplane.WorkerCalls.await;
 
 /**
  * The containers' ports: TAPs made in berthd's namespace and moved into the sandbox (or found there again after a
@@ -254,7 +254,8 @@ final class ContainerPorts implements AutoCloseable
             }
             if (endpoint.ipv6() != null)
             {
-                await(pipeline.l2Commands().bindPortIpv6(portId, endpoint.ipv6().hi(), endpoint.ipv6().lo()));
+                await(pipeline.l2Commands().bindPortIpv6(portId, endpoint.ipv6().hi(), endpoint.ipv6().lo(),
+                    endpoint.ipv6().linkLocal()));
             }
             sharding.attach(port, endpoint.mtu(), owner.running());
             await(pipeline.l2Commands().addPort(portId, endpoint.segmentId()));

@@ -95,6 +95,15 @@ public interface Dataplane extends AutoCloseable
     {
     }
 
+    /**
+     * A dual-stack LAN segment's IPv6 prefix (issue 27: ipvlan delivers to containers by address; a container's
+     * IPv6 address is the prefix with the host part of its address in {@code ipv4Network}). The gateway is the
+     * LAN's: berth answers nothing for it.
+     */
+    default void lanSegmentIpv6(final int segmentId, final Ipv6Cidr prefix, final int ipv4Network)
+    {
+    }
+
     /** berthd's uplink IPv6 address ({hi, lo}, {@code --uplink-ip6}), or null. */
     default long[] uplinkIpv6()
     {

@@ -22,16 +22,29 @@ public record EndpointSpec(int segmentId, String sandbox, String ifName, String 
     /**
      * A dual-stack endpoint's IPv6 address, its prefix length and its gateway (issue 27); {@code acceptRa}: the
      * network advertises its router (ipv6.ra=true), so the container listens; {@code only}: an IPv6-only network,
-     * the container gets no IPv4 address nor route. Immutable.
+     * the container gets no IPv4 address nor route; {@code linkLocal}: its link-local address's interface id when
+     * it is not its MAC's EUI-64 (ipvlan's containers share a MAC), else 0. Immutable.
      */
     public record Ipv6(long hi, long lo, int prefixLength, long gatewayHi, long gatewayLo, boolean acceptRa,
-        boolean only)
+        boolean only, long linkLocal)
     {
-        /** Dual-stack. */
+        /** Dual-stack, the link-local address from the MAC. */
         public Ipv6(final long hi, final long lo, final int prefixLength, final long gatewayHi, final long gatewayLo,
             final boolean acceptRa)
         {
-            this(hi, lo, prefixLength, gatewayHi, gatewayLo, acceptRa, false);
+            this(hi, lo, prefixLength, gatewayHi, gatewayLo, acceptRa, false, 0);
+        }
+
+        public Ipv6(final long hi, final long lo, final int prefixLength, final long gatewayHi, final long gatewayLo,
+            final boolean acceptRa, final boolean only)
+        {
+            this(hi, lo, prefixLength, gatewayHi, gatewayLo, acceptRa, only, 0);
+        }
+
+        /** The same with the link-local address fe80::{@code interfaceId} instead of the MAC's (ipvlan). */
+        public Ipv6 withLinkLocal(final long interfaceId)
+        {
+            return new Ipv6(hi, lo, prefixLength, gatewayHi, gatewayLo, acceptRa, only, interfaceId);
         }
     }
 

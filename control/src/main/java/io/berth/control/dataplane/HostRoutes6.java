@@ -8,7 +8,7 @@ import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
 
-import static io.berth.control.dataplane.UserspaceDataplane.await;
+import static io.berth.control.dataplane.WorkerCalls.await;
 
 /**
  * The control side of IPv6 routing (issue 27): berth0's IPv6 twin of 169.254.123.0/30, fd00:a9fe:7b00::/64

@@ -177,8 +177,16 @@ final class Iproute
         {
             // its link-local address from the MAC (what port security allows), and the global one without DAD:
             // berth hands out each address once
+            // addr_gen_mode 1 (none) when berth gives the link-local address itself (ipvlan: a shared MAC's
+            // EUI-64 would be every container's)
             run(true, "ip", "netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv6.conf." + dev + ".disable_ipv6=0",
-                "net.ipv6.conf." + dev + ".addr_gen_mode=0", "net.ipv6.conf." + dev + ".accept_ra=" + (v6.acceptRa() ? 1 : 0));
+                "net.ipv6.conf." + dev + ".addr_gen_mode=" + (v6.linkLocal() != 0 ? 1 : 0),
+                "net.ipv6.conf." + dev + ".accept_ra=" + (v6.acceptRa() ? 1 : 0));
+            if (v6.linkLocal() != 0)
+            {
+                run(true, "ip", "-n", ns, "-6", "addr", "replace", Ipv6Cidr.format(0xfe80_0000_0000_0000L,
+                    v6.linkLocal()) + "/64", "dev", dev, "nodad");
+            }
             run(true, "ip", "-n", ns, "-6", "addr", "replace", Ipv6Cidr.format(v6.hi(), v6.lo()) + "/" +
                 v6.prefixLength(), "dev", dev, "nodad");
         }

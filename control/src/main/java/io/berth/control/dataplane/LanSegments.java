@@ -12,7 +12,7 @@ import java.util.TreeMap;
 
 import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_IP;
 import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_MAC;
-import static io.berth.control.dataplane.UserspaceDataplane.await;
+import static io.berth.control.dataplane.WorkerCalls.await;
 
 /**
  * macvlan and ipvlan segments (issue 9): each on an AF_PACKET parent interface (the uplink's socket, or one this

@@ -10,7 +10,7 @@ import java.util.TreeMap;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
-import static io.berth.control.dataplane.UserspaceDataplane.await;
+import static io.berth.control.dataplane.WorkerCalls.await;
 
 /**
  * The overlay's share of the userspace dataplane: VNIs, tunnel ports, remote endpoints, and this VTEP's WireGuard

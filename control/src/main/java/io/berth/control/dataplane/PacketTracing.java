@@ -19,7 +19,7 @@ import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_DEVICE;
 import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_IP;
 import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_HOST_MAC;
 import static io.berth.control.dataplane.UserspaceDataplane.HOST_LINK_OUR_MAC;
-import static io.berth.control.dataplane.UserspaceDataplane.await;
+import static io.berth.control.dataplane.WorkerCalls.await;
 
 /**
  * {@code berth trace} in the production graph: a synthetic packet injected as if a port had sent it, or the next

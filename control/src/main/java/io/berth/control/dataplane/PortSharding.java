@@ -16,7 +16,7 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 
 import static io.berth.control.dataplane.UserspaceDataplane.IDLE_TIMEOUT_MS;
-import static io.berth.control.dataplane.UserspaceDataplane.await;
+import static io.berth.control.dataplane.WorkerCalls.await;
 
 /**
  * {@code berthd --workers N}: container ports spread over the owner worker and N - 1 port workers, one port after

@@ -28,10 +28,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+
+import static io.berth.control.dataplane.WorkerCalls.await;
 
 /**
  * The real packet path: TAP ports (virtio-net headers, TSO) for containers, a TAP into the host kernel
@@ -45,7 +43,6 @@ public final class UserspaceDataplane implements Dataplane
     static final int POOL_PACKETS = Integer.getInteger("berth.pool.packets", 1024);
     /** How long an idle worker blocks in epoll before giving housekeeping a turn. */
     static final int IDLE_TIMEOUT_MS = 100;
-    private static final long COMMAND_TIMEOUT_SECONDS = 10;
 
     /** The host link: berth0's kernel side and berthd's side, a /30 no container network is likely to use. */
     static final String HOST_LINK_DEVICE = "berth0";
@@ -285,6 +282,12 @@ public final class UserspaceDataplane implements Dataplane
     public void unpublish6(final int protocol, final int hostPort)
     {
         await(pipeline.natCommands().unpublish6(protocol, hostPort));
+    }
+
+    @Override
+    public void lanSegmentIpv6(final int segmentId, final Ipv6Cidr prefix, final int ipv4Network)
+    {
+        await(pipeline.l2Commands().ipv6(segmentId, 0, 0, prefix.hi(), prefix.prefixLength(), ipv4Network, false));
     }
 
     @Override
@@ -591,28 +594,5 @@ public final class UserspaceDataplane implements Dataplane
         }
         lanSegments.parents.values().forEach(AfPacketPort::close); // promiscuous memberships go with the sockets
         lanSegments.parents.clear();
-    }
-
-    /** Waits for a worker command; the control thread's calls return once the dataplane acted. */
-    static <T> T await(final CompletableFuture<T> command)
-    {
-        try
-        {
-            return command.get(COMMAND_TIMEOUT_SECONDS, TimeUnit.SECONDS);
-        }
-        catch (final ExecutionException e)
-        {
-            final Throwable cause = e.getCause();
-            throw cause instanceof RuntimeException ? (RuntimeException)cause : new IllegalStateException(cause);
-        }
-        catch (final InterruptedException e)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted waiting for the dataplane worker", e);
-        }
-        catch (final TimeoutException e)
-        {
-            throw new IllegalStateException("the dataplane worker did not answer in " + COMMAND_TIMEOUT_SECONDS + " s");
-        }
     }
 }

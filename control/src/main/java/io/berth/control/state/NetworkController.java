@@ -109,16 +109,16 @@ public final class NetworkController
     private Map<String, String> ipv6Options(final NetworkRequest request, final NetworkDriver driver,
         final Event.IpamConfig pool, final Map<String, String> options)
     {
-        if (driver.name().equals("ipvlan"))
+        if (driver.name().equals("ipvlan") && "l3".equals(options.get("ipvlan_mode")))
         {
-            throw new BerthException("--ipv6 is for bridge, overlay and macvlan networks so far, not ipvlan: its " +
-                "containers share the parent's MAC, so their link-local addresses would collide (issue 27)");
+            throw new BerthException("--ipv6 is for ipvlan_mode=l2 so far: an L3 network is routed by berth's " +
+                "address on the parent's LAN, which is IPv4 only (issue 27)");
         }
         if (!(driver.name().equals(ControlService.DEFAULT_NETWORK_DRIVER) || driver.name().equals("overlay")
-            || driver.name().equals("macvlan")) || pool == null)
+            || driver.name().equals("macvlan") || driver.name().equals("ipvlan")) || pool == null)
         {
-            throw new BerthException("--ipv6 is for bridge, overlay and macvlan networks so far, not " + driver.name()
-                + " (issue 27)");
+            throw new BerthException("--ipv6 is for bridge, overlay, macvlan and ipvlan networks, not " +
+                driver.name() + " (issue 27)");
         }
 
         // -o ipv6.subnet=... (the store's form) is checked as --subnet would be

@@ -5,6 +5,7 @@ import io.berth.control.dataplane.EndpointSpec;
 import io.berth.control.dataplane.LanSegmentSpec;
 import io.berth.control.error.BerthException;
 import io.berth.control.event.Scope;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
 
@@ -121,6 +122,12 @@ public abstract class LanDriver implements NetworkDriver
             throw e;
         }
         segments.put(network.id(), segment);
+        final Ipv6Cidr subnet6 = network.ipv6Subnet();
+        if (subnet6 != null && mode(network) == LanSegmentSpec.Mode.IPVLAN_L2)
+        {
+            // ipvlan delivers by address: the switch maps an IPv6 destination to its container's IPv4 address
+            dataplane.lanSegmentIpv6(segment, subnet6, network.subnet().network());
+        }
     }
 
     /** The parent's MTU (a container's frames go out on it as they are), 1500 without one. */
@@ -163,10 +170,13 @@ public abstract class LanDriver implements NetworkDriver
         }
         // no LAN, no router: the containers have only each other (and the host); an L3 network's router is berth
         final boolean withRouter = parentOf(network) != null || routed(network);
-        // a dual-stack macvlan network (issue 27): the container's IPv6 address on the LAN, its default IPv6 route
-        // via the LAN's router; berth only switches it (and holds the port to its addresses)
-        final EndpointSpec.Ipv6 ipv6 = mode(network) == LanSegmentSpec.Mode.MACVLAN
-            ? DualStack.endpoint(network, endpoint.ip(), false) : null;
+        // a dual-stack macvlan or ipvlan L2 network (issue 27): the container's IPv6 address on the LAN, its default
+        // IPv6 route via the LAN's router; berth only switches it (and holds the port to its addresses). ipvlan's
+        // containers share the parent's MAC, whose EUI-64 would be every one's link-local address: each gets
+        // fe80:: with its IPv4 address instead, by which berth also delivers to it
+        final EndpointSpec.Ipv6 dualStack = routed(network) ? null : DualStack.endpoint(network, endpoint.ip(), false);
+        final EndpointSpec.Ipv6 ipv6 = dualStack == null || mode(network) == LanSegmentSpec.Mode.MACVLAN ? dualStack
+            : dualStack.withLinkLocal(endpoint.ip() & 0xFFFF_FFFFL);
         return dataplane.attachTap(new EndpointSpec(segment, sandbox, endpoint.ifName(), endpoint.device(),
             endpoint.mac(), endpoint.ip(), network.subnetOf(endpoint.ip()).prefixLength(),
             routed(network) ? 0 : network.gatewayOf(endpoint.ip()),
