@@ -6,6 +6,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.List;
 
 import static io.berth.systest.BerthHost.inNs;
@@ -195,9 +196,18 @@ class Ipv6RoutingTest extends UplinkTestBase
             && traced.path("outcome").asText().equals("tx"), traced.toString());
         assertFalse(host.json("conntrack", "ls", "-o", "json").toString().contains("\"dport\":7699"),
             "the synthetic packet's connection is forgotten after the trace");
-        final Result noIpv6 = host.berth("trace", "--from", masqueraded, "--to", "[" + OUTSIDE6 + "]:7699", "--next",
-            "1");
-        assertTrue(!noIpv6.ok() && noIpv6.err().contains("--next follows IPv4 packets only"), noIpv6.toString());
+        // --next follows real IPv6 packets too: a ping the container sends while the trace waits
+        final CompletableFuture<Result> following = CompletableFuture.supplyAsync(() -> host.berth(
+            Duration.ofSeconds(30), "trace", "--from", masqueraded, "--to", OUTSIDE6 + "/icmp", "--next", "1",
+            "--timeout", "20", "-o", "json"));
+        final long deadline = System.nanoTime() + Duration.ofSeconds(25).toNanos();
+        while (!following.isDone() && System.nanoTime() < deadline)
+        {
+            inNs(masqueraded, "ping", "-6", "-c", "1", "-W", "1", OUTSIDE6);
+        }
+        final Result followed = following.join();
+        assertTrue(followed.ok() && followed.out().contains("icmp6 fd00:63::2 > " + OUTSIDE6 + " echo request")
+            && followed.out().contains("nat66-out"), followed.toString());
         // the flow log records the IPv6 connection as it records IPv4 ones: addresses before and after NAT66
         assertTrue(OverlayLab.poll(Duration.ofSeconds(10), () -> flowTo(7612) != null),
             () -> "no IPv6 flow record\n" + host.berth("flows", "-o", "json").out());

@@ -274,6 +274,16 @@ public interface Dataplane extends AutoCloseable
     }
 
     /** The worker's flow ring and the records it lost for want of room. */
+    /**
+     * {@link #trace}'s {@code --next} for IPv6 (issue 27): the next {@code count} packets from the port for
+     * {@code destination} ({hi, lo}).
+     */
+    default List<TraceEvent> traceIpv6(final String portName, final long[] destination, final int protocol,
+        final int l4Port, final int count, final long timeoutMs) throws InterruptedException
+    {
+        throw new BerthException("this dataplane does not trace");
+    }
+
     record FlowSource(RingBuffer ring, LongSupplier lost)
     {
     }

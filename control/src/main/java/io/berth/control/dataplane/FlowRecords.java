@@ -11,7 +11,11 @@ import io.berth.control.ipam.Ipv4;
 import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.wire.Json;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Instant;
 import java.util.function.IntFunction;
@@ -32,6 +36,22 @@ public final class FlowRecords
     /** Bytes of one record as the worker writes it. */
     public static final int LENGTH = FlowRecorder.LENGTH;
     public static final int LENGTH_IPV6 = FlowRecorder.LENGTH_IPV6;
+
+    /**
+     * About 80,000 records (96 bytes and the ring's 8-byte header each): 4 s of 10,000 new connections a second
+     * (a start and an end each), should the flow log's writer be held up that long.
+     */
+    private static final int RING_BYTES = 8 << 20;
+
+    /** The worker's flow recorder, writing into a ring the flow log drains (control thread, at start). */
+    static Dataplane.FlowSource start(final PacketPath pipeline, final boolean starts)
+    {
+        final OneToOneRingBuffer ring = new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(RING_BYTES
+            + RingBufferDescriptor.TRAILER_LENGTH)));
+        final FlowRecorder recorder = new FlowRecorder(ring, starts).ipv6(pipeline.ipv6.tokens);
+        WorkerCalls.await(pipeline.worker.submit(() -> pipeline.connections.onFlow(recorder)));
+        return new Dataplane.FlowSource(ring, recorder::lost);
+    }
 
     /** Bytes of a record of {@code type}: an IPv6 connection's carries its addresses too (issue 27). */
     public static int length(final int type)

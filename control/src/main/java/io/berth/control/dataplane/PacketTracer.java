@@ -6,6 +6,7 @@ import io.berth.conntrack.CtInfo;
 import io.berth.dataplane.DropReason;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
+import io.berth.dataplane.flyweight.Ipv6Header;
 import io.berth.dataplane.graph.GraphTracer;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -47,6 +48,9 @@ final class PacketTracer implements GraphTracer
     private int matchPort4 = -1;
     private int remaining;
     private int nextMark = 1;
+    private boolean matchIpv6;
+    private long matchHi;
+    private long matchLo;
 
     PacketTracer(final PacketPool pool, final ConnectionTable connections, final CtInfo ctInfo, final int conntrackNode)
     {
@@ -59,11 +63,21 @@ final class PacketTracer implements GraphTracer
     /** Follow the next {@code count} packets arriving on {@code port} for {@code destination} (protocol 0: any; L4 port -1: any). */
     void follow(final int port, final int destination, final int protocol, final int l4Port, final int count)
     {
+        matchIpv6 = false;
         matchPort = port;
         matchDestination = destination;
         matchProtocol = protocol;
         matchPort4 = l4Port;
         remaining = count;
+    }
+
+    /** {@link #follow}, for IPv6 packets to {@code hi}:{@code lo} (issue 27). */
+    void follow6(final int port, final long hi, final long lo, final int protocol, final int l4Port, final int count)
+    {
+        follow(port, 0, protocol, l4Port, count);
+        matchIpv6 = true;
+        matchHi = hi;
+        matchLo = lo;
     }
 
     /** A mark for a synthetic packet (negative: tx never sends it). */
@@ -138,6 +152,10 @@ final class PacketTracer implements GraphTracer
         }
         final UnsafeBuffer b = pool.buffer();
         final int f = pool.frameOffset(handle);
+        if (matchIpv6)
+        {
+            return matches6(pool, b, handle, f);
+        }
         if ((b.getShort(f + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x0800
             || b.getInt(f + 30, ByteOrder.BIG_ENDIAN) != matchDestination)
         {
@@ -155,6 +173,25 @@ final class PacketTracer implements GraphTracer
         final int l4 = f + 14 + (b.getByte(f + 14) & 0x0F) * 4;
         return (protocol == 6 || protocol == 17) && pool.frameLength(handle) >= l4 - f + 4
             && (b.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == matchPort4;
+    }
+
+    private boolean matches6(final PacketPool pool, final UnsafeBuffer b, final int handle, final int f)
+    {
+        final int ip = f + 14;
+        if (pool.frameLength(handle) < 54 || (b.getShort(f + 12, ByteOrder.BIG_ENDIAN) & 0xFFFF) != 0x86DD
+            || Ipv6Header.destinationHi(b, ip) != matchHi || Ipv6Header.destinationLo(b, ip) != matchLo)
+        {
+            return false;
+        }
+        final long upper = Ipv6Header.upperLayer(b, ip, f + pool.frameLength(handle));
+        if (upper < 0 || (matchProtocol != 0 && Ipv6Header.protocolOf(upper) != matchProtocol))
+        {
+            return false;
+        }
+        final int protocol = Ipv6Header.protocolOf(upper);
+        final int l4 = Ipv6Header.offsetOf(upper);
+        return matchPort4 < 0 || ((protocol == 6 || protocol == 17) && f + pool.frameLength(handle) >= l4 + 4
+            && (b.getShort(l4 + 2, ByteOrder.BIG_ENDIAN) & 0xFFFF) == matchPort4);
     }
 
     private static byte[] snapshot(final PacketPool pool, final int handle)

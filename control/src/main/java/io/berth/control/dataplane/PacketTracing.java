@@ -47,6 +47,28 @@ final class PacketTracing
     List<TraceEvent> trace(final String portName, final byte[] frame, final int destination,
         final int protocol, final int l4Port, final int count, final long timeoutMs) throws InterruptedException
     {
+        return trace(portName, frame, (tracer, port) -> tracer.follow(port, destination, protocol, l4Port, count),
+            count, timeoutMs);
+    }
+
+    /** The next {@code count} IPv6 packets {@code portName} sends to {@code destination} (issue 27). */
+    List<TraceEvent> traceIpv6(final String portName, final long[] destination, final int protocol,
+        final int l4Port, final int count, final long timeoutMs) throws InterruptedException
+    {
+        return trace(portName, null, (tracer, port) -> tracer.follow6(port, destination[0], destination[1],
+            protocol == TraceFrames.ICMP ? TraceFrames.ICMPV6 : protocol, l4Port, count), count, timeoutMs);
+    }
+
+    /** What {@code --next} follows, set on the worker. */
+    @FunctionalInterface
+    private interface Follow
+    {
+        void start(PacketTracer tracer, int port);
+    }
+
+    private List<TraceEvent> trace(final String portName, final byte[] frame, final Follow follow, final int count,
+        final long timeoutMs) throws InterruptedException
+    {
         final int port = portIdOf.applyAsInt(portName);
         if (port < 0)
         {
@@ -69,7 +91,7 @@ final class PacketTracing
                 else
                 {
                     traced = count;
-                    await(pipeline.worker.submit(() -> tracer.follow(port, destination, protocol, l4Port, count)));
+                    await(pipeline.worker.submit(() -> follow.start(tracer, port)));
                 }
                 final long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
                 List<PacketTracer.Event> events;

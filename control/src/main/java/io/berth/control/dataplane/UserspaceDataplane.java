@@ -1,7 +1,6 @@
 package io.berth.control.dataplane;
 
 import io.berth.control.ipam.Ipv6Cidr;
-import io.berth.conntrack.FlowRecorder;
 import io.berth.dataplane.DataplaneWorker;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.WorkerCommands;
@@ -16,12 +15,8 @@ import io.berth.tap.TapPort;
 import io.berth.tap.uring.UringWriteBatch;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.NoOpIdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -546,19 +541,15 @@ public final class UserspaceDataplane implements Dataplane
     @Override
     public FlowSource flowLog(final boolean starts)
     {
-        final OneToOneRingBuffer ring = new OneToOneRingBuffer(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(FLOW_RING_BYTES +
-                RingBufferDescriptor.TRAILER_LENGTH)));
-        final FlowRecorder recorder = new FlowRecorder(ring, starts).ipv6(pipeline.ipv6.tokens);
-        await(pipeline.worker.submit(() -> pipeline.connections.onFlow(recorder)));
-        return new FlowSource(ring, recorder::lost);
+        return FlowRecords.start(pipeline, starts);
     }
 
-    /**
-     * About 80,000 records (96 bytes and the ring's 8-byte header each): 4 s of 10,000 new connections a second
-     * (a start and an end each), should the flow log's writer be held up that long.
-     */
-    private static final int FLOW_RING_BYTES = 8 << 20;
+    @Override
+    public List<TraceEvent> traceIpv6(final String portName, final long[] destination, final int protocol,
+        final int l4Port, final int count, final long timeoutMs) throws InterruptedException
+    {
+        return tracing.traceIpv6(portName, destination, protocol, l4Port, count, timeoutMs);
+    }
 
     @Override
     public CaptureRing.Session capture(final String stage, final List<String> portNames, final int snaplen)

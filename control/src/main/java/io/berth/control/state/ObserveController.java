@@ -155,8 +155,13 @@ public final class ObserveController
      * kernel would send there (to the destination's MAC on the same network, else to the gateway's).
      */
     public record TracePlan(String container, String portName, String network, int protocol, int source,
-        int destination, int sourcePort, int destinationPort, byte[] frame, boolean ipv6)
+        int destination, int sourcePort, int destinationPort, byte[] frame, long[] destination6)
     {
+        /** An IPv6 trace: its destination is {@link #destination6}. */
+        public boolean ipv6()
+        {
+            return destination6 != null;
+        }
     }
 
     public TracePlan planTrace(final String from, final String to)
@@ -269,7 +274,7 @@ public final class ObserveController
         final byte[] frame = TraceFrames.build(dstMac, via.mac(), protocol, via.ip(),
             destination, sourcePort, Math.max(port, 0));
         return new TracePlan(container.name(), via.device(), network.name(), protocol, via.ip(), destination, sourcePort,
-            port, frame, false);
+            port, frame, null);
     }
 
     private static int port(final String to, final String text)
@@ -333,7 +338,7 @@ public final class ObserveController
         final byte[] frame = TraceFrames.build6(dstMac, via.mac(), protocol, network.ipv6AddressOf(via.ip()),
             destination, sourcePort, Math.max(port, 0));
         return new TracePlan(container.name(), via.device(), network.name(), protocol, via.ip(), 0, sourcePort, port,
-            frame, true);
+            frame, destination);
     }
 
     /** A synthetic packet from the LAN (to the uplink) or from this host (over berth0); caller's thread. */
@@ -349,8 +354,8 @@ public final class ObserveController
     {
         if (next > 0 && plan.ipv6())
         {
-            throw new BerthException("--next follows IPv4 packets only so far; trace IPv6 with a synthetic packet " +
-                "(without --next)");
+            return dataplane.traceIpv6(plan.portName(), plan.destination6(), plan.protocol(),
+                plan.protocol() == TraceFrames.ICMP ? -1 : plan.destinationPort(), next, timeoutMs);
         }
         return next > 0
             ? dataplane.trace(plan.portName(), null, plan.destination(), plan.protocol(),
