@@ -386,6 +386,18 @@ class Ipv6RoutingTest extends UplinkTestBase
         assertTrue(published != null && published.path("reply").path("src").asText().equals("fd00:67::2")
             && published.path("flags").toString().contains("DNAT"), () -> String.valueOf(host.json("conntrack",
             "ls", "-o", "json")));
+        // berth exposure traces the IPv6 side too: from outside to the uplink's IPv6 address, delivered to web
+        final JsonNode exposure = host.json("exposure", "-o", "json");
+        boolean traced6 = false;
+        for (final JsonNode p : exposure.path("published"))
+        {
+            for (final JsonNode from : p.path("from"))
+            {
+                traced6 |= p.path("hostPort").asInt() == 8080 && from.path("from").asText().equals("outside (IPv6)")
+                    && from.path("target").asText().equals("[" + UPLINK6 + "]:8080") && from.path("reachable").asBoolean();
+            }
+        }
+        assertTrue(traced6, exposure::toString);
         // what cannot be published is refused, naming what can
         final Result foreign = host.berth("run", "-d", "--name", host.name("w3"), "--network", "p6", "-p",
             "[fd00:5::9]:8083:80");

@@ -310,4 +310,11 @@ public interface Dataplane extends AutoCloseable
     {
         throw new BerthException("trace needs berthd's userspace dataplane");
     }
+
+    /** {@link #traceFrom} over IPv6, from a LAN host to berthd's uplink IPv6 address side (issue 27). */
+    default List<TraceEvent> traceFromIpv6(final int protocol, final long[] destination, final int destinationPort,
+        final long timeoutMs) throws InterruptedException
+    {
+        throw new BerthException("trace needs berthd's userspace dataplane");
+    }
 }

@@ -241,6 +241,25 @@ final class PacketTracing
         return trace(port, frame, 0, 0, 0, 0, timeoutMs);
     }
 
+    /**
+     * {@link #traceFrom} over IPv6 (issue 27): a synthetic packet as a LAN host on the uplink's IPv6 prefix sends
+     * it (from the IPv6 gateway, else the address next to berthd's).
+     */
+    List<TraceEvent> traceFromIpv6(final int protocol, final long[] destination, final int destinationPort,
+        final long timeoutMs, final AfPacketPort uplink, final UplinkSpec uplinkSpec) throws InterruptedException
+    {
+        if (uplink == null || uplinkSpec == null || uplinkSpec.ip6() == null)
+        {
+            throw new BerthException("berthd has no IPv6 uplink address (berthd --uplink-ip6)");
+        }
+        final long[] source = uplinkSpec.gateway6() != null ? uplinkSpec.gateway6()
+            : new long[] {uplinkSpec.ip6()[0], uplinkSpec.ip6()[1] ^ 1};
+        final long srcMac = 0x0200_5e00_0000L | (source[1] & 0xFF_FFFFL); // a LAN host's (locally administered)
+        final byte[] frame = TraceFrames.build6(macOf(uplink.mac()), srcMac, protocol, source, destination,
+            TraceFrames.ephemeralPort(), destinationPort);
+        return trace("uplink", frame, 0, 0, 0, 0, timeoutMs);
+    }
+
     /** A MAC as a port reports it (6 bytes) in the 48 low bits of a long. */
     static long macOf(final byte[] mac)
     {

@@ -531,6 +531,13 @@ public final class UserspaceDataplane implements Dataplane
     }
 
     @Override
+    public List<TraceEvent> traceFromIpv6(final int protocol, final long[] destination, final int port,
+        final long timeoutMs) throws InterruptedException
+    {
+        return tracing.traceFromIpv6(protocol, destination, port, timeoutMs, uplink, uplinkSpec);
+    }
+
+    @Override
     public List<TraceEvent> traceFrom(final boolean fromUplink, final int protocol, final int destination,
         final int destinationPort, final long timeoutMs) throws InterruptedException
     {

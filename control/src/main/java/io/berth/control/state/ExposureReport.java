@@ -9,6 +9,7 @@ import io.berth.control.dataplane.TraceReport;
 import io.berth.control.error.BerthException;
 import io.berth.control.event.Event;
 import io.berth.control.ipam.Ipv4;
+import io.berth.control.ipam.Ipv6Cidr;
 import io.berth.control.model.PortSpec;
 import io.berth.control.model.Endpoint;
 import io.berth.control.model.Network;
@@ -225,11 +226,14 @@ public final class ExposureReport
         {
             return p.put("note", "the container has no address its ports lead to");
         }
-        if (PortSpec.onUplink6(m))
+        final long[] uplink6 = service.observe().uplinkIpv6();
+        if (PortSpec.onUplink6(m) && uplink6 != null)
         {
-            // issue 27: the IPv6 side is a DNAT on the uplink's IPv6 address; the paths traced below are IPv4's
-            p.put("ipv6", m.hostIp().isEmpty() || m.hostIp().equals(PortSpec.ALL6) ? "also on the uplink's IPv6 " +
-                "address (not traced here)" : "on the uplink's IPv6 address " + m.hostIp() + " (not traced here)");
+            // issue 27: the IPv6 side, a DNAT on the uplink's IPv6 address, traced as the IPv4 side is
+            final ObjectNode outside6 = from.addObject().put("from", "outside (IPv6)").put("target", "[" +
+                Ipv6Cidr.format(uplink6[0], uplink6[1]) + "]:" + m.hostPort());
+            verdict(outside6, endpoint, report(service.observe().traceFromIpv6(m.protocol().equals("udp")
+                ? TraceFrames.UDP : TraceFrames.TCP, uplink6, m.hostPort(), TRACE_TIMEOUT_MS)));
         }
         final int protocol = m.protocol().equals("udp") ? TraceFrames.UDP : TraceFrames.TCP;
         final boolean onUplink = uplinkIp != 0 && (m.hostIp().isEmpty() || m.hostIp().equals(Ipv4.format(uplinkIp)));

@@ -348,6 +348,19 @@ public final class ObserveController
         return dataplane.traceFrom(uplink, protocol, destination, port, timeoutMs);
     }
 
+    /** A synthetic IPv6 packet from the LAN to the uplink's IPv6 side (issue 27); caller's thread. */
+    public List<TraceEvent> traceFromIpv6(final int protocol, final long[] destination, final int port,
+        final long timeoutMs) throws InterruptedException
+    {
+        return dataplane.traceFromIpv6(protocol, destination, port, timeoutMs);
+    }
+
+    /** berthd's uplink IPv6 address ({hi, lo}), or null. */
+    public long[] uplinkIpv6()
+    {
+        return dataplane.uplinkIpv6();
+    }
+
     /** Runs a planned trace (caller's thread: it waits on the dataplane, not the control thread). */
     public List<TraceEvent> trace(final TracePlan plan, final int next,
         final long timeoutMs) throws InterruptedException
