@@ -271,7 +271,7 @@ public final class ConntrackNode extends Node
     {
         if (Tuples.isIpv6(k2))
         {
-            return INVALID; // IPv6 has no published port to re-create, and mid-stream pickup is IPv4's for now
+            return pickUp6(handle, now, k1, k2, tcpFlags);
         }
         final int source = Tuples.source(k1);
         final int destination = Tuples.destination(k1);
@@ -301,6 +301,23 @@ public final class ConntrackNode extends Node
             return pickedUp(handle, now, entry, REPLY, tcpFlags);
         }
         if (!pickup.mayOpen(source, Tuples.sourcePort(k2), destination, Tuples.destinationPort(k2)))
+        {
+            return INVALID;
+        }
+        final int entry = table.create(k1, k2, ConnState.ESTABLISHED, F_PICKED_UP,
+            now + timeouts.tcpUnacknowledgedMillis(), now);
+        if (entry < 0)
+        {
+            return refusal(entry);
+        }
+        return pickedUp(handle, now, entry, ORIGINAL, tcpFlags);
+    }
+
+    /** IPv6: picked up in the direction it comes, unless it is for berthd's own address ({@link MidstreamPickup#mayOpen6}). */
+    private int pickUp6(final int handle, final long now, final long k1, final long k2, final int tcpFlags)
+    {
+        final int destination = Tuples.destination(k1);
+        if (ipv6Tracking == null || !pickup.mayOpen6(ipv6Tracking.hi(destination), ipv6Tracking.lo(destination)))
         {
             return INVALID;
         }

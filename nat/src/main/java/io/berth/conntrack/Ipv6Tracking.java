@@ -178,6 +178,16 @@ final class Ipv6Tracking
         return ConntrackNode.PASS;
     }
 
+    long hi(final int token)
+    {
+        return tokens.hi(token);
+    }
+
+    long lo(final int token)
+    {
+        return tokens.lo(token);
+    }
+
     private static int port(final UnsafeBuffer buffer, final int offset)
     {
         return buffer.getShort(offset, ByteOrder.BIG_ENDIAN) & 0xFFFF;

@@ -52,6 +52,17 @@ public interface MidstreamPickup
      */
     long publishedAt(int source, int sourcePort, int destination);
 
+    /**
+     * IPv6 (issue 27): whether a mid-stream packet to {@code destinationHi}:{@code destinationLo} may create a
+     * connection in the original direction: never for berthd's own addresses (a reply to a lost masqueraded or
+     * published connection: the container's own next packet picks it up). Published IPv6 connections are not
+     * re-created from their inside end. By default, strict.
+     */
+    default boolean mayOpen6(final long destinationHi, final long destinationLo)
+    {
+        return false;
+    }
+
     static long outsideEnd(final int hostAddress, final int hostPort)
     {
         return ((long)hostAddress << 32) | (hostPort & 0xFFFF);

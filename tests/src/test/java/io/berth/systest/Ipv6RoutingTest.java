@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.Test;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -332,6 +333,27 @@ class Ipv6RoutingTest extends UplinkTestBase
             () -> "the connection did not survive SIGKILL\n" + server + host.berth("counters").out());
         lines.kill();
         server.kill();
+        // a SIGKILL that leaves no saved table at all: the container's next segment picks its connection up
+        // again mid-stream, the masquerade keeping its port (the container's own, free), and it goes on
+        final BerthHost.Spawned server2 = host.spawn(outside, "nc", "-6", "-l", "-n", "7617");
+        assertTrue(Net.awaitListening(outside, 7617));
+        final BerthHost.Spawned lines2 = host.spawn(client, "sh", "-c",
+            "for i in $(seq 1 200); do echo more$i; sleep 0.05; done | nc -6 -N -n " + OUTSIDE6 + " 7617");
+        assertTrue(server2.awaitOutput("more10", Duration.ofSeconds(10)), server2.toString());
+        host.killBerthd();
+        try
+        {
+            Files.deleteIfExists(host.stateDir().resolve("conntrack.json"));
+        }
+        catch (final IOException e)
+        {
+            throw new UncheckedIOException(e);
+        }
+        host.startBerthd();
+        assertTrue(server2.awaitOutput("more200", Duration.ofSeconds(40)),
+            () -> "the connection was not picked up mid-stream\n" + server2 + host.berth("counters").out());
+        lines2.kill();
+        server2.kill();
         host.resetAfterTest();
     }
 

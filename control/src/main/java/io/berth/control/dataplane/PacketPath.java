@@ -192,7 +192,7 @@ public final class PacketPath
         tx = new TxNode(ports);
         wireGuard = new WireGuardDevice(pool, this::vtepNextHopMac);
         ipv6 = new Ipv6Path(router, ports, connections, this::mayEnter, this::forgetIfNew, options.neighborMax());
-        final ConntrackNode conntrack = new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new PublishedPickup(router, published));
+        final ConntrackNode conntrack = new ConntrackNode(connections, ctInfo, options.timeouts(), clock, true, new PublishedPickup(router, ipv6.router6, published));
         final RoutedPortNode routedPort = new RoutedPortNode(router, resolver);
         final GraphBuilder builder = new GraphBuilder()
             .add(new ParseNode())

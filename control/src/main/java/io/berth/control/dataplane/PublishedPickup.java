@@ -3,6 +3,7 @@ package io.berth.control.dataplane;
 import io.berth.conntrack.MidstreamPickup;
 import io.berth.dataplane.flyweight.Ipv4Flyweight;
 import io.berth.l3.Router;
+import io.berth.l3.Router6;
 import io.berth.nat.PublishedPorts;
 
 /**
@@ -15,12 +16,21 @@ import io.berth.nat.PublishedPorts;
 final class PublishedPickup implements MidstreamPickup
 {
     private final Router router;
+    private final Router6 router6;
     private final PublishedPorts published;
 
-    PublishedPickup(final Router router, final PublishedPorts published)
+    PublishedPickup(final Router router, final Router6 router6, final PublishedPorts published)
     {
         this.router = router;
+        this.router6 = router6;
         this.published = published;
+    }
+
+    /** IPv6: any but berthd's own addresses (the uplink's, berth0's, the gateways'), as IPv4's transit traffic. */
+    @Override
+    public boolean mayOpen6(final long destinationHi, final long destinationLo)
+    {
+        return !router6.isLocal(destinationHi, destinationLo);
     }
 
     @Override
