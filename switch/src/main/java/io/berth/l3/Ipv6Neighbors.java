@@ -1,6 +1,7 @@
 package io.berth.l3;
 
 import io.berth.dataplane.Housekeeping;
+import io.berth.dataplane.Ipv6AddressSet;
 import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.Port;
 import io.berth.dataplane.PortTable;
@@ -11,12 +12,11 @@ import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.ByteOrder;
-import java.util.Arrays;
 
 /**
  * Neighbour discovery for IPv6 next hops on the uplink (issue 27), the IPv6 twin of {@link NeighborResolver} and
  * the learned part of {@link NeighborTable}: what Neighbor Advertisements (and solicitations for berthd's own
- * address) taught, bounded and aged; packets whose next hop is unknown wait (a few, at most {@link #WAIT_MILLIS})
+ * address) taught, bounded ({@link Ipv6AddressSet}) and aged a slice at a time; packets whose next hop is unknown wait (a few, at most {@link #WAIT_MILLIS})
  * while a Neighbor Solicitation goes to the next hop's solicited-node multicast group. Worker thread;
  * allocation-free after construction.
  */
@@ -28,20 +28,17 @@ public final class Ipv6Neighbors implements Housekeeping
     static final long REQUEST_INTERVAL_MILLIS = 250;
     /** A neighbour not heard from for this long is asked again (RFC 4861's reachable time, generously). */
     static final long STALE_MILLIS = 300_000;
-    private static final int EMPTY = -1;
+    private static final int AGING_SLICE = 64;
     private static final int SOLICITATION_LENGTH = EthernetFlyweight.HEADER_LENGTH + Ipv6Header.LENGTH + 32;
 
     private final Router6 router;
     private final PortTable ports;
     private Node routeNode;
-    private final int capacity;
-    private final long[] hi;
-    private final long[] lo;
+    private final Ipv6AddressSet addresses;
     private final long[] mac;
     private final long[] heard;
-    private final int[] slots;
-    private final int slotMask;
-    private int size;
+    /** Where the next aging pass starts: a slice of places per call, so housekeeping stays short. */
+    private int agingCursor;
     private long refusedFull;
 
     private final int[] waiting = new int[WAITING_CAPACITY];
@@ -57,15 +54,9 @@ public final class Ipv6Neighbors implements Housekeeping
     {
         this.router = router;
         this.ports = ports;
-        this.capacity = capacity;
-        hi = new long[capacity];
-        lo = new long[capacity];
+        addresses = new Ipv6AddressSet(capacity);
         mac = new long[capacity];
         heard = new long[capacity];
-        final int slotCount = Integer.highestOneBit(capacity * 2 - 1) << 1;
-        slots = new int[slotCount];
-        slotMask = slotCount - 1;
-        Arrays.fill(slots, EMPTY);
     }
 
     /** Setup time: where packets go back once their next hop answered. */
@@ -77,13 +68,13 @@ public final class Ipv6Neighbors implements Housekeeping
     /** The next hop's MAC, or {@link #NO_MAC}. */
     public long mac(final long addressHi, final long addressLo)
     {
-        final int at = find(addressHi, addressLo);
-        return at == EMPTY ? NO_MAC : mac[at];
+        final int at = addresses.find(addressHi, addressLo);
+        return at == Ipv6AddressSet.NONE ? NO_MAC : mac[at];
     }
 
     public int size()
     {
-        return size;
+        return addresses.size();
     }
 
     public long refusedFull()
@@ -94,23 +85,11 @@ public final class Ipv6Neighbors implements Housekeeping
     /** What a Neighbor Advertisement or Solicitation on the uplink taught; packets waiting for it go on. */
     public void learn(final long addressHi, final long addressLo, final long macAddress, final long nowMillis)
     {
-        int at = find(addressHi, addressLo);
-        if (at == EMPTY)
+        final int at = addresses.add(addressHi, addressLo);
+        if (at == Ipv6AddressSet.NONE)
         {
-            if (size == capacity)
-            {
-                refusedFull++; // a LAN cannot grow the table without bound; the oldest go as they age
-                return;
-            }
-            at = size++;
-            hi[at] = addressHi;
-            lo[at] = addressLo;
-            int i = hash(addressHi, addressLo) & slotMask;
-            while (slots[i] != EMPTY)
-            {
-                i = (i + 1) & slotMask;
-            }
-            slots[i] = at;
+            refusedFull++; // a LAN cannot grow the table without bound; the oldest go as they age
+            return;
         }
         mac[at] = macAddress;
         heard[at] = nowMillis;
@@ -174,11 +153,13 @@ public final class Ipv6Neighbors implements Housekeeping
             keep(i, kept++);
         }
         waitingCount = kept;
-        for (int i = size - 1; i >= 0; i--) // aged out: asked again when next needed
+        for (int n = 0; n < AGING_SLICE; n++) // aged out: asked again when next needed
         {
-            if (nowMillis - heard[i] > STALE_MILLIS)
+            final int place = agingCursor;
+            agingCursor = agingCursor + 1 == addresses.capacity() ? 0 : agingCursor + 1;
+            if (addresses.isLive(place) && nowMillis - heard[place] > STALE_MILLIS)
             {
-                forget(i);
+                addresses.remove(place);
                 work++;
             }
         }
@@ -248,80 +229,5 @@ public final class Ipv6Neighbors implements Housekeeping
         pool.frameLength(handle, SOLICITATION_LENGTH);
         uplink.transmit(pool, handle);
         pool.release(handle);
-    }
-
-    private int find(final long addressHi, final long addressLo)
-    {
-        int i = hash(addressHi, addressLo) & slotMask;
-        while (true)
-        {
-            final int at = slots[i];
-            if (at == EMPTY)
-            {
-                return EMPTY;
-            }
-            if (hi[at] == addressHi && lo[at] == addressLo)
-            {
-                return at;
-            }
-            i = (i + 1) & slotMask;
-        }
-    }
-
-    /** Removes entry {@code at}; the last entry moves into its place (entries are dense). */
-    private void forget(final int at)
-    {
-        removeSlot(at);
-        final int last = --size;
-        if (at != last)
-        {
-            removeSlot(last);
-            hi[at] = hi[last];
-            lo[at] = lo[last];
-            mac[at] = mac[last];
-            heard[at] = heard[last];
-            int i = hash(hi[at], lo[at]) & slotMask;
-            while (slots[i] != EMPTY)
-            {
-                i = (i + 1) & slotMask;
-            }
-            slots[i] = at;
-        }
-    }
-
-    private void removeSlot(final int at)
-    {
-        int i = hash(hi[at], lo[at]) & slotMask;
-        while (slots[i] != at)
-        {
-            i = (i + 1) & slotMask;
-        }
-        int hole = i;
-        int j = i;
-        while (true)
-        {
-            j = (j + 1) & slotMask;
-            final int moved = slots[j];
-            if (moved == EMPTY)
-            {
-                break;
-            }
-            final int home = hash(hi[moved], lo[moved]) & slotMask;
-            final boolean stays = hole <= j ? (hole < home && home <= j) : (hole < home || home <= j);
-            if (!stays)
-            {
-                slots[hole] = moved;
-                hole = j;
-            }
-        }
-        slots[hole] = EMPTY;
-    }
-
-    private static int hash(final long addressHi, final long addressLo)
-    {
-        long h = addressHi * 0x9E37_79B9_7F4A_7C15L;
-        h = (h ^ addressLo ^ (h >>> 29)) * 0xBF58_476D_1CE4_E5B9L;
-        h ^= h >>> 32;
-        return (int)h;
     }
 }
