@@ -122,7 +122,8 @@ class Ipv6Test extends SystemTestBase
             "fd00:99::/64", "--gateway", "fd00:99::5");
         refused("host bits are set", "--subnet", "10.99.1.0/24", "--subnet", "fd00:99::1/64");
         refused("at most one IPv6 --subnet", "--subnet", "fd00:99::/64", "--subnet", "fd00:98::/64");
-        refused("overlay networks so far", "--driver", "macvlan", "-o", "parent=lo", "--ipv6");
+        refused("--ipv6 is for ipvlan_mode=l2 so far", "--driver", "ipvlan", "-o", "ipvlan_mode=l3", "-o", "parent=lo",
+            "--ipv6");
         assertFalse(host.berthOk("network", "ls").out().contains("v6bad"), "a refused network was made");
         // berthd --default-pool6 moves the pool
         host.stopBerthd();
