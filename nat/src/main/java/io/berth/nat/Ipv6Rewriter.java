@@ -1,6 +1,11 @@
 package io.berth.nat;
 
+import io.berth.conntrack.ConnectionTable;
+import io.berth.conntrack.Ipv6Tokens;
+import io.berth.conntrack.Tuples;
+import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.Checksums;
+import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv6Header;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -79,6 +84,27 @@ final class Ipv6Rewriter
     }
 
     /**
+     * NAT66's one rule, as for IPv4: an end of the packet (its {@code source}, else its destination) becomes the
+     * inverse of the other direction's tuple: the source the other direction's destination, the destination its
+     * source, addresses from their {@link Ipv6Tokens tokens}.
+     *
+     * @return false, changing nothing, when the packet cannot be followed to a port to rewrite.
+     */
+    static boolean fromOtherDirection(final ConnectionTable table, final Ipv6Tokens tokens, final PacketPool pool,
+        final int handle, final int entry, final int direction, final boolean source)
+    {
+        final int other = (entry << 1) | (direction ^ 1);
+        final long k1 = table.key1(other);
+        final long k2 = table.key2(other);
+        final int target = source ? Tuples.destination(k1) : Tuples.source(k1);
+        final UnsafeBuffer buffer = pool.buffer();
+        final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
+        final long upper = Ipv6Header.upperLayer(buffer, ip, pool.frameOffset(handle) + pool.frameLength(handle));
+        return upper >= 0 && rewrite(buffer, ip, Ipv6Header.offsetOf(upper), Ipv6Header.protocolOf(upper), source,
+            tokens.hi(target), tokens.lo(target), source ? Tuples.destinationPort(k2) : Tuples.sourcePort(k2));
+    }
+
+    /**
      * An ICMPv6 error about a translated connection, on its way back (RFC 5508's rule, as for IPv4): the outer
      * destination and the quoted packet's source (address and port, or echo identifier) become the original
      * sender's again, and the ICMPv6 checksum is computed afresh (the quoted bytes changed under it).
@@ -113,12 +139,7 @@ final class Ipv6Rewriter
         {
             buffer.putShort(innerL4 + 4, (short)port, ByteOrder.BIG_ENDIAN);
         }
-        final int length = end - icmp;
-        buffer.putShort(icmp + 2, (short)0);
-        long sum = Checksums.sum(buffer, ip + Ipv6Header.SOURCE_OFFSET, 32, 0);
-        sum += length + Ipv6Header.PROTO_ICMPV6;
-        sum = Checksums.sum(buffer, icmp, length, sum);
-        buffer.putShort(icmp + 2, (short)(~Checksums.fold(sum) & 0xFFFF), ByteOrder.BIG_ENDIAN);
+        Ipv6Header.icmpv6Checksum(buffer, ip, icmp, end - icmp);
         return true;
     }
 }

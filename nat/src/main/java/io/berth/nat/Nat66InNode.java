@@ -88,7 +88,7 @@ public final class Nat66InNode extends Node
             }
             final boolean translated = direction == ORIGINAL ? table.hasFlags(entry, F_DNAT)
                 : table.hasFlags(entry, F_SNAT);
-            if (translated && !rewriteDestination(pool, buffer, handle, entry, direction))
+            if (translated && !Ipv6Rewriter.fromOtherDirection(table, tokens, pool, handle, entry, direction, false))
             {
                 graph.drop(handle, NatDrops.NAT_UNTRANSLATABLE);
                 continue;
@@ -120,18 +120,6 @@ public final class Nat66InNode extends Node
         final int container = Tuples.source(table.key1(entry << 1));
         return Ipv6Rewriter.rewriteError(buffer, ip, Ipv6Header.offsetOf(upper), end, tokens.hi(container),
             tokens.lo(container), Tuples.sourcePort(table.key2(entry << 1)));
-    }
-
-    /** The destination becomes the source of the other direction's tuple. */
-    private boolean rewriteDestination(final PacketPool pool, final UnsafeBuffer buffer, final int handle,
-        final int entry, final int direction)
-    {
-        final int other = (entry << 1) | (direction ^ 1);
-        final int target = Tuples.source(table.key1(other));
-        final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
-        final long upper = Ipv6Header.upperLayer(buffer, ip, pool.frameOffset(handle) + pool.frameLength(handle));
-        return upper >= 0 && Ipv6Rewriter.rewrite(buffer, ip, Ipv6Header.offsetOf(upper), Ipv6Header.protocolOf(upper),
-            false, tokens.hi(target), tokens.lo(target), Tuples.sourcePort(table.key2(other)));
     }
 
     private void decide(final int entry)

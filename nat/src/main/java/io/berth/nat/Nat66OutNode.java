@@ -3,14 +3,10 @@ package io.berth.nat;
 import io.berth.conntrack.ConnectionTable;
 import io.berth.conntrack.CtInfo;
 import io.berth.conntrack.Ipv6Tokens;
-import io.berth.conntrack.Tuples;
 import io.berth.dataplane.PacketBatch;
 import io.berth.dataplane.PacketPool;
-import io.berth.dataplane.flyweight.EthernetFlyweight;
-import io.berth.dataplane.flyweight.Ipv6Header;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import static io.berth.conntrack.ConnectionFlags.F_DNAT;
 import static io.berth.conntrack.ConnectionFlags.F_NAT_FAILED;
@@ -58,7 +54,6 @@ public final class Nat66OutNode extends Node
     protected void process(final PacketBatch batch)
     {
         final PacketPool pool = graph.pool();
-        final UnsafeBuffer buffer = pool.buffer();
         for (int i = 0, n = batch.count(); i < n; i++)
         {
             final int handle = batch.get(i);
@@ -92,25 +87,13 @@ public final class Nat66OutNode extends Node
             }
             final boolean translated = direction == ORIGINAL ? table.hasFlags(entry, F_SNAT)
                 : table.hasFlags(entry, F_DNAT);
-            if (translated && !rewriteSource(pool, buffer, handle, entry, direction))
+            if (translated && !Ipv6Rewriter.fromOtherDirection(table, tokens, pool, handle, entry, direction, true))
             {
                 graph.drop(handle, NatDrops.NAT_UNTRANSLATABLE);
                 continue;
             }
             graph.enqueue(next, handle);
         }
-    }
-
-    /** The source becomes the destination of the other direction's tuple. */
-    private boolean rewriteSource(final PacketPool pool, final UnsafeBuffer buffer, final int handle,
-        final int entry, final int direction)
-    {
-        final int other = (entry << 1) | (direction ^ 1);
-        final int target = Tuples.destination(table.key1(other));
-        final int ip = pool.frameOffset(handle) + EthernetFlyweight.HEADER_LENGTH;
-        final long upper = Ipv6Header.upperLayer(buffer, ip, pool.frameOffset(handle) + pool.frameLength(handle));
-        return upper >= 0 && Ipv6Rewriter.rewrite(buffer, ip, Ipv6Header.offsetOf(upper), Ipv6Header.protocolOf(upper),
-            true, tokens.hi(target), tokens.lo(target), Tuples.destinationPort(table.key2(other)));
     }
 
     private void decide(final PacketPool pool, final int handle, final int entry)

@@ -7,6 +7,7 @@ import io.berth.dataplane.PacketPool;
 import io.berth.dataplane.flyweight.ArpFlyweight;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv6Addresses;
+import io.berth.dataplane.flyweight.Ipv6Header;
 import io.berth.dataplane.graph.Arc;
 import io.berth.dataplane.graph.Node;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -253,8 +254,8 @@ public final class L2ForwardNode extends Node
             case EthernetFlyweight.TYPE_ARP:
                 return arp.wrap(buffer, ethernet.payloadOffset()).targetIp();
             case EthernetFlyweight.TYPE_IPV6:
-                final long hi = buffer.getLong(ethernet.payloadOffset() + 24, ByteOrder.BIG_ENDIAN);
-                final long lo = buffer.getLong(ethernet.payloadOffset() + 32, ByteOrder.BIG_ENDIAN);
+                final long hi = Ipv6Header.destinationHi(buffer, ethernet.payloadOffset());
+                final long lo = Ipv6Header.destinationLo(buffer, ethernet.payloadOffset());
                 if (hi == Ipv6Addresses.LINK_LOCAL_PREFIX)
                 {
                     return lo >= 0 && lo <= 0xFFFF_FFFFL ? (int)lo : 0;

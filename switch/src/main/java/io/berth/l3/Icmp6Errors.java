@@ -1,7 +1,6 @@
 package io.berth.l3;
 
 import io.berth.dataplane.PacketPool;
-import io.berth.dataplane.flyweight.Checksums;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv6Header;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -60,12 +59,8 @@ public final class Icmp6Errors
         buffer.putLong(ip + Ipv6Header.DESTINATION_OFFSET + 8, senderLo, ByteOrder.BIG_ENDIAN);
         buffer.putByte(icmp, (byte)type);
         buffer.putByte(icmp + 1, (byte)code);
-        buffer.putShort(icmp + 2, (short)0);
         buffer.putInt(icmp + 4, word, ByteOrder.BIG_ENDIAN);
-        long sum = Checksums.sum(buffer, ip + Ipv6Header.SOURCE_OFFSET, 32, 0);
-        sum += icmpLength + Ipv6Header.PROTO_ICMPV6;
-        sum = Checksums.sum(buffer, icmp, icmpLength, sum);
-        buffer.putShort(icmp + 2, (short)(~Checksums.fold(sum) & 0xFFFF), ByteOrder.BIG_ENDIAN);
+        Ipv6Header.icmpv6Checksum(buffer, ip, icmp, icmpLength);
         buffer.putShort(frame, (short)(senderMac >>> 32), ByteOrder.BIG_ENDIAN);
         buffer.putInt(frame + 2, (int)senderMac, ByteOrder.BIG_ENDIAN);
         buffer.putShort(frame + 6, (short)(routerMac >>> 32), ByteOrder.BIG_ENDIAN);

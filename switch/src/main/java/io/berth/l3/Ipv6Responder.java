@@ -1,6 +1,6 @@
 package io.berth.l3;
 
-import io.berth.dataplane.flyweight.Checksums;
+import io.berth.dataplane.flyweight.Ipv6Header;
 import io.berth.dataplane.flyweight.EthernetFlyweight;
 import io.berth.dataplane.flyweight.Ipv6Addresses;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -157,13 +157,8 @@ public final class Ipv6Responder
         buffer.putLong(frame + IP + 32, destinationLo, ByteOrder.BIG_ENDIAN);
     }
 
-    /** ICMPv6's checksum over the pseudo-header (addresses, length, next header) and the message. */
     private static void checksum(final UnsafeBuffer buffer, final int frame, final int length)
     {
-        buffer.putShort(frame + ICMP + 2, (short)0);
-        long sum = Checksums.sum(buffer, frame + IP + 8, 32, 0);
-        sum += length + ICMPV6;
-        sum = Checksums.sum(buffer, frame + ICMP, length, sum);
-        buffer.putShort(frame + ICMP + 2, (short)(~Checksums.fold(sum) & 0xFFFF), ByteOrder.BIG_ENDIAN);
+        Ipv6Header.icmpv6Checksum(buffer, frame + IP, frame + ICMP, length);
     }
 }

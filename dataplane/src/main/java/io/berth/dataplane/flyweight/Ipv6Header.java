@@ -144,6 +144,20 @@ public final class Ipv6Header
         return (int)upperLayer;
     }
 
+    /**
+     * Writes the ICMPv6 checksum of the {@code length}-byte message at {@code icmp} in the packet whose IPv6 header
+     * is at {@code ip}: over the pseudo-header (both addresses, the length, next header 58) and the message, its
+     * own checksum field counted as zero.
+     */
+    public static void icmpv6Checksum(final UnsafeBuffer buffer, final int ip, final int icmp, final int length)
+    {
+        buffer.putShort(icmp + 2, (short)0);
+        long sum = Checksums.sum(buffer, ip + SOURCE_OFFSET, 32, 0);
+        sum += length + PROTO_ICMPV6;
+        sum = Checksums.sum(buffer, icmp, length, sum);
+        buffer.putShort(icmp + 2, (short)(~Checksums.fold(sum) & 0xFFFF), ByteOrder.BIG_ENDIAN);
+    }
+
     /** The ones'-complement sum of the pseudo-header's two addresses (for an L4 checksum's incremental update). */
     public static long addressSum(final long hi, final long lo)
     {
