@@ -143,6 +143,9 @@ side_ovs_afxdp() {
   done
 }
 
+# A running `perf record` (even `-e dummy` on one CPU) makes every kernel path on this VM 30-50 % faster, the
+# kernel bridge's and berth's alike (measured 2026-12-08): a round measured beside one is not comparable.
+perf_running() { pgrep -x perf >/dev/null 2>&1; }
 FAILED=0
 run_side() {  # $1 side: build, measure, tear down; figures into ALL
   local side=$1 fn dp_ns=""
@@ -165,9 +168,11 @@ run_side() {  # $1 side: build, measure, tear down; figures into ALL
   gb=$(python3 -c "print(${R[$side.tcp]:-0} * $T / 8)")
   ALL[$side.tcp]+="${R[$side.tcp]:-nan} "
   ALL[$side.mpps]+="${R[$side.mpps]:-nan} "
+  ALL[$side.offered]+="$(python3 -c "print('%.3f' % (float('${R[$side.offered]:-nan}') + float('${R[$side.dropped]:-0}')))") "
   ALL[$side.ping]+="${R[$side.ping_median]:-nan} "
   ALL[$side.mcpu]+="$(python3 -c "print('%.3f' % (${R[$side.mcpu_tcp]:-0} / $HZ / max($gb, 1e-9)))") "
   [ -z "$dp_ns" ] || ALL[$side.dcpu]+="$(python3 -c "print('%.3f' % (${R[$side.cpu_tcp]:-0} / $HZ / max($gb, 1e-9)))") "
+  perf_running && { echo "[round $round] $side: WARNING: perf is running, these figures are not comparable" >&2; FAILED=1; }
   echo "[round $round] $side: TCP ${R[$side.tcp]:-?} Gbps, 64 B ${R[$side.mpps]:-?} Mpps, ping median ${R[$side.ping_median]:-?} ms; load $load, stolen ${R[$side.steal]:-?} %" >&2
   teardown
 }
@@ -213,6 +218,7 @@ def ratio(a, b):
 sides = ["kernel", "berth", "berth-afxdp", "ovs-tap", "ovs-afxdp"]
 print("container -> container, one network (%s rounds, %s s windows; medians [spread]; ratio to the kernel / to berth)" % (rounds, t))
 rows = [("TCP Gbps", "tcp", "%.2f"), ("64-byte frames delivered, Mpps", "mpps", "%.3f"),
+        ("64-byte frames offered (trafgen), Mpps", "offered", "%.3f"),
         ("ping RTT median, ms (lower is better)", "ping", "%.3f"),
         ("machine CPU s/GB of TCP (lower is better)", "mcpu", "%.2f"), ("dataplane CPU s/GB (berthd, ovs-vswitchd)", "dcpu", "%.2f")]
 print("%-42s | %s" % ("", " | ".join("%-30s" % "median [spread] /kernel /berth" for s in sides)))
