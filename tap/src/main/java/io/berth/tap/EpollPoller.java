@@ -20,6 +20,12 @@ import java.util.List;
  * triggering is deliberate: the worker reads a bounded burst per port, so a port left with frames must be
  * reported again next cycle without us tracking it. epoll's data field carries the fd; an agrona
  * {@link Int2ObjectHashMap} maps it back to the port without boxing, so a poll allocates nothing.
+ * <p>
+ * Ports that tell from memory whether frames wait ({@link Port#pollsInMemory()}, AF_XDP sockets) are read, not
+ * polled, while the worker spins, and are in the epoll set only from a block that found them idle until epoll
+ * reports traffic on one ("armed"): a socket in an epoll set makes the kernel call epoll's wake-up for every frame
+ * it sends. Adding a ready fd to the set reports it at once, so no frame that arrives between the read and the
+ * block is missed.
  */
 public final class EpollPoller implements Poller
 {
@@ -35,6 +41,9 @@ public final class EpollPoller implements Poller
     private final UnsafeBuffer wakeValue;   // constant 1: written once here, read by concurrent wakeup() calls
     private final Int2ObjectHashMap<Port> byFd = new Int2ObjectHashMap<>();
     private final List<Port> fdless = new ArrayList<>();
+    /** {@link Port#pollsInMemory()} ports; in {@link #byFd} always, in the epoll set while {@link #armed}. */
+    private final List<Port> inMemory = new ArrayList<>();
+    private boolean armed;
     private boolean closed;
 
     public EpollPoller()
@@ -94,6 +103,16 @@ public final class EpollPoller implements Poller
         {
             throw new IllegalStateException("fd " + fd + " already registered for " + byFd.get(fd).name());
         }
+        if (port.pollsInMemory())
+        {
+            inMemory.add(port);
+            byFd.put(fd, port);
+            if (armed)
+            {
+                arm(port);
+            }
+            return;
+        }
         try
         {
             add(epfd, fd);
@@ -119,22 +138,64 @@ public final class EpollPoller implements Poller
             return;
         }
         byFd.remove(fd);
+        if (inMemory.remove(port) && !armed)
+        {
+            return;
+        }
         // ignore failure: the fd may already be closed, which removed it from the epoll set anyway
         Natives.libc().epoll_ctl(epfd, Natives.EPOLL_CTL_DEL, fd, ctlEvent.addressOffset());
+    }
+
+    /** Puts an in-memory port's fd in the epoll set, so that its frames can end a block. */
+    private void arm(final Port port)
+    {
+        ctlEvent.putInt(0, Natives.EPOLLIN);
+        ctlEvent.putLong(Natives.EPOLL_EVENT_DATA_OFFSET, port.pollFd());
+        // cannot fail for an open fd not in the set; a port is closed only after it was unregistered
+        Natives.libc().epoll_ctl(epfd, Natives.EPOLL_CTL_ADD, port.pollFd(), ctlEvent.addressOffset());
+    }
+
+    private void disarm()
+    {
+        for (int i = 0; i < inMemory.size(); i++)
+        {
+            Natives.libc().epoll_ctl(epfd, Natives.EPOLL_CTL_DEL, inMemory.get(i).pollFd(), ctlEvent.addressOffset());
+        }
+        armed = false;
     }
 
     @Override
     public int poll(final int timeoutMs, final ReadyHandler handler)
     {
         int reported = 0;
-        final int busy = fdless.size();
-        for (int i = 0; i < busy; i++)
+        for (int i = 0; i < fdless.size(); i++)
         {
             handler.onReady(fdless.get(i));
             reported++;
         }
-        final int n = Natives.epollWait(epfd, events.addressOffset(), maxEvents, busy > 0 ? 0 : timeoutMs);
+        if (!armed)
+        {
+            for (int i = 0; i < inMemory.size(); i++)
+            {
+                final Port port = inMemory.get(i);
+                if (port.framesWaiting())
+                {
+                    handler.onReady(port);
+                    reported++;
+                }
+            }
+            if (reported == 0 && timeoutMs > 0 && !inMemory.isEmpty())
+            {
+                for (int i = 0; i < inMemory.size(); i++)
+                {
+                    arm(inMemory.get(i));
+                }
+                armed = true;
+            }
+        }
+        final int n = Natives.epollWait(epfd, events.addressOffset(), maxEvents, reported > 0 ? 0 : timeoutMs);
         // n < 0: EINTR (a signal); report nothing, the worker just polls again
+        boolean inMemoryTraffic = false;
         for (int i = 0; i < n; i++)
         {
             final int fd = (int)events.getLong(i * Natives.EPOLL_EVENT_SIZE + Natives.EPOLL_EVENT_DATA_OFFSET);
@@ -148,7 +209,12 @@ public final class EpollPoller implements Poller
             {
                 handler.onReady(port);
                 reported++;
+                inMemoryTraffic |= port.pollsInMemory();
             }
+        }
+        if (inMemoryTraffic)
+        {
+            disarm(); // traffic: the worker polls on, reading the rings
         }
         return reported;
     }
@@ -169,6 +235,7 @@ public final class EpollPoller implements Poller
             closed = true;
             byFd.clear();
             fdless.clear();
+            inMemory.clear();
             Natives.close(eventFd);
             Natives.close(epfd);
         }

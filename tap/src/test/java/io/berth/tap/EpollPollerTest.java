@@ -98,6 +98,121 @@ class EpollPollerTest
         }
     }
 
+    @Test
+    void anInMemoryPortIsReadWhilePollingAndInTheEpollSetOnlyWhileBlocking() throws Exception
+    {
+        // an eventfd stands for the AF_XDP socket (readable = the kernel's view), the flag for its RX ring
+        final int efd = Natives.eventfd(Natives.EFD_NONBLOCK | Natives.EFD_CLOEXEC);
+        final InMemoryPort port = new InMemoryPort(efd);
+        final UnsafeBuffer one = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
+        one.putLong(0, 1);
+        try (EpollPoller poller = new EpollPoller())
+        {
+            poller.register(port);
+            final List<Port> seen = new ArrayList<>();
+            Natives.write(efd, one.addressOffset(), 8);
+            assertEquals(0, poller.poll(0, seen::add), "polling reads the ring, not epoll: the fd is not in the set");
+            port.waiting = true;
+            assertEquals(1, poller.poll(0, seen::add));
+            assertSame(port, seen.get(0));
+
+            // a frame between the ring read and the block: adding the readable fd reports it at once
+            port.waiting = false;
+            long start = System.nanoTime();
+            assertEquals(1, poller.poll(10_000, seen::add));
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(5), "did not wait out the timeout");
+            // epoll's report is traffic: the port left the set, polling reads the ring again
+            assertEquals(0, poller.poll(0, seen::add), "out of the epoll set again although the fd is readable");
+
+            // a block with nothing waiting: the kernel's readiness wakes it
+            Natives.read(efd, one.addressOffset(), 8);
+            one.putLong(0, 1);
+            final CompletableFuture<Integer> blocked = CompletableFuture.supplyAsync(() -> poller.poll(30_000, p -> { }));
+            Thread.sleep(200);
+            assertTrue(!blocked.isDone(), "blocked while nothing waits");
+            Natives.write(efd, one.addressOffset(), 8);
+            assertEquals(1, blocked.get(10, TimeUnit.SECONDS));
+
+            // unregistered while in the set: a readable fd no longer ends a block
+            Natives.read(efd, one.addressOffset(), 8);
+            one.putLong(0, 1);
+            poller.wakeup();
+            assertEquals(0, poller.poll(10_000, p -> { })); // the wake-up; the block before it armed the port
+            poller.poll(100, p -> { });
+            poller.unregister(port);
+            Natives.write(efd, one.addressOffset(), 8);
+            start = System.nanoTime();
+            assertEquals(0, poller.poll(100, seen::add));
+            assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(80), "nothing woke the block");
+        }
+        finally
+        {
+            Natives.close(efd);
+        }
+    }
+
+    /** A port whose readiness is a flag in memory, with an fd for epoll while the worker blocks. */
+    private static final class InMemoryPort implements Port
+    {
+        private final PortCounters counters = new PortCounters();
+        private final int fd;
+        volatile boolean waiting;
+
+        InMemoryPort(final int fd)
+        {
+            this.fd = fd;
+        }
+
+        public int id()
+        {
+            return 2;
+        }
+
+        public String name()
+        {
+            return "ring";
+        }
+
+        public int receive(final PacketPool pool, final PacketBatch into, final int limit)
+        {
+            return 0;
+        }
+
+        public boolean transmit(final PacketPool pool, final int handle)
+        {
+            return false;
+        }
+
+        public boolean offloads()
+        {
+            return false;
+        }
+
+        public int pollFd()
+        {
+            return fd;
+        }
+
+        public boolean pollsInMemory()
+        {
+            return true;
+        }
+
+        public boolean framesWaiting()
+        {
+            return waiting;
+        }
+
+        public PortCounters counters()
+        {
+            return counters;
+        }
+
+        public void close()
+        {
+        }
+    }
+
     private static final class NoFdPort implements Port
     {
         private final PortCounters counters = new PortCounters();

@@ -206,6 +206,19 @@ public final class XdpPort extends PortBase
         return socket.fd();
     }
 
+    /** The RX ring's indices are in memory berthd maps: a polling worker reads them, not epoll. */
+    @Override
+    public boolean pollsInMemory()
+    {
+        return true;
+    }
+
+    @Override
+    public boolean framesWaiting()
+    {
+        return socket.received() > 0;
+    }
+
     /** Detaches the program (frames then go to the kernel again) and closes the socket and its memory. */
     @Override
     public void close()

@@ -3,6 +3,7 @@ package io.berth.tap.xdp;
 import io.berth.tap.Natives;
 import io.berth.tap.uring.UringSys;
 import jnr.ffi.Pointer;
+import org.agrona.UnsafeAccess;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.IOException;
@@ -47,6 +48,10 @@ public final class XskSocket implements AutoCloseable
     static final int MAP_PRIVATE = 0x02;
     static final int MAP_ANONYMOUS = 0x20;
     static final int MAP_POPULATE = 0x8000;
+    static final long SYS_MADVISE = 28;
+    static final int MADV_HUGEPAGE = 14;
+    static final int MADV_POPULATE_WRITE = 23;
+    static final long HUGE_PAGE = 2L << 20;
 
     /** A chunk holds one frame: up to {@link #MAX_FRAME} bytes after the kernel's 256 bytes of XDP headroom. */
     public static final int CHUNK = 4096;
@@ -58,8 +63,10 @@ public final class XskSocket implements AutoCloseable
     private static final int DESC = 16; // struct xdp_desc {u64 addr; u32 len; u32 options}
 
     private final int fd;
+    /** The UMEM: {@link #FRAMES} chunks from a huge-page boundary inside the mapping at {@link #umemMapping}. */
     private final long umem;
-    private final long umemLength;
+    private final long umemMapping;
+    private final long umemMappingLength;
     private final Ring rx;
     private final Ring tx;
     private final Ring fill;
@@ -91,12 +98,13 @@ public final class XskSocket implements AutoCloseable
         }
     }
 
-    private XskSocket(final int fd, final long umem, final long umemLength, final Ring rx, final Ring tx,
-        final Ring fill, final Ring completion)
+    private XskSocket(final int fd, final long umemMapping, final long umemMappingLength, final Ring rx,
+        final Ring tx, final Ring fill, final Ring completion)
     {
         this.fd = fd;
-        this.umem = umem;
-        this.umemLength = umemLength;
+        this.umemMapping = umemMapping;
+        this.umemMappingLength = umemMappingLength;
+        this.umem = hugePageAligned(umemMapping);
         this.rx = rx;
         this.tx = tx;
         this.fill = fill;
@@ -118,12 +126,15 @@ public final class XskSocket implements AutoCloseable
     public static XskSocket open(final int ifindex, final String ifname) throws IOException
     {
         final int fd = Natives.socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0, ifname);
-        long umem = 0;
+        long umemMapping = 0;
         final long umemLength = (long)FRAMES * CHUNK;
+        final long umemMappingLength = umemLength + HUGE_PAGE;
         final long[] mapped = new long[8];
         try
         {
-            umem = mmap(0, umemLength, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0, "UMEM");
+            umemMapping = mmap(0, umemMappingLength, PROT_RW, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "UMEM");
+            final long umem = hugePageAligned(umemMapping);
+            backWithHugePages(umem, umemLength);
             final Pointer reg = Natives.allocateDirect(32); // struct xdp_umem_reg
             reg.putLong(0, umem);
             reg.putLong(8, umemLength);
@@ -164,7 +175,7 @@ public final class XskSocket implements AutoCloseable
             mapped[6] = mmap(0, completionLength, PROT_RW, MAP_SHARED | MAP_POPULATE, fd,
                 XDP_UMEM_PGOFF_COMPLETION_RING, "completion ring");
             mapped[7] = completionLength;
-            final XskSocket socket = new XskSocket(fd, umem, umemLength,
+            final XskSocket socket = new XskSocket(fd, umemMapping, umemMappingLength,
                 new Ring(mapped[0], mapped[1], offsets, 0), new Ring(mapped[2], mapped[3], offsets, 32),
                 new Ring(mapped[4], mapped[5], offsets, 64), new Ring(mapped[6], mapped[7], offsets, 96));
             final Pointer address = Natives.allocateDirect(16); // struct sockaddr_xdp
@@ -181,7 +192,7 @@ public final class XskSocket implements AutoCloseable
             {
                 munmap(mapped[i], mapped[i + 1]);
             }
-            munmap(umem, umemLength);
+            munmap(umemMapping, umemMappingLength);
             Natives.close(fd);
             throw ex;
         }
@@ -270,21 +281,30 @@ public final class XskSocket implements AutoCloseable
      */
     public boolean kick()
     {
-        for (int attempt = 0; attempt < RING / 32 + 1; attempt++)
+        try
         {
-            if (tx.memory.getIntVolatile(tx.consumer) == tx.memory.getInt(tx.producer) ||
-                (tx.memory.getIntVolatile(tx.flags) & XDP_RING_NEED_WAKEUP) == 0)
+            for (int attempt = 0; attempt < RING / 32 + 1; attempt++)
             {
-                return true;
+                if (tx.memory.getIntVolatile(tx.consumer) == tx.memory.getInt(tx.producer) ||
+                    (tx.memory.getIntVolatile(tx.flags) & XDP_RING_NEED_WAKEUP) == 0)
+                {
+                    return true;
+                }
+                final long rc = UringSys.LIBC.syscall(SYS_SENDTO, fd, 0, 0, MSG_DONTWAIT, 0, 0);
+                if (rc < 0)
+                {
+                    final int errno = Natives.errno();
+                    return errno == 11 || errno == 16 || errno == 105; // EAGAIN, EBUSY, ENOBUFS: sent at the next kick
+                }
             }
-            final long rc = UringSys.LIBC.syscall(SYS_SENDTO, fd, 0, 0, MSG_DONTWAIT, 0, 0);
-            if (rc < 0)
-            {
-                final int errno = Natives.errno();
-                return errno == 11 || errno == 16 || errno == 105; // EAGAIN, EBUSY, ENOBUFS: sent at the next kick
-            }
+            return true;
         }
-        return true;
+        finally
+        {
+            // copy mode completes what a wake-up sent before it returns: the chunks go back on top of the stack,
+            // so the next frames reuse the same few cache lines instead of walking all 2048 chunks
+            reclaim();
+        }
     }
 
     /** Chunks the kernel has sent go back to the free stack. */
@@ -309,7 +329,30 @@ public final class XskSocket implements AutoCloseable
         {
             munmap(ring.address, ring.length);
         }
-        munmap(umem, umemLength);
+        munmap(umemMapping, umemMappingLength);
+    }
+
+    private static long hugePageAligned(final long address)
+    {
+        return (address + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    }
+
+    /**
+     * Asks for 2 MiB pages under the UMEM, then faults it all in. With 4 KiB pages every chunk is a page of its own,
+     * so each frame costs the kernel's copy and ours a TLB miss once the chunks in use outnumber the TLB; eight huge
+     * pages cover all 4096. Where transparent huge pages are off (or the kernel predates MADV_POPULATE_WRITE, 5.14)
+     * the UMEM stays on small pages: the first refusal is ignored, the second falls back to touching each page.
+     */
+    private static void backWithHugePages(final long umem, final long length)
+    {
+        UringSys.LIBC.syscall(SYS_MADVISE, umem, length, MADV_HUGEPAGE, 0, 0, 0);
+        if (UringSys.LIBC.syscall(SYS_MADVISE, umem, length, MADV_POPULATE_WRITE, 0, 0, 0) < 0)
+        {
+            for (long page = 0; page < length; page += 4096)
+            {
+                UnsafeAccess.UNSAFE.putByte(umem + page, (byte)0);
+            }
+        }
     }
 
     private static long mmap(final long address, final long length, final int prot, final int flags, final int fd,
