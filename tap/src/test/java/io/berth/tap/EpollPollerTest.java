@@ -152,9 +152,8 @@ class EpollPollerTest
     }
 
     /** A port whose readiness is a flag in memory, with an fd for epoll while the worker blocks. */
-    private static final class InMemoryPort implements Port
+    private static final class InMemoryPort extends QuietPort
     {
-        private final PortCounters counters = new PortCounters();
         private final int fd;
         volatile boolean waiting;
 
@@ -163,57 +162,32 @@ class EpollPollerTest
             this.fd = fd;
         }
 
-        public int id()
-        {
-            return 2;
-        }
-
-        public String name()
-        {
-            return "ring";
-        }
-
-        public int receive(final PacketPool pool, final PacketBatch into, final int limit)
-        {
-            return 0;
-        }
-
-        public boolean transmit(final PacketPool pool, final int handle)
-        {
-            return false;
-        }
-
-        public boolean offloads()
-        {
-            return false;
-        }
-
+        @Override
         public int pollFd()
         {
             return fd;
         }
 
+        @Override
         public boolean pollsInMemory()
         {
             return true;
         }
 
+        @Override
         public boolean framesWaiting()
         {
             return waiting;
         }
-
-        public PortCounters counters()
-        {
-            return counters;
-        }
-
-        public void close()
-        {
-        }
     }
 
-    private static final class NoFdPort implements Port
+    /** A port polled every cycle: no fd. */
+    private static final class NoFdPort extends QuietPort
+    {
+    }
+
+    /** Receives and sends nothing: what a poller sees of a port is its fd and its readiness. */
+    private static class QuietPort implements Port
     {
         private final PortCounters counters = new PortCounters();
 
@@ -224,7 +198,7 @@ class EpollPollerTest
 
         public String name()
         {
-            return "memory";
+            return getClass().getSimpleName();
         }
 
         public int receive(final PacketPool pool, final PacketBatch into, final int limit)
