@@ -13,7 +13,8 @@
 # `ovsdb-tool create`, ovsdb-server and `ovs-vswitchd --disable-system` with a private OVS_RUNDIR). Prints medians,
 # spreads, the ratio of each to the kernel and to berth, and per round the load and the stolen time. Nothing
 # leaves the script's namespaces; everything is removed at the end, also on Ctrl-C or failure. Run as root after
-# a build (mvn -B -q -DskipTests install); .ci/install-tools installs the peers.
+# a build (mvn -B -q -DskipTests install); .ci/install-tools installs the peers. PROFILE=1 adds a profiled window
+# to each AF_XDP side (see profile_side).
 #
 # Exit status: 0 when every side measured in every round, 1 otherwise.
 set -u
@@ -146,6 +147,29 @@ side_ovs_afxdp() {
 # A running `perf record` (even `-e dummy` on one CPU) makes every kernel path on this VM 30-50 % faster, the
 # kernel bridge's and berth's alike (measured 2026-12-08): a round measured beside one is not comparable.
 perf_running() { pgrep -x perf >/dev/null 2>&1; }
+# PROFILE=1: after an AF_XDP side's measurements, one more 64-byte window under `perf record -a -g`, and where a
+# frame's time goes on the dataplane's thread (frame-profile.py: the receiver's stack, the kernel's transmit, the
+# dataplane's own code). The profiled window's rate is printed beside the shares, never counted with the figures.
+profile_side() {  # $1 side
+  local side=$1 comm mac tg r0 r1
+  case $side in berth-afxdp) comm=berth-dataplane ;; ovs-afxdp) comm=pmd ;; *) return 0 ;; esac
+  command -v perf >/dev/null 2>&1 || { echo "compare-peers.sh: PROFILE=1 needs perf (.ci/install-tools)" >&2; FAILED=1; return; }
+  mac=$(ip -n $C1 -br link show eth0 | awk '{print $3}')
+  echo "{ eth(da=$mac, type=0x0800), ipv4(sa=192.168.100.3, da=192.168.100.2, ttl=64, proto=17), udp(sp=9, dp=9), fill(0x00, 18) }" \
+    > "$TMP/profile.trafgen"
+  ip netns exec $C2 timeout $((T + 3)) trafgen -i "$TMP/profile.trafgen" -o eth0 --cpus 1 >/dev/null 2>&1 &
+  tg=$!
+  sleep 1
+  r0=$(rx_packets $C1)
+  perf record -a -g -o "$TMP/perf.data" -- sleep "$T" >/dev/null 2>&1
+  r1=$(rx_packets $C1)
+  wait $tg
+  perf script -i "$TMP/perf.data" -F comm,ip,sym > "$TMP/perf.txt" 2>/dev/null
+  echo "[round $round] $side, where a 64-byte frame's time goes on the dataplane's core:" >&2
+  python3 "$ROOT/benchmarks/e2e/frame-profile.py" "$TMP/perf.txt" $comm $(( (r1 - r0) / T )) >&2 || FAILED=1
+  rm -f "$TMP/perf.data" "$TMP/perf.txt"
+}
+
 FAILED=0
 run_side() {  # $1 side: build, measure, tear down; figures into ALL
   local side=$1 fn dp_ns=""
@@ -174,6 +198,7 @@ run_side() {  # $1 side: build, measure, tear down; figures into ALL
   [ -z "$dp_ns" ] || ALL[$side.dcpu]+="$(python3 -c "print('%.3f' % (${R[$side.cpu_tcp]:-0} / $HZ / max($gb, 1e-9)))") "
   perf_running && { echo "[round $round] $side: WARNING: perf is running, these figures are not comparable" >&2; FAILED=1; }
   echo "[round $round] $side: TCP ${R[$side.tcp]:-?} Gbps, 64 B ${R[$side.mpps]:-?} Mpps, ping median ${R[$side.ping_median]:-?} ms; load $load, stolen ${R[$side.steal]:-?} %" >&2
+  [ -z "${PROFILE:-}" ] || profile_side "$side"
   teardown
 }
 
