@@ -84,9 +84,15 @@ public final class EpollPoller implements Poller
 
     private void add(final int ep, final int fd) throws IOException
     {
+        Natives.epollCtl(ep, Natives.EPOLL_CTL_ADD, fd, readable(fd));
+    }
+
+    /** {@link #ctlEvent} set to EPOLLIN on {@code fd}, its address. */
+    private long readable(final int fd)
+    {
         ctlEvent.putInt(0, Natives.EPOLLIN);
         ctlEvent.putLong(Natives.EPOLL_EVENT_DATA_OFFSET, fd);
-        Natives.epollCtl(ep, Natives.EPOLL_CTL_ADD, fd, ctlEvent.addressOffset());
+        return ctlEvent.addressOffset();
     }
 
     /** @throws UncheckedIOException when epoll refuses the fd (closed, already registered). */
@@ -149,10 +155,8 @@ public final class EpollPoller implements Poller
     /** Puts an in-memory port's fd in the epoll set, so that its frames can end a block. */
     private void arm(final Port port)
     {
-        ctlEvent.putInt(0, Natives.EPOLLIN);
-        ctlEvent.putLong(Natives.EPOLL_EVENT_DATA_OFFSET, port.pollFd());
         // cannot fail for an open fd not in the set; a port is closed only after it was unregistered
-        Natives.libc().epoll_ctl(epfd, Natives.EPOLL_CTL_ADD, port.pollFd(), ctlEvent.addressOffset());
+        Natives.libc().epoll_ctl(epfd, Natives.EPOLL_CTL_ADD, port.pollFd(), readable(port.pollFd()));
     }
 
     private void disarm()

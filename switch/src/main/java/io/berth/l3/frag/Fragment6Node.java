@@ -99,15 +99,11 @@ public final class Fragment6Node extends Node
             buffer.putShort(to + EthernetFlyweight.HEADER_LENGTH + Ipv6Header.PAYLOAD_LENGTH_OFFSET,
                 (short)(header - EthernetFlyweight.HEADER_LENGTH - Ipv6Header.LENGTH + 8 + length), ByteOrder.BIG_ENDIAN);
             pool.frameLength(piece, header + 8 + length);
-            pool.inPort(piece, pool.inPort(handle));
-            pool.domain(piece, pool.domain(handle));
-            pool.egress(piece, pool.egress(handle));
-            pool.clearVnetHeader(piece);
+            Pieces.inherit(pool, piece, handle);
             graph.enqueueCreated(next, piece);
             made++;
         }
-        counters.count(FragmentCounter.FRAGMENTED);
-        counters.add(FragmentCounter.FRAGMENTS_CREATED, made);
+        counters.fragmented(made);
         graph.merged(handle);
     }
 }

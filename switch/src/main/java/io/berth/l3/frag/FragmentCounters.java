@@ -16,6 +16,13 @@ public final class FragmentCounters extends CounterSet
         increment(counter.ordinal());
     }
 
+    /** A datagram cut into {@code pieces} fragments. Worker thread only. */
+    public void fragmented(final int pieces)
+    {
+        count(FragmentCounter.FRAGMENTED);
+        add(FragmentCounter.FRAGMENTS_CREATED, pieces);
+    }
+
     public void add(final FragmentCounter counter, final long delta)
     {
         add(counter.ordinal(), delta);

@@ -129,15 +129,11 @@ public final class FragmentNode extends Node
             buffer.putShort(pieceIp + Ipv4Flyweight.CHECKSUM_OFFSET,
                 (short)Checksums.internet(buffer, pieceIp, ihl, 0), ByteOrder.BIG_ENDIAN);
             pool.frameLength(piece, header + length);
-            pool.inPort(piece, pool.inPort(handle));
-            pool.domain(piece, pool.domain(handle));
-            pool.egress(piece, pool.egress(handle));
-            pool.clearVnetHeader(piece);
+            Pieces.inherit(pool, piece, handle);
             graph.enqueueCreated(next, piece);
             made++;
         }
-        counters.count(FragmentCounter.FRAGMENTED);
-        counters.add(FragmentCounter.FRAGMENTS_CREATED, made);
+        counters.fragmented(made);
         graph.merged(handle);
     }
 
